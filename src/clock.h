@@ -1,0 +1,35 @@
+/* The seam between the timekeeping core and a clock: the core calls these,
+ * a platform file (linux_clock.c) or the simulator fills them in. Nothing
+ * above this seam knows about adjtimex. All functions return 0 or -errno. */
+#ifndef STRATA_CLOCK_H
+#define STRATA_CLOCK_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "packet.h"
+
+struct clock_status {
+	bool synchronized;     /* false: the kernel shows STA_UNSYNC */
+	enum ntp_leap leap;    /* INSERT or DELETE at the end of this UTC day */
+	double max_error;      /* seconds */
+	double est_error;      /* seconds */
+};
+
+struct clock_ops {
+	void *ctx;
+	int (*read)(void *ctx, struct timespec *now);
+	/* Moves the clock by offset seconds at once (relative, so nothing is lost
+	 * between reading the clock and setting it). */
+	int (*step)(void *ctx, double offset);
+	/* Corrects offset seconds gradually at max_slew_ppm, replacing any
+	 * correction still pending (adjtime semantics). */
+	int (*slew)(void *ctx, double offset);
+	/* Sets the frequency correction, in ppm; positive makes the clock run faster. */
+	int (*set_frequency)(void *ctx, double ppm);
+	int (*set_status)(void *ctx, const struct clock_status *status);
+	double max_frequency_ppm; /* Linux: 500 */
+	double max_slew_ppm;      /* Linux: 500 */
+};
+
+#endif

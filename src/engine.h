@@ -1,0 +1,157 @@
+/* The timekeeping engine: the pure core as one object. It owns the sources,
+ * runs selection and the discipline, drives a struct clock_ops, and says what
+ * to send when. It never reads a clock, opens a socket or sleeps: time and
+ * packets are handed to it. The daemon and the simulator are loops around it.
+ *
+ * A loop looks like:
+ *     wait until engine_next_wakeup() or a packet arrives;
+ *     packet  -> engine_handle_reply(id, bytes, receive time);
+ *     timeout -> for each id in engine_due_requests(now):
+ *                    now2 = read clock; engine_build_request(id, now2, buf); sendmsg(buf);
+ */
+#ifndef STRATA_ENGINE_H
+#define STRATA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+#include "netaddr.h"
+#include "packet.h"
+
+struct engine_config {
+	bool adjust;                    /* false: measure, select and serve, never touch the clock */
+	double step_threshold;          /* seconds; default 0.128 */
+	double panic_threshold;         /* seconds; the insane-time guard; default 1000; 0: no guard */
+	bool allow_initial_insane_step; /* ntpd -g: one step past the guard, at start-up only */
+	double stepout;                 /* seconds an excess must persist before a later step; default 900 */
+	int max_steps;                  /* steps allowed after start-up; 0: only at start-up; -1: no limit */
+	unsigned minsources;            /* quorum of truechimers before the clock is touched; default 1 */
+	double max_distance;            /* seconds; sources farther from their reference are unusable; default 1.5 */
+	bool have_initial_frequency;    /* a drift file was read */
+	double initial_frequency_ppm;
+	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
+	int8_t precision;               /* log2 seconds, measured by the edge */
+};
+
+/* The defaults listed above. */
+void engine_config_defaults(struct engine_config *cfg);
+
+struct source_config {
+	struct net_addr addr;   /* with port */
+	const char *name;       /* as configured (copied by the engine) */
+	int minpoll;            /* log2 seconds; default 6 */
+	int maxpoll;            /* log2 seconds; default 10 */
+	bool iburst;
+	bool pool_member;       /* may be replaced when dead or a falseticker */
+};
+
+enum sync_state {
+	SYNC_UNSYNCHRONIZED = 0,
+	SYNC_SYNCHRONIZED,
+	SYNC_LOCAL,             /* serving the local clock at local_stratum */
+};
+
+/* Why the clock is not synchronized, for people. */
+enum unsync_reason {
+	UNSYNC_NONE = 0,
+	UNSYNC_STARTING,        /* no sample yet */
+	UNSYNC_NO_SOURCES,      /* no usable source */
+	UNSYNC_NO_MAJORITY,     /* the sources disagree */
+	UNSYNC_QUORUM_NOT_MET,  /* fewer agreeing sources than minsources */
+	UNSYNC_INSANE_TIME,     /* the insane-time guard refused a correction */
+};
+
+struct engine_tracking {
+	enum sync_state state;
+	enum unsync_reason reason;
+	struct net_addr reference_addr;
+	char reference_name[64];
+	uint32_t refid;
+	unsigned stratum;            /* ours: system peer + 1; 16 when unsynchronized */
+	struct timespec reference_time; /* last clock update */
+	double system_offset;        /* seconds: current estimate, true - local */
+	double last_offset;          /* seconds: at the last update */
+	double rms_offset;           /* seconds */
+	double frequency_ppm;        /* correction applied: positive makes the clock faster */
+	double residual_frequency_ppm;
+	double skew_ppm;             /* estimated error bound of the frequency */
+	double root_delay;           /* seconds */
+	double root_dispersion;      /* seconds, grown to now */
+	enum ntp_leap leap;
+	unsigned steps;              /* steps taken so far */
+	double insane_offset;        /* seconds: what the guard refused, when reason is UNSYNC_INSANE_TIME */
+};
+
+enum source_selection {
+	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
+	SOURCE_UNREACHABLE,
+	SOURCE_FALSETICKER,
+	SOURCE_TOO_VARIABLE,    /* truechimer left out by clustering */
+	SOURCE_COMBINED,
+	SOURCE_SYSTEM_PEER,
+};
+
+struct engine_source_info {
+	char name[256];
+	struct net_addr addr;
+	enum source_selection selection;
+	unsigned stratum;
+	uint32_t refid;
+	int poll;                    /* log2 seconds */
+	uint8_t reach;
+	double last_sample_age;      /* seconds; negative: none yet */
+	double offset;               /* seconds, from the clock filter */
+	double delay;
+	double dispersion;
+	double jitter;
+	char kiss[5];                /* last kiss code received, "" if none */
+	bool stopped;                /* a KoD DENY/RSTR stopped it */
+};
+
+/* What the server answers downstream clients with. */
+struct engine_system {
+	enum ntp_leap leap;          /* NTP_LEAP_UNSYNC while unsynchronized */
+	uint8_t stratum;             /* our stratum as it goes into replies (16 unsynchronized) */
+	int8_t precision;
+	uint32_t refid;
+	struct timespec reference_time;
+	double root_delay;
+	double root_dispersion;      /* at reference_time; the server adds growth since */
+};
+
+struct engine *engine_create(const struct engine_config *cfg, const struct clock_ops *clock,
+			     struct timespec now);
+void engine_destroy(struct engine *engine);
+
+/* Returns the new source's id (>= 0) or -1 when the table is full. */
+int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
+void engine_remove_source(struct engine *engine, int id);
+size_t engine_source_capacity(const struct engine *engine);
+bool engine_source_exists(const struct engine *engine, int id);
+/* A pool member that is dead or a falseticker, to be replaced by a new address. */
+bool engine_source_wants_replacement(const struct engine *engine, int id, struct timespec now);
+
+struct timespec engine_next_wakeup(const struct engine *engine);
+/* Ids of the sources whose poll is due at now (writes at most max). */
+size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
+/* The request for a source; now is read just before it is sent. */
+size_t engine_build_request(struct engine *engine, int id, struct timespec now,
+			    uint8_t out[NTP_HEADER_LEN]);
+void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
+			 struct timespec receive_time);
+
+void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out);
+bool engine_get_source(const struct engine *engine, int id, struct timespec now,
+		       struct engine_source_info *out);
+void engine_get_system(const struct engine *engine, struct engine_system *out);
+/* The frequency to save in the drift file. */
+double engine_frequency_ppm(const struct engine *engine);
+
+const char *sync_state_str(enum sync_state state);
+const char *unsync_reason_str(enum unsync_reason reason);
+const char *source_selection_str(enum source_selection selection);
+
+#endif

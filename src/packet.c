@@ -1,0 +1,126 @@
+#include "packet.h"
+
+#include <string.h>
+
+#define EXTENSION_MIN_LEN 16
+#define KEY_ID_LEN 4
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* A crypto-NAK (key id alone) or a key id with an MD5 or SHA-1 digest. */
+static bool is_mac_length(size_t remaining)
+{
+	return remaining == KEY_ID_LEN || remaining == KEY_ID_LEN + 16 || remaining == KEY_ID_LEN + 20;
+}
+
+/* RFC 7822: a MAC is recognised by its length; anything else must be a chain
+ * of extension fields, each at least 16 bytes and a multiple of 4 long, that
+ * fits in what is left. An extension field without a following MAC is at
+ * least 28 bytes long, so the lengths never collide. */
+static enum packet_status walk_trailer(const uint8_t *buf, size_t len, uint8_t version,
+				       struct ntp_packet_trailer *trailer)
+{
+	size_t pos = NTP_HEADER_LEN;
+
+	memset(trailer, 0, sizeof(*trailer));
+	while (pos < len) {
+		size_t remaining = len - pos;
+
+		if (is_mac_length(remaining)) {
+			trailer->has_mac = true;
+			trailer->key_id = get32(buf + pos);
+			trailer->mac_len = remaining - KEY_ID_LEN;
+			return PACKET_OK;
+		}
+		if (version < 4 || remaining < EXTENSION_MIN_LEN)
+			return PACKET_BAD_EXTENSION;
+
+		size_t field_len = (size_t)buf[pos + 2] << 8 | buf[pos + 3];
+
+		if (field_len < EXTENSION_MIN_LEN || field_len % 4 != 0 || field_len > remaining)
+			return PACKET_BAD_EXTENSION;
+		pos += field_len;
+		trailer->extension_fields++;
+	}
+	return PACKET_OK;
+}
+
+enum packet_status packet_decode(const uint8_t *buf, size_t len, struct ntp_packet *packet,
+				 struct ntp_packet_trailer *trailer)
+{
+	struct ntp_packet_trailer unused;
+
+	if (len < NTP_HEADER_LEN)
+		return PACKET_TOO_SHORT;
+	if (len % 4 != 0)
+		return PACKET_BAD_LENGTH;
+
+	packet->leap = buf[0] >> 6;
+	packet->version = (buf[0] >> 3) & 7;
+	packet->mode = buf[0] & 7;
+	packet->stratum = buf[1];
+	packet->poll = (int8_t)buf[2];
+	packet->precision = (int8_t)buf[3];
+	packet->root_delay = get32(buf + 4);
+	packet->root_dispersion = get32(buf + 8);
+	packet->refid = get32(buf + 12);
+	packet->reference = get64(buf + 16);
+	packet->origin = get64(buf + 24);
+	packet->receive = get64(buf + 32);
+	packet->transmit = get64(buf + 40);
+
+	return walk_trailer(buf, len, packet->version, trailer ? trailer : &unused);
+}
+
+size_t packet_encode(const struct ntp_packet *packet, uint8_t out[NTP_HEADER_LEN])
+{
+	out[0] = (uint8_t)((packet->leap & 3) << 6 | (packet->version & 7) << 3 | (packet->mode & 7));
+	out[1] = packet->stratum;
+	out[2] = (uint8_t)packet->poll;
+	out[3] = (uint8_t)packet->precision;
+	put32(out + 4, packet->root_delay);
+	put32(out + 8, packet->root_dispersion);
+	put32(out + 12, packet->refid);
+	put64(out + 16, packet->reference);
+	put64(out + 24, packet->origin);
+	put64(out + 32, packet->receive);
+	put64(out + 40, packet->transmit);
+	return NTP_HEADER_LEN;
+}
+
+const char *packet_status_str(enum packet_status status)
+{
+	switch (status) {
+	case PACKET_OK:
+		return "ok";
+	case PACKET_TOO_SHORT:
+		return "shorter than an NTP header";
+	case PACKET_BAD_LENGTH:
+		return "length not a multiple of 4";
+	case PACKET_BAD_EXTENSION:
+		return "malformed extension field or MAC";
+	}
+	return "unknown";
+}

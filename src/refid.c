@@ -1,0 +1,57 @@
+#include "refid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "md5.h"
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint32_t refid_from_addr(const struct net_addr *addr)
+{
+	struct net_addr plain = netaddr_unmapped(addr);
+	uint8_t digest[MD5_DIGEST_LEN];
+
+	if (plain.family == AF_INET)
+		return be32(plain.bytes);
+	md5_digest(plain.bytes, 16, digest);
+	return be32(digest);
+}
+
+uint32_t refid_from_name(const char *name)
+{
+	uint8_t bytes[4] = { 0 };
+
+	memcpy(bytes, name, strnlen(name, 4));
+	return be32(bytes);
+}
+
+void refid_ascii(uint32_t refid, char out[5])
+{
+	size_t len = 0;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned char c = (unsigned char)(refid >> shift);
+
+		if (c == 0)
+			break;
+		out[len++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[len] = '\0';
+}
+
+void refid_format(uint32_t refid, unsigned stratum, char buf[REFID_TEXT_LEN])
+{
+	if (stratum <= 1) {
+		char name[5];
+
+		refid_ascii(refid, name);
+		snprintf(buf, REFID_TEXT_LEN, "%s", name);
+		return;
+	}
+	snprintf(buf, REFID_TEXT_LEN, "%u.%u.%u.%u", refid >> 24, (refid >> 16) & 0xff,
+		 (refid >> 8) & 0xff, refid & 0xff);
+}

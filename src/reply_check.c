@@ -1,0 +1,54 @@
+#include "reply_check.h"
+
+#include "refid.h"
+
+enum reply_verdict reply_check(const struct ntp_packet *reply, ntp_ts sent_transmit)
+{
+	if (reply->mode != NTP_MODE_SERVER)
+		return REPLY_BAD_MODE;
+	if (reply->version < 1 || reply->version > 4)
+		return REPLY_BAD_VERSION;
+	if (reply->origin != sent_transmit)
+		return REPLY_BOGUS_ORIGIN;
+	if (reply->stratum == 0)
+		return REPLY_KOD;
+	if (reply->transmit == 0 || reply->receive == 0)
+		return REPLY_ZERO_TIMESTAMP;
+	if (reply->leap == NTP_LEAP_UNSYNC || reply->stratum >= NTP_MAX_STRATUM)
+		return REPLY_UNSYNCHRONIZED;
+	return REPLY_OK;
+}
+
+enum kiss_code reply_kiss_code(const struct ntp_packet *reply)
+{
+	if (reply->stratum != 0)
+		return KISS_NONE;
+	if (reply->refid == refid_from_name("DENY"))
+		return KISS_DENY;
+	if (reply->refid == refid_from_name("RSTR"))
+		return KISS_RSTR;
+	if (reply->refid == refid_from_name("RATE"))
+		return KISS_RATE;
+	return KISS_OTHER;
+}
+
+const char *reply_verdict_str(enum reply_verdict verdict)
+{
+	switch (verdict) {
+	case REPLY_OK:
+		return "ok";
+	case REPLY_BAD_MODE:
+		return "not a server reply (wrong mode)";
+	case REPLY_BAD_VERSION:
+		return "unsupported NTP version";
+	case REPLY_ZERO_TIMESTAMP:
+		return "zero receive or transmit timestamp";
+	case REPLY_BOGUS_ORIGIN:
+		return "origin timestamp does not match our request (bogus or replayed)";
+	case REPLY_KOD:
+		return "kiss-o'-death";
+	case REPLY_UNSYNCHRONIZED:
+		return "server is unsynchronized";
+	}
+	return "unknown";
+}

@@ -1,0 +1,55 @@
+/* Source selection (RFC 5905 11.2): the intersection algorithm finds the
+ * truechimers, whose correctness intervals [offset - distance, offset +
+ * distance] share a point with a majority; clustering drops the truechimers
+ * that add most to the jitter; the survivors are combined, weighted by their
+ * distance, into one system offset. Pure: arrays in, states and figures out. */
+#ifndef STRATA_SELECT_H
+#define STRATA_SELECT_H
+
+#include <stddef.h>
+
+enum select_state {
+	SELECT_FALSETICKER = 0, /* its interval misses the majority's */
+	SELECT_OUTLIER,         /* a truechimer dropped by clustering */
+	SELECT_COMBINED,        /* a survivor, part of the combined offset */
+	SELECT_SYSTEM_PEER,     /* the survivor that gives stratum and refid */
+};
+
+struct select_candidate {
+	/* in */
+	double offset;          /* seconds; positive: the local clock is behind */
+	double root_distance;   /* seconds; half-width of the correctness interval */
+	double jitter;          /* seconds */
+	double root_delay;      /* seconds, from us to the reference clock */
+	double root_dispersion; /* seconds, from us to the reference clock */
+	unsigned stratum;
+	/* out */
+	enum select_state state;
+};
+
+enum select_status {
+	SELECT_OK = 0,
+	SELECT_NO_CANDIDATES,   /* no source has a usable sample */
+	SELECT_NO_MAJORITY,     /* no interval is shared by a majority */
+	SELECT_QUORUM_NOT_MET,  /* fewer truechimers than minsources */
+};
+
+struct select_result {
+	enum select_status status;
+	size_t truechimers;
+	size_t survivors;
+	size_t system_peer;     /* index into the candidates, when SELECT_OK */
+	double offset;          /* combined, seconds */
+	double jitter;          /* RMS of the survivors' offsets about the combined one, and their own jitter */
+	double root_delay;      /* the system peer's */
+	double root_dispersion; /* the system peer's, plus the combination's spread */
+};
+
+/* previous_peer is the index of the current system peer or -1; it keeps its
+ * place while it survives and is not clearly worse, so the system peer does
+ * not flap. */
+enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
+			      long previous_peer, struct select_result *result);
+const char *select_status_str(enum select_status status);
+
+#endif

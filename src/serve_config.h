@@ -1,0 +1,41 @@
+/* What the daemon's configuration says about serving time downstream, and
+ * the counters the server keeps: shared by the config parser, the server and
+ * the control socket. */
+#ifndef STRATA_SERVE_CONFIG_H
+#define STRATA_SERVE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+#define SERVE_MAX_LISTEN 16
+#define SERVE_MAX_PREFIXES 64
+
+struct serve_config {
+	bool enabled;                 /* a serve section is present */
+	size_t listen_count;
+	struct net_addr listen[SERVE_MAX_LISTEN]; /* port set from .port */
+	uint16_t port;                /* default 123 */
+	size_t allow_count;           /* loopback is always allowed unless denied */
+	struct net_prefix allow[SERVE_MAX_PREFIXES];
+	size_t deny_count;            /* deny wins over allow */
+	struct net_prefix deny[SERVE_MAX_PREFIXES];
+	double ratelimit_interval;    /* seconds between requests a client may average; default 1.0 */
+	unsigned ratelimit_burst;     /* requests allowed at once; default 8 */
+	bool ratelimit_kod;           /* answer a limited client with KoD RATE (itself limited); default true */
+	unsigned ratelimit_table_size;/* clients tracked; default 65536 */
+	unsigned threads;             /* 0: serve in the main loop; N: N workers on SO_REUSEPORT sockets */
+	int rcvbuf;                   /* SO_RCVBUF bytes; default 4 MiB */
+};
+
+struct serve_counters {
+	uint64_t received;
+	uint64_t answered;
+	uint64_t rate_limited;
+	uint64_t kod_sent;
+	uint64_t malformed;           /* short, bad extension fields, wrong mode or version */
+	uint64_t denied;              /* by the access list */
+};
+
+#endif
