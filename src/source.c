@@ -192,10 +192,14 @@ static void adapt_poll(struct source *src, const struct filter_estimate *estimat
 {
 	double reference = fmax(src->system_jitter, precision_sum(src));
 
-	if (estimate->jitter <= SOURCE_POLL_GATE * reference)
-		src->poll_score += src->poll;
-	else
+	/* Credit at maxpoll, or debt at the floor, buys nothing and would only
+	 * delay the answer to a change. */
+	if (estimate->jitter <= SOURCE_POLL_GATE * reference) {
+		if (src->poll < src->cfg.maxpoll)
+			src->poll_score += src->poll;
+	} else if (src->poll > src->poll_floor) {
 		src->poll_score -= 2 * src->poll;
+	}
 
 	if (src->poll_score > SOURCE_POLL_LIMIT) {
 		src->poll_score = 0;

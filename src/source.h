@@ -18,8 +18,9 @@
  *     max(system jitter told by the engine, precision of both ends). A counter
  *     gains poll on a quiet estimate and loses 2 * poll on a noisy one; past
  *     +SOURCE_POLL_LIMIT the poll rises by one, past -SOURCE_POLL_LIMIT it falls
- *     by one, always within [minpoll, maxpoll]. Slow to rise, quick to fall:
- *     long polls only while the measurements stay within their own noise;
+ *     by one (and the counter restarts), always within [minpoll, maxpoll]; no
+ *     credit is kept at maxpoll nor debt at the floor. Slow to rise, quick to
+ *     fall: long polls only while the measurements stay within the noise;
  *   - KoD RATE raises the poll to max(poll + 1, the server's poll), possibly
  *     past maxpoll (the server's limit wins), and that stays the floor;
  *     KoD DENY/RSTR stops the source for good.
