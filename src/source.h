@@ -11,7 +11,8 @@
  *     poll after the source became unreachable;
  *   - every poll shifts the 8-bit reach register left; an authentic reply to
  *     the outstanding request sets bit 0, so an unanswered poll leaves a 0;
- *   - reach 0 after at least 8 polls is "unreachable"; while unreachable the
+ *   - reach 0 after at least 8 polls is "unreachable": the clock filter is
+ *     emptied (old samples would block fresh ones) and while unreachable the
  *     poll interval grows by one step per poll up to maxpoll;
  *   - poll adaptation (per accepted estimate): the source is "quiet" when its
  *     jitter is at most SOURCE_POLL_GATE times the reference noise

@@ -208,6 +208,14 @@ static void reach_register_records_answered_polls(void **state)
 	t = source_next_poll(src);
 	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
 	assert_int_equal(status(src, t).poll, 10);
+
+	/* The old samples were dropped with the server; it comes back with a
+	 * worse delay, which is used at once. */
+	assert_false(status(src, t).have_estimate);
+	t = source_next_poll(src);
+	assert_int_equal(round_trip(src, t, 0.002, 0.05), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, t).offset, 0.002, TS_TOLERANCE);
+	assert_false(status(src, t).unreachable);
 	source_destroy(src);
 }
 
