@@ -353,7 +353,7 @@ static bool step_allowed(const struct discipline *d, struct timespec now)
 	return d->cfg.max_steps < 0 || d->later_steps < (unsigned)d->cfg.max_steps;
 }
 
-void discipline_update(struct discipline *d, const struct discipline_sample *s,
+void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec now,
 		       struct discipline_change *change)
 {
 	double z = s->offset, r = measurement_variance(s);
@@ -361,12 +361,20 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s,
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
-	if (d->updated && timespec_diff(s->time, d->state_time) <= 0.0)
+	if (d->updated && timespec_diff(s->time, d->last_update) <= 0.0)
 		return;
 
 	if (insane && !(d->cfg.allow_initial_insane_step && !d->updated && !d->initial_insane_step_used)) {
 		change->action = DISCIPLINE_INSANE;
 		return;
+	}
+	/* a sample older than the state (the filter chose an earlier, less
+	 * delayed one) is carried forward along the frequency estimate */
+	if (timespec_diff(s->time, d->state_time) < 0.0) {
+		double back = timespec_diff(d->state_time, s->time);
+
+		z += d->y * back;
+		r += d->pyy * back * back;
 	}
 	kalman_predict(d, s->time);
 
@@ -378,10 +386,11 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s,
 		if (d->cfg.adjust && step_allowed(d, s->time)) {
 			if (insane)
 				d->initial_insane_step_used = true;
+			kalman_predict(d, now);
 			d->x = z;
 			d->pxx = r;
 			d->npoints = 0;
-			apply_step(d, s->time, z, change);
+			apply_step(d, now, z, change);
 			d->excess_seen = false;
 			d->updated = true;
 			d->last_update = s->time;
@@ -410,18 +419,21 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s,
 	case DISCIPLINE_KALMAN:
 	default:
 		kalman_update(d, z, r);
-		offset = d->x;
-		dfreq = d->y;
 		break;
 	}
 	d->rms_offset = d->updated ? sqrt(0.9 * d->rms_offset * d->rms_offset + 0.1 * z * z) : fabs(z);
 	d->updated = true;
 	d->last_update = s->time;
+	kalman_predict(d, now);
+	if (d->cfg.algorithm != DISCIPLINE_PLL) {
+		offset = d->x;
+		dfreq = d->y;
+	}
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, s->time, dfreq * 1e6, change);
-	apply_slew(d, s->time, offset, change);
+	apply_frequency(d, now, dfreq * 1e6, change);
+	apply_slew(d, now, offset, change);
 	report_status(d, s);
 }
 
