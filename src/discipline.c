@@ -353,9 +353,10 @@ static bool step_allowed(const struct discipline *d, struct timespec now)
 	return d->cfg.max_steps < 0 || d->later_steps < (unsigned)d->cfg.max_steps;
 }
 
-void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec now,
+void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec local,
 		       struct discipline_change *change)
 {
+	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
 	double z = s->offset, r = measurement_variance(s);
 	double offset, dfreq;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
@@ -390,7 +391,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			d->x = z;
 			d->pxx = r;
 			d->npoints = 0;
-			apply_step(d, now, z, change);
+			apply_step(d, local, z, change);
 			d->excess_seen = false;
 			d->updated = true;
 			d->last_update = s->time;
@@ -433,7 +434,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		return;
 	change->action = DISCIPLINE_SLEWED;
 	apply_frequency(d, now, dfreq * 1e6, change);
-	apply_slew(d, now, offset, change);
+	apply_slew(d, local, offset, change);
 	report_status(d, s);
 }
 

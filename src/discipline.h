@@ -67,8 +67,9 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 				     struct timespec now);
 void discipline_destroy(struct discipline *d);
 
-/* A new system offset; now (>= sample->time) is when the corrections are made. */
-void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec now,
+/* A new system offset; local is the clock's reading (not corrected for the
+ * pending slew) when the corrections are made. */
+void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec local,
 		       struct discipline_change *change);
 /* The part of the last slew not yet applied at local time t (same sign as
  * the slew): a raw offset measured at t minus this is on the corrected clock. */

@@ -313,8 +313,9 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 }
 
 static void feed_discipline(struct engine *engine, int peer, const int *ids, const struct select_candidate *c,
-			    size_t n, const struct select_result *result, struct timespec now)
+			    size_t n, const struct select_result *result, struct timespec local)
 {
+	struct timespec now = corrected(engine, local);
 	struct engine_source *es = &engine->sources[peer];
 	struct source_status st;
 	struct discipline_sample sample;
@@ -332,7 +333,10 @@ static void feed_discipline(struct engine *engine, int peer, const int *ids, con
 		.root_distance = st.root_distance,
 		.leap = majority_leap(engine, ids, c, n, now),
 	};
-	discipline_update(engine->discipline, &sample, now, &change);
+	discipline_update(engine->discipline, &sample, local, &change);
+	log_msg(LOG_LEVEL_DEBUG, "update: offset %+.9f jitter %.9f excess %.9f age %.1f: %s %+.9f s %+.6f ppm",
+		sample.offset, sample.jitter, sample.delay_excess, timespec_diff(now, sample.time),
+		discipline_action_str(change.action), change.offset, change.frequency_ppm);
 	switch (change.action) {
 	case DISCIPLINE_INSANE:
 		engine->insane_offset = result->offset;
@@ -366,8 +370,9 @@ static void feed_discipline(struct engine *engine, int peer, const int *ids, con
 
 /* A selection round: who is a truechimer, who the system peer is, and, when
  * the system peer has a new estimate, a discipline update. */
-static void run_selection(struct engine *engine, struct timespec now)
+static void run_selection(struct engine *engine, struct timespec local)
 {
+	struct timespec now = corrected(engine, local);
 	struct select_candidate c[ENGINE_MAX_SOURCES];
 	int ids[ENGINE_MAX_SOURCES];
 	struct select_result result;
@@ -412,7 +417,7 @@ static void run_selection(struct engine *engine, struct timespec now)
 		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));
 		engine->system_peer = peer;
 	}
-	feed_discipline(engine, peer, ids, c, n, &result, now);
+	feed_discipline(engine, peer, ids, c, n, &result, local);
 }
 
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
@@ -438,7 +443,7 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	if (r == SOURCE_STOPPED)
 		return 0;
 	if (r == SOURCE_POLL_UNREACHABLE)
-		run_selection(engine, t);
+		run_selection(engine, now);
 	return NTP_HEADER_LEN;
 }
 
@@ -470,7 +475,7 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
-		run_selection(engine, t);
+		run_selection(engine, receive_time);
 		break;
 	default:
 		break;

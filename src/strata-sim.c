@@ -75,6 +75,7 @@ struct scenario {
 	struct expect expect[MAX_EXPECT];
 	bool quiet;
 	bool trace;
+	bool debug;
 };
 
 struct flight {
@@ -268,6 +269,7 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 		die("algorithm: kalman, pll or regression, not '%s'", v); }
 	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
 	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
+	else if (!strcmp(key, "debug")) sc->debug = parse_bool(v, key);
 	else return false;
 #undef NEED
 	return true;
@@ -328,6 +330,7 @@ static void usage(FILE *out)
 "  --start-of-day T         UTC time of day at the start (default 0: midnight)\n"
 "  --quiet                  no log lines on stderr\n"
 "  --trace                  print the offset at every measurement on stderr\n"
+"  --debug                  log every discipline update on stderr\n"
 "Clock:\n"
 "  --clock-offset X         initial error of the clock (local - true), seconds\n"
 "  --clock-freq F           initial frequency error, ppm (positive runs fast)\n"
@@ -398,7 +401,7 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 	struct metrics *m = log_metrics;
 
 	(void)level;
-	if (m->log_count < MAX_LOG)
+	if (m->log_count < MAX_LOG && level < LOG_LEVEL_DEBUG)
 		snprintf(m->log[m->log_count++], sizeof(m->log[0]), "%s", message);
 	if (!sc->quiet)
 		fprintf(stderr, "strata-sim: %s\n", message);
@@ -444,7 +447,7 @@ static int run(struct scenario *sc)
 	clock.local = sc->start_of_day + sc->clock_offset;
 	sim_clock_ops(&clock, &ops);
 	log_metrics = &m;
-	log_set_sink(log_sink, sc, LOG_LEVEL_NOTICE);
+	log_set_sink(log_sink, sc, sc->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE);
 	sc->engine.random_seed = sc->seed ^ 0xa5a5a5a5ULL;
 	engine = engine_create(&sc->engine, &ops, sim_clock_now(&clock));
 	if (!engine)
@@ -700,7 +703,7 @@ int main(int argc, char **argv)
 			} else {
 				snprintf(name, sizeof(name), "%s", key);
 				if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) &&
-				    strcmp(name, "quiet") && strcmp(name, "trace") && strcmp(name, "leap-insert") &&
+				    strcmp(name, "quiet") && strcmp(name, "trace") && strcmp(name, "debug") && strcmp(name, "leap-insert") &&
 				    strcmp(name, "allow-initial-insane-step"))
 					value = argv[++i];
 			}
