@@ -16,7 +16,7 @@
 #define UNKNOWN_FREQUENCY_SD 1e-4
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
 /* Measurements are never trusted below this noise: timestamps are not exact. */
-#define MIN_MEASUREMENT_SD 1e-7
+#define MIN_MEASUREMENT_SD 1e-5
 
 struct regression_point {
 	struct timespec time;
@@ -402,7 +402,19 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			change->action = DISCIPLINE_STEP_WAITING;
 			return;
 		}
-		/* the steps are used up: slew it away, however long that takes */
+		/* the steps are used up: slew it away, however long that takes,
+		 * without reading a frequency into a jump */
+		d->x = z;
+		d->pxx = r;
+		d->npoints = 0;
+		d->updated = true;
+		d->last_update = s->time;
+		if (d->cfg.adjust) {
+			change->action = DISCIPLINE_SLEWED;
+			apply_slew(d, local, z, change);
+			report_status(d, s);
+		}
+		return;
 	} else {
 		d->excess_seen = false;
 	}

@@ -19,6 +19,8 @@
  * may straddle it. */
 #define LEAP_GUARD 2.0
 #define SECONDS_PER_DAY 86400
+#define STARTUP_SOURCES 3
+#define STARTUP_WAIT 30.0
 
 struct engine_source {
 	struct source *src;
@@ -35,6 +37,7 @@ struct engine {
 	struct source_limits limits;
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	uint64_t random_state;
+	struct timespec created;
 
 	enum sync_state state;
 	enum unsync_reason reason;
@@ -115,6 +118,7 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
+	engine->created = now;
 	engine->state = SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
 	engine->system_peer = -1;
@@ -200,6 +204,15 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 		return timespec_add(engine->reference_time, 3600.0);
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
+}
+
+static size_t engine_sources(const struct engine *engine)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		n += engine->sources[i].src != NULL;
+	return n;
 }
 
 static void set_unsynchronized(struct engine *engine, enum unsync_reason reason)
@@ -412,6 +425,12 @@ static void run_selection(struct engine *engine, struct timespec local)
 	engine->system_jitter = result.jitter;
 	for (size_t i = 0; i < n; i++)
 		set_selection(engine, ids[i], selection_of(c[i].state), now);
+	/* the first correction waits for a few sources to have spoken (iburst
+	 * takes seconds), so that the quickest answer cannot be a falseticker
+	 * that steps the clock alone */
+	if (!discipline_has_updated(engine->discipline) && n < engine_sources(engine) && n < STARTUP_SOURCES &&
+	    timespec_diff(now, engine->created) < STARTUP_WAIT)
+		return;
 	peer = ids[result.system_peer];
 	if (peer != engine->system_peer) {
 		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));

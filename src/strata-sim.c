@@ -65,6 +65,7 @@ struct scenario {
 	double duration, warmup, measure_interval;
 	double start_of_day;
 	double clock_offset, clock_freq, wander;
+	double reference_error; /* offsets are measured against UTC plus this */
 	bool leap_insert;
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
@@ -247,6 +248,7 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "start-of-day")) { NEED(); sc->start_of_day = parse_value(v, key); }
 	else if (!strcmp(key, "clock-offset")) { NEED(); sc->clock_offset = parse_value(v, key); }
 	else if (!strcmp(key, "clock-freq")) { NEED(); sc->clock_freq = parse_value(v, key); }
+	else if (!strcmp(key, "reference-error")) { NEED(); sc->reference_error = parse_value(v, key); }
 	else if (!strcmp(key, "wander")) { NEED(); sc->wander = parse_value(v, key); }
 	else if (!strcmp(key, "drift-file")) { NEED(); ec->have_initial_frequency = true;
 		ec->initial_frequency_ppm = parse_value(v, key); }
@@ -335,6 +337,7 @@ static void usage(FILE *out)
 "  --clock-offset X         initial error of the clock (local - true), seconds\n"
 "  --clock-freq F           initial frequency error, ppm (positive runs fast)\n"
 "  --wander W               random walk of the frequency, ppm per sqrt(second)\n"
+"  --reference-error X      measure offsets against UTC + X (the time the servers agree on)\n"
 "  --drift-file F           start with this frequency correction (ppm) as if read from a drift file\n"
 "  --leap-insert            the servers announce a leap second at the end of the first day\n"
 "  --outage START:LENGTH    no server answers in this window (up to 4)\n"
@@ -480,7 +483,7 @@ static int run(struct scenario *sc)
 			double offset;
 
 			sim_clock_advance(&clock, next_measure);
-			offset = utc(sc, clock.tau) - sim_clock_local(&clock);
+			offset = utc(sc, clock.tau) + sc->reference_error - sim_clock_local(&clock);
 			engine_get_tracking(engine, sim_clock_now(&clock), &tr);
 			if (tr.state == SYNC_SYNCHRONIZED && m.first_sync < 0.0)
 				m.first_sync = clock.tau;
