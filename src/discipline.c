@@ -110,8 +110,14 @@ double discipline_pending_slew(const struct discipline *d, struct timespec t)
  * had been taken on the clock as it is now corrected. */
 static void regression_correct(struct discipline *d, struct timespec now, double offset, double dfreq)
 {
-	for (unsigned i = 0; i < d->npoints; i++)
+	for (unsigned i = 0; i < d->npoints; i++) {
 		d->points[i].offset += -offset + dfreq * timespec_diff(now, d->points[i].time);
+		d->points[i].time = timespec_add(d->points[i].time, offset);
+	}
+	/* the times the discipline keeps move with the clock */
+	d->state_time = timespec_add(d->state_time, offset);
+	d->last_update = timespec_add(d->last_update, offset);
+	d->excess_since = timespec_add(d->excess_since, offset);
 }
 
 /* Takes offset out of the corrected clock: slews offset plus what is still pending. */
@@ -394,7 +400,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			apply_step(d, local, z, change);
 			d->excess_seen = false;
 			d->updated = true;
-			d->last_update = s->time;
+			d->last_update = timespec_add(s->time, change->offset);
 			report_status(d, s);
 			return;
 		}
