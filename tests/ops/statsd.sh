@@ -8,7 +8,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STRATA_BUILD:-$top/build}
-probe=$build/tests/ops/statsd_probe
+probe=$build/tests/ops/metrics_probe
 statsd_dir=$top/.peers/statsd
 statsd_js=$statsd_dir/node_modules/statsd/stats.js
 passed=0
@@ -78,7 +78,7 @@ for _ in $(seq 50); do
 done
 check "statsd started on 127.0.0.1:$port" grep -q "server is up" "$work/statsd.out"
 
-check "the probe sends two rounds" "$probe" "127.0.0.1:$port" strata
+check "the probe sends two rounds" "$probe" statsd "127.0.0.1:$port" strata
 sleep 1.5 # three flushes at least
 kill "$statsd_pid" 2>/dev/null
 wait "$statsd_pid" 2>/dev/null
@@ -140,6 +140,6 @@ fi
 # nobody listens: every send is refused, nothing is logged, nothing waits
 dead=$(free_port udp)
 start=$(date +%s%N)
-check "a dead collector costs nothing" bash -c "[ -z \"\$('$probe' 127.0.0.1:$dead strata 2>&1)\" ]"
+check "a dead collector costs nothing" bash -c "[ -z \"\$('$probe' statsd 127.0.0.1:$dead strata 2>&1)\" ]"
 check "and returns at once" [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
 finish
