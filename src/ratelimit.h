@@ -13,23 +13,28 @@
 #ifndef STRATA_RATELIMIT_H
 #define STRATA_RATELIMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "netaddr.h"
 
-#define RATELIMIT_KEY_LEN 16
+#include "siphash.h"
+
+#define RATELIMIT_KEY_LEN SIPHASH_KEY_LEN
 
 enum ratelimit_verdict {
 	RATELIMIT_PASS = 0,     /* answer */
-	RATELIMIT_KOD,          /* over the limit: a KoD RATE may be sent (at most one per interval, min 1 s) */
+	RATELIMIT_KOD,          /* over the limit: send a KoD RATE (when kod is on; at most one per
+				 * client per interval, and at least a second apart) */
 	RATELIMIT_DROP,         /* over the limit: stay silent */
 };
 
 struct ratelimit_config {
 	double interval;        /* seconds; <= 0 disables limiting */
 	unsigned burst;         /* >= 1 */
+	bool kod;               /* may answer an over-limit client with a KoD RATE */
 	unsigned table_size;    /* clients tracked; >= 1 */
 	uint8_t key[RATELIMIT_KEY_LEN];
 };
