@@ -1,3 +1,6 @@
+/* accept4 */
+#define _GNU_SOURCE
+
 #include "control.h"
 
 #include <errno.h>
@@ -161,13 +164,12 @@ static void accept_client(struct control *ctl)
 
 static void build_reply(struct control *ctl, struct control_client *c)
 {
-	struct textbuf tb;
 	char *command = c->request;
 	char *space;
 	bool json = false;
+	FILE *out = open_memstream(&c->reply, &c->reply_len);
 
-	c->reply = malloc(CONTROL_REPLY_MAX);
-	if (!c->reply) {
+	if (!out) {
 		client_close(c);
 		return;
 	}
@@ -176,14 +178,14 @@ static void build_reply(struct control *ctl, struct control_client *c)
 		*space = '\0';
 		json = !strcmp(space + 1, "json");
 	}
-	textbuf_init(&tb, c->reply, CONTROL_REPLY_MAX);
-	ctl->handler(ctl->ctx, command, json, &tb);
-	if (tb.overflow) {
-		textbuf_init(&tb, c->reply, CONTROL_REPLY_MAX);
-		textbuf_printf(&tb, "error: reply too long\n");
+	ctl->handler(ctl->ctx, command, json, out);
+	if (fclose(out) != 0 || !c->reply) {
+		client_close(c);
+		return;
 	}
-	c->reply_len = tb.len;
 	c->reply_sent = 0;
+	if (c->reply_len == 0)
+		client_close(c);
 }
 
 static void read_request(struct control *ctl, struct control_client *c)
@@ -247,17 +249,19 @@ void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t coun
 	}
 }
 
-int control_query(const char *path, const char *command, bool json, struct textbuf *reply, char *why,
-		  size_t why_len)
+char *control_query(const char *path, const char *command, bool json, char *why, size_t why_len)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char request[CONTROL_REQUEST_MAX];
+	char request[CONTROL_REQUEST_MAX], chunk[4096];
+	char *reply = NULL;
+	size_t reply_len = 0;
+	FILE *out;
 	ssize_t n;
 	int len, fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(why, why_len, "%s: path too long for a Unix socket", path);
-		return -1;
+		return NULL;
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -265,26 +269,33 @@ int control_query(const char *path, const char *command, bool json, struct textb
 		snprintf(why, why_len, "cannot connect to %s: %s (is stratad running?)", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return NULL;
 	}
 	len = snprintf(request, sizeof(request), "%s%s\n", command, json ? " json" : "");
 	if (len < 0 || (size_t)len >= sizeof(request) || send(fd, request, (size_t)len, MSG_NOSIGNAL) != len) {
 		snprintf(why, why_len, "%s: cannot send the request", path);
 		close(fd);
-		return -1;
+		return NULL;
 	}
-	while (reply->len + 1 < reply->cap &&
-	       (n = recv(fd, reply->buf + reply->len, reply->cap - 1 - reply->len, 0)) != 0) {
+	out = open_memstream(&reply, &reply_len);
+	if (!out) {
+		snprintf(why, why_len, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			snprintf(why, why_len, "%s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		reply->len += (size_t)n;
-		reply->buf[reply->len] = '\0';
+		if (n < 0)
+			break;
+		fwrite(chunk, 1, (size_t)n, out);
 	}
+	if (n < 0)
+		snprintf(why, why_len, "%s: %s", path, strerror(errno));
 	close(fd);
-	return 0;
+	if (fclose(out) != 0 || n < 0) {
+		free(reply);
+		return NULL;
+	}
+	return reply;
 }

@@ -10,13 +10,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "textbuf.h"
+#include <stdio.h>
 
 #define CONTROL_MAX_CLIENTS 8
 #define CONTROL_REPLY_MAX 65536
 
 /* Fills out with the reply to command; an unknown command gets an error line. */
-typedef void (*control_handler_fn)(void *ctx, const char *command, bool json, struct textbuf *out);
+typedef void (*control_handler_fn)(void *ctx, const char *command, bool json, FILE *out);
 
 struct control;
 
@@ -32,9 +32,8 @@ size_t control_pollfds(const struct control *ctl, struct pollfd *fds, size_t max
 /* Acts on the revents of the descriptors control_pollfds gave. */
 void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t count);
 
-/* The client side, for stratactl: sends command and appends the reply to
- * reply. 0, or -1 with a message. */
-int control_query(const char *path, const char *command, bool json, struct textbuf *reply, char *why,
-		  size_t why_len);
+/* The client side, for stratactl: sends command and returns the whole reply
+ * (NUL-terminated, to free), or NULL with a message. */
+char *control_query(const char *path, const char *command, bool json, char *why, size_t why_len);
 
 #endif

@@ -1,3 +1,6 @@
+/* mkostemp */
+#define _GNU_SOURCE
+
 #include "driftfile.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* setresuid, setresgid */
+#define _GNU_SOURCE
+
 #include "privdrop.h"
 
 #include <errno.h>

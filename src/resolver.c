@@ -1,3 +1,6 @@
+/* pipe2 */
+#define _GNU_SOURCE
+
 #include "resolver.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "json.h"
+#include "json_writer.h"
 #include "refid.h"
 
 static const char *leap_str(enum ntp_leap leap)
@@ -54,7 +54,7 @@ static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
 		snprintf(buf, len, "%s (%s)", sync_state_str(t->state), unsync_reason_str(t->reason));
 }
 
-static void tracking_json(struct textbuf *out, const struct engine_tracking *t)
+static void tracking_json(FILE *out, const struct engine_tracking *t)
 {
 	struct json_writer w;
 	char refid[REFID_TEXT_LEN], addr[NETADDR_TEXT_LEN] = "", hex[12];
@@ -62,23 +62,23 @@ static void tracking_json(struct textbuf *out, const struct engine_tracking *t)
 	refid_format(t->refid, t->stratum, refid);
 	if (t->reference_addr.family)
 		netaddr_format(&t->reference_addr, addr, sizeof(addr));
-	json_init(&w, out);
+	json_writer_init(&w, out);
 	json_begin_object(&w, NULL);
 	snprintf(hex, sizeof(hex), "%08" PRIX32, t->refid);
 	json_string(&w, "reference_id", refid);
 	json_string(&w, "reference_id_hex", hex);
 	json_string(&w, "reference_name", t->reference_name);
 	json_string(&w, "reference_address", addr);
-	json_int(&w, "stratum", t->stratum);
-	json_double(&w, "reference_time", t->reference_time.tv_sec + t->reference_time.tv_nsec * 1e-9);
-	json_double(&w, "system_offset", t->system_offset);
-	json_double(&w, "last_offset", t->last_offset);
-	json_double(&w, "rms_offset", t->rms_offset);
-	json_double(&w, "frequency_ppm", t->frequency_ppm);
-	json_double(&w, "residual_frequency_ppm", t->residual_frequency_ppm);
-	json_double(&w, "skew_ppm", t->skew_ppm);
-	json_double(&w, "root_delay", t->root_delay);
-	json_double(&w, "root_dispersion", t->root_dispersion);
+	json_integer(&w, "stratum", t->stratum);
+	json_number(&w, "reference_time", t->reference_time.tv_sec + t->reference_time.tv_nsec * 1e-9, 9);
+	json_number(&w, "system_offset", t->system_offset, 9);
+	json_number(&w, "last_offset", t->last_offset, 9);
+	json_number(&w, "rms_offset", t->rms_offset, 9);
+	json_number(&w, "frequency_ppm", t->frequency_ppm, 9);
+	json_number(&w, "residual_frequency_ppm", t->residual_frequency_ppm, 9);
+	json_number(&w, "skew_ppm", t->skew_ppm, 9);
+	json_number(&w, "root_delay", t->root_delay, 9);
+	json_number(&w, "root_dispersion", t->root_dispersion, 9);
 	json_string(&w, "leap", leap_str(t->leap));
 	json_string(&w, "state", sync_state_str(t->state));
 	if (t->state == SYNC_UNSYNCHRONIZED)
@@ -86,13 +86,13 @@ static void tracking_json(struct textbuf *out, const struct engine_tracking *t)
 	else
 		json_null(&w, "unsync_reason");
 	if (t->reason == UNSYNC_INSANE_TIME)
-		json_double(&w, "insane_offset", t->insane_offset);
-	json_int(&w, "steps", t->steps);
+		json_number(&w, "insane_offset", t->insane_offset, 9);
+	json_integer(&w, "steps", t->steps);
 	json_end_object(&w);
-	textbuf_putc(out, '\n');
-}
+	json_writer_finish(&w);
+	}
 
-void status_tracking(struct textbuf *out, const struct engine_tracking *t, bool json)
+void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 {
 	char refid[REFID_TEXT_LEN], when[64] = "-", why[256];
 	struct tm tm;
@@ -105,23 +105,23 @@ void status_tracking(struct textbuf *out, const struct engine_tracking *t, bool 
 	if (t->reference_time.tv_sec && gmtime_r(&t->reference_time.tv_sec, &tm))
 		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y", &tm);
 	tracking_why(why, sizeof(why), t);
-	textbuf_printf(out, "Reference ID    : %08" PRIX32 " (%s)\n", t->refid,
+	fprintf(out, "Reference ID    : %08" PRIX32 " (%s)\n", t->refid,
 		       t->reference_name[0] ? t->reference_name : refid);
-	textbuf_printf(out, "Stratum         : %u\n", t->stratum);
-	textbuf_printf(out, "Ref time (UTC)  : %s\n", when);
-	textbuf_printf(out, "System time     : %.9f seconds %s of NTP time\n", fabs(t->system_offset),
+	fprintf(out, "Stratum         : %u\n", t->stratum);
+	fprintf(out, "Ref time (UTC)  : %s\n", when);
+	fprintf(out, "System time     : %.9f seconds %s of NTP time\n", fabs(t->system_offset),
 		       t->system_offset > 0 ? "slow" : "fast");
-	textbuf_printf(out, "Last offset     : %+.9f seconds\n", t->last_offset);
-	textbuf_printf(out, "RMS offset      : %.9f seconds\n", t->rms_offset);
-	textbuf_printf(out, "Frequency       : %.3f ppm %s\n", fabs(t->frequency_ppm),
+	fprintf(out, "Last offset     : %+.9f seconds\n", t->last_offset);
+	fprintf(out, "RMS offset      : %.9f seconds\n", t->rms_offset);
+	fprintf(out, "Frequency       : %.3f ppm %s\n", fabs(t->frequency_ppm),
 		       t->frequency_ppm >= 0 ? "slow" : "fast");
-	textbuf_printf(out, "Residual freq   : %+.3f ppm\n", t->residual_frequency_ppm);
-	textbuf_printf(out, "Skew            : %.3f ppm\n", t->skew_ppm);
-	textbuf_printf(out, "Root delay      : %.9f seconds\n", t->root_delay);
-	textbuf_printf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
-	textbuf_printf(out, "Leap status     : %s\n", leap_str(t->leap));
-	textbuf_printf(out, "Sync state      : %s\n", why);
-	textbuf_printf(out, "Steps           : %u\n", t->steps);
+	fprintf(out, "Residual freq   : %+.3f ppm\n", t->residual_frequency_ppm);
+	fprintf(out, "Skew            : %.3f ppm\n", t->skew_ppm);
+	fprintf(out, "Root delay      : %.9f seconds\n", t->root_delay);
+	fprintf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
+	fprintf(out, "Leap status     : %s\n", leap_str(t->leap));
+	fprintf(out, "Sync state      : %s\n", why);
+	fprintf(out, "Steps           : %u\n", t->steps);
 }
 
 static char selection_mark(enum source_selection s)
@@ -142,11 +142,11 @@ static char selection_mark(enum source_selection s)
 	}
 }
 
-static void sources_json(struct textbuf *out, const struct engine_source_info *sources, size_t count)
+static void sources_json(FILE *out, const struct engine_source_info *sources, size_t count)
 {
 	struct json_writer w;
 
-	json_init(&w, out);
+	json_writer_init(&w, out);
 	json_begin_array(&w, NULL);
 	for (size_t i = 0; i < count; i++) {
 		const struct engine_source_info *s = &sources[i];
@@ -158,17 +158,17 @@ static void sources_json(struct textbuf *out, const struct engine_source_info *s
 		json_string(&w, "name", s->name);
 		json_string(&w, "address", addr);
 		json_string(&w, "state", source_selection_str(s->selection));
-		json_int(&w, "stratum", s->stratum);
+		json_integer(&w, "stratum", s->stratum);
 		json_string(&w, "refid", refid);
-		json_int(&w, "poll", s->poll);
+		json_integer(&w, "poll", s->poll);
 		snprintf(reach, sizeof(reach), "%03o", s->reach);
 		json_string(&w, "reach", reach);
 		if (s->last_sample_age >= 0) {
-			json_double(&w, "last_sample_age", s->last_sample_age);
-			json_double(&w, "offset", s->offset);
-			json_double(&w, "delay", s->delay);
-			json_double(&w, "dispersion", s->dispersion);
-			json_double(&w, "jitter", s->jitter);
+			json_number(&w, "last_sample_age", s->last_sample_age, 9);
+			json_number(&w, "offset", s->offset, 9);
+			json_number(&w, "delay", s->delay, 9);
+			json_number(&w, "dispersion", s->dispersion, 9);
+			json_number(&w, "jitter", s->jitter, 9);
 		} else {
 			json_null(&w, "last_sample_age");
 			json_null(&w, "offset");
@@ -181,17 +181,17 @@ static void sources_json(struct textbuf *out, const struct engine_source_info *s
 		json_end_object(&w);
 	}
 	json_end_array(&w);
-	textbuf_putc(out, '\n');
-}
+	json_writer_finish(&w);
+	}
 
-void status_sources(struct textbuf *out, const struct engine_source_info *sources, size_t count, bool json)
+void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json)
 {
 	if (json) {
 		sources_json(out, sources, count);
 		return;
 	}
-	textbuf_printf(out, "S Name/IP address                Stratum Poll Reach LastRx    Offset     Delay    Jitter\n");
-	textbuf_printf(out, "=========================================================================================\n");
+	fprintf(out, "S Name/IP address                Stratum Poll Reach LastRx    Offset     Delay    Jitter\n");
+	fprintf(out, "=========================================================================================\n");
 	for (size_t i = 0; i < count; i++) {
 		const struct engine_source_info *s = &sources[i];
 		char name[NETADDR_TEXT_LEN + 8], age[16] = "-", offset[16] = "-", delay[16] = "-", jitter[16] = "-";
@@ -206,39 +206,38 @@ void status_sources(struct textbuf *out, const struct engine_source_info *source
 			status_format_seconds(delay, sizeof(delay), s->delay, false);
 			status_format_seconds(jitter, sizeof(jitter), s->jitter, false);
 		}
-		textbuf_printf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
+		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
 			       s->stratum, s->poll, s->reach, age, offset, delay, jitter);
 		if (s->kiss[0])
-			textbuf_printf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
-		textbuf_putc(out, '\n');
-	}
-	textbuf_printf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
+			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
+			}
+	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
 			    "   blank: not usable (no sample yet, unsynchronised or too far)\n");
 }
 
-void status_serverstats(struct textbuf *out, const struct serve_counters *c, bool serving, bool json)
+void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)
 {
 	if (json) {
 		struct json_writer w;
 
-		json_init(&w, out);
+		json_writer_init(&w, out);
 		json_begin_object(&w, NULL);
 		json_bool(&w, "serving", serving);
-		json_uint(&w, "received", c->received);
-		json_uint(&w, "answered", c->answered);
-		json_uint(&w, "rate_limited", c->rate_limited);
-		json_uint(&w, "kod_sent", c->kod_sent);
-		json_uint(&w, "malformed", c->malformed);
-		json_uint(&w, "denied", c->denied);
+		json_integer(&w, "received", (long long)c->received);
+		json_integer(&w, "answered", (long long)c->answered);
+		json_integer(&w, "rate_limited", (long long)c->rate_limited);
+		json_integer(&w, "kod_sent", (long long)c->kod_sent);
+		json_integer(&w, "malformed", (long long)c->malformed);
+		json_integer(&w, "denied", (long long)c->denied);
 		json_end_object(&w);
-		textbuf_putc(out, '\n');
-		return;
+		json_writer_finish(&w);
+				return;
 	}
-	textbuf_printf(out, "Serving              : %s\n", serving ? "yes" : "no (no serve section)");
-	textbuf_printf(out, "Requests received    : %" PRIu64 "\n", c->received);
-	textbuf_printf(out, "Requests answered    : %" PRIu64 "\n", c->answered);
-	textbuf_printf(out, "Rate limited         : %" PRIu64 "\n", c->rate_limited);
-	textbuf_printf(out, "KoD RATE sent        : %" PRIu64 "\n", c->kod_sent);
-	textbuf_printf(out, "Malformed dropped    : %" PRIu64 "\n", c->malformed);
-	textbuf_printf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
+	fprintf(out, "Serving              : %s\n", serving ? "yes" : "no (no serve section)");
+	fprintf(out, "Requests received    : %" PRIu64 "\n", c->received);
+	fprintf(out, "Requests answered    : %" PRIu64 "\n", c->answered);
+	fprintf(out, "Rate limited         : %" PRIu64 "\n", c->rate_limited);
+	fprintf(out, "KoD RATE sent        : %" PRIu64 "\n", c->kod_sent);
+	fprintf(out, "Malformed dropped    : %" PRIu64 "\n", c->malformed);
+	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
 }

@@ -5,15 +5,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "engine.h"
 #include "serve_config.h"
-#include "textbuf.h"
 
-void status_tracking(struct textbuf *out, const struct engine_tracking *t, bool json);
-void status_sources(struct textbuf *out, const struct engine_source_info *sources, size_t count, bool json);
+void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
+void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json);
 /* serving is false when no serve section is configured. */
-void status_serverstats(struct textbuf *out, const struct serve_counters *c, bool serving, bool json);
+void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
 
 /* A duration with a readable unit: "+12.3us", "4.56ms", "1.234s". */
 void status_format_seconds(char *buf, size_t len, double seconds, bool sign);
