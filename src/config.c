@@ -287,8 +287,8 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	get_string(ck, entry, prefix, has_pool ? "pool" : "server", false, src->name, sizeof(src->name));
 	get_int(ck, entry, prefix, "port", 1, 65535, &port);
 	src->port = (uint16_t)port;
-	get_int(ck, entry, prefix, "minpoll", 3, 17, &src->minpoll);
-	get_int(ck, entry, prefix, "maxpoll", 3, 17, &src->maxpoll);
+	get_int(ck, entry, prefix, "minpoll", SOURCE_MIN_POLL, SOURCE_MAX_POLL, &src->minpoll);
+	get_int(ck, entry, prefix, "maxpoll", SOURCE_MIN_POLL, SOURCE_MAX_POLL, &src->maxpoll);
 	get_bool(ck, entry, prefix, "iburst", &src->iburst);
 	if (!ck->failed && src->minpoll > src->maxpoll) {
 		char full[64];
