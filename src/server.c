@@ -5,8 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/net_tstamp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,12 +19,13 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "serve.h"
+#include "udp.h"
 
 #define BATCH 64
 /* Larger than any request we answer (NTS requests run to a few hundred
  * bytes); anything truncated is malformed anyway. */
 #define REQUEST_MAX 1024
-#define CONTROL_LEN 128
+#define CONTROL_LEN 128 /* room for SCM_TIMESTAMPING's three timespecs */
 /* Batches per server_handle_readable call before the main loop gets a turn. */
 #define MAIN_LOOP_BATCHES 8
 #define DEFAULT_RCVBUF (4 << 20)
@@ -76,39 +75,10 @@ static void fail(char *err, size_t err_len, const char *fmt, const char *what, i
 	snprintf(err, err_len, "%s: %s", text, strerror(error));
 }
 
-static int open_socket(const struct net_addr *local, bool reuseport, int rcvbuf)
-{
-	struct sockaddr_storage ss;
-	socklen_t ss_len = netaddr_to_sockaddr(local, &ss);
-	int on = 1;
-	int stamping = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-	int fd = socket(local->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int error;
-
-	if (fd < 0)
-		return -errno;
-	if (local->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
-		goto fail;
-	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
-		goto fail;
-	/* FORCE passes rmem_max when we are still root; otherwise take what we get. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	/* Without kernel stamps the batch is stamped right after recvmmsg. */
-	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamping, sizeof(stamping));
-	if (bind(fd, (struct sockaddr *)&ss, ss_len) < 0)
-		goto fail;
-	return fd;
-fail:
-	error = errno;
-	close(fd);
-	return -error;
-}
-
 static void close_worker(struct worker *w)
 {
 	for (size_t i = 0; i < w->fd_count; i++)
-		close(w->fds[i]);
+		udp_close(w->fds[i]);
 	w->fd_count = 0;
 	ratelimit_destroy(w->rl);
 	w->rl = NULL;
@@ -134,7 +104,7 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 		return -1;
 	}
 	for (size_t i = 0; i < listen_count; i++) {
-		int fd = open_socket(&listen[i], cfg->threads > 0, cfg->rcvbuf > 0 ? cfg->rcvbuf : DEFAULT_RCVBUF);
+		int fd = udp_open_server(&listen[i], cfg->threads > 0, cfg->rcvbuf > 0 ? cfg->rcvbuf : DEFAULT_RCVBUF);
 		char text[NETADDR_TEXT_LEN];
 
 		if (fd >= 0) {
@@ -253,18 +223,6 @@ static void read_published(struct server *srv, struct serve_snapshot *out)
 	} while (before != after || (before & 1));
 }
 
-static bool kernel_rx_time(struct msghdr *msg, struct timespec *out)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-			memcpy(out, CMSG_DATA(c), sizeof(*out));
-			return out->tv_sec != 0 || out->tv_nsec != 0;
-		}
-	}
-	return false;
-}
-
 static void count(_Atomic uint64_t *counter, uint64_t n)
 {
 	/* Single writer: a plain load and store, no locked instruction. */
@@ -348,7 +306,7 @@ static int serve_batch(struct worker *w, int fd)
 			t.denied++;
 			continue;
 		}
-		if (!kernel_rx_time(msg, &rx))
+		if (!udp_rx_timestamp(msg, &rx))
 			rx = fallback_rx;
 		/* Checked before the rate limiter so that garbage never takes a
 		 * place in its table. */
