@@ -24,7 +24,7 @@ static int enable_rx_timestamps(int fd)
 	return 0;
 }
 
-int udp_open(const struct net_addr *local)
+static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -39,6 +39,11 @@ int udp_open(const struct net_addr *local)
 		return -errno;
 	if (local->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
+	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "receive buffer of %d bytes: %s", rcvbuf, strerror(errno));
 	/* Without kernel stamps udp_receive falls back to the clock right after
 	 * the receive: worse, but still working (and said under debug). */
 	err = enable_rx_timestamps(fd);
@@ -53,6 +58,16 @@ fail:
 	return err;
 }
 
+int udp_open(const struct net_addr *local)
+{
+	return open_bound(local, false, 0);
+}
+
+int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
+{
+	return open_bound(local, shared, rcvbuf);
+}
+
 int udp_connect(int fd, const struct net_addr *remote)
 {
 	struct sockaddr_storage ss;
@@ -63,7 +78,7 @@ int udp_connect(int fd, const struct net_addr *remote)
 	return 0;
 }
 
-static bool find_rx_stamp(struct msghdr *msg, struct timespec *stamp)
+bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		struct udp_timestamps ts;
@@ -98,7 +113,7 @@ ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram
 	if (n < 0)
 		return -errno;
 	memset(datagram, 0, sizeof(*datagram));
-	datagram->kernel_stamp = find_rx_stamp(&msg, &datagram->rx_time);
+	datagram->kernel_stamp = udp_rx_timestamp(&msg, &datagram->rx_time);
 	if (!datagram->kernel_stamp)
 		clock_gettime(CLOCK_REALTIME, &datagram->rx_time);
 	datagram->truncated = (msg.msg_flags & MSG_TRUNC) != 0;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -24,6 +25,14 @@ struct udp_datagram {
  * ephemeral client socket), with software receive timestamps requested and,
  * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
 int udp_open(const struct net_addr *local);
+/* A listening socket for the server: as udp_open, plus SO_REUSEPORT when
+ * shared (one socket per worker thread on one address) and a receive buffer
+ * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
+ * 0 leaves the default). */
+int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf);
+/* The kernel receive timestamp of a datagram received with recvmsg or
+ * recvmmsg on one of these sockets; false when the kernel gave none. */
+bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);
 /* Accepts datagrams only from remote and lets an ICMP error (port
  * unreachable, no route) come back as -ECONNREFUSED etc. on the next call. */
 int udp_connect(int fd, const struct net_addr *remote);
