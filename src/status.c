@@ -37,7 +37,7 @@ void status_format_seconds(char *buf, size_t len, double seconds, bool sign)
 		return;
 	}
 	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]); i++)
-		if (mag * units[i].scale < 9999.5)
+		if (mag * units[i].scale < 999.5)
 			break;
 	snprintf(buf, len, sign ? "%+.*f%s" : "%.*f%s", mag * units[i].scale < 99.95 ? 1 : 0,
 		 seconds * units[i].scale, units[i].unit);
