@@ -210,6 +210,7 @@ void status_sources(FILE *out, const struct engine_source_info *sources, size_t 
 			       s->stratum, s->poll, s->reach, age, offset, delay, jitter);
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
+		fputc('\n', out);
 			}
 	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
 			    "   blank: not usable (no sample yet, unsynchronised or too far)\n");
