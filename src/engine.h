@@ -18,8 +18,10 @@
 #include <time.h>
 
 #include "clock.h"
+#include "discipline.h"
 #include "netaddr.h"
 #include "packet.h"
+#include "source.h" /* struct source_config, enum source_selection */
 
 struct engine_config {
 	bool adjust;                    /* false: measure, select and serve, never touch the clock */
@@ -34,19 +36,13 @@ struct engine_config {
 	double initial_frequency_ppm;
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
 	int8_t precision;               /* log2 seconds, measured by the edge */
+	double wander_ppm_per_s;        /* frequency random walk the discipline allows for; default 0.001 */
+	enum discipline_algorithm algorithm; /* default DISCIPLINE_KALMAN */
+	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
 };
 
 /* The defaults listed above. */
 void engine_config_defaults(struct engine_config *cfg);
-
-struct source_config {
-	struct net_addr addr;   /* with port */
-	const char *name;       /* as configured (copied by the engine) */
-	int minpoll;            /* log2 seconds; default 6 */
-	int maxpoll;            /* log2 seconds; default 10 */
-	bool iburst;
-	bool pool_member;       /* may be replaced when dead or a falseticker */
-};
 
 enum sync_state {
 	SYNC_UNSYNCHRONIZED = 0,
@@ -83,15 +79,6 @@ struct engine_tracking {
 	enum ntp_leap leap;
 	unsigned steps;              /* steps taken so far */
 	double insane_offset;        /* seconds: what the guard refused, when reason is UNSYNC_INSANE_TIME */
-};
-
-enum source_selection {
-	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
-	SOURCE_UNREACHABLE,
-	SOURCE_FALSETICKER,
-	SOURCE_TOO_VARIABLE,    /* truechimer left out by clustering */
-	SOURCE_COMBINED,
-	SOURCE_SYSTEM_PEER,
 };
 
 struct engine_source_info {
@@ -152,6 +139,5 @@ double engine_frequency_ppm(const struct engine *engine);
 
 const char *sync_state_str(enum sync_state state);
 const char *unsync_reason_str(enum unsync_reason reason);
-const char *source_selection_str(enum source_selection selection);
 
 #endif

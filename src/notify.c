@@ -1,5 +1,5 @@
 /* sd_notify messages (see notify.h). */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "notify.h"
 

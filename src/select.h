@@ -1,12 +1,16 @@
 /* Source selection (RFC 5905 11.2): the intersection algorithm finds the
  * truechimers, whose correctness intervals [offset - distance, offset +
  * distance] share a point with a majority; clustering drops the truechimers
- * that add most to the jitter; the survivors are combined, weighted by their
- * distance, into one system offset. Pure: arrays in, states and figures out. */
+ * that add most to the jitter; the survivors are combined, weighted by the
+ * inverse square of their root distance, into one system offset. Pure:
+ * arrays in, states and figures out. */
 #ifndef STRATA_SELECT_H
 #define STRATA_SELECT_H
 
 #include <stddef.h>
+
+/* select_run works on fixed arrays of this size: no allocation. */
+#define SELECT_MAX_CANDIDATES 64
 
 enum select_state {
 	SELECT_FALSETICKER = 0, /* its interval misses the majority's */
@@ -31,9 +35,11 @@ enum select_status {
 	SELECT_OK = 0,
 	SELECT_NO_CANDIDATES,   /* no source has a usable sample */
 	SELECT_NO_MAJORITY,     /* no interval is shared by a majority */
-	SELECT_QUORUM_NOT_MET,  /* fewer truechimers than minsources */
+	SELECT_QUORUM_NOT_MET,  /* fewer truechimers than minsources: do not touch the clock */
+	SELECT_TOO_MANY,        /* more than SELECT_MAX_CANDIDATES */
 };
 
+/* Filled in for SELECT_OK and, for display only, SELECT_QUORUM_NOT_MET. */
 struct select_result {
 	enum select_status status;
 	size_t truechimers;

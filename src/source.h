@@ -1,0 +1,177 @@
+/* One upstream server's protocol state, sans-I/O (RFC 5905 9-10): when to
+ * poll, the request to send, what a reply means (checks, kiss codes, replay),
+ * the sample it gives, its clock filter, reach and poll interval. Time and
+ * bytes come in as arguments; nothing here reads a clock or a socket.
+ *
+ * Offsets follow filter.h: true - local, positive when the local clock is behind.
+ *
+ * Polling:
+ *   - the first poll is due at creation; with iburst the first SOURCE_BURST_POLLS
+ *     polls are SOURCE_BURST_INTERVAL seconds apart, and again on the first
+ *     poll after the source became unreachable;
+ *   - every poll shifts the 8-bit reach register left; an authentic reply to
+ *     the outstanding request sets bit 0, so an unanswered poll leaves a 0;
+ *   - reach 0 after at least 8 polls is "unreachable"; while unreachable the
+ *     poll interval grows by one step per poll up to maxpoll;
+ *   - poll adaptation (per accepted estimate): the source is "quiet" when its
+ *     jitter is at most SOURCE_POLL_GATE times the reference noise
+ *     max(system jitter told by the engine, precision of both ends). A counter
+ *     gains poll on a quiet estimate and loses 2 * poll on a noisy one; past
+ *     +SOURCE_POLL_LIMIT the poll rises by one, past -SOURCE_POLL_LIMIT it falls
+ *     by one, always within [minpoll, maxpoll]. Slow to rise, quick to fall:
+ *     long polls only while the measurements stay within their own noise;
+ *   - KoD RATE raises the poll to max(poll + 1, the server's poll), possibly
+ *     past maxpoll (the server's limit wins), and that stays the floor;
+ *     KoD DENY/RSTR stops the source for good.
+ */
+#ifndef STRATA_SOURCE_H
+#define STRATA_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "filter.h"
+#include "netaddr.h"
+#include "packet.h"
+#include "select.h"
+
+#define SOURCE_DEFAULT_MINPOLL 6
+#define SOURCE_DEFAULT_MAXPOLL 10
+#define SOURCE_MIN_POLL 4           /* lowest poll accepted in the configuration */
+#define SOURCE_MAX_POLL 17          /* highest poll ever used, even under KoD RATE */
+#define SOURCE_BURST_POLLS 4
+#define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
+#define SOURCE_DEFAULT_MAX_DISTANCE 1.5
+#define SOURCE_POLL_GATE 4.0
+#define SOURCE_POLL_LIMIT 30
+#define SOURCE_NAME_LEN 256
+
+/* One configured server (moved here from engine.h; the engine includes this). */
+struct source_config {
+	struct net_addr addr;   /* with port */
+	const char *name;       /* as configured (copied by source_create); NULL: the address */
+	int minpoll;            /* log2 seconds; default 6 */
+	int maxpoll;            /* log2 seconds; default 10 */
+	bool iburst;
+	bool pool_member;       /* may be replaced when dead or a falseticker */
+};
+
+/* What the whole system tells every source. */
+struct source_limits {
+	double max_distance;    /* seconds; farther from the reference is unusable; default 1.5 */
+	int8_t precision;       /* log2 seconds of the local clock */
+};
+
+/* Where the last selection round put a source (moved here from engine.h). */
+enum source_selection {
+	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
+	SOURCE_UNREACHABLE,
+	SOURCE_FALSETICKER,
+	SOURCE_TOO_VARIABLE,    /* truechimer left out by clustering */
+	SOURCE_COMBINED,
+	SOURCE_SYSTEM_PEER,
+};
+
+/* Outcome of source_poll and source_handle_reply, for the log and counters. */
+enum source_result {
+	SOURCE_POLL_SENT = 0,       /* a request was written */
+	SOURCE_POLL_UNREACHABLE,    /* a request was written; the source just became unreachable */
+	SOURCE_SAMPLE_ACCEPTED,     /* the reply gave a sample and the filter a new estimate */
+	SOURCE_SAMPLE_HELD,         /* the reply gave a sample; the filter kept its estimate (older or spike) */
+	SOURCE_MALFORMED,           /* not a decodable NTP packet */
+	SOURCE_BOGUS,               /* failed the header checks (mode, version, zero timestamps, origin) */
+	SOURCE_DUPLICATE,           /* a second reply to a request already answered */
+	SOURCE_UNSYNCHRONIZED,      /* the server is unsynchronized (leap 3, stratum 16) */
+	SOURCE_BAD_HEADER,          /* reference time after transmit time, or a negative delay */
+	SOURCE_TOO_FAR,             /* the sample's root distance exceeds max_distance */
+	SOURCE_KOD_RATE,            /* kiss-o'-death RATE: poll raised */
+	SOURCE_KOD_STOP,            /* kiss-o'-death DENY or RSTR: the source is stopped for good */
+	SOURCE_KOD_OTHER,           /* another kiss code: reply ignored */
+	SOURCE_STOPPED,             /* the source is stopped: nothing sent, replies ignored */
+};
+
+/* For status displays and the engine's view of a source. */
+struct source_status {
+	const char *name;
+	struct net_addr addr;
+	enum source_selection selection;  /* as last told by source_set_selection */
+	unsigned stratum;                 /* the server's, 0 before any reply */
+	uint32_t refid;
+	enum ntp_leap leap;
+	int poll;                         /* log2 seconds */
+	uint8_t reach;
+	bool have_estimate;
+	struct timespec estimate_time;    /* of the chosen sample */
+	double last_sample_age;           /* seconds since estimate_time; negative: none yet */
+	double offset;                    /* seconds, from the clock filter */
+	double delay;                     /* seconds, round trip to the server */
+	double dispersion;                /* seconds, grown to now */
+	double jitter;                    /* seconds */
+	double root_delay;                /* seconds: the server's plus our delay */
+	double root_dispersion;           /* seconds: the server's plus ours, grown to now */
+	double root_distance;             /* seconds: lambda, see source_root_distance */
+	unsigned samples;                 /* in the clock filter */
+	char kiss[5];                     /* last kiss code received, "" if none */
+	bool stopped;
+	bool unreachable;
+};
+
+struct source;
+
+/* Returns NULL when out of memory or cfg is invalid (poll out of
+ * [SOURCE_MIN_POLL, SOURCE_MAX_POLL] or minpoll > maxpoll). Zero minpoll and
+ * maxpoll mean the defaults. Allocates once; nothing else does. */
+struct source *source_create(const struct source_config *cfg, const struct source_limits *limits,
+			     struct timespec now);
+void source_destroy(struct source *src);
+const char *source_name(const struct source *src);
+const struct net_addr *source_addr(const struct source *src);
+
+/* When the next request is due (local time). */
+struct timespec source_next_poll(const struct source *src);
+
+/* Writes the request (mode 3, version 4) for a poll at now, the local time
+ * read just before sending. The transmit timestamp carries now's seconds and
+ * `random` as its fraction: it is a nonce an off-path attacker must guess,
+ * while T1 for the offset is now itself. Returns SOURCE_POLL_SENT,
+ * SOURCE_POLL_UNREACHABLE or SOURCE_STOPPED (nothing written). */
+enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
+			       uint8_t out[NTP_HEADER_LEN]);
+
+/* A datagram from the source's address; receive_time is the local time it
+ * arrived (T4, a kernel timestamp when available). */
+enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
+				       struct timespec receive_time);
+
+/* The local clock was corrected (see filter_correct for the conventions);
+ * call for every step, slew taken as done, and frequency change. */
+void source_correct(struct source *src, struct timespec when, double step, double frequency_change);
+
+/* The engine's verdict after a selection round, and the system jitter
+ * (seconds, 0 when unknown) that the poll adaptation compares against. */
+void source_set_selection(struct source *src, enum source_selection selection, double system_jitter,
+			  struct timespec now);
+
+/* lambda = (root_delay + delay) / 2 + root_dispersion + dispersion + jitter,
+ * with the dispersion grown by FILTER_PHI per second of age to now.
+ * Infinity when there is no estimate. */
+double source_root_distance(const struct source *src, struct timespec now);
+
+/* True, and *candidate filled in (state left alone), when the source can take
+ * part in selection: an estimate, reachable, not stopped, the server
+ * synchronized and the root distance within max_distance. */
+bool source_select_candidate(const struct source *src, struct timespec now,
+			     struct select_candidate *candidate);
+
+void source_get_status(const struct source *src, struct timespec now, struct source_status *out);
+
+/* A pool member that was stopped by KoD, is unreachable (reach 0 after 8
+ * polls), or was a falseticker continuously for 8 of its poll intervals. */
+bool source_wants_replacement(const struct source *src, struct timespec now);
+
+const char *source_result_str(enum source_result result);
+const char *source_selection_str(enum source_selection selection);
+
+#endif
