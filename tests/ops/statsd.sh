@@ -1,5 +1,5 @@
 #!/bin/bash
-# Sends metrics through strata's StatsD sender to a real StatsD daemon (the
+# Sends metrics through strata's StatsD sender, and from a running stratad to a real StatsD daemon (the
 # npm package, installed privately under .peers/statsd) on loopback and
 # checks what its console backend flushed: gauges keep the last value (a
 # negative one included), counters sum the deltas of the server's totals,
@@ -47,6 +47,7 @@ work=$(mktemp -d)
 statsd_pid=
 cleanup() {
 	[ -n "$statsd_pid" ] && kill "$statsd_pid" 2>/dev/null
+	[ -n "$stratad_pid" ] && kill "$stratad_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,13 +80,11 @@ done
 check "statsd started on 127.0.0.1:$port" grep -q "server is up" "$work/statsd.out"
 
 check "the probe sends two rounds" "$probe" statsd "127.0.0.1:$port" strata
-sleep 1.5 # three flushes at least
-kill "$statsd_pid" 2>/dev/null
-wait "$statsd_pid" 2>/dev/null
-statsd_pid=
 
-# every flush: the last gauge values, counters summed over all flushes
-python3 - "$work/statsd.out" >"$work/metrics" <<'PY'
+sleep 1.2 # flushed twice at least
+# every flush so far: the last gauge values, counters summed over all flushes
+parse() {
+	python3 - "$work/statsd.out" >"$work/metrics" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 gauges, counters = {}, {}
@@ -102,6 +101,8 @@ for k, v in sorted(gauges.items()):
 for k, v in sorted(counters.items()):
     print("c", k, repr(v))
 PY
+}
+parse
 
 value() { # g|c name
 	awk -v t="$1" -v k="$2" '$1 == t && $2 == k { print $3 }' "$work/metrics"
@@ -132,7 +133,59 @@ check "statsd saw no bad lines" equals c statsd.bad_lines_seen 0
 check "every line arrived" equals c statsd.metrics_received $(( (13 + 16 + 6) + (15 + 17 + 6) ))
 check "each round split into two datagrams under 1400 bytes" equals c statsd.packets_received 4
 
+# the real daemon: no adjusting, no CAP_SYS_TIME, not root, serving on a
+# loopback port, sending every second with its own prefix
+stratad=$build/src/stratad
+stratad_pid=
+if [ -x "$stratad" ]; then
+	ntp_port=$(free_port udp)
+	chmod 755 "$work"
+	mkdir "$work/run" && chown nobody:nogroup "$work/run"
+	cat >"$work/stratad.conf" <<CONF
+sources = ( );
+clock = { adjust = false; driftfile = ""; };
+serve = { listen = [ "127.0.0.1" ]; port = $ntp_port; };
+control = { socket = "$work/run/stratad.sock"; };
+pidfile = "";
+log = { level = "debug"; syslog = false; };
+statsd = { address = "127.0.0.1:$port"; prefix = "e2e"; interval = 1; };
+CONF
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --bounding-set=-sys_time --inh-caps=-sys_time \
+		timeout 30 "$stratad" -n -x -c "$work/stratad.conf" >"$work/stratad.log" 2>&1 &
+	stratad_pid=$!
+	for _ in $(seq 50); do [ -S "$work/run/stratad.sock" ] && break; sleep 0.1; done
+	# three client requests, answered
+	check "three client requests answered" python3 - "$ntp_port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(3):
+    s.sendto(b"\x23" + bytes(39) + b"\xe9\x00\x00\x00\x12\x34\x56\x78", ("127.0.0.1", int(sys.argv[1])))
+    s.recv(512)
+PY
+	sleep 2.5 # two sends at least after the requests
+	ctl=$build/src/stratactl
+	"$ctl" -s "$work/run/stratad.sock" metrics >"$work/stratad.prom"
+	check "stratactl metrics passes the strict checker" \
+		python3 "$top/tests/ops/promcheck.py" --prefix strata_ "$work/stratad.prom"
+	if command -v promtool >/dev/null; then
+		check "stratactl metrics passes promtool check metrics" bash -c "promtool check metrics <'$work/stratad.prom'"
+	fi
+	check "stratactl metrics counts the 3 answers" grep -qx 'strata_server_answered_total 3' "$work/stratad.prom"
+	check "stratactl metrics says stratum 16 (no sources)" grep -qx 'strata_stratum 16' "$work/stratad.prom"
+	kill "$stratad_pid" 2>/dev/null
+	wait "$stratad_pid" 2>/dev/null
+	stratad_pid=
+	sleep 1.2 # flushed
+	parse
+	check "stratad's stratum gauge reached statsd" equals g e2e.stratum 16
+	check "stratad's synchronized gauge reached statsd" equals g e2e.synchronized 0
+	check "stratad's answered counter deltas sum to 3" equals c e2e.server.answered 3
+	check "stratad's malformed counter stays 0" equals c e2e.server.malformed 0
+fi
+
 if [ "$failed" != 0 ]; then
+	[ -f "$work/stratad.log" ] && { echo "--- stratad log"; tail -20 "$work/stratad.log"; }
 	echo "--- statsd output"; tail -40 "$work/statsd.out"
 	echo "--- parsed"; cat "$work/metrics"
 fi
