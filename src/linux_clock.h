@@ -1,0 +1,42 @@
+/* The Linux clock: the only place in strata that may call clock_adjtime.
+ * It fills in struct clock_ops (clock.h) for CLOCK_REALTIME:
+ * - step: ADJ_SETOFFSET (relative, in nanoseconds), so no time is lost
+ *   between reading the clock and setting it;
+ * - slew: ADJ_OFFSET_SINGLESHOT, the kernel's adjtime(), which runs at
+ *   500 ppm and replaces any correction still pending;
+ * - set_frequency: ADJ_FREQUENCY, clamped to +-500 ppm;
+ * - set_status: STA_UNSYNC, leap (STA_INS/STA_DEL, with the kernel PLL
+ *   left off so it never fights our discipline), maxerror and esterror.
+ * The syscall is a parameter, so unit tests see every struct timex built. */
+#ifndef STRATA_LINUX_CLOCK_H
+#define STRATA_LINUX_CLOCK_H
+
+#include <stdbool.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include "clock.h"
+
+#define LINUX_CLOCK_MAX_PPM 500.0
+/* The largest slew glibc's adjtime() accepts (about 36 minutes, which
+ * already takes 50 days at 500 ppm); beyond it slew returns -ERANGE. */
+#define LINUX_CLOCK_MAX_SLEW 2145.0
+/* Far beyond any real error (a board booting in 1970 is 1.7e9 s behind),
+ * but small enough for time_t. */
+#define LINUX_CLOCK_MAX_STEP 1e12
+/* The kernel's limit for maxerror and esterror (NTP_PHASE_LIMIT). */
+#define LINUX_CLOCK_MAX_ERROR 16.0
+
+typedef int (*linux_clock_adjtime_fn)(clockid_t clock, struct timex *tx);
+
+struct linux_clock;
+
+/* adjtime_fn: clock_adjtime for the real clock, a fake in tests. adjust:
+ * false gives a clock that reads but refuses every change with -EROFS
+ * (stratadate -q, adjust = false), without calling adjtime_fn. NULL when out
+ * of memory. */
+struct linux_clock *linux_clock_create(linux_clock_adjtime_fn adjtime_fn, bool adjust);
+void linux_clock_destroy(struct linux_clock *clock);
+struct clock_ops linux_clock_ops(struct linux_clock *clock);
+
+#endif

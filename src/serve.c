@@ -1,0 +1,132 @@
+#include "serve.h"
+
+#include <string.h>
+
+#include "refid.h"
+
+#define TRANSMIT_OFFSET 40
+
+static bool timespec_is_zero(struct timespec t)
+{
+	return t.tv_sec == 0 && t.tv_nsec == 0;
+}
+
+void serve_snapshot_from_system(const struct engine_system *sys, struct serve_snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->leap = (uint8_t)sys->leap;
+	/* An unsynchronized answer says so twice, whatever the engine reported. */
+	out->stratum = sys->leap == NTP_LEAP_UNSYNC ? NTP_MAX_STRATUM : sys->stratum;
+	if (out->stratum == 0 || out->stratum > NTP_MAX_STRATUM)
+		out->stratum = NTP_MAX_STRATUM;
+	if (out->stratum == NTP_MAX_STRATUM)
+		out->leap = NTP_LEAP_UNSYNC;
+	out->precision = sys->precision;
+	out->refid = sys->refid;
+	out->reference_time = sys->reference_time;
+	out->reference = timespec_is_zero(sys->reference_time) ? 0 :
+			 ntp_ts_from_timespec(sys->reference_time);
+	out->root_delay = sys->root_delay;
+	out->root_dispersion = sys->root_dispersion;
+}
+
+/* RFC 5905: the dispersion a client inherits grows at PHI since our last
+ * update; with no update ever it is as large as the format holds. */
+static double dispersion_at(const struct serve_snapshot *snap, struct timespec now)
+{
+	double age;
+
+	if (timespec_is_zero(snap->reference_time))
+		return 1e9;
+	age = timespec_diff(now, snap->reference_time);
+	if (age < 0.0)
+		age = 0.0;
+	return snap->root_dispersion + SERVE_PHI * age;
+}
+
+static enum serve_verdict check_request(const uint8_t *req, size_t len, struct ntp_packet *request)
+{
+	if (packet_decode(req, len, request, NULL) != PACKET_OK)
+		return SERVE_DROP_MALFORMED;
+	if (request->version < 1 || request->version > NTP_VERSION)
+		return SERVE_DROP_VERSION;
+	if (request->mode != NTP_MODE_CLIENT)
+		return SERVE_DROP_MODE;
+	if (request->transmit == 0)
+		return SERVE_DROP_ZERO_TRANSMIT;
+	return SERVE_REPLY;
+}
+
+enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
+				     struct timespec rx, uint8_t out[NTP_HEADER_LEN])
+{
+	struct ntp_packet request, reply;
+	enum serve_verdict verdict = check_request(req, len, &request);
+
+	if (verdict != SERVE_REPLY)
+		return verdict;
+
+	reply = (struct ntp_packet){
+		.leap = snap->leap,
+		.version = request.version,
+		.mode = NTP_MODE_SERVER,
+		.stratum = snap->stratum,
+		.poll = request.poll,
+		.precision = snap->precision,
+		.root_delay = ntp_short_from_seconds(snap->root_delay),
+		.root_dispersion = ntp_short_from_seconds(dispersion_at(snap, rx)),
+		.refid = snap->refid,
+		.reference = snap->reference,
+		.origin = request.transmit,
+		.receive = ntp_ts_from_timespec(rx),
+		.transmit = 0,
+	};
+	packet_encode(&reply, out);
+	return SERVE_REPLY;
+}
+
+void serve_build_kod_rate(const uint8_t *req, uint8_t out[NTP_HEADER_LEN])
+{
+	struct ntp_packet request, kod;
+
+	packet_decode(req, NTP_HEADER_LEN, &request, NULL);
+	/* Receive and transmit repeat the client's own timestamp: a kiss says
+	 * nothing about our clock. */
+	kod = (struct ntp_packet){
+		.leap = NTP_LEAP_UNSYNC,
+		.version = request.version,
+		.mode = NTP_MODE_SERVER,
+		.stratum = 0,
+		.poll = request.poll,
+		.refid = refid_from_name("RATE"),
+		.origin = request.transmit,
+		.receive = request.transmit,
+		.transmit = request.transmit,
+	};
+	packet_encode(&kod, out);
+}
+
+void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx)
+{
+	ntp_ts ts = ntp_ts_from_timespec(tx);
+
+	for (int i = 0; i < 8; i++)
+		reply[TRANSMIT_OFFSET + i] = (uint8_t)(ts >> (56 - 8 * i));
+}
+
+const char *serve_verdict_str(enum serve_verdict verdict)
+{
+	switch (verdict) {
+	case SERVE_REPLY:
+		return "reply";
+	case SERVE_DROP_MALFORMED:
+		return "malformed";
+	case SERVE_DROP_VERSION:
+		return "unsupported version";
+	case SERVE_DROP_MODE:
+		return "not a client request";
+	case SERVE_DROP_ZERO_TRANSMIT:
+		return "zero transmit timestamp";
+	}
+	return "unknown";
+}

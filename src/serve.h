@@ -1,0 +1,63 @@
+/* Answers to downstream clients: request bytes and the published system state
+ * in, reply bytes or the reason for silence out. Pure: no clock, no socket, no
+ * allocation, so it runs in the hot path of every serving thread and under a
+ * fuzzer alike.
+ *
+ * Only mode 3 (client) requests of versions 1 to 4 are answered, with a
+ * 48-byte mode 4 header: never larger than the request, never a control or
+ * private mode answer, so the server cannot amplify a spoofed flood. */
+#ifndef STRATA_SERVE_H
+#define STRATA_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "ntp_time.h"
+#include "packet.h"
+
+/* The part of the system state that replies are built from, prepared once per
+ * clock update (serve_snapshot_from_system) so that each answer only adds the
+ * dispersion grown since the reference time. */
+struct serve_snapshot {
+	uint8_t leap;                /* enum ntp_leap */
+	uint8_t stratum;             /* as it goes into replies; 16 unsynchronized */
+	int8_t precision;
+	uint32_t refid;
+	ntp_ts reference;            /* 0 when there never was an update */
+	struct timespec reference_time;
+	double root_delay;           /* seconds */
+	double root_dispersion;      /* seconds at reference_time */
+};
+
+/* Frequency tolerance (RFC 5905 PHI): dispersion grows by this much per second. */
+#define SERVE_PHI 15e-6
+
+enum serve_verdict {
+	SERVE_REPLY = 0,             /* out holds a 48-byte answer */
+	SERVE_DROP_MALFORMED,        /* short, odd length, bad extension field or MAC */
+	SERVE_DROP_VERSION,          /* version 0 or above 4 */
+	SERVE_DROP_MODE,             /* anything but mode 3: no network control at all */
+	SERVE_DROP_ZERO_TRANSMIT,    /* no transmit timestamp to echo */
+};
+
+void serve_snapshot_from_system(const struct engine_system *sys, struct serve_snapshot *out);
+
+/* The answer to the request in req, received at rx (kernel timestamp,
+ * CLOCK_REALTIME). The transmit timestamp is left zero: stamp it with
+ * serve_stamp_transmit as close to the send as the caller can. */
+enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
+				     struct timespec rx, uint8_t out[NTP_HEADER_LEN]);
+
+/* A kiss-o'-death RATE for the request (which must have passed
+ * serve_build_reply's checks): stratum 0, refid "RATE", the client's transmit
+ * timestamp echoed, nothing about our clock. */
+void serve_build_kod_rate(const uint8_t *req, uint8_t out[NTP_HEADER_LEN]);
+
+/* Writes the transmit timestamp into a reply. */
+void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx);
+
+const char *serve_verdict_str(enum serve_verdict verdict);
+
+#endif

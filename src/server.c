@@ -1,0 +1,465 @@
+/* recvmmsg, sendmmsg, pipe2 */
+#define _GNU_SOURCE
+
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "serve.h"
+#include "udp.h"
+
+#define BATCH 64
+/* Larger than any request we answer (NTS requests run to a few hundred
+ * bytes); anything truncated is malformed anyway. */
+#define REQUEST_MAX 1024
+#define CONTROL_LEN 128 /* room for SCM_TIMESTAMPING's three timespecs */
+/* Batches per server_handle_readable call before the main loop gets a turn. */
+#define MAIN_LOOP_BATCHES 8
+#define DEFAULT_RCVBUF (4 << 20)
+
+/* What one serving thread (or the main loop) counts; only it writes. */
+struct counters {
+	_Atomic uint64_t received, answered, rate_limited, kod_sent, malformed, denied;
+};
+
+/* The published system state, one writer (the main loop), many readers. */
+struct seqlock {
+	_Atomic uint32_t seq;
+	struct serve_snapshot snap;
+};
+
+struct worker {
+	struct server *srv;
+	int fds[SERVE_MAX_LISTEN];
+	size_t fd_count;
+	struct ratelimit *rl;
+	pthread_t thread;
+	bool running;
+	struct counters counters __attribute__((aligned(64)));
+	/* batch buffers */
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec in_iov[BATCH], out_iov[BATCH];
+	struct sockaddr_storage peers[BATCH];
+	uint8_t control[BATCH][CONTROL_LEN] __attribute__((aligned(8)));
+	uint8_t requests[BATCH][REQUEST_MAX];
+	uint8_t replies[BATCH][NTP_HEADER_LEN];
+};
+
+struct server {
+	struct acl acl;
+	struct seqlock published __attribute__((aligned(64)));
+	unsigned threads;
+	size_t worker_count;        /* 1 (the main loop) or threads */
+	struct worker *workers;
+	int stop_pipe[2];
+};
+
+static void fail(char *err, size_t err_len, const char *fmt, const char *what, int error)
+{
+	char text[NETADDR_TEXT_LEN + 64];
+
+	snprintf(text, sizeof(text), fmt, what);
+	snprintf(err, err_len, "%s: %s", text, strerror(error));
+}
+
+static void close_worker(struct worker *w)
+{
+	for (size_t i = 0; i < w->fd_count; i++)
+		udp_close(w->fds[i]);
+	w->fd_count = 0;
+	ratelimit_destroy(w->rl);
+	w->rl = NULL;
+}
+
+static void prepare_buffers(struct worker *w)
+{
+	for (size_t i = 0; i < BATCH; i++) {
+		w->in_iov[i] = (struct iovec){ w->requests[i], REQUEST_MAX };
+		w->out_iov[i] = (struct iovec){ w->replies[i], NTP_HEADER_LEN };
+	}
+}
+
+static int open_worker(struct server *srv, struct worker *w, const struct serve_config *cfg,
+		       const struct net_addr *listen, size_t listen_count, size_t required,
+		       const struct ratelimit_config *rl_cfg, char *err, size_t err_len)
+{
+	w->srv = srv;
+	prepare_buffers(w);
+	w->rl = ratelimit_create(rl_cfg);
+	if (!w->rl) {
+		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
+		return -1;
+	}
+	for (size_t i = 0; i < listen_count; i++) {
+		int fd = udp_open_server(&listen[i], cfg->threads > 0, cfg->rcvbuf > 0 ? cfg->rcvbuf : DEFAULT_RCVBUF);
+		char text[NETADDR_TEXT_LEN];
+
+		if (fd >= 0) {
+			w->fds[w->fd_count++] = fd;
+			continue;
+		}
+		if (i < required) {
+			netaddr_format_with_port(&listen[i], text, sizeof(text));
+			fail(err, err_len, "serve: cannot listen on %s", text, -fd);
+			return -1;
+		}
+	}
+	if (w->fd_count == 0) {
+		snprintf(err, err_len, "serve: no address to listen on");
+		return -1;
+	}
+	return 0;
+}
+
+/* Listen addresses with their ports; the wildcard pair when none is
+ * configured, where IPv6 may be missing. Returns how many must succeed. */
+static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *out, size_t *count)
+{
+	uint16_t port = cfg->port ? cfg->port : NTP_PORT;
+
+	if (cfg->listen_count == 0) {
+		netaddr_parse("0.0.0.0", &out[0]);
+		netaddr_parse("::", &out[1]);
+		out[0].port = out[1].port = port;
+		*count = 2;
+		return 1;
+	}
+	*count = cfg->listen_count < SERVE_MAX_LISTEN ? cfg->listen_count : SERVE_MAX_LISTEN;
+	for (size_t i = 0; i < *count; i++) {
+		out[i] = cfg->listen[i];
+		if (out[i].port == 0)
+			out[i].port = port;
+	}
+	return *count;
+}
+
+struct server *server_create(const struct serve_config *cfg, char *err, size_t err_len)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	struct net_addr listen[SERVE_MAX_LISTEN];
+	size_t listen_count, required;
+	struct ratelimit_config rl_cfg = {
+		.interval = cfg->ratelimit_interval,
+		.burst = cfg->ratelimit_burst ? cfg->ratelimit_burst : 1,
+		.kod = cfg->ratelimit_kod,
+		.table_size = cfg->ratelimit_table_size ? cfg->ratelimit_table_size : 65536,
+	};
+	struct engine_system unsynchronized = {
+		.leap = NTP_LEAP_UNSYNC,
+		.stratum = NTP_MAX_STRATUM,
+	};
+
+	if (!srv) {
+		snprintf(err, err_len, "serve: out of memory");
+		return NULL;
+	}
+	srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
+	acl_from_config(cfg, &srv->acl);
+	serve_snapshot_from_system(&unsynchronized, &srv->published.snap);
+	if (getrandom(rl_cfg.key, sizeof(rl_cfg.key), 0) != (ssize_t)sizeof(rl_cfg.key)) {
+		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
+		free(srv);
+		return NULL;
+	}
+	srv->threads = cfg->threads;
+	srv->worker_count = cfg->threads ? cfg->threads : 1;
+	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
+	if (cfg->threads)
+		rl_cfg.table_size = (rl_cfg.table_size + cfg->threads - 1) / cfg->threads;
+	srv->workers = aligned_alloc(64, srv->worker_count * sizeof(srv->workers[0]));
+	if (!srv->workers) {
+		snprintf(err, err_len, "serve: out of memory");
+		free(srv);
+		return NULL;
+	}
+	memset(srv->workers, 0, srv->worker_count * sizeof(srv->workers[0]));
+	required = listen_addresses(cfg, listen, &listen_count);
+	for (size_t i = 0; i < srv->worker_count; i++) {
+		if (open_worker(srv, &srv->workers[i], cfg, listen, listen_count, required, &rl_cfg,
+				err, err_len) < 0) {
+			server_destroy(srv);
+			return NULL;
+		}
+	}
+	return srv;
+}
+
+void server_publish(struct server *srv, const struct engine_system *sys)
+{
+	struct seqlock *p = &srv->published;
+	uint32_t seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
+	struct serve_snapshot snap;
+
+	serve_snapshot_from_system(sys, &snap);
+	atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	p->snap = snap;
+	atomic_store_explicit(&p->seq, seq + 2, memory_order_release);
+}
+
+static void read_published(struct server *srv, struct serve_snapshot *out)
+{
+	struct seqlock *p = &srv->published;
+	uint32_t before, after;
+
+	do {
+		before = atomic_load_explicit(&p->seq, memory_order_acquire);
+		*out = p->snap;
+		atomic_thread_fence(memory_order_acquire);
+		after = atomic_load_explicit(&p->seq, memory_order_relaxed);
+	} while (before != after || (before & 1));
+}
+
+static void count(_Atomic uint64_t *counter, uint64_t n)
+{
+	/* Single writer: a plain load and store, no locked instruction. */
+	if (n)
+		atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+}
+
+struct tally {
+	uint64_t received, answered, rate_limited, kod_sent, malformed, denied;
+};
+
+/* Sends out[0..count), retrying after a partial send; what the socket
+ * refuses (a full send buffer) is lost like any UDP datagram. Returns how
+ * many were sent, and how many of them were kisses through *kods_sent. */
+static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool *is_kod, unsigned *kods_sent)
+{
+	unsigned sent = 0;
+
+	*kods_sent = 0;
+	while (sent < count) {
+		int n = sendmmsg(fd, w->out + sent, count - sent, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* this one is lost (EAGAIN, or an error particular to the peer); go on */
+			sent++;
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			*kods_sent += is_kod[sent + (unsigned)i];
+		sent += (unsigned)n;
+	}
+	return sent;
+}
+
+/* One recvmmsg batch from fd, answered with one sendmmsg. Returns the
+ * number of datagrams received (0 when the socket is drained). */
+static int serve_batch(struct worker *w, int fd)
+{
+	struct server *srv = w->srv;
+	struct serve_snapshot snap;
+	struct timespec fallback_rx, now_mono, tx;
+	struct tally t = { 0 };
+	bool is_kod[BATCH];
+	unsigned out = 0, kods_sent = 0, sent;
+	int n;
+
+	for (int i = 0; i < BATCH; i++) {
+		w->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &w->peers[i],
+			.msg_namelen = sizeof(w->peers[i]),
+			.msg_iov = &w->in_iov[i],
+			.msg_iovlen = 1,
+			.msg_control = w->control[i],
+			.msg_controllen = CONTROL_LEN,
+		};
+	}
+	n = recvmmsg(fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &fallback_rx);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now_mono);
+	read_published(srv, &snap);
+
+	for (int i = 0; i < n; i++) {
+		struct msghdr *msg = &w->in[i].msg_hdr;
+		uint8_t *reply = w->replies[out];
+		struct net_addr peer;
+		struct timespec rx;
+		enum serve_verdict verdict;
+		enum ratelimit_verdict limit;
+
+		t.received++;
+		if (!netaddr_from_sockaddr(msg->msg_name, msg->msg_namelen, &peer) || peer.port == 0) {
+			t.malformed++;
+			continue;
+		}
+		if (!acl_allows(&srv->acl, &peer)) {
+			t.denied++;
+			continue;
+		}
+		if (!udp_rx_timestamp(msg, &rx))
+			rx = fallback_rx;
+		/* Checked before the rate limiter so that garbage never takes a
+		 * place in its table. */
+		verdict = (msg->msg_flags & MSG_TRUNC) ? SERVE_DROP_MALFORMED :
+			  serve_build_reply(w->requests[i], w->in[i].msg_len, &snap, rx, reply);
+		if (verdict != SERVE_REPLY) {
+			t.malformed++;
+			continue;
+		}
+		limit = ratelimit_check(w->rl, &peer, now_mono);
+		if (limit != RATELIMIT_PASS)
+			t.rate_limited++;
+		if (limit == RATELIMIT_DROP)
+			continue;
+		if (limit == RATELIMIT_KOD)
+			serve_build_kod_rate(w->requests[i], reply);
+		is_kod[out] = limit == RATELIMIT_KOD;
+		w->out[out].msg_hdr = (struct msghdr){
+			.msg_name = msg->msg_name,
+			.msg_namelen = msg->msg_namelen,
+			.msg_iov = &w->out_iov[out],
+			.msg_iovlen = 1,
+		};
+		out++;
+	}
+
+	if (out) {
+		/* As late as we can: one reading for the whole batch, just before the send. */
+		clock_gettime(CLOCK_REALTIME, &tx);
+		for (unsigned i = 0; i < out; i++)
+			if (!is_kod[i])
+				serve_stamp_transmit(w->replies[i], tx);
+		sent = send_batch(w, fd, out, is_kod, &kods_sent);
+		t.answered = sent - kods_sent;
+		t.kod_sent = kods_sent;
+	}
+
+	count(&w->counters.received, t.received);
+	count(&w->counters.answered, t.answered);
+	count(&w->counters.rate_limited, t.rate_limited);
+	count(&w->counters.kod_sent, t.kod_sent);
+	count(&w->counters.malformed, t.malformed);
+	count(&w->counters.denied, t.denied);
+	return n;
+}
+
+static struct worker *worker_of_fd(struct server *srv, int fd)
+{
+	for (size_t i = 0; i < srv->worker_count; i++)
+		for (size_t j = 0; j < srv->workers[i].fd_count; j++)
+			if (srv->workers[i].fds[j] == fd)
+				return &srv->workers[i];
+	return NULL;
+}
+
+void server_handle_readable(struct server *srv, int fd)
+{
+	struct worker *w = srv->threads ? NULL : worker_of_fd(srv, fd);
+
+	if (!w)
+		return;
+	for (int i = 0; i < MAIN_LOOP_BATCHES; i++)
+		if (serve_batch(w, fd) < BATCH)
+			break;
+}
+
+size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (srv->threads)
+		return 0;
+	for (size_t i = 0; i < srv->workers[0].fd_count && n < max; i++)
+		fds[n++] = srv->workers[0].fds[i];
+	return n;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfds[SERVE_MAX_LISTEN + 1];
+	size_t nfds = w->fd_count;
+
+	for (size_t i = 0; i < nfds; i++)
+		pfds[i] = (struct pollfd){ .fd = w->fds[i], .events = POLLIN };
+	pfds[nfds] = (struct pollfd){ .fd = w->srv->stop_pipe[0], .events = POLLIN };
+
+	for (;;) {
+		if (poll(pfds, nfds + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfds[nfds].revents)
+			break;
+		for (size_t i = 0; i < nfds; i++)
+			if (pfds[i].revents & POLLIN)
+				while (serve_batch(w, pfds[i].fd) == BATCH)
+					;
+	}
+	return NULL;
+}
+
+int server_start(struct server *srv, char *err, size_t err_len)
+{
+	if (!srv->threads)
+		return 0;
+	if (pipe2(srv->stop_pipe, O_CLOEXEC) < 0) {
+		fail(err, err_len, "serve: %s", "pipe for the workers", errno);
+		return -1;
+	}
+	for (size_t i = 0; i < srv->worker_count; i++) {
+		int error = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+
+		if (error) {
+			fail(err, err_len, "serve: %s", "starting a worker thread", error);
+			return -1;
+		}
+		srv->workers[i].running = true;
+	}
+	log_msg(LOG_LEVEL_INFO, "serving with %u worker threads", srv->threads);
+	return 0;
+}
+
+void server_get_counters(const struct server *srv, struct serve_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < srv->worker_count; i++) {
+		const struct counters *c = &srv->workers[i].counters;
+
+		out->received += atomic_load_explicit(&c->received, memory_order_relaxed);
+		out->answered += atomic_load_explicit(&c->answered, memory_order_relaxed);
+		out->rate_limited += atomic_load_explicit(&c->rate_limited, memory_order_relaxed);
+		out->kod_sent += atomic_load_explicit(&c->kod_sent, memory_order_relaxed);
+		out->malformed += atomic_load_explicit(&c->malformed, memory_order_relaxed);
+		out->denied += atomic_load_explicit(&c->denied, memory_order_relaxed);
+	}
+}
+
+void server_destroy(struct server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->stop_pipe[1] >= 0) {
+		/* A closed write end wakes every worker's poll at once. */
+		close(srv->stop_pipe[1]);
+		for (size_t i = 0; i < srv->worker_count; i++)
+			if (srv->workers[i].running)
+				pthread_join(srv->workers[i].thread, NULL);
+		close(srv->stop_pipe[0]);
+	}
+	for (size_t i = 0; i < srv->worker_count; i++)
+		close_worker(&srv->workers[i]);
+	free(srv->workers);
+	free(srv);
+}

@@ -1,0 +1,54 @@
+/* The serving edge: UDP sockets for the serve section, batched receive with
+ * kernel timestamps, access list, rate limiter and the pure answer builder
+ * (serve.h), then batched sends. The daemon drives it:
+ *
+ *     srv = server_create(&cfg.serve, err, sizeof(err));   while root: binds
+ *     ... drop privileges ...
+ *     server_start(srv, err, sizeof(err));     workers, when cfg.threads > 0
+ *     loop:
+ *         poll() on server_poll_fds() (none when workers serve)
+ *         readable fd -> server_handle_readable(srv, fd);
+ *         after each engine update -> server_publish(srv, &system);
+ *     server_destroy(srv);
+ *
+ * server_publish and server_get_counters may be called from the main loop
+ * while workers serve: the system state goes through a seqlock (readers never
+ * block and never take a lock), counters are per-thread relaxed atomics. */
+#ifndef STRATA_SERVER_H
+#define STRATA_SERVER_H
+
+#include <stddef.h>
+
+#include "engine.h"
+#include "serve_config.h"
+
+/* Binds every listen address (SO_REUSEPORT, one socket per worker when
+ * threads > 0), sizes SO_RCVBUF and turns on kernel receive timestamps.
+ * Until the first server_publish, answers say unsynchronized (stratum 16).
+ * Returns NULL with a message naming the address on failure. */
+struct server *server_create(const struct serve_config *cfg, char *err, size_t err_len);
+
+/* Starts cfg->threads workers (none when 0). Call after dropping privileges:
+ * threads keep the capabilities they were created with. Returns -1 with a
+ * message on failure. */
+int server_start(struct server *srv, char *err, size_t err_len);
+
+/* The sockets the main loop should poll for POLLIN (writes at most max,
+ * returns how many; 0 when workers serve). */
+size_t server_poll_fds(const struct server *srv, int *fds, size_t max);
+
+/* Drains one readable socket (bounded: at most a few batches per call so the
+ * loop stays responsive; poll again and it comes back). */
+void server_handle_readable(struct server *srv, int fd);
+
+/* New system state for the answers (after each clock update, and when the
+ * sync state changes). Lock-free for the serving side. */
+void server_publish(struct server *srv, const struct engine_system *sys);
+
+/* Sums over the main loop and every worker. */
+void server_get_counters(const struct server *srv, struct serve_counters *out);
+
+/* Stops the workers, closes the sockets. NULL is fine. */
+void server_destroy(struct server *srv);
+
+#endif

@@ -1,0 +1,148 @@
+#include "udp.h"
+
+#include <errno.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* SO_TIMESTAMPING carries three timespecs: software, (deprecated), hardware. */
+struct udp_timestamps {
+	struct timespec ts[3];
+};
+
+static int enable_rx_timestamps(int fd)
+{
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+	int fd, err;
+
+	if (local->family != AF_INET && local->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	len = netaddr_to_sockaddr(local, &ss);
+	fd = socket(local->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (local->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "receive buffer of %d bytes: %s", rcvbuf, strerror(errno));
+	/* Without kernel stamps udp_receive falls back to the clock right after
+	 * the receive: worse, but still working (and said under debug). */
+	err = enable_rx_timestamps(fd);
+	if (err < 0)
+		log_msg(LOG_LEVEL_DEBUG, "no kernel receive timestamps: %s", strerror(-err));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int udp_open(const struct net_addr *local)
+{
+	return open_bound(local, false, 0);
+}
+
+int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
+{
+	return open_bound(local, shared, rcvbuf);
+}
+
+int udp_connect(int fd, const struct net_addr *remote)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = netaddr_to_sockaddr(remote, &ss);
+
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return -errno;
+	return 0;
+}
+
+bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		struct udp_timestamps ts;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0)
+			continue;
+		*stamp = ts.ts[0];
+		return true;
+	}
+	return false;
+}
+
+ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram)
+{
+	struct sockaddr_storage from;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct udp_timestamps)) + 64];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n = recvmsg(fd, &msg, 0);
+
+	if (n < 0)
+		return -errno;
+	memset(datagram, 0, sizeof(*datagram));
+	datagram->kernel_stamp = udp_rx_timestamp(&msg, &datagram->rx_time);
+	if (!datagram->kernel_stamp)
+		clock_gettime(CLOCK_REALTIME, &datagram->rx_time);
+	datagram->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+	if (!netaddr_from_sockaddr((struct sockaddr *)&from, msg.msg_namelen, &datagram->peer))
+		datagram->peer.family = AF_UNSPEC;
+	return n;
+}
+
+int udp_send(int fd, const void *buf, size_t len, const struct net_addr *to)
+{
+	struct sockaddr_storage ss;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (to) {
+		msg.msg_namelen = netaddr_to_sockaddr(to, &ss);
+		msg.msg_name = &ss;
+	}
+	n = sendmsg(fd, &msg, 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EMSGSIZE;
+	return 0;
+}
+
+void udp_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,45 @@
+/* UDP sockets with kernel receive timestamps: the edge between the network
+ * and the core's packets. Sockets are non-blocking; callers wait with poll.
+ * Only socket, bind, connect, setsockopt, recvmsg, sendmsg and clock_gettime
+ * are used, so the module also runs under clknetsim. Functions return 0 (or
+ * a byte count, or a descriptor) on success and -errno on failure. */
+#ifndef STRATA_UDP_H
+#define STRATA_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "netaddr.h"
+
+struct udp_datagram {
+	struct net_addr peer;
+	struct timespec rx_time;  /* CLOCK_REALTIME when the datagram arrived */
+	bool kernel_stamp;        /* rx_time came from the kernel, not from clock_gettime after the receive */
+	bool truncated;           /* larger than the buffer: the tail was lost */
+};
+
+/* A socket of local->family bound to local (any address and port 0 for an
+ * ephemeral client socket), with software receive timestamps requested and,
+ * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
+int udp_open(const struct net_addr *local);
+/* A listening socket for the server: as udp_open, plus SO_REUSEPORT when
+ * shared (one socket per worker thread on one address) and a receive buffer
+ * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
+ * 0 leaves the default). */
+int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf);
+/* The kernel receive timestamp of a datagram received with recvmsg or
+ * recvmmsg on one of these sockets; false when the kernel gave none. */
+bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);
+/* Accepts datagrams only from remote and lets an ICMP error (port
+ * unreachable, no route) come back as -ECONNREFUSED etc. on the next call. */
+int udp_connect(int fd, const struct net_addr *remote);
+/* Receives one datagram into buf; -EAGAIN when none is waiting. */
+ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram);
+/* to may be NULL on a connected socket. */
+int udp_send(int fd, const void *buf, size_t len, const struct net_addr *to);
+void udp_close(int fd);
+
+#endif

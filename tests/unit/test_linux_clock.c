@@ -1,0 +1,210 @@
+#include "cmocka_all.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "linux_clock.h"
+#include "log.h"
+
+/* The fake syscall records every struct timex it is given. */
+static struct timex calls[8];
+static clockid_t call_clock[8];
+static int call_count;
+static int fail_with;
+
+static int fake_adjtime(clockid_t clock, struct timex *tx)
+{
+	if (call_count < 8) {
+		calls[call_count] = *tx;
+		call_clock[call_count] = clock;
+	}
+	call_count++;
+	if (fail_with) {
+		errno = fail_with;
+		return -1;
+	}
+	return TIME_OK;
+}
+
+static int log_count;
+static char last_log[256];
+
+static void capture_log(void *ctx, enum log_level level, const char *message)
+{
+	(void)ctx;
+	(void)level;
+	log_count++;
+	strncpy(last_log, message, sizeof(last_log) - 1);
+}
+
+static struct linux_clock *lc;
+static struct clock_ops ops;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(calls, 0, sizeof(calls));
+	call_count = 0;
+	fail_with = 0;
+	log_count = 0;
+	last_log[0] = '\0';
+	log_set_sink(capture_log, NULL, LOG_LEVEL_DEBUG);
+	lc = linux_clock_create(fake_adjtime, true);
+	ops = linux_clock_ops(lc);
+	return lc ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	linux_clock_destroy(lc);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+	return 0;
+}
+
+static void step_is_relative_in_nanoseconds(void **state)
+{
+	(void)state;
+	assert_int_equal(ops.step(ops.ctx, 1.25), 0);
+	assert_int_equal(call_count, 1);
+	assert_int_equal(call_clock[0], CLOCK_REALTIME);
+	assert_int_equal(calls[0].modes, ADJ_SETOFFSET | ADJ_NANO);
+	assert_int_equal(calls[0].time.tv_sec, 1);
+	assert_int_equal(calls[0].time.tv_usec, 250000000);
+}
+
+static void negative_step_keeps_nanoseconds_positive(void **state)
+{
+	(void)state;
+	assert_int_equal(ops.step(ops.ctx, -1.25), 0);
+	assert_int_equal(calls[0].time.tv_sec, -2);
+	assert_int_equal(calls[0].time.tv_usec, 750000000);
+
+	/* Rounding up to a whole second carries into the seconds. */
+	assert_int_equal(ops.step(ops.ctx, -0.0000000001), 0);
+	assert_int_equal(calls[1].time.tv_sec, 0);
+	assert_int_equal(calls[1].time.tv_usec, 0);
+
+	assert_int_equal(ops.step(ops.ctx, 3600.000001), 0);
+	assert_int_equal(calls[2].time.tv_sec, 3600);
+	assert_int_equal(calls[2].time.tv_usec, 1000);
+}
+
+static void step_refuses_nonsense(void **state)
+{
+	(void)state;
+	assert_int_equal(ops.step(ops.ctx, 1.0 / 0.0), -ERANGE);
+	assert_int_equal(ops.step(ops.ctx, 2e12), -ERANGE);
+	assert_int_equal(call_count, 0);
+}
+
+static void slew_is_adjtime_in_microseconds(void **state)
+{
+	(void)state;
+	assert_int_equal(ops.slew(ops.ctx, -0.0123456), 0);
+	assert_int_equal(calls[0].modes, ADJ_OFFSET_SINGLESHOT);
+	assert_int_equal(calls[0].offset, -12346);
+
+	/* Beyond MAXPHASE (0.5 s), which limits only the kernel PLL: passed whole. */
+	assert_int_equal(ops.slew(ops.ctx, 2.0), 0);
+	assert_int_equal(calls[1].offset, 2000000);
+
+	assert_int_equal(ops.slew(ops.ctx, LINUX_CLOCK_MAX_SLEW + 1), -ERANGE);
+	assert_int_equal(call_count, 2);
+}
+
+static void frequency_is_scaled_ppm_and_clamped(void **state)
+{
+	(void)state;
+	assert_int_equal(ops.set_frequency(ops.ctx, 12.5), 0);
+	assert_int_equal(calls[0].modes, ADJ_FREQUENCY);
+	assert_int_equal(calls[0].freq, 12 * 65536 + 32768);
+
+	assert_int_equal(ops.set_frequency(ops.ctx, -900.0), 0);
+	assert_int_equal(calls[1].freq, -500 * 65536);
+	assert_int_equal(ops.set_frequency(ops.ctx, 501.0), 0);
+	assert_int_equal(calls[2].freq, 500 * 65536);
+	assert_true(ops.max_frequency_ppm == 500.0);
+	assert_true(ops.max_slew_ppm == 500.0);
+}
+
+static void status_sets_sync_leap_and_errors(void **state)
+{
+	(void)state;
+	struct clock_status unsync = { .synchronized = false, .leap = NTP_LEAP_NONE,
+				       .max_error = 16.5, .est_error = -1.0 };
+	struct clock_status insert = { .synchronized = true, .leap = NTP_LEAP_INSERT,
+				       .max_error = 0.0123, .est_error = 0.000456 };
+	struct clock_status del = { .synchronized = true, .leap = NTP_LEAP_DELETE };
+
+	assert_int_equal(ops.set_status(ops.ctx, &unsync), 0);
+	assert_int_equal(calls[0].modes, ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR);
+	assert_int_equal(calls[0].status, STA_UNSYNC);
+	assert_int_equal(calls[0].maxerror, 16000000);
+	assert_int_equal(calls[0].esterror, 0);
+
+	assert_int_equal(ops.set_status(ops.ctx, &insert), 0);
+	assert_int_equal(calls[1].status, STA_INS);
+	assert_int_equal(calls[1].maxerror, 12300);
+	assert_int_equal(calls[1].esterror, 456);
+
+	assert_int_equal(ops.set_status(ops.ctx, &del), 0);
+	assert_int_equal(calls[2].status, STA_DEL);
+	assert_false(calls[2].status & (STA_PLL | STA_FLL));
+}
+
+static void eperm_is_reported_once(void **state)
+{
+	(void)state;
+	fail_with = EPERM;
+	assert_int_equal(ops.step(ops.ctx, 1.0), -EPERM);
+	assert_int_equal(ops.slew(ops.ctx, 0.1), -EPERM);
+	assert_int_equal(ops.set_frequency(ops.ctx, 1.0), -EPERM);
+	assert_int_equal(call_count, 3);
+	assert_int_equal(log_count, 1);
+	assert_string_equal(last_log, "no permission to adjust the clock: run as root or with CAP_SYS_TIME");
+}
+
+static void other_errors_name_the_operation(void **state)
+{
+	(void)state;
+	fail_with = EINVAL;
+	assert_int_equal(ops.set_frequency(ops.ctx, 1.0), -EINVAL);
+	assert_int_equal(log_count, 1);
+	assert_non_null(strstr(last_log, "cannot set the clock frequency"));
+}
+
+static void no_adjust_mode_reads_but_never_calls(void **state)
+{
+	(void)state;
+	struct linux_clock *readonly = linux_clock_create(fake_adjtime, false);
+	struct clock_ops ro = linux_clock_ops(readonly);
+	struct clock_status status = { .synchronized = true };
+	struct timespec now = { 0 };
+
+	assert_int_equal(ro.read(ro.ctx, &now), 0);
+	assert_true(now.tv_sec > 1600000000);
+	assert_int_equal(ro.step(ro.ctx, 1.0), -EROFS);
+	assert_int_equal(ro.slew(ro.ctx, 0.1), -EROFS);
+	assert_int_equal(ro.set_frequency(ro.ctx, 1.0), -EROFS);
+	assert_int_equal(ro.set_status(ro.ctx, &status), -EROFS);
+	assert_int_equal(call_count, 0);
+	assert_int_equal(log_count, 0);
+	linux_clock_destroy(readonly);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(step_is_relative_in_nanoseconds, setup, teardown),
+		cmocka_unit_test_setup_teardown(negative_step_keeps_nanoseconds_positive, setup, teardown),
+		cmocka_unit_test_setup_teardown(step_refuses_nonsense, setup, teardown),
+		cmocka_unit_test_setup_teardown(slew_is_adjtime_in_microseconds, setup, teardown),
+		cmocka_unit_test_setup_teardown(frequency_is_scaled_ppm_and_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(status_sets_sync_leap_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(eperm_is_reported_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(other_errors_name_the_operation, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_adjust_mode_reads_but_never_calls, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

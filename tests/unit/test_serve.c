@@ -1,0 +1,310 @@
+#include "cmocka_all.h"
+
+#include <string.h>
+
+#include "refid.h"
+#include "serve.h"
+
+static const struct timespec REF_TIME = { 1700000000, 0 };
+static const struct timespec RX = { 1700000100, 250000000 };
+static const ntp_ts CLIENT_TX = 0xe8f1a2b3c4d5e6f7ULL;
+
+static void make_request(uint8_t *buf, size_t len, unsigned version, unsigned mode)
+{
+	struct ntp_packet req = {
+		.leap = NTP_LEAP_UNSYNC,
+		.version = (uint8_t)version,
+		.mode = (uint8_t)mode,
+		.poll = 6,
+		.transmit = CLIENT_TX,
+	};
+
+	memset(buf, 0, len);
+	packet_encode(&req, buf);
+}
+
+static void synced_snapshot(struct serve_snapshot *snap)
+{
+	struct engine_system sys = {
+		.leap = NTP_LEAP_NONE,
+		.stratum = 3,
+		.precision = -24,
+		.refid = 0xc0000201u,
+		.reference_time = REF_TIME,
+		.root_delay = 0.010,
+		.root_dispersion = 0.001,
+	};
+
+	serve_snapshot_from_system(&sys, snap);
+}
+
+static struct ntp_packet decode_reply(const uint8_t *out)
+{
+	struct ntp_packet reply;
+
+	assert_int_equal(packet_decode(out, NTP_HEADER_LEN, &reply, NULL), PACKET_OK);
+	return reply;
+}
+
+static void client_request_gets_a_server_reply(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	synced_snapshot(&snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+
+	struct ntp_packet reply = decode_reply(out);
+
+	assert_int_equal(reply.leap, NTP_LEAP_NONE);
+	assert_int_equal(reply.version, 4);
+	assert_int_equal(reply.mode, NTP_MODE_SERVER);
+	assert_int_equal(reply.stratum, 3);
+	assert_int_equal(reply.poll, 6);
+	assert_int_equal(reply.precision, -24);
+	assert_int_equal(reply.refid, 0xc0000201u);
+	assert_true(reply.reference == ntp_ts_from_timespec(REF_TIME));
+	assert_true(reply.origin == CLIENT_TX);
+	assert_true(reply.receive == ntp_ts_from_timespec(RX));
+	assert_true(reply.transmit == 0);
+	assert_int_equal(reply.root_delay, ntp_short_from_seconds(0.010));
+	/* 100.25 s after the update: 0.001 + 15e-6 * 100.25 */
+	assert_int_equal(reply.root_dispersion, ntp_short_from_seconds(0.001 + 15e-6 * 100.25));
+
+	struct timespec tx = { 1700000100, 250100000 };
+
+	serve_stamp_transmit(out, tx);
+	reply = decode_reply(out);
+	assert_true(reply.transmit == ntp_ts_from_timespec(tx));
+	assert_true(reply.origin == CLIENT_TX);
+}
+
+static void every_version_from_1_to_4_is_echoed(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	synced_snapshot(&snap);
+	for (unsigned v = 0; v < 8; v++) {
+		make_request(req, sizeof(req), v, NTP_MODE_CLIENT);
+		enum serve_verdict verdict = serve_build_reply(req, sizeof(req), &snap, RX, out);
+
+		if (v >= 1 && v <= 4) {
+			assert_int_equal(verdict, SERVE_REPLY);
+			assert_int_equal(decode_reply(out).version, v);
+		} else {
+			assert_int_equal(verdict, SERVE_DROP_VERSION);
+		}
+	}
+}
+
+static void other_modes_get_nothing(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	synced_snapshot(&snap);
+	for (unsigned mode = 0; mode < 8; mode++) {
+		if (mode == NTP_MODE_CLIENT)
+			continue;
+		make_request(req, sizeof(req), 4, mode);
+		assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_DROP_MODE);
+	}
+}
+
+static void unsynchronized_says_so(void **state)
+{
+	(void)state;
+	struct engine_system sys = { .leap = NTP_LEAP_UNSYNC, .stratum = 16, .precision = -20 };
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	serve_snapshot_from_system(&sys, &snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+
+	struct ntp_packet reply = decode_reply(out);
+
+	assert_int_equal(reply.leap, NTP_LEAP_UNSYNC);
+	assert_int_equal(reply.stratum, 16);
+	assert_true(reply.reference == 0);
+	/* Never updated: the dispersion is as large as the format holds. */
+	assert_int_equal(reply.root_dispersion, UINT32_MAX);
+
+	/* A leap of 3 with any stratum is still stratum 16, and stratum 0 is no kiss. */
+	sys.stratum = 4;
+	serve_snapshot_from_system(&sys, &snap);
+	assert_int_equal(snap.stratum, 16);
+	sys.leap = NTP_LEAP_NONE;
+	sys.stratum = 0;
+	serve_snapshot_from_system(&sys, &snap);
+	assert_int_equal(snap.stratum, 16);
+	assert_int_equal(snap.leap, NTP_LEAP_UNSYNC);
+}
+
+static void local_stratum_serves_its_name(void **state)
+{
+	(void)state;
+	struct engine_system sys = {
+		.leap = NTP_LEAP_NONE,
+		.stratum = 10,
+		.precision = -22,
+		.refid = refid_from_name("LOCL"),
+		.reference_time = RX,
+	};
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	serve_snapshot_from_system(&sys, &snap);
+	make_request(req, sizeof(req), 3, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+
+	struct ntp_packet reply = decode_reply(out);
+
+	assert_int_equal(reply.stratum, 10);
+	assert_int_equal(reply.leap, NTP_LEAP_NONE);
+	assert_int_equal(reply.refid, refid_from_name("LOCL"));
+	assert_int_equal(reply.root_delay, 0);
+	assert_int_equal(reply.root_dispersion, 0);
+}
+
+static void leap_warning_is_passed_on(void **state)
+{
+	(void)state;
+	struct engine_system sys = { .leap = NTP_LEAP_INSERT, .stratum = 2, .reference_time = REF_TIME };
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	serve_snapshot_from_system(&sys, &snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+	assert_int_equal(decode_reply(out).leap, NTP_LEAP_INSERT);
+}
+
+static void malformed_requests_are_dropped(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[256], out[NTP_HEADER_LEN];
+
+	synced_snapshot(&snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	for (size_t len = 0; len < NTP_HEADER_LEN; len++)
+		assert_int_equal(serve_build_reply(req, len, &snap, RX, out), SERVE_DROP_MALFORMED);
+	/* not a multiple of 4 */
+	assert_int_equal(serve_build_reply(req, 50, &snap, RX, out), SERVE_DROP_MALFORMED);
+	/* an extension field whose length runs past the end */
+	req[48] = 0x01;
+	req[49] = 0x02;
+	req[50] = 0x40;
+	req[51] = 0x00;
+	assert_int_equal(serve_build_reply(req, 48 + 32, &snap, RX, out), SERVE_DROP_MALFORMED);
+	/* a zero-length extension field (would loop forever if trusted) */
+	req[50] = 0;
+	req[51] = 0;
+	assert_int_equal(serve_build_reply(req, 48 + 32, &snap, RX, out), SERVE_DROP_MALFORMED);
+	/* trailing bytes on a version 3 request that are not a MAC */
+	make_request(req, sizeof(req), 3, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, 48 + 16, &snap, RX, out), SERVE_DROP_MALFORMED);
+}
+
+static void extension_fields_are_walked_and_not_echoed(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN + 64], out[NTP_HEADER_LEN + 64];
+
+	synced_snapshot(&snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	for (size_t i = NTP_HEADER_LEN; i < sizeof(req); i++)
+		req[i] = 0xa5;
+	/* two 32-byte fields */
+	req[48 + 2] = 0;
+	req[48 + 3] = 32;
+	req[80 + 2] = 0;
+	req[80 + 3] = 32;
+	memset(out, 0x5a, sizeof(out));
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+	/* the builder wrote the header and nothing past it */
+	for (size_t i = NTP_HEADER_LEN; i < sizeof(out); i++)
+		assert_int_equal(out[i], 0x5a);
+	/* a request with an MD5 MAC is answered with the bare header */
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, NTP_HEADER_LEN + 20, &snap, RX, out), SERVE_REPLY);
+}
+
+static void zero_transmit_is_dropped(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	synced_snapshot(&snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	memset(req + 40, 0, 8);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_DROP_ZERO_TRANSMIT);
+}
+
+static void kod_rate_tells_nothing_about_the_clock(void **state)
+{
+	(void)state;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	serve_build_kod_rate(req, out);
+
+	struct ntp_packet kod = decode_reply(out);
+
+	assert_int_equal(kod.mode, NTP_MODE_SERVER);
+	assert_int_equal(kod.version, 4);
+	assert_int_equal(kod.stratum, 0);
+	assert_int_equal(kod.leap, NTP_LEAP_UNSYNC);
+	assert_int_equal(kod.refid, refid_from_name("RATE"));
+	assert_true(kod.origin == CLIENT_TX);
+	assert_true(kod.receive == CLIENT_TX);
+	assert_true(kod.transmit == CLIENT_TX);
+	assert_true(kod.reference == 0);
+}
+
+static void dispersion_does_not_shrink_when_the_clock_goes_back(void **state)
+{
+	(void)state;
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	struct timespec before_update = { REF_TIME.tv_sec - 50, 0 };
+
+	synced_snapshot(&snap);
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, before_update, out), SERVE_REPLY);
+	assert_int_equal(decode_reply(out).root_dispersion, ntp_short_from_seconds(0.001));
+}
+
+static void verdicts_have_names(void **state)
+{
+	(void)state;
+	assert_string_equal(serve_verdict_str(SERVE_REPLY), "reply");
+	assert_string_equal(serve_verdict_str(SERVE_DROP_MODE), "not a client request");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(client_request_gets_a_server_reply),
+		cmocka_unit_test(every_version_from_1_to_4_is_echoed),
+		cmocka_unit_test(other_modes_get_nothing),
+		cmocka_unit_test(unsynchronized_says_so),
+		cmocka_unit_test(local_stratum_serves_its_name),
+		cmocka_unit_test(leap_warning_is_passed_on),
+		cmocka_unit_test(malformed_requests_are_dropped),
+		cmocka_unit_test(extension_fields_are_walked_and_not_echoed),
+		cmocka_unit_test(zero_transmit_is_dropped),
+		cmocka_unit_test(kod_rate_tells_nothing_about_the_clock),
+		cmocka_unit_test(dispersion_does_not_shrink_when_the_clock_goes_back),
+		cmocka_unit_test(verdicts_have_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

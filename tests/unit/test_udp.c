@@ -1,0 +1,137 @@
+#include "cmocka_all.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ntp_time.h"
+#include "udp.h"
+
+/* Real sockets on loopback only: a datagram must come back with its sender
+ * and a kernel timestamp close to the local clock. */
+static struct net_addr loopback(sa_family_t family)
+{
+	struct net_addr a = { .family = family };
+
+	if (family == AF_INET)
+		a.bytes[0] = 127, a.bytes[3] = 1;
+	else
+		a.bytes[15] = 1;
+	return a;
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct net_addr a;
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	assert_true(netaddr_from_sockaddr((struct sockaddr *)&ss, len, &a));
+	return a.port;
+}
+
+static void exchange(sa_family_t family, bool connected)
+{
+	struct net_addr any = loopback(family);
+	int server = udp_open(&any);
+	int client = udp_open(&any);
+	struct net_addr to = loopback(family);
+	struct udp_datagram d;
+	struct timespec before, after;
+	char buf[64];
+	struct pollfd pfd = { .fd = server, .events = POLLIN };
+
+	if (family == AF_INET6 && (server == -EAFNOSUPPORT || server == -EADDRNOTAVAIL))
+		skip();
+	assert_true(server >= 0);
+	assert_true(client >= 0);
+	assert_int_equal(udp_receive(server, buf, sizeof(buf), &d), -EAGAIN);
+
+	to.port = local_port(server);
+	clock_gettime(CLOCK_REALTIME, &before);
+	if (connected) {
+		assert_int_equal(udp_connect(client, &to), 0);
+		assert_int_equal(udp_send(client, "hello", 5, NULL), 0);
+	} else {
+		assert_int_equal(udp_send(client, "hello", 5, &to), 0);
+	}
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(udp_receive(server, buf, sizeof(buf), &d), 5);
+	clock_gettime(CLOCK_REALTIME, &after);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(d.peer.family, family);
+	assert_int_equal(d.peer.port, local_port(client));
+	assert_true(d.kernel_stamp);
+	assert_false(d.truncated);
+	assert_true(timespec_diff(d.rx_time, before) >= 0.0);
+	assert_true(timespec_diff(after, d.rx_time) >= 0.0);
+
+	/* Too big for the buffer: reported, not silently cut. */
+	assert_int_equal(udp_send(client, "0123456789", 10, connected ? NULL : &to), 0);
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(udp_receive(server, buf, 4, &d), 4);
+	assert_true(d.truncated);
+	udp_close(server);
+	udp_close(client);
+}
+
+static void ipv4_round_trip(void **state)
+{
+	(void)state;
+	exchange(AF_INET, false);
+}
+
+static void ipv6_round_trip(void **state)
+{
+	(void)state;
+	exchange(AF_INET6, false);
+}
+
+static void connected_round_trip(void **state)
+{
+	(void)state;
+	exchange(AF_INET, true);
+}
+
+static void connected_socket_hears_port_unreachable(void **state)
+{
+	(void)state;
+	struct net_addr any = loopback(AF_INET);
+	int closed = udp_open(&any);
+	int client = udp_open(&any);
+	struct net_addr to = loopback(AF_INET);
+	struct udp_datagram d;
+	struct pollfd pfd = { .fd = client, .events = POLLIN };
+	char buf[8];
+
+	to.port = local_port(closed);
+	udp_close(closed);
+	assert_int_equal(udp_connect(client, &to), 0);
+	assert_int_equal(udp_send(client, "x", 1, NULL), 0);
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(udp_receive(client, buf, sizeof(buf), &d), -ECONNREFUSED);
+	udp_close(client);
+}
+
+static void rejects_unknown_family(void **state)
+{
+	(void)state;
+	struct net_addr bad = { .family = AF_UNIX };
+
+	assert_int_equal(udp_open(&bad), -EAFNOSUPPORT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ipv4_round_trip),
+		cmocka_unit_test(ipv6_round_trip),
+		cmocka_unit_test(connected_round_trip),
+		cmocka_unit_test(connected_socket_hears_port_unreachable),
+		cmocka_unit_test(rejects_unknown_family),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
