@@ -15,8 +15,15 @@
 /* Without a drift file the oscillator may be anywhere in its tolerance. */
 #define UNKNOWN_FREQUENCY_SD 1e-4
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
-/* Measurements are never trusted below this noise: timestamps are not exact. */
-#define MIN_MEASUREMENT_SD 1e-5
+/* The unexplained measurement noise is averaged over about this many samples. */
+#define EXTRA_NOISE_SAMPLES 32.0
+/* The poll is the interval over which the clock's unseen drift reaches this
+ * fraction of the variance of one measurement. */
+#define POLL_DRIFT_RATIO 0.25
+/* The initial guess counts as this many samples. */
+#define EXTRA_NOISE_PRIOR 0.25
+/* This many outliers in a row on the same side mean the model is wrong. */
+#define OUTLIER_RUN 3
 
 struct regression_point {
 	struct timespec time;
@@ -47,6 +54,16 @@ struct discipline {
 	double x, y;
 	double pxx, pxy, pyy;
 	double rms_offset;
+	/* measurement noise the delay excess does not explain (the least delay
+	 * seen had queueing of its own, timestamps are not exact), estimated
+	 * from the innovations */
+	double extra_variance;
+	double extra_weight;      /* decayed sum of the weights it was learnt with */
+	double innovation_mean;   /* a bias is the model's error, not noise */
+	unsigned outliers;        /* consecutive measurements far off on the same side */
+	double outlier_sign;
+	struct timespec last_consistent; /* of the last measurement within the gate */
+	double mean_information;  /* running mean of 1 / measurement variance */
 
 	/* PLL */
 	struct timespec last_update;
@@ -72,6 +89,7 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 	d->clock = *clock;
 	d->state_time = now;
 	d->last_update = now;
+	d->last_consistent = now;
 	d->pxx = INITIAL_OFFSET_VARIANCE;
 	d->pyy = UNKNOWN_FREQUENCY_SD * UNKNOWN_FREQUENCY_SD;
 	if (cfg->have_initial_frequency) {
@@ -118,6 +136,7 @@ static void regression_correct(struct discipline *d, struct timespec now, double
 	d->state_time = timespec_add(d->state_time, offset);
 	d->last_update = timespec_add(d->last_update, offset);
 	d->excess_since = timespec_add(d->excess_since, offset);
+	d->last_consistent = timespec_add(d->last_consistent, offset);
 }
 
 /* Takes offset out of the corrected clock: slews offset plus what is still pending. */
@@ -191,28 +210,52 @@ static void kalman_predict(struct discipline *d, struct timespec t)
 	d->state_time = t;
 }
 
-static double measurement_variance(const struct discipline_sample *s)
+static double measurement_variance(const struct discipline *d, const struct discipline_sample *s)
 {
-	double sd = s->jitter;
-
-	if (s->delay_excess > 0.0)
-		sd = sqrt(sd * sd + 0.25 * s->delay_excess * s->delay_excess);
-	if (sd < MIN_MEASUREMENT_SD)
-		sd = MIN_MEASUREMENT_SD;
-	return sd * sd;
+	/* Queueing delays one way or the other by up to the excess, so the
+	 * error is uniform within +-excess/2: variance excess^2 / 12. */
+	return s->noise * s->noise + d->extra_variance + s->delay_excess * s->delay_excess / 12.0;
 }
 
-static void kalman_update(struct discipline *d, double z, double r)
+/* elapsed: seconds since the last measurement the model expected */
+static void kalman_update(struct discipline *d, double z, double r, double elapsed)
 {
 	double innovation = z - d->x;
 	double s = d->pxx + r;
-	double kx, ky, pxx = d->pxx, pxy = d->pxy;
+	double kx, ky, w, spread, pxx = d->pxx, pxy = d->pxy;
+
+	/* What the innovation shows beyond the predicted variance is noise the
+	 * model missed (method of moments, outliers capped), learnt from the
+	 * samples whose innovation the measurement rather than the prediction
+	 * dominates. */
+	w = (r / s) * (r / s);
+	d->extra_weight = d->extra_weight * (1.0 - 1.0 / EXTRA_NOISE_SAMPLES) + w;
+	d->innovation_mean += w * (innovation - d->innovation_mean) / d->extra_weight;
+	spread = innovation - d->innovation_mean;
+	d->extra_variance += w * (fmin(spread * spread, 9.0 * s) - s) / d->extra_weight;
+	if (d->extra_variance < 0.0)
+		d->extra_variance = 0.0;
 
 	/* A measurement far outside what the model expects is more likely noise
-	 * than news: weigh it as if its variance were that large (Huber-like). */
+	 * than news: weigh it as if its variance were that large (Huber-like).
+	 * But several in a row on the same side are news: the model was too
+	 * sure of itself (a frequency learnt from a few noisy samples), so its
+	 * uncertainty grows to what they show. */
 	if (innovation * innovation > 9.0 * s) {
-		r = innovation * innovation / 9.0 - d->pxx;
-		s = d->pxx + r;
+		d->outliers = (innovation > 0.0) == (d->outlier_sign > 0.0) ? d->outliers + 1 : 1;
+		d->outlier_sign = innovation;
+		if (d->outliers >= OUTLIER_RUN) {
+			d->outliers = 0;
+			pxx = d->pxx += innovation * innovation;
+			if (elapsed > 0.0)
+				d->pyy += innovation * innovation / (elapsed * elapsed);
+			s = d->pxx + r;
+		} else {
+			r = innovation * innovation / 9.0 - d->pxx;
+			s = d->pxx + r;
+		}
+	} else {
+		d->outliers = 0;
 	}
 	kx = pxx / s;
 	ky = pxy / s;
@@ -335,7 +378,7 @@ static void report_status(struct discipline *d, const struct discipline_sample *
 		.synchronized = true,
 		.leap = s->leap == NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : s->leap,
 		.max_error = s->root_distance + fabs(d->x),
-		.est_error = sqrt(d->pxx + s->jitter * s->jitter),
+		.est_error = sqrt(d->pxx + s->noise * s->noise),
 	};
 
 	d->clock.set_status(d->clock.ctx, &status);
@@ -363,11 +406,18 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		       struct discipline_change *change)
 {
 	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
-	double z = s->offset, r = measurement_variance(s);
+	double z = s->offset, r;
 	double offset, dfreq;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
+	if (!d->updated && d->extra_weight == 0.0) {
+		d->extra_variance = s->delay * s->delay / 12.0;
+		d->extra_weight = EXTRA_NOISE_PRIOR;
+	}
+	r = measurement_variance(d, s);
+	d->mean_information += (1.0 / r - d->mean_information) /
+			       (d->mean_information > 0.0 ? EXTRA_NOISE_SAMPLES : 1.0);
 	if (d->updated && timespec_diff(s->time, d->last_update) <= 0.0)
 		return;
 
@@ -401,6 +451,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			d->excess_seen = false;
 			d->updated = true;
 			d->last_update = timespec_add(s->time, change->offset);
+			d->last_consistent = d->last_update;
 			report_status(d, s);
 			return;
 		}
@@ -415,6 +466,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		d->npoints = 0;
 		d->updated = true;
 		d->last_update = s->time;
+		d->last_consistent = s->time;
 		if (d->cfg.adjust) {
 			change->action = DISCIPLINE_SLEWED;
 			apply_slew(d, local, z, change);
@@ -437,7 +489,9 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		break;
 	case DISCIPLINE_KALMAN:
 	default:
-		kalman_update(d, z, r);
+		kalman_update(d, z, r, timespec_diff(s->time, d->last_consistent));
+		if (d->outliers == 0)
+			d->last_consistent = s->time;
 		break;
 	}
 	d->rms_offset = d->updated ? sqrt(0.9 * d->rms_offset * d->rms_offset + 0.1 * z * z) : fabs(z);
@@ -489,6 +543,21 @@ double discipline_offset_error(const struct discipline *d)
 bool discipline_has_updated(const struct discipline *d)
 {
 	return d->updated;
+}
+
+int discipline_poll(const struct discipline *d)
+{
+	double q = d->cfg.wander_ppm_per_s * 1e-6, r, interval;
+
+	if (!d->updated || d->mean_information <= 0.0)
+		return 0;
+	r = POLL_DRIFT_RATIO / d->mean_information;
+	q *= q;
+	/* frequency error: pyy T^2 = r; wander: q T^3 / 3 = r */
+	interval = sqrt(r / d->pyy);
+	if (q > 0.0)
+		interval = fmin(interval, cbrt(3.0 * r / q));
+	return interval < 1.0 ? 0 : (int)floor(log2(interval));
 }
 
 unsigned discipline_steps(const struct discipline *d)

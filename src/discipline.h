@@ -41,8 +41,11 @@ struct discipline_config {
 struct discipline_sample {
 	struct timespec time;   /* local time the offset was measured at */
 	double offset;          /* seconds, true - corrected clock */
-	double jitter;          /* seconds, RMS noise of the offset */
-	double delay_excess;    /* seconds the round trip exceeded the best seen: bounds the asymmetry error */
+	double noise;           /* seconds, RMS noise of an offset measured at the least delay */
+	double delay;           /* seconds, the round trip: before anything is known, the error
+				   lies within +-delay / 2 */
+	double delay_excess;    /* seconds the round trip exceeded the least seen: the offset's error
+				   from queueing lies within +-delay_excess / 2 */
 	double root_distance;   /* seconds, for the kernel's max_error */
 	enum ntp_leap leap;     /* what the majority of the selected sources announce */
 };
@@ -86,6 +89,12 @@ double discipline_rms_offset(const struct discipline *d);
 /* Root of the offset estimate's variance, seconds. */
 double discipline_offset_error(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
+/* The poll interval (log2 seconds) the model asks for: the longest over
+ * which the frequency's uncertainty and wander move the clock by no more
+ * than the noise of one measurement, so polling more often would mostly
+ * average noise and less often would let the clock wander unseen. Very low
+ * before the first update (the caller clamps it to minpoll). */
+int discipline_poll(const struct discipline *d);
 unsigned discipline_steps(const struct discipline *d);
 
 const char *discipline_action_str(enum discipline_action action);

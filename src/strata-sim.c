@@ -484,6 +484,10 @@ static int run(struct scenario *sc)
 
 			sim_clock_advance(&clock, next_measure);
 			offset = utc(sc, clock.tau) + sc->reference_error - sim_clock_local(&clock);
+			/* the inserted second reads 23:59:60 on one side of the offset and
+			 * 00:00:00 on the other: the same instant, not a second's error */
+			if (sc->leap_insert && fabs(clock.tau - leap_tau) < 2.0 && fabs(offset + 1.0) < fabs(offset))
+				offset += 1.0;
 			engine_get_tracking(engine, sim_clock_now(&clock), &tr);
 			if (tr.state == SYNC_SYNCHRONIZED && m.first_sync < 0.0)
 				m.first_sync = clock.tau;
