@@ -2,14 +2,10 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "log.h"
 #include "ntp_time.h"
 
-/* Samples the regression keeps; chrony keeps 64. */
-#define REGRESSION_MAX 64
-#define REGRESSION_MIN 3
 /* Before the first update nothing is known about the offset. */
 #define INITIAL_OFFSET_VARIANCE 1.0
 /* Without a drift file the oscillator may be anywhere in its tolerance. */
@@ -24,12 +20,6 @@
 #define EXTRA_NOISE_PRIOR 0.25
 /* This many outliers in a row on the same side mean the model is wrong. */
 #define OUTLIER_RUN 3
-
-struct regression_point {
-	struct timespec time;
-	double offset;
-	double variance;
-};
 
 struct discipline {
 	struct discipline_config cfg;
@@ -64,13 +54,7 @@ struct discipline {
 	double outlier_sign;
 	struct timespec last_consistent; /* of the last measurement within the gate */
 	double mean_information;  /* running mean of 1 / measurement variance */
-
-	/* PLL */
 	struct timespec last_update;
-
-	/* regression window, oldest first */
-	struct regression_point points[REGRESSION_MAX];
-	unsigned npoints;
 };
 
 static double sign(double v)
@@ -124,15 +108,9 @@ double discipline_pending_slew(const struct discipline *d, struct timespec t)
 	return d->slew_amount - sign(d->slew_amount) * done;
 }
 
-/* Moves the regression window with a change of the clock, as if the samples
- * had been taken on the clock as it is now corrected. */
-static void regression_correct(struct discipline *d, struct timespec now, double offset, double dfreq)
+/* The times the discipline keeps move with a step or slew of the clock. */
+static void move_times(struct discipline *d, double offset)
 {
-	for (unsigned i = 0; i < d->npoints; i++) {
-		d->points[i].offset += -offset + dfreq * timespec_diff(now, d->points[i].time);
-		d->points[i].time = timespec_add(d->points[i].time, offset);
-	}
-	/* the times the discipline keeps move with the clock */
 	d->state_time = timespec_add(d->state_time, offset);
 	d->last_update = timespec_add(d->last_update, offset);
 	d->excess_since = timespec_add(d->excess_since, offset);
@@ -151,7 +129,7 @@ static void apply_slew(struct discipline *d, struct timespec now, double offset,
 	d->slew_start = now;
 	d->slew_amount = total;
 	d->x -= offset;
-	regression_correct(d, now, offset, 0.0);
+	move_times(d, offset);
 	change->offset += offset;
 }
 
@@ -167,7 +145,7 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 	if (d->clock.step(d->clock.ctx, offset + pending) != 0)
 		return;
 	d->x -= offset;
-	regression_correct(d, now, offset, 0.0);
+	move_times(d, offset);
 	change->offset += offset;
 	change->action = DISCIPLINE_STEPPED;
 	d->steps++;
@@ -176,7 +154,7 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 }
 
 /* Changes the frequency correction by dfreq ppm, within the clock's limit. */
-static void apply_frequency(struct discipline *d, struct timespec now, double dfreq,
+static void apply_frequency(struct discipline *d, double dfreq,
 			    struct discipline_change *change)
 {
 	double max = d->clock.max_frequency_ppm;
@@ -191,7 +169,6 @@ static void apply_frequency(struct discipline *d, struct timespec now, double df
 		return;
 	d->frequency_ppm = target;
 	d->y -= dfreq * 1e-6;
-	regression_correct(d, now, 0.0, dfreq * 1e-6);
 	change->frequency_ppm += dfreq;
 }
 
@@ -266,112 +243,6 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 	d->pyy -= ky * pxy;
 }
 
-/* The runs test: too few runs of same-signed residuals means the line does
- * not fit the oldest samples any more (the frequency changed). */
-static bool runs_ok(const double *residuals, unsigned n)
-{
-	unsigned pos = 0, runs = 1;
-	double np, nn, mean, var;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (residuals[i] >= 0.0)
-			pos++;
-		if (i > 0 && (residuals[i] >= 0.0) != (residuals[i - 1] >= 0.0))
-			runs++;
-	}
-	np = pos;
-	nn = n - pos;
-	if (np == 0.0 || nn == 0.0)
-		return n < 6;
-	mean = 1.0 + 2.0 * np * nn / n;
-	var = (mean - 1.0) * (mean - 2.0) / (n - 1.0);
-	return runs >= mean - 1.64 * sqrt(var);
-}
-
-/* Weighted least squares of offset on time over points[first..]; a is the
- * offset at now, b the slope. Returns false when the points are too few. */
-static bool regression_fit(const struct discipline *d, unsigned first, struct timespec now,
-			   double *a, double *b, double *var_a, double *var_b)
-{
-	double sw = 0, st = 0, so = 0, stt = 0, sto = 0, det;
-
-	if (d->npoints - first < 2)
-		return false;
-	for (unsigned i = first; i < d->npoints; i++) {
-		double w = 1.0 / d->points[i].variance;
-		double t = timespec_diff(d->points[i].time, now);
-
-		sw += w;
-		st += w * t;
-		so += w * d->points[i].offset;
-		stt += w * t * t;
-		sto += w * t * d->points[i].offset;
-	}
-	det = sw * stt - st * st;
-	if (det <= 0.0)
-		return false;
-	*b = (sw * sto - st * so) / det;
-	*a = (so - *b * st) / sw;
-	*var_a = stt / det;
-	*var_b = sw / det;
-	return true;
-}
-
-static void regression_estimate(struct discipline *d, const struct discipline_sample *s, double r,
-				double *offset, double *dfreq)
-{
-	double residuals[REGRESSION_MAX];
-	double a = s->offset, b = 0.0, va = r, vb = d->pyy;
-	unsigned first = 0;
-
-	if (d->npoints == REGRESSION_MAX) {
-		for (unsigned i = 1; i < REGRESSION_MAX; i++)
-			d->points[i - 1] = d->points[i];
-		d->npoints--;
-	}
-	d->points[d->npoints++] = (struct regression_point){ s->time, s->offset, r };
-
-	/* the longest window whose residuals pass the runs test */
-	while (regression_fit(d, first, s->time, &a, &b, &va, &vb)) {
-		unsigned n = d->npoints - first;
-
-		for (unsigned i = 0; i < n; i++)
-			residuals[i] = d->points[first + i].offset -
-				       (a + b * timespec_diff(d->points[first + i].time, s->time));
-		if (n <= REGRESSION_MIN || runs_ok(residuals, n))
-			break;
-		first += (n + 3) / 4;
-	}
-	for (unsigned i = first; i < d->npoints; i++)
-		d->points[i - first] = d->points[i];
-	d->npoints -= first;
-	if (d->npoints < 2) {
-		*offset = s->offset;
-		*dfreq = 0.0;
-		return;
-	}
-	d->pxx = va;
-	d->pyy = vb;
-	*offset = a;
-	*dfreq = b;
-}
-
-static void pll_estimate(struct discipline *d, const struct discipline_sample *s, double *offset,
-			 double *dfreq)
-{
-	double dt = timespec_diff(s->time, d->last_update);
-
-	/* ntpd's loop: a time constant of 16 poll intervals for the phase, the
-	 * frequency integrating offset * dt / (4 * tc)^2. */
-	if (!d->updated || dt <= 0.0) {
-		*offset = s->offset;
-		*dfreq = 0.0;
-		return;
-	}
-	*offset = s->offset / 16.0;
-	*dfreq = s->offset * dt / ((64.0 * dt) * (64.0 * dt));
-}
-
 static void report_status(struct discipline *d, const struct discipline_sample *s)
 {
 	struct clock_status status = {
@@ -407,7 +278,6 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 {
 	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
 	double z = s->offset, r;
-	double offset, dfreq;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
@@ -446,7 +316,6 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			kalman_predict(d, now);
 			d->x = z;
 			d->pxx = r;
-			d->npoints = 0;
 			apply_step(d, local, z, change);
 			d->excess_seen = false;
 			d->updated = true;
@@ -463,7 +332,6 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		 * without reading a frequency into a jump */
 		d->x = z;
 		d->pxx = r;
-		d->npoints = 0;
 		d->updated = true;
 		d->last_update = s->time;
 		d->last_consistent = s->time;
@@ -477,36 +345,18 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		d->excess_seen = false;
 	}
 
-	switch (d->cfg.algorithm) {
-	case DISCIPLINE_PLL:
-		pll_estimate(d, s, &offset, &dfreq);
-		d->x = z;
-		break;
-	case DISCIPLINE_REGRESSION:
-		regression_estimate(d, s, r, &offset, &dfreq);
-		d->x = offset;
-		d->y = dfreq;
-		break;
-	case DISCIPLINE_KALMAN:
-	default:
-		kalman_update(d, z, r, timespec_diff(s->time, d->last_consistent));
-		if (d->outliers == 0)
-			d->last_consistent = s->time;
-		break;
-	}
+	kalman_update(d, z, r, timespec_diff(s->time, d->last_consistent));
+	if (d->outliers == 0)
+		d->last_consistent = s->time;
 	d->rms_offset = d->updated ? sqrt(0.9 * d->rms_offset * d->rms_offset + 0.1 * z * z) : fabs(z);
 	d->updated = true;
 	d->last_update = s->time;
 	kalman_predict(d, now);
-	if (d->cfg.algorithm != DISCIPLINE_PLL) {
-		offset = d->x;
-		dfreq = d->y;
-	}
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, now, dfreq * 1e6, change);
-	apply_slew(d, local, offset, change);
+	apply_frequency(d, d->y * 1e6, change);
+	apply_slew(d, local, d->x, change);
 	report_status(d, s);
 }
 
@@ -575,28 +425,4 @@ const char *discipline_action_str(enum discipline_action action)
 	case DISCIPLINE_INSANE: return "refused (insane time)";
 	}
 	return "?";
-}
-
-static const char *const algorithm_names[] = {
-	[DISCIPLINE_KALMAN] = "kalman",
-	[DISCIPLINE_PLL] = "pll",
-	[DISCIPLINE_REGRESSION] = "regression",
-};
-
-const char *discipline_algorithm_str(enum discipline_algorithm algorithm)
-{
-	if ((unsigned)algorithm < sizeof(algorithm_names) / sizeof(algorithm_names[0]))
-		return algorithm_names[algorithm];
-	return "?";
-}
-
-bool discipline_algorithm_parse(const char *text, enum discipline_algorithm *out)
-{
-	for (unsigned i = 0; i < sizeof(algorithm_names) / sizeof(algorithm_names[0]); i++) {
-		if (strcmp(algorithm_names[i], text) == 0) {
-			*out = (enum discipline_algorithm)i;
-			return true;
-		}
-	}
-	return false;
 }

@@ -1,5 +1,6 @@
-/* The clock discipline: estimates the offset and frequency of the local clock
- * from the system offsets that selection produces, and drives a struct
+/* The clock discipline: a Kalman filter estimates the offset and frequency of
+ * the local clock from every sample of the sources selection kept, each
+ * weighted by its delay excess, and the discipline drives a struct
  * clock_ops under a fixed policy (slew below step_threshold; step at start-up
  * or after the excess persisted for stepout; never past the insane-time
  * guard). Pure: time and samples are arguments, the clock is a seam.
@@ -19,12 +20,6 @@
 #include "clock.h"
 #include "packet.h"
 
-enum discipline_algorithm {
-	DISCIPLINE_KALMAN = 0,  /* offset + frequency Kalman filter (the default) */
-	DISCIPLINE_PLL,         /* RFC 5905-style type II phase-locked loop, for comparison */
-	DISCIPLINE_REGRESSION,  /* chrony-style weighted regression over a runs-tested window */
-};
-
 struct discipline_config {
 	bool adjust;                    /* false: estimate only, never touch the clock */
 	double step_threshold;          /* seconds */
@@ -35,7 +30,6 @@ struct discipline_config {
 	bool have_initial_frequency;
 	double initial_frequency_ppm;
 	double wander_ppm_per_s;        /* assumed frequency random walk (process noise) */
-	enum discipline_algorithm algorithm;
 };
 
 struct discipline_sample {
@@ -98,7 +92,5 @@ int discipline_poll(const struct discipline *d);
 unsigned discipline_steps(const struct discipline *d);
 
 const char *discipline_action_str(enum discipline_action action);
-const char *discipline_algorithm_str(enum discipline_algorithm algorithm);
-bool discipline_algorithm_parse(const char *text, enum discipline_algorithm *out);
 
 #endif

@@ -103,7 +103,6 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 		.have_initial_frequency = cfg->have_initial_frequency,
 		.initial_frequency_ppm = cfg->initial_frequency_ppm,
 		.wander_ppm_per_s = cfg->wander_ppm_per_s,
-		.algorithm = cfg->algorithm,
 	};
 
 	if (!engine)

@@ -267,8 +267,6 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "minsources")) { NEED(); ec->minsources = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "local-stratum")) { NEED(); ec->local_stratum = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "assumed-wander")) { NEED(); ec->wander_ppm_per_s = parse_value(v, key); }
-	else if (!strcmp(key, "algorithm")) { NEED(); if (!discipline_algorithm_parse(v, &ec->algorithm))
-		die("algorithm: kalman, pll or regression, not '%s'", v); }
 	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
 	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
 	else if (!strcmp(key, "debug")) sc->debug = parse_bool(v, key);
@@ -345,7 +343,6 @@ static void usage(FILE *out)
 "  --adjust yes|no, --step-threshold X, --panic-threshold X, --allow-initial-insane-step,\n"
 "  --stepout T, --max-steps N, --minsources N, --local-stratum N,\n"
 "  --assumed-wander W       frequency random walk the discipline allows for (ppm/sqrt(s))\n"
-"  --algorithm A            kalman (default), pll or regression\n"
 "Servers (repeat --server; each a list of key=value):\n"
 "  --server delay=D,asym=A,dist=exp|uniform|none,jitter=J,loss=P,error=E,stratum=S,\n"
 "           minpoll=N,maxpoll=N,poll=N,iburst=yes|no,leap=yes|no,outage=START:LENGTH\n"
@@ -637,8 +634,7 @@ static int run(struct scenario *sc)
 		printf("{");
 		printf("\"scenario\":");
 		json_string(sc->name);
-		printf(",\"seed\":%llu,\"algorithm\":\"%s\",\"duration\":%.0f,\"warmup\":%.0f", sc->seed,
-		       discipline_algorithm_str(sc->engine.algorithm), sc->duration, sc->warmup);
+		printf(",\"seed\":%llu,\"duration\":%.0f,\"warmup\":%.0f", sc->seed, sc->duration, sc->warmup);
 		for (size_t i = 0; i < nf; i++)
 			printf(",\"%s\":%.9g", figures[i].name, figures[i].value);
 		printf(",\"unsync_reason_text\":");
