@@ -27,6 +27,8 @@
 /* 2016-12-31 00:00:00 UTC: the day that ended with a leap second */
 #define SIM_EPOCH 1483142400
 #define SECONDS_PER_DAY 86400
+/* "time to sync": from when on the offset stays within this */
+#define SETTLE_OFFSET 1e-3
 
 enum jitter_kind { JITTER_NONE, JITTER_EXPONENTIAL, JITTER_UNIFORM };
 
@@ -90,6 +92,7 @@ struct metrics {
 	unsigned long count;
 	double max_after_sync;
 	double first_sync;      /* < 0: never */
+	double settled;         /* from then on |offset| stays within SETTLE_OFFSET */
 	bool insane_seen;
 	double insane_offset;
 	double leap_offset_max; /* |offset| within an hour after the leap */
@@ -350,7 +353,8 @@ static void usage(FILE *out)
 "     each way (exponential by default); loss: probability; error: the server clock's\n"
 "     constant error (a falseticker or insane time); leap: announce the leap second\n"
 "Criteria (repeatable): --expect 'METRIC OP VALUE', OP one of <= < >= > == !=\n"
-"  metrics: offset_rms offset_max offset_max_after_sync first_sync steps\n"
+"  metrics: offset_rms offset_max offset_max_after_sync first_sync settled steps\n"
+"           (settled: from then on |offset| stays within 1 ms)\n"
 "           steps_after_first freq_error_ppm insane_guard clock_touched\n"
 "           slew_rate_max_ppm correction_rate_max_ppm synchronized_end unsync_reason_end\n"
 "           falseticker_selected leap_announced_before leap_offset_max\n"
@@ -499,6 +503,8 @@ static int run(struct scenario *sc)
 			}
 			if (m.first_sync >= 0.0)
 				m.max_after_sync = fmax(m.max_after_sync, fabs(offset));
+			if (fabs(offset) > SETTLE_OFFSET)
+				m.settled = clock.tau + sc->measure_interval;
 			if (sc->leap_insert && clock.tau >= leap_tau && clock.tau < leap_tau + 3600.0)
 				m.leap_offset_max = fmax(m.leap_offset_max, fabs(offset));
 			if (sc->outages) {
@@ -612,6 +618,7 @@ static int run(struct scenario *sc)
 		figures[nf++] = (struct figure){ "offset_max", m.max };
 		figures[nf++] = (struct figure){ "offset_max_after_sync", m.max_after_sync };
 		figures[nf++] = (struct figure){ "first_sync", m.first_sync };
+		figures[nf++] = (struct figure){ "settled", m.settled };
 		figures[nf++] = (struct figure){ "steps", clock.steps };
 		figures[nf++] = (struct figure){ "steps_after_first", steps_after_first };
 		figures[nf++] = (struct figure){ "freq_error_ppm", fabs(freq_error) };
