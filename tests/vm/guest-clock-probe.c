@@ -311,9 +311,10 @@ static int measure(const struct sockaddr_in *to, int n, int rounds, double inter
 		double p10 = 0, p90 = 0;
 		int got = one_round(fd, to, n, gap_ms, timeout_ms, &seq, &best, &p10, &p90);
 		if (got == 0) {
+			/* not one of n samples answered: the server is not there, stop */
 			printf("round=%d no-reply\n", r + 1);
 			failed = 1;
-			best_offs[r] = NAN;
+			break;
 		} else {
 			best_offs[r] = best.offset;
 			if (!quiet)
@@ -428,7 +429,7 @@ static int cmd_set_offset(int argc, char **argv)
 	}
 	/* query gives the server's clock minus ours; we want ours minus the server's */
 	double server_minus_us;
-	if (measure(&to, n, rounds, 0.05, 2, 500, 1, &server_minus_us)) {
+	if (measure(&to, n, rounds, 0.05, 2, 200, 1, &server_minus_us)) {
 		fprintf(stderr, "guest-clock-probe: set-offset: no reply from the server\n");
 		return 1;
 	}

@@ -17,6 +17,7 @@
 #   vm_netns_private                true if this namespace has no interface but lo
 #   vm_can_run                      true if qemu can run here; else prints the reason
 #   vm_build                        build/reuse the guest; sets VM_GUEST_DIR, VM_PROBE
+#                                   (status 3: the Debian packages cannot be had)
 #   vm_start CMD_SCRIPT [EXTRA_DIR] [OPTIONS]   boot in the background (see below)
 #   vm_wait_console REGEX [TIMEOUT_S]           wait until the console shows REGEX
 #   vm_wait [TIMEOUT_S]             wait for the guest to end; returns its /cmd/run status
@@ -27,6 +28,8 @@
 #   vm_probe_query HOSTPORT [query options]     raw probe lines (offset = guest - host)
 #   vm_probe_offset HOSTPORT [SAMPLES] [ROUNDS] print the guest's offset in seconds
 #   vm_host_probe_start PORT [SECONDS]          a host probe server on 127.0.0.1:PORT
+#   vm_signal HOSTPORT              release a guest waiting in
+#                                   `guest-clock-probe serve -p G -c 1` (--hostfwd HOSTPORT:G)
 #   vm_host_realmono                print host CLOCK_REALTIME - CLOCK_MONOTONIC (s)
 #   vm_kill                         kill the running guest (only the qemu we started)
 #   vm_cleanup                      kill what we started, remove the run directories
@@ -69,6 +72,7 @@ VM_CONSOLE_LOG=
 VM_START_NS=
 _vm_started_pids=()
 _vm_run_dirs=()
+_vm_host_probe_pid=
 
 _vm_say() { printf 'vm: %s\n' "$*" >&2; }
 _vm_now_ns() { date +%s%N; }
@@ -114,7 +118,7 @@ _vm_accel() {
 
 vm_build() {
 	local dir
-	dir=$("$VM_LIB_DIR/build-guest") || return 1
+	dir=$("$VM_LIB_DIR/build-guest") || return $? # 3: packages unavailable
 	VM_GUEST_DIR=$dir
 	VM_PROBE=$dir/guest-clock-probe
 	[ -e "$VM_GUEST_DIR/vmlinux" ] && [ -e "$VM_GUEST_DIR/initramfs.cpio" ] && [ -x "$VM_PROBE" ]
@@ -205,7 +209,8 @@ vm_start() {
 	} >"$r/cmd/env"
 	if [ -n "$offset" ]; then
 		# the guest measures itself against this server before stepping
-		kill -0 "${_vm_host_probe_pid:-0}" 2>/dev/null || {
+		# (never `kill -0 0`: that is the whole process group and always succeeds)
+		[ -n "${_vm_host_probe_pid:-}" ] && kill -0 "$_vm_host_probe_pid" 2>/dev/null || {
 			vm_host_probe_start "$VM_HOST_PROBE_PORT" $((timeout + VM_BOOT_ALLOWANCE)) || return 1
 			_vm_host_probe_pid=${_vm_started_pids[-1]}
 		}
@@ -324,6 +329,16 @@ vm_probe_offset() {
 	sed -n 's/^median_offset=\([-0-9.]*\) .*/\1/p' <<<"$out"
 }
 
+vm_signal() {
+	# one request to a guest that waits with `guest-clock-probe serve -p G -c 1`
+	# behind --hostfwd HOSTPORT:G; retried, as the guest may not listen yet
+	local port=$1 i
+	for i in 1 2 3 4 5; do
+		vm_probe_query "$port" -n 1 -w 1000 -q >/dev/null && return 0
+	done
+	return 1
+}
+
 vm_kill() {
 	[ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null
 	return 0
@@ -338,6 +353,7 @@ vm_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	_vm_started_pids=()
+	_vm_host_probe_pid=
 	if [ "${VM_KEEP:-0}" != 1 ]; then
 		for p in "${_vm_run_dirs[@]}"; do
 			case $p in "$VM_DIR"/runs/run.*) rm -rf "$p" ;; esac
