@@ -73,6 +73,7 @@ VM_START_NS=
 _vm_started_pids=()
 _vm_run_dirs=()
 _vm_host_probe_pid=
+_vm_watch_pid=
 
 _vm_say() { printf 'vm: %s\n' "$*" >&2; }
 _vm_now_ns() { date +%s%N; }
@@ -237,19 +238,24 @@ vm_start() {
 		</dev/null >"$VM_RUN_DIR/qemu.log" 2>&1 &
 	VM_PID=$!
 	_vm_started_pids+=("$VM_PID")
+	# a watcher notes when /cmd/run starts (for vm_boot_seconds) and, for vm_run,
+	# streams the console; it ends with qemu
+	local stream=${_vm_stream:-0} run_dir=$VM_RUN_DIR
+	tail -s 0.1 -n +1 -f --pid="$VM_PID" "$VM_CONSOLE_LOG" 2>/dev/null | {
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			case $line in @@VM-BEGIN*) [ -f "$run_dir/begin_ns" ] || _vm_now_ns >"$run_dir/begin_ns" ;; esac
+			[ "$stream" != 1 ] || printf 'guest| %s\n' "$line" >&2
+		done
+	} &
+	_vm_watch_pid=$!
+	_vm_started_pids+=("$_vm_watch_pid")
 	return 0
-}
-
-_vm_note_begin() {
-	if [ ! -f "$VM_RUN_DIR/begin_ns" ] && grep -q '^@@VM-BEGIN' "$VM_CONSOLE_LOG" 2>/dev/null; then
-		_vm_now_ns >"$VM_RUN_DIR/begin_ns"
-	fi
 }
 
 vm_wait_console() {
 	local re=$1 secs=${2:-60} i
 	for ((i = 0; i < secs * 20; i++)); do
-		_vm_note_begin
 		grep -qE -- "$re" "$VM_CONSOLE_LOG" 2>/dev/null && return 0
 		if ! kill -0 "$VM_PID" 2>/dev/null; then
 			grep -qE -- "$re" "$VM_CONSOLE_LOG" 2>/dev/null && return 0
@@ -274,7 +280,6 @@ vm_wait() {
 	local i limit=$(((secs ? secs : 100000) * 20))
 	for ((i = 0; i < limit; i++)); do
 		kill -0 "$VM_PID" 2>/dev/null || break
-		_vm_note_begin
 		sleep 0.05
 	done
 	if kill -0 "$VM_PID" 2>/dev/null; then
@@ -283,6 +288,7 @@ vm_wait() {
 	fi
 	local qstatus=0
 	wait "$VM_PID" 2>/dev/null || qstatus=$?
+	[ -z "${_vm_watch_pid:-}" ] || wait "$_vm_watch_pid" 2>/dev/null
 	local st
 	st=$(sed -n 's/^@@VM-EXIT \([0-9]*\).*/\1/p' "$VM_CONSOLE_LOG" | tail -n1)
 	if [ -z "$st" ]; then
@@ -298,15 +304,11 @@ vm_wait() {
 }
 
 vm_run() {
+	local _vm_stream=1
+	[ "$VM_QUIET" != 1 ] || _vm_stream=0
 	vm_start "$@" || return $?
-	local tailpid=
-	if [ "$VM_QUIET" != 1 ]; then
-		tail -n +1 -f --pid="$VM_PID" "$VM_CONSOLE_LOG" 2>/dev/null | sed -u 's/^/guest| /' >&2 &
-		tailpid=$!
-	fi
 	local st=0
 	vm_wait || st=$?
-	[ -z "$tailpid" ] || wait "$tailpid" 2>/dev/null
 	return "$st"
 }
 

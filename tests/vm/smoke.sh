@@ -133,7 +133,7 @@ vm_wait 30 || st=$?
 
 # figures: least-squares line per phase (offset against host time), both from the
 # minimum-delay sample of each 20-sample round
-fit() { # file -> "slope_ppm intercept_at_t0 t0 t_last median p10p90_median n"
+fit() { # file -> "slope_ppm intercept_at_t0 t0 t_last median p10p90_median residual_p10p90 n"
 	awk '
 	function isort(a, n,   i, j, x) { for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x } }
 	/^round=.*samples=/ {
@@ -141,27 +141,29 @@ fit() { # file -> "slope_ppm intercept_at_t0 t0 t_last median p10p90_median n"
 		n++; t[n] = v["t"]; o[n] = v["offset"]; sp[n] = v["p90"] - v["p10"]
 	}
 	END {
-		if (n < 3) { print "nan nan nan nan nan nan 0"; exit }
+		if (n < 3) { print "nan nan nan nan nan nan nan 0"; exit }
 		for (i = 1; i <= n; i++) { mt += t[i] - t[1]; mo += o[i] }
 		mt /= n; mo /= n
 		for (i = 1; i <= n; i++) { sxy += (t[i] - t[1] - mt) * (o[i] - mo); sxx += (t[i] - t[1] - mt) ^ 2 }
 		b = sxy / sxx; a = mo - b * mt
 		# medians of offsets and of the p10-p90 spreads
 		for (i = 1; i <= n; i++) { so[i] = o[i]; ss[i] = sp[i] }
-		isort(so, n); isort(ss, n)
-		printf "%.3f %.9f %.6f %.6f %.6f %.6f %d\n", b * 1e6, a, t[1], t[n], so[int((n + 1) / 2)], ss[int((n + 1) / 2)], n
+		# round-to-round scatter: residuals of the rounds around the line
+		for (i = 1; i <= n; i++) rs[i] = o[i] - (a + b * (t[i] - t[1]))
+		isort(so, n); isort(ss, n); isort(rs, n)
+		printf "%.3f %.9f %.6f %.6f %.6f %.6f %.6f %d\n", b * 1e6, a, t[1], t[n], so[int((n + 1) / 2)], ss[int((n + 1) / 2)], rs[int(0.9 * (n - 1)) + 1] - rs[int(0.1 * (n - 1)) + 1], n
 	}' "$1"
 }
-read -r b_slope b_a b_t0 b_tn b_med b_spread b_n < <(fit "$work/base")
-read -r a_slope a_a a_t0 a_tn a_med a_spread a_n < <(fit "$work/after")
+read -r b_slope b_a b_t0 b_tn b_med b_spread b_res b_n < <(fit "$work/base")
+read -r a_slope a_a a_t0 a_tn a_med a_spread a_res a_n < <(fit "$work/after")
 if [ "$b_n" -ge 3 ] && [ "$a_n" -ge 3 ]; then
 	# step size: the after-line minus the baseline line, both at the first after-round
 	step_meas=$(awk -v aa="$a_a" -v ba="$b_a" -v bs="$b_slope" -v bt0="$b_t0" -v at0="$a_t0" \
 		'BEGIN { printf "%.6f", aa - (ba + bs * 1e-6 * (at0 - bt0)) }')
 	growth=$(awk -v s="$a_slope" -v t0="$a_t0" -v tn="$a_tn" 'BEGIN { printf "%.3f", s * (tn - t0) * 1e-3 }')
 	dppm=$(awk -v a="$a_slope" -v b="$b_slope" 'BEGIN { printf "%.1f", a - b }')
-	echo "smoke: baseline  (20 s): guest offset median ${b_med} s, drift ${b_slope} ppm, p10-p90 within a round ${b_spread} s (median)"
-	echo "smoke: after step (30 s): guest offset median ${a_med} s, drift ${a_slope} ppm, grew ${growth} ms, p10-p90 ${a_spread} s"
+	echo "smoke: baseline  (20 s): guest offset median ${b_med} s, drift ${b_slope} ppm, p10-p90 within a round ${b_spread} s (median), rounds around the line p10-p90 ${b_res} s"
+	echo "smoke: after step (30 s): guest offset median ${a_med} s, drift ${a_slope} ppm, grew ${growth} ms, p10-p90 within a round ${a_spread} s, rounds around the line ${a_res} s"
 	echo "smoke: measured step ${step_meas} s (asked ${STEP}), frequency change ${dppm} ppm (asked 100)"
 	check "guest started at the requested offset 0" "($b_med < 0.002 && $b_med > -0.002)" "baseline median ${b_med} s, |.| < 2 ms"
 	check "host sees the +0.6 s step" "($step_meas - $STEP < 0.002 && $step_meas - $STEP > -0.002)" "${step_meas} s, within 2 ms"
