@@ -161,7 +161,7 @@ vm_start() {
 		shift
 		[ -d "$extra" ] || { _vm_say "vm_start: extra dir '$extra' not found"; return 2; }
 	fi
-	local timeout=60 mem=256 rtc= step= offset= tick= freq= fwds=()
+	local timeout=60 mem=256 rtc='' step='' offset='' tick='' freq='' fwds=()
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || { _vm_say "vm_start: $1 needs a value"; return 2; }
 		case $1 in

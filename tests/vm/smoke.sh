@@ -128,8 +128,11 @@ vm_signal $SIGNAL_FWD || bad "signal the guest (measurement done)"
 
 st=0
 vm_wait 30 || st=$?
-[ $st = 0 ] && grep -q '^@@DONE' "$VM_CONSOLE_LOG" && ok "guest run script finished, exit status 0" ||
+if [ $st = 0 ] && grep -q '^@@DONE' "$VM_CONSOLE_LOG"; then
+	ok "guest run script finished, exit status 0"
+else
 	bad "guest run script: status $st"
+fi
 
 # figures: least-squares line per phase (offset against host time), both from the
 # minimum-delay sample of each 20-sample round
@@ -154,7 +157,7 @@ fit() { # file -> "slope_ppm intercept_at_t0 t0 t_last median p10p90_median resi
 		printf "%.3f %.9f %.6f %.6f %.6f %.6f %.6f %d\n", b * 1e6, a, t[1], t[n], so[int((n + 1) / 2)], ss[int((n + 1) / 2)], rs[int(0.9 * (n - 1)) + 1] - rs[int(0.1 * (n - 1)) + 1], n
 	}' "$1"
 }
-read -r b_slope b_a b_t0 b_tn b_med b_spread b_res b_n < <(fit "$work/base")
+read -r b_slope b_a b_t0 _ b_med b_spread b_res b_n < <(fit "$work/base")
 read -r a_slope a_a a_t0 a_tn a_med a_spread a_res a_n < <(fit "$work/after")
 if [ "$b_n" -ge 3 ] && [ "$a_n" -ge 3 ]; then
 	# step size: the after-line minus the baseline line, both at the first after-round
