@@ -118,7 +118,8 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
 	engine->created = now;
-	engine->state = SYNC_UNSYNCHRONIZED;
+	/* no source is usable yet: local_stratum serves from the start */
+	engine->state = cfg->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
 	engine->system_peer = -1;
 	engine->leap = NTP_LEAP_UNSYNC;
