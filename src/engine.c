@@ -21,6 +21,8 @@
 #define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
+/* How long the loop may sleep when no source is to be polled. */
+#define IDLE_WAKEUP 3600.0
 
 struct engine_source {
 	struct source *src;
@@ -40,6 +42,7 @@ struct engine {
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	uint64_t random_state;
 	struct timespec created;
+	struct timespec last_due_check; /* local time engine_due_requests was last asked */
 
 	enum sync_state state;
 	enum unsync_reason reason;
@@ -118,6 +121,7 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
 	engine->created = now;
+	engine->last_due_check = now;
 	/* no source is usable yet: local_stratum serves from the start */
 	engine->state = cfg->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
@@ -201,7 +205,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 		any = true;
 	}
 	if (!any)
-		return timespec_add(engine->reference_time, 3600.0);
+		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
 }
@@ -467,6 +471,7 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
 
+	engine->last_due_check = now;
 	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
 		if (engine->sources[i].src && timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;
