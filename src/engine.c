@@ -32,6 +32,7 @@ struct engine_source {
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
+	bool stopped;                   /* by a KoD DENY or RSTR: never polled again */
 };
 
 struct engine {
@@ -154,6 +155,11 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 	return -1;
 }
 
+static bool pollable(const struct engine_source *es)
+{
+	return es->src && !es->stopped;
+}
+
 static struct source *source_of(const struct engine *engine, int id)
 {
 	if (id < 0 || id >= ENGINE_MAX_SOURCES)
@@ -197,7 +203,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct timespec t;
 
-		if (!engine->sources[i].src)
+		if (!pollable(&engine->sources[i]))
 			continue;
 		t = source_next_poll(engine->sources[i].src);
 		if (!any || timespec_diff(t, next) < 0.0)
@@ -473,7 +479,8 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 
 	engine->last_due_check = now;
 	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
-		if (engine->sources[i].src && timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
+		if (pollable(&engine->sources[i]) &&
+		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;
 	return n;
 }
@@ -520,6 +527,11 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		source_get_status(src, t, &st);
 		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
+		if (r == SOURCE_KOD_STOP) {
+			engine->sources[id].stopped = true;
+			/* it may have been the system peer: choose again without it */
+			run_selection(engine, receive_time, -1);
+		}
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
 	case SOURCE_SAMPLE_HELD:
