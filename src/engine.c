@@ -21,6 +21,8 @@
 #define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
+/* How long the loop may sleep when no source is to be polled. */
+#define IDLE_WAKEUP 3600.0
 
 struct engine_source {
 	struct source *src;
@@ -30,6 +32,7 @@ struct engine_source {
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
+	bool stopped;                   /* by a KoD DENY or RSTR: never polled again */
 };
 
 struct engine {
@@ -40,6 +43,7 @@ struct engine {
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	uint64_t random_state;
 	struct timespec created;
+	struct timespec last_due_check; /* local time engine_due_requests was last asked */
 
 	enum sync_state state;
 	enum unsync_reason reason;
@@ -118,7 +122,9 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
 	engine->created = now;
-	engine->state = SYNC_UNSYNCHRONIZED;
+	engine->last_due_check = now;
+	/* no source is usable yet: local_stratum serves from the start */
+	engine->state = cfg->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
 	engine->system_peer = -1;
 	engine->leap = NTP_LEAP_UNSYNC;
@@ -147,6 +153,11 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 		return engine->sources[i].src ? i : -1;
 	}
 	return -1;
+}
+
+static bool pollable(const struct engine_source *es)
+{
+	return es->src && !es->stopped;
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -192,7 +203,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct timespec t;
 
-		if (!engine->sources[i].src)
+		if (!pollable(&engine->sources[i]))
 			continue;
 		t = source_next_poll(engine->sources[i].src);
 		if (!any || timespec_diff(t, next) < 0.0)
@@ -200,7 +211,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 		any = true;
 	}
 	if (!any)
-		return timespec_add(engine->reference_time, 3600.0);
+		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
 }
@@ -466,8 +477,10 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
 
+	engine->last_due_check = now;
 	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
-		if (engine->sources[i].src && timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
+		if (pollable(&engine->sources[i]) &&
+		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;
 	return n;
 }
@@ -514,6 +527,11 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		source_get_status(src, t, &st);
 		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
+		if (r == SOURCE_KOD_STOP) {
+			engine->sources[id].stopped = true;
+			/* it may have been the system peer: choose again without it */
+			run_selection(engine, receive_time, -1);
+		}
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
 	case SOURCE_SAMPLE_HELD:
