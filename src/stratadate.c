@@ -59,6 +59,7 @@ struct options {
 struct sample {
 	bool answered;
 	const char *rejected;   /* why the reply was not used; NULL when it was */
+	char reason[64];        /* rejected points here when the reason is composed */
 	double offset;          /* seconds, true - local */
 	double delay;           /* seconds */
 	struct ntp_packet reply;
@@ -70,6 +71,7 @@ struct target {
 	char text[NETADDR_TEXT_LEN]; /* the address alone, as ntpdate prints it */
 	int fd;
 	unsigned sent;
+	unsigned malformed;     /* datagrams that were not NTP packets */
 	bool waiting;           /* a request is outstanding */
 	bool done;
 	ntp_ts cookie;          /* the transmit field of the outstanding request */
@@ -336,6 +338,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 	enum reply_verdict verdict;
 
 	if (status != PACKET_OK) {
+		t->malformed++;
 		log_msg(LOG_LEVEL_DEBUG, "%s: dropped a datagram of %zu bytes: %s", t->text, len,
 			packet_status_str(status));
 		return;
@@ -355,7 +358,10 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		enum kiss_code kiss = reply_kiss_code(&p);
 
 		refid_ascii(p.refid, code);
-		s->rejected = "kiss-o'-death";
+		/* ntpd sends its unsynchronized stratum 16 as 0 with INIT: not an order. */
+		snprintf(s->reason, sizeof(s->reason), "%s (kiss code %s)",
+			 p.leap == NTP_LEAP_UNSYNC ? "server is unsynchronized" : "kiss-o'-death", code);
+		s->rejected = s->reason;
 		finish_sample(t, s, opt);
 		if (kiss == KISS_DENY || kiss == KISS_RSTR)
 			fail_target(t, "kiss-o'-death %s: the server refuses to serve us", code);
@@ -476,7 +482,9 @@ static void summarize(struct target *t)
 		for (unsigned i = 0; i < t->sent; i++)
 			if (t->samples[i].rejected)
 				last = t->samples[i].rejected;
-		if (answered == 0)
+		if (answered == 0 && t->malformed > 0)
+			snprintf(t->error, sizeof(t->error), "only malformed replies (%u), no NTP answer", t->malformed);
+		else if (answered == 0)
 			snprintf(t->error, sizeof(t->error), "no reply (%u request%s timed out)", t->sent,
 				 t->sent == 1 ? "" : "s");
 		else
