@@ -226,7 +226,6 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 {
 	struct ntp_packet reply;
 	struct filter_sample sample;
-	struct timespec t2, t3;
 	double precision, root_delay, root_dispersion;
 
 	if (src->stopped)
@@ -269,11 +268,7 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	precision = precision_sum(src);
 	filter_set_precision(&src->filter, precision);
 
-	/* T1 and T4 are local; T2 and T3 go into the era nearest the local clock. */
-	t2 = ntp_ts_to_timespec(reply.receive, receive_time);
-	t3 = ntp_ts_to_timespec(reply.transmit, receive_time);
-	sample.offset = (timespec_diff(t2, src->sent_time) + timespec_diff(t3, receive_time)) / 2;
-	sample.delay = timespec_diff(receive_time, src->sent_time) - timespec_diff(t3, t2);
+	reply_offset_delay(&reply, src->sent_time, receive_time, &sample.offset, &sample.delay);
 	/* A server that takes longer than the whole round trip is lying. */
 	if (sample.delay < -precision)
 		return SOURCE_BAD_HEADER;

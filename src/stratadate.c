@@ -375,13 +375,8 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		return;
 	}
 
-	ntp_ts t1 = ntp_ts_from_timespec(t->t1);
-	ntp_ts t4 = ntp_ts_from_timespec(rx);
-	double held = ntp_ts_diff(p.transmit, p.receive);
-
-	s->offset = (ntp_ts_diff(p.receive, t1) + ntp_ts_diff(p.transmit, t4)) / 2;
-	s->delay = ntp_ts_diff(t4, t1) - held;
-	if (held < 0)
+	reply_offset_delay(&p, t->t1, rx, &s->offset, &s->delay);
+	if (ntp_ts_diff(p.transmit, p.receive) < 0)
 		s->rejected = "server transmit time before its receive time";
 	else if (s->delay < 0)
 		s->rejected = "server held the request longer than the round trip took";
