@@ -31,6 +31,17 @@ struct filter_sample {
 	struct timespec time;   /* local time the sample was taken (reply received) */
 };
 
+/* What the filter makes of its samples. */
+struct filter_estimate {
+	double offset;          /* seconds, of the chosen (minimum-delay) sample */
+	double delay;           /* seconds, of the chosen sample */
+	double dispersion;      /* seconds: the samples' dispersions grown to the time asked for,
+				   weighted 1/2, 1/4, ... in order of delay (normalized) */
+	double jitter;          /* seconds, RMS of offset differences to the chosen sample, >= precision */
+	struct timespec time;   /* of the chosen sample */
+	unsigned samples;       /* samples held */
+};
+
 /* Public so it can be embedded; use the functions, not the fields. */
 struct filter {
 	struct filter_sample samples[FILTER_SIZE]; /* ring, oldest overwritten */
@@ -38,20 +49,10 @@ struct filter {
 	unsigned next;          /* ring slot the next sample goes to */
 	double precision;       /* seconds; the floor of jitter */
 	bool have_estimate;     /* a sample has been passed on */
-	int chosen;             /* ring slot of the sample passed on last */
-	struct timespec chosen_time; /* its time: later estimates must be newer */
-	double chosen_offset;   /* its offset, for the spike guard */
+	int chosen_slot;        /* ring slot of the sample passed on, -1 once overwritten */
+	struct filter_estimate estimate; /* the last passed on, dispersion valued at update_time */
+	struct timespec update_time;
 	bool spike_held;        /* the last new candidate was held back as a spike */
-};
-
-/* What the filter makes of its samples, valued at a given time. */
-struct filter_estimate {
-	double offset;          /* seconds, of the chosen (minimum-delay) sample */
-	double delay;           /* seconds, of the chosen sample */
-	double dispersion;      /* seconds, grown to the time asked for */
-	double jitter;          /* seconds, RMS of offset differences to the chosen sample, >= precision */
-	struct timespec time;   /* of the chosen sample */
-	unsigned samples;       /* samples held */
 };
 
 enum filter_result {
@@ -62,12 +63,15 @@ enum filter_result {
 
 /* precision: seconds (e.g. 2^local_precision + 2^server_precision). */
 void filter_init(struct filter *filter, double precision);
+/* The floor of jitter, in seconds, once the server's precision is known. */
+void filter_set_precision(struct filter *filter, double precision);
 /* Forgets every sample (e.g. after the source was unreachable for long). */
 void filter_reset(struct filter *filter);
 
 /* Adds a sample, then chooses the minimum-delay sample. spike_window:
- * seconds; a jump of more than FILTER_SPIKE_GATE jitters within this time of
- * the last estimate is held back once (0 disables the guard). When the result
+ * seconds; a jump of more than FILTER_SPIKE_GATE jitters, with the new chosen
+ * sample less than spike_window after the last estimate's, is held back once
+ * (0 disables the guard; it also waits for FILTER_SIZE / 2 samples). When the result
  * is FILTER_UPDATED, *estimate (may be NULL) is the new estimate valued at the
  * new sample's time. */
 enum filter_result filter_add(struct filter *filter, const struct filter_sample *sample,

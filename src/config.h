@@ -1,0 +1,65 @@
+/* The daemon's configuration file (libconfig syntax): parsed, every value
+ * validated, defaults filled in. An error names the file, the line and the
+ * setting: "FILE:LINE: setting: what is wrong". */
+#ifndef STRATA_CONFIG_H
+#define STRATA_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "log.h"
+#include "netaddr.h"
+#include "serve_config.h"
+
+#define CONFIG_MAX_SOURCES 32
+#define CONFIG_NAME_LEN 256
+#define CONFIG_PATH_LEN 256
+/* A Unix socket path must fit in sun_path. */
+#define CONFIG_SOCKET_PATH_LEN 108
+#define CONFIG_POOL_MAX_SOURCES 16
+
+struct config_source {
+	char name[CONFIG_NAME_LEN];  /* host name or numeric address */
+	bool pool;                   /* resolves to several servers */
+	uint16_t port;               /* default 123 */
+	int minpoll;                 /* default 6 */
+	int maxpoll;                 /* default 10 */
+	bool iburst;                 /* default false */
+	unsigned maxsources;         /* pool: default 4; server: 1 */
+	unsigned line;               /* where it was configured, for messages */
+};
+
+struct config_statsd {
+	bool enabled;                /* a statsd section is present */
+	struct net_addr address;     /* with port; default 127.0.0.1:8125 */
+	char prefix[64];             /* default "strata" */
+	unsigned interval;           /* seconds; default 10 */
+};
+
+struct daemon_config {
+	size_t source_count;
+	struct config_source sources[CONFIG_MAX_SOURCES];
+	struct engine_config engine; /* precision and the initial frequency are not configured */
+	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
+	struct serve_config serve;
+	char control_socket[CONFIG_SOCKET_PATH_LEN];
+	char user[64];
+	char pidfile[CONFIG_PATH_LEN];            /* "" : none */
+	enum log_level log_level;    /* default info */
+	bool log_syslog;             /* service mode logs to syslog; default true */
+	struct config_statsd statsd;
+};
+
+void config_defaults(struct daemon_config *cfg);
+
+/* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */
+int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+
+/* Every setting, defaults included, in the file's own syntax. */
+void config_print(const struct daemon_config *cfg, FILE *out);
+
+const char *config_log_level_str(enum log_level level);
+
+#endif

@@ -1,0 +1,301 @@
+/* accept4 */
+#define _GNU_SOURCE
+
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONTROL_REQUEST_MAX 128
+
+struct control_client {
+	int fd;                  /* -1: free slot */
+	unsigned long serial;    /* accept order: the oldest is evicted when full */
+	char request[CONTROL_REQUEST_MAX];
+	size_t request_len;
+	char *reply;             /* NULL until the request line is complete */
+	size_t reply_len;
+	size_t reply_sent;
+};
+
+struct control {
+	int listen_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	control_handler_fn handler;
+	void *ctx;
+	unsigned long serial;
+	struct control_client clients[CONTROL_MAX_CLIENTS];
+};
+
+static int make_parent_dir(const char *path, uid_t owner, gid_t group)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (mkdir(dir, 0755) < 0)
+		return errno == EEXIST ? 0 : -1;
+	if (owner != (uid_t)-1 && chown(dir, owner, group) < 0)
+		return -1;
+	return 0;
+}
+
+struct control *control_create(const char *path, uid_t owner, gid_t group, control_handler_fn handler,
+			       void *ctx, char *why, size_t why_len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct control *ctl;
+	struct stat st;
+	mode_t old_umask;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(why, why_len, "%s: path too long for a Unix socket", path);
+		return NULL;
+	}
+	if (make_parent_dir(path, owner, group) < 0) {
+		snprintf(why, why_len, "%s: cannot create its directory: %s", path, strerror(errno));
+		return NULL;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	ctl->handler = handler;
+	ctl->ctx = ctx;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		ctl->clients[i].fd = -1;
+	/* A socket left by a daemon that died; anything else is not ours to remove. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->listen_fd < 0) {
+		snprintf(why, why_len, "%s: socket: %s", path, strerror(errno));
+		free(ctl);
+		return NULL;
+	}
+	old_umask = umask(0117);
+	if (bind(ctl->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(why, why_len, "%s: bind: %s", path, strerror(errno));
+		umask(old_umask);
+		close(ctl->listen_fd);
+		free(ctl);
+		return NULL;
+	}
+	umask(old_umask);
+	if (chmod(path, 0660) < 0 || (owner != (uid_t)-1 && chown(path, owner, group) < 0) ||
+	    listen(ctl->listen_fd, CONTROL_MAX_CLIENTS) < 0) {
+		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+		control_destroy(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+static void client_close(struct control_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->reply);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+void control_destroy(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		client_close(&ctl->clients[i]);
+	close(ctl->listen_fd);
+	unlink(ctl->path);
+	free(ctl);
+}
+
+size_t control_pollfds(const struct control *ctl, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	fds[n++] = (struct pollfd){ .fd = ctl->listen_fd, .events = POLLIN };
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS && n < max; i++) {
+		const struct control_client *c = &ctl->clients[i];
+
+		if (c->fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = c->fd, .events = c->reply ? POLLOUT : POLLIN };
+	}
+	return n;
+}
+
+static void accept_client(struct control *ctl)
+{
+	struct control_client *slot = NULL;
+	int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *c = &ctl->clients[i];
+
+		if (c->fd < 0) {
+			slot = c;
+			break;
+		}
+		if (!slot || c->serial < slot->serial)
+			slot = c;
+	}
+	/* All busy: a client that never finishes must not lock the others out. */
+	client_close(slot);
+	slot->fd = fd;
+	slot->serial = ++ctl->serial;
+}
+
+static void build_reply(struct control *ctl, struct control_client *c)
+{
+	char *command = c->request;
+	char *space;
+	bool json = false;
+	FILE *out = open_memstream(&c->reply, &c->reply_len);
+
+	if (!out) {
+		client_close(c);
+		return;
+	}
+	space = strchr(command, ' ');
+	if (space) {
+		*space = '\0';
+		json = !strcmp(space + 1, "json");
+	}
+	ctl->handler(ctl->ctx, command, json, out);
+	if (fclose(out) != 0 || !c->reply) {
+		client_close(c);
+		return;
+	}
+	c->reply_sent = 0;
+	if (c->reply_len == 0)
+		client_close(c);
+}
+
+static void read_request(struct control *ctl, struct control_client *c)
+{
+	ssize_t n = recv(c->fd, c->request + c->request_len, sizeof(c->request) - 1 - c->request_len, 0);
+	char *newline;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(c);
+		return;
+	}
+	c->request_len += (size_t)n;
+	c->request[c->request_len] = '\0';
+	newline = strchr(c->request, '\n');
+	if (!newline) {
+		if (c->request_len == sizeof(c->request) - 1)
+			client_close(c);
+		return;
+	}
+	*newline = '\0';
+	build_reply(ctl, c);
+}
+
+static void write_reply(struct control_client *c)
+{
+	ssize_t n = send(c->fd, c->reply + c->reply_sent, c->reply_len - c->reply_sent, MSG_NOSIGNAL);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		client_close(c);
+		return;
+	}
+	c->reply_sent += (size_t)n;
+	if (c->reply_sent == c->reply_len)
+		client_close(c);
+}
+
+void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (fds[i].fd == ctl->listen_fd) {
+			accept_client(ctl);
+			continue;
+		}
+		for (size_t j = 0; j < CONTROL_MAX_CLIENTS; j++) {
+			struct control_client *c = &ctl->clients[j];
+
+			if (c->fd != fds[i].fd)
+				continue;
+			if (c->reply && (fds[i].revents & (POLLOUT | POLLERR | POLLHUP)))
+				write_reply(c);
+			else if (!c->reply && (fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
+				read_request(ctl, c);
+			break;
+		}
+	}
+}
+
+char *control_query(const char *path, const char *command, bool json, char *why, size_t why_len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char request[CONTROL_REQUEST_MAX], chunk[4096];
+	char *reply = NULL;
+	size_t reply_len = 0;
+	FILE *out;
+	ssize_t n;
+	int len, fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(why, why_len, "%s: path too long for a Unix socket", path);
+		return NULL;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(why, why_len, "cannot connect to %s: %s (is stratad running?)", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	len = snprintf(request, sizeof(request), "%s%s\n", command, json ? " json" : "");
+	if (len < 0 || (size_t)len >= sizeof(request) || send(fd, request, (size_t)len, MSG_NOSIGNAL) != len) {
+		snprintf(why, why_len, "%s: cannot send the request", path);
+		close(fd);
+		return NULL;
+	}
+	out = open_memstream(&reply, &reply_len);
+	if (!out) {
+		snprintf(why, why_len, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		fwrite(chunk, 1, (size_t)n, out);
+	}
+	if (n < 0)
+		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (fclose(out) != 0 || n < 0) {
+		free(reply);
+		return NULL;
+	}
+	return reply;
+}

@@ -1,0 +1,94 @@
+/* The clock discipline: estimates the offset and frequency of the local clock
+ * from the system offsets that selection produces, and drives a struct
+ * clock_ops under a fixed policy (slew below step_threshold; step at start-up
+ * or after the excess persisted for stepout; never past the insane-time
+ * guard). Pure: time and samples are arguments, the clock is a seam.
+ *
+ * Offsets are "true - local" in seconds. The discipline works on the clock as
+ * it will be once the pending slew has completed (the "corrected clock"):
+ * a raw measurement taken while a slew runs is mapped onto it with
+ * discipline_pending_slew(), and every correction the discipline makes is
+ * reported as a struct discipline_change so that the samples stored
+ * elsewhere (the clock filters) can be moved with it. */
+#ifndef STRATA_DISCIPLINE_H
+#define STRATA_DISCIPLINE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "clock.h"
+#include "packet.h"
+
+enum discipline_algorithm {
+	DISCIPLINE_KALMAN = 0,  /* offset + frequency Kalman filter (the default) */
+	DISCIPLINE_PLL,         /* RFC 5905-style type II phase-locked loop, for comparison */
+	DISCIPLINE_REGRESSION,  /* chrony-style weighted regression over a runs-tested window */
+};
+
+struct discipline_config {
+	bool adjust;                    /* false: estimate only, never touch the clock */
+	double step_threshold;          /* seconds */
+	double panic_threshold;         /* seconds; 0: no guard */
+	bool allow_initial_insane_step;
+	double stepout;                 /* seconds */
+	int max_steps;                  /* after start-up; 0: none; -1: no limit */
+	bool have_initial_frequency;
+	double initial_frequency_ppm;
+	double wander_ppm_per_s;        /* assumed frequency random walk (process noise) */
+	enum discipline_algorithm algorithm;
+};
+
+struct discipline_sample {
+	struct timespec time;   /* local time the offset was measured at */
+	double offset;          /* seconds, true - corrected clock */
+	double jitter;          /* seconds, RMS noise of the offset */
+	double delay_excess;    /* seconds the round trip exceeded the best seen: bounds the asymmetry error */
+	double root_distance;   /* seconds, for the kernel's max_error */
+	enum ntp_leap leap;     /* what the majority of the selected sources announce */
+};
+
+enum discipline_action {
+	DISCIPLINE_IGNORED = 0, /* older than the last update, or adjust is off */
+	DISCIPLINE_SLEWED,
+	DISCIPLINE_STEPPED,
+	DISCIPLINE_STEP_WAITING,/* beyond step_threshold, not yet for stepout */
+	DISCIPLINE_INSANE,      /* beyond panic_threshold: refused */
+};
+
+/* What the discipline did to the clock: the engine moves stored samples by it. */
+struct discipline_change {
+	enum discipline_action action;
+	double offset;          /* seconds taken out of (true - corrected clock) */
+	double frequency_ppm;   /* change of the frequency correction */
+	double measured_offset; /* the sample's offset (for the log) */
+};
+
+struct discipline *discipline_create(const struct discipline_config *cfg, const struct clock_ops *clock,
+				     struct timespec now);
+void discipline_destroy(struct discipline *d);
+
+/* A new system offset; now (>= sample->time) is when the corrections are made. */
+void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec now,
+		       struct discipline_change *change);
+/* The part of the last slew not yet applied at local time t (same sign as
+ * the slew): a raw offset measured at t minus this is on the corrected clock. */
+double discipline_pending_slew(const struct discipline *d, struct timespec t);
+/* Tells the kernel the clock is not synchronized (no usable source, guard). */
+void discipline_set_unsynchronized(struct discipline *d);
+
+/* The estimate of true - local at t, on the actual (not corrected) clock. */
+double discipline_offset_estimate(const struct discipline *d, struct timespec t);
+double discipline_frequency_ppm(const struct discipline *d);
+double discipline_residual_frequency_ppm(const struct discipline *d);
+double discipline_skew_ppm(const struct discipline *d);
+double discipline_rms_offset(const struct discipline *d);
+/* Root of the offset estimate's variance, seconds. */
+double discipline_offset_error(const struct discipline *d);
+bool discipline_has_updated(const struct discipline *d);
+unsigned discipline_steps(const struct discipline *d);
+
+const char *discipline_action_str(enum discipline_action action);
+const char *discipline_algorithm_str(enum discipline_algorithm algorithm);
+bool discipline_algorithm_parse(const char *text, enum discipline_algorithm *out);
+
+#endif

@@ -1,0 +1,114 @@
+/* mkostemp */
+#define _GNU_SOURCE
+
+#include "driftfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "-12.345678\n": far below this. */
+#define DRIFTFILE_MAX_LEN 64
+
+enum driftfile_status driftfile_read(const char *path, double max_ppm, double *ppm, char *why, size_t why_len)
+{
+	char buf[DRIFTFILE_MAX_LEN + 1];
+	char *end;
+	ssize_t n;
+	double v;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? DRIFTFILE_MISSING : DRIFTFILE_ERROR;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		snprintf(why, why_len, "%s: %s", path, strerror(errno));
+		close(fd);
+		return DRIFTFILE_ERROR;
+	}
+	close(fd);
+	if (n == 0 || n > DRIFTFILE_MAX_LEN) {
+		snprintf(why, why_len, "%s: corrupt: %s", path, n ? "too long" : "empty");
+		return DRIFTFILE_CORRUPT;
+	}
+	buf[n] = '\0';
+	errno = 0;
+	v = strtod(buf, &end);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (end == buf || *end || errno || !isfinite(v)) {
+		snprintf(why, why_len, "%s: corrupt: not a frequency in ppm", path);
+		return DRIFTFILE_CORRUPT;
+	}
+	if (fabs(v) > max_ppm) {
+		snprintf(why, why_len, "%s: corrupt: %g ppm is beyond +-%g ppm", path, v, max_ppm);
+		return DRIFTFILE_CORRUPT;
+	}
+	*ppm = v;
+	return DRIFTFILE_OK;
+}
+
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, ret;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int driftfile_write(const char *path, double ppm, char *why, size_t why_len)
+{
+	char tmp[PATH_MAX];
+	char buf[DRIFTFILE_MAX_LEN];
+	int fd, len;
+	ssize_t n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		snprintf(why, why_len, "%s: path too long", path);
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, why_len, "%s: cannot create a temporary file: %s", path, strerror(errno));
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%.6f\n", ppm);
+	n = write(fd, buf, len);
+	if (n != len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		snprintf(why, why_len, "%s: %s", tmp, n < 0 || n == len ? strerror(errno) : "short write");
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		snprintf(why, why_len, "%s: cannot replace: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (fsync_parent(path) < 0) {
+		snprintf(why, why_len, "%s: written, but its directory could not be synced: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,590 @@
+#include "engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discipline.h"
+#include "log.h"
+#include "ntp_time.h"
+#include "refid.h"
+#include "select.h"
+
+#define ENGINE_MAX_SOURCES SELECT_MAX_CANDIDATES
+/* The least round-trip delay a source showed creeps up this fast (s/s), so a
+ * route that got longer for good is learnt within hours. */
+#define MIN_DELAY_CREEP 1e-8
+/* Replies this close to a leap second are not used: the server's timestamps
+ * may straddle it. */
+#define LEAP_GUARD 2.0
+#define SECONDS_PER_DAY 86400
+
+struct engine_source {
+	struct source *src;
+	enum source_selection selection;
+	bool unreachable_logged;
+	double min_delay;               /* seconds, <= 0: none yet */
+	struct timespec min_delay_time;
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct clock_ops clock;
+	struct discipline *discipline;
+	struct source_limits limits;
+	struct engine_source sources[ENGINE_MAX_SOURCES];
+	uint64_t random_state;
+
+	enum sync_state state;
+	enum unsync_reason reason;
+	bool had_estimate;              /* some source gave an estimate once */
+	int system_peer;                /* engine source id, -1: none */
+	struct timespec last_fed;       /* estimate time of the last sample given to the discipline */
+	double system_jitter;
+	double root_delay;
+	double root_dispersion;
+	unsigned peer_stratum;
+	uint32_t refid;
+	enum ntp_leap leap;
+	struct timespec reference_time;
+	double last_offset;
+	double insane_offset;
+	bool insane_logged;
+};
+
+void engine_config_defaults(struct engine_config *cfg)
+{
+	*cfg = (struct engine_config){
+		.adjust = true,
+		.step_threshold = 0.128,
+		.panic_threshold = 1000.0,
+		.stepout = 900.0,
+		.max_steps = 0,
+		.minsources = 1,
+		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
+		.precision = -20,
+		.wander_ppm_per_s = 1e-3,
+		.random_seed = 0x5eed5eed5eedULL,
+	};
+}
+
+/* splitmix64: the nonce in the transmit timestamp's fraction */
+static uint64_t next_random(struct engine *engine)
+{
+	uint64_t z = (engine->random_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The time the core works in: the local clock as it will read once the
+ * pending slew has been applied, so samples taken during a long slew agree. */
+static struct timespec corrected(const struct engine *engine, struct timespec t)
+{
+	return timespec_add(t, discipline_pending_slew(engine->discipline, t));
+}
+
+struct engine *engine_create(const struct engine_config *cfg, const struct clock_ops *clock,
+			     struct timespec now)
+{
+	struct engine *engine = calloc(1, sizeof(*engine));
+	struct discipline_config dcfg = {
+		.adjust = cfg->adjust,
+		.step_threshold = cfg->step_threshold,
+		.panic_threshold = cfg->panic_threshold,
+		.allow_initial_insane_step = cfg->allow_initial_insane_step,
+		.stepout = cfg->stepout,
+		.max_steps = cfg->max_steps,
+		.have_initial_frequency = cfg->have_initial_frequency,
+		.initial_frequency_ppm = cfg->initial_frequency_ppm,
+		.wander_ppm_per_s = cfg->wander_ppm_per_s,
+		.algorithm = cfg->algorithm,
+	};
+
+	if (!engine)
+		return NULL;
+	engine->cfg = *cfg;
+	engine->clock = *clock;
+	engine->discipline = discipline_create(&dcfg, clock, now);
+	if (!engine->discipline) {
+		free(engine);
+		return NULL;
+	}
+	engine->limits.max_distance = cfg->max_distance;
+	engine->limits.precision = cfg->precision;
+	engine->random_state = cfg->random_seed;
+	engine->state = SYNC_UNSYNCHRONIZED;
+	engine->reason = UNSYNC_STARTING;
+	engine->system_peer = -1;
+	engine->leap = NTP_LEAP_UNSYNC;
+	engine->peer_stratum = NTP_MAX_STRATUM - 1;
+	discipline_set_unsynchronized(engine->discipline);
+	return engine;
+}
+
+void engine_destroy(struct engine *engine)
+{
+	if (!engine)
+		return;
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		source_destroy(engine->sources[i].src);
+	discipline_destroy(engine->discipline);
+	free(engine);
+}
+
+int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now)
+{
+	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
+		if (engine->sources[i].src)
+			continue;
+		engine->sources[i] = (struct engine_source){ 0 };
+		engine->sources[i].src = source_create(cfg, &engine->limits, corrected(engine, now));
+		return engine->sources[i].src ? i : -1;
+	}
+	return -1;
+}
+
+static struct source *source_of(const struct engine *engine, int id)
+{
+	if (id < 0 || id >= ENGINE_MAX_SOURCES)
+		return NULL;
+	return engine->sources[id].src;
+}
+
+void engine_remove_source(struct engine *engine, int id)
+{
+	if (!source_of(engine, id))
+		return;
+	source_destroy(engine->sources[id].src);
+	engine->sources[id].src = NULL;
+	if (engine->system_peer == id)
+		engine->system_peer = -1;
+}
+
+size_t engine_source_capacity(const struct engine *engine)
+{
+	(void)engine;
+	return ENGINE_MAX_SOURCES;
+}
+
+bool engine_source_exists(const struct engine *engine, int id)
+{
+	return source_of(engine, id) != NULL;
+}
+
+bool engine_source_wants_replacement(const struct engine *engine, int id, struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+
+	return src && source_wants_replacement(src, corrected(engine, now));
+}
+
+struct timespec engine_next_wakeup(const struct engine *engine)
+{
+	struct timespec next = { 0, 0 };
+	bool any = false;
+
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+		struct timespec t;
+
+		if (!engine->sources[i].src)
+			continue;
+		t = source_next_poll(engine->sources[i].src);
+		if (!any || timespec_diff(t, next) < 0.0)
+			next = t;
+		any = true;
+	}
+	if (!any)
+		return timespec_add(engine->reference_time, 3600.0);
+	/* the sources keep corrected time; the caller waits on the local clock */
+	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
+}
+
+static void set_unsynchronized(struct engine *engine, enum unsync_reason reason)
+{
+	if (engine->state == SYNC_SYNCHRONIZED || engine->reason != reason)
+		discipline_set_unsynchronized(engine->discipline);
+	engine->reason = reason;
+	engine->system_peer = -1;
+	engine->state = engine->cfg.local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
+}
+
+static enum unsync_reason reason_of(enum select_status status, bool had_estimate)
+{
+	switch (status) {
+	case SELECT_OK: return UNSYNC_NONE;
+	case SELECT_NO_MAJORITY: return UNSYNC_NO_MAJORITY;
+	case SELECT_QUORUM_NOT_MET: return UNSYNC_QUORUM_NOT_MET;
+	case SELECT_NO_CANDIDATES:
+	case SELECT_TOO_MANY:
+		break;
+	}
+	return had_estimate ? UNSYNC_NO_SOURCES : UNSYNC_STARTING;
+}
+
+static enum source_selection selection_of(enum select_state state)
+{
+	switch (state) {
+	case SELECT_FALSETICKER: return SOURCE_FALSETICKER;
+	case SELECT_OUTLIER: return SOURCE_TOO_VARIABLE;
+	case SELECT_COMBINED: return SOURCE_COMBINED;
+	case SELECT_SYSTEM_PEER: return SOURCE_SYSTEM_PEER;
+	}
+	return SOURCE_UNUSABLE;
+}
+
+static void set_selection(struct engine *engine, int id, enum source_selection selection, struct timespec now)
+{
+	struct engine_source *es = &engine->sources[id];
+
+	if (selection == SOURCE_FALSETICKER && es->selection != SOURCE_FALSETICKER)
+		log_msg(LOG_LEVEL_WARNING, "source %s is a falseticker: its interval misses the majority's",
+			source_name(es->src));
+	es->selection = selection;
+	source_set_selection(es->src, selection, engine->system_jitter, now);
+}
+
+/* The least delay the source showed, creeping up with age. */
+static double delay_excess(struct engine_source *es, double delay, struct timespec now)
+{
+	double floor = es->min_delay + MIN_DELAY_CREEP * timespec_diff(now, es->min_delay_time);
+
+	if (es->min_delay <= 0.0 || delay < floor) {
+		es->min_delay = delay;
+		es->min_delay_time = now;
+		return 0.0;
+	}
+	return delay - floor;
+}
+
+/* The leap the majority of the survivors announce. */
+static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, const struct select_candidate *c,
+				   size_t n, struct timespec now)
+{
+	size_t votes[4] = { 0 }, survivors = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct source_status st;
+
+		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+			continue;
+		source_get_status(engine->sources[ids[i]].src, now, &st);
+		votes[st.leap & 3]++;
+		survivors++;
+	}
+	if (2 * votes[NTP_LEAP_INSERT] > survivors)
+		return NTP_LEAP_INSERT;
+	if (2 * votes[NTP_LEAP_DELETE] > survivors)
+		return NTP_LEAP_DELETE;
+	return NTP_LEAP_NONE;
+}
+
+static void correct_sources(struct engine *engine, struct timespec when, const struct discipline_change *change)
+{
+	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
+		return;
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		if (engine->sources[i].src)
+			source_correct(engine->sources[i].src, when, change->offset, change->frequency_ppm * 1e-6);
+	engine->last_fed = timespec_add(engine->last_fed, change->offset);
+}
+
+static void log_insane(struct engine *engine, double offset, const int *ids, const struct select_candidate *c,
+		       size_t n)
+{
+	char names[256] = "";
+	size_t used = 0;
+
+	if (engine->insane_logged)
+		return;
+	for (size_t i = 0; i < n && used < sizeof(names); i++) {
+		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+			continue;
+		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+					 source_name(engine->sources[ids[i]].src));
+	}
+	log_msg(LOG_LEVEL_ERROR,
+		"insane time: the sources (%s) put the clock %+.3f s off, beyond the panic threshold of %.0f s; "
+		"not correcting it",
+		names, offset, engine->cfg.panic_threshold);
+	engine->insane_logged = true;
+}
+
+static void feed_discipline(struct engine *engine, int peer, const int *ids, const struct select_candidate *c,
+			    size_t n, const struct select_result *result, struct timespec now)
+{
+	struct engine_source *es = &engine->sources[peer];
+	struct source_status st;
+	struct discipline_sample sample;
+	struct discipline_change change;
+
+	source_get_status(es->src, now, &st);
+	if (!st.have_estimate || timespec_diff(st.estimate_time, engine->last_fed) <= 0.0)
+		return;
+	engine->last_fed = st.estimate_time;
+	sample = (struct discipline_sample){
+		.time = st.estimate_time,
+		.offset = result->offset,
+		.jitter = result->jitter,
+		.delay_excess = delay_excess(es, st.delay, st.estimate_time),
+		.root_distance = st.root_distance,
+		.leap = majority_leap(engine, ids, c, n, now),
+	};
+	discipline_update(engine->discipline, &sample, now, &change);
+	switch (change.action) {
+	case DISCIPLINE_INSANE:
+		engine->insane_offset = result->offset;
+		log_insane(engine, result->offset, ids, c, n);
+		set_unsynchronized(engine, UNSYNC_INSANE_TIME);
+		return;
+	case DISCIPLINE_STEP_WAITING:
+		return;
+	case DISCIPLINE_STEPPED:
+		log_msg(LOG_LEVEL_WARNING, "stepped the clock by %+.6f s", change.offset);
+		break;
+	case DISCIPLINE_IGNORED:
+		if (engine->cfg.adjust)
+			return;
+		break;
+	case DISCIPLINE_SLEWED:
+		break;
+	}
+	engine->insane_logged = false;
+	correct_sources(engine, now, &change);
+	engine->leap = sample.leap;
+	engine->last_offset = result->offset;
+	engine->reference_time = now;
+	engine->root_delay = result->root_delay;
+	engine->root_dispersion = result->root_dispersion;
+	engine->peer_stratum = st.stratum;
+	engine->refid = refid_from_addr(&st.addr);
+	engine->state = SYNC_SYNCHRONIZED;
+	engine->reason = UNSYNC_NONE;
+}
+
+/* A selection round: who is a truechimer, who the system peer is, and, when
+ * the system peer has a new estimate, a discipline update. */
+static void run_selection(struct engine *engine, struct timespec now)
+{
+	struct select_candidate c[ENGINE_MAX_SOURCES];
+	int ids[ENGINE_MAX_SOURCES];
+	struct select_result result;
+	enum select_status status;
+	long previous = -1;
+	size_t n = 0;
+	int peer;
+
+	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
+		struct source *src = engine->sources[i].src;
+		struct source_status st;
+
+		if (!src)
+			continue;
+		if (source_select_candidate(src, now, &c[n])) {
+			if (i == engine->system_peer)
+				previous = (long)n;
+			ids[n++] = i;
+			engine->had_estimate = true;
+			continue;
+		}
+		source_get_status(src, now, &st);
+		if (st.unreachable && !engine->sources[i].unreachable_logged)
+			log_msg(LOG_LEVEL_WARNING, "source %s is unreachable", st.name);
+		engine->sources[i].unreachable_logged = st.unreachable;
+		set_selection(engine, i, st.unreachable ? SOURCE_UNREACHABLE : SOURCE_UNUSABLE, now);
+	}
+	status = select_run(c, n, engine->cfg.minsources, previous, &result);
+	if (status != SELECT_OK) {
+		for (size_t i = 0; i < n; i++)
+			set_selection(engine, ids[i],
+				      status == SELECT_QUORUM_NOT_MET ? selection_of(c[i].state) : SOURCE_UNUSABLE, now);
+		if (engine->reason != UNSYNC_INSANE_TIME || status == SELECT_NO_CANDIDATES)
+			set_unsynchronized(engine, reason_of(status, engine->had_estimate));
+		return;
+	}
+	engine->system_jitter = result.jitter;
+	for (size_t i = 0; i < n; i++)
+		set_selection(engine, ids[i], selection_of(c[i].state), now);
+	peer = ids[result.system_peer];
+	if (peer != engine->system_peer) {
+		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));
+		engine->system_peer = peer;
+	}
+	feed_discipline(engine, peer, ids, c, n, &result, now);
+}
+
+size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
+{
+	struct timespec t = corrected(engine, now);
+	size_t n = 0;
+
+	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
+		if (engine->sources[i].src && timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
+			ids[n++] = i;
+	return n;
+}
+
+size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[NTP_HEADER_LEN])
+{
+	struct source *src = source_of(engine, id);
+	struct timespec t = corrected(engine, now);
+	enum source_result r;
+
+	if (!src)
+		return 0;
+	r = source_poll(src, t, (uint32_t)next_random(engine), out);
+	if (r == SOURCE_STOPPED)
+		return 0;
+	if (r == SOURCE_POLL_UNREACHABLE)
+		run_selection(engine, t);
+	return NTP_HEADER_LEN;
+}
+
+static bool near_leap(const struct engine *engine, struct timespec t)
+{
+	long into_day = (long)(t.tv_sec % SECONDS_PER_DAY);
+
+	if (engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE)
+		return false;
+	return into_day < LEAP_GUARD || into_day >= SECONDS_PER_DAY - LEAP_GUARD;
+}
+
+void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
+			 struct timespec receive_time)
+{
+	struct source *src = source_of(engine, id);
+	struct timespec t = corrected(engine, receive_time);
+	struct source_status st;
+	enum source_result r;
+
+	if (!src || near_leap(engine, t))
+		return;
+	r = source_handle_reply(src, buf, len, t);
+	switch (r) {
+	case SOURCE_KOD_RATE:
+	case SOURCE_KOD_STOP:
+		source_get_status(src, t, &st);
+		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
+			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
+		break;
+	case SOURCE_SAMPLE_ACCEPTED:
+		run_selection(engine, t);
+		break;
+	default:
+		break;
+	}
+}
+
+void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out)
+{
+	struct timespec t = corrected(engine, now);
+	double age = timespec_diff(t, engine->reference_time);
+
+	memset(out, 0, sizeof(*out));
+	out->state = engine->state;
+	out->reason = engine->reason;
+	out->stratum = engine->state == SYNC_SYNCHRONIZED ? engine->peer_stratum + 1 : NTP_MAX_STRATUM;
+	if (engine->state == SYNC_LOCAL)
+		out->stratum = engine->cfg.local_stratum;
+	if (engine->system_peer >= 0) {
+		struct source_status st;
+
+		source_get_status(engine->sources[engine->system_peer].src, t, &st);
+		out->reference_addr = st.addr;
+		snprintf(out->reference_name, sizeof(out->reference_name), "%s", st.name);
+	}
+	out->refid = engine->refid;
+	out->reference_time = engine->reference_time;
+	out->system_offset = discipline_offset_estimate(engine->discipline, now);
+	out->last_offset = engine->last_offset;
+	out->rms_offset = discipline_rms_offset(engine->discipline);
+	out->frequency_ppm = discipline_frequency_ppm(engine->discipline);
+	out->residual_frequency_ppm = discipline_residual_frequency_ppm(engine->discipline);
+	out->skew_ppm = discipline_skew_ppm(engine->discipline);
+	out->root_delay = engine->root_delay;
+	out->root_dispersion = engine->root_dispersion + (age > 0.0 ? age * FILTER_PHI : 0.0);
+	out->leap = engine->state == SYNC_SYNCHRONIZED ? engine->leap : NTP_LEAP_UNSYNC;
+	out->steps = discipline_steps(engine->discipline);
+	out->insane_offset = engine->insane_offset;
+}
+
+bool engine_get_source(const struct engine *engine, int id, struct timespec now, struct engine_source_info *out)
+{
+	const struct source *src = source_of(engine, id);
+	struct source_status st;
+
+	if (!src)
+		return false;
+	source_get_status(src, corrected(engine, now), &st);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", st.name);
+	out->addr = st.addr;
+	out->selection = engine->sources[id].selection;
+	out->stratum = st.stratum;
+	out->refid = st.refid;
+	out->poll = st.poll;
+	out->reach = st.reach;
+	out->last_sample_age = st.last_sample_age;
+	out->offset = st.offset;
+	out->delay = st.delay;
+	out->dispersion = st.dispersion;
+	out->jitter = st.jitter;
+	memcpy(out->kiss, st.kiss, sizeof(out->kiss));
+	out->stopped = st.stopped;
+	return true;
+}
+
+void engine_get_system(const struct engine *engine, struct engine_system *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->precision = engine->cfg.precision;
+	switch (engine->state) {
+	case SYNC_SYNCHRONIZED:
+		out->leap = engine->leap;
+		out->stratum = (uint8_t)(engine->peer_stratum + 1);
+		out->refid = engine->refid;
+		out->reference_time = engine->reference_time;
+		out->root_delay = engine->root_delay;
+		out->root_dispersion = engine->root_dispersion;
+		break;
+	case SYNC_LOCAL:
+		out->leap = NTP_LEAP_NONE;
+		out->stratum = (uint8_t)engine->cfg.local_stratum;
+		out->refid = refid_from_name("LOCL");
+		break;
+	case SYNC_UNSYNCHRONIZED:
+		out->leap = NTP_LEAP_UNSYNC;
+		out->stratum = NTP_MAX_STRATUM;
+		break;
+	}
+}
+
+double engine_frequency_ppm(const struct engine *engine)
+{
+	return discipline_frequency_ppm(engine->discipline);
+}
+
+const char *sync_state_str(enum sync_state state)
+{
+	switch (state) {
+	case SYNC_UNSYNCHRONIZED: return "unsynchronized";
+	case SYNC_SYNCHRONIZED: return "synchronized";
+	case SYNC_LOCAL: return "local";
+	}
+	return "?";
+}
+
+const char *unsync_reason_str(enum unsync_reason reason)
+{
+	switch (reason) {
+	case UNSYNC_NONE: return "none";
+	case UNSYNC_STARTING: return "starting: no sample yet";
+	case UNSYNC_NO_SOURCES: return "no usable source";
+	case UNSYNC_NO_MAJORITY: return "the sources disagree: no majority";
+	case UNSYNC_QUORUM_NOT_MET: return "fewer agreeing sources than minsources";
+	case UNSYNC_INSANE_TIME: return "insane time: the offset is beyond the panic threshold";
+	}
+	return "?";
+}

@@ -1,0 +1,183 @@
+/* pipe2 */
+#define _GNU_SOURCE
+
+#include "resolver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESOLVER_QUEUE 32
+
+struct resolver_job {
+	unsigned tag;
+	uint16_t port;
+	char name[256];
+};
+
+struct resolver {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	size_t head, count;
+	struct resolver_job queue[RESOLVER_QUEUE];
+	int pipe_read, pipe_write;
+};
+
+static void lookup(const struct resolver_job *job, struct resolver_result *out)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *list = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->tag = job->tag;
+	out->error = getaddrinfo(job->name, NULL, &hints, &list);
+	for (struct addrinfo *ai = list; ai && out->count < RESOLVER_MAX_ADDRS; ai = ai->ai_next) {
+		struct net_addr a;
+		bool seen = false;
+
+		if (!netaddr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a))
+			continue;
+		a = netaddr_unmapped(&a);
+		a.port = job->port;
+		for (size_t i = 0; i < out->count; i++)
+			seen = seen || netaddr_equal(&out->addrs[i], &a);
+		if (!seen)
+			out->addrs[out->count++] = a;
+	}
+	if (list)
+		freeaddrinfo(list);
+	if (!out->error && out->count == 0)
+		out->error = EAI_NONAME;
+}
+
+static void *worker(void *arg)
+{
+	struct resolver *res = arg;
+
+	pthread_mutex_lock(&res->lock);
+	for (;;) {
+		struct resolver_job job;
+		struct resolver_result *result;
+
+		while (!res->stopping && res->count == 0)
+			pthread_cond_wait(&res->wake, &res->lock);
+		if (res->stopping)
+			break;
+		job = res->queue[res->head];
+		res->head = (res->head + 1) % RESOLVER_QUEUE;
+		res->count--;
+		pthread_mutex_unlock(&res->lock);
+
+		result = malloc(sizeof(*result));
+		if (result) {
+			lookup(&job, result);
+			/* A pointer is far below PIPE_BUF: the write is atomic. */
+			if (write(res->pipe_write, &result, sizeof(result)) != sizeof(result))
+				free(result);
+		}
+		pthread_mutex_lock(&res->lock);
+	}
+	pthread_mutex_unlock(&res->lock);
+	return NULL;
+}
+
+struct resolver *resolver_create(void)
+{
+	struct resolver *res = calloc(1, sizeof(*res));
+	int fds[2];
+
+	if (!res)
+		return NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(res);
+		return NULL;
+	}
+	res->pipe_read = fds[0];
+	res->pipe_write = fds[1];
+	fcntl(res->pipe_read, F_SETFL, O_NONBLOCK);
+	pthread_mutex_init(&res->lock, NULL);
+	pthread_cond_init(&res->wake, NULL);
+	if (pthread_create(&res->thread, NULL, worker, res) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+void resolver_destroy(struct resolver *res)
+{
+	struct resolver_result result;
+
+	if (!res)
+		return;
+	pthread_mutex_lock(&res->lock);
+	res->stopping = true;
+	pthread_cond_signal(&res->wake);
+	pthread_mutex_unlock(&res->lock);
+	pthread_join(res->thread, NULL);
+	while (resolver_take(res, &result))
+		;
+	close(res->pipe_read);
+	close(res->pipe_write);
+	pthread_mutex_destroy(&res->lock);
+	pthread_cond_destroy(&res->wake);
+	free(res);
+}
+
+int resolver_fd(const struct resolver *res)
+{
+	return res->pipe_read;
+}
+
+int resolver_request(struct resolver *res, unsigned tag, const char *name, uint16_t port)
+{
+	struct resolver_job *job;
+
+	pthread_mutex_lock(&res->lock);
+	if (res->count == RESOLVER_QUEUE) {
+		pthread_mutex_unlock(&res->lock);
+		return -1;
+	}
+	job = &res->queue[(res->head + res->count) % RESOLVER_QUEUE];
+	job->tag = tag;
+	job->port = port;
+	snprintf(job->name, sizeof(job->name), "%s", name);
+	res->count++;
+	pthread_cond_signal(&res->wake);
+	pthread_mutex_unlock(&res->lock);
+	return 0;
+}
+
+int resolver_take(struct resolver *res, struct resolver_result *out)
+{
+	struct resolver_result *result;
+
+	if (read(res->pipe_read, &result, sizeof(result)) != sizeof(result))
+		return 0;
+	*out = *result;
+	free(result);
+	return 1;
+}
+
+bool resolver_numeric(const char *name, uint16_t port, struct net_addr *out)
+{
+	if (!netaddr_parse(name, out))
+		return false;
+	out->port = port;
+	return true;
+}
+
+const char *resolver_error_str(int error)
+{
+	return gai_strerror(error);
+}

@@ -1,0 +1,154 @@
+#include "sim_clock.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define SECONDS_PER_DAY 86400
+
+void sim_clock_init(struct sim_clock *c, time_t epoch, double offset, double frequency_ppm, double wander_ppm,
+		    struct sim_random *random)
+{
+	memset(c, 0, sizeof(*c));
+	c->epoch = epoch;
+	c->local = offset;
+	c->oscillator = frequency_ppm * 1e-6;
+	c->wander = wander_ppm * 1e-6;
+	c->max_slew = 500e-6;
+	c->max_frequency = 500e-6;
+	c->random = random;
+	c->leap_announced_tau = -1.0;
+	c->leap_applied_tau = -1.0;
+}
+
+/* The kernel's leap second: at midnight UTC of the clock's own day. */
+static void apply_leap(struct sim_clock *c, double before)
+{
+	double midnight = floor((c->epoch % SECONDS_PER_DAY + before) / SECONDS_PER_DAY + 1.0) * SECONDS_PER_DAY -
+			  (double)(c->epoch % SECONDS_PER_DAY);
+
+	if (c->status.leap != NTP_LEAP_INSERT && c->status.leap != NTP_LEAP_DELETE)
+		return;
+	if (c->local < midnight)
+		return;
+	c->local += c->status.leap == NTP_LEAP_INSERT ? -1.0 : 1.0;
+	c->status.leap = NTP_LEAP_NONE;
+	c->leap_applied_tau = c->tau;
+}
+
+void sim_clock_advance(struct sim_clock *c, double tau)
+{
+	double dt = tau - c->tau, slew_time, slewed, before = c->local;
+	double rate;
+
+	if (dt <= 0.0)
+		return;
+	slew_time = fmin(dt, fabs(c->pending) / c->max_slew);
+	slewed = copysign(slew_time * c->max_slew, c->pending);
+	if (fabs(c->pending) - fabs(slewed) < 1e-15)
+		slewed = c->pending;
+	c->local += dt * (1.0 + c->oscillator + c->correction) + slewed;
+	c->pending -= slewed;
+	if (slew_time > 0.0) {
+		rate = fabs(slewed) / slew_time;
+		if (rate > c->max_slew_rate)
+			c->max_slew_rate = rate;
+	} else {
+		rate = 0.0;
+	}
+	if (fabs(c->correction) + rate > c->max_correction_rate)
+		c->max_correction_rate = fabs(c->correction) + rate;
+	c->tau = tau;
+	if (c->wander > 0.0)
+		c->oscillator += c->wander * sqrt(dt) * sim_random_gaussian(c->random);
+	apply_leap(c, before);
+}
+
+double sim_clock_local(const struct sim_clock *c)
+{
+	return c->local;
+}
+
+struct timespec sim_clock_now(const struct sim_clock *c)
+{
+	double whole = floor(c->local);
+	struct timespec t = { c->epoch + (time_t)whole, (long)((c->local - whole) * 1e9) };
+
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static int sim_read(void *ctx, struct timespec *now)
+{
+	*now = sim_clock_now(ctx);
+	return 0;
+}
+
+static int sim_step(void *ctx, double offset)
+{
+	struct sim_clock *c = ctx;
+
+	if (c->steps < SIM_CLOCK_MAX_STEPS) {
+		c->step_tau[c->steps] = c->tau;
+		c->step_amount[c->steps] = offset;
+	}
+	c->steps++;
+	c->local += offset;
+	return 0;
+}
+
+static int sim_slew(void *ctx, double offset)
+{
+	struct sim_clock *c = ctx;
+
+	c->slews++;
+	c->pending = offset;
+	return 0;
+}
+
+static int sim_set_frequency(void *ctx, double ppm)
+{
+	struct sim_clock *c = ctx;
+
+	if (fabs(ppm) * 1e-6 > c->max_frequency * (1.0 + 1e-12)) {
+		c->refused++;
+		return -EINVAL;
+	}
+	c->frequency_sets++;
+	c->correction = ppm * 1e-6;
+	return 0;
+}
+
+static int sim_set_status(void *ctx, const struct clock_status *status)
+{
+	struct sim_clock *c = ctx;
+
+	c->status = *status;
+	if (status->synchronized)
+		c->ever_synchronized = true;
+	if ((status->leap == NTP_LEAP_INSERT || status->leap == NTP_LEAP_DELETE) && c->leap_announced_tau < 0.0)
+		c->leap_announced_tau = c->tau;
+	return 0;
+}
+
+void sim_clock_ops(struct sim_clock *c, struct clock_ops *ops)
+{
+	*ops = (struct clock_ops){
+		.ctx = c,
+		.read = sim_read,
+		.step = sim_step,
+		.slew = sim_slew,
+		.set_frequency = sim_set_frequency,
+		.set_status = sim_set_status,
+		.max_frequency_ppm = c->max_frequency * 1e6,
+		.max_slew_ppm = c->max_slew * 1e6,
+	};
+}
+
+bool sim_clock_touched(const struct sim_clock *c)
+{
+	return c->steps || c->slews || c->frequency_sets;
+}

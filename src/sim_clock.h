@@ -1,0 +1,58 @@
+/* The simulated local clock behind a struct clock_ops, in virtual time.
+ *
+ * True time is tau seconds since the start of the run; the clock reads
+ * epoch + local. It runs at 1 + oscillator error (a random walk when wander is
+ * set) + the frequency correction, plus the slew while one is pending. The
+ * semantics are clock.h's, as Linux has them: step is relative; slew replaces
+ * the pending correction and runs at max_slew_ppm; set_frequency refuses more
+ * than max_frequency_ppm; a leap second announced through set_status is
+ * inserted (or deleted) when the clock reaches midnight UTC. */
+#ifndef STRATA_SIM_CLOCK_H
+#define STRATA_SIM_CLOCK_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "clock.h"
+#include "sim_random.h"
+
+#define SIM_CLOCK_MAX_STEPS 32
+
+struct sim_clock {
+	time_t epoch;               /* Unix seconds at tau = 0 */
+	double tau;                 /* true seconds since the start */
+	double local;               /* the clock reads epoch + local */
+	double oscillator;          /* frequency error, s/s; positive runs fast */
+	double wander;              /* random walk of the oscillator, (s/s) per sqrt(s) */
+	double correction;          /* frequency correction, s/s */
+	double pending;             /* slew still to apply, seconds */
+	double max_slew;            /* s/s */
+	double max_frequency;       /* s/s */
+	struct clock_status status;
+	struct sim_random *random;
+
+	/* what happened, for the report */
+	unsigned steps;
+	double step_tau[SIM_CLOCK_MAX_STEPS];
+	double step_amount[SIM_CLOCK_MAX_STEPS];
+	unsigned slews;
+	unsigned frequency_sets;
+	unsigned refused;           /* calls outside the limits */
+	double max_slew_rate;       /* s/s actually applied by slews */
+	double max_correction_rate; /* s/s: |frequency correction| + slew */
+	double leap_announced_tau;  /* < 0: never */
+	double leap_applied_tau;    /* < 0: never */
+	bool ever_synchronized;
+};
+
+void sim_clock_init(struct sim_clock *c, time_t epoch, double offset, double frequency_ppm, double wander_ppm,
+		    struct sim_random *random);
+/* Lets true time run on to tau. */
+void sim_clock_advance(struct sim_clock *c, double tau);
+struct timespec sim_clock_now(const struct sim_clock *c);
+/* The clock's reading as seconds since epoch (for arithmetic in the simulator). */
+double sim_clock_local(const struct sim_clock *c);
+void sim_clock_ops(struct sim_clock *c, struct clock_ops *ops);
+bool sim_clock_touched(const struct sim_clock *c);
+
+#endif

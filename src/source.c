@@ -1,0 +1,465 @@
+#include "source.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refid.h"
+#include "reply_check.h"
+
+/* A pool member that stays a falseticker this many poll intervals is replaced. */
+#define SOURCE_FALSETICKER_POLLS 8
+/* Polls before an all-zero reach register means unreachable. */
+#define SOURCE_REACH_BITS 8
+
+struct source {
+	char name[SOURCE_NAME_LEN];
+	struct source_config cfg;       /* cfg.name points at name */
+	struct source_limits limits;
+	struct filter filter;
+
+	/* polling */
+	int poll;
+	int poll_floor;                 /* minpoll, or higher after KoD RATE */
+	int poll_score;                 /* the adaptation counter */
+	uint8_t reach;
+	unsigned polls;                 /* sent, saturating at SOURCE_REACH_BITS */
+	bool burst_pending;             /* the next poll starts a burst */
+	unsigned burst_left;            /* polls of the current burst still to send */
+	struct timespec last_poll;
+	struct timespec next_poll;
+
+	/* the request in flight */
+	bool outstanding;               /* sent and not yet answered */
+	bool have_request;
+	ntp_ts sent_transmit;           /* the nonce the server must echo as origin */
+	struct timespec sent_time;      /* T1 */
+
+	/* the server, as of its last authentic reply */
+	unsigned stratum;
+	uint32_t refid;
+	enum ntp_leap leap;
+	int8_t server_precision;
+	double root_delay;
+	double root_dispersion;
+	char kiss[5];
+	bool stopped;
+
+	/* what the engine told us */
+	enum source_selection selection;
+	double system_jitter;
+	struct timespec falseticker_since;
+};
+
+static double log2_seconds(int exponent)
+{
+	return ldexp(1.0, exponent);
+}
+
+static int clamp_int(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static bool valid_poll(int poll)
+{
+	return poll >= SOURCE_MIN_POLL && poll <= SOURCE_MAX_POLL;
+}
+
+/* The noise floor of a measurement: the resolution of both clocks. */
+static double precision_sum(const struct source *src)
+{
+	return log2_seconds(src->limits.precision) + log2_seconds(src->server_precision);
+}
+
+static bool is_unreachable(const struct source *src)
+{
+	return src->reach == 0 && src->polls >= SOURCE_REACH_BITS;
+}
+
+struct source *source_create(const struct source_config *cfg, const struct source_limits *limits,
+			     struct timespec now)
+{
+	struct source *src;
+	int minpoll = cfg->minpoll ? cfg->minpoll : SOURCE_DEFAULT_MINPOLL;
+	int maxpoll = cfg->maxpoll ? cfg->maxpoll : SOURCE_DEFAULT_MAXPOLL;
+
+	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll)
+		return NULL;
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return NULL;
+	if (cfg->name)
+		snprintf(src->name, sizeof(src->name), "%s", cfg->name);
+	else
+		netaddr_format_with_port(&cfg->addr, src->name, sizeof(src->name));
+	src->cfg = *cfg;
+	src->cfg.name = src->name;
+	src->cfg.minpoll = minpoll;
+	src->cfg.maxpoll = maxpoll;
+	src->limits = *limits;
+	if (!(src->limits.max_distance > 0))
+		src->limits.max_distance = SOURCE_DEFAULT_MAX_DISTANCE;
+	/* Until the server tells its precision, assume it is as fine as ours. */
+	src->server_precision = limits->precision;
+	filter_init(&src->filter, precision_sum(src));
+	src->poll = minpoll;
+	src->poll_floor = minpoll;
+	src->burst_pending = cfg->iburst;
+	src->next_poll = now;
+	src->last_poll = now;
+	src->leap = NTP_LEAP_UNSYNC;
+	src->selection = SOURCE_UNUSABLE;
+	return src;
+}
+
+void source_destroy(struct source *src)
+{
+	free(src);
+}
+
+const char *source_name(const struct source *src)
+{
+	return src->name;
+}
+
+const struct net_addr *source_addr(const struct source *src)
+{
+	return &src->cfg.addr;
+}
+
+struct timespec source_next_poll(const struct source *src)
+{
+	return src->next_poll;
+}
+
+static void schedule_next_poll(struct source *src)
+{
+	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);
+
+	src->next_poll = timespec_add(src->last_poll, interval);
+}
+
+enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
+			       uint8_t out[NTP_HEADER_LEN])
+{
+	bool was_unreachable = is_unreachable(src);
+	bool became_unreachable;
+	struct ntp_packet request = {
+		.leap = NTP_LEAP_NONE,
+		.version = NTP_VERSION,
+		.mode = NTP_MODE_CLIENT,
+		.precision = src->limits.precision,
+	};
+
+	if (src->stopped)
+		return SOURCE_STOPPED;
+
+	src->reach <<= 1;
+	if (src->polls < SOURCE_REACH_BITS)
+		src->polls++;
+	became_unreachable = !was_unreachable && is_unreachable(src);
+	if (became_unreachable && src->cfg.iburst)
+		src->burst_pending = true;
+	else if (was_unreachable && src->burst_left == 0 && src->poll < src->cfg.maxpoll)
+		/* Do not keep knocking at the same rate on a door nobody opens. */
+		src->poll++;
+
+	if (src->burst_pending) {
+		src->burst_pending = false;
+		src->burst_left = SOURCE_BURST_POLLS;
+	}
+	if (src->burst_left > 0)
+		src->burst_left--;
+
+	request.poll = (int8_t)src->poll;
+	/* Honest seconds, random fraction: the fraction is a nonce, T1 is kept
+	 * apart, so nothing is lost and a blind spoofer must guess 32 bits. */
+	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | random;
+	packet_encode(&request, out);
+
+	src->outstanding = true;
+	src->have_request = true;
+	src->sent_transmit = request.transmit;
+	src->sent_time = now;
+	src->last_poll = now;
+	schedule_next_poll(src);
+	return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
+}
+
+static void adapt_poll(struct source *src, const struct filter_estimate *estimate)
+{
+	double reference = fmax(src->system_jitter, precision_sum(src));
+
+	if (estimate->jitter <= SOURCE_POLL_GATE * reference)
+		src->poll_score += src->poll;
+	else
+		src->poll_score -= 2 * src->poll;
+
+	if (src->poll_score > SOURCE_POLL_LIMIT) {
+		src->poll_score = 0;
+		if (src->poll < src->cfg.maxpoll)
+			src->poll++;
+	} else if (src->poll_score < -SOURCE_POLL_LIMIT) {
+		src->poll_score = 0;
+		if (src->poll > src->poll_floor)
+			src->poll--;
+	}
+}
+
+static enum source_result handle_kiss(struct source *src, const struct ntp_packet *reply)
+{
+	refid_ascii(reply->refid, src->kiss);
+	switch (reply_kiss_code(reply)) {
+	case KISS_DENY:
+	case KISS_RSTR:
+		src->stopped = true;
+		return SOURCE_KOD_STOP;
+	case KISS_RATE:
+		/* The server's limit wins over our maxpoll, up to SOURCE_MAX_POLL. */
+		src->poll = clamp_int(reply->poll > src->poll + 1 ? reply->poll : src->poll + 1,
+				      src->poll, SOURCE_MAX_POLL);
+		src->poll_floor = src->poll;
+		src->poll_score = 0;
+		src->burst_pending = false;
+		src->burst_left = 0;
+		schedule_next_poll(src);
+		return SOURCE_KOD_RATE;
+	case KISS_NONE:
+	case KISS_OTHER:
+		break;
+	}
+	return SOURCE_KOD_OTHER;
+}
+
+static void note_server(struct source *src, const struct ntp_packet *reply)
+{
+	src->stratum = reply->stratum;
+	src->refid = reply->refid;
+	src->leap = (enum ntp_leap)reply->leap;
+}
+
+enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
+				       struct timespec receive_time)
+{
+	struct ntp_packet reply;
+	struct filter_sample sample;
+	struct filter_estimate estimate;
+	struct timespec t2, t3;
+	double precision, root_delay, root_dispersion;
+
+	if (src->stopped)
+		return SOURCE_STOPPED;
+	if (packet_decode(buf, len, &reply, NULL) != PACKET_OK)
+		return SOURCE_MALFORMED;
+	if (!src->outstanding) {
+		if (src->have_request && reply.origin == src->sent_transmit)
+			return SOURCE_DUPLICATE;
+		return SOURCE_BOGUS;
+	}
+
+	switch (reply_check(&reply, src->sent_transmit)) {
+	case REPLY_BAD_MODE:
+	case REPLY_BAD_VERSION:
+	case REPLY_BOGUS_ORIGIN:
+		/* Not proven to come from the server: the request stays open. */
+		return SOURCE_BOGUS;
+	case REPLY_ZERO_TIMESTAMP:
+		src->outstanding = false;
+		return SOURCE_BOGUS;
+	case REPLY_KOD:
+		src->outstanding = false;
+		return handle_kiss(src, &reply);
+	case REPLY_UNSYNCHRONIZED:
+		src->outstanding = false;
+		note_server(src, &reply);
+		return SOURCE_UNSYNCHRONIZED;
+	case REPLY_OK:
+		break;
+	}
+	src->outstanding = false;
+	note_server(src, &reply);
+	src->kiss[0] = '\0';
+
+	if (ntp_ts_diff(reply.reference, reply.transmit) > 0)
+		return SOURCE_BAD_HEADER;
+
+	src->server_precision = reply.precision;
+	precision = precision_sum(src);
+	filter_set_precision(&src->filter, precision);
+
+	/* T1 and T4 are local; T2 and T3 go into the era nearest the local clock. */
+	t2 = ntp_ts_to_timespec(reply.receive, receive_time);
+	t3 = ntp_ts_to_timespec(reply.transmit, receive_time);
+	sample.offset = (timespec_diff(t2, src->sent_time) + timespec_diff(t3, receive_time)) / 2;
+	sample.delay = timespec_diff(receive_time, src->sent_time) - timespec_diff(t3, t2);
+	/* A server that takes longer than the whole round trip is lying. */
+	if (sample.delay < -precision)
+		return SOURCE_BAD_HEADER;
+	sample.delay = fmax(sample.delay, log2_seconds(src->limits.precision));
+	sample.dispersion = precision + FILTER_PHI * sample.delay;
+	sample.time = receive_time;
+
+	root_delay = ntp_short_to_seconds(reply.root_delay);
+	root_dispersion = ntp_short_to_seconds(reply.root_dispersion);
+	if ((root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion > src->limits.max_distance)
+		return SOURCE_TOO_FAR;
+	src->root_delay = root_delay;
+	src->root_dispersion = root_dispersion;
+	src->reach |= 1;
+
+	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), &estimate) != FILTER_UPDATED)
+		return SOURCE_SAMPLE_HELD;
+	adapt_poll(src, &estimate);
+	if (src->burst_left == 0)
+		schedule_next_poll(src);
+	return SOURCE_SAMPLE_ACCEPTED;
+}
+
+void source_correct(struct source *src, struct timespec when, double step, double frequency_change)
+{
+	filter_correct(&src->filter, when, step, frequency_change);
+	/* Local times move with the clock, so a step between request and reply
+	 * does not become a bogus delay and polls keep their rhythm. */
+	src->sent_time = timespec_add(src->sent_time, step);
+	src->last_poll = timespec_add(src->last_poll, step);
+	src->next_poll = timespec_add(src->next_poll, step);
+	src->falseticker_since = timespec_add(src->falseticker_since, step);
+}
+
+void source_set_selection(struct source *src, enum source_selection selection, double system_jitter,
+			  struct timespec now)
+{
+	if (selection == SOURCE_FALSETICKER && src->selection != SOURCE_FALSETICKER)
+		src->falseticker_since = now;
+	src->selection = selection;
+	src->system_jitter = system_jitter > 0 ? system_jitter : 0;
+}
+
+double source_root_distance(const struct source *src, struct timespec now)
+{
+	struct filter_estimate e;
+
+	if (!filter_get(&src->filter, now, &e))
+		return INFINITY;
+	return (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter;
+}
+
+bool source_select_candidate(const struct source *src, struct timespec now,
+			     struct select_candidate *candidate)
+{
+	struct filter_estimate e;
+	double distance = source_root_distance(src, now);
+
+	if (src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
+		return false;
+	if (src->leap == NTP_LEAP_UNSYNC || src->stratum == 0 || src->stratum >= NTP_MAX_STRATUM)
+		return false;
+	if (distance > src->limits.max_distance)
+		return false;
+	candidate->offset = e.offset;
+	candidate->root_distance = distance;
+	candidate->jitter = e.jitter;
+	candidate->root_delay = src->root_delay + e.delay;
+	candidate->root_dispersion = src->root_dispersion + e.dispersion;
+	candidate->stratum = src->stratum;
+	return true;
+}
+
+void source_get_status(const struct source *src, struct timespec now, struct source_status *out)
+{
+	struct filter_estimate e;
+
+	memset(out, 0, sizeof(*out));
+	out->name = src->name;
+	out->addr = src->cfg.addr;
+	out->selection = src->selection;
+	out->stratum = src->stratum;
+	out->refid = src->refid;
+	out->leap = src->leap;
+	out->poll = src->poll;
+	out->reach = src->reach;
+	out->samples = src->filter.count;
+	memcpy(out->kiss, src->kiss, sizeof(out->kiss));
+	out->stopped = src->stopped;
+	out->unreachable = is_unreachable(src);
+	out->last_sample_age = -1;
+	out->root_distance = INFINITY;
+	if (!filter_get(&src->filter, now, &e))
+		return;
+	out->have_estimate = true;
+	out->estimate_time = e.time;
+	out->last_sample_age = timespec_diff(now, e.time);
+	out->offset = e.offset;
+	out->delay = e.delay;
+	out->dispersion = e.dispersion;
+	out->jitter = e.jitter;
+	out->root_delay = src->root_delay + e.delay;
+	out->root_dispersion = src->root_dispersion + e.dispersion;
+	out->root_distance = source_root_distance(src, now);
+}
+
+bool source_wants_replacement(const struct source *src, struct timespec now)
+{
+	if (!src->cfg.pool_member)
+		return false;
+	if (src->stopped || is_unreachable(src))
+		return true;
+	return src->selection == SOURCE_FALSETICKER &&
+	       timespec_diff(now, src->falseticker_since) >= SOURCE_FALSETICKER_POLLS * log2_seconds(src->poll);
+}
+
+const char *source_result_str(enum source_result result)
+{
+	switch (result) {
+	case SOURCE_POLL_SENT:
+		return "request sent";
+	case SOURCE_POLL_UNREACHABLE:
+		return "unreachable (no reply to the last 8 polls)";
+	case SOURCE_SAMPLE_ACCEPTED:
+		return "sample accepted";
+	case SOURCE_SAMPLE_HELD:
+		return "sample held back by the clock filter";
+	case SOURCE_MALFORMED:
+		return "malformed packet";
+	case SOURCE_BOGUS:
+		return "bogus reply (mode, version, zero timestamp or origin mismatch)";
+	case SOURCE_DUPLICATE:
+		return "duplicate reply";
+	case SOURCE_UNSYNCHRONIZED:
+		return "server unsynchronized";
+	case SOURCE_BAD_HEADER:
+		return "invalid header (reference after transmit time, or negative delay)";
+	case SOURCE_TOO_FAR:
+		return "root distance exceeds max_distance";
+	case SOURCE_KOD_RATE:
+		return "KoD RATE received: polling less often";
+	case SOURCE_KOD_STOP:
+		return "KoD DENY/RSTR received: source stopped";
+	case SOURCE_KOD_OTHER:
+		return "KoD received (ignored)";
+	case SOURCE_STOPPED:
+		return "source stopped";
+	}
+	return "unknown";
+}
+
+const char *source_selection_str(enum source_selection selection)
+{
+	switch (selection) {
+	case SOURCE_UNUSABLE:
+		return "unusable";
+	case SOURCE_UNREACHABLE:
+		return "unreachable";
+	case SOURCE_FALSETICKER:
+		return "falseticker";
+	case SOURCE_TOO_VARIABLE:
+		return "too variable";
+	case SOURCE_COMBINED:
+		return "combined";
+	case SOURCE_SYSTEM_PEER:
+		return "system peer";
+	}
+	return "unknown";
+}

@@ -1,0 +1,243 @@
+#include "status.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json_writer.h"
+#include "refid.h"
+
+static const char *leap_str(enum ntp_leap leap)
+{
+	switch (leap) {
+	case NTP_LEAP_NONE:
+		return "normal";
+	case NTP_LEAP_INSERT:
+		return "insert second";
+	case NTP_LEAP_DELETE:
+		return "delete second";
+	default:
+		return "not synchronised";
+	}
+}
+
+void status_format_seconds(char *buf, size_t len, double seconds, bool sign)
+{
+	static const struct {
+		double scale;
+		const char *unit;
+	} units[] = { { 1e9, "ns" }, { 1e6, "us" }, { 1e3, "ms" }, { 1.0, "s" } };
+	double mag = fabs(seconds);
+	size_t i;
+
+	if (!isfinite(seconds)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]); i++)
+		if (mag * units[i].scale < 9999.5)
+			break;
+	snprintf(buf, len, sign ? "%+.*f%s" : "%.*f%s", mag * units[i].scale < 99.95 ? 1 : 0,
+		 seconds * units[i].scale, units[i].unit);
+}
+
+static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
+{
+	if (t->state != SYNC_UNSYNCHRONIZED)
+		snprintf(buf, len, "%s", sync_state_str(t->state));
+	else if (t->reason == UNSYNC_INSANE_TIME)
+		snprintf(buf, len, "%s (%s: the sources put the clock %+.3f s off, beyond the panic threshold; "
+			 "not corrected)", sync_state_str(t->state), unsync_reason_str(t->reason), t->insane_offset);
+	else
+		snprintf(buf, len, "%s (%s)", sync_state_str(t->state), unsync_reason_str(t->reason));
+}
+
+static void tracking_json(FILE *out, const struct engine_tracking *t)
+{
+	struct json_writer w;
+	char refid[REFID_TEXT_LEN], addr[NETADDR_TEXT_LEN] = "", hex[12];
+
+	refid_format(t->refid, t->stratum, refid);
+	if (t->reference_addr.family)
+		netaddr_format(&t->reference_addr, addr, sizeof(addr));
+	json_writer_init(&w, out);
+	json_begin_object(&w, NULL);
+	snprintf(hex, sizeof(hex), "%08" PRIX32, t->refid);
+	json_string(&w, "reference_id", refid);
+	json_string(&w, "reference_id_hex", hex);
+	json_string(&w, "reference_name", t->reference_name);
+	json_string(&w, "reference_address", addr);
+	json_integer(&w, "stratum", t->stratum);
+	json_number(&w, "reference_time", t->reference_time.tv_sec + t->reference_time.tv_nsec * 1e-9, 9);
+	json_number(&w, "system_offset", t->system_offset, 9);
+	json_number(&w, "last_offset", t->last_offset, 9);
+	json_number(&w, "rms_offset", t->rms_offset, 9);
+	json_number(&w, "frequency_ppm", t->frequency_ppm, 9);
+	json_number(&w, "residual_frequency_ppm", t->residual_frequency_ppm, 9);
+	json_number(&w, "skew_ppm", t->skew_ppm, 9);
+	json_number(&w, "root_delay", t->root_delay, 9);
+	json_number(&w, "root_dispersion", t->root_dispersion, 9);
+	json_string(&w, "leap", leap_str(t->leap));
+	json_string(&w, "state", sync_state_str(t->state));
+	if (t->state == SYNC_UNSYNCHRONIZED)
+		json_string(&w, "unsync_reason", unsync_reason_str(t->reason));
+	else
+		json_null(&w, "unsync_reason");
+	if (t->reason == UNSYNC_INSANE_TIME)
+		json_number(&w, "insane_offset", t->insane_offset, 9);
+	json_integer(&w, "steps", t->steps);
+	json_end_object(&w);
+	json_writer_finish(&w);
+	}
+
+void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
+{
+	char refid[REFID_TEXT_LEN], when[64] = "-", why[256];
+	struct tm tm;
+
+	if (json) {
+		tracking_json(out, t);
+		return;
+	}
+	refid_format(t->refid, t->stratum, refid);
+	if (t->reference_time.tv_sec && gmtime_r(&t->reference_time.tv_sec, &tm))
+		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y", &tm);
+	tracking_why(why, sizeof(why), t);
+	fprintf(out, "Reference ID    : %08" PRIX32 " (%s)\n", t->refid,
+		       t->reference_name[0] ? t->reference_name : refid);
+	fprintf(out, "Stratum         : %u\n", t->stratum);
+	fprintf(out, "Ref time (UTC)  : %s\n", when);
+	fprintf(out, "System time     : %.9f seconds %s of NTP time\n", fabs(t->system_offset),
+		       t->system_offset > 0 ? "slow" : "fast");
+	fprintf(out, "Last offset     : %+.9f seconds\n", t->last_offset);
+	fprintf(out, "RMS offset      : %.9f seconds\n", t->rms_offset);
+	fprintf(out, "Frequency       : %.3f ppm %s\n", fabs(t->frequency_ppm),
+		       t->frequency_ppm >= 0 ? "slow" : "fast");
+	fprintf(out, "Residual freq   : %+.3f ppm\n", t->residual_frequency_ppm);
+	fprintf(out, "Skew            : %.3f ppm\n", t->skew_ppm);
+	fprintf(out, "Root delay      : %.9f seconds\n", t->root_delay);
+	fprintf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
+	fprintf(out, "Leap status     : %s\n", leap_str(t->leap));
+	fprintf(out, "Sync state      : %s\n", why);
+	fprintf(out, "Steps           : %u\n", t->steps);
+}
+
+static char selection_mark(enum source_selection s)
+{
+	switch (s) {
+	case SOURCE_SYSTEM_PEER:
+		return '*';
+	case SOURCE_COMBINED:
+		return '+';
+	case SOURCE_TOO_VARIABLE:
+		return '~';
+	case SOURCE_FALSETICKER:
+		return 'x';
+	case SOURCE_UNREACHABLE:
+		return '?';
+	default:
+		return ' ';
+	}
+}
+
+static void sources_json(FILE *out, const struct engine_source_info *sources, size_t count)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_begin_array(&w, NULL);
+	for (size_t i = 0; i < count; i++) {
+		const struct engine_source_info *s = &sources[i];
+		char addr[NETADDR_TEXT_LEN], refid[REFID_TEXT_LEN], reach[8];
+
+		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
+		refid_format(s->refid, s->stratum, refid);
+		json_begin_object(&w, NULL);
+		json_string(&w, "name", s->name);
+		json_string(&w, "address", addr);
+		json_string(&w, "state", source_selection_str(s->selection));
+		json_integer(&w, "stratum", s->stratum);
+		json_string(&w, "refid", refid);
+		json_integer(&w, "poll", s->poll);
+		snprintf(reach, sizeof(reach), "%03o", s->reach);
+		json_string(&w, "reach", reach);
+		if (s->last_sample_age >= 0) {
+			json_number(&w, "last_sample_age", s->last_sample_age, 9);
+			json_number(&w, "offset", s->offset, 9);
+			json_number(&w, "delay", s->delay, 9);
+			json_number(&w, "dispersion", s->dispersion, 9);
+			json_number(&w, "jitter", s->jitter, 9);
+		} else {
+			json_null(&w, "last_sample_age");
+			json_null(&w, "offset");
+			json_null(&w, "delay");
+			json_null(&w, "dispersion");
+			json_null(&w, "jitter");
+		}
+		json_string(&w, "kiss", s->kiss);
+		json_bool(&w, "stopped", s->stopped);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_writer_finish(&w);
+	}
+
+void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json)
+{
+	if (json) {
+		sources_json(out, sources, count);
+		return;
+	}
+	fprintf(out, "S Name/IP address                Stratum Poll Reach LastRx    Offset     Delay    Jitter\n");
+	fprintf(out, "=========================================================================================\n");
+	for (size_t i = 0; i < count; i++) {
+		const struct engine_source_info *s = &sources[i];
+		char name[NETADDR_TEXT_LEN + 8], age[16] = "-", offset[16] = "-", delay[16] = "-", jitter[16] = "-";
+
+		netaddr_format_with_port(&s->addr, name, sizeof(name));
+		if (s->last_sample_age >= 0) {
+			if (s->last_sample_age < 99999.5)
+				snprintf(age, sizeof(age), "%.0fs", s->last_sample_age);
+			else
+				snprintf(age, sizeof(age), "%.0fh", s->last_sample_age / 3600);
+			status_format_seconds(offset, sizeof(offset), s->offset, true);
+			status_format_seconds(delay, sizeof(delay), s->delay, false);
+			status_format_seconds(jitter, sizeof(jitter), s->jitter, false);
+		}
+		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
+			       s->stratum, s->poll, s->reach, age, offset, delay, jitter);
+		if (s->kiss[0])
+			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
+			}
+	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
+			    "   blank: not usable (no sample yet, unsynchronised or too far)\n");
+}
+
+void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)
+{
+	if (json) {
+		struct json_writer w;
+
+		json_writer_init(&w, out);
+		json_begin_object(&w, NULL);
+		json_bool(&w, "serving", serving);
+		json_integer(&w, "received", (long long)c->received);
+		json_integer(&w, "answered", (long long)c->answered);
+		json_integer(&w, "rate_limited", (long long)c->rate_limited);
+		json_integer(&w, "kod_sent", (long long)c->kod_sent);
+		json_integer(&w, "malformed", (long long)c->malformed);
+		json_integer(&w, "denied", (long long)c->denied);
+		json_end_object(&w);
+		json_writer_finish(&w);
+				return;
+	}
+	fprintf(out, "Serving              : %s\n", serving ? "yes" : "no (no serve section)");
+	fprintf(out, "Requests received    : %" PRIu64 "\n", c->received);
+	fprintf(out, "Requests answered    : %" PRIu64 "\n", c->answered);
+	fprintf(out, "Rate limited         : %" PRIu64 "\n", c->rate_limited);
+	fprintf(out, "KoD RATE sent        : %" PRIu64 "\n", c->kod_sent);
+	fprintf(out, "Malformed dropped    : %" PRIu64 "\n", c->malformed);
+	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
+}

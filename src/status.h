@@ -1,0 +1,21 @@
+/* The status reports the control socket serves, as text laid out like
+ * chronyc's or as JSON. Pure: figures in, text out. */
+#ifndef STRATA_STATUS_H
+#define STRATA_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "serve_config.h"
+
+void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
+void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json);
+/* serving is false when no serve section is configured. */
+void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
+
+/* A duration with a readable unit: "+12.3us", "4.56ms", "1.234s". */
+void status_format_seconds(char *buf, size_t len, double seconds, bool sign);
+
+#endif

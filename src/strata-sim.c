@@ -1,0 +1,718 @@
+/* strata-sim: the engine against a simulated clock and network, in virtual
+ * time, deterministic for a seed. Options come from the command line or a
+ * scenario file (the same names without the dashes, one per line); the result
+ * is one JSON object, and the exit status says whether the scenario's
+ * "expect" criteria hold. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "packet.h"
+#include "refid.h"
+#include "sim_clock.h"
+#include "sim_random.h"
+
+#define MAX_SERVERS 16
+#define MAX_OUTAGES 4
+#define MAX_EXPECT 32
+#define MAX_FLIGHTS 256
+#define MAX_LOG 64
+/* 2016-12-31 00:00:00 UTC: the day that ended with a leap second */
+#define SIM_EPOCH 1483142400
+#define SECONDS_PER_DAY 86400
+
+enum jitter_kind { JITTER_NONE, JITTER_EXPONENTIAL, JITTER_UNIFORM };
+
+struct window {
+	double start, length;
+};
+
+struct sim_server {
+	double delay;           /* base one-way delay, seconds */
+	double asymmetry;       /* up - down, seconds */
+	enum jitter_kind jitter_kind;
+	double jitter;          /* mean extra delay each way */
+	double loss;            /* probability */
+	double error;           /* its clock's constant error, seconds */
+	unsigned stratum;
+	int minpoll, maxpoll;
+	bool iburst;
+	bool announce_leap;
+	unsigned outages;
+	struct window outage[MAX_OUTAGES];
+	int id;                 /* the engine's */
+	unsigned long selected; /* measurements it was system peer or combined at */
+	unsigned long falseticker;
+};
+
+struct expect {
+	char metric[32];
+	char op[3];
+	double value;
+	char text[96];
+};
+
+struct scenario {
+	char name[128];
+	unsigned long long seed;
+	double duration, warmup, measure_interval;
+	double start_of_day;
+	double clock_offset, clock_freq, wander;
+	bool leap_insert;
+	unsigned outages;
+	struct window outage[MAX_OUTAGES];
+	struct engine_config engine;
+	unsigned servers;
+	struct sim_server server[MAX_SERVERS];
+	unsigned expects;
+	struct expect expect[MAX_EXPECT];
+	bool quiet;
+	bool trace;
+};
+
+struct flight {
+	double deliver;
+	int server;
+	uint8_t bytes[NTP_HEADER_LEN];
+};
+
+struct metrics {
+	double sum2, max;
+	unsigned long count;
+	double max_after_sync;
+	double first_sync;      /* < 0: never */
+	bool insane_seen;
+	double insane_offset;
+	double leap_offset_max; /* |offset| within an hour after the leap */
+	double outage_start_offset, outage_end_offset, outage_drift;
+	bool outage_started;
+	unsigned log_count;
+	char log[MAX_LOG][160];
+};
+
+static struct metrics *log_metrics;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("strata-sim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* A number with an optional unit: ns us ms s m h d ppm ppb %. */
+static double parse_value(const char *text, const char *what)
+{
+	static const struct { const char *unit; double scale; } units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1.0 }, { "m", 60.0 }, { "h", 3600.0 },
+		{ "d", 86400.0 }, { "ppm", 1.0 }, { "ppb", 1e-3 }, { "%", 0.01 }, { "", 1.0 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (end == text || errno)
+		die("%s: not a number: '%s'", what, text);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return v * units[i].scale;
+	die("%s: unknown unit in '%s'", what, text);
+	return 0.0;
+}
+
+static bool parse_bool(const char *text, const char *what)
+{
+	if (!text || !strcmp(text, "yes") || !strcmp(text, "true") || !strcmp(text, "1"))
+		return true;
+	if (!strcmp(text, "no") || !strcmp(text, "false") || !strcmp(text, "0"))
+		return false;
+	die("%s: expected yes or no, not '%s'", what, text);
+	return false;
+}
+
+static void parse_window(const char *text, struct window *w, const char *what)
+{
+	char buf[64], *colon;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	colon = strchr(buf, ':');
+	if (!colon)
+		die("%s: expected START:LENGTH, not '%s'", what, text);
+	*colon = '\0';
+	w->start = parse_value(buf, what);
+	w->length = parse_value(colon + 1, what);
+}
+
+/* "delay=5ms,jitter=2ms,asym=0.5ms,loss=5%,..." */
+static void parse_server(struct scenario *sc, const char *spec)
+{
+	struct sim_server *s;
+	char buf[512], *save = NULL;
+
+	if (sc->servers == MAX_SERVERS)
+		die("at most %d servers", MAX_SERVERS);
+	s = &sc->server[sc->servers++];
+	*s = (struct sim_server){ .delay = 100e-6, .jitter_kind = JITTER_EXPONENTIAL, .stratum = 1,
+				  .minpoll = SOURCE_DEFAULT_MINPOLL, .maxpoll = SOURCE_DEFAULT_MAXPOLL,
+				  .iburst = true };
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *kv = strtok_r(buf, ", ", &save); kv; kv = strtok_r(NULL, ", ", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (v)
+			*v++ = '\0';
+		if (!strcmp(kv, "delay") && v)
+			s->delay = parse_value(v, kv);
+		else if (!strcmp(kv, "asym") && v)
+			s->asymmetry = parse_value(v, kv);
+		else if (!strcmp(kv, "jitter") && v)
+			s->jitter = parse_value(v, kv);
+		else if (!strcmp(kv, "dist") && v)
+			s->jitter_kind = !strcmp(v, "exp") ? JITTER_EXPONENTIAL :
+					 !strcmp(v, "uniform") ? JITTER_UNIFORM :
+					 !strcmp(v, "none") ? JITTER_NONE : (die("dist: exp, uniform or none"), 0);
+		else if (!strcmp(kv, "loss") && v)
+			s->loss = parse_value(v, kv);
+		else if (!strcmp(kv, "error") && v)
+			s->error = parse_value(v, kv);
+		else if (!strcmp(kv, "stratum") && v)
+			s->stratum = (unsigned)parse_value(v, kv);
+		else if (!strcmp(kv, "minpoll") && v)
+			s->minpoll = (int)parse_value(v, kv);
+		else if (!strcmp(kv, "maxpoll") && v)
+			s->maxpoll = (int)parse_value(v, kv);
+		else if (!strcmp(kv, "poll") && v)
+			s->minpoll = s->maxpoll = (int)parse_value(v, kv);
+		else if (!strcmp(kv, "iburst"))
+			s->iburst = parse_bool(v, kv);
+		else if (!strcmp(kv, "leap"))
+			s->announce_leap = parse_bool(v, kv);
+		else if (!strcmp(kv, "outage") && v && s->outages < MAX_OUTAGES)
+			parse_window(v, &s->outage[s->outages++], kv);
+		else
+			die("server: unknown setting '%s'", kv);
+	}
+}
+
+static void parse_expect(struct scenario *sc, const char *text)
+{
+	struct expect *e;
+	char value[64];
+
+	if (sc->expects == MAX_EXPECT)
+		die("at most %d expect lines", MAX_EXPECT);
+	e = &sc->expect[sc->expects++];
+	if (sscanf(text, "%31s %2s %63s", e->metric, e->op, value) != 3)
+		die("expect: 'METRIC OP VALUE', not '%s'", text);
+	if (strcmp(e->op, "<=") && strcmp(e->op, "<") && strcmp(e->op, ">=") && strcmp(e->op, ">") &&
+	    strcmp(e->op, "==") && strcmp(e->op, "!="))
+		die("expect: unknown operator '%s'", e->op);
+	e->value = !strcmp(value, "true") ? 1.0 : !strcmp(value, "false") ? 0.0 : parse_value(value, "expect");
+	snprintf(e->text, sizeof(e->text), "%s", text);
+}
+
+static void parse_scenario_file(struct scenario *sc, const char *path);
+
+static void set_name(struct scenario *sc, const char *name)
+{
+	size_t n = strnlen(name, sizeof(sc->name) - 1);
+
+	memmove(sc->name, name, n);
+	sc->name[n] = '\0';
+}
+
+/* One setting, from an option or a scenario line; returns false when unknown. */
+static bool apply_setting(struct scenario *sc, const char *key, const char *v)
+{
+	struct engine_config *ec = &sc->engine;
+
+#define NEED() do { if (!v) die("%s needs a value", key); } while (0)
+	if (!strcmp(key, "seed")) { NEED(); sc->seed = strtoull(v, NULL, 0); }
+	else if (!strcmp(key, "name")) { NEED(); set_name(sc, v); }
+	else if (!strcmp(key, "duration")) { NEED(); sc->duration = parse_value(v, key); }
+	else if (!strcmp(key, "warmup")) { NEED(); sc->warmup = parse_value(v, key); }
+	else if (!strcmp(key, "start-of-day")) { NEED(); sc->start_of_day = parse_value(v, key); }
+	else if (!strcmp(key, "clock-offset")) { NEED(); sc->clock_offset = parse_value(v, key); }
+	else if (!strcmp(key, "clock-freq")) { NEED(); sc->clock_freq = parse_value(v, key); }
+	else if (!strcmp(key, "wander")) { NEED(); sc->wander = parse_value(v, key); }
+	else if (!strcmp(key, "drift-file")) { NEED(); ec->have_initial_frequency = true;
+		ec->initial_frequency_ppm = parse_value(v, key); }
+	else if (!strcmp(key, "leap-insert")) sc->leap_insert = parse_bool(v, key);
+	else if (!strcmp(key, "outage")) { NEED(); if (sc->outages < MAX_OUTAGES)
+		parse_window(v, &sc->outage[sc->outages++], key); }
+	else if (!strcmp(key, "server")) { NEED(); parse_server(sc, v); }
+	else if (!strcmp(key, "expect")) { NEED(); parse_expect(sc, v); }
+	else if (!strcmp(key, "scenario")) { NEED(); parse_scenario_file(sc, v); }
+	else if (!strcmp(key, "adjust")) ec->adjust = parse_bool(v, key);
+	else if (!strcmp(key, "step-threshold")) { NEED(); ec->step_threshold = parse_value(v, key); }
+	else if (!strcmp(key, "panic-threshold")) { NEED(); ec->panic_threshold = parse_value(v, key); }
+	else if (!strcmp(key, "allow-initial-insane-step")) ec->allow_initial_insane_step = parse_bool(v, key);
+	else if (!strcmp(key, "stepout")) { NEED(); ec->stepout = parse_value(v, key); }
+	else if (!strcmp(key, "max-steps")) { NEED(); ec->max_steps = (int)parse_value(v, key); }
+	else if (!strcmp(key, "minsources")) { NEED(); ec->minsources = (unsigned)parse_value(v, key); }
+	else if (!strcmp(key, "local-stratum")) { NEED(); ec->local_stratum = (unsigned)parse_value(v, key); }
+	else if (!strcmp(key, "assumed-wander")) { NEED(); ec->wander_ppm_per_s = parse_value(v, key); }
+	else if (!strcmp(key, "algorithm")) { NEED(); if (!discipline_algorithm_parse(v, &ec->algorithm))
+		die("algorithm: kalman, pll or regression, not '%s'", v); }
+	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
+	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
+	else return false;
+#undef NEED
+	return true;
+}
+
+static void parse_scenario_file(struct scenario *sc, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	unsigned lineno = 0;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (!sc->name[0]) {
+		const char *base = strrchr(path, '/');
+
+		set_name(sc, base ? base + 1 : path);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *key, *value, *hash = strchr(line, '#');
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		p[strcspn(p, "\r\n")] = '\0';
+		for (size_t n = strlen(p); n && (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
+			p[n - 1] = '\0';
+		if (!*p)
+			continue;
+		key = p;
+		value = p + strcspn(p, " \t");
+		if (*value) {
+			*value++ = '\0';
+			while (*value == ' ' || *value == '\t')
+				value++;
+		}
+		if (!apply_setting(sc, key, *value ? value : NULL))
+			die("%s:%u: unknown setting '%s'", path, lineno, key);
+	}
+	fclose(f);
+}
+
+static void usage(FILE *out)
+{
+	fputs(
+"usage: strata-sim [OPTIONS] [SCENARIO.scn]\n"
+"Runs the strata engine against a simulated clock and network in virtual time\n"
+"and prints one JSON object. A scenario file holds the same settings, one per\n"
+"line without the dashes ('#' starts a comment). Values take units: ns us ms s\n"
+"m h d, ppm ppb, %.\n"
+"\n"
+"Run:\n"
+"  --seed N                 random seed (default 1)\n"
+"  --duration T             virtual time to run (default 2h)\n"
+"  --warmup T               offset figures start after this (default 30m)\n"
+"  --start-of-day T         UTC time of day at the start (default 0: midnight)\n"
+"  --quiet                  no log lines on stderr\n"
+"  --trace                  print the offset at every measurement on stderr\n"
+"Clock:\n"
+"  --clock-offset X         initial error of the clock (local - true), seconds\n"
+"  --clock-freq F           initial frequency error, ppm (positive runs fast)\n"
+"  --wander W               random walk of the frequency, ppm per sqrt(second)\n"
+"  --drift-file F           start with this frequency correction (ppm) as if read from a drift file\n"
+"  --leap-insert            the servers announce a leap second at the end of the first day\n"
+"  --outage START:LENGTH    no server answers in this window (up to 4)\n"
+"Engine (see stratad.conf(5)):\n"
+"  --adjust yes|no, --step-threshold X, --panic-threshold X, --allow-initial-insane-step,\n"
+"  --stepout T, --max-steps N, --minsources N, --local-stratum N,\n"
+"  --assumed-wander W       frequency random walk the discipline allows for (ppm/sqrt(s))\n"
+"  --algorithm A            kalman (default), pll or regression\n"
+"Servers (repeat --server; each a list of key=value):\n"
+"  --server delay=D,asym=A,dist=exp|uniform|none,jitter=J,loss=P,error=E,stratum=S,\n"
+"           minpoll=N,maxpoll=N,poll=N,iburst=yes|no,leap=yes|no,outage=START:LENGTH\n"
+"     delay: one-way base delay (100us); asym: up minus down; jitter: mean extra delay\n"
+"     each way (exponential by default); loss: probability; error: the server clock's\n"
+"     constant error (a falseticker or insane time); leap: announce the leap second\n"
+"Criteria (repeatable): --expect 'METRIC OP VALUE', OP one of <= < >= > == !=\n"
+"  metrics: offset_rms offset_max offset_max_after_sync first_sync steps\n"
+"           steps_after_first freq_error_ppm insane_guard clock_touched\n"
+"           slew_rate_max_ppm correction_rate_max_ppm synchronized_end unsync_reason_end\n"
+"           falseticker_selected leap_announced_before leap_offset_max\n"
+"           outage_drift outage_freq_error_ppm refused_calls\n"
+"Exit status: 0 when every criterion holds, 1 when one fails, 2 on bad input.\n",
+	      out);
+}
+
+static double outage_active(const struct window *w, unsigned n, double tau)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (tau >= w[i].start && tau < w[i].start + w[i].length)
+			return true;
+	return false;
+}
+
+static double one_way(struct sim_random *r, const struct sim_server *s, double base)
+{
+	switch (s->jitter_kind) {
+	case JITTER_EXPONENTIAL: return base + sim_random_exponential(r, s->jitter);
+	case JITTER_UNIFORM: return base + 2.0 * s->jitter * sim_random_uniform(r);
+	case JITTER_NONE: break;
+	}
+	return base;
+}
+
+/* True UTC as seconds since the epoch: the servers' time. */
+static double utc(const struct scenario *sc, double tau)
+{
+	double t = sc->start_of_day + tau;
+
+	if (sc->leap_insert && t >= SECONDS_PER_DAY)
+		t -= 1.0;
+	return t;
+}
+
+static ntp_ts ts_from_seconds(double seconds)
+{
+	double whole = floor(seconds);
+	struct timespec t = { SIM_EPOCH + (time_t)whole, (long)((seconds - whole) * 1e9) };
+
+	return ntp_ts_from_timespec(t);
+}
+
+static void log_sink(void *ctx, enum log_level level, const char *message)
+{
+	const struct scenario *sc = ctx;
+	struct metrics *m = log_metrics;
+
+	(void)level;
+	if (m->log_count < MAX_LOG)
+		snprintf(m->log[m->log_count++], sizeof(m->log[0]), "%s", message);
+	if (!sc->quiet)
+		fprintf(stderr, "strata-sim: %s\n", message);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+struct figure {
+	const char *name;
+	double value;
+};
+
+static int run(struct scenario *sc)
+{
+	struct sim_random rng;
+	struct sim_clock clock;
+	struct clock_ops ops;
+	struct engine *engine;
+	struct flight flights[MAX_FLIGHTS];
+	struct metrics m = { .first_sync = -1.0 };
+	unsigned nflights = 0;
+	double next_measure = 0.0, leap_tau = SECONDS_PER_DAY - sc->start_of_day;
+	double freq_at_outage = 0.0;
+	struct engine_tracking tr;
+	bool all_pass = true;
+
+	sim_random_seed(&rng, sc->seed);
+	sim_clock_init(&clock, SIM_EPOCH + (time_t)sc->start_of_day, sc->clock_offset, sc->clock_freq, sc->wander,
+		       &rng);
+	clock.epoch = SIM_EPOCH;
+	clock.local = sc->start_of_day + sc->clock_offset;
+	sim_clock_ops(&clock, &ops);
+	log_metrics = &m;
+	log_set_sink(log_sink, sc, LOG_LEVEL_NOTICE);
+	sc->engine.random_seed = sc->seed ^ 0xa5a5a5a5ULL;
+	engine = engine_create(&sc->engine, &ops, sim_clock_now(&clock));
+	if (!engine)
+		die("engine_create failed");
+	for (unsigned i = 0; i < sc->servers; i++) {
+		struct sim_server *s = &sc->server[i];
+		char name[32];
+		struct source_config cfg = { .minpoll = s->minpoll, .maxpoll = s->maxpoll, .iburst = s->iburst };
+
+		snprintf(name, sizeof(name), "192.0.2.%u", i + 1);
+		netaddr_parse(name, &cfg.addr);
+		cfg.addr.port = NTP_PORT;
+		cfg.name = name;
+		s->id = engine_add_source(engine, &cfg, sim_clock_now(&clock));
+		if (s->id < 0)
+			die("server %u: bad settings", i + 1);
+	}
+
+	while (clock.tau < sc->duration) {
+		double wake = clock.tau + timespec_diff(engine_next_wakeup(engine), sim_clock_now(&clock));
+		double next = fmax(wake, clock.tau);
+		int flight = -1;
+
+		for (unsigned i = 0; i < nflights; i++)
+			if (flights[i].deliver <= next && (flight < 0 || flights[i].deliver < flights[flight].deliver))
+				flight = (int)i;
+		if (flight >= 0)
+			next = flights[flight].deliver;
+		if (next_measure <= next) {
+			double offset;
+
+			sim_clock_advance(&clock, next_measure);
+			offset = utc(sc, clock.tau) - sim_clock_local(&clock);
+			engine_get_tracking(engine, sim_clock_now(&clock), &tr);
+			if (tr.state == SYNC_SYNCHRONIZED && m.first_sync < 0.0)
+				m.first_sync = clock.tau;
+			if (tr.reason == UNSYNC_INSANE_TIME) {
+				m.insane_seen = true;
+				m.insane_offset = tr.insane_offset;
+			}
+			if (clock.tau >= sc->warmup) {
+				m.sum2 += offset * offset;
+				m.count++;
+				m.max = fmax(m.max, fabs(offset));
+			}
+			if (m.first_sync >= 0.0)
+				m.max_after_sync = fmax(m.max_after_sync, fabs(offset));
+			if (sc->leap_insert && clock.tau >= leap_tau && clock.tau < leap_tau + 3600.0)
+				m.leap_offset_max = fmax(m.leap_offset_max, fabs(offset));
+			if (sc->outages) {
+				bool in = outage_active(sc->outage, 1, clock.tau);
+
+				if (in && !m.outage_started) {
+					m.outage_started = true;
+					m.outage_start_offset = offset;
+					freq_at_outage = (clock.oscillator + clock.correction) * 1e6;
+				} else if (!in && m.outage_started && m.outage_end_offset == 0.0 &&
+					   clock.tau >= sc->outage[0].start + sc->outage[0].length) {
+					m.outage_end_offset = offset;
+					m.outage_drift = offset - m.outage_start_offset;
+				}
+			}
+			for (unsigned i = 0; i < sc->servers; i++) {
+				struct engine_source_info info;
+
+				if (!engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info))
+					continue;
+				if (info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED)
+					sc->server[i].selected++;
+				if (info.selection == SOURCE_FALSETICKER)
+					sc->server[i].falseticker++;
+			}
+			if (sc->trace)
+				fprintf(stderr, "%.0f %.9f %s\n", clock.tau, offset, sync_state_str(tr.state));
+			next_measure += sc->measure_interval;
+			continue;
+		}
+		sim_clock_advance(&clock, next);
+		if (flight >= 0) {
+			struct flight f = flights[flight];
+
+			flights[flight] = flights[--nflights];
+			engine_handle_reply(engine, sc->server[f.server].id, f.bytes, NTP_HEADER_LEN,
+					    sim_clock_now(&clock));
+			continue;
+		}
+		{
+			int ids[MAX_SERVERS];
+			size_t n = engine_due_requests(engine, sim_clock_now(&clock), ids, MAX_SERVERS);
+
+			if (n == 0) {
+				/* the wakeup was computed at the old rate: creep up on it */
+				sim_clock_advance(&clock, clock.tau + 1e-6);
+				continue;
+			}
+			for (size_t k = 0; k < n; k++) {
+				uint8_t req[NTP_HEADER_LEN];
+				struct ntp_packet in, out;
+				struct sim_server *s = NULL;
+				unsigned si;
+				double up, down, t2;
+
+				for (si = 0; si < sc->servers; si++)
+					if (sc->server[si].id == ids[k]) {
+						s = &sc->server[si];
+						break;
+					}
+				if (!s || !engine_build_request(engine, ids[k], sim_clock_now(&clock), req))
+					continue;
+				if (sim_random_uniform(&rng) < s->loss || outage_active(sc->outage, sc->outages, clock.tau) ||
+				    outage_active(s->outage, s->outages, clock.tau) || nflights == MAX_FLIGHTS)
+					continue;
+				packet_decode(req, NTP_HEADER_LEN, &in, NULL);
+				up = one_way(&rng, s, s->delay + s->asymmetry / 2.0);
+				down = one_way(&rng, s, s->delay - s->asymmetry / 2.0);
+				t2 = utc(sc, clock.tau + up) + s->error;
+				out = (struct ntp_packet){
+					.leap = s->announce_leap && sc->leap_insert && clock.tau < leap_tau &&
+							clock.tau > leap_tau - SECONDS_PER_DAY / 2 ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
+					.version = NTP_VERSION,
+					.mode = NTP_MODE_SERVER,
+					.stratum = (uint8_t)s->stratum,
+					.poll = in.poll,
+					.precision = -24,
+					.root_delay = 0,
+					.root_dispersion = ntp_short_from_seconds(1e-5),
+					.refid = refid_from_name("GPS"),
+					.reference = ts_from_seconds(t2 - 8.0),
+					.origin = in.transmit,
+					.receive = ts_from_seconds(t2),
+					.transmit = ts_from_seconds(t2 + 5e-6),
+				};
+				flights[nflights].deliver = clock.tau + up + 5e-6 + down;
+				flights[nflights].server = (int)si;
+				packet_encode(&out, flights[nflights].bytes);
+				nflights++;
+			}
+		}
+	}
+
+	engine_get_tracking(engine, sim_clock_now(&clock), &tr);
+	{
+		double rms = m.count ? sqrt(m.sum2 / (double)m.count) : 0.0;
+		double freq_error = (clock.oscillator + clock.correction) * 1e6;
+		unsigned long falseticker_selected = 0;
+		unsigned steps_after_first = clock.steps > 1 ? clock.steps - 1 : 0;
+		double outage_freq_error = 0.0;
+		struct figure figures[32];
+		size_t nf = 0;
+
+		if (sc->outages && sc->outage[0].length > 0.0)
+			outage_freq_error = fabs(m.outage_drift / sc->outage[0].length) * 1e6;
+		for (unsigned i = 0; i < sc->servers; i++)
+			if (sc->server[i].error != 0.0 && fabs(sc->server[i].error) < 1.0 && sc->servers > 2)
+				falseticker_selected += sc->server[i].selected;
+		(void)freq_at_outage;
+		figures[nf++] = (struct figure){ "offset_rms", rms };
+		figures[nf++] = (struct figure){ "offset_max", m.max };
+		figures[nf++] = (struct figure){ "offset_max_after_sync", m.max_after_sync };
+		figures[nf++] = (struct figure){ "first_sync", m.first_sync };
+		figures[nf++] = (struct figure){ "steps", clock.steps };
+		figures[nf++] = (struct figure){ "steps_after_first", steps_after_first };
+		figures[nf++] = (struct figure){ "freq_error_ppm", fabs(freq_error) };
+		figures[nf++] = (struct figure){ "insane_guard", m.insane_seen };
+		figures[nf++] = (struct figure){ "clock_touched", sim_clock_touched(&clock) };
+		figures[nf++] = (struct figure){ "slew_rate_max_ppm", clock.max_slew_rate * 1e6 };
+		figures[nf++] = (struct figure){ "correction_rate_max_ppm", clock.max_correction_rate * 1e6 };
+		figures[nf++] = (struct figure){ "synchronized_end", tr.state == SYNC_SYNCHRONIZED };
+		figures[nf++] = (struct figure){ "unsync_reason_end", tr.reason };
+		figures[nf++] = (struct figure){ "falseticker_selected", (double)falseticker_selected };
+		figures[nf++] = (struct figure){ "leap_announced_before",
+			clock.leap_announced_tau >= 0.0 && clock.leap_announced_tau < leap_tau };
+		figures[nf++] = (struct figure){ "leap_applied", clock.leap_applied_tau >= 0.0 };
+		figures[nf++] = (struct figure){ "leap_offset_max", m.leap_offset_max };
+		figures[nf++] = (struct figure){ "outage_drift", fabs(m.outage_drift) };
+		figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
+		figures[nf++] = (struct figure){ "refused_calls", clock.refused };
+		figures[nf++] = (struct figure){ "final_frequency_ppm", engine_frequency_ppm(engine) };
+
+		printf("{");
+		printf("\"scenario\":");
+		json_string(sc->name);
+		printf(",\"seed\":%llu,\"algorithm\":\"%s\",\"duration\":%.0f,\"warmup\":%.0f", sc->seed,
+		       discipline_algorithm_str(sc->engine.algorithm), sc->duration, sc->warmup);
+		for (size_t i = 0; i < nf; i++)
+			printf(",\"%s\":%.9g", figures[i].name, figures[i].value);
+		printf(",\"unsync_reason_text\":");
+		json_string(unsync_reason_str(tr.reason));
+		printf(",\"insane_offset\":%.6f", m.insane_offset);
+		printf(",\"step_list\":[");
+		for (unsigned i = 0; i < clock.steps && i < SIM_CLOCK_MAX_STEPS; i++)
+			printf("%s{\"at\":%.3f,\"by\":%.9f}", i ? "," : "", clock.step_tau[i], clock.step_amount[i]);
+		printf("],\"sources\":[");
+		for (unsigned i = 0; i < sc->servers; i++) {
+			struct engine_source_info info;
+
+			engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info);
+			printf("%s{\"name\":\"%s\",\"error\":%g,\"final\":\"%s\",\"selected_samples\":%lu,"
+			       "\"falseticker_samples\":%lu,\"poll\":%d}",
+			       i ? "," : "", info.name, sc->server[i].error, source_selection_str(info.selection),
+			       sc->server[i].selected, sc->server[i].falseticker, info.poll);
+		}
+		printf("],\"log\":[");
+		for (unsigned i = 0; i < m.log_count; i++) {
+			printf("%s", i ? "," : "");
+			json_string(m.log[i]);
+		}
+		printf("],\"criteria\":[");
+		for (unsigned i = 0; i < sc->expects; i++) {
+			struct expect *e = &sc->expect[i];
+			double v = NAN;
+			bool pass;
+
+			for (size_t k = 0; k < nf; k++)
+				if (!strcmp(figures[k].name, e->metric))
+					v = figures[k].value;
+			if (isnan(v))
+				die("expect: unknown metric '%s'", e->metric);
+			pass = !strcmp(e->op, "<=") ? v <= e->value : !strcmp(e->op, "<") ? v < e->value :
+			       !strcmp(e->op, ">=") ? v >= e->value : !strcmp(e->op, ">") ? v > e->value :
+			       !strcmp(e->op, "==") ? v == e->value : v != e->value;
+			all_pass &= pass;
+			printf("%s{\"expect\":", i ? "," : "");
+			json_string(e->text);
+			printf(",\"value\":%.9g,\"pass\":%s}", v, pass ? "true" : "false");
+		}
+		printf("],\"pass\":%s}\n", all_pass ? "true" : "false");
+	}
+	engine_destroy(engine);
+	return all_pass ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct scenario sc = { .seed = 1, .duration = 7200.0, .warmup = 1800.0, .measure_interval = 1.0 };
+
+	engine_config_defaults(&sc.engine);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strncmp(a, "--", 2)) {
+			const char *key = a + 2, *eq = strchr(key, '=');
+			char name[64];
+			const char *value = NULL;
+
+			if (eq) {
+				snprintf(name, sizeof(name), "%.*s", (int)(eq - key), key);
+				value = eq + 1;
+			} else {
+				snprintf(name, sizeof(name), "%s", key);
+				if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) &&
+				    strcmp(name, "quiet") && strcmp(name, "trace") && strcmp(name, "leap-insert") &&
+				    strcmp(name, "allow-initial-insane-step"))
+					value = argv[++i];
+			}
+			if (!apply_setting(&sc, name, value)) {
+				usage(stderr);
+				die("unknown option --%s", name);
+			}
+			continue;
+		}
+		parse_scenario_file(&sc, a);
+	}
+	if (!sc.name[0])
+		snprintf(sc.name, sizeof(sc.name), "command line");
+	return run(&sc);
+}

@@ -1,0 +1,656 @@
+/* pipe2 */
+#define _GNU_SOURCE
+
+/* stratad: the daemon. One loop waits in poll() for a socket, a signal or the
+ * next timer, hands the event to the engine (or the server, the resolver, the
+ * control socket) and carries out what comes back. Nothing here decides
+ * anything about time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "driftfile.h"
+#include "engine.h"
+#include "linux_clock.h"
+#include "log.h"
+#include "logsink.h"
+#include "ntp_time.h"
+#include "privdrop.h"
+#include "resolver.h"
+#include "server.h"
+#include "status.h"
+#include "upstream.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define DAEMON_DRIFT_INTERVAL 3600.0
+#define DAEMON_MAX_POLLFDS 160
+#define DAEMON_EXIT_CONFIG 2
+
+struct options {
+	const char *config_path;
+	bool foreground;
+	bool no_adjust;
+	bool check_config;
+	bool debug;
+};
+
+struct daemon {
+	struct daemon_config cfg;
+	const char *config_path;
+	bool foreground;
+	bool no_adjust;
+	struct linux_clock *linux_clock;
+	struct clock_ops real_clock;  /* linux_clock's */
+	struct clock_ops clock;       /* what the engine drives: real_clock, reporting EPERM once */
+	bool eperm_reported;
+	struct engine *engine;
+	struct resolver *resolver;
+	struct upstream *upstream;
+	struct server *server;
+	struct control *control;
+	bool ever_synchronized;
+	enum sync_state last_state;
+	enum unsync_reason last_reason;
+	struct timespec next_drift_write;
+};
+
+static int signal_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a signal of each kind is already waiting */
+	}
+	errno = saved;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* The clock as the engine sees it: a refused change is said once, clearly. */
+static int report_eperm(struct daemon *d, int ret, const char *what)
+{
+	if (ret == -EPERM && !d->eperm_reported) {
+		log_msg(LOG_LEVEL_ERROR,
+			"cannot %s the clock: permission denied. stratad needs CAP_SYS_TIME: start it as root, "
+			"or run it with -x (clock.adjust = false) to measure and serve without adjusting",
+			what);
+		d->eperm_reported = true;
+	}
+	return ret;
+}
+
+static int clock_read(void *ctx, struct timespec *now)
+{
+	struct daemon *d = ctx;
+
+	return d->real_clock.read(d->real_clock.ctx, now);
+}
+
+static int clock_step(void *ctx, double offset)
+{
+	struct daemon *d = ctx;
+
+	return report_eperm(d, d->real_clock.step(d->real_clock.ctx, offset), "step");
+}
+
+static int clock_slew(void *ctx, double offset)
+{
+	struct daemon *d = ctx;
+
+	return report_eperm(d, d->real_clock.slew(d->real_clock.ctx, offset), "slew");
+}
+
+static int clock_set_frequency(void *ctx, double ppm)
+{
+	struct daemon *d = ctx;
+
+	return report_eperm(d, d->real_clock.set_frequency(d->real_clock.ctx, ppm), "set the frequency of");
+}
+
+static int clock_set_status(void *ctx, const struct clock_status *status)
+{
+	struct daemon *d = ctx;
+
+	return report_eperm(d, d->real_clock.set_status(d->real_clock.ctx, status), "set the status of");
+}
+
+static struct timespec now_of(struct daemon *d)
+{
+	struct timespec now = { 0, 0 };
+
+	d->clock.read(d->clock.ctx, &now);
+	return now;
+}
+
+/* log2 of the smallest step the clock reads in, as the engine reports it. */
+static int8_t measure_precision(void)
+{
+	double best = 1.0;
+
+	for (int i = 0; i < 64; i++) {
+		struct timespec a, b;
+		double step;
+
+		clock_gettime(CLOCK_REALTIME, &a);
+		do
+			clock_gettime(CLOCK_REALTIME, &b);
+		while (b.tv_sec == a.tv_sec && b.tv_nsec == a.tv_nsec);
+		step = timespec_diff(b, a);
+		if (step > 0 && step < best)
+			best = step;
+	}
+	return (int8_t)ceil(log2(best));
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: stratad [-c FILE] [-n] [-x] [-d] [--check-config]\n"
+		"  -c FILE         configuration file (default %s/stratad.conf)\n"
+		"  -n              stay in the foreground and log to stderr\n"
+		"  -x              never adjust the clock: measure, select, serve and report only\n"
+		"  -d              log debug messages\n"
+		"  --check-config  validate the configuration, print it with every default, and exit\n",
+		SYSCONFDIR);
+}
+
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*opt = (struct options){ .config_path = SYSCONFDIR "/stratad.conf" };
+	while ((c = getopt_long(argc, argv, "c:nxdh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config_path = optarg;
+			break;
+		case 'n':
+			opt->foreground = true;
+			break;
+		case 'x':
+			opt->no_adjust = true;
+			break;
+		case 'd':
+			opt->debug = true;
+			break;
+		case 'C':
+			opt->check_config = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void save_drift(struct daemon *d)
+{
+	char why[PATH_MAX + 128];
+
+	if (!d->cfg.driftfile[0] || !d->ever_synchronized || !d->cfg.engine.adjust)
+		return;
+	if (driftfile_write(d->cfg.driftfile, engine_frequency_ppm(d->engine), why, sizeof(why)) < 0)
+		log_msg(LOG_LEVEL_WARNING, "drift file not saved: %s", why);
+}
+
+static void load_drift(struct daemon *d)
+{
+	char why[PATH_MAX + 128];
+	double ppm;
+
+	if (!d->cfg.driftfile[0])
+		return;
+	switch (driftfile_read(d->cfg.driftfile, d->real_clock.max_frequency_ppm, &ppm, why, sizeof(why))) {
+	case DRIFTFILE_OK:
+		d->cfg.engine.have_initial_frequency = true;
+		d->cfg.engine.initial_frequency_ppm = ppm;
+		log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm from %s", ppm, d->cfg.driftfile);
+		break;
+	case DRIFTFILE_MISSING:
+		log_msg(LOG_LEVEL_INFO, "no drift file yet (%s): the frequency starts at 0", d->cfg.driftfile);
+		break;
+	case DRIFTFILE_CORRUPT:
+		log_msg(LOG_LEVEL_WARNING, "ignoring the drift file: %s", why);
+		break;
+	case DRIFTFILE_ERROR:
+		log_msg(LOG_LEVEL_WARNING, "cannot read the drift file: %s", why);
+		break;
+	}
+}
+
+static void control_handler(void *ctx, const char *command, bool json, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct timespec now = now_of(d);
+
+	if (!strcmp(command, "tracking")) {
+		struct engine_tracking t;
+
+		engine_get_tracking(d->engine, now, &t);
+		status_tracking(out, &t, json);
+	} else if (!strcmp(command, "sources")) {
+		size_t cap = engine_source_capacity(d->engine), n = 0;
+		struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+
+		if (!infos) {
+			fprintf(out, "error: out of memory\n");
+			return;
+		}
+		for (size_t id = 0; id < cap; id++)
+			if (engine_source_exists(d->engine, (int)id) &&
+			    engine_get_source(d->engine, (int)id, now, &infos[n]))
+				n++;
+		status_sources(out, infos, n, json);
+		free(infos);
+	} else if (!strcmp(command, "serverstats")) {
+		struct serve_counters c = { 0 };
+
+		if (d->server)
+			server_get_counters(d->server, &c);
+		status_serverstats(out, &c, d->server != NULL, json);
+	} else {
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, serverstats)\n", command);
+	}
+}
+
+/* The sync state changes are what an operator wants to read in the log. */
+static void note_state(struct daemon *d, struct timespec now)
+{
+	struct engine_tracking t;
+
+	engine_get_tracking(d->engine, now, &t);
+	if (t.state == SYNC_SYNCHRONIZED)
+		d->ever_synchronized = true;
+	if (t.state == d->last_state && t.reason == d->last_reason)
+		return;
+	if (t.state == SYNC_SYNCHRONIZED)
+		log_msg(LOG_LEVEL_NOTICE, "synchronized to %s, stratum %u", t.reference_name, t.stratum);
+	else if (t.state == SYNC_LOCAL)
+		log_msg(LOG_LEVEL_NOTICE, "serving the local clock at stratum %u (%s)", t.stratum,
+			unsync_reason_str(t.reason));
+	else if (t.reason != UNSYNC_STARTING)
+		log_msg(LOG_LEVEL_WARNING, "unsynchronized: %s", unsync_reason_str(t.reason));
+	d->last_state = t.state;
+	d->last_reason = t.reason;
+}
+
+static void publish(struct daemon *d)
+{
+	struct engine_system sys;
+
+	if (!d->server)
+		return;
+	engine_get_system(d->engine, &sys);
+	server_publish(d->server, &sys);
+}
+
+static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool debug)
+{
+	enum log_level level = debug ? LOG_LEVEL_DEBUG : cfg->log_level;
+
+	if (foreground || !cfg->log_syslog)
+		logsink_use_stderr("stratad", level);
+	else
+		logsink_use_syslog("stratad", level);
+}
+
+/* SIGHUP: the new file replaces the running configuration only when valid. */
+static void reload(struct daemon *d, bool debug)
+{
+	struct daemon_config next;
+	char err[512];
+
+	if (config_load(d->config_path, &next, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		return;
+	}
+	if (d->no_adjust)
+		next.engine.adjust = false;
+	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
+	if (memcmp(&next.engine, &d->cfg.engine, sizeof(next.engine)) != 0 ||
+	    memcmp(&next.serve, &d->cfg.serve, sizeof(next.serve)) != 0 ||
+	    strcmp(next.control_socket, d->cfg.control_socket) || strcmp(next.user, d->cfg.user) ||
+	    strcmp(next.pidfile, d->cfg.pidfile))
+		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources and logging; the clock, serve, control, user "
+					  "and pidfile settings take effect at the next start");
+	/* Those are what the running engine and sockets were built from. */
+	next.engine = d->cfg.engine;
+	next.serve = d->cfg.serve;
+	memcpy(next.control_socket, d->cfg.control_socket, sizeof(next.control_socket));
+	memcpy(next.user, d->cfg.user, sizeof(next.user));
+	memcpy(next.pidfile, d->cfg.pidfile, sizeof(next.pidfile));
+	memcpy(next.driftfile, d->cfg.driftfile, sizeof(next.driftfile));
+	d->cfg = next;
+	set_log_sink(&d->cfg, d->foreground, debug);
+	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
+}
+
+static int poll_timeout_ms(struct timespec now, struct timespec due)
+{
+	double wait = timespec_diff(due, now);
+
+	if (wait <= 0)
+		return 0;
+	if (wait > 3600)
+		wait = 3600;
+	/* Round up: waking a little early would only find nothing due and poll again. */
+	return (int)ceil(wait * 1000.0);
+}
+
+static struct timespec earliest(struct timespec a, struct timespec b)
+{
+	return timespec_diff(a, b) <= 0 ? a : b;
+}
+
+static void run(struct daemon *d, bool debug)
+{
+	struct pollfd fds[DAEMON_MAX_POLLFDS];
+
+	for (;;) {
+		struct timespec now = now_of(d), due;
+		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index;
+		int server_fds[SERVE_MAX_LISTEN * 2];
+		bool replies;
+
+		upstream_send_due(d->upstream, now);
+		upstream_maintain(d->upstream, now);
+		if (timespec_diff(now, d->next_drift_write) >= 0) {
+			save_drift(d);
+			d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
+		}
+		due = earliest(engine_next_wakeup(d->engine), upstream_next_wakeup(d->upstream, now));
+		due = earliest(due, d->next_drift_write);
+
+		fds[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
+		res_index = n;
+		fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
+		up_first = n;
+		up_n = upstream_pollfds(d->upstream, fds + n, DAEMON_MAX_POLLFDS - n);
+		n += up_n;
+		srv_first = n;
+		if (d->server) {
+			size_t k = server_poll_fds(d->server, server_fds, sizeof(server_fds) / sizeof(server_fds[0]));
+
+			for (size_t i = 0; i < k && n < DAEMON_MAX_POLLFDS; i++, srv_n++)
+				fds[n++] = (struct pollfd){ .fd = server_fds[i], .events = POLLIN };
+		}
+		ctl_first = n;
+		ctl_n = d->control ? control_pollfds(d->control, fds + n, DAEMON_MAX_POLLFDS - n) : 0;
+		n += ctl_n;
+
+		if (poll(fds, n, poll_timeout_ms(now, due)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));
+			return;
+		}
+		if (fds[0].revents) {
+			unsigned char sig;
+			bool hup = false;
+
+			while (read(signal_pipe[0], &sig, 1) == 1) {
+				if (sig == SIGTERM || sig == SIGINT) {
+					log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", sig);
+					return;
+				}
+				hup = hup || sig == SIGHUP;
+			}
+			if (hup)
+				reload(d, debug);
+		}
+		now = now_of(d);
+		if (fds[res_index].revents) {
+			struct resolver_result result;
+
+			while (resolver_take(d->resolver, &result))
+				upstream_resolved(d->upstream, &result, now);
+		}
+		replies = upstream_dispatch(d->upstream, fds + up_first, up_n);
+		for (size_t i = 0; i < srv_n; i++)
+			if (fds[srv_first + i].revents)
+				server_handle_readable(d->server, fds[srv_first + i].fd);
+		if (ctl_n)
+			control_dispatch(d->control, fds + ctl_first, ctl_n);
+		if (replies) {
+			publish(d);
+			note_state(d, now_of(d));
+		}
+	}
+}
+
+static int make_dir_for(const char *path, uid_t uid, gid_t gid)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (mkdir(dir, 0755) < 0)
+		return errno == EEXIST ? 0 : -1;
+	if (uid != (uid_t)-1 && chown(dir, uid, gid) < 0)
+		return -1;
+	return 0;
+}
+
+static int write_pidfile(const char *path, uid_t uid, gid_t gid)
+{
+	FILE *f;
+
+	if (!path[0])
+		return 0;
+	if (make_dir_for(path, uid, gid) < 0)
+		return -1;
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+/* Service mode: detach from the terminal; the parent returns once the child runs. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static int setup(struct daemon *d, const struct options *opt)
+{
+	char why[512];
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	uint64_t seed;
+	struct timespec now;
+	bool root = geteuid() == 0;
+
+	if (root && !privdrop_lookup(d->cfg.user, &uid, &gid, why, sizeof(why))) {
+		log_msg(LOG_LEVEL_ERROR, "%s", why);
+		return -1;
+	}
+	d->linux_clock = linux_clock_create(clock_adjtime, d->cfg.engine.adjust);
+	if (!d->linux_clock) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
+		return -1;
+	}
+	d->real_clock = linux_clock_ops(d->linux_clock);
+	d->clock = (struct clock_ops){ .ctx = d, .read = clock_read, .step = clock_step, .slew = clock_slew,
+				       .set_frequency = clock_set_frequency, .set_status = clock_set_status,
+				       .max_frequency_ppm = d->real_clock.max_frequency_ppm,
+				       .max_slew_ppm = d->real_clock.max_slew_ppm };
+	if (!d->cfg.engine.adjust)
+		log_msg(LOG_LEVEL_NOTICE, "not adjusting the clock (%s): measuring, selecting and serving only",
+			opt->no_adjust ? "-x" : "clock.adjust = false");
+	load_drift(d);
+	d->cfg.engine.precision = measure_precision();
+	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+		d->cfg.engine.random_seed = seed;
+	now = now_of(d);
+	d->engine = engine_create(&d->cfg.engine, &d->clock, now);
+	d->resolver = resolver_create();
+	if (!d->engine || !d->resolver) {
+		log_msg(LOG_LEVEL_ERROR, "cannot start the engine or the resolver thread");
+		return -1;
+	}
+	if (d->cfg.serve.enabled) {
+		d->server = server_create(&d->cfg.serve, why, sizeof(why));
+		if (!d->server) {
+			log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
+			return -1;
+		}
+	}
+	d->control = control_create(d->cfg.control_socket, uid, gid, control_handler, d, why, sizeof(why));
+	if (!d->control) {
+		log_msg(LOG_LEVEL_ERROR, "control socket: %s", why);
+		return -1;
+	}
+	if (write_pidfile(d->cfg.pidfile, uid, gid) < 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
+	/* The drift file is written after the drop: its directory must be ours then. */
+	if (root && d->cfg.driftfile[0] && make_dir_for(d->cfg.driftfile, uid, gid) < 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
+	if (privdrop_switch(d->cfg.user, d->cfg.engine.adjust, why, sizeof(why)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", why);
+		return -1;
+	}
+	if (root)
+		log_msg(LOG_LEVEL_INFO, "running as %s with %s", d->cfg.user,
+			d->cfg.engine.adjust ? "CAP_SYS_TIME only" : "no capabilities");
+	if (d->server && server_start(d->server, why, sizeof(why)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
+		return -1;
+	}
+	if (d->cfg.source_count == 0)
+		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, d->cfg.sources, d->cfg.source_count, now);
+	if (!d->upstream) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
+		return -1;
+	}
+	d->last_state = SYNC_UNSYNCHRONIZED;
+	d->last_reason = UNSYNC_STARTING;
+	d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
+	publish(d);
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->engine)
+		save_drift(d);
+	upstream_destroy(d->upstream);
+	control_destroy(d->control);
+	server_destroy(d->server);
+	resolver_destroy(d->resolver);
+	if (d->engine)
+		engine_destroy(d->engine);
+	if (d->linux_clock)
+		linux_clock_destroy(d->linux_clock);
+	if (d->cfg.pidfile[0])
+		unlink(d->cfg.pidfile);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct daemon d = { 0 };
+	char err[512];
+	int status;
+
+	if (parse_options(argc, argv, &opt) < 0)
+		return DAEMON_EXIT_CONFIG;
+	if (config_load(opt.config_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (opt.no_adjust)
+		d.cfg.engine.adjust = false;
+	if (opt.check_config) {
+		config_print(&d.cfg, stdout);
+		return 0;
+	}
+	d.config_path = opt.config_path;
+	d.foreground = opt.foreground;
+	d.no_adjust = opt.no_adjust;
+	if (install_signals() < 0) {
+		fprintf(stderr, "stratad: cannot install signal handlers: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!opt.foreground && daemonize() < 0) {
+		fprintf(stderr, "stratad: cannot detach: %s\n", strerror(errno));
+		return 1;
+	}
+	set_log_sink(&d.cfg, opt.foreground, opt.debug);
+	log_msg(LOG_LEVEL_INFO, "starting with %s", opt.config_path);
+	status = setup(&d, &opt) == 0 ? 0 : 1;
+	if (status == 0)
+		run(&d, opt.debug);
+	teardown(&d);
+	logsink_fini();
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	return status;
+}

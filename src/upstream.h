@@ -1,0 +1,46 @@
+/* The configured upstream servers and pools, between the configuration and
+ * the engine: names resolved through the resolver thread, one client socket
+ * per source (its own ephemeral port), requests sent when the engine says
+ * they are due with a transmit time read just before sendmsg, replies handed
+ * to the engine with their kernel receive time. Dead or falseticking pool
+ * members are replaced by re-resolving the pool; a named server that stays
+ * unreachable is re-resolved in case its address moved. */
+#ifndef STRATA_UPSTREAM_H
+#define STRATA_UPSTREAM_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "engine.h"
+#include "resolver.h"
+
+struct upstream;
+
+/* Starts every entry: numeric addresses at once, names through res. */
+struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
+				 const struct config_source *entries, size_t count, struct timespec now);
+/* Removes its sources from the engine and closes the sockets. */
+void upstream_destroy(struct upstream *up);
+
+/* Makes the entries those of a new configuration: unchanged entries keep
+ * their sources (and all they learned), the others are removed or added. */
+void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,
+			  struct timespec now);
+
+size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t max);
+/* Receives on the readable sockets; true when a reply reached the engine. */
+bool upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count);
+void upstream_resolved(struct upstream *up, const struct resolver_result *result, struct timespec now);
+
+/* Sends the requests that are due. */
+void upstream_send_due(struct upstream *up, struct timespec now);
+/* Replaces dead pool members, re-resolves unreachable names, retries failed lookups. */
+void upstream_maintain(struct upstream *up, struct timespec now);
+/* When upstream_maintain has a retry due (far future: nothing waiting). */
+struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec now);
+
+#endif
