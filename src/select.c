@@ -195,7 +195,7 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 	double low = 0, high = 0;
 
 	memset(result, 0, sizeof(*result));
-	for (size_t i = 0; i < count && i < SELECT_MAX_CANDIDATES; i++)
+	for (size_t i = 0; i < count; i++)
 		candidates[i].state = SELECT_FALSETICKER;
 	if (count == 0)
 		return result->status = SELECT_NO_CANDIDATES;

@@ -160,9 +160,13 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	if (src->polls < SOURCE_REACH_BITS)
 		src->polls++;
 	became_unreachable = !was_unreachable && is_unreachable(src);
-	if (became_unreachable && src->cfg.iburst)
-		src->burst_pending = true;
-	else if (was_unreachable && src->burst_left == 0 && src->poll < src->cfg.maxpoll)
+	if (became_unreachable) {
+		/* Hours-old samples must not outrank fresh ones when the server
+		 * returns: an old minimum-delay sample would block every newer one. */
+		filter_reset(&src->filter);
+		src->burst_pending = src->cfg.iburst;
+	}
+	if (was_unreachable && src->burst_left == 0 && src->poll < src->cfg.maxpoll)
 		/* Do not keep knocking at the same rate on a door nobody opens. */
 		src->poll++;
 
@@ -192,10 +196,14 @@ static void adapt_poll(struct source *src, const struct filter_estimate *estimat
 {
 	double reference = fmax(src->system_jitter, precision_sum(src));
 
-	if (estimate->jitter <= SOURCE_POLL_GATE * reference)
-		src->poll_score += src->poll;
-	else
+	/* Credit at maxpoll, or debt at the floor, buys nothing and would only
+	 * delay the answer to a change. */
+	if (estimate->jitter <= SOURCE_POLL_GATE * reference) {
+		if (src->poll < src->cfg.maxpoll)
+			src->poll_score += src->poll;
+	} else if (src->poll > src->poll_floor) {
 		src->poll_score -= 2 * src->poll;
+	}
 
 	if (src->poll_score > SOURCE_POLL_LIMIT) {
 		src->poll_score = 0;

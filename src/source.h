@@ -11,15 +11,17 @@
  *     poll after the source became unreachable;
  *   - every poll shifts the 8-bit reach register left; an authentic reply to
  *     the outstanding request sets bit 0, so an unanswered poll leaves a 0;
- *   - reach 0 after at least 8 polls is "unreachable"; while unreachable the
+ *   - reach 0 after at least 8 polls is "unreachable": the clock filter is
+ *     emptied (old samples would block fresh ones) and while unreachable the
  *     poll interval grows by one step per poll up to maxpoll;
  *   - poll adaptation (per accepted estimate): the source is "quiet" when its
  *     jitter is at most SOURCE_POLL_GATE times the reference noise
  *     max(system jitter told by the engine, precision of both ends). A counter
  *     gains poll on a quiet estimate and loses 2 * poll on a noisy one; past
  *     +SOURCE_POLL_LIMIT the poll rises by one, past -SOURCE_POLL_LIMIT it falls
- *     by one, always within [minpoll, maxpoll]. Slow to rise, quick to fall:
- *     long polls only while the measurements stay within their own noise;
+ *     by one (and the counter restarts), always within [minpoll, maxpoll]; no
+ *     credit is kept at maxpoll nor debt at the floor. Slow to rise, quick to
+ *     fall: long polls only while the measurements stay within the noise;
  *   - KoD RATE raises the poll to max(poll + 1, the server's poll), possibly
  *     past maxpoll (the server's limit wins), and that stays the floor;
  *     KoD DENY/RSTR stops the source for good.

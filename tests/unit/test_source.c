@@ -1,0 +1,578 @@
+#include "cmocka_all.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ntp_time.h"
+#include "refid.h"
+#include "source.h"
+
+#define LOCAL_PRECISION -20
+#define PRECISIONS (2 * 0x1p-20) /* ours and the test server's */
+#define ROOT_DELAY (1.0 / 64)
+#define ROOT_DISPERSION (1.0 / 128)
+#define TS_TOLERANCE 3e-9 /* ns rounding at both conversions */
+
+static const struct timespec t0 = { 1700000000, 0 };
+
+static struct source *make(bool iburst, bool pool, int minpoll, int maxpoll, double max_distance)
+{
+	struct source_config cfg = { .name = "test", .minpoll = minpoll, .maxpoll = maxpoll,
+				     .iburst = iburst, .pool_member = pool };
+	struct source_limits limits = { .max_distance = max_distance, .precision = LOCAL_PRECISION };
+	struct source *src;
+
+	assert_true(netaddr_parse("192.0.2.1", &cfg.addr));
+	cfg.addr.port = 123;
+	src = source_create(&cfg, &limits, t0);
+	assert_non_null(src);
+	return src;
+}
+
+static struct ntp_packet decode(const uint8_t *buf)
+{
+	struct ntp_packet p;
+
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN, &p, NULL), PACKET_OK);
+	return p;
+}
+
+/* An honest server whose clock is `offset` ahead of ours, answering with
+ * given receive and transmit times (true time). */
+static struct ntp_packet answer(const uint8_t *request, struct timespec t2, struct timespec t3)
+{
+	struct ntp_packet q = decode(request);
+
+	return (struct ntp_packet){
+		.leap = NTP_LEAP_NONE, .version = 4, .mode = NTP_MODE_SERVER, .stratum = 2,
+		.poll = q.poll, .precision = -20,
+		.root_delay = ntp_short_from_seconds(ROOT_DELAY),
+		.root_dispersion = ntp_short_from_seconds(ROOT_DISPERSION),
+		.refid = 0xc0000202,
+		.reference = ntp_ts_from_timespec(timespec_add(t2, -30)),
+		.origin = q.transmit,
+		.receive = ntp_ts_from_timespec(t2),
+		.transmit = ntp_ts_from_timespec(t3),
+	};
+}
+
+static enum source_result deliver(struct source *src, const struct ntp_packet *reply, struct timespec t4)
+{
+	uint8_t buf[NTP_HEADER_LEN];
+
+	packet_encode(reply, buf);
+	return source_handle_reply(src, buf, sizeof(buf), t4);
+}
+
+/* A poll at t1 answered after a symmetric round trip of `delay`. */
+static enum source_result round_trip(struct source *src, struct timespec t1, double offset, double delay)
+{
+	uint8_t request[NTP_HEADER_LEN];
+	struct timespec t2 = timespec_add(t1, offset + delay / 2);
+	struct ntp_packet reply;
+
+	assert_int_equal(source_poll(src, t1, 0x12345678, request), SOURCE_POLL_SENT);
+	reply = answer(request, t2, t2);
+	return deliver(src, &reply, timespec_add(t1, delay));
+}
+
+static struct source_status status(const struct source *src, struct timespec now)
+{
+	struct source_status st;
+
+	source_get_status(src, now, &st);
+	return st;
+}
+
+static void builds_a_client_request_with_a_random_fraction(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t out[NTP_HEADER_LEN];
+	struct ntp_packet p;
+
+	assert_string_equal(source_name(src), "test");
+	assert_int_equal(timespec_diff(source_next_poll(src), t0), 0);
+	assert_int_equal(source_poll(src, t0, 0xdeadbeef, out), SOURCE_POLL_SENT);
+	p = decode(out);
+	assert_int_equal(p.mode, NTP_MODE_CLIENT);
+	assert_int_equal(p.version, 4);
+	assert_int_equal(p.poll, SOURCE_DEFAULT_MINPOLL);
+	assert_int_equal(p.precision, LOCAL_PRECISION);
+	assert_int_equal(p.transmit >> 32, ntp_ts_from_timespec(t0) >> 32);
+	assert_int_equal(p.transmit & 0xffffffffu, 0xdeadbeef);
+	assert_int_equal(timespec_diff(source_next_poll(src), t0), 64);
+	source_destroy(src);
+}
+
+static void rejects_bad_poll_configuration(void **state)
+{
+	(void)state;
+	struct source_config cfg = { .minpoll = 8, .maxpoll = 6 };
+	struct source_limits limits = { .precision = LOCAL_PRECISION };
+
+	assert_null(source_create(&cfg, &limits, t0));
+	cfg = (struct source_config){ .minpoll = 3 };
+	assert_null(source_create(&cfg, &limits, t0));
+	cfg = (struct source_config){ .maxpoll = 18 };
+	assert_null(source_create(&cfg, &limits, t0));
+}
+
+static void computes_offset_and_delay_from_the_four_timestamps(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+	struct timespec t1 = { t0.tv_sec, 250000000 };
+	/* The server is 0.5 s ahead; 10 ms out, 1 ms inside, 10 ms back. */
+	struct timespec t2 = timespec_add(t1, 0.510), t3 = timespec_add(t1, 0.511);
+	struct timespec t4 = timespec_add(t1, 0.021);
+	struct source_status st;
+
+	assert_int_equal(source_poll(src, t1, 7, request), SOURCE_POLL_SENT);
+	reply = answer(request, t2, t3);
+	assert_int_equal(deliver(src, &reply, t4), SOURCE_SAMPLE_ACCEPTED);
+	st = status(src, t4);
+	assert_true(st.have_estimate);
+	assert_float_equal(st.offset, 0.5, TS_TOLERANCE);
+	assert_float_equal(st.delay, 0.020, TS_TOLERANCE);
+	assert_float_equal(st.root_delay, ROOT_DELAY + 0.020, TS_TOLERANCE);
+	assert_int_equal(st.stratum, 2);
+	assert_int_equal(st.refid, 0xc0000202);
+	assert_int_equal(st.reach, 1);
+	assert_float_equal(st.last_sample_age, 0, 0);
+	source_destroy(src);
+}
+
+static void handles_the_2036_era_rollover(void **state)
+{
+	(void)state;
+	/* 2036-02-07T06:28:16Z: NTP seconds wrap to 0. */
+	const time_t era1 = (time_t)4294967296LL - NTP_UNIX_EPOCH_DELTA;
+	struct timespec before = { era1 - 1, 900000000 };
+	struct timespec after = { era1, 100000000 };
+	struct source *src = make(false, false, 0, 0, 0);
+
+	/* Local clock in era 0, the server already in era 1. */
+	assert_int_equal(round_trip(src, before, 0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, before).offset, 0.3, TS_TOLERANCE);
+	assert_float_equal(status(src, before).delay, 0.02, TS_TOLERANCE);
+	source_destroy(src);
+
+	/* Local clock in era 1, the server still in era 0. */
+	src = make(false, false, 0, 0, 0);
+	assert_int_equal(round_trip(src, after, -0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, after).offset, -0.3, TS_TOLERANCE);
+	source_destroy(src);
+}
+
+static void reach_register_records_answered_polls(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t out[NTP_HEADER_LEN];
+	struct timespec t = t0;
+
+	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t).reach, 0x01);
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(status(src, t).reach, 0x02);
+	t = source_next_poll(src);
+	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t).reach, 0x05);
+
+	/* Seven more unanswered polls still leave the last answer in view; the
+	 * eighth shifts it out: unreachable. */
+	for (int i = 0; i < 7; i++) {
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_false(status(src, t).unreachable);
+	}
+	assert_int_equal(status(src, t).reach, 0x80);
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_UNREACHABLE);
+	assert_true(status(src, t).unreachable);
+	assert_int_equal(status(src, t).reach, 0);
+	assert_string_equal(source_result_str(SOURCE_POLL_UNREACHABLE), "unreachable (no reply to the last 8 polls)");
+
+	/* While unreachable the poll interval grows one step per poll. */
+	assert_int_equal(status(src, t).poll, 6);
+	for (int p = 7; p <= 10; p++) {
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(status(src, t).poll, p);
+		assert_int_equal(timespec_diff(source_next_poll(src), t), 1 << p);
+	}
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(status(src, t).poll, 10);
+
+	/* The old samples were dropped with the server; it comes back with a
+	 * worse delay, which is used at once. */
+	assert_false(status(src, t).have_estimate);
+	t = source_next_poll(src);
+	assert_int_equal(round_trip(src, t, 0.002, 0.05), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, t).offset, 0.002, TS_TOLERANCE);
+	assert_false(status(src, t).unreachable);
+	source_destroy(src);
+}
+
+static void iburst_sends_quick_polls_at_start_and_after_losing_the_server(void **state)
+{
+	(void)state;
+	struct source *src = make(true, false, 0, 0, 0);
+	uint8_t out[NTP_HEADER_LEN];
+	struct timespec t = t0;
+	enum source_result r;
+
+	for (int i = 0; i < SOURCE_BURST_POLLS; i++) {
+		assert_int_equal(timespec_diff(source_next_poll(src), t0), 2 * i);
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	}
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
+	/* Nobody answers: the eighth poll finds the source unreachable and
+	 * starts another burst. */
+	for (int i = SOURCE_BURST_POLLS; i < 7; i++) {
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	}
+	t = source_next_poll(src);
+	r = source_poll(src, t, 1, out);
+	assert_int_equal(r, SOURCE_POLL_UNREACHABLE);
+	for (int i = 1; i < SOURCE_BURST_POLLS; i++) {
+		assert_int_equal(timespec_diff(source_next_poll(src), t), 2);
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	}
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 128);
+	source_destroy(src);
+}
+
+static void poll_rises_while_stable_and_falls_under_jitter(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 8, 0);
+	struct timespec t = t0;
+	int rounds_at_7 = 0;
+
+	/* Constant offset: the jitter sits on the precision floor. The counter
+	 * gains 6 per sample at poll 6, so the sixth sample passes 30. */
+	for (int i = 1; i <= 6; i++) {
+		assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+		assert_int_equal(status(src, t).poll, i < 6 ? 6 : 7);
+		t = source_next_poll(src);
+	}
+	for (int i = 1; i <= 5; i++) {
+		assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+		assert_int_equal(status(src, t).poll, i < 5 ? 7 : 8);
+		t = source_next_poll(src);
+	}
+	for (int i = 0; i < 10; i++) {
+		round_trip(src, t, 0.001, 0.01);
+		assert_int_equal(status(src, t).poll, 8); /* clamped to maxpoll */
+		assert_int_equal(timespec_diff(source_next_poll(src), t), 256);
+		t = source_next_poll(src);
+	}
+
+	/* Now +-5 ms swings: the first is held as a spike, the next ones are
+	 * noisy (jitter far above the precision): -16 twice takes poll 8 to 7,
+	 * -14 three times takes 7 to 6, where it stays. */
+	assert_int_equal(round_trip(src, t, 0.005, 0.01), SOURCE_SAMPLE_HELD);
+	t = source_next_poll(src);
+	for (int i = 1; i <= 12; i++) {
+		assert_int_equal(round_trip(src, t, i % 2 ? -0.005 : 0.005, 0.01), SOURCE_SAMPLE_ACCEPTED);
+		if (status(src, t).poll == 7)
+			rounds_at_7++;
+		assert_int_equal(status(src, t).poll, i < 2 ? 8 : i < 5 ? 7 : 6);
+		t = source_next_poll(src);
+	}
+	assert_int_equal(rounds_at_7, 3);
+	source_destroy(src);
+}
+
+static void poll_compares_jitter_with_the_system_jitter(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 10, 0);
+	struct timespec t = t0;
+
+	/* The same +-5 ms noise is quiet for a system whose jitter is 10 ms. */
+	source_set_selection(src, SOURCE_SYSTEM_PEER, 0.010, t);
+	for (int i = 1; i <= 6; i++) {
+		round_trip(src, t, i % 2 ? -0.005 : 0.005, 0.01);
+		t = source_next_poll(src);
+	}
+	assert_int_equal(status(src, t).poll, 7);
+	source_destroy(src);
+}
+
+static struct ntp_packet kiss(const uint8_t *request, const char *code, int8_t poll)
+{
+	struct ntp_packet p = answer(request, t0, t0);
+
+	p.stratum = 0;
+	p.leap = NTP_LEAP_UNSYNC;
+	p.refid = refid_from_name(code);
+	p.poll = poll;
+	return p;
+}
+
+static void kod_rate_backs_off(void **state)
+{
+	(void)state;
+	struct source *src = make(true, false, 6, 10, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+	struct timespec t = t0;
+
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	reply = kiss(request, "RATE", 9);
+	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
+	assert_int_equal(status(src, t).poll, 9);
+	assert_string_equal(status(src, t).kiss, "RATE");
+	/* The burst is over: the next poll waits the full interval. */
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 512);
+
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 2, request), SOURCE_POLL_SENT);
+	reply = kiss(request, "RATE", 4);
+	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
+	assert_int_equal(status(src, t).poll, 10);
+	/* Past maxpoll when the server insists. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	reply = kiss(request, "RATE", 12);
+	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
+	assert_int_equal(status(src, t).poll, 12);
+	assert_false(status(src, t).stopped);
+	source_destroy(src);
+}
+
+static void kod_deny_and_rstr_stop_the_source(void **state)
+{
+	(void)state;
+	const char *codes[] = { "DENY", "RSTR" };
+
+	for (int i = 0; i < 2; i++) {
+		struct source *src = make(false, true, 0, 0, 0);
+		uint8_t request[NTP_HEADER_LEN];
+		struct ntp_packet reply;
+
+		assert_false(source_wants_replacement(src, t0));
+		assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+		reply = kiss(request, codes[i], 6);
+		assert_int_equal(deliver(src, &reply, t0), SOURCE_KOD_STOP);
+		assert_true(status(src, t0).stopped);
+		assert_string_equal(status(src, t0).kiss, codes[i]);
+		assert_int_equal(source_poll(src, t0, 1, request), SOURCE_STOPPED);
+		assert_int_equal(deliver(src, &reply, t0), SOURCE_STOPPED);
+		assert_true(source_wants_replacement(src, t0));
+		source_destroy(src);
+	}
+}
+
+static void spoofed_kod_is_ignored(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+	struct timespec t2 = timespec_add(t0, 0.005);
+
+	assert_int_equal(source_poll(src, t0, 0xabcdef01, request), SOURCE_POLL_SENT);
+	reply = kiss(request, "DENY", 6);
+	reply.origin ^= 1; /* an off-path guess that missed the nonce */
+	assert_int_equal(deliver(src, &reply, t0), SOURCE_BOGUS);
+	assert_false(status(src, t0).stopped);
+	assert_string_equal(status(src, t0).kiss, "");
+	/* The genuine reply still gets through. */
+	reply = answer(request, t2, t2);
+	assert_int_equal(deliver(src, &reply, timespec_add(t0, 0.01)), SOURCE_SAMPLE_ACCEPTED);
+	source_destroy(src);
+}
+
+static void accepts_one_reply_per_request(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN], buf[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+	struct timespec t2 = timespec_add(t0, 0.005), t4 = timespec_add(t0, 0.01);
+
+	packet_encode(&(struct ntp_packet){ .mode = NTP_MODE_SERVER, .version = 4 }, buf);
+	assert_int_equal(source_handle_reply(src, buf, sizeof(buf), t0), SOURCE_BOGUS); /* nothing asked */
+	assert_int_equal(source_poll(src, t0, 42, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_handle_reply(src, buf, 20, t4), SOURCE_MALFORMED);
+	reply = answer(request, t2, t2);
+	packet_encode(&reply, buf);
+	assert_int_equal(source_handle_reply(src, buf, sizeof(buf), t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_handle_reply(src, buf, sizeof(buf), timespec_add(t4, 1)), SOURCE_DUPLICATE);
+	assert_int_equal(status(src, t4).samples, 1);
+	assert_float_equal(status(src, t4).offset, 0, TS_TOLERANCE);
+	source_destroy(src);
+}
+
+static void applies_the_rfc_5905_header_tests(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+	struct timespec t = t0, t2;
+	struct select_candidate c;
+
+	/* Unsynchronized server: reachable at the network level, not usable. */
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.leap = NTP_LEAP_UNSYNC;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_UNSYNCHRONIZED);
+	assert_false(source_select_candidate(src, t, &c));
+
+	/* Root distance beyond max_distance (default 1.5 s). */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.root_dispersion = ntp_short_from_seconds(1.5);
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_TOO_FAR);
+
+	/* Reference time after the transmit time. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.reference = reply.transmit + (1ull << 32);
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
+
+	/* A server "busy" 100 ms inside a 10 ms round trip. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	reply = answer(request, timespec_add(t, -0.05), timespec_add(t, 0.05));
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
+
+	/* Zero timestamps. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.receive = 0;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BOGUS);
+	assert_int_equal(status(src, t).samples, 0);
+	assert_int_equal(status(src, t).reach, 0);
+	source_destroy(src);
+
+	/* A tighter max_distance turns away what the default accepts. */
+	src = make(false, false, 0, 0, 0.02);
+	assert_int_equal(round_trip(src, t0, 0, 0.01), SOURCE_TOO_FAR);
+	source_destroy(src);
+}
+
+static void root_distance_and_candidate(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	struct timespec t4 = timespec_add(t0, 0.02), later = timespec_add(t4, 100);
+	double dispersion = PRECISIONS + FILTER_PHI * 0.02;
+	double jitter = PRECISIONS;
+	double lambda_t4, lambda_later;
+	struct select_candidate c;
+
+	assert_true(isinf(source_root_distance(src, t0)));
+	assert_false(source_select_candidate(src, t0, &c));
+	assert_int_equal(round_trip(src, t0, 0.25, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	lambda_t4 = (ROOT_DELAY + 0.02) / 2 + ROOT_DISPERSION + dispersion + jitter;
+	lambda_later = lambda_t4 + FILTER_PHI * 100;
+	assert_float_equal(source_root_distance(src, t4), lambda_t4, 1e-9);
+	assert_float_equal(source_root_distance(src, later), lambda_later, 1e-9);
+	assert_true(source_select_candidate(src, later, &c));
+	assert_float_equal(c.offset, 0.25, TS_TOLERANCE);
+	assert_float_equal(c.root_distance, lambda_later, 1e-9);
+	assert_float_equal(c.jitter, jitter, 1e-12);
+	assert_float_equal(c.root_delay, ROOT_DELAY + 0.02, 1e-9);
+	assert_float_equal(c.root_dispersion, ROOT_DISPERSION + dispersion + FILTER_PHI * 100, 1e-9);
+	assert_int_equal(c.stratum, 2);
+	source_destroy(src);
+}
+
+static void correction_moves_the_estimate_and_the_schedule(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	struct timespec t4 = timespec_add(t0, 0.02);
+	struct timespec next;
+
+	assert_int_equal(round_trip(src, t0, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	next = source_next_poll(src);
+	source_correct(src, t4, 0.5, 0);
+	assert_float_equal(status(src, timespec_add(t4, 0.5)).offset, 0, TS_TOLERANCE);
+	assert_float_equal(timespec_diff(source_next_poll(src), next), 0.5, 1e-9);
+	source_correct(src, timespec_add(t4, 100.5), 0, 1e-6);
+	assert_float_equal(status(src, t4).offset, 1e-6 * 100, 1e-8);
+	source_destroy(src);
+}
+
+static void pool_members_ask_for_replacement(void **state)
+{
+	(void)state;
+	struct source *pool = make(false, true, 0, 0, 0);
+	struct source *server = make(false, false, 0, 0, 0);
+	struct timespec t = t0;
+	uint8_t out[NTP_HEADER_LEN];
+
+	assert_int_equal(round_trip(pool, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(round_trip(server, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
+	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, t);
+	source_set_selection(server, SOURCE_FALSETICKER, 0.001, t);
+	/* A falseticker for 8 poll intervals (8 * 64 s). */
+	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, timespec_add(t, 300));
+	assert_false(source_wants_replacement(pool, timespec_add(t, 511)));
+	assert_true(source_wants_replacement(pool, timespec_add(t, 512)));
+	assert_false(source_wants_replacement(server, timespec_add(t, 512)));
+	/* Becoming a truechimer again resets the clock. */
+	source_set_selection(pool, SOURCE_COMBINED, 0.001, timespec_add(t, 600));
+	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, timespec_add(t, 700));
+	assert_false(source_wants_replacement(pool, timespec_add(t, 1000)));
+	assert_string_equal(source_selection_str(SOURCE_FALSETICKER), "falseticker");
+
+	/* An unreachable pool member. */
+	source_set_selection(pool, SOURCE_COMBINED, 0.001, t);
+	for (int i = 0; i < 8; i++) {
+		t = source_next_poll(pool);
+		source_poll(pool, t, 1, out);
+	}
+	assert_true(status(pool, t).unreachable);
+	assert_true(source_wants_replacement(pool, t));
+	source_destroy(pool);
+	source_destroy(server);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builds_a_client_request_with_a_random_fraction),
+		cmocka_unit_test(rejects_bad_poll_configuration),
+		cmocka_unit_test(computes_offset_and_delay_from_the_four_timestamps),
+		cmocka_unit_test(handles_the_2036_era_rollover),
+		cmocka_unit_test(reach_register_records_answered_polls),
+		cmocka_unit_test(iburst_sends_quick_polls_at_start_and_after_losing_the_server),
+		cmocka_unit_test(poll_rises_while_stable_and_falls_under_jitter),
+		cmocka_unit_test(poll_compares_jitter_with_the_system_jitter),
+		cmocka_unit_test(kod_rate_backs_off),
+		cmocka_unit_test(kod_deny_and_rstr_stop_the_source),
+		cmocka_unit_test(spoofed_kod_is_ignored),
+		cmocka_unit_test(accepts_one_reply_per_request),
+		cmocka_unit_test(applies_the_rfc_5905_header_tests),
+		cmocka_unit_test(root_distance_and_candidate),
+		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
+		cmocka_unit_test(pool_members_ask_for_replacement),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
