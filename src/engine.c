@@ -115,7 +115,9 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
-	engine->state = SYNC_UNSYNCHRONIZED;
+	/* An isolated network may have no source at all: local_stratum serves
+	 * from the start, until a source is selected. */
+	engine->state = cfg->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
 	engine->system_peer = -1;
 	engine->leap = NTP_LEAP_UNSYNC;
