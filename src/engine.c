@@ -198,8 +198,11 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 			next = t;
 		any = true;
 	}
+	/* Nothing to poll: nothing is due until a source is added (the caller
+	 * caps its wait anyway). Not reference_time + 1 h: before the first
+	 * update that is 1970, and the caller would spin. */
 	if (!any)
-		return timespec_add(engine->reference_time, 3600.0);
+		return (struct timespec){ .tv_sec = (time_t)1 << 40 };
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
 }
