@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 	char *end;
 	ssize_t n;
 	double v;
+	bool converted;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -42,9 +44,10 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 	buf[n] = '\0';
 	errno = 0;
 	v = strtod(buf, &end);
+	converted = end != buf;
 	while (*end == ' ' || *end == '\t' || *end == '\n')
 		end++;
-	if (end == buf || *end || errno || !isfinite(v)) {
+	if (!converted || *end || errno || !isfinite(v)) {
 		snprintf(why, why_len, "%s: corrupt: not a frequency in ppm", path);
 		return DRIFTFILE_CORRUPT;
 	}

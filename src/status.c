@@ -37,7 +37,7 @@ void status_format_seconds(char *buf, size_t len, double seconds, bool sign)
 		return;
 	}
 	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]); i++)
-		if (mag * units[i].scale < 9999.5)
+		if (mag * units[i].scale < 999.5)
 			break;
 	snprintf(buf, len, sign ? "%+.*f%s" : "%.*f%s", mag * units[i].scale < 99.95 ? 1 : 0,
 		 seconds * units[i].scale, units[i].unit);
@@ -210,6 +210,7 @@ void status_sources(FILE *out, const struct engine_source_info *sources, size_t 
 			       s->stratum, s->poll, s->reach, age, offset, delay, jitter);
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
+		fputc('\n', out);
 			}
 	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
 			    "   blank: not usable (no sample yet, unsynchronised or too far)\n");

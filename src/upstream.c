@@ -317,8 +317,11 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		if (!address_in_use(up, &result->addrs[k]))
 			add_slot(up, entry, &result->addrs[k], now);
 	/* A pool short of members asks again later: its DNS answers rotate. */
-	if (members(up, entry) < wanted(e))
+	if (members(up, entry) < wanted(e)) {
+		if (members(up, entry) == 0)
+			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
 		retry_later(e, now);
+	}
 	else {
 		e->backoff = 0;
 		e->retry_at = timespec_add(now, UPSTREAM_RECHECK);

@@ -1,0 +1,79 @@
+/* stratactl: asks the running stratad for its status over the control socket
+ * and prints the reply. The daemon formats; this stays a thin client. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: stratactl [-s SOCKET] [--json] COMMAND\n"
+		"  -s SOCKET  the daemon's control socket (default %s/strata/stratad.sock)\n"
+		"  --json     machine-readable output\n"
+		"commands:\n"
+		"  tracking     the system clock: reference, stratum, offset, frequency, sync state\n"
+		"  sources      every source with its selection state, reach, offset, delay, jitter\n"
+		"  serverstats  the server's request counters\n",
+		RUNSTATEDIR);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *socket_path = RUNSTATEDIR "/strata/stratad.sock";
+	bool json = false;
+	char why[512];
+	char *reply;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strchr(argv[optind], '\n') || strchr(argv[optind], ' ')) {
+		fprintf(stderr, "stratactl: bad command \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	reply = control_query(socket_path, argv[optind], json, why, sizeof(why));
+	if (!reply) {
+		fprintf(stderr, "stratactl: %s\n", why);
+		return 1;
+	}
+	if (!strncmp(reply, "error: ", 7)) {
+		fprintf(stderr, "stratactl: %s", reply + 7);
+		free(reply);
+		return 1;
+	}
+	fputs(reply, stdout);
+	free(reply);
+	return 0;
+}

@@ -1,0 +1,195 @@
+#include "cmocka_all.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+static char *captured;
+static size_t captured_len;
+
+static FILE *capture(void)
+{
+	free(captured);
+	captured = NULL;
+	FILE *f = open_memstream(&captured, &captured_len);
+
+	assert_non_null(f);
+	return f;
+}
+
+static void synced_tracking(struct engine_tracking *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->state = SYNC_SYNCHRONIZED;
+	netaddr_parse("127.0.0.2", &t->reference_addr);
+	snprintf(t->reference_name, sizeof(t->reference_name), "127.0.0.2");
+	t->refid = 0x7f000002;
+	t->stratum = 3;
+	t->reference_time.tv_sec = 1700000000;
+	t->system_offset = -0.000012;
+	t->last_offset = 0.000003;
+	t->rms_offset = 0.000004;
+	t->frequency_ppm = -1.5;
+	t->skew_ppm = 0.02;
+	t->root_delay = 0.0012;
+	t->root_dispersion = 0.0005;
+	t->leap = NTP_LEAP_NONE;
+}
+
+static void tracking_text_reads_like_chronyc(void **state)
+{
+	(void)state;
+	struct engine_tracking t;
+	FILE *f = capture();
+
+	synced_tracking(&t);
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Reference ID    : 7F000002 (127.0.0.2)\n"));
+	assert_non_null(strstr(captured, "Stratum         : 3\n"));
+	assert_non_null(strstr(captured, "Ref time (UTC)  : Tue Nov 14 22:13:20 2023\n"));
+	assert_non_null(strstr(captured, "System time     : 0.000012000 seconds fast of NTP time\n"));
+	assert_non_null(strstr(captured, "Last offset     : +0.000003000 seconds\n"));
+	assert_non_null(strstr(captured, "Frequency       : 1.500 ppm fast\n"));
+	assert_non_null(strstr(captured, "Root delay      : 0.001200000 seconds\n"));
+	assert_non_null(strstr(captured, "Leap status     : normal\n"));
+	assert_non_null(strstr(captured, "Sync state      : synchronized\n"));
+}
+
+static void unsynchronized_tracking_says_why(void **state)
+{
+	(void)state;
+	struct engine_tracking t;
+	FILE *f = capture();
+
+	synced_tracking(&t);
+	t.state = SYNC_UNSYNCHRONIZED;
+	t.reason = UNSYNC_INSANE_TIME;
+	t.insane_offset = -7200.25;
+	t.stratum = 16;
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Sync state      : unsynchronized ("));
+	assert_non_null(strstr(captured, unsync_reason_str(UNSYNC_INSANE_TIME)));
+	assert_non_null(strstr(captured, "-7200.250 s off"));
+
+	f = capture();
+	t.reason = UNSYNC_QUORUM_NOT_MET;
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"state\": \"unsynchronized\""));
+	assert_non_null(strstr(captured, "\"unsync_reason\": \""));
+	assert_non_null(strstr(captured, unsync_reason_str(UNSYNC_QUORUM_NOT_MET)));
+}
+
+static void tracking_json_carries_the_figures(void **state)
+{
+	(void)state;
+	struct engine_tracking t;
+	FILE *f = capture();
+
+	synced_tracking(&t);
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_int_equal(captured[0], '{');
+	assert_int_equal(captured[captured_len - 1], '\n');
+	assert_non_null(strstr(captured, "\"reference_id\": \"127.0.0.2\""));
+	assert_non_null(strstr(captured, "\"reference_id_hex\": \"7F000002\""));
+	assert_non_null(strstr(captured, "\"stratum\": 3"));
+	assert_non_null(strstr(captured, "\"system_offset\": -0.000012000"));
+	assert_non_null(strstr(captured, "\"unsync_reason\": null"));
+}
+
+static void sources_show_state_reach_and_figures(void **state)
+{
+	(void)state;
+	struct engine_source_info s[2];
+	FILE *f = capture();
+
+	memset(s, 0, sizeof(s));
+	snprintf(s[0].name, sizeof(s[0].name), "a.example");
+	netaddr_parse("127.0.0.1", &s[0].addr);
+	s[0].addr.port = 123;
+	s[0].selection = SOURCE_SYSTEM_PEER;
+	s[0].stratum = 1;
+	s[0].poll = 6;
+	s[0].reach = 0377;
+	s[0].last_sample_age = 12;
+	s[0].offset = 0.0000123;
+	s[0].delay = 0.000045;
+	s[0].jitter = 0.0000032;
+	netaddr_parse("::1", &s[1].addr);
+	s[1].addr.port = 4123;
+	s[1].selection = SOURCE_FALSETICKER;
+	s[1].stratum = 2;
+	s[1].poll = 4;
+	s[1].reach = 017;
+	s[1].last_sample_age = 3;
+	s[1].offset = 3600.5;
+	s[1].delay = 0.002;
+	status_sources(f, s, 2, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "* 127.0.0.1:123"));
+	assert_non_null(strstr(captured, "      1    6   377    12s   +12.3us    45.0us     3.2us\n"));
+	assert_non_null(strstr(captured, "x [::1]:4123"));
+	assert_non_null(strstr(captured, "      2    4    17     3s"));
+	assert_non_null(strstr(captured, "+3600s"));
+
+	f = capture();
+	status_sources(f, s, 2, true);
+	fclose(f);
+	assert_int_equal(captured[0], '[');
+	assert_non_null(strstr(captured, "\"state\": \"" ));
+	assert_non_null(strstr(captured, source_selection_str(SOURCE_FALSETICKER)));
+	assert_non_null(strstr(captured, "\"reach\": \"377\""));
+	assert_non_null(strstr(captured, "\"address\": \"[::1]:4123\""));
+}
+
+static void durations_pick_a_readable_unit(void **state)
+{
+	(void)state;
+	char buf[32];
+
+	status_format_seconds(buf, sizeof(buf), 0.000000123, true);
+	assert_string_equal(buf, "+123ns");
+	status_format_seconds(buf, sizeof(buf), -0.0000456, true);
+	assert_string_equal(buf, "-45.6us");
+	status_format_seconds(buf, sizeof(buf), 0.0125, false);
+	assert_string_equal(buf, "12.5ms");
+	status_format_seconds(buf, sizeof(buf), 2.5, false);
+	assert_string_equal(buf, "2.5s");
+}
+
+static void serverstats_count(void **state)
+{
+	(void)state;
+	struct serve_counters c = { .received = 10, .answered = 7, .rate_limited = 2, .kod_sent = 1, .malformed = 1 };
+	FILE *f = capture();
+
+	status_serverstats(f, &c, true, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Requests received    : 10\n"));
+	assert_non_null(strstr(captured, "Rate limited         : 2\n"));
+	f = capture();
+	status_serverstats(f, &c, true, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"answered\": 7"));
+	free(captured);
+	captured = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tracking_text_reads_like_chronyc),
+		cmocka_unit_test(unsynchronized_tracking_says_why),
+		cmocka_unit_test(tracking_json_carries_the_figures),
+		cmocka_unit_test(sources_show_state_reach_and_figures),
+		cmocka_unit_test(durations_pick_a_readable_unit),
+		cmocka_unit_test(serverstats_count),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
