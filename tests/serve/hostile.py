@@ -4,7 +4,7 @@ network namespace, port 123): malformed packets of every kind get no reply,
 a valid request gets exactly one 48-byte answer, a denied address gets
 nothing, a flooding address is limited while another client keeps every
 answer, and the counters on the control socket add up.
-    hostile.py CONTROL-SOCKET LOCAL-STRATUM"""
+    hostile.py CONTROL-SOCKET LOCAL-STRATUM PIDFILE"""
 import json
 import os
 import socket
@@ -50,6 +50,14 @@ def replies(sock, wait=0.3):
 
 def ext_field(length, ftype=0x0104):
     return struct.pack(">HH", ftype, length) + b"\xa5" * (length - 4)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
 
 
 def main():
@@ -134,6 +142,21 @@ def main():
     check(1 <= len(kods) <= 3, "the flooder got a KoD RATE, itself limited (%d)" % len(kods))
     check(all(len(r) == 48 for r in flood_replies), "kisses are 48 bytes too")
 
+    # a spoofed flood from many addresses costs no memory
+    pid = int(open(sys.argv[3]).read())
+    before = rss_kib(pid)
+    flood_from = 20000
+    for i in range(flood_from):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.3.%d.%d" % (i // 250, 1 + i % 250), 0))
+        s.sendto(request(), SERVER)
+        s.close()
+        sent += 1
+    time.sleep(0.5)
+    after = rss_kib(pid)
+    check(after - before < 512, "RSS flat under %d new sources (%d KiB before, %d after)" %
+          (flood_from, before, after))
+
     # the counters on the control socket
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.connect(control)
@@ -149,7 +172,7 @@ def main():
     check(stats["received"] == sent, "received counts every request (%d)" % sent)
     check(stats["malformed"] == len(bad), "malformed counts every hostile packet (%d)" % len(bad))
     check(stats["denied"] == 1, "denied counts the denied address")
-    check(stats["answered"] == answered, "answered matches what arrived (%d)" % answered)
+    check(stats["answered"] == answered + flood_from, "answered matches what arrived (%d)" % answered)
     check(stats["kod_sent"] == len(kods), "kod_sent matches the kisses that arrived")
     check(stats["rate_limited"] == 2000 - len(normal), "rate_limited counts the flooder's unanswered requests")
     if failures:
