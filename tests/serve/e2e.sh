@@ -51,8 +51,8 @@ if [ -n "$cap" ]; then
 	echo "$out" | grep -E "Stratum|Leap Indicator|Reference ID|Origin Timestamp" | sed "s/^/tshark: /" | head -5
 	if ! echo "$out" | grep -q "server (4)"; then
 		echo "FAIL tshark did not decode a server reply"; status=1
-	elif echo "$out" | grep -qiE "Expert Info|malformed"; then
-		echo "FAIL tshark warns about the reply"; echo "$out" | grep -iE "Expert|malformed"; status=1
+	elif echo "$out" | grep -qiE "Expert Info \((Warning|Error)|malformed"; then
+		echo "FAIL tshark warns about the reply"; echo "$out" | grep -iE "Expert Info \((Warning|Error)|malformed"; status=1
 	else
 		echo "ok   tshark decodes the reply without warnings"
 	fi
