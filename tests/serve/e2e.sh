@@ -2,7 +2,8 @@
 # End-to-end: stratad serving its local clock (local_stratum, -x, without
 # CAP_SYS_TIME) on port 123 in a private network namespace, against hostile
 # and ordinary clients (hostile.py), and tshark's NTP dissector on a captured
-# reply. Skips (77) where a network namespace cannot be made.
+# reply; then the same clients against serve.threads = 2. Skips (77) where a
+# network namespace cannot be made.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$(pwd)}
@@ -17,19 +18,21 @@ ip link set lo up
 dir=$(mktemp -d /tmp/strata-serve-e2e.XXXXXX)
 chmod 755 "$dir"
 trap 'kill $pid $cap 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-cat > "$dir/stratad.conf" <<CONF
+cat > "$dir/stratad.conf.in" <<CONF
 sources = ();
 clock = { adjust = false; local_stratum = 10; driftfile = "$dir/drift"; };
 serve = {
   listen = [ "127.0.0.1" ];
   deny = [ "127.0.0.66" ];
   ratelimit = { interval = 1.0; burst = 8; kod = true; };
+  threads = THREADS;
 };
 control = { socket = "$dir/stratad.sock"; };
 pidfile = "$dir/stratad.pid";
 user = "nobody";
 log = { syslog = false; };
 CONF
+sed 's/THREADS/0/' "$dir/stratad.conf.in" > "$dir/stratad.conf"
 cap=
 if command -v tshark >/dev/null; then
 	tshark -q -i lo -f "udp port 123" -a duration:60 -w "$dir/ntp.pcap" 2>"$dir/tshark.log" &
@@ -57,6 +60,20 @@ if [ -n "$cap" ]; then
 		echo "ok   tshark decodes the reply without warnings"
 	fi
 fi
+kill $pid; wait $pid 2>/dev/null; pid=
+if grep -qiE "error|sanitizer" "$dir/stratad.log"; then
+	echo "FAIL stratad logged errors:"; cat "$dir/stratad.log"; status=1
+fi
+
+# the same clients against two worker threads (SO_REUSEPORT keeps a client's
+# packets on one worker, so its limits hold; the counters are summed)
+echo "--- serve.threads = 2"
+sed 's/THREADS/2/' "$dir/stratad.conf.in" > "$dir/stratad.conf"
+setpriv --bounding-set=-sys_time --inh-caps=-sys_time "$stratad" -c "$dir/stratad.conf" -n -x \
+	2>"$dir/stratad.log" &
+pid=$!
+for i in $(seq 50); do [ -S "$dir/stratad.sock" ] && break; sleep 0.1; done
+python3 "$top/tests/serve/hostile.py" "$dir/stratad.sock" 10 "$dir/stratad.pid" || status=1
 kill $pid; wait $pid 2>/dev/null; pid=
 if grep -qiE "error|sanitizer" "$dir/stratad.log"; then
 	echo "FAIL stratad logged errors:"; cat "$dir/stratad.log"; status=1
