@@ -34,6 +34,7 @@
 #define MAX_SOCKETS 1024
 #define HIST_US 200000          /* latency histogram: 1 µs bins up to 200 ms */
 #define LOST_AFTER_NS 200000000LL
+#define TICK_NS 500000LL          /* open loop: send what is owed every 0.5 ms */
 
 struct sock {
 	int fd;
@@ -274,8 +275,8 @@ int main(int argc, char **argv)
 	for (int64_t t = start; t < end; t = now_ns()) {
 		if (rate > 0.0 && t >= next_tick) {
 			/* open loop: what the rate owes since the last tick, round robin */
-			owed += rate * (double)(t - next_tick + 100000) / 1e9;
-			next_tick = t + 100000;
+			owed += rate * (double)(t - next_tick + TICK_NS) / 1e9;
+			next_tick = t + TICK_NS;
 			while (owed >= 1.0) {
 				unsigned want = owed > BATCH ? BATCH : (unsigned)owed;
 				unsigned got = send_requests(&socks[rr++ % nsocks], want);
@@ -283,8 +284,12 @@ int main(int argc, char **argv)
 				owed -= got ? got : want;
 			}
 		}
-		if (poll(pfds, nsocks, rate > 0.0 ? 0 : 10) < 0 && errno != EINTR)
-			return perror("poll"), 1;
+		/* open loop: sleep until the next tick, not spin (the server needs the other core) */
+		int64_t wait_ns = rate > 0.0 ? next_tick - now_ns() : 10000000LL;
+		struct timespec timeout = { 0, wait_ns > 0 ? (long)wait_ns : 0 };
+
+		if (ppoll(pfds, nsocks, &timeout, NULL) < 0 && errno != EINTR)
+			return perror("ppoll"), 1;
 		for (unsigned i = 0; i < nsocks; i++) {
 			struct sock *s = &socks[i];
 
