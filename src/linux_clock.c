@@ -1,4 +1,4 @@
-#include "config.h" /* _GNU_SOURCE, for clock_adjtime */
+#include "autoconfig.h" /* _GNU_SOURCE, for clock_adjtime */
 
 #include "linux_clock.h"
 
