@@ -14,6 +14,8 @@ PEERS=${STRATA_PEERS:-$top/.peers/root}
 CHRONYD=$PEERS/chrony/usr/sbin/chronyd
 NTPSEC=$PEERS/ntpsec/usr/sbin/ntpd
 NOCAP=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+# Peers never outlive a test, even one killed before its cleanup runs.
+BOUNDED=(timeout "${PEERS_LIFETIME:-600}")
 
 passed=0
 failed=0
@@ -91,10 +93,11 @@ start_chronyd() {
 		driftfile $workdir/$name.drift
 	EOC
 	if [ -n "$fake" ]; then
-		faketime -f "$fake" "${NOCAP[@]}" "$CHRONYD" -x -d -u root -f "$workdir/$name.conf" \
+		"${BOUNDED[@]}" faketime -f "$fake" "${NOCAP[@]}" "$CHRONYD" -x -d -u root -f "$workdir/$name.conf" \
 			> "$workdir/$name.log" 2>&1 &
 	else
-		"${NOCAP[@]}" "$CHRONYD" -x -d -u root -f "$workdir/$name.conf" > "$workdir/$name.log" 2>&1 &
+		"${BOUNDED[@]}" "${NOCAP[@]}" "$CHRONYD" -x -d -u root -f "$workdir/$name.conf" \
+			> "$workdir/$name.log" 2>&1 &
 	fi
 	CHRONYD_PID=$!
 	started_pids+=("$CHRONYD_PID")
@@ -112,7 +115,7 @@ start_ntpsec() {
 		disable kernel
 		driftfile $workdir/ntpsec.drift
 	EOC
-	LD_LIBRARY_PATH=$PEERS/ntpsec/usr/lib/x86_64-linux-gnu "${NOCAP[@]}" "$NTPSEC" -n \
+	LD_LIBRARY_PATH=$PEERS/ntpsec/usr/lib/x86_64-linux-gnu "${BOUNDED[@]}" "${NOCAP[@]}" "$NTPSEC" -n \
 		-c "$workdir/ntpsec.conf" -p "$workdir/ntpsec.pid" > "$workdir/ntpsec.log" 2>&1 &
 	NTPSEC_PID=$!
 	started_pids+=("$NTPSEC_PID")
