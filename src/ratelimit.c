@@ -62,12 +62,16 @@ struct ratelimit *ratelimit_create(const struct ratelimit_config *cfg)
 	rl->bucket_mask = buckets - 1;
 	rl->lru_head = rl->lru_tail = NONE;
 	rl->buckets = malloc(buckets * sizeof(rl->buckets[0]));
-	rl->entries = calloc(rl->capacity, sizeof(rl->entries[0]));
+	rl->entries = malloc(rl->capacity * sizeof(rl->entries[0]));
 	if (!rl->buckets || !rl->entries) {
 		ratelimit_destroy(rl);
 		return NULL;
 	}
+	/* Written through now, so the table is resident from the start and a
+	 * flood of new clients cannot make the process grow. */
 	memset(rl->buckets, 0xff, buckets * sizeof(rl->buckets[0]));
+	for (uint32_t i = 0; i < rl->capacity; i++)
+		rl->entries[i] = (struct entry){ .bucket = NONE, .hash_next = NONE, .lru_prev = NONE, .lru_next = NONE };
 	return rl;
 }
 

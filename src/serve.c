@@ -30,12 +30,21 @@ void serve_snapshot_from_system(const struct engine_system *sys, struct serve_sn
 	out->root_dispersion = sys->root_dispersion;
 }
 
+/* A usable stratum without a reference time: the local clock itself is the
+ * reference (local_stratum), read at every answer. */
+static bool serves_local_clock(const struct serve_snapshot *snap)
+{
+	return snap->stratum < NTP_MAX_STRATUM && timespec_is_zero(snap->reference_time);
+}
+
 /* RFC 5905: the dispersion a client inherits grows at PHI since our last
  * update; with no update ever it is as large as the format holds. */
 static double dispersion_at(const struct serve_snapshot *snap, struct timespec now)
 {
 	double age;
 
+	if (serves_local_clock(snap))
+		return snap->root_dispersion;
 	if (timespec_is_zero(snap->reference_time))
 		return 1e9;
 	age = timespec_diff(now, snap->reference_time);
@@ -76,7 +85,7 @@ enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struc
 		.root_delay = ntp_short_from_seconds(snap->root_delay),
 		.root_dispersion = ntp_short_from_seconds(dispersion_at(snap, rx)),
 		.refid = snap->refid,
-		.reference = snap->reference,
+		.reference = serves_local_clock(snap) ? ntp_ts_from_timespec(rx) : snap->reference,
 		.origin = request.transmit,
 		.receive = ntp_ts_from_timespec(rx),
 		.transmit = 0,

@@ -26,7 +26,8 @@ struct serve_snapshot {
 	int8_t precision;
 	uint32_t refid;
 	ntp_ts reference;            /* 0 when there never was an update */
-	struct timespec reference_time;
+	struct timespec reference_time; /* zero with a usable stratum: the local clock is the
+					 * reference (local_stratum), stamped at each answer */
 	double root_delay;           /* seconds */
 	double root_dispersion;      /* seconds at reference_time */
 };

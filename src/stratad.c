@@ -413,6 +413,51 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
+/* Everything but the sources, logging and statsd is fixed once running. */
+static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
+{
+	struct config_source sources[CONFIG_MAX_SOURCES];
+	size_t count = next->source_count;
+	enum log_level level = next->log_level;
+	bool use_syslog = next->log_syslog;
+	struct config_statsd statsd = next->statsd;
+
+	memcpy(sources, next->sources, sizeof(sources));
+	*next = *running;
+	next->statsd = statsd;
+	memcpy(next->sources, sources, sizeof(sources));
+	next->source_count = count;
+	next->log_level = level;
+	next->log_syslog = use_syslog;
+}
+
+/* Compared as --check-config prints them, so only configured values count. */
+static bool needs_restart(const struct daemon_config *running, const struct daemon_config *next)
+{
+	struct daemon_config merged = *next;
+	char *text_a = NULL, *text_b = NULL;
+	size_t len_a = 0, len_b = 0;
+	FILE *fa, *fb;
+	bool differ = true;
+
+	keep_running_settings(running, &merged);
+	fa = open_memstream(&text_a, &len_a);
+	fb = open_memstream(&text_b, &len_b);
+	if (fa && fb) {
+		config_print(&merged, fa);
+		config_print(next, fb);
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	if (text_a && text_b)
+		differ = strcmp(text_a, text_b) != 0;
+	free(text_a);
+	free(text_b);
+	return differ;
+}
+
 /* SIGHUP: the new file replaces the running configuration only when valid. */
 static void reload(struct daemon *d, bool debug)
 {
@@ -428,25 +473,17 @@ static void reload(struct daemon *d, bool debug)
 	if (d->no_adjust)
 		next.engine.adjust = false;
 	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
-	if (memcmp(&next.engine, &d->cfg.engine, sizeof(next.engine)) != 0 ||
-	    memcmp(&next.serve, &d->cfg.serve, sizeof(next.serve)) != 0 ||
-	    strcmp(next.control_socket, d->cfg.control_socket) || strcmp(next.user, d->cfg.user) ||
-	    strcmp(next.pidfile, d->cfg.pidfile))
-		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources and logging; the clock, serve, control, user "
-					  "and pidfile settings take effect at the next start");
-	/* Those are what the running engine and sockets were built from. */
-	next.engine = d->cfg.engine;
-	next.serve = d->cfg.serve;
-	memcpy(next.control_socket, d->cfg.control_socket, sizeof(next.control_socket));
-	memcpy(next.user, d->cfg.user, sizeof(next.user));
-	memcpy(next.pidfile, d->cfg.pidfile, sizeof(next.pidfile));
-	memcpy(next.driftfile, d->cfg.driftfile, sizeof(next.driftfile));
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
 		statsd_fini();
 		if (!start_statsd(&next, now_of(d)))
 			log_msg(LOG_LEVEL_ERROR, "statsd: not sending metrics until the next reload");
 	}
+	if (needs_restart(&d->cfg, &next))
+		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources, logging and statsd; the other changes take effect "
+					  "at the next start");
+	/* The rest is what the running engine and sockets were built from. */
+	keep_running_settings(&d->cfg, &next);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);

@@ -170,6 +170,17 @@ static void local_stratum_serves_its_name(void **state)
 	assert_int_equal(reply.refid, refid_from_name("LOCL"));
 	assert_int_equal(reply.root_delay, 0);
 	assert_int_equal(reply.root_dispersion, 0);
+	assert_true(reply.reference == ntp_ts_from_timespec(RX));
+
+	/* as the engine reports it: no reference time, the clock is its own reference */
+	sys.reference_time = (struct timespec){ 0, 0 };
+	sys.root_dispersion = 0.0001;
+	serve_snapshot_from_system(&sys, &snap);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
+	reply = decode_reply(out);
+	assert_int_equal(reply.stratum, 10);
+	assert_true(reply.reference == ntp_ts_from_timespec(RX));
+	assert_int_equal(reply.root_dispersion, ntp_short_from_seconds(0.0001));
 }
 
 static void leap_warning_is_passed_on(void **state)
