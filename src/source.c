@@ -261,7 +261,7 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	note_server(src, &reply);
 	src->kiss[0] = '\0';
 
-	if (ntp_ts_diff(reply.reference, reply.transmit) > 0)
+	if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
 		return SOURCE_BAD_HEADER;
 
 	src->server_precision = reply.precision;

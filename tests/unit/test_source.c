@@ -455,6 +455,14 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BOGUS);
 	assert_int_equal(status(src, t).samples, 0);
 	assert_int_equal(status(src, t).reach, 0);
+
+	/* No reference time at all (ntpd in orphan mode sends zero): not a fault. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.reference = 0;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_SAMPLE_ACCEPTED);
 	source_destroy(src);
 
 	/* A tighter max_distance turns away what the default accepts. */
