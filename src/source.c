@@ -334,7 +334,11 @@ double source_root_distance(const struct source *src, struct timespec now)
 
 	if (!filter_get(&src->filter, now, &e))
 		return INFINITY;
-	return (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter;
+	/* Servers on one LAN or host agree to microseconds, closer than their
+	 * own error bounds say; without a floor their intervals would miss each
+	 * other and honest servers would be called falsetickers. */
+	return fmax(SOURCE_MIN_DISTANCE,
+		    (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter);
 }
 
 bool source_select_candidate(const struct source *src, struct timespec now,

@@ -42,6 +42,7 @@
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
+#define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
 
 /* One configured server (moved here from engine.h; the engine includes this). */

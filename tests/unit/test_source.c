@@ -471,6 +471,25 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	source_destroy(src);
 }
 
+/* A stratum-1 server next door: its own error bounds are microseconds wide,
+ * but the interval used for selection is never narrower than 1 ms. */
+static void root_distance_has_a_floor(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct timespec t2 = timespec_add(t0, 0.00001);
+	struct ntp_packet reply;
+
+	assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+	reply = answer(request, t2, t2);
+	reply.root_delay = 0;
+	reply.root_dispersion = 0;
+	assert_int_equal(deliver(src, &reply, timespec_add(t0, 0.00002)), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(source_root_distance(src, timespec_add(t0, 0.00002)), SOURCE_MIN_DISTANCE, 1e-12);
+	source_destroy(src);
+}
+
 static void root_distance_and_candidate(void **state)
 {
 	(void)state;
@@ -567,6 +586,7 @@ int main(void)
 		cmocka_unit_test(accepts_one_reply_per_request),
 		cmocka_unit_test(applies_the_rfc_5905_header_tests),
 		cmocka_unit_test(root_distance_and_candidate),
+		cmocka_unit_test(root_distance_has_a_floor),
 		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
 		cmocka_unit_test(pool_members_ask_for_replacement),
 	};
