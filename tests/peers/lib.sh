@@ -57,6 +57,16 @@ sys.exit(0 if (r == -1 and e == 1) else 1)   # 1 == EPERM
 EOF
 }
 
+# peers_pid_lacks_sys_time PID : true if PID has CAP_SYS_TIME (bit 25) in
+# neither its effective nor its bounding set.
+peers_pid_lacks_sys_time() {
+    local eff bnd
+    eff=$(awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+    bnd=$(awk '/^CapBnd:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+    [ -n "$eff" ] && [ -n "$bnd" ] || return 1
+    (( (0x$eff >> 25 & 1) == 0 && (0x$bnd >> 25 & 1) == 0 ))
+}
+
 peers_require() {
     local f
     for f in "$CHRONYD" "$CHRONYC" "$NTPSEC_NTPD" "$NTPSEC_NTPDIG" "$OPENNTPD"; do
@@ -65,15 +75,15 @@ peers_require() {
 }
 
 # peers_init : make $PEERS_TMP (mode 0700) and set an EXIT trap running
-# peers_cleanup. Idempotent. Call it in the test's main shell.
+# peers_cleanup. Idempotent in one shell; a child script gets its own.
+# Call it in the test's main shell (not inside $(...)).
 peers_init() {
-    [ -n "${PEERS_TMP:-}" ] && [ -d "$PEERS_TMP" ] && return 0
+    [ -n "${PEERS_TMP:-}" ] && [ "${PEERS_INIT_PID:-}" = "$BASHPID" ] && return 0
     peers_require || return 1
     PEERS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/strata-peers.XXXXXX") || return 1
     chmod 700 "$PEERS_TMP"
     : >"$PEERS_TMP/pids"
     : >"$PEERS_TMP/mounts"
-    export PEERS_TMP
     PEERS_INIT_PID=$BASHPID
     trap 'peers_cleanup' EXIT
     trap 'exit 130' INT
@@ -137,10 +147,17 @@ peers_spawn() {
     echo "$pid"
 }
 
+# peers_child_pid PID : the first child of PID (the daemon under a
+# peers_spawn/timeout wrapper, for daemons that write no pid file in the
+# foreground, like openntpd -d).
+peers_child_pid() { ps -o pid= --ppid "$1" | awk 'NR==1 {print $1}'; }
+
 # peers_query HOST PORT [TIMEOUT] : one NTP client query (python, stdlib).
 # Prints "leap=L version=V mode=M stratum=S poll=P precision=P
-# rootdelay=D rootdisp=D refid=R offset=O delay=D" and returns 0, or
-# returns 1 if nothing (or something not NTP) came back.
+# rootdelay=D rootdisp=D refid=R offset=O delay=D origin_ok=0|1
+# xmt_zero=0|1 len=N" (origin_ok: the reply's origin is our transmit
+# timestamp) and returns 0, or returns 1 if nothing (or < 48 bytes) came
+# back within TIMEOUT (default 1 s).
 peers_query() {
     "$PEERS_PY" - "$1" "$2" "${3:-1}" <<'EOF'
 import socket, struct, sys, time
@@ -164,16 +181,17 @@ t2, t3 = ts(rec), ts(xmt)
 off = ((t2 - t1) + (t3 - t4)) / 2
 dly = (t4 - t1) - (t3 - t2)
 rid = refid.decode("ascii", "replace") if st < 2 and all(32 <= b < 127 or b == 0 for b in refid) else socket.inet_ntoa(refid)
-print("leap=%d version=%d mode=%d stratum=%d poll=%d precision=%d rootdelay=%.6f rootdisp=%.6f refid=%s offset=%.6f delay=%.6f origin_ok=%d"
-      % (li_vn_mode >> 6, (li_vn_mode >> 3) & 7, li_vn_mode & 7, st, poll, prec, rd / 65536, rdisp / 65536, rid.rstrip("\0") or "0", off, dly, ok_org))
+print("leap=%d version=%d mode=%d stratum=%d poll=%d precision=%d rootdelay=%.6f rootdisp=%.6f refid=%s offset=%.6f delay=%.6f origin_ok=%d xmt_zero=%d len=%d"
+      % (li_vn_mode >> 6, (li_vn_mode >> 3) & 7, li_vn_mode & 7, st, poll, prec, rd / 65536, rdisp / 65536, rid.rstrip("\0") or "0", off, dly, ok_org, xmt == 0, len(data)))
 EOF
 }
 
-# peers_wait_answer HOST PORT SECONDS [GREP-PATTERN] : poll peers_query
-# every 0.2 s until it answers (and its line matches the pattern, if
-# given). Echoes the last answer. Bounded by SECONDS.
+# peers_wait_answer HOST PORT SECONDS [GREP-PATTERN [INTERVAL]] : poll
+# peers_query every INTERVAL (default 0.2 s) until it answers (and its
+# line matches the pattern, if given). Echoes the last answer. Bounded by
+# SECONDS.
 peers_wait_answer() {
-    local host=$1 port=$2 secs=$3 pat=${4:-} out end
+    local host=$1 port=$2 secs=$3 pat=${4:-} every=${5:-0.2} out= end
     end=$(( $(date +%s) + secs ))
     while [ "$(date +%s)" -le "$end" ]; do
         if out=$(peers_query "$host" "$port" 0.5); then
@@ -181,7 +199,7 @@ peers_wait_answer() {
                 echo "$out"; return 0
             fi
         fi
-        sleep 0.2
+        sleep "$every"
     done
     peers_err "no matching answer from $host:$port within ${secs}s${pat:+ (wanted /$pat/)}; last: ${out:-none}"
     return 1
@@ -308,13 +326,16 @@ _peers_need_netns() {
 
 # --- ntpsec ntpd -------------------------------------------------------------
 
-# start_ntpsec_server [local|unsync] : ntpsec ntpd on port 123 (all
+# start_ntpsec_server [local|settled|unsync] : ntpsec ntpd on port 123 (all
 # addresses of the namespace: 127.0.0.1 and ::1), without CAP_SYS_TIME
 # (its clock calls fail with EPERM and it goes on). Needs in_netns.
 #   local  (default) refclock "local" (undisciplined local clock) marked
 #          prefer, stratum 10: ntpd is synchronized after about 2 s and
 #          then answers stratum 11, leap 0, refid 127.127.1.0. We wait for
-#          that (bounded, 20 s).
+#          that (bounded, 20 s). Its root dispersion is still large then
+#          (about 7.9 s, then 3.9 s, 0.45 s ...), below 0.1 s after ~20 s.
+#   settled as local, but also waits (bounded, 40 s) for root dispersion
+#          < 0.1 s (observed 0.010 s), for clients that check root distance.
 #   unsync no time source: answers stratum 0, leap 3, refid "INIT".
 # Echoes the PID to kill; its directory is $PEERS_TMP/ntpsec.*
 start_ntpsec_server() {
@@ -324,6 +345,7 @@ start_ntpsec_server() {
     {
         case "$how" in
             local) echo "refclock local stratum 10 minpoll 1 maxpoll 1 prefer"; pat='leap=0 ' ;;
+            settled) echo "refclock local stratum 10 minpoll 1 maxpoll 1 prefer"; pat='leap=0 .*rootdisp=0\.0' ;;
             unsync) pat='stratum=0 ' ;;
             *) peers_err "start_ntpsec_server: unknown mode $how"; return 1 ;;
         esac
@@ -331,7 +353,9 @@ start_ntpsec_server() {
     } >"$dir/ntp.conf"
     echo 0.000 >"$dir/drift"
     pid=$(peers_spawn "$dir/ntpd.log" "${PEERS_NOCAP[@]}" "$NTPSEC_NTPD" -n -c "$dir/ntp.conf" -p "$dir/ntpd.pid") || return 1
-    if ! peers_wait_answer 127.0.0.1 123 20 "$pat" >/dev/null; then
+    # 1 s between polls: ntpsec goes silent for a client polling faster
+    # (observed: ~16 replies at 0.3 s spacing, then none).
+    if ! peers_wait_answer 127.0.0.1 123 40 "$pat" 1 >/dev/null; then
         peers_err "ntpsec ntpd not ready; log:"; cat "$dir/ntpd.log" >&2
         return 1
     fi
@@ -352,6 +376,9 @@ start_ntpsec_server() {
 # a peer after ~60-80 s and then answers stratum upstream+1, refid =
 # upstream, but still leap 3: it only calls itself synced once adjtime()
 # succeeds, which it never can here. We wait only for the first answer.
+# Echoes the wrapper PID to kill; openntpd -d writes no pid file, so the
+# daemon is peers_child_pid of it (it forks "ntp engine" and "dns engine"
+# children running as user ntpd, chrooted to $PEERS_TMP/openntpd.*/chroot).
 start_openntpd_server() {
     local upstream=${1:-} dir pid ino_self ino_init
     _peers_need_netns openntpd || return 1
@@ -374,7 +401,7 @@ start_openntpd_server() {
         echo "listen on 127.0.0.1"
         [ -n "$upstream" ] && echo "server $upstream"
     } >"$dir/ntpd.conf"
-    pid=$(peers_spawn "$dir/ntpd.log" "${PEERS_NOCAP[@]}" "$OPENNTPD" -d -v -f "$dir/ntpd.conf" -p "$dir/ntpd.pid") || return 1
+    pid=$(peers_spawn "$dir/ntpd.log" "${PEERS_NOCAP[@]}" "$OPENNTPD" -d -v -f "$dir/ntpd.conf") || return 1
     if ! peers_wait_answer 127.0.0.1 123 10 >/dev/null; then
         peers_err "openntpd not answering; log:"; cat "$dir/ntpd.log" >&2
         return 1
