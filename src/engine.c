@@ -403,6 +403,8 @@ static void feed_discipline(struct engine *engine, int from, const int *ids, con
 	engine->reference_time = now;
 	engine->root_delay = result->root_delay;
 	engine->root_dispersion = result->root_dispersion;
+	/* Stratum and refid are the system peer's, whichever survivor spoke. */
+	source_get_status(engine->sources[engine->system_peer].src, now, &st);
 	engine->peer_stratum = st.stratum;
 	engine->refid = refid_from_addr(&st.addr);
 	engine->state = SYNC_SYNCHRONIZED;

@@ -657,6 +657,33 @@ static void falseticker_is_voted_out(void **state)
 	assert_true(fabs(tracking().system_offset) < 0.001);
 }
 
+/* Every survivor feeds the discipline, but what is served downstream names
+ * the system peer, even right after another survivor spoke. */
+static void stratum_and_refid_follow_the_system_peer(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b, *peer, *other;
+	struct engine_source_info peer_info;
+
+	(void)state;
+	start(&cfg);
+	a = add_server(0.0001, 1);
+	b = add_server(-0.0001, 3);
+	run_for(600);
+	peer = source_info(a).selection == SOURCE_SYSTEM_PEER ? a : b;
+	other = peer == a ? b : a;
+	assert_int_equal(source_info(peer).selection, SOURCE_SYSTEM_PEER);
+	assert_int_equal(source_info(other).selection, SOURCE_COMBINED);
+
+	w.true_now = timespec_add(w.true_now, 1);
+	exchange(other);
+	peer_info = source_info(peer);
+	assert_int_equal(tracking().stratum, peer_info.stratum + 1);
+	assert_int_equal(tracking().refid, refid_from_addr(&peer_info.addr));
+	assert_int_equal(system_state().stratum, peer_info.stratum + 1);
+	assert_int_equal(system_state().refid, refid_from_addr(&peer_info.addr));
+}
+
 static void announced_leap_second_reaches_the_clock(void **state)
 {
 	struct engine_config cfg = default_config();
@@ -694,6 +721,7 @@ int main(void)
 		cmocka_unit_test_teardown(kod_deny_from_the_system_peer_unsynchronizes, stop),
 		cmocka_unit_test_teardown(kod_rate_raises_the_poll, stop),
 		cmocka_unit_test_teardown(falseticker_is_voted_out, stop),
+		cmocka_unit_test_teardown(stratum_and_refid_follow_the_system_peer, stop),
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
 	};
 
