@@ -1,6 +1,7 @@
 /* accept4 */
 #define _GNU_SOURCE
 
+#include "paths.h"
 #include "control.h"
 
 #include <errno.h>
@@ -34,21 +35,6 @@ struct control {
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
 
-static int make_parent_dir(const char *path, uid_t owner, gid_t group)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash || slash == path)
-		return 0;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0755) < 0)
-		return errno == EEXIST ? 0 : -1;
-	if (owner != (uid_t)-1 && chown(dir, owner, group) < 0)
-		return -1;
-	return 0;
-}
-
 struct control *control_create(const char *path, uid_t owner, gid_t group, control_handler_fn handler,
 			       void *ctx, char *why, size_t why_len)
 {
@@ -61,7 +47,7 @@ struct control *control_create(const char *path, uid_t owner, gid_t group, contr
 		snprintf(why, why_len, "%s: path too long for a Unix socket", path);
 		return NULL;
 	}
-	if (make_parent_dir(path, owner, group) < 0) {
+	if (path_make_parent_dir(path, owner, group) < 0) {
 		snprintf(why, why_len, "%s: cannot create its directory: %s", path, strerror(errno));
 		return NULL;
 	}

@@ -20,6 +20,7 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "config.h"
 #include "control.h"
 #include "driftfile.h"
@@ -589,28 +590,13 @@ static void run(struct daemon *d, bool debug)
 	}
 }
 
-static int make_dir_for(const char *path, uid_t uid, gid_t gid)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash || slash == path)
-		return 0;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0755) < 0)
-		return errno == EEXIST ? 0 : -1;
-	if (uid != (uid_t)-1 && chown(dir, uid, gid) < 0)
-		return -1;
-	return 0;
-}
-
 static int write_pidfile(const char *path, uid_t uid, gid_t gid)
 {
 	FILE *f;
 
 	if (!path[0])
 		return 0;
-	if (make_dir_for(path, uid, gid) < 0)
+	if (path_make_parent_dir(path, uid, gid) < 0)
 		return -1;
 	f = fopen(path, "we");
 	if (!f)
@@ -697,7 +683,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	if (write_pidfile(d->cfg.pidfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
 	/* The drift file is written after the drop: its directory must be ours then. */
-	if (root && d->cfg.driftfile[0] && make_dir_for(d->cfg.driftfile, uid, gid) < 0)
+	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
 	if (privdrop_switch(d->cfg.user, d->cfg.engine.adjust, why, sizeof(why)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
