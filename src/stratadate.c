@@ -358,8 +358,9 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		enum kiss_code kiss = reply_kiss_code(&p);
 
 		refid_ascii(p.refid, code);
-		/* ntpd sends its unsynchronized stratum 16 as 0 with INIT: not an order. */
-		snprintf(s->reason, sizeof(s->reason), "%s (kiss code %s)",
+		/* ntpd sends its unsynchronized stratum 16 as 0 with INIT: not an order.
+		 * openntpd sends refid 0 there, which names no kiss code at all. */
+		snprintf(s->reason, sizeof(s->reason), code[0] ? "%s (kiss code %s)" : "%s",
 			 p.leap == NTP_LEAP_UNSYNC ? "server is unsynchronized" : "kiss-o'-death", code);
 		s->rejected = s->reason;
 		finish_sample(t, s, opt);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 
-for f in "$top"/tests/config/*.conf; do
+for f in "$interop_top"/tests/config/*.conf; do
 	want="$f:$(sed -n 's/^# expect: //p' "$f")"
 	got=$("$STRATAD" --check-config -c "$f" 2>&1)
 	status=$?
@@ -15,8 +15,8 @@ for f in "$top"/tests/config/*.conf; do
 		not_ok "$(basename "$f"): status $status, got \"$got\", want \"$want\""
 	fi
 done
-check "ntpd.conf.example parses" "$STRATAD" --check-config -c "$top/ntpd.conf.example" > /dev/null
-"$STRATAD" --check-config -c "$top/ntpd.conf.example" > "$workdir/effective.conf"
+check "ntpd.conf.example parses" "$STRATAD" --check-config -c "$interop_top/ntpd.conf.example" > /dev/null
+"$STRATAD" --check-config -c "$interop_top/ntpd.conf.example" > "$workdir/effective.conf"
 check "the effective configuration reads back" "$STRATAD" --check-config -c "$workdir/effective.conf" > /dev/null
 check "a missing file gives status 2" bash -c "'$STRATAD' --check-config -c /nonexistent.conf 2> /dev/null; [ \$? -eq 2 ]"
 finish

@@ -3,13 +3,13 @@
 # correction, nothing is adjusted, and tracking says why.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
-need_peers
-in_netns "$@"
+need_peers faketime
+run_in_netns "$@"
 
-start_chronyd a 127.0.0.2 1123 '+2h'
-start_chronyd b 127.0.0.3 1124 '+2h'
-start_chronyd c 127.0.0.4 1125 '+2h'
-sleep 2
+export PEERS_STRATUM=1
+PEERS_BIND=127.0.0.2 start_chronyd_server 1123 +2h > /dev/null || exit 1
+PEERS_BIND=127.0.0.3 start_chronyd_server 1124 +2h > /dev/null || exit 1
+PEERS_BIND=127.0.0.4 start_chronyd_server 1125 +2h > /dev/null || exit 1
 cat > "$workdir/stratad.conf" <<EOC
 sources = (
   { server = "127.0.0.2"; port = 1123; iburst = true; minpoll = 4; maxpoll = 4; },

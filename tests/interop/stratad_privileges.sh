@@ -7,7 +7,7 @@
 need_stratad
 [ "$(id -u)" = 0 ] || skip "needs root to test the privilege drop"
 PROBE=$STRATA_BUILD/tests/interop/privdrop_probe
-in_netns "$@"
+run_in_netns "$@"
 
 cat > "$workdir/stratad.conf" <<EOC
 sources = ( { server = "127.0.0.2"; port = 1123; } );
@@ -29,7 +29,7 @@ check "it still bound port 123 before the drop" bash -c "ss -ulpn | grep -q '127
 check "the control socket is mode 0660" test "$(stat -c %a "$workdir/run/stratad.sock")" = 660
 check "status works after the drop" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' tracking > /dev/null"
 check "the pid file names it" test "$(cat "$workdir/run/stratad.pid")" = "$STRATAD_PID"
-stop_pid "$STRATAD_PID"
+peers_stop "$STRATAD_PID"
 check "SIGTERM: the control socket is removed" test ! -e "$workdir/run/stratad.sock"
 check "SIGTERM: the pid file is removed" test ! -e "$workdir/run/stratad.pid"
 
@@ -44,7 +44,7 @@ if [ -x "$PROBE" ]; then
 fi
 
 sed -i 's/user = "nobody"/user = "strata-no-such-user"/' "$workdir/stratad.conf"
-"${NOCAP[@]}" "$STRATAD" -n -x -c "$workdir/stratad.conf" > "$workdir/nouser.log" 2>&1
+peers_nocap "$STRATAD" -n -x -c "$workdir/stratad.conf" > "$workdir/nouser.log" 2>&1
 check "a missing user stops it with a clear error" grep -q 'user "strata-no-such-user" does not exist' \
 	"$workdir/nouser.log"
 finish

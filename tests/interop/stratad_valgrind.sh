@@ -5,10 +5,11 @@
 need_stratad
 need_peers
 command -v valgrind > /dev/null || skip "valgrind is not installed"
-in_netns "$@"
+run_in_netns "$@"
 
-start_chronyd a 127.0.0.2 1123
-start_chronyd b 127.0.0.3 1124
+export PEERS_STRATUM=1
+PEERS_BIND=127.0.0.2 start_chronyd_server 1123 > /dev/null || exit 1
+PEERS_BIND=127.0.0.3 start_chronyd_server 1124 > /dev/null || exit 1
 cat > "$workdir/stratad.conf" <<EOC
 sources = (
   { server = "127.0.0.2"; port = 1123; iburst = true; minpoll = 4; maxpoll = 4; },
@@ -24,7 +25,6 @@ EOC
 start_stratad "$workdir/stratad.conf" valgrind --trace-children=yes --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	--log-file="$workdir/valgrind.log"
-synced() { ctl tracking 2> /dev/null | grep -q '^Sync state      : synchronized'; }
 check "synchronizes under valgrind" wait_for 60 synced
 ctl sources > /dev/null
 ctl --json sources > /dev/null

@@ -1,93 +1,58 @@
 #!/bin/bash
-# Interop tests of stratadate against real servers on loopback (and, where a
-# peer insists on port 123, inside a private network namespace). Only -q is
-# ever used: the host clock is never touched. Servers run with -x and without
-# CAP_SYS_TIME. Prints "N passed, M failed"; exit 77 (SKIP) without .peers.
-#   STRATA_BUILD=BUILDDIR STRATA_PEERS=ROOT tests/interop/stratadate.sh
+# Interop tests of stratadate against real servers (chronyd, ntpsec,
+# openntpd) and misbehaving ones (tests/peers/fake_server.py), all inside a
+# private network namespace (run_in_netns), so the port-123 peers can run
+# too. Only -q is ever used: the host clock is never touched; every server
+# runs without CAP_SYS_TIME (chronyd also with -x). Prints "N passed, M
+# failed"; exit 77 (SKIP) without root, .peers or stratadate.
+#   STRATA_BUILD=BUILDDIR tests/interop/stratadate.sh
+# Internal mode: stratadate.sh --openntpd-upstream (the slow openntpd part,
+# run in a namespace of its own in parallel with the rest).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${STRATA_BUILD:-$top/build}
-SD=$build/src/stratadate
-PEERS=${STRATA_PEERS:-$top/.peers/root}
-CHRONYD=$PEERS/chrony/usr/sbin/chronyd
-NTPSEC=$PEERS/ntpsec
-NOTIME="setpriv --bounding-set=-sys_time --inh-caps=-sys_time"
-
-if [ ! -x "$CHRONYD" ] || [ ! -x "$SD" ]; then
-	echo "SKIP: need $CHRONYD (tests/peers/fetch) and $SD"
-	exit 77
-fi
-work=$(mktemp -d /tmp/strata-stratadate.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-
-# A free UDP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_chronyd PORT [FAKETIME]: chronyd serving its own clock at stratum 10.
-start_chronyd() {
-	local port=$1 fake=${2:-} dir=$work/chronyd-$1
-	mkdir -p "$dir"
-	printf 'port %s\nbindaddress 127.0.0.1\nlocal stratum 10\nallow 127.0.0.1\ncmdport 0\nbindcmdaddress /\npidfile %s/pid\n' \
-		"$port" "$dir" > "$dir/conf"
-	if [ -n "$fake" ]; then
-		faketime -f "$fake" $NOTIME "$CHRONYD" -x -d -u root -f "$dir/conf" > "$dir/log" 2>&1 &
-	else
-		$NOTIME "$CHRONYD" -x -d -u root -f "$dir/conf" > "$dir/log" 2>&1 &
-	fi
-	pids+=($!)
-	for _ in $(seq 50); do [ -s "$dir/pid" ] && return 0; sleep 0.1; done
-	echo "chronyd did not start on port $port: $(tail -1 "$dir/log")"
-	return 1
-}
-
-# start_fake PORT MODE: a misbehaving server (garbage, kod-deny, silent, unsync).
-start_fake() {
-	python3 - "$1" "$2" > "$work/fake-$1.log" 2>&1 <<'PY' &
-import socket, struct, sys, time
-port, mode = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
-print("ready", flush=True)
-def ts():
-    t = time.time() + 2208988800
-    return int(t) << 32 | int((t % 1) * 2**32)
-while True:
-    data, addr = s.recvfrom(1024)
-    if mode == "silent" or len(data) < 48:
-        continue
-    if mode == "garbage":
-        s.sendto(b"\x17" * 45, addr)
-        continue
-    leap, stratum, refid = 0, 2, b"\x7f\x00\x00\x01"
-    if mode == "kod-deny":
-        stratum, refid = 0, b"DENY"
-    if mode == "unsync":
-        leap, stratum = 3, 16
-    head = struct.pack(">BBbbII4s", leap << 6 | 4 << 3 | 4, stratum, 6, -20, 0, 0, refid)
-    s.sendto(head + struct.pack(">Q", ts()) + data[40:48] + struct.pack(">QQ", ts(), ts()), addr)
-PY
-	pids+=($!)
-	for _ in $(seq 50); do grep -q ready "$work/fake-$1.log" && return 0; sleep 0.1; done
-	echo "fake server ($2) did not start"
-}
+. "$(dirname "$0")/lib.sh"
+SD=$STRATA_BUILD/src/stratadate
+[ -x "$SD" ] || skip "stratadate not built in $STRATA_BUILD"
+need_peers faketime
+run_in_netns "$@"
 
 abs_below() { python3 -c "import sys; sys.exit(0 if abs(float('$1')) < float('$2') else 1)"; }
 offset_of() { sed -n 's/^server .*offset \([-0-9.]*\), delay.*/\1/p' | head -1; }
 
+# expect_failure WHAT MESSAGE STRATADATE-ARGS...: stratadate -q exits 1 and
+# says MESSAGE on stderr (expect_failure_line: MESSAGE is a whole line).
+expect_failure() { _expect_failure -qF "$@"; }
+expect_failure_line() { _expect_failure -qxF "$@"; }
+_expect_failure() {
+	local how=$1 what=$2 pattern=$3; shift 3
+	local err rc
+	err=$("$SD" -q "$@" 2>&1 >/dev/null); rc=$?
+	check "$what: exit 1" [ $rc = 1 ]
+	check "$what: says '$pattern'" grep "$how" -- "$pattern" <<<"$err" || echo "  got: $err"
+}
+unsync_line="stratadate: 127.0.0.1 (127.0.0.1): every reply rejected: server is unsynchronized"
+
+# openntpd with chronyd (stratum 8, on 127.0.0.2:123) as its upstream takes
+# it as a peer only after 60-80 s; it then answers stratum 9 but still leap
+# 3 (unsynchronized): it calls itself synced only after a successful
+# adjtime(), which it cannot do without CAP_SYS_TIME (tests/peers/README.md).
+if [ "${1:-}" = --openntpd-upstream ]; then
+	PEERS_BIND=127.0.0.2 PEERS_STRATUM=8 start_chronyd_server 123 > /dev/null || exit 1
+	start_openntpd_server 127.0.0.2 > /dev/null || exit 1
+	out=$(peers_wait_answer 127.0.0.1 123 120 'stratum=9 ' 2)
+	check "openntpd with an upstream: answers stratum 9 within 120 s" [ -n "$out" ]
+	check "openntpd with an upstream: still leap 3 ($out)" grep -q 'leap=3 ' <<<"$out"
+	expect_failure_line "openntpd with an upstream (stratum 9, leap 3)" "$unsync_line" -p 1 127.0.0.1
+	finish
+	exit
+fi
+in_netns bash "$0" --openntpd-upstream > "$workdir/openntpd-upstream.log" 2>&1 &
+upstream_part=$!
+peers_track "$upstream_part"
+
 # --- chronyd, loopback port --------------------------------------------------
-port=$(free_port)
-if start_chronyd "$port"; then
-	out=$("$SD" -q "127.0.0.1:$port" 2>"$work/err"); rc=$?
+port=11123
+if start_chronyd_server "$port" > /dev/null; then
+	out=$("$SD" -q "127.0.0.1:$port" 2>"$workdir/err"); rc=$?
 	check "chronyd: exit 0" [ $rc = 0 ]
 	check "chronyd: server line in ntpdate's format" \
 		grep -Eq '^server 127\.0\.0\.1, stratum 10, offset -?[0-9]+\.[0-9]{6}, delay -?[0-9]+\.[0-9]{5}$' <<<"$out"
@@ -95,97 +60,87 @@ if start_chronyd "$port"; then
 		grep -Eq "^[ 0-9][0-9] [A-Z][a-z]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} stratadate\[[0-9]+\]: adjust time server 127\.0\.0\.1 offset -?[0-9]+\.[0-9]{6} sec$" <<<"$out"
 	off=$(offset_of <<<"$out")
 	check "chronyd: offset ${off:-?} within 1 ms of 0" abs_below "${off:-9}" 0.001
-	"$SD" -q --json -p 2 "127.0.0.1:$port" > "$work/json" 2>/dev/null
-	check "--json parses" python3 -m json.tool "$work/json" /dev/null
-	check "--json names the system peer" python3 -c "import json,sys; d=json.load(open('$work/json')); sys.exit(0 if d['result']['system_peer']=='127.0.0.1' and d['servers'][0]['stratum']==10 and d['action']=='slew' and not d['applied'] else 1)"
+	"$SD" -q --json -p 2 "127.0.0.1:$port" > "$workdir/json" 2>/dev/null
+	check "--json parses" python3 -m json.tool "$workdir/json" /dev/null
+	check "--json names the system peer" python3 -c "import json,sys; d=json.load(open('$workdir/json')); sys.exit(0 if d['result']['system_peer']=='127.0.0.1' and d['servers'][0]['stratum']==10 and d['action']=='slew' and not d['applied'] else 1)"
 	out=$("$SD" -q -p 1 "127.0.0.1:$port" "127.0.0.1:$port" "localhost:$port" 2>&1)
 	check "the same server named thrice is asked once" [ "$(grep -c '^server ' <<<"$out")" = 1 ]
+else
+	not_ok "chronyd starts on port $port"
 fi
 
 # --- chronyd one hour ahead ---------------------------------------------------
-port=$(free_port)
-if start_chronyd "$port" "+1h"; then
+port=11124
+if start_chronyd_server "$port" +1h > /dev/null; then
 	out=$("$SD" -q "127.0.0.1:$port" 2>&1)
 	off=$(offset_of <<<"$out")
 	check "faketime +1h: offset ${off:-?} is 3600 s within 10 ms" abs_below "$(python3 -c "print(${off:-0} - 3600)")" 0.01
 	check "faketime +1h: would step" grep -q "step time server 127.0.0.1 offset 3600" <<<"$out"
+else
+	not_ok "chronyd +1h starts on port $port"
 fi
 
 # --- misbehaving servers ------------------------------------------------------
-expect_failure() {
-	local what=$1 pattern=$2; shift 2
-	local err rc
-	err=$("$SD" -q "$@" 2>&1 >/dev/null); rc=$?
-	check "$what: exit 1" [ $rc = 1 ]
-	check "$what: says '$pattern'" grep -qF "$pattern" <<<"$err" || echo "  got: $err"
-}
-for mode in garbage kod-deny silent unsync; do
-	port=$(free_port)
-	start_fake "$port" "$mode"
+for mode in short kod-deny silent unsync; do
+	if ! read -r _ port < <(start_fake_server "$mode"); then
+		not_ok "fake server ($mode) starts"
+		continue
+	fi
 	case $mode in
-	garbage) expect_failure garbage "127.0.0.1:$port (127.0.0.1): only malformed replies" -p 2 -t 0.3 "127.0.0.1:$port" ;;
+	short) expect_failure garbage "127.0.0.1:$port (127.0.0.1): only malformed replies" -p 2 -t 0.3 "127.0.0.1:$port" ;;
 	kod-deny) expect_failure "KoD DENY" "kiss-o'-death DENY: the server refuses to serve us" "127.0.0.1:$port" ;;
 	silent) expect_failure silent "127.0.0.1:$port (127.0.0.1): no reply (2 requests timed out)" -p 2 -t 0.3 "127.0.0.1:$port" ;;
 	unsync) expect_failure unsynchronized "every reply rejected: server is unsynchronized" -p 1 "127.0.0.1:$port" ;;
 	esac
 done
-port=$(free_port)
-expect_failure "nothing listening" "connection refused" "127.0.0.1:$port"
+expect_failure "nothing listening" "connection refused" "127.0.0.1:11125"
 expect_failure "unresolvable name" "no-such-host.invalid: cannot resolve" no-such-host.invalid
 expect_failure "bad option" "samples must be 1 to 8" -p 9 127.0.0.1
 
-# --- port 123 peers, in a private network namespace ---------------------------
-if [ -x "$NTPSEC/usr/bin/ntpdig" ] && unshare -n true 2>/dev/null; then
-	cat > "$work/ns.sh" <<NS
-set -u
-ip link set lo up
-$(declare -f start_chronyd free_port)
-work=$work CHRONYD=$CHRONYD NOTIME="$NOTIME" pids=()
-export PYTHONPATH=$NTPSEC/usr/lib/python3/dist-packages
-start_chronyd 123 >/dev/null || exit 1
-sd=\$("$SD" -q 127.0.0.1 | sed -n 's/^server .*offset \([-0-9.]*\),.*/\1/p')
-# ntpdig takes one sample with user-space timestamps: keep its best of
-# five (smallest error bound), as stratadate keeps its minimum-delay sample.
-dig=\$(for i in 1 2 3 4 5; do $NTPSEC/usr/bin/ntpdig 127.0.0.1; done | awk '{print \$6, \$4}' | sort -g | head -1 | cut -d' ' -f2)
-echo "offsets \$sd \$dig"
-t0=\$(date +%s.%N); for i in 1 2 3; do "$SD" -q 127.0.0.1 >/dev/null; done
-t1=\$(date +%s.%N); for i in 1 2 3; do "$SD" -q -p 1 127.0.0.1 >/dev/null; done
-t2=\$(date +%s.%N); for i in 1 2 3; do $NTPSEC/usr/bin/ntpdig 127.0.0.1 >/dev/null; done
-t3=\$(date +%s.%N); for i in 1 2 3; do sh $NTPSEC/usr/sbin/ntpdate -q 127.0.0.1 >/dev/null 2>&1; done
-t4=\$(date +%s.%N)
-echo "timing \$t0 \$t1 \$t2 \$t3 \$t4"
-kill \${pids[@]}
-NS
-	res=$(PATH=$NTPSEC/usr/bin:$PATH timeout 120 unshare -n bash "$work/ns.sh" 2>&1)
-	read -r _ sd dig <<<"$(grep '^offsets' <<<"$res")"
-	if [ -n "${sd:-}" ] && [ -n "${dig:-}" ]; then
+# --- port 123: chronyd, compared with ntpsec's ntpdig and ntpdate -------------
+if pid=$(start_chronyd_server 123); then
+	sd=$("$SD" -q 127.0.0.1 | offset_of)
+	# ntpdig takes one sample with user-space timestamps: keep its best of
+	# five (smallest error bound), as stratadate keeps its minimum-delay sample.
+	dig=$(for i in 1 2 3 4 5; do run_ntpdig 127.0.0.1; done |
+		python3 -c 'import json,sys; print(min((json.loads(l) for l in sys.stdin), key=lambda r: r["precision"])["offset"])')
+	if [ -n "$sd" ] && [ -n "$dig" ]; then
 		check "port 123: stratadate ($sd) and ntpdig ($dig) agree within 1 ms" \
 			abs_below "$(python3 -c "print($sd - ($dig))")" 0.001
 	else
-		fail "port 123: no offsets from stratadate and ntpdig: $res"
+		not_ok "port 123: no offsets from stratadate (${sd:-none}) and ntpdig (${dig:-none})"
 	fi
-	read -r _ t0 t1 t2 t3 t4 <<<"$(grep '^timing' <<<"$res")"
-	[ -n "${t4:-}" ] && python3 -c "
+	t0=$(date +%s.%N); for i in 1 2 3; do "$SD" -q 127.0.0.1 >/dev/null; done
+	t1=$(date +%s.%N); for i in 1 2 3; do "$SD" -q -p 1 127.0.0.1 >/dev/null; done
+	t2=$(date +%s.%N); for i in 1 2 3; do run_ntpdig 127.0.0.1 >/dev/null; done
+	t3=$(date +%s.%N); for i in 1 2 3; do run_ntpsec_ntpdate 127.0.0.1 >/dev/null 2>&1; done
+	t4=$(date +%s.%N)
+	python3 -c "
 print('timing (mean of 3, s): stratadate -q %.3f, stratadate -q -p 1 %.3f, ntpdig %.3f, ntpdate (ntpsec) -q %.3f'
       % (($t1-$t0)/3, ($t2-$t1)/3, ($t3-$t2)/3, ($t4-$t3)/3))"
-	if [ -x "$NTPSEC/usr/sbin/ntpd" ]; then
-		cat > "$work/ntpsec.sh" <<NS
-ip link set lo up
-printf 'interface ignore wildcard\ninterface listen 127.0.0.1\ndriftfile $work/ntpsec.drift\n' > $work/ntp.conf
-$NOTIME $NTPSEC/usr/sbin/ntpd -n -c $work/ntp.conf > $work/ntpsec.log 2>&1 &
-p=\$!
-sleep 2
-"$SD" -q -p 1 127.0.0.1 2>&1; echo "rc=\$?"
-kill \$p
-NS
-		res=$(timeout 60 unshare -n bash "$work/ntpsec.sh" 2>&1)
-		check "ntpsec ntpd (unsynchronized): rejected with the reason" \
-			grep -q "every reply rejected: server is unsynchronized (kiss code INIT)" <<<"$res"
-		check "ntpsec ntpd (unsynchronized): exit 1" grep -q "^rc=1" <<<"$res"
-	fi
+	peers_stop "$pid"
 else
-	echo "SKIP: port 123 comparisons (no ntpdig or no unshare -n)"
+	not_ok "chronyd starts on port 123"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+# --- ntpsec without a time source: stratum 0, leap 3, INIT --------------------
+if pid=$(start_ntpsec_server unsync); then
+	expect_failure_line "ntpsec ntpd (unsynchronized)" "$unsync_line (kiss code INIT)" -p 1 127.0.0.1
+	peers_stop "$pid"
+else
+	not_ok "ntpsec ntpd starts"
+fi
+
+# --- openntpd without servers: leap 3, stratum 0, refid 0 ---------------------
+if pid=$(start_openntpd_server); then
+	# Stratum 0 with refid 0: unsynchronized, and no kiss code to name.
+	expect_failure_line "openntpd without servers (stratum 0, leap 3)" "$unsync_line" -p 1 127.0.0.1
+	peers_stop "$pid"
+else
+	not_ok "openntpd starts"
+fi
+
+# The openntpd-with-upstream part (bounded by its 120 s wait).
+wait "$upstream_part"
+absorb "$workdir/openntpd-upstream.log"
+finish

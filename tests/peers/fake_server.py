@@ -9,6 +9,7 @@ MODE is one of:
     good        correct stratum-2 server on the host clock (same as offset 0)
     offset S    correct stratum-2 server whose clock is host clock + S seconds
     garbage     answers 48 random bytes
+    short       answers 45 bytes, too short to be an NTP packet
     kod-deny    Kiss-o'-Death: leap 3, stratum 0, refid "DENY"
     kod-rate    Kiss-o'-Death: leap 3, stratum 0, refid "RATE"
     silent      receives and counts requests, never answers
@@ -42,7 +43,7 @@ import sys
 import time
 
 NTP_EPOCH_DELTA = 2208988800  # seconds from 1900-01-01 to 1970-01-01
-MODES = ("good", "offset", "garbage", "kod-deny", "kod-rate", "silent",
+MODES = ("good", "offset", "garbage", "short", "kod-deny", "kod-rate", "silent",
          "unsync", "bad-origin", "zero-xmt")
 
 
@@ -71,6 +72,8 @@ def build_reply(mode, req, t_recv, t_xmt_fn, offset):
 
     if mode == "garbage":
         return os.urandom(48)
+    if mode == "short":
+        return bytes([0x24]) + os.urandom(44)
 
     leap, stratum, refid = 0, 2, socket.inet_aton("192.0.2.1")
     if mode == "kod-deny":

@@ -74,14 +74,19 @@ peers_require() {
     done
 }
 
-# peers_init : make $PEERS_TMP (mode 0700) and set an EXIT trap running
-# peers_cleanup. Idempotent in one shell; a child script gets its own.
-# Call it in the test's main shell (not inside $(...)).
+# peers_init [--without-peers] : make $PEERS_TMP and set an EXIT trap
+# running peers_cleanup. Idempotent in one shell; a child script gets its
+# own. Call it in the test's main shell (not inside $(...)).
+# --without-peers: do not insist on .peers/ (for tests that only want the
+# temp dir, the PID cleanup and the fake server).
+# $PEERS_TMP is mode 0711: a daemon that drops to another user (stratad as
+# nobody) can reach a directory made for it with peers_tmpdir NAME 755;
+# the peers' own directories stay 0700 and the listing stays private.
 peers_init() {
     [ -n "${PEERS_TMP:-}" ] && [ "${PEERS_INIT_PID:-}" = "$BASHPID" ] && return 0
-    peers_require || return 1
+    [ "${1:-}" = --without-peers ] || peers_require || return 1
     PEERS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/strata-peers.XXXXXX") || return 1
-    chmod 700 "$PEERS_TMP"
+    chmod 711 "$PEERS_TMP"
     : >"$PEERS_TMP/pids"
     : >"$PEERS_TMP/mounts"
     PEERS_INIT_PID=$BASHPID
@@ -90,16 +95,43 @@ peers_init() {
     trap 'exit 143' TERM
 }
 
-# peers_tmpdir NAME : a fresh private directory under $PEERS_TMP; echoes it.
+# peers_tmpdir NAME [MODE] : a fresh directory under $PEERS_TMP, mode MODE
+# (default 700, private); echoes it.
 peers_tmpdir() {
     [ -n "${PEERS_TMP:-}" ] || { peers_err "call peers_init first"; return 1; }
     local d
     d=$(mktemp -d "$PEERS_TMP/${1:-tmp}.XXXX") || return 1
-    chmod 700 "$d"
+    chmod "${2:-700}" "$d"
     echo "$d"
 }
 
+# peers_track PID : have peers_cleanup kill PID (a process the test
+# started itself, e.g. our own daemon) on exit.
 peers_track() { echo "$1" >>"$PEERS_TMP/pids"; }
+
+# peers_stop PID [SECONDS] : stop one process started here (a PID echoed by
+# a start_* function or given to peers_track): TERM, wait until it is gone
+# (bounded, default 5 s), then KILL. Works for PIDs that are not children
+# of this shell (start_* run in $(...)), where `wait` cannot be used; so a
+# daemon's port is free again when it returns.
+peers_stop() {
+    local pid=$1 secs=${2:-5} i
+    grep -qx -- "$pid" "$PEERS_TMP/pids" 2>/dev/null || { peers_err "peers_stop: $pid was not started here"; return 1; }
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 $((secs * 10))); do
+        _peers_alive "$pid" || break
+        sleep 0.1
+    done
+    _peers_alive "$pid" && kill -KILL "$pid" 2>/dev/null && sleep 0.1
+    wait "$pid" 2>/dev/null     # reap it if it is our own child
+    return 0
+}
+# A zombie counts as gone: an orphan waits for its new parent to reap it.
+_peers_alive() {
+    local st
+    st=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null) || return 1   # comm may hold spaces
+    [ -n "$st" ] && [ "$st" != Z ]
+}
 
 # peers_cleanup : kill (TERM, then KILL after 3 s) the recorded PIDs only,
 # undo recorded mounts, remove $PEERS_TMP unless PEERS_KEEP=1.
