@@ -2,27 +2,24 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "log.h"
 #include "ntp_time.h"
 
-/* Samples the regression keeps; chrony keeps 64. */
-#define REGRESSION_MAX 64
-#define REGRESSION_MIN 3
 /* Before the first update nothing is known about the offset. */
 #define INITIAL_OFFSET_VARIANCE 1.0
 /* Without a drift file the oscillator may be anywhere in its tolerance. */
 #define UNKNOWN_FREQUENCY_SD 1e-4
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
-/* Measurements are never trusted below this noise: timestamps are not exact. */
-#define MIN_MEASUREMENT_SD 1e-7
-
-struct regression_point {
-	struct timespec time;
-	double offset;
-	double variance;
-};
+/* The unexplained measurement noise is averaged over about this many samples. */
+#define EXTRA_NOISE_SAMPLES 32.0
+/* The poll is the interval over which the clock's unseen drift reaches this
+ * fraction of the variance of one measurement. */
+#define POLL_DRIFT_RATIO 0.25
+/* The initial guess counts as this many samples. */
+#define EXTRA_NOISE_PRIOR 0.25
+/* This many outliers in a row on the same side mean the model is wrong. */
+#define OUTLIER_RUN 3
 
 struct discipline {
 	struct discipline_config cfg;
@@ -47,13 +44,17 @@ struct discipline {
 	double x, y;
 	double pxx, pxy, pyy;
 	double rms_offset;
-
-	/* PLL */
+	/* measurement noise the delay excess does not explain (the least delay
+	 * seen had queueing of its own, timestamps are not exact), estimated
+	 * from the innovations */
+	double extra_variance;
+	double extra_weight;      /* decayed sum of the weights it was learnt with */
+	double innovation_mean;   /* a bias is the model's error, not noise */
+	unsigned outliers;        /* consecutive measurements far off on the same side */
+	double outlier_sign;
+	struct timespec last_consistent; /* of the last measurement within the gate */
+	double mean_information;  /* running mean of 1 / measurement variance */
 	struct timespec last_update;
-
-	/* regression window, oldest first */
-	struct regression_point points[REGRESSION_MAX];
-	unsigned npoints;
 };
 
 static double sign(double v)
@@ -72,6 +73,7 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 	d->clock = *clock;
 	d->state_time = now;
 	d->last_update = now;
+	d->last_consistent = now;
 	d->pxx = INITIAL_OFFSET_VARIANCE;
 	d->pyy = UNKNOWN_FREQUENCY_SD * UNKNOWN_FREQUENCY_SD;
 	if (cfg->have_initial_frequency) {
@@ -106,12 +108,13 @@ double discipline_pending_slew(const struct discipline *d, struct timespec t)
 	return d->slew_amount - sign(d->slew_amount) * done;
 }
 
-/* Moves the regression window with a change of the clock, as if the samples
- * had been taken on the clock as it is now corrected. */
-static void regression_correct(struct discipline *d, struct timespec now, double offset, double dfreq)
+/* The times the discipline keeps move with a step or slew of the clock. */
+static void move_times(struct discipline *d, double offset)
 {
-	for (unsigned i = 0; i < d->npoints; i++)
-		d->points[i].offset += -offset + dfreq * timespec_diff(now, d->points[i].time);
+	d->state_time = timespec_add(d->state_time, offset);
+	d->last_update = timespec_add(d->last_update, offset);
+	d->excess_since = timespec_add(d->excess_since, offset);
+	d->last_consistent = timespec_add(d->last_consistent, offset);
 }
 
 /* Takes offset out of the corrected clock: slews offset plus what is still pending. */
@@ -126,7 +129,7 @@ static void apply_slew(struct discipline *d, struct timespec now, double offset,
 	d->slew_start = now;
 	d->slew_amount = total;
 	d->x -= offset;
-	regression_correct(d, now, offset, 0.0);
+	move_times(d, offset);
 	change->offset += offset;
 }
 
@@ -142,7 +145,7 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 	if (d->clock.step(d->clock.ctx, offset + pending) != 0)
 		return;
 	d->x -= offset;
-	regression_correct(d, now, offset, 0.0);
+	move_times(d, offset);
 	change->offset += offset;
 	change->action = DISCIPLINE_STEPPED;
 	d->steps++;
@@ -151,7 +154,7 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 }
 
 /* Changes the frequency correction by dfreq ppm, within the clock's limit. */
-static void apply_frequency(struct discipline *d, struct timespec now, double dfreq,
+static void apply_frequency(struct discipline *d, double dfreq,
 			    struct discipline_change *change)
 {
 	double max = d->clock.max_frequency_ppm;
@@ -166,7 +169,6 @@ static void apply_frequency(struct discipline *d, struct timespec now, double df
 		return;
 	d->frequency_ppm = target;
 	d->y -= dfreq * 1e-6;
-	regression_correct(d, now, 0.0, dfreq * 1e-6);
 	change->frequency_ppm += dfreq;
 }
 
@@ -185,28 +187,52 @@ static void kalman_predict(struct discipline *d, struct timespec t)
 	d->state_time = t;
 }
 
-static double measurement_variance(const struct discipline_sample *s)
+static double measurement_variance(const struct discipline *d, const struct discipline_sample *s)
 {
-	double sd = s->jitter;
-
-	if (s->delay_excess > 0.0)
-		sd = sqrt(sd * sd + 0.25 * s->delay_excess * s->delay_excess);
-	if (sd < MIN_MEASUREMENT_SD)
-		sd = MIN_MEASUREMENT_SD;
-	return sd * sd;
+	/* Queueing delays one way or the other by up to the excess, so the
+	 * error is uniform within +-excess/2: variance excess^2 / 12. */
+	return s->noise * s->noise + d->extra_variance + s->delay_excess * s->delay_excess / 12.0;
 }
 
-static void kalman_update(struct discipline *d, double z, double r)
+/* elapsed: seconds since the last measurement the model expected */
+static void kalman_update(struct discipline *d, double z, double r, double elapsed)
 {
 	double innovation = z - d->x;
 	double s = d->pxx + r;
-	double kx, ky, pxx = d->pxx, pxy = d->pxy;
+	double kx, ky, w, spread, pxx = d->pxx, pxy = d->pxy;
+
+	/* What the innovation shows beyond the predicted variance is noise the
+	 * model missed (method of moments, outliers capped), learnt from the
+	 * samples whose innovation the measurement rather than the prediction
+	 * dominates. */
+	w = (r / s) * (r / s);
+	d->extra_weight = d->extra_weight * (1.0 - 1.0 / EXTRA_NOISE_SAMPLES) + w;
+	d->innovation_mean += w * (innovation - d->innovation_mean) / d->extra_weight;
+	spread = innovation - d->innovation_mean;
+	d->extra_variance += w * (fmin(spread * spread, 9.0 * s) - s) / d->extra_weight;
+	if (d->extra_variance < 0.0)
+		d->extra_variance = 0.0;
 
 	/* A measurement far outside what the model expects is more likely noise
-	 * than news: weigh it as if its variance were that large (Huber-like). */
+	 * than news: weigh it as if its variance were that large (Huber-like).
+	 * But several in a row on the same side are news: the model was too
+	 * sure of itself (a frequency learnt from a few noisy samples), so its
+	 * uncertainty grows to what they show. */
 	if (innovation * innovation > 9.0 * s) {
-		r = innovation * innovation / 9.0 - d->pxx;
-		s = d->pxx + r;
+		d->outliers = (innovation > 0.0) == (d->outlier_sign > 0.0) ? d->outliers + 1 : 1;
+		d->outlier_sign = innovation;
+		if (d->outliers >= OUTLIER_RUN) {
+			d->outliers = 0;
+			pxx = d->pxx += innovation * innovation;
+			if (elapsed > 0.0)
+				d->pyy += innovation * innovation / (elapsed * elapsed);
+			s = d->pxx + r;
+		} else {
+			r = innovation * innovation / 9.0 - d->pxx;
+			s = d->pxx + r;
+		}
+	} else {
+		d->outliers = 0;
 	}
 	kx = pxx / s;
 	ky = pxy / s;
@@ -217,119 +243,13 @@ static void kalman_update(struct discipline *d, double z, double r)
 	d->pyy -= ky * pxy;
 }
 
-/* The runs test: too few runs of same-signed residuals means the line does
- * not fit the oldest samples any more (the frequency changed). */
-static bool runs_ok(const double *residuals, unsigned n)
-{
-	unsigned pos = 0, runs = 1;
-	double np, nn, mean, var;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (residuals[i] >= 0.0)
-			pos++;
-		if (i > 0 && (residuals[i] >= 0.0) != (residuals[i - 1] >= 0.0))
-			runs++;
-	}
-	np = pos;
-	nn = n - pos;
-	if (np == 0.0 || nn == 0.0)
-		return n < 6;
-	mean = 1.0 + 2.0 * np * nn / n;
-	var = (mean - 1.0) * (mean - 2.0) / (n - 1.0);
-	return runs >= mean - 1.64 * sqrt(var);
-}
-
-/* Weighted least squares of offset on time over points[first..]; a is the
- * offset at now, b the slope. Returns false when the points are too few. */
-static bool regression_fit(const struct discipline *d, unsigned first, struct timespec now,
-			   double *a, double *b, double *var_a, double *var_b)
-{
-	double sw = 0, st = 0, so = 0, stt = 0, sto = 0, det;
-
-	if (d->npoints - first < 2)
-		return false;
-	for (unsigned i = first; i < d->npoints; i++) {
-		double w = 1.0 / d->points[i].variance;
-		double t = timespec_diff(d->points[i].time, now);
-
-		sw += w;
-		st += w * t;
-		so += w * d->points[i].offset;
-		stt += w * t * t;
-		sto += w * t * d->points[i].offset;
-	}
-	det = sw * stt - st * st;
-	if (det <= 0.0)
-		return false;
-	*b = (sw * sto - st * so) / det;
-	*a = (so - *b * st) / sw;
-	*var_a = stt / det;
-	*var_b = sw / det;
-	return true;
-}
-
-static void regression_estimate(struct discipline *d, const struct discipline_sample *s, double r,
-				double *offset, double *dfreq)
-{
-	double residuals[REGRESSION_MAX];
-	double a = s->offset, b = 0.0, va = r, vb = d->pyy;
-	unsigned first = 0;
-
-	if (d->npoints == REGRESSION_MAX) {
-		for (unsigned i = 1; i < REGRESSION_MAX; i++)
-			d->points[i - 1] = d->points[i];
-		d->npoints--;
-	}
-	d->points[d->npoints++] = (struct regression_point){ s->time, s->offset, r };
-
-	/* the longest window whose residuals pass the runs test */
-	while (regression_fit(d, first, s->time, &a, &b, &va, &vb)) {
-		unsigned n = d->npoints - first;
-
-		for (unsigned i = 0; i < n; i++)
-			residuals[i] = d->points[first + i].offset -
-				       (a + b * timespec_diff(d->points[first + i].time, s->time));
-		if (n <= REGRESSION_MIN || runs_ok(residuals, n))
-			break;
-		first += (n + 3) / 4;
-	}
-	for (unsigned i = first; i < d->npoints; i++)
-		d->points[i - first] = d->points[i];
-	d->npoints -= first;
-	if (d->npoints < 2) {
-		*offset = s->offset;
-		*dfreq = 0.0;
-		return;
-	}
-	d->pxx = va;
-	d->pyy = vb;
-	*offset = a;
-	*dfreq = b;
-}
-
-static void pll_estimate(struct discipline *d, const struct discipline_sample *s, double *offset,
-			 double *dfreq)
-{
-	double dt = timespec_diff(s->time, d->last_update);
-
-	/* ntpd's loop: a time constant of 16 poll intervals for the phase, the
-	 * frequency integrating offset * dt / (4 * tc)^2. */
-	if (!d->updated || dt <= 0.0) {
-		*offset = s->offset;
-		*dfreq = 0.0;
-		return;
-	}
-	*offset = s->offset / 16.0;
-	*dfreq = s->offset * dt / ((64.0 * dt) * (64.0 * dt));
-}
-
 static void report_status(struct discipline *d, const struct discipline_sample *s)
 {
 	struct clock_status status = {
 		.synchronized = true,
 		.leap = s->leap == NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : s->leap,
 		.max_error = s->root_distance + fabs(d->x),
-		.est_error = sqrt(d->pxx + s->jitter * s->jitter),
+		.est_error = sqrt(d->pxx + s->noise * s->noise),
 	};
 
 	d->clock.set_status(d->clock.ctx, &status);
@@ -353,14 +273,21 @@ static bool step_allowed(const struct discipline *d, struct timespec now)
 	return d->cfg.max_steps < 0 || d->later_steps < (unsigned)d->cfg.max_steps;
 }
 
-void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec now,
+void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec local,
 		       struct discipline_change *change)
 {
-	double z = s->offset, r = measurement_variance(s);
-	double offset, dfreq;
+	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
+	double z = s->offset, r;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
+	if (!d->updated && d->extra_weight == 0.0) {
+		d->extra_variance = s->delay * s->delay / 12.0;
+		d->extra_weight = EXTRA_NOISE_PRIOR;
+	}
+	r = measurement_variance(d, s);
+	d->mean_information += (1.0 / r - d->mean_information) /
+			       (d->mean_information > 0.0 ? EXTRA_NOISE_SAMPLES : 1.0);
 	if (d->updated && timespec_diff(s->time, d->last_update) <= 0.0)
 		return;
 
@@ -389,11 +316,11 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			kalman_predict(d, now);
 			d->x = z;
 			d->pxx = r;
-			d->npoints = 0;
-			apply_step(d, now, z, change);
+			apply_step(d, local, z, change);
 			d->excess_seen = false;
 			d->updated = true;
-			d->last_update = s->time;
+			d->last_update = timespec_add(s->time, change->offset);
+			d->last_consistent = d->last_update;
 			report_status(d, s);
 			return;
 		}
@@ -401,39 +328,35 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			change->action = DISCIPLINE_STEP_WAITING;
 			return;
 		}
-		/* the steps are used up: slew it away, however long that takes */
+		/* the steps are used up: slew it away, however long that takes,
+		 * without reading a frequency into a jump */
+		d->x = z;
+		d->pxx = r;
+		d->updated = true;
+		d->last_update = s->time;
+		d->last_consistent = s->time;
+		if (d->cfg.adjust) {
+			change->action = DISCIPLINE_SLEWED;
+			apply_slew(d, local, z, change);
+			report_status(d, s);
+		}
+		return;
 	} else {
 		d->excess_seen = false;
 	}
 
-	switch (d->cfg.algorithm) {
-	case DISCIPLINE_PLL:
-		pll_estimate(d, s, &offset, &dfreq);
-		d->x = z;
-		break;
-	case DISCIPLINE_REGRESSION:
-		regression_estimate(d, s, r, &offset, &dfreq);
-		d->x = offset;
-		d->y = dfreq;
-		break;
-	case DISCIPLINE_KALMAN:
-	default:
-		kalman_update(d, z, r);
-		break;
-	}
+	kalman_update(d, z, r, timespec_diff(s->time, d->last_consistent));
+	if (d->outliers == 0)
+		d->last_consistent = s->time;
 	d->rms_offset = d->updated ? sqrt(0.9 * d->rms_offset * d->rms_offset + 0.1 * z * z) : fabs(z);
 	d->updated = true;
 	d->last_update = s->time;
 	kalman_predict(d, now);
-	if (d->cfg.algorithm != DISCIPLINE_PLL) {
-		offset = d->x;
-		dfreq = d->y;
-	}
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, now, dfreq * 1e6, change);
-	apply_slew(d, now, offset, change);
+	apply_frequency(d, d->y * 1e6, change);
+	apply_slew(d, local, d->x, change);
 	report_status(d, s);
 }
 
@@ -472,6 +395,21 @@ bool discipline_has_updated(const struct discipline *d)
 	return d->updated;
 }
 
+int discipline_poll(const struct discipline *d)
+{
+	double q = d->cfg.wander_ppm_per_s * 1e-6, r, interval;
+
+	if (!d->updated || d->mean_information <= 0.0)
+		return 0;
+	r = POLL_DRIFT_RATIO / d->mean_information;
+	q *= q;
+	/* frequency error: pyy T^2 = r; wander: q T^3 / 3 = r */
+	interval = sqrt(r / d->pyy);
+	if (q > 0.0)
+		interval = fmin(interval, cbrt(3.0 * r / q));
+	return interval < 1.0 ? 0 : (int)floor(log2(interval));
+}
+
 unsigned discipline_steps(const struct discipline *d)
 {
 	return d->steps;
@@ -487,28 +425,4 @@ const char *discipline_action_str(enum discipline_action action)
 	case DISCIPLINE_INSANE: return "refused (insane time)";
 	}
 	return "?";
-}
-
-static const char *const algorithm_names[] = {
-	[DISCIPLINE_KALMAN] = "kalman",
-	[DISCIPLINE_PLL] = "pll",
-	[DISCIPLINE_REGRESSION] = "regression",
-};
-
-const char *discipline_algorithm_str(enum discipline_algorithm algorithm)
-{
-	if ((unsigned)algorithm < sizeof(algorithm_names) / sizeof(algorithm_names[0]))
-		return algorithm_names[algorithm];
-	return "?";
-}
-
-bool discipline_algorithm_parse(const char *text, enum discipline_algorithm *out)
-{
-	for (unsigned i = 0; i < sizeof(algorithm_names) / sizeof(algorithm_names[0]); i++) {
-		if (strcmp(algorithm_names[i], text) == 0) {
-			*out = (enum discipline_algorithm)i;
-			return true;
-		}
-	}
-	return false;
 }

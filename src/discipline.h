@@ -1,5 +1,6 @@
-/* The clock discipline: estimates the offset and frequency of the local clock
- * from the system offsets that selection produces, and drives a struct
+/* The clock discipline: a Kalman filter estimates the offset and frequency of
+ * the local clock from every sample of the sources selection kept, each
+ * weighted by its delay excess, and the discipline drives a struct
  * clock_ops under a fixed policy (slew below step_threshold; step at start-up
  * or after the excess persisted for stepout; never past the insane-time
  * guard). Pure: time and samples are arguments, the clock is a seam.
@@ -19,12 +20,6 @@
 #include "clock.h"
 #include "packet.h"
 
-enum discipline_algorithm {
-	DISCIPLINE_KALMAN = 0,  /* offset + frequency Kalman filter (the default) */
-	DISCIPLINE_PLL,         /* RFC 5905-style type II phase-locked loop, for comparison */
-	DISCIPLINE_REGRESSION,  /* chrony-style weighted regression over a runs-tested window */
-};
-
 struct discipline_config {
 	bool adjust;                    /* false: estimate only, never touch the clock */
 	double step_threshold;          /* seconds */
@@ -35,14 +30,16 @@ struct discipline_config {
 	bool have_initial_frequency;
 	double initial_frequency_ppm;
 	double wander_ppm_per_s;        /* assumed frequency random walk (process noise) */
-	enum discipline_algorithm algorithm;
 };
 
 struct discipline_sample {
 	struct timespec time;   /* local time the offset was measured at */
 	double offset;          /* seconds, true - corrected clock */
-	double jitter;          /* seconds, RMS noise of the offset */
-	double delay_excess;    /* seconds the round trip exceeded the best seen: bounds the asymmetry error */
+	double noise;           /* seconds, RMS noise of an offset measured at the least delay */
+	double delay;           /* seconds, the round trip: before anything is known, the error
+				   lies within +-delay / 2 */
+	double delay_excess;    /* seconds the round trip exceeded the least seen: the offset's error
+				   from queueing lies within +-delay_excess / 2 */
 	double root_distance;   /* seconds, for the kernel's max_error */
 	enum ntp_leap leap;     /* what the majority of the selected sources announce */
 };
@@ -67,8 +64,9 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 				     struct timespec now);
 void discipline_destroy(struct discipline *d);
 
-/* A new system offset; now (>= sample->time) is when the corrections are made. */
-void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec now,
+/* A new system offset; local is the clock's reading (not corrected for the
+ * pending slew) when the corrections are made. */
+void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec local,
 		       struct discipline_change *change);
 /* The part of the last slew not yet applied at local time t (same sign as
  * the slew): a raw offset measured at t minus this is on the corrected clock. */
@@ -85,10 +83,14 @@ double discipline_rms_offset(const struct discipline *d);
 /* Root of the offset estimate's variance, seconds. */
 double discipline_offset_error(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
+/* The poll interval (log2 seconds) the model asks for: the longest over
+ * which the frequency's uncertainty and wander move the clock by no more
+ * than the noise of one measurement, so polling more often would mostly
+ * average noise and less often would let the clock wander unseen. Very low
+ * before the first update (the caller clamps it to minpoll). */
+int discipline_poll(const struct discipline *d);
 unsigned discipline_steps(const struct discipline *d);
 
 const char *discipline_action_str(enum discipline_action action);
-const char *discipline_algorithm_str(enum discipline_algorithm algorithm);
-bool discipline_algorithm_parse(const char *text, enum discipline_algorithm *out);
 
 #endif

@@ -19,6 +19,10 @@
  * may straddle it. */
 #define LEAP_GUARD 2.0
 #define SECONDS_PER_DAY 86400
+#define STARTUP_SOURCES 3
+#define STARTUP_WAIT 30.0
+/* How long the loop may sleep when no source is to be polled. */
+#define IDLE_WAKEUP 3600.0
 
 struct engine_source {
 	struct source *src;
@@ -26,6 +30,9 @@ struct engine_source {
 	bool unreachable_logged;
 	double min_delay;               /* seconds, <= 0: none yet */
 	struct timespec min_delay_time;
+	struct timespec last_fed;       /* time of its last sample given to the discipline */
+	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
+	bool stopped;                   /* by a KoD DENY or RSTR: never polled again */
 };
 
 struct engine {
@@ -35,13 +42,13 @@ struct engine {
 	struct source_limits limits;
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	uint64_t random_state;
+	struct timespec created;
+	struct timespec last_due_check; /* local time engine_due_requests was last asked */
 
 	enum sync_state state;
 	enum unsync_reason reason;
 	bool had_estimate;              /* some source gave an estimate once */
 	int system_peer;                /* engine source id, -1: none */
-	struct timespec last_fed;       /* estimate time of the last sample given to the discipline */
-	double system_jitter;
 	double root_delay;
 	double root_dispersion;
 	unsigned peer_stratum;
@@ -100,7 +107,6 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 		.have_initial_frequency = cfg->have_initial_frequency,
 		.initial_frequency_ppm = cfg->initial_frequency_ppm,
 		.wander_ppm_per_s = cfg->wander_ppm_per_s,
-		.algorithm = cfg->algorithm,
 	};
 
 	if (!engine)
@@ -115,8 +121,9 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
-	/* An isolated network may have no source at all: local_stratum serves
-	 * from the start, until a source is selected. */
+	engine->created = now;
+	engine->last_due_check = now;
+	/* no source is usable yet: local_stratum serves from the start */
 	engine->state = cfg->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
 	engine->reason = UNSYNC_STARTING;
 	engine->system_peer = -1;
@@ -146,6 +153,11 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 		return engine->sources[i].src ? i : -1;
 	}
 	return -1;
+}
+
+static bool pollable(const struct engine_source *es)
+{
+	return es->src && !es->stopped;
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -191,20 +203,26 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct timespec t;
 
-		if (!engine->sources[i].src)
+		if (!pollable(&engine->sources[i]))
 			continue;
 		t = source_next_poll(engine->sources[i].src);
 		if (!any || timespec_diff(t, next) < 0.0)
 			next = t;
 		any = true;
 	}
-	/* Nothing to poll: nothing is due until a source is added (the caller
-	 * caps its wait anyway). Not reference_time + 1 h: before the first
-	 * update that is 1970, and the caller would spin. */
 	if (!any)
-		return (struct timespec){ .tv_sec = (time_t)1 << 40 };
+		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
+}
+
+static size_t engine_sources(const struct engine *engine)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		n += engine->sources[i].src != NULL;
+	return n;
 }
 
 static void set_unsynchronized(struct engine *engine, enum unsync_reason reason)
@@ -248,7 +266,7 @@ static void set_selection(struct engine *engine, int id, enum source_selection s
 		log_msg(LOG_LEVEL_WARNING, "source %s is a falseticker: its interval misses the majority's",
 			source_name(es->src));
 	es->selection = selection;
-	source_set_selection(es->src, selection, engine->system_jitter, now);
+	source_set_selection(es->src, selection, now);
 }
 
 /* The least delay the source showed, creeping up with age. */
@@ -290,10 +308,15 @@ static void correct_sources(struct engine *engine, struct timespec when, const s
 {
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
 		return;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
-		if (engine->sources[i].src)
-			source_correct(engine->sources[i].src, when, change->offset, change->frequency_ppm * 1e-6);
-	engine->last_fed = timespec_add(engine->last_fed, change->offset);
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+		struct engine_source *es = &engine->sources[i];
+
+		if (!es->src)
+			continue;
+		source_correct(es->src, when, change->offset, change->frequency_ppm * 1e-6);
+		es->last_fed = timespec_add(es->last_fed, change->offset);
+		es->min_delay_time = timespec_add(es->min_delay_time, change->offset);
+	}
 }
 
 static void log_insane(struct engine *engine, double offset, const int *ids, const struct select_candidate *c,
@@ -317,31 +340,48 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 	engine->insane_logged = true;
 }
 
-static void feed_discipline(struct engine *engine, int peer, const int *ids, const struct select_candidate *c,
-			    size_t n, const struct select_result *result, struct timespec now)
+/* Every sample of a survivor goes to the discipline, not only those the
+ * clock filter passes on: the filter's choice serves selection, while the
+ * discipline weighs each sample by its delay excess itself. */
+static void feed_discipline(struct engine *engine, int from, const int *ids, const struct select_candidate *c,
+			    size_t n, const struct select_result *result, struct timespec local)
 {
-	struct engine_source *es = &engine->sources[peer];
+	struct timespec now = corrected(engine, local);
+	struct engine_source *es = &engine->sources[from];
 	struct source_status st;
+	struct filter_sample latest;
 	struct discipline_sample sample;
 	struct discipline_change change;
+	double noise;
 
 	source_get_status(es->src, now, &st);
-	if (!st.have_estimate || timespec_diff(st.estimate_time, engine->last_fed) <= 0.0)
+	if (!source_latest_sample(es->src, &latest) || timespec_diff(latest.time, es->last_fed) <= 0.0)
 		return;
-	engine->last_fed = st.estimate_time;
+	es->last_fed = latest.time;
+	/* Until a few delays were seen, the least of them may hold as much
+	 * queueing as any: only the delay itself bounds the error. */
+	noise = fmax(source_precision(es->src), ldexp(1.0, engine->cfg.precision));
+	if (es->delays_seen < FILTER_SIZE) {
+		es->delays_seen++;
+		noise = fmax(noise, latest.delay / sqrt(12.0));
+	}
 	sample = (struct discipline_sample){
-		.time = st.estimate_time,
-		.offset = result->offset,
-		.jitter = result->jitter,
-		.delay_excess = delay_excess(es, st.delay, st.estimate_time),
+		.time = latest.time,
+		.offset = latest.offset,
+		.noise = noise,
+		.delay = latest.delay,
+		.delay_excess = delay_excess(es, latest.delay, latest.time),
 		.root_distance = st.root_distance,
 		.leap = majority_leap(engine, ids, c, n, now),
 	};
-	discipline_update(engine->discipline, &sample, now, &change);
+	discipline_update(engine->discipline, &sample, local, &change);
+	log_msg(LOG_LEVEL_DEBUG, "update from %s: offset %+.9f excess %.9f age %.1f: %s %+.9f s %+.6f ppm",
+		st.name, sample.offset, sample.delay_excess, timespec_diff(now, sample.time),
+		discipline_action_str(change.action), change.offset, change.frequency_ppm);
 	switch (change.action) {
 	case DISCIPLINE_INSANE:
-		engine->insane_offset = result->offset;
-		log_insane(engine, result->offset, ids, c, n);
+		engine->insane_offset = sample.offset;
+		log_insane(engine, sample.offset, ids, c, n);
 		set_unsynchronized(engine, UNSYNC_INSANE_TIME);
 		return;
 	case DISCIPLINE_STEP_WAITING:
@@ -359,10 +399,12 @@ static void feed_discipline(struct engine *engine, int peer, const int *ids, con
 	engine->insane_logged = false;
 	correct_sources(engine, now, &change);
 	engine->leap = sample.leap;
-	engine->last_offset = result->offset;
+	engine->last_offset = sample.offset;
 	engine->reference_time = now;
 	engine->root_delay = result->root_delay;
 	engine->root_dispersion = result->root_dispersion;
+	/* Stratum and refid are the system peer's, whichever survivor spoke. */
+	source_get_status(engine->sources[engine->system_peer].src, now, &st);
 	engine->peer_stratum = st.stratum;
 	engine->refid = refid_from_addr(&st.addr);
 	engine->state = SYNC_SYNCHRONIZED;
@@ -370,9 +412,11 @@ static void feed_discipline(struct engine *engine, int peer, const int *ids, con
 }
 
 /* A selection round: who is a truechimer, who the system peer is, and, when
- * the system peer has a new estimate, a discipline update. */
-static void run_selection(struct engine *engine, struct timespec now)
+ * the source `from` (-1: none) that just gave a sample survived, a
+ * discipline update. */
+static void run_selection(struct engine *engine, struct timespec local, int from)
 {
+	struct timespec now = corrected(engine, local);
 	struct select_candidate c[ENGINE_MAX_SOURCES];
 	int ids[ENGINE_MAX_SOURCES];
 	struct select_result result;
@@ -380,6 +424,7 @@ static void run_selection(struct engine *engine, struct timespec now)
 	long previous = -1;
 	size_t n = 0;
 	int peer;
+	bool from_survived = false;
 
 	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct source *src = engine->sources[i].src;
@@ -409,15 +454,24 @@ static void run_selection(struct engine *engine, struct timespec now)
 			set_unsynchronized(engine, reason_of(status, engine->had_estimate));
 		return;
 	}
-	engine->system_jitter = result.jitter;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		set_selection(engine, ids[i], selection_of(c[i].state), now);
+		if (ids[i] == from)
+			from_survived = c[i].state == SELECT_COMBINED || c[i].state == SELECT_SYSTEM_PEER;
+	}
+	/* the first correction waits for a few sources to have spoken (iburst
+	 * takes seconds), so that the quickest answer cannot be a falseticker
+	 * that steps the clock alone */
+	if (!discipline_has_updated(engine->discipline) && n < engine_sources(engine) && n < STARTUP_SOURCES &&
+	    timespec_diff(now, engine->created) < STARTUP_WAIT)
+		return;
 	peer = ids[result.system_peer];
 	if (peer != engine->system_peer) {
 		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));
 		engine->system_peer = peer;
 	}
-	feed_discipline(engine, peer, ids, c, n, &result, now);
+	if (from_survived)
+		feed_discipline(engine, from, ids, c, n, &result, local);
 }
 
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
@@ -425,8 +479,10 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
 
+	engine->last_due_check = now;
 	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
-		if (engine->sources[i].src && timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
+		if (pollable(&engine->sources[i]) &&
+		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;
 	return n;
 }
@@ -443,7 +499,7 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	if (r == SOURCE_STOPPED)
 		return 0;
 	if (r == SOURCE_POLL_UNREACHABLE)
-		run_selection(engine, t);
+		run_selection(engine, now, -1);
 	return NTP_HEADER_LEN;
 }
 
@@ -473,9 +529,16 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		source_get_status(src, t, &st);
 		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
+		if (r == SOURCE_KOD_STOP) {
+			engine->sources[id].stopped = true;
+			/* it may have been the system peer: choose again without it */
+			run_selection(engine, receive_time, -1);
+		}
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
-		run_selection(engine, t);
+	case SOURCE_SAMPLE_HELD:
+		run_selection(engine, receive_time, id);
+		source_set_poll(src, discipline_poll(engine->discipline));
 		break;
 	default:
 		break;

@@ -37,7 +37,6 @@ struct engine_config {
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
 	int8_t precision;               /* log2 seconds, measured by the edge */
 	double wander_ppm_per_s;        /* frequency random walk the discipline allows for; default 0.001 */
-	enum discipline_algorithm algorithm; /* default DISCIPLINE_KALMAN */
 	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
 };
 

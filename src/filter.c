@@ -153,6 +153,14 @@ bool filter_get(const struct filter *filter, struct timespec now, struct filter_
 	return true;
 }
 
+bool filter_latest(const struct filter *filter, struct filter_sample *sample)
+{
+	if (filter->count == 0)
+		return false;
+	*sample = filter->samples[(filter->next + FILTER_SIZE - 1) % FILTER_SIZE];
+	return true;
+}
+
 void filter_correct(struct filter *filter, struct timespec when, double step, double frequency_change)
 {
 	struct filter_estimate *e = &filter->estimate;

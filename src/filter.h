@@ -81,6 +81,11 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
  * now. Returns false when no sample has been passed on yet. */
 bool filter_get(const struct filter *filter, struct timespec now, struct filter_estimate *estimate);
 
+/* The newest sample held, corrected like the others, whether or not it was
+ * passed on: every measurement carries information for the discipline.
+ * Returns false when the filter is empty. */
+bool filter_latest(const struct filter *filter, struct filter_sample *sample);
+
 /* The local clock was corrected at `when` (local time before the change):
  * its frequency changed by frequency_change (see the conventions above) and
  * then it was stepped by step seconds. Rewrites every stored sample as if the

@@ -1,3 +1,5 @@
+#include "autoconfig.h" /* _GNU_SOURCE, for clock_adjtime */
+
 #include "linux_clock.h"
 
 #include <errno.h>
@@ -19,7 +21,7 @@ struct linux_clock *linux_clock_create(linux_clock_adjtime_fn adjtime_fn, bool a
 
 	if (!clock)
 		return NULL;
-	clock->adjtime_fn = adjtime_fn;
+	clock->adjtime_fn = adjtime_fn ? adjtime_fn : clock_adjtime;
 	clock->adjust = adjust;
 	return clock;
 }

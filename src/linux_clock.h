@@ -31,7 +31,7 @@ typedef int (*linux_clock_adjtime_fn)(clockid_t clock, struct timex *tx);
 
 struct linux_clock;
 
-/* adjtime_fn: clock_adjtime for the real clock, a fake in tests. adjust:
+/* adjtime_fn: NULL for the real clock (clock_adjtime), a fake in tests. adjust:
  * false gives a clock that reads but refuses every change with -EROFS
  * (stratadate -q, adjust = false), without calling adjtime_fn. NULL when out
  * of memory. */

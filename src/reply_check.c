@@ -52,3 +52,13 @@ const char *reply_verdict_str(enum reply_verdict verdict)
 	}
 	return "unknown";
 }
+
+void reply_offset_delay(const struct ntp_packet *reply, struct timespec sent, struct timespec received,
+			double *offset, double *delay)
+{
+	struct timespec server_receive = ntp_ts_to_timespec(reply->receive, received);
+	struct timespec server_transmit = ntp_ts_to_timespec(reply->transmit, received);
+
+	*offset = (timespec_diff(server_receive, sent) + timespec_diff(server_transmit, received)) / 2;
+	*delay = timespec_diff(received, sent) - timespec_diff(server_transmit, server_receive);
+}

@@ -22,7 +22,6 @@ struct source {
 	/* polling */
 	int poll;
 	int poll_floor;                 /* minpoll, or higher after KoD RATE */
-	int poll_score;                 /* the adaptation counter */
 	uint8_t reach;
 	unsigned polls;                 /* sent, saturating at SOURCE_REACH_BITS */
 	bool burst_pending;             /* the next poll starts a burst */
@@ -48,7 +47,6 @@ struct source {
 
 	/* what the engine told us */
 	enum source_selection selection;
-	double system_jitter;
 	struct timespec falseticker_since;
 };
 
@@ -192,30 +190,6 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
 }
 
-static void adapt_poll(struct source *src, const struct filter_estimate *estimate)
-{
-	double reference = fmax(src->system_jitter, precision_sum(src));
-
-	/* Credit at maxpoll, or debt at the floor, buys nothing and would only
-	 * delay the answer to a change. */
-	if (estimate->jitter <= SOURCE_POLL_GATE * reference) {
-		if (src->poll < src->cfg.maxpoll)
-			src->poll_score += src->poll;
-	} else if (src->poll > src->poll_floor) {
-		src->poll_score -= 2 * src->poll;
-	}
-
-	if (src->poll_score > SOURCE_POLL_LIMIT) {
-		src->poll_score = 0;
-		if (src->poll < src->cfg.maxpoll)
-			src->poll++;
-	} else if (src->poll_score < -SOURCE_POLL_LIMIT) {
-		src->poll_score = 0;
-		if (src->poll > src->poll_floor)
-			src->poll--;
-	}
-}
-
 static enum source_result handle_kiss(struct source *src, const struct ntp_packet *reply)
 {
 	refid_ascii(reply->refid, src->kiss);
@@ -229,7 +203,6 @@ static enum source_result handle_kiss(struct source *src, const struct ntp_packe
 		src->poll = clamp_int(reply->poll > src->poll + 1 ? reply->poll : src->poll + 1,
 				      src->poll, SOURCE_MAX_POLL);
 		src->poll_floor = src->poll;
-		src->poll_score = 0;
 		src->burst_pending = false;
 		src->burst_left = 0;
 		schedule_next_poll(src);
@@ -253,8 +226,6 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 {
 	struct ntp_packet reply;
 	struct filter_sample sample;
-	struct filter_estimate estimate;
-	struct timespec t2, t3;
 	double precision, root_delay, root_dispersion;
 
 	if (src->stopped)
@@ -290,18 +261,14 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	note_server(src, &reply);
 	src->kiss[0] = '\0';
 
-	if (ntp_ts_diff(reply.reference, reply.transmit) > 0)
+	if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
 		return SOURCE_BAD_HEADER;
 
 	src->server_precision = reply.precision;
 	precision = precision_sum(src);
 	filter_set_precision(&src->filter, precision);
 
-	/* T1 and T4 are local; T2 and T3 go into the era nearest the local clock. */
-	t2 = ntp_ts_to_timespec(reply.receive, receive_time);
-	t3 = ntp_ts_to_timespec(reply.transmit, receive_time);
-	sample.offset = (timespec_diff(t2, src->sent_time) + timespec_diff(t3, receive_time)) / 2;
-	sample.delay = timespec_diff(receive_time, src->sent_time) - timespec_diff(t3, t2);
+	reply_offset_delay(&reply, src->sent_time, receive_time, &sample.offset, &sample.delay);
 	/* A server that takes longer than the whole round trip is lying. */
 	if (sample.delay < -precision)
 		return SOURCE_BAD_HEADER;
@@ -317,12 +284,19 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	src->root_dispersion = root_dispersion;
 	src->reach |= 1;
 
-	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), &estimate) != FILTER_UPDATED)
+	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
 		return SOURCE_SAMPLE_HELD;
-	adapt_poll(src, &estimate);
-	if (src->burst_left == 0)
-		schedule_next_poll(src);
 	return SOURCE_SAMPLE_ACCEPTED;
+}
+
+double source_precision(const struct source *src)
+{
+	return precision_sum(src);
+}
+
+bool source_latest_sample(const struct source *src, struct filter_sample *sample)
+{
+	return filter_latest(&src->filter, sample);
 }
 
 void source_correct(struct source *src, struct timespec when, double step, double frequency_change)
@@ -336,13 +310,22 @@ void source_correct(struct source *src, struct timespec when, double step, doubl
 	src->falseticker_since = timespec_add(src->falseticker_since, step);
 }
 
-void source_set_selection(struct source *src, enum source_selection selection, double system_jitter,
-			  struct timespec now)
+void source_set_selection(struct source *src, enum source_selection selection, struct timespec now)
 {
 	if (selection == SOURCE_FALSETICKER && src->selection != SOURCE_FALSETICKER)
 		src->falseticker_since = now;
 	src->selection = selection;
-	src->system_jitter = system_jitter > 0 ? system_jitter : 0;
+}
+
+void source_set_poll(struct source *src, int poll)
+{
+	/* Up one step at a time, down at once: a long poll is earned. */
+	poll = clamp_int(poll > src->poll ? src->poll + 1 : poll, src->poll_floor, src->cfg.maxpoll);
+	if (poll == src->poll)
+		return;
+	src->poll = poll;
+	if (src->burst_left == 0)
+		schedule_next_poll(src);
 }
 
 double source_root_distance(const struct source *src, struct timespec now)
@@ -351,7 +334,11 @@ double source_root_distance(const struct source *src, struct timespec now)
 
 	if (!filter_get(&src->filter, now, &e))
 		return INFINITY;
-	return (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter;
+	/* Servers on one LAN or host agree to microseconds, closer than their
+	 * own error bounds say; without a floor their intervals would miss each
+	 * other and honest servers would be called falsetickers. */
+	return fmax(SOURCE_MIN_DISTANCE,
+		    (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter);
 }
 
 bool source_select_candidate(const struct source *src, struct timespec now,

@@ -14,14 +14,10 @@
  *   - reach 0 after at least 8 polls is "unreachable": the clock filter is
  *     emptied (old samples would block fresh ones) and while unreachable the
  *     poll interval grows by one step per poll up to maxpoll;
- *   - poll adaptation (per accepted estimate): the source is "quiet" when its
- *     jitter is at most SOURCE_POLL_GATE times the reference noise
- *     max(system jitter told by the engine, precision of both ends). A counter
- *     gains poll on a quiet estimate and loses 2 * poll on a noisy one; past
- *     +SOURCE_POLL_LIMIT the poll rises by one, past -SOURCE_POLL_LIMIT it falls
- *     by one (and the counter restarts), always within [minpoll, maxpoll]; no
- *     credit is kept at maxpoll nor debt at the floor. Slow to rise, quick to
- *     fall: long polls only while the measurements stay within the noise;
+ *   - the poll interval is what the engine asks for with source_set_poll (the
+ *     discipline's model knows how long the clock keeps between samples),
+ *     rising one step per call, falling at once, always within [the floor
+ *     (minpoll), maxpoll];
  *   - KoD RATE raises the poll to max(poll + 1, the server's poll), possibly
  *     past maxpoll (the server's limit wins), and that stays the floor;
  *     KoD DENY/RSTR stops the source for good.
@@ -46,8 +42,7 @@
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
-#define SOURCE_POLL_GATE 4.0
-#define SOURCE_POLL_LIMIT 30
+#define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
 
 /* One configured server (moved here from engine.h; the engine includes this). */
@@ -147,14 +142,25 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time);
 
+/* The noise floor of its measurements: the precision of both clocks, seconds. */
+double source_precision(const struct source *src);
+
+/* The newest sample of the source (offset, delay, time), corrected with the
+ * clock like the filter's, passed on by the filter or not. */
+bool source_latest_sample(const struct source *src, struct filter_sample *sample);
+
 /* The local clock was corrected (see filter_correct for the conventions);
  * call for every step, slew taken as done, and frequency change. */
 void source_correct(struct source *src, struct timespec when, double step, double frequency_change);
 
-/* The engine's verdict after a selection round, and the system jitter
- * (seconds, 0 when unknown) that the poll adaptation compares against. */
-void source_set_selection(struct source *src, enum source_selection selection, double system_jitter,
-			  struct timespec now);
+/* The engine's verdict after a selection round. */
+void source_set_selection(struct source *src, enum source_selection selection, struct timespec now);
+
+/* Asks for a poll interval (log2 seconds): the poll rises by at most one
+ * step per call and falls at once, within [the floor (minpoll, or the
+ * server's rate limit), maxpoll]. The next poll is
+ * rescheduled from the last one, except during a burst. */
+void source_set_poll(struct source *src, int poll);
 
 /* lambda = (root_delay + delay) / 2 + root_dispersion + dispersion + jitter,
  * with the dispersion grown by FILTER_PHI per second of age to now.

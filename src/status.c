@@ -48,8 +48,8 @@ static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
 	if (t->state != SYNC_UNSYNCHRONIZED)
 		snprintf(buf, len, "%s", sync_state_str(t->state));
 	else if (t->reason == UNSYNC_INSANE_TIME)
-		snprintf(buf, len, "%s (%s: the sources put the clock %+.3f s off, beyond the panic threshold; "
-			 "not corrected)", sync_state_str(t->state), unsync_reason_str(t->reason), t->insane_offset);
+		snprintf(buf, len, "%s (%s: the sources put the clock %+.3f s off; not corrected)",
+			 sync_state_str(t->state), unsync_reason_str(t->reason), t->insane_offset);
 	else
 		snprintf(buf, len, "%s (%s)", sync_state_str(t->state), unsync_reason_str(t->reason));
 }

@@ -27,6 +27,8 @@
 /* 2016-12-31 00:00:00 UTC: the day that ended with a leap second */
 #define SIM_EPOCH 1483142400
 #define SECONDS_PER_DAY 86400
+/* "time to sync": from when on the offset stays within this */
+#define SETTLE_OFFSET 1e-3
 
 enum jitter_kind { JITTER_NONE, JITTER_EXPONENTIAL, JITTER_UNIFORM };
 
@@ -65,6 +67,7 @@ struct scenario {
 	double duration, warmup, measure_interval;
 	double start_of_day;
 	double clock_offset, clock_freq, wander;
+	double reference_error; /* offsets are measured against UTC plus this */
 	bool leap_insert;
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
@@ -75,6 +78,7 @@ struct scenario {
 	struct expect expect[MAX_EXPECT];
 	bool quiet;
 	bool trace;
+	bool debug;
 };
 
 struct flight {
@@ -88,6 +92,7 @@ struct metrics {
 	unsigned long count;
 	double max_after_sync;
 	double first_sync;      /* < 0: never */
+	double settled;         /* from then on |offset| stays within SETTLE_OFFSET */
 	bool insane_seen;
 	double insane_offset;
 	double leap_offset_max; /* |offset| within an hour after the leap */
@@ -246,6 +251,7 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "start-of-day")) { NEED(); sc->start_of_day = parse_value(v, key); }
 	else if (!strcmp(key, "clock-offset")) { NEED(); sc->clock_offset = parse_value(v, key); }
 	else if (!strcmp(key, "clock-freq")) { NEED(); sc->clock_freq = parse_value(v, key); }
+	else if (!strcmp(key, "reference-error")) { NEED(); sc->reference_error = parse_value(v, key); }
 	else if (!strcmp(key, "wander")) { NEED(); sc->wander = parse_value(v, key); }
 	else if (!strcmp(key, "drift-file")) { NEED(); ec->have_initial_frequency = true;
 		ec->initial_frequency_ppm = parse_value(v, key); }
@@ -264,10 +270,9 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "minsources")) { NEED(); ec->minsources = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "local-stratum")) { NEED(); ec->local_stratum = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "assumed-wander")) { NEED(); ec->wander_ppm_per_s = parse_value(v, key); }
-	else if (!strcmp(key, "algorithm")) { NEED(); if (!discipline_algorithm_parse(v, &ec->algorithm))
-		die("algorithm: kalman, pll or regression, not '%s'", v); }
 	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
 	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
+	else if (!strcmp(key, "debug")) sc->debug = parse_bool(v, key);
 	else return false;
 #undef NEED
 	return true;
@@ -328,10 +333,12 @@ static void usage(FILE *out)
 "  --start-of-day T         UTC time of day at the start (default 0: midnight)\n"
 "  --quiet                  no log lines on stderr\n"
 "  --trace                  print the offset at every measurement on stderr\n"
+"  --debug                  log every discipline update on stderr\n"
 "Clock:\n"
 "  --clock-offset X         initial error of the clock (local - true), seconds\n"
 "  --clock-freq F           initial frequency error, ppm (positive runs fast)\n"
 "  --wander W               random walk of the frequency, ppm per sqrt(second)\n"
+"  --reference-error X      measure offsets against UTC + X (the time the servers agree on)\n"
 "  --drift-file F           start with this frequency correction (ppm) as if read from a drift file\n"
 "  --leap-insert            the servers announce a leap second at the end of the first day\n"
 "  --outage START:LENGTH    no server answers in this window (up to 4)\n"
@@ -339,7 +346,6 @@ static void usage(FILE *out)
 "  --adjust yes|no, --step-threshold X, --panic-threshold X, --allow-initial-insane-step,\n"
 "  --stepout T, --max-steps N, --minsources N, --local-stratum N,\n"
 "  --assumed-wander W       frequency random walk the discipline allows for (ppm/sqrt(s))\n"
-"  --algorithm A            kalman (default), pll or regression\n"
 "Servers (repeat --server; each a list of key=value):\n"
 "  --server delay=D,asym=A,dist=exp|uniform|none,jitter=J,loss=P,error=E,stratum=S,\n"
 "           minpoll=N,maxpoll=N,poll=N,iburst=yes|no,leap=yes|no,outage=START:LENGTH\n"
@@ -347,7 +353,8 @@ static void usage(FILE *out)
 "     each way (exponential by default); loss: probability; error: the server clock's\n"
 "     constant error (a falseticker or insane time); leap: announce the leap second\n"
 "Criteria (repeatable): --expect 'METRIC OP VALUE', OP one of <= < >= > == !=\n"
-"  metrics: offset_rms offset_max offset_max_after_sync first_sync steps\n"
+"  metrics: offset_rms offset_max offset_max_after_sync first_sync settled steps\n"
+"           (settled: from then on |offset| stays within 1 ms)\n"
 "           steps_after_first freq_error_ppm insane_guard clock_touched\n"
 "           slew_rate_max_ppm correction_rate_max_ppm synchronized_end unsync_reason_end\n"
 "           falseticker_selected leap_announced_before leap_offset_max\n"
@@ -398,7 +405,7 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 	struct metrics *m = log_metrics;
 
 	(void)level;
-	if (m->log_count < MAX_LOG)
+	if (m->log_count < MAX_LOG && level < LOG_LEVEL_DEBUG)
 		snprintf(m->log[m->log_count++], sizeof(m->log[0]), "%s", message);
 	if (!sc->quiet)
 		fprintf(stderr, "strata-sim: %s\n", message);
@@ -444,7 +451,7 @@ static int run(struct scenario *sc)
 	clock.local = sc->start_of_day + sc->clock_offset;
 	sim_clock_ops(&clock, &ops);
 	log_metrics = &m;
-	log_set_sink(log_sink, sc, LOG_LEVEL_NOTICE);
+	log_set_sink(log_sink, sc, sc->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE);
 	sc->engine.random_seed = sc->seed ^ 0xa5a5a5a5ULL;
 	engine = engine_create(&sc->engine, &ops, sim_clock_now(&clock));
 	if (!engine)
@@ -477,7 +484,11 @@ static int run(struct scenario *sc)
 			double offset;
 
 			sim_clock_advance(&clock, next_measure);
-			offset = utc(sc, clock.tau) - sim_clock_local(&clock);
+			offset = utc(sc, clock.tau) + sc->reference_error - sim_clock_local(&clock);
+			/* the inserted second reads 23:59:60 on one side of the offset and
+			 * 00:00:00 on the other: the same instant, not a second's error */
+			if (sc->leap_insert && fabs(clock.tau - leap_tau) < 2.0 && fabs(offset + 1.0) < fabs(offset))
+				offset += 1.0;
 			engine_get_tracking(engine, sim_clock_now(&clock), &tr);
 			if (tr.state == SYNC_SYNCHRONIZED && m.first_sync < 0.0)
 				m.first_sync = clock.tau;
@@ -492,6 +503,8 @@ static int run(struct scenario *sc)
 			}
 			if (m.first_sync >= 0.0)
 				m.max_after_sync = fmax(m.max_after_sync, fabs(offset));
+			if (fabs(offset) > SETTLE_OFFSET)
+				m.settled = clock.tau + sc->measure_interval;
 			if (sc->leap_insert && clock.tau >= leap_tau && clock.tau < leap_tau + 3600.0)
 				m.leap_offset_max = fmax(m.leap_offset_max, fabs(offset));
 			if (sc->outages) {
@@ -605,6 +618,7 @@ static int run(struct scenario *sc)
 		figures[nf++] = (struct figure){ "offset_max", m.max };
 		figures[nf++] = (struct figure){ "offset_max_after_sync", m.max_after_sync };
 		figures[nf++] = (struct figure){ "first_sync", m.first_sync };
+		figures[nf++] = (struct figure){ "settled", m.settled };
 		figures[nf++] = (struct figure){ "steps", clock.steps };
 		figures[nf++] = (struct figure){ "steps_after_first", steps_after_first };
 		figures[nf++] = (struct figure){ "freq_error_ppm", fabs(freq_error) };
@@ -627,8 +641,7 @@ static int run(struct scenario *sc)
 		printf("{");
 		printf("\"scenario\":");
 		json_string(sc->name);
-		printf(",\"seed\":%llu,\"algorithm\":\"%s\",\"duration\":%.0f,\"warmup\":%.0f", sc->seed,
-		       discipline_algorithm_str(sc->engine.algorithm), sc->duration, sc->warmup);
+		printf(",\"seed\":%llu,\"duration\":%.0f,\"warmup\":%.0f", sc->seed, sc->duration, sc->warmup);
 		for (size_t i = 0; i < nf; i++)
 			printf(",\"%s\":%.9g", figures[i].name, figures[i].value);
 		printf(",\"unsync_reason_text\":");
@@ -700,7 +713,7 @@ int main(int argc, char **argv)
 			} else {
 				snprintf(name, sizeof(name), "%s", key);
 				if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) &&
-				    strcmp(name, "quiet") && strcmp(name, "trace") && strcmp(name, "leap-insert") &&
+				    strcmp(name, "quiet") && strcmp(name, "trace") && strcmp(name, "debug") && strcmp(name, "leap-insert") &&
 				    strcmp(name, "allow-initial-insane-step"))
 					value = argv[++i];
 			}

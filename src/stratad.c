@@ -27,10 +27,13 @@
 #include "linux_clock.h"
 #include "log.h"
 #include "logsink.h"
+#include "metrics.h"
+#include "notify.h"
 #include "ntp_time.h"
 #include "privdrop.h"
 #include "resolver.h"
 #include "server.h"
+#include "statsd.h"
 #include "status.h"
 #include "upstream.h"
 
@@ -68,6 +71,7 @@ struct daemon {
 	enum sync_state last_state;
 	enum unsync_reason last_reason;
 	struct timespec next_drift_write;
+	char status[160];             /* the service manager's STATUS= line */
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -263,6 +267,61 @@ static void load_drift(struct daemon *d)
 	}
 }
 
+/* What the metrics report: the caller frees snap->sources (NULL when out of
+ * memory; the source figures are then left out). */
+static void take_snapshot(struct daemon *d, struct timespec now, struct engine_tracking *t,
+			  struct serve_counters *c, struct metrics_snapshot *snap)
+{
+	size_t cap = engine_source_capacity(d->engine), n = 0;
+	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+
+	engine_get_tracking(d->engine, now, t);
+	for (size_t id = 0; infos && id < cap; id++)
+		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
+			n++;
+	if (d->server)
+		server_get_counters(d->server, c);
+	*snap = (struct metrics_snapshot){ t, infos, n, d->server ? c : NULL };
+}
+
+static void print_metrics(struct daemon *d, struct timespec now, FILE *out)
+{
+	struct engine_tracking t;
+	struct serve_counters c = { 0 };
+	struct metrics_snapshot snap;
+	size_t need;
+	char *text;
+
+	take_snapshot(d, now, &t, &c, &snap);
+	need = metrics_prometheus_format(&snap, NULL, 0);
+	text = malloc(need + 1);
+	if (text) {
+		metrics_prometheus_format(&snap, text, need + 1);
+		fputs(text, out);
+	} else {
+		fprintf(out, "error: out of memory\n");
+	}
+	free(text);
+	free((void *)snap.sources);
+}
+
+static void send_statsd(struct daemon *d, struct timespec now)
+{
+	struct engine_tracking t;
+	struct serve_counters c = { 0 };
+	struct metrics_snapshot snap;
+
+	take_snapshot(d, now, &t, &c, &snap);
+	statsd_send(&snap, now);
+	free((void *)snap.sources);
+}
+
+static bool start_statsd(const struct daemon_config *cfg, struct timespec now)
+{
+	return !cfg->statsd.enabled ||
+	       statsd_init(&cfg->statsd.address, cfg->statsd.prefix, cfg->statsd.interval, now);
+}
+
 static void control_handler(void *ctx, const char *command, bool json, FILE *out)
 {
 	struct daemon *d = ctx;
@@ -293,9 +352,22 @@ static void control_handler(void *ctx, const char *command, bool json, FILE *out
 		if (d->server)
 			server_get_counters(d->server, &c);
 		status_serverstats(out, &c, d->server != NULL, json);
+	} else if (!strcmp(command, "metrics")) {
+		print_metrics(d, now, out);
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, serverstats)\n", command);
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, serverstats, metrics)\n", command);
 	}
+}
+
+/* One line for systemctl status. */
+static void status_line(const struct engine_tracking *t, char *buf, size_t len)
+{
+	if (t->state == SYNC_SYNCHRONIZED)
+		snprintf(buf, len, "synchronized to %s, stratum %u", t->reference_name, t->stratum);
+	else if (t->state == SYNC_LOCAL)
+		snprintf(buf, len, "serving the local clock at stratum %u", t->stratum);
+	else
+		snprintf(buf, len, "unsynchronized: %s", unsync_reason_str(t->reason));
 }
 
 /* The sync state changes are what an operator wants to read in the log. */
@@ -315,6 +387,8 @@ static void note_state(struct daemon *d, struct timespec now)
 			unsync_reason_str(t.reason));
 	else if (t.reason != UNSYNC_STARTING)
 		log_msg(LOG_LEVEL_WARNING, "unsynchronized: %s", unsync_reason_str(t.reason));
+	status_line(&t, d->status, sizeof(d->status));
+	notify_status(d->status);
 	d->last_state = t.state;
 	d->last_reason = t.reason;
 }
@@ -339,35 +413,81 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
+/* Everything but the sources, logging and statsd is fixed once running. */
+static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
+{
+	struct config_source sources[CONFIG_MAX_SOURCES];
+	size_t count = next->source_count;
+	enum log_level level = next->log_level;
+	bool use_syslog = next->log_syslog;
+	struct config_statsd statsd = next->statsd;
+
+	memcpy(sources, next->sources, sizeof(sources));
+	*next = *running;
+	next->statsd = statsd;
+	memcpy(next->sources, sources, sizeof(sources));
+	next->source_count = count;
+	next->log_level = level;
+	next->log_syslog = use_syslog;
+}
+
+/* Compared as --check-config prints them, so only configured values count. */
+static bool needs_restart(const struct daemon_config *running, const struct daemon_config *next)
+{
+	struct daemon_config merged = *next;
+	char *text_a = NULL, *text_b = NULL;
+	size_t len_a = 0, len_b = 0;
+	FILE *fa, *fb;
+	bool differ = true;
+
+	keep_running_settings(running, &merged);
+	fa = open_memstream(&text_a, &len_a);
+	fb = open_memstream(&text_b, &len_b);
+	if (fa && fb) {
+		config_print(&merged, fa);
+		config_print(next, fb);
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	if (text_a && text_b)
+		differ = strcmp(text_a, text_b) != 0;
+	free(text_a);
+	free(text_b);
+	return differ;
+}
+
 /* SIGHUP: the new file replaces the running configuration only when valid. */
 static void reload(struct daemon *d, bool debug)
 {
 	struct daemon_config next;
 	char err[512];
 
+	notify_reloading();
 	if (config_load(d->config_path, &next, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		notify_ready(d->status);
 		return;
 	}
 	if (d->no_adjust)
 		next.engine.adjust = false;
 	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
-	if (memcmp(&next.engine, &d->cfg.engine, sizeof(next.engine)) != 0 ||
-	    memcmp(&next.serve, &d->cfg.serve, sizeof(next.serve)) != 0 ||
-	    strcmp(next.control_socket, d->cfg.control_socket) || strcmp(next.user, d->cfg.user) ||
-	    strcmp(next.pidfile, d->cfg.pidfile))
-		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources and logging; the clock, serve, control, user "
-					  "and pidfile settings take effect at the next start");
-	/* Those are what the running engine and sockets were built from. */
-	next.engine = d->cfg.engine;
-	next.serve = d->cfg.serve;
-	memcpy(next.control_socket, d->cfg.control_socket, sizeof(next.control_socket));
-	memcpy(next.user, d->cfg.user, sizeof(next.user));
-	memcpy(next.pidfile, d->cfg.pidfile, sizeof(next.pidfile));
-	memcpy(next.driftfile, d->cfg.driftfile, sizeof(next.driftfile));
+	/* The StatsD counters restart only when the collector or the names change. */
+	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
+		statsd_fini();
+		if (!start_statsd(&next, now_of(d)))
+			log_msg(LOG_LEVEL_ERROR, "statsd: not sending metrics until the next reload");
+	}
+	if (needs_restart(&d->cfg, &next))
+		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources, logging and statsd; the other changes take effect "
+					  "at the next start");
+	/* The rest is what the running engine and sockets were built from. */
+	keep_running_settings(&d->cfg, &next);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
+	notify_ready(d->status);
 }
 
 static int poll_timeout_ms(struct timespec now, struct timespec due)
@@ -405,6 +525,11 @@ static void run(struct daemon *d, bool debug)
 		}
 		due = earliest(engine_next_wakeup(d->engine), upstream_next_wakeup(d->upstream, now));
 		due = earliest(due, d->next_drift_write);
+		if (d->cfg.statsd.enabled) {
+			if (statsd_due(now))
+				send_statsd(d, now);
+			due = earliest(due, statsd_next_due(now));
+		}
 
 		fds[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
 		res_index = n;
@@ -436,6 +561,7 @@ static void run(struct daemon *d, bool debug)
 			while (read(signal_pipe[0], &sig, 1) == 1) {
 				if (sig == SIGTERM || sig == SIGINT) {
 					log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", sig);
+					notify_stopping();
 					return;
 				}
 				hup = hup || sig == SIGHUP;
@@ -525,6 +651,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	gid_t gid = (gid_t)-1;
 	uint64_t seed;
 	struct timespec now;
+	struct engine_tracking tracking;
 	bool root = geteuid() == 0;
 
 	if (root && !privdrop_lookup(d->cfg.user, &uid, &gid, why, sizeof(why))) {
@@ -594,6 +721,12 @@ static int setup(struct daemon *d, const struct options *opt)
 	d->last_reason = UNSYNC_STARTING;
 	d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
 	publish(d);
+	if (!start_statsd(&d->cfg, now))
+		return -1;
+	/* Configuration loaded, sockets bound, privileges dropped: ready. */
+	engine_get_tracking(d->engine, now, &tracking);
+	status_line(&tracking, d->status, sizeof(d->status));
+	notify_ready(d->status);
 	return 0;
 }
 
@@ -601,6 +734,7 @@ static void teardown(struct daemon *d)
 {
 	if (d->engine)
 		save_drift(d);
+	statsd_fini();
 	upstream_destroy(d->upstream);
 	control_destroy(d->control);
 	server_destroy(d->server);

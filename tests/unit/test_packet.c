@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "packet.h"
+#include "reply_check.h"
 
 /* A server reply written out by hand from RFC 5905's field layout:
  * leap 0, version 4, mode 4, stratum 2, poll 6, precision -20,
@@ -17,6 +18,47 @@ static const uint8_t golden_reply[NTP_HEADER_LEN] = {
 	0xe9, 0x00, 0x00, 0x01, 0x40, 0x00, 0x00, 0x00, /* receive */
 	0xe9, 0x00, 0x00, 0x01, 0x40, 0x00, 0x10, 0x00, /* transmit */
 };
+
+/* A real reply captured from chronyd 4.3 (local stratum 10, -x, on a loopback
+ * port) to a version 4 request whose transmit field was 0x0123456789abcdef. */
+static const uint8_t chronyd_reply[NTP_HEADER_LEN] = {
+	0x24, 0x0a, 0x00, 0xe7,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+	0x7f, 0x7f, 0x01, 0x01,
+	0xee, 0xac, 0x2b, 0xec, 0xe0, 0xdd, 0x47, 0x72, /* reference */
+	0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, /* origin: our transmit, echoed */
+	0xee, 0xac, 0x2b, 0xf3, 0x8f, 0xc7, 0xa8, 0xbb, /* receive */
+	0xee, 0xac, 0x2b, 0xf3, 0x92, 0x2d, 0xa3, 0x7a, /* transmit */
+};
+
+static void decodes_a_chronyd_reply(void **state)
+{
+	(void)state;
+	struct ntp_packet p;
+	struct ntp_packet_trailer trailer;
+	uint8_t out[NTP_HEADER_LEN];
+
+	assert_int_equal(packet_decode(chronyd_reply, sizeof(chronyd_reply), &p, &trailer), PACKET_OK);
+	assert_int_equal(p.leap, NTP_LEAP_NONE);
+	assert_int_equal(p.version, 4);
+	assert_int_equal(p.mode, NTP_MODE_SERVER);
+	assert_int_equal(p.stratum, 10);
+	assert_int_equal(p.poll, 0);
+	assert_int_equal(p.precision, -25);
+	assert_int_equal(p.root_delay, 0);
+	assert_int_equal(p.root_dispersion, 0);
+	assert_int_equal(p.refid, 0x7f7f0101u); /* chronyd's local reference, 127.127.1.1 */
+	assert_int_equal(p.origin, 0x0123456789abcdefull);
+	assert_true(p.transmit > p.receive);
+	assert_true(p.receive > p.reference);
+	assert_int_equal(trailer.extension_fields, 0);
+	assert_false(trailer.has_mac);
+	assert_int_equal(reply_check(&p, 0x0123456789abcdefull), REPLY_OK);
+	assert_int_equal(reply_check(&p, 0x0123456789abcdeeull), REPLY_BOGUS_ORIGIN);
+	packet_encode(&p, out);
+	assert_memory_equal(out, chronyd_reply, NTP_HEADER_LEN);
+}
 
 static void decodes_every_header_field(void **state)
 {
@@ -161,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decodes_every_header_field),
+		cmocka_unit_test(decodes_a_chronyd_reply),
 		cmocka_unit_test(encode_reproduces_golden_bytes),
 		cmocka_unit_test(leap_and_negative_poll_survive),
 		cmocka_unit_test(rejects_short_and_ragged),

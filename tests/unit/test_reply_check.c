@@ -75,6 +75,26 @@ static void spoofed_kod_is_bogus(void **state)
 	assert_int_equal(reply_check(&p, sent), REPLY_BOGUS_ORIGIN);
 }
 
+/* 2036-02-07 06:28:16 UTC ends NTP era 0: server timestamps just past it
+ * wrap to small numbers and must still give small offsets. */
+static void offset_and_delay_across_the_era_boundary(void **state)
+{
+	(void)state;
+	const time_t rollover = 2085978496;
+	struct timespec sent_at = { .tv_sec = rollover - 1, .tv_nsec = 900000000 };
+	struct timespec received = { .tv_sec = rollover, .tv_nsec = 100000000 };
+	struct ntp_packet p = good_reply();
+	double offset, delay;
+
+	/* The server is 0.5 s ahead and holds the request for 10 ms. */
+	p.receive = ntp_ts_from_timespec((struct timespec){ .tv_sec = rollover, .tv_nsec = 495000000 });
+	p.transmit = ntp_ts_from_timespec((struct timespec){ .tv_sec = rollover, .tv_nsec = 505000000 });
+	assert_true(p.receive >> 32 == 0);
+	reply_offset_delay(&p, sent_at, received, &offset, &delay);
+	assert_true(offset > 0.499999 && offset < 0.500001);
+	assert_true(delay > 0.189999 && delay < 0.190001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,6 +102,7 @@ int main(void)
 		cmocka_unit_test(rejects_each_fault_with_its_reason),
 		cmocka_unit_test(reads_kiss_codes),
 		cmocka_unit_test(spoofed_kod_is_bogus),
+		cmocka_unit_test(offset_and_delay_across_the_era_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,61 +254,50 @@ static void iburst_sends_quick_polls_at_start_and_after_losing_the_server(void *
 	source_destroy(src);
 }
 
-static void poll_rises_while_stable_and_falls_under_jitter(void **state)
+static void poll_follows_the_engine_rising_one_step_at_a_time(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, 6, 8, 0);
 	struct timespec t = t0;
-	int rounds_at_7 = 0;
 
-	/* Constant offset: the jitter sits on the precision floor. The counter
-	 * gains 6 per sample at poll 6, so the sixth sample passes 30. */
-	for (int i = 1; i <= 6; i++) {
-		assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
-		assert_int_equal(status(src, t).poll, i < 6 ? 6 : 7);
-		t = source_next_poll(src);
-	}
-	for (int i = 1; i <= 5; i++) {
-		assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
-		assert_int_equal(status(src, t).poll, i < 5 ? 7 : 8);
-		t = source_next_poll(src);
-	}
-	for (int i = 0; i < 10; i++) {
-		round_trip(src, t, 0.001, 0.01);
-		assert_int_equal(status(src, t).poll, 8); /* clamped to maxpoll */
-		assert_int_equal(timespec_diff(source_next_poll(src), t), 256);
-		t = source_next_poll(src);
-	}
-
-	/* Now +-5 ms swings: the first is held as a spike, the next ones are
-	 * noisy (jitter far above the precision): -16 twice takes poll 8 to 7,
-	 * -14 three times takes 7 to 6, where it stays. */
-	assert_int_equal(round_trip(src, t, 0.005, 0.01), SOURCE_SAMPLE_HELD);
-	t = source_next_poll(src);
-	for (int i = 1; i <= 12; i++) {
-		assert_int_equal(round_trip(src, t, i % 2 ? -0.005 : 0.005, 0.01), SOURCE_SAMPLE_ACCEPTED);
-		if (status(src, t).poll == 7)
-			rounds_at_7++;
-		assert_int_equal(status(src, t).poll, i < 2 ? 8 : i < 5 ? 7 : 6);
-		t = source_next_poll(src);
-	}
-	assert_int_equal(rounds_at_7, 3);
+	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	/* Asked for 10: one step per call, then clamped to maxpoll. */
+	source_set_poll(src, 10);
+	assert_int_equal(status(src, t).poll, 7);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 128);
+	source_set_poll(src, 10);
+	assert_int_equal(status(src, t).poll, 8);
+	source_set_poll(src, 10);
+	assert_int_equal(status(src, t).poll, 8);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 256);
+	/* Down at once, but never below minpoll. */
+	source_set_poll(src, 0);
+	assert_int_equal(status(src, t).poll, 6);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
 	source_destroy(src);
 }
 
-static void poll_compares_jitter_with_the_system_jitter(void **state)
+static void latest_sample_is_kept_even_when_the_filter_holds_it(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, 6, 10, 0);
 	struct timespec t = t0;
+	struct filter_sample latest;
 
-	/* The same +-5 ms noise is quiet for a system whose jitter is 10 ms. */
-	source_set_selection(src, SOURCE_SYSTEM_PEER, 0.010, t);
-	for (int i = 1; i <= 6; i++) {
-		round_trip(src, t, i % 2 ? -0.005 : 0.005, 0.01);
-		t = source_next_poll(src);
-	}
-	assert_int_equal(status(src, t).poll, 7);
+	assert_false(source_latest_sample(src, &latest));
+	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	t = source_next_poll(src);
+	/* More delay than the first: the filter keeps its estimate, yet the
+	 * sample is there for the discipline. */
+	assert_int_equal(round_trip(src, t, 0.003, 0.05), SOURCE_SAMPLE_HELD);
+	assert_true(source_latest_sample(src, &latest));
+	assert_float_equal(latest.offset, 0.003, 1e-9);
+	assert_float_equal(latest.delay, 0.05, 1e-9);
+	assert_float_equal(status(src, t).offset, 0.001, 1e-9);
+	/* A step moves it with the others. */
+	source_correct(src, t, 0.002, 0.0);
+	assert_true(source_latest_sample(src, &latest));
+	assert_float_equal(latest.offset, 0.001, 1e-9);
 	source_destroy(src);
 }
 
@@ -466,11 +455,38 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BOGUS);
 	assert_int_equal(status(src, t).samples, 0);
 	assert_int_equal(status(src, t).reach, 0);
+
+	/* No reference time at all (ntpd in orphan mode sends zero): not a fault. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.reference = 0;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_SAMPLE_ACCEPTED);
 	source_destroy(src);
 
 	/* A tighter max_distance turns away what the default accepts. */
 	src = make(false, false, 0, 0, 0.02);
 	assert_int_equal(round_trip(src, t0, 0, 0.01), SOURCE_TOO_FAR);
+	source_destroy(src);
+}
+
+/* A stratum-1 server next door: its own error bounds are microseconds wide,
+ * but the interval used for selection is never narrower than 1 ms. */
+static void root_distance_has_a_floor(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[NTP_HEADER_LEN];
+	struct timespec t2 = timespec_add(t0, 0.00001);
+	struct ntp_packet reply;
+
+	assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+	reply = answer(request, t2, t2);
+	reply.root_delay = 0;
+	reply.root_dispersion = 0;
+	assert_int_equal(deliver(src, &reply, timespec_add(t0, 0.00002)), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(source_root_distance(src, timespec_add(t0, 0.00002)), SOURCE_MIN_DISTANCE, 1e-12);
 	source_destroy(src);
 }
 
@@ -528,21 +544,21 @@ static void pool_members_ask_for_replacement(void **state)
 
 	assert_int_equal(round_trip(pool, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
 	assert_int_equal(round_trip(server, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
-	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, t);
-	source_set_selection(server, SOURCE_FALSETICKER, 0.001, t);
+	source_set_selection(pool, SOURCE_FALSETICKER, t);
+	source_set_selection(server, SOURCE_FALSETICKER, t);
 	/* A falseticker for 8 poll intervals (8 * 64 s). */
-	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, timespec_add(t, 300));
+	source_set_selection(pool, SOURCE_FALSETICKER, timespec_add(t, 300));
 	assert_false(source_wants_replacement(pool, timespec_add(t, 511)));
 	assert_true(source_wants_replacement(pool, timespec_add(t, 512)));
 	assert_false(source_wants_replacement(server, timespec_add(t, 512)));
 	/* Becoming a truechimer again resets the clock. */
-	source_set_selection(pool, SOURCE_COMBINED, 0.001, timespec_add(t, 600));
-	source_set_selection(pool, SOURCE_FALSETICKER, 0.001, timespec_add(t, 700));
+	source_set_selection(pool, SOURCE_COMBINED, timespec_add(t, 600));
+	source_set_selection(pool, SOURCE_FALSETICKER, timespec_add(t, 700));
 	assert_false(source_wants_replacement(pool, timespec_add(t, 1000)));
 	assert_string_equal(source_selection_str(SOURCE_FALSETICKER), "falseticker");
 
 	/* An unreachable pool member. */
-	source_set_selection(pool, SOURCE_COMBINED, 0.001, t);
+	source_set_selection(pool, SOURCE_COMBINED, t);
 	for (int i = 0; i < 8; i++) {
 		t = source_next_poll(pool);
 		source_poll(pool, t, 1, out);
@@ -562,14 +578,15 @@ int main(void)
 		cmocka_unit_test(handles_the_2036_era_rollover),
 		cmocka_unit_test(reach_register_records_answered_polls),
 		cmocka_unit_test(iburst_sends_quick_polls_at_start_and_after_losing_the_server),
-		cmocka_unit_test(poll_rises_while_stable_and_falls_under_jitter),
-		cmocka_unit_test(poll_compares_jitter_with_the_system_jitter),
+		cmocka_unit_test(poll_follows_the_engine_rising_one_step_at_a_time),
+		cmocka_unit_test(latest_sample_is_kept_even_when_the_filter_holds_it),
 		cmocka_unit_test(kod_rate_backs_off),
 		cmocka_unit_test(kod_deny_and_rstr_stop_the_source),
 		cmocka_unit_test(spoofed_kod_is_ignored),
 		cmocka_unit_test(accepts_one_reply_per_request),
 		cmocka_unit_test(applies_the_rfc_5905_header_tests),
 		cmocka_unit_test(root_distance_and_candidate),
+		cmocka_unit_test(root_distance_has_a_floor),
 		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
 		cmocka_unit_test(pool_members_ask_for_replacement),
 	};

@@ -1,0 +1,53 @@
+#!/bin/bash
+# systemd-analyze verify on the unit as built, with ExecStart pointing at the
+# built stratad, and the man pages its Documentation= names looked up in the
+# source tree. Skipped where systemd-analyze is missing.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${STRATA_BUILD:-$top/build}
+passed=0
+failed=0
+
+check() { # description command...
+	if "${@:2}"; then
+		passed=$((passed + 1))
+		echo "ok: $1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $1"
+	fi
+}
+
+if ! command -v systemd-analyze >/dev/null; then
+	echo "systemd-verify: systemd-analyze missing, skipped"
+	echo "systemd-verify: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+make -s -C "$build" contrib/stratad.service src/stratad >/dev/null
+unit=$build/contrib/stratad.service
+check "the unit is generated" test -s "$unit"
+check "the daemon is built" test -x "$build/src/stratad"
+
+# a copy that runs the built binary, with its man pages in a private MANPATH
+sed "s|^ExecStart=[^ ]*|ExecStart=$build/src/stratad|" "$unit" >"$work/stratad.service"
+man_check=--man=yes
+if [ ! -d "$top/man" ]; then
+	echo "skip: the tree has no man pages yet: Documentation= not checked"
+	man_check=--man=no
+fi
+[ "$man_check" = --man=yes ] && for page in $(sed -n 's/^Documentation=//p' "$unit" | tr ' ' '\n' | sed -n 's/^man:\(.*\)(\([0-9]\))$/\1.\2/p'); do
+	section=${page##*.}
+	mkdir -p "$work/man/man$section"
+	check "man page $page exists" test -f "$top/man/$page" &&
+		ln -sf "$top/man/$page" "$work/man/man$section/$page"
+done
+check "systemd-analyze verify passes" env MANPATH="$work/man" systemd-analyze verify "$man_check" "$work/stratad.service"
+check "Type=notify (stratad sends READY=1)" grep -qx 'Type=notify' "$unit"
+check "capabilities bounded to CAP_SYS_TIME and CAP_NET_BIND_SERVICE" \
+	grep -qx 'CapabilityBoundingSet=CAP_SYS_TIME CAP_NET_BIND_SERVICE' "$unit"
+check "the clock stays adjustable (no ProtectClock)" bash -c "! grep -q '^ProtectClock' '$unit'"
+echo "systemd-verify: $passed passed, $failed failed"
+[ "$failed" = 0 ]

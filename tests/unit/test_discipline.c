@@ -1,0 +1,239 @@
+#include "cmocka_all.h"
+
+#include <math.h>
+
+#include "discipline.h"
+#include "ntp_time.h"
+
+/* A clock that records what the discipline asks of it. */
+struct fake_clock {
+	unsigned steps, slews, frequency_sets, status_sets;
+	double stepped, slewed, frequency;
+	struct clock_status status;
+};
+
+static int fake_read(void *ctx, struct timespec *now)
+{
+	(void)ctx;
+	*now = (struct timespec){ 0, 0 };
+	return 0;
+}
+
+static int fake_step(void *ctx, double offset)
+{
+	struct fake_clock *c = ctx;
+
+	c->steps++;
+	c->stepped += offset;
+	return 0;
+}
+
+static int fake_slew(void *ctx, double offset)
+{
+	struct fake_clock *c = ctx;
+
+	c->slews++;
+	c->slewed = offset;
+	return 0;
+}
+
+static int fake_set_frequency(void *ctx, double ppm)
+{
+	struct fake_clock *c = ctx;
+
+	if (fabs(ppm) > 500.0)
+		return -22;
+	c->frequency_sets++;
+	c->frequency = ppm;
+	return 0;
+}
+
+static int fake_set_status(void *ctx, const struct clock_status *status)
+{
+	struct fake_clock *c = ctx;
+
+	c->status_sets++;
+	c->status = *status;
+	return 0;
+}
+
+static struct fake_clock fake;
+static const struct timespec t0 = { 1700000000, 0 };
+
+static struct discipline_config config(void)
+{
+	return (struct discipline_config){
+		.adjust = true, .step_threshold = 0.128, .panic_threshold = 1000.0, .stepout = 900.0,
+		.max_steps = 0, .wander_ppm_per_s = 1e-3,
+	};
+}
+
+static struct discipline *make(const struct discipline_config *cfg)
+{
+	struct clock_ops ops = {
+		.ctx = &fake, .read = fake_read, .step = fake_step, .slew = fake_slew,
+		.set_frequency = fake_set_frequency, .set_status = fake_set_status,
+		.max_frequency_ppm = 500.0, .max_slew_ppm = 500.0,
+	};
+
+	fake = (struct fake_clock){ 0 };
+	return discipline_create(cfg, &ops, t0);
+}
+
+static enum discipline_action update(struct discipline *d, double at, double offset, enum ntp_leap leap)
+{
+	struct discipline_sample s = {
+		.time = timespec_add(t0, at), .offset = offset, .noise = 1e-6, .delay = 1e-4,
+		.root_distance = 0.001, .leap = leap,
+	};
+	struct discipline_change change;
+
+	discipline_update(d, &s, timespec_add(t0, at), &change);
+	return change.action;
+}
+
+static void slews_below_the_step_threshold(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+
+	(void)state;
+	assert_int_equal(update(d, 1, 0.05, NTP_LEAP_NONE), DISCIPLINE_SLEWED);
+	assert_int_equal(fake.steps, 0);
+	assert_float_equal(fake.slewed, 0.05, 1e-6);
+	/* synchronized, the leap told, errors sane */
+	assert_true(fake.status.synchronized);
+	assert_int_equal(fake.status.leap, NTP_LEAP_NONE);
+	assert_true(fake.status.max_error >= 0.001 && fake.status.max_error < 0.1);
+	assert_true(fake.status.est_error > 0.0 && fake.status.est_error < 0.1);
+	discipline_destroy(d);
+}
+
+static void steps_at_start_up_then_only_after_stepout(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d;
+
+	(void)state;
+	cfg.max_steps = -1;
+	d = make(&cfg);
+	assert_int_equal(update(d, 1, 0.5, NTP_LEAP_NONE), DISCIPLINE_STEPPED);
+	assert_int_equal(fake.steps, 1);
+	assert_float_equal(fake.stepped, 0.5, 1e-9);
+	/* A later excess waits for stepout (900 s) before it is stepped. */
+	assert_int_equal(update(d, 100, 0.3, NTP_LEAP_NONE), DISCIPLINE_STEP_WAITING);
+	assert_int_equal(update(d, 500, 0.3, NTP_LEAP_NONE), DISCIPLINE_STEP_WAITING);
+	assert_int_equal(fake.steps, 1);
+	assert_int_equal(update(d, 1001, 0.3, NTP_LEAP_NONE), DISCIPLINE_STEPPED);
+	assert_int_equal(fake.steps, 2);
+	assert_int_equal(discipline_steps(d), 2);
+	discipline_destroy(d);
+}
+
+static void max_steps_zero_steps_only_at_start_up(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+
+	(void)state;
+	assert_int_equal(update(d, 1, -0.5, NTP_LEAP_NONE), DISCIPLINE_STEPPED);
+	assert_int_equal(update(d, 100, 0.3, NTP_LEAP_NONE), DISCIPLINE_STEP_WAITING);
+	/* past stepout the step is used up: slewed away instead */
+	assert_int_equal(update(d, 1001, 0.3, NTP_LEAP_NONE), DISCIPLINE_SLEWED);
+	assert_int_equal(fake.steps, 1);
+	assert_float_equal(fake.slewed, 0.3, 1e-6);
+	discipline_destroy(d);
+}
+
+static void panic_threshold_refuses_unless_one_initial_step_is_allowed(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+
+	(void)state;
+	assert_int_equal(update(d, 1, 7200.0, NTP_LEAP_NONE), DISCIPLINE_INSANE);
+	assert_int_equal(fake.steps + fake.slews + fake.frequency_sets, 0);
+	assert_false(discipline_has_updated(d));
+	discipline_destroy(d);
+
+	cfg.allow_initial_insane_step = true;
+	cfg.max_steps = -1;
+	cfg.stepout = 0.0;
+	d = make(&cfg);
+	assert_int_equal(update(d, 1, 7200.0, NTP_LEAP_NONE), DISCIPLINE_STEPPED);
+	assert_float_equal(fake.stepped, 7200.0, 1e-6);
+	/* exactly one: a second insane offset is refused (the clock now reads
+	 * 7200 s later) */
+	assert_int_equal(update(d, 7300, -7200.0, NTP_LEAP_NONE), DISCIPLINE_INSANE);
+	assert_int_equal(fake.steps, 1);
+	discipline_destroy(d);
+}
+
+static void leap_is_passed_to_the_clock(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+
+	(void)state;
+	update(d, 1, 0.001, NTP_LEAP_INSERT);
+	assert_int_equal(fake.status.leap, NTP_LEAP_INSERT);
+	update(d, 65, 0.0, NTP_LEAP_NONE);
+	assert_int_equal(fake.status.leap, NTP_LEAP_NONE);
+	discipline_set_unsynchronized(d);
+	assert_false(fake.status.synchronized);
+	discipline_destroy(d);
+}
+
+static void frequency_is_learnt_and_clamped(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d;
+
+	(void)state;
+	/* a drift file beyond the clock's range is clamped at create */
+	cfg.have_initial_frequency = true;
+	cfg.initial_frequency_ppm = 800.0;
+	d = make(&cfg);
+	assert_int_equal(fake.frequency_sets, 1);
+	assert_float_equal(fake.frequency, 500.0, 1e-9);
+	assert_float_equal(discipline_frequency_ppm(d), 500.0, 1e-9);
+	discipline_destroy(d);
+
+	cfg.initial_frequency_ppm = -12.5;
+	d = make(&cfg);
+	assert_float_equal(fake.frequency, -12.5, 1e-9);
+	discipline_destroy(d);
+
+	/* a clock 20 ppm slow: offsets growing 20 us/s; the correction
+	 * converges on +20 ppm */
+	cfg = config();
+	d = make(&cfg);
+	{
+		double truth = 0.0, last = 0.0;
+
+		for (int i = 0; i < 40; i++) {
+			double t = 1.0 + 64.0 * i;
+
+			truth += (20e-6 - discipline_frequency_ppm(d) * 1e-6) * (t - last) - fake.slewed;
+			fake.slewed = 0.0;
+			last = t;
+			update(d, t, truth, NTP_LEAP_NONE);
+		}
+	}
+	assert_float_equal(discipline_frequency_ppm(d), 20.0, 0.5);
+	discipline_destroy(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slews_below_the_step_threshold),
+		cmocka_unit_test(steps_at_start_up_then_only_after_stepout),
+		cmocka_unit_test(max_steps_zero_steps_only_at_start_up),
+		cmocka_unit_test(panic_threshold_refuses_unless_one_initial_step_is_allowed),
+		cmocka_unit_test(leap_is_passed_to_the_clock),
+		cmocka_unit_test(frequency_is_learnt_and_clamped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

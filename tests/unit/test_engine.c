@@ -1,0 +1,729 @@
+#include "cmocka_all.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ntp_time.h"
+#include "refid.h"
+
+#define MAX_SERVERS 4
+#define MAX_CALLS 4096
+#define ROUND_TRIP 0.002          /* seconds, symmetric */
+#define SERVER_ROOT_DELAY 0.001
+#define SERVER_ROOT_DISPERSION 0.001
+#define UPSTREAM_REFID 0xc0000201 /* the servers' own reference, 192.0.2.1 */
+#define MAX_LOOP_ROUNDS 10000
+
+/* A clock that records every call the engine makes on it. Its reading is
+ * true time plus the steps it took; slews and frequency changes are only
+ * recorded: after the start-up step they are microseconds here. */
+enum call_kind { CALL_STEP, CALL_SLEW, CALL_FREQUENCY, CALL_STATUS };
+
+struct call {
+	enum call_kind kind;
+	double value;                   /* offset or ppm */
+	struct clock_status status;
+};
+
+struct fake_clock {
+	struct call calls[MAX_CALLS];
+	size_t count;
+	double stepped;                 /* local - true, seconds */
+};
+
+struct fake_server {
+	int id;
+	struct net_addr addr;
+	double ahead;                   /* server - true, seconds */
+	unsigned stratum;
+	enum ntp_leap leap;
+	bool silent;
+};
+
+struct world {
+	struct engine *engine;
+	struct fake_clock clock;
+	struct timespec true_now;
+	struct fake_server servers[MAX_SERVERS];
+	size_t servers_count;
+};
+
+static struct world w;
+static const struct timespec t0 = { 1700000000, 0 }; /* 22:13:20 UTC, far from a leap second */
+
+static void record(enum call_kind kind, double value, const struct clock_status *status)
+{
+	assert_true(w.clock.count < MAX_CALLS);
+	w.clock.calls[w.clock.count++] = (struct call){ .kind = kind, .value = value,
+							.status = status ? *status : (struct clock_status){ 0 } };
+}
+
+static struct timespec local_now(void)
+{
+	return timespec_add(w.true_now, w.clock.stepped);
+}
+
+static int fake_read(void *ctx, struct timespec *now)
+{
+	(void)ctx;
+	*now = local_now();
+	return 0;
+}
+
+static int fake_step(void *ctx, double offset)
+{
+	(void)ctx;
+	record(CALL_STEP, offset, NULL);
+	w.clock.stepped += offset;
+	return 0;
+}
+
+static int fake_slew(void *ctx, double offset)
+{
+	(void)ctx;
+	record(CALL_SLEW, offset, NULL);
+	return 0;
+}
+
+static int fake_set_frequency(void *ctx, double ppm)
+{
+	(void)ctx;
+	record(CALL_FREQUENCY, ppm, NULL);
+	return 0;
+}
+
+static int fake_set_status(void *ctx, const struct clock_status *status)
+{
+	(void)ctx;
+	record(CALL_STATUS, 0.0, status);
+	return 0;
+}
+
+static size_t calls_of(enum call_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w.clock.count; i++)
+		n += w.clock.calls[i].kind == kind;
+	return n;
+}
+
+static size_t clock_changing_calls(void)
+{
+	return calls_of(CALL_STEP) + calls_of(CALL_SLEW) + calls_of(CALL_FREQUENCY);
+}
+
+static const struct call *first_call(enum call_kind kind)
+{
+	for (size_t i = 0; i < w.clock.count; i++)
+		if (w.clock.calls[i].kind == kind)
+			return &w.clock.calls[i];
+	return NULL;
+}
+
+static const struct call *last_call(enum call_kind kind)
+{
+	for (size_t i = w.clock.count; i > 0; i--)
+		if (w.clock.calls[i - 1].kind == kind)
+			return &w.clock.calls[i - 1];
+	return NULL;
+}
+
+static bool some_status_says_synchronized(void)
+{
+	for (size_t i = 0; i < w.clock.count; i++)
+		if (w.clock.calls[i].kind == CALL_STATUS && w.clock.calls[i].status.synchronized)
+			return true;
+	return false;
+}
+
+static struct engine_config default_config(void)
+{
+	struct engine_config cfg;
+
+	engine_config_defaults(&cfg);
+	return cfg;
+}
+
+static void start(const struct engine_config *cfg)
+{
+	struct clock_ops ops = {
+		.ctx = &w.clock, .read = fake_read, .step = fake_step, .slew = fake_slew,
+		.set_frequency = fake_set_frequency, .set_status = fake_set_status,
+		.max_frequency_ppm = 500.0, .max_slew_ppm = 500.0,
+	};
+
+	memset(&w, 0, sizeof(w));
+	w.true_now = t0;
+	w.engine = engine_create(cfg, &ops, local_now());
+	assert_non_null(w.engine);
+}
+
+static int stop(void **state)
+{
+	(void)state;
+	engine_destroy(w.engine);
+	w.engine = NULL;
+	return 0;
+}
+
+/* A server at 127.0.0.N (N from 2), polled with iburst. */
+static struct fake_server *add_server(double ahead, unsigned stratum)
+{
+	struct fake_server *s = &w.servers[w.servers_count];
+	struct source_config cfg = { .iburst = true };
+	char text[32];
+
+	assert_true(w.servers_count < MAX_SERVERS);
+	snprintf(text, sizeof(text), "127.0.0.%zu", w.servers_count + 2);
+	assert_true(netaddr_parse(text, &cfg.addr));
+	cfg.addr.port = NTP_PORT;
+	*s = (struct fake_server){ .addr = cfg.addr, .ahead = ahead, .stratum = stratum, .leap = NTP_LEAP_NONE };
+	s->id = engine_add_source(w.engine, &cfg, local_now());
+	assert_true(s->id >= 0);
+	w.servers_count++;
+	return s;
+}
+
+static struct fake_server *server_of(int id)
+{
+	for (size_t i = 0; i < w.servers_count; i++)
+		if (w.servers[i].id == id)
+			return &w.servers[i];
+	fail_msg("the engine asked for source %d it was never given", id);
+	return NULL;
+}
+
+static struct ntp_packet decode(const uint8_t *buf)
+{
+	struct ntp_packet p;
+
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN, &p, NULL), PACKET_OK);
+	return p;
+}
+
+/* The request the engine sends the server now; false when it sends none. */
+static bool request_to(const struct fake_server *s, struct ntp_packet *request)
+{
+	uint8_t buf[NTP_HEADER_LEN];
+
+	if (engine_build_request(w.engine, s->id, local_now(), buf) == 0)
+		return false;
+	*request = decode(buf);
+	return true;
+}
+
+/* What the honest server answers, half a round trip after the request left. */
+static struct ntp_packet answer(const struct fake_server *s, const struct ntp_packet *request)
+{
+	struct timespec server_now = timespec_add(w.true_now, s->ahead + ROUND_TRIP / 2);
+
+	return (struct ntp_packet){
+		.leap = s->leap, .version = NTP_VERSION, .mode = NTP_MODE_SERVER, .stratum = (uint8_t)s->stratum,
+		.poll = request->poll, .precision = -20,
+		.root_delay = ntp_short_from_seconds(SERVER_ROOT_DELAY),
+		.root_dispersion = ntp_short_from_seconds(SERVER_ROOT_DISPERSION),
+		.refid = UPSTREAM_REFID,
+		.reference = ntp_ts_from_timespec(timespec_add(server_now, -16.0)),
+		.origin = request->transmit,
+		.receive = ntp_ts_from_timespec(server_now),
+		.transmit = ntp_ts_from_timespec(server_now),
+	};
+}
+
+/* A kiss-o'-death with the right origin. */
+static struct ntp_packet kiss(const struct ntp_packet *request, const char *code, int8_t poll)
+{
+	return (struct ntp_packet){
+		.leap = NTP_LEAP_UNSYNC, .version = NTP_VERSION, .mode = NTP_MODE_SERVER, .stratum = 0,
+		.poll = poll, .refid = refid_from_name(code), .origin = request->transmit,
+		.receive = request->transmit, .transmit = request->transmit,
+	};
+}
+
+/* The reply arrives one round trip after the request was sent. */
+static void deliver(const struct fake_server *s, const struct ntp_packet *reply)
+{
+	uint8_t buf[NTP_HEADER_LEN];
+
+	packet_encode(reply, buf);
+	w.true_now = timespec_add(w.true_now, ROUND_TRIP);
+	engine_handle_reply(w.engine, s->id, buf, sizeof(buf), local_now());
+}
+
+static void exchange(const struct fake_server *s)
+{
+	struct ntp_packet request, reply;
+
+	if (!request_to(s, &request) || s->silent)
+		return;
+	reply = answer(s, &request);
+	deliver(s, &reply);
+}
+
+/* The daemon's loop for `seconds` of true time: wait for the engine's next
+ * wakeup, send what is due, the servers answer. */
+static void run_for(double seconds)
+{
+	struct timespec end = timespec_add(w.true_now, seconds);
+
+	for (unsigned round = 0;; round++) {
+		struct timespec wakeup = timespec_add(engine_next_wakeup(w.engine), -w.clock.stepped);
+		int ids[MAX_SERVERS];
+		size_t n;
+
+		assert_true(round < MAX_LOOP_ROUNDS);
+		if (timespec_diff(wakeup, end) > 0.0)
+			break;
+		if (timespec_diff(wakeup, w.true_now) > 0.0)
+			w.true_now = wakeup;
+		n = engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS);
+		for (size_t i = 0; i < n; i++)
+			exchange(server_of(ids[i]));
+	}
+	w.true_now = end;
+}
+
+static struct engine_tracking tracking(void)
+{
+	struct engine_tracking t;
+
+	engine_get_tracking(w.engine, local_now(), &t);
+	return t;
+}
+
+static struct engine_source_info source_info(const struct fake_server *s)
+{
+	struct engine_source_info info;
+
+	assert_true(engine_get_source(w.engine, s->id, local_now(), &info));
+	return info;
+}
+
+static struct engine_system system_state(void)
+{
+	struct engine_system sys;
+
+	engine_get_system(w.engine, &sys);
+	return sys;
+}
+
+static void assert_unsynchronized_downstream(void)
+{
+	struct engine_system sys = system_state();
+
+	assert_int_equal(sys.leap, NTP_LEAP_UNSYNC);
+	assert_int_equal(sys.stratum, NTP_MAX_STRATUM);
+}
+
+static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b;
+	struct ntp_packet request, reply;
+	int ids[MAX_SERVERS];
+
+	(void)state;
+	start(&cfg);
+	a = add_server(0.0, 2);
+	b = add_server(0.0, 2);
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 2);
+	assert_int_equal(ids[0], a->id);
+	assert_int_equal(ids[1], b->id);
+
+	assert_true(request_to(a, &request));
+	assert_int_equal(request.mode, NTP_MODE_CLIENT);
+	assert_int_equal(request.version, 4);
+	/* honest seconds: the fraction is the nonce */
+	assert_int_equal(request.transmit >> 32, (uint64_t)t0.tv_sec + NTP_UNIX_EPOCH_DELTA);
+	/* a is no longer due, b still is */
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
+	assert_int_equal(ids[0], b->id);
+
+	reply = answer(a, &request);
+	deliver(a, &reply);
+	assert_int_equal(source_info(a).reach, 1);
+	assert_int_equal(source_info(a).stratum, 2);
+	assert_int_equal(source_info(a).refid, UPSTREAM_REFID);
+}
+
+static void reply_with_wrong_origin_is_ignored(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct ntp_packet request, reply;
+	struct engine_tracking t;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.3, 2);
+	assert_true(request_to(s, &request));
+	reply = answer(s, &request);
+	reply.origin ^= 1;
+	deliver(s, &reply);
+
+	t = tracking();
+	assert_int_equal(t.state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(t.reason, UNSYNC_STARTING);
+	assert_int_equal(t.stratum, NTP_MAX_STRATUM);
+	assert_int_equal(source_info(s).reach, 0);
+	assert_true(source_info(s).last_sample_age < 0.0);
+	assert_int_equal(source_info(s).stratum, 0);
+	assert_int_equal(clock_changing_calls(), 0);
+
+	/* the request stayed open: the genuine reply is still taken */
+	reply.origin ^= 1;
+	deliver(s, &reply);
+	assert_int_equal(source_info(s).reach, 1);
+}
+
+static void steps_once_to_a_server_ahead_then_tracks_it(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct engine_tracking t;
+	struct engine_system sys;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.3, 2);
+	run_for(600);
+
+	assert_int_equal(calls_of(CALL_STEP), 1);
+	assert_float_equal(first_call(CALL_STEP)->value, 0.3, 0.003);
+	assert_true(some_status_says_synchronized());
+	t = tracking();
+	assert_int_equal(t.state, SYNC_SYNCHRONIZED);
+	assert_int_equal(t.reason, UNSYNC_NONE);
+	assert_int_equal(t.stratum, 3);
+	assert_int_equal(t.refid, 0x7f000002); /* 127.0.0.2 */
+	assert_string_equal(t.reference_name, "127.0.0.2:123");
+	assert_int_equal(t.steps, 1);
+	assert_true(fabs(t.system_offset) < 0.001);
+	assert_int_equal(t.leap, NTP_LEAP_NONE);
+	assert_int_equal(source_info(s).selection, SOURCE_SYSTEM_PEER);
+	assert_true(fabs(source_info(s).offset) < 0.001);
+
+	sys = system_state();
+	assert_int_equal(sys.leap, NTP_LEAP_NONE);
+	assert_int_equal(sys.stratum, 3);
+	assert_int_equal(sys.refid, 0x7f000002);
+	assert_true(sys.root_delay >= SERVER_ROOT_DELAY);
+}
+
+static void without_adjust_measures_and_never_touches_the_clock(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct engine_tracking t;
+
+	(void)state;
+	cfg.adjust = false;
+	start(&cfg);
+	add_server(0.3, 2);
+	run_for(600);
+
+	assert_int_equal(w.clock.count, 0);
+	t = tracking();
+	assert_int_equal(t.state, SYNC_SYNCHRONIZED);
+	assert_int_equal(t.stratum, 3);
+	assert_float_equal(t.system_offset, 0.3, 0.003);
+	assert_float_equal(t.last_offset, 0.3, 0.003);
+	assert_int_equal(t.steps, 0);
+	assert_int_equal(system_state().stratum, 3);
+}
+
+static void without_sources_stays_starting_and_unsynchronized(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct engine_tracking t;
+	int ids[MAX_SERVERS];
+
+	(void)state;
+	start(&cfg);
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	/* nothing to poll: the loop need not wake before an hour, but never in the past */
+	assert_true(timespec_diff(engine_next_wakeup(w.engine), local_now()) > 0.0);
+	run_for(3 * 3600);
+	t = tracking();
+	/* no sample ever came, so "starting" is the honest reason */
+	assert_int_equal(t.state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(t.reason, UNSYNC_STARTING);
+	assert_int_equal(t.stratum, NTP_MAX_STRATUM);
+	assert_unsynchronized_downstream();
+	assert_int_equal(clock_changing_calls(), 0);
+}
+
+static void a_source_gone_silent_leaves_no_usable_source(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct engine_tracking t;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	run_for(300);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+
+	s->silent = true;
+	run_for(3 * 3600);
+	t = tracking();
+	assert_int_equal(source_info(s).selection, SOURCE_UNREACHABLE);
+	assert_int_equal(t.state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(t.reason, UNSYNC_NO_SOURCES);
+	assert_unsynchronized_downstream();
+	/* the kernel is told too */
+	assert_false(last_call(CALL_STATUS)->status.synchronized);
+}
+
+static void quorum_not_met_leaves_the_clock_alone(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+
+	(void)state;
+	cfg.minsources = 2;
+	start(&cfg);
+	s = add_server(0.3, 2);
+	run_for(600);
+
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_QUORUM_NOT_MET);
+	assert_int_equal(clock_changing_calls(), 0);
+	assert_false(some_status_says_synchronized());
+	assert_unsynchronized_downstream();
+	/* the source itself is fine, only alone */
+	assert_int_equal(source_info(s).reach, 0xff);
+	assert_float_equal(source_info(s).offset, 0.3, 0.003);
+}
+
+static void insane_time_is_refused(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct engine_tracking t;
+
+	(void)state;
+	start(&cfg);
+	add_server(7200.0, 2);
+	add_server(7200.0, 2);
+	run_for(600);
+
+	t = tracking();
+	assert_int_equal(t.state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(t.reason, UNSYNC_INSANE_TIME);
+	assert_float_equal(t.insane_offset, 7200.0, 0.01);
+	assert_int_equal(t.steps, 0);
+	assert_int_equal(clock_changing_calls(), 0);
+	assert_false(some_status_says_synchronized());
+	assert_unsynchronized_downstream();
+}
+
+static void assert_serving_local_clock(void)
+{
+	struct engine_system sys = system_state();
+
+	assert_int_equal(tracking().state, SYNC_LOCAL);
+	assert_int_equal(tracking().stratum, 10);
+	assert_int_equal(sys.leap, NTP_LEAP_NONE);
+	assert_int_equal(sys.stratum, 10);
+	assert_int_equal(sys.refid, 0x4c4f434c); /* "LOCL" */
+}
+
+static void local_stratum_serves_the_local_clock_without_sources(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+
+	(void)state;
+	cfg.local_stratum = 10;
+	start(&cfg);
+	/* no source is usable from the very start */
+	assert_serving_local_clock();
+	s = add_server(0.0, 2);
+	s->silent = true;
+	run_for(3 * 3600);
+	assert_int_equal(source_info(s).selection, SOURCE_UNREACHABLE);
+	assert_serving_local_clock();
+	assert_int_equal(clock_changing_calls(), 0);
+}
+
+static void kod_deny_stops_the_source(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct ntp_packet request, reply;
+	struct engine_source_info info;
+	int ids[MAX_SERVERS];
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	assert_true(request_to(s, &request));
+	reply = kiss(&request, "DENY", 6);
+	deliver(s, &reply);
+
+	info = source_info(s);
+	assert_true(info.stopped);
+	assert_string_equal(info.kiss, "DENY");
+	assert_false(request_to(s, &request));
+	/* a stopped source is never due again, and the loop is not woken for it */
+	w.true_now = timespec_add(w.true_now, 3600);
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_true(timespec_diff(engine_next_wakeup(w.engine), local_now()) > 0.0);
+}
+
+static void kod_deny_from_the_system_peer_unsynchronizes(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct ntp_packet request, reply;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	run_for(300);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+
+	w.true_now = timespec_add(engine_next_wakeup(w.engine), -w.clock.stepped);
+	assert_true(request_to(s, &request));
+	reply = kiss(&request, "DENY", 6);
+	deliver(s, &reply);
+	assert_true(source_info(s).stopped);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_NO_SOURCES);
+	assert_unsynchronized_downstream();
+}
+
+static void kod_rate_raises_the_poll(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct ntp_packet request, reply;
+	struct engine_source_info info;
+	int ids[MAX_SERVERS];
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	assert_int_equal(source_info(s).poll, SOURCE_DEFAULT_MINPOLL);
+
+	/* a server asking for less than one more step still gets one more */
+	assert_true(request_to(s, &request));
+	reply = kiss(&request, "RATE", 0);
+	deliver(s, &reply);
+	info = source_info(s);
+	assert_false(info.stopped);
+	assert_string_equal(info.kiss, "RATE");
+	assert_int_equal(info.poll, SOURCE_DEFAULT_MINPOLL + 1);
+	/* the burst is off: nothing due before the new poll interval */
+	w.true_now = timespec_add(w.true_now, 64);
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	w.true_now = timespec_add(w.true_now, 64);
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
+
+	/* the server's own limit wins, even past maxpoll */
+	assert_true(request_to(s, &request));
+	reply = kiss(&request, "RATE", 12);
+	deliver(s, &reply);
+	assert_int_equal(source_info(s).poll, 12);
+}
+
+static void falseticker_is_voted_out(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *good1, *good2, *bad;
+	struct engine_source_info i1, i2;
+	unsigned peers;
+
+	(void)state;
+	start(&cfg);
+	good1 = add_server(0.0005, 2);
+	good2 = add_server(-0.0005, 2);
+	bad = add_server(0.25, 2);
+	run_for(600);
+
+	assert_int_equal(source_info(bad).selection, SOURCE_FALSETICKER);
+	i1 = source_info(good1);
+	i2 = source_info(good2);
+	assert_true(i1.selection == SOURCE_COMBINED || i1.selection == SOURCE_SYSTEM_PEER);
+	assert_true(i2.selection == SOURCE_COMBINED || i2.selection == SOURCE_SYSTEM_PEER);
+	peers = (i1.selection == SOURCE_SYSTEM_PEER) + (i2.selection == SOURCE_SYSTEM_PEER);
+	assert_int_equal(peers, 1);
+	/* the falseticker never moved the clock */
+	assert_int_equal(calls_of(CALL_STEP), 0);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+	assert_true(fabs(tracking().system_offset) < 0.001);
+}
+
+/* Every survivor feeds the discipline, but what is served downstream names
+ * the system peer, even right after another survivor spoke. */
+static void stratum_and_refid_follow_the_system_peer(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b, *peer, *other;
+	struct engine_source_info peer_info;
+
+	(void)state;
+	start(&cfg);
+	a = add_server(0.0001, 1);
+	b = add_server(-0.0001, 3);
+	run_for(600);
+	peer = source_info(a).selection == SOURCE_SYSTEM_PEER ? a : b;
+	other = peer == a ? b : a;
+	assert_int_equal(source_info(peer).selection, SOURCE_SYSTEM_PEER);
+	assert_int_equal(source_info(other).selection, SOURCE_COMBINED);
+
+	w.true_now = timespec_add(w.true_now, 1);
+	exchange(other);
+	peer_info = source_info(peer);
+	assert_int_equal(tracking().stratum, peer_info.stratum + 1);
+	assert_int_equal(tracking().refid, refid_from_addr(&peer_info.addr));
+	assert_int_equal(system_state().stratum, peer_info.stratum + 1);
+	assert_int_equal(system_state().refid, refid_from_addr(&peer_info.addr));
+}
+
+static void announced_leap_second_reaches_the_clock(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b;
+	const struct call *status;
+
+	(void)state;
+	start(&cfg);
+	a = add_server(0.0, 2);
+	b = add_server(0.0, 2);
+	a->leap = NTP_LEAP_INSERT;
+	b->leap = NTP_LEAP_INSERT;
+	run_for(600);
+
+	status = last_call(CALL_STATUS);
+	assert_true(status->status.synchronized);
+	assert_int_equal(status->status.leap, NTP_LEAP_INSERT);
+	assert_int_equal(tracking().leap, NTP_LEAP_INSERT);
+	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(due_at_start_and_request_is_client_v4_with_nonce, stop),
+		cmocka_unit_test_teardown(reply_with_wrong_origin_is_ignored, stop),
+		cmocka_unit_test_teardown(steps_once_to_a_server_ahead_then_tracks_it, stop),
+		cmocka_unit_test_teardown(without_adjust_measures_and_never_touches_the_clock, stop),
+		cmocka_unit_test_teardown(without_sources_stays_starting_and_unsynchronized, stop),
+		cmocka_unit_test_teardown(a_source_gone_silent_leaves_no_usable_source, stop),
+		cmocka_unit_test_teardown(quorum_not_met_leaves_the_clock_alone, stop),
+		cmocka_unit_test_teardown(insane_time_is_refused, stop),
+		cmocka_unit_test_teardown(local_stratum_serves_the_local_clock_without_sources, stop),
+		cmocka_unit_test_teardown(kod_deny_stops_the_source, stop),
+		cmocka_unit_test_teardown(kod_deny_from_the_system_peer_unsynchronizes, stop),
+		cmocka_unit_test_teardown(kod_rate_raises_the_poll, stop),
+		cmocka_unit_test_teardown(falseticker_is_voted_out, stop),
+		cmocka_unit_test_teardown(stratum_and_refid_follow_the_system_peer, stop),
+		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
