@@ -1,5 +1,5 @@
 # tests/vm/scenarios.sh: the boots of tests/vm/run (sourced by it; uses its
-# helpers: probe, track, wait_sync, check, ok, bad, marker...). Each boot_X
+# helpers: probe, track, observe, settle, check, ok, bad, marker...). Each boot_X
 # starts one guest running tests/vm/guest/boot-X.sh and drives its phases.
 
 # jget JSON KEY: one value of a flat JSON object ("" if absent)
@@ -30,13 +30,19 @@ baseline() {
 	slope_ppm "$1"
 }
 
+# observation windows (seconds of host time after stratad starts)
+S1_WINDOW=${S1_WINDOW:-150}
+S2_WINDOW=${S2_WINDOW:-150}
+S3_WINDOW=${S3_WINDOW:-60}
+S4_WINDOW=${S4_WINDOW:-60}
+
 release() { vm_signal "$SIGNAL_PORT" || bad "could not release the guest (port $SIGNAL_PORT)"; }
 
 # tracking NAME KEY: a field of the `stratactl --json tracking` taken before stopping
 tracking() { jget "$(marker "TRACKING $1")" "$2"; }
 
 boot_a() {
-	local base t0 s1 s4 tr k st me ee fr expected kfreq drift line off1 off2 t1 t2 mode hold_max
+	local base t0 s1 s4 tr k st me ee fr expected kfreq drift off1 off2 t1 t2 mode
 	say "=== boot A: scenarios 1 (step + slew + frequency), 4 (drift file), 5 (stratadate)"
 	boot_start a --timeout 900 || return
 	base=$(baseline "$work/a-base" 20)
@@ -47,17 +53,14 @@ boot_a() {
 	wait_marker '^@@STARTED /etc/strata/s1' 60 "scenario 1" || return
 	t0=$(now)
 	say "scenario 1: $(marker SET-OFFSET)"
-	if s1=$(wait_sync "$work/s1" "$t0" 180); then
-		ok "scenario 1: within 1 ms $s1 s after stratad started (limit 180 s)"
+	observe "$work/s1" "$t0" "$S1_WINDOW"
+	say "scenario 1 offsets (s since start:ms): $(offsets "$work/s1" "$t0")"
+	if s1=$(settle "$work/s1" "$t0" 30); then
+		ok "scenario 1: within 1 ms from $s1 s after stratad started to the end (${S1_WINDOW} s)"
 	else
-		bad "scenario 1: not within 1 ms 180 s after stratad started"
+		bad "scenario 1: not settled within 1 ms for the last 30 s of ${S1_WINDOW} s"
 		s1=999
 	fi
-	say "scenario 1 offsets (s since start: ms): $(offsets "$work/s1" "$t0")"
-	: >"$work/s1-hold"
-	track "$work/s1-hold" 16
-	hold_max=$(awk '{ a = $2 < 0 ? -$2 : $2; if (a > m) m = a } END { printf "%.3f", m * 1e3 }' "$work/s1-hold")
-	check "scenario 1: stays within 1 ms for 16 s more" "$hold_max < 1" "max |offset| $hold_max ms over $(wc -l <"$work/s1-hold") probes"
 	release
 	wait_marker '^@@STOPPED s1' 60 "scenario 1" || return
 	fr=$(tracking s1 frequency_ppm)
@@ -84,12 +87,13 @@ boot_a() {
 	check "scenario 4: the drift file's frequency applied at start" \
 		"\"$drift\" != \"\" && ($kfreq - ($drift)) < 0.01 && (($drift) - $kfreq) < 0.01" \
 		"kernel freq 1 s after start $kfreq ppm, drift file ${drift:-none} ppm (reset to 0 before)"
-	if s4=$(wait_sync "$work/s4" "$t0" 120); then
-		check "scenario 4: in sync faster than scenario 1" "$s4 < $s1" "within 1 ms after $s4 s; scenario 1: $s1 s"
+	observe "$work/s4" "$t0" "$S4_WINDOW"
+	say "scenario 4 offsets (s since start:ms): $(offsets "$work/s4" "$t0")"
+	if s4=$(settle "$work/s4" "$t0" 20); then
+		check "scenario 4: in sync faster than scenario 1" "$s4 < $s1" "within 1 ms from $s4 s on; scenario 1: from $s1 s"
 	else
-		bad "scenario 4: not within 1 ms 120 s after restart"
+		bad "scenario 4: not settled within 1 ms for the last 20 s of ${S4_WINDOW} s"
 	fi
-	say "scenario 4 offsets (s since start: ms): $(offsets "$work/s4" "$t0")"
 	release
 	wait_marker '^@@STOPPED s4' 60 "scenario 4" || return
 	check "scenario 4: no step" "$(count_steps s4) == 0 && \"$(tracking s4 steps)\" == \"0\"" \
@@ -133,12 +137,13 @@ boot_b() {
 	wait_marker '^@@STARTED /etc/strata/s2' 60 "scenario 2" || return
 	t0=$(now)
 	say "scenario 2: $(marker SET-OFFSET)"
-	if s2=$(wait_sync "$work/s2" "$t0" 200); then
-		ok "scenario 2: within 1 ms $s2 s after stratad started (limit 200 s)"
+	observe "$work/s2" "$t0" "$S2_WINDOW"
+	say "scenario 2 offsets (s since start:ms): $(offsets "$work/s2" "$t0")"
+	if s2=$(settle "$work/s2" "$t0" 20); then
+		ok "scenario 2: within 1 ms from $s2 s after stratad started to the end (${S2_WINDOW} s)"
 	else
-		bad "scenario 2: not within 1 ms 200 s after stratad started"
+		bad "scenario 2: not settled within 1 ms for the last 20 s of ${S2_WINDOW} s"
 	fi
-	say "scenario 2 offsets (s since start: ms): $(offsets "$work/s2" "$t0")"
 	# the fastest change over any span of at least 4 s, against the host
 	rate=$(awk '{ t[NR] = $1; o[NR] = $2 }
 		END { for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (t[j] - t[i] >= 4) {
@@ -174,12 +179,13 @@ boot_b() {
 	# --- scenario 3b: allowed once
 	wait_marker '^@@STARTED /etc/strata/s3b' 60 "scenario 3 (-g)" || return
 	t0=$(now)
-	if s3=$(wait_sync "$work/s3b" "$t0" 120); then
-		ok "scenario 3: with allow_initial_insane_step, within 1 ms $s3 s after start"
+	observe "$work/s3b" "$t0" "$S3_WINDOW"
+	say "scenario 3 (allowed) offsets (s since start:ms): $(offsets "$work/s3b" "$t0")"
+	if s3=$(settle "$work/s3b" "$t0" 20); then
+		ok "scenario 3: with allow_initial_insane_step, within 1 ms from $s3 s after start"
 	else
-		bad "scenario 3: with allow_initial_insane_step, not within 1 ms after 120 s"
+		bad "scenario 3: with allow_initial_insane_step, not settled within 1 ms for the last 20 s of ${S3_WINDOW} s"
 	fi
-	say "scenario 3 (-g) offsets (s since start: ms): $(offsets "$work/s3b" "$t0")"
 	release
 	wait_marker '^@@STOPPED s3b' 60 "scenario 3 (-g)" || return
 	check "scenario 3: with allow_initial_insane_step, one step" "$(count_steps s3b) == 1" \
