@@ -29,7 +29,20 @@ start_stratad() {
 	: >"$LOG"
 	stratad -n -c "$1" >>"$LOG" 2>&1 &
 	echo $! >/tmp/stratad.pid
-	echo "@@STARTED $1"
+	echo "@@STARTED $1 uptime=$(cut -d' ' -f1 /proc/uptime)"
+	watch_frequency "$1" &
+}
+
+# watch_frequency CONF: while stratad runs, its frequency every 2 s
+# ("@@FREQ UPTIME PPM"), so the host sees when it settled
+watch_frequency() {
+	local pid
+	pid=$(cat /tmp/stratad.pid)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		echo "@@FREQ $(cut -d' ' -f1 /proc/uptime) $(stratactl --json tracking 2>/dev/null | tr -d '\n' |
+			sed -n 's/.*"frequency_ppm": *\([-0-9.e+]*\).*/\1/p')"
+	done
 }
 
 # stop_stratad NAME: tracking, kernel state and log, then SIGTERM and wait
