@@ -10,25 +10,7 @@ if [ -z "${STRATA_BUILD:-}" ]; then
 	if [ -x ./src/stratad ]; then STRATA_BUILD=$(pwd); else STRATA_BUILD=$interop_top/build; fi
 fi
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-}
-skip() {
-	echo "SKIP: $*"
-	echo "0 passed, 0 failed"
-	exit 77
-}
+. "$interop_top/tests/checks.sh"
 # absorb LOG: show the output of a part that ran in another process (with
 # these counters, ending in "N passed, M failed") and add its counts; a
 # part that did not get to its summary counts as one failure.

@@ -5,18 +5,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STRATA_BUILD:-$top/build}
-passed=0
-failed=0
-
-check() { # description command...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1"
-	fi
-}
+. "$top/tests/checks.sh"
 
 dest=$(mktemp -d)
 trap 'rm -rf "$dest" "$dest.list"' EXIT
@@ -68,5 +57,4 @@ make -s -C "$build" install DESTDIR="$dest" >/dev/null
 check "install keeps an existing configuration" grep -qx "# mine" "$dest$sysconfdir/stratad.conf"
 make -s -C "$build" uninstall DESTDIR="$dest" >/dev/null
 check "uninstall keeps a changed configuration" grep -qx "# mine" "$dest$sysconfdir/stratad.conf"
-echo "install: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish install

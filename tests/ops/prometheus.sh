@@ -7,18 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STRATA_BUILD:-$top/build}
-passed=0
-failed=0
-
-check() { # description command...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1"
-	fi
-}
+. "$top/tests/checks.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -33,5 +22,4 @@ if command -v promtool >/dev/null; then
 else
 	echo "skip: promtool not installed (Debian package prometheus)"
 fi
-echo "prometheus: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish prometheus

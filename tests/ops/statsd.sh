@@ -11,24 +11,7 @@ build=${STRATA_BUILD:-$top/build}
 probe=$build/tests/ops/metrics_probe
 statsd_dir=$top/.peers/statsd
 statsd_js=$statsd_dir/node_modules/statsd/stats.js
-passed=0
-failed=0
-
-check() { # description command...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1"
-	fi
-}
-
-finish() {
-	echo "statsd: $passed passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit
-}
+. "$top/tests/checks.sh"
 
 if [ ! -x "$probe" ]; then
 	echo "statsd: $probe missing: run make check in $build first"
@@ -195,4 +178,4 @@ dead=$(free_port udp)
 start=$(date +%s%N)
 check "a dead collector costs nothing" bash -c "[ -z \"\$('$probe' statsd 127.0.0.1:$dead strata 2>&1)\" ]"
 check "and returns at once" [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
-finish
+finish statsd

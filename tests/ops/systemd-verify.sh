@@ -5,18 +5,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${STRATA_BUILD:-$top/build}
-passed=0
-failed=0
-
-check() { # description command...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1"
-	fi
-}
+. "$top/tests/checks.sh"
 
 if ! command -v systemd-analyze >/dev/null; then
 	echo "systemd-verify: systemd-analyze missing, skipped"
@@ -49,5 +38,4 @@ check "Type=notify (stratad sends READY=1)" grep -qx 'Type=notify' "$unit"
 check "capabilities bounded to CAP_SYS_TIME and CAP_NET_BIND_SERVICE" \
 	grep -qx 'CapabilityBoundingSet=CAP_SYS_TIME CAP_NET_BIND_SERVICE' "$unit"
 check "the clock stays adjustable (no ProtectClock)" bash -c "! grep -q '^ProtectClock' '$unit'"
-echo "systemd-verify: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish systemd-verify
