@@ -430,6 +430,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 		netaddr_parse("0.0.0.0", &sv->listen[0]);
 		netaddr_parse("::", &sv->listen[1]);
 		sv->listen_count = 2;
+		sv->listen_default = true;
 	}
 	get_int(ck, g, "serve", "port", 1, 65535, &port);
 	sv->port = (uint16_t)port;

@@ -16,6 +16,7 @@ struct serve_config {
 	bool enabled;                 /* a serve section is present */
 	size_t listen_count;
 	struct net_addr listen[SERVE_MAX_LISTEN]; /* port set from .port */
+	bool listen_default;          /* the wildcards 0.0.0.0 and :: filled in: either may be missing */
 	uint16_t port;                /* default 123 */
 	size_t allow_count;           /* loopback is always allowed unless denied */
 	struct net_prefix allow[SERVE_MAX_PREFIXES];

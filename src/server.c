@@ -126,26 +126,20 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	return 0;
 }
 
-/* Listen addresses with their ports; the wildcard pair when none is
- * configured, where IPv6 may be missing. Returns how many must succeed. */
+/* Listen addresses with their ports. Returns how many must succeed: every
+ * configured one, or one of the default wildcards, since a host may have no
+ * IPv6 (or no IPv4). */
 static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *out, size_t *count)
 {
 	uint16_t port = cfg->port ? cfg->port : NTP_PORT;
 
-	if (cfg->listen_count == 0) {
-		netaddr_parse("0.0.0.0", &out[0]);
-		netaddr_parse("::", &out[1]);
-		out[0].port = out[1].port = port;
-		*count = 2;
-		return 1;
-	}
 	*count = cfg->listen_count < SERVE_MAX_LISTEN ? cfg->listen_count : SERVE_MAX_LISTEN;
 	for (size_t i = 0; i < *count; i++) {
 		out[i] = cfg->listen[i];
 		if (out[i].port == 0)
 			out[i].port = port;
 	}
-	return *count;
+	return cfg->listen_default && *count > 0 ? 1 : *count;
 }
 
 struct server *server_create(const struct serve_config *cfg, char *err, size_t err_len)

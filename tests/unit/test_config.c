@@ -97,6 +97,7 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(cfg.driftfile, "");
 	assert_true(cfg.serve.enabled);
 	assert_int_equal(cfg.serve.listen_count, 2);
+	assert_false(cfg.serve.listen_default);
 	assert_int_equal(cfg.serve.listen[1].port, 1123);
 	netaddr_format(&cfg.serve.listen[1], text, sizeof(text));
 	assert_string_equal(text, "::1");
@@ -117,6 +118,24 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(text, "[::1]:9125");
 	assert_string_equal(cfg.statsd.prefix, "a.b");
 	assert_int_equal(cfg.statsd.interval, 30);
+}
+
+/* Without listen, the wildcards are used and marked as the default, so a
+ * host without IPv6 can still serve on IPv4. */
+static void serve_without_listen_uses_both_wildcards(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256], text[NETADDR_TEXT_LEN];
+
+	assert_int_equal(load("serve = { port = 1123; };\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.serve.listen_default);
+	assert_int_equal(cfg.serve.listen_count, 2);
+	netaddr_format(&cfg.serve.listen[0], text, sizeof(text));
+	assert_string_equal(text, "0.0.0.0");
+	netaddr_format(&cfg.serve.listen[1], text, sizeof(text));
+	assert_string_equal(text, "::");
+	assert_int_equal(cfg.serve.listen[1].port, 1123);
 }
 
 static void errors_name_line_and_setting(void **state)
@@ -173,6 +192,10 @@ static void the_printed_configuration_reads_back(void **state)
 	free(printed);
 	for (size_t i = 0; i < a.source_count; i++)
 		b.sources[i].line = a.sources[i].line;
+	/* the printed file names the default wildcards, so they read back as chosen */
+	assert_true(a.serve.listen_default);
+	assert_false(b.serve.listen_default);
+	b.serve.listen_default = true;
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
@@ -181,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_fill_what_is_absent),
 		cmocka_unit_test(a_full_file_is_read),
+		cmocka_unit_test(serve_without_listen_uses_both_wildcards),
 		cmocka_unit_test(errors_name_line_and_setting),
 		cmocka_unit_test(a_missing_file_is_an_error),
 		cmocka_unit_test(the_printed_configuration_reads_back),
