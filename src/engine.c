@@ -549,13 +549,16 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 {
 	struct timespec t = corrected(engine, now);
 	double age = timespec_diff(t, engine->reference_time);
+	struct engine_system system;
 
 	memset(out, 0, sizeof(*out));
 	out->state = engine->state;
 	out->reason = engine->reason;
-	out->stratum = engine->state == SYNC_SYNCHRONIZED ? engine->peer_stratum + 1 : NTP_MAX_STRATUM;
-	if (engine->state == SYNC_LOCAL)
-		out->stratum = engine->cfg.local_stratum;
+	/* stratum, refid and leap as the server announces them */
+	engine_get_system(engine, &system);
+	out->stratum = system.stratum;
+	out->refid = system.refid;
+	out->leap = system.leap;
 	if (engine->system_peer >= 0) {
 		struct source_status st;
 
@@ -563,7 +566,6 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 		out->reference_addr = st.addr;
 		snprintf(out->reference_name, sizeof(out->reference_name), "%s", st.name);
 	}
-	out->refid = engine->refid;
 	out->reference_time = engine->reference_time;
 	out->system_offset = discipline_offset_estimate(engine->discipline, now);
 	out->last_offset = engine->last_offset;
@@ -573,7 +575,6 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	out->skew_ppm = discipline_skew_ppm(engine->discipline);
 	out->root_delay = engine->root_delay;
 	out->root_dispersion = engine->root_dispersion + (age > 0.0 ? age * FILTER_PHI : 0.0);
-	out->leap = engine->state == SYNC_SYNCHRONIZED ? engine->leap : NTP_LEAP_UNSYNC;
 	out->steps = discipline_steps(engine->discipline);
 	out->insane_offset = engine->insane_offset;
 }

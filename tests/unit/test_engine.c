@@ -526,6 +526,9 @@ static void assert_serving_local_clock(void)
 
 	assert_int_equal(tracking().state, SYNC_LOCAL);
 	assert_int_equal(tracking().stratum, 10);
+	/* tracking tells what clients are told */
+	assert_int_equal(tracking().leap, NTP_LEAP_NONE);
+	assert_int_equal(tracking().refid, 0x4c4f434c);
 	assert_int_equal(sys.leap, NTP_LEAP_NONE);
 	assert_int_equal(sys.stratum, 10);
 	assert_int_equal(sys.refid, 0x4c4f434c); /* "LOCL" */
