@@ -42,6 +42,9 @@ struct discipline {
 	struct timespec slew_start;
 	double slew_inflight;
 	double slew_amount;
+	/* the frequency correction the running slew began with: the rate limit
+	 * holds for the slew and the frequency's move from there together */
+	double slew_base_ppm;
 
 	/* Kalman state: offset x (true - corrected clock) and its rate y, at state_time */
 	struct timespec state_time;
@@ -134,6 +137,16 @@ static double slew_rate(const struct discipline *d, struct timespec t)
 	return sign(d->slew_amount) * chunk;
 }
 
+static bool slew_running(const struct discipline *d, struct timespec t)
+{
+	double since = since_first_chunk(d, t), done, chunk;
+
+	if (since < 0.0)
+		return d->slew_inflight != 0.0 || d->slew_amount != 0.0;
+	slew_chunks(d, since, &done, &chunk);
+	return chunk > 0.0;
+}
+
 double discipline_pending_slew(const struct discipline *d, struct timespec t)
 {
 	double since, done, chunk;
@@ -152,6 +165,7 @@ struct slew_plan {
 	double total;           /* seconds still to move the clock by */
 	double amount;          /* seconds to hand to the clock */
 	double inflight;        /* s/s, to the next whole second */
+	double peak_ppm;        /* the fastest it moves the clock */
 };
 
 static struct slew_plan plan_slew(const struct discipline *d, struct timespec now, double offset)
@@ -162,6 +176,7 @@ static struct slew_plan plan_slew(const struct discipline *d, struct timespec no
 	};
 
 	plan.amount = plan.total - plan.inflight * timespec_diff(next_second(now), now);
+	plan.peak_ppm = fmax(fabs(plan.inflight), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
 	return plan;
 }
 
@@ -182,6 +197,8 @@ static void apply_slew(struct discipline *d, struct timespec now, double offset,
 
 	if (d->clock.slew(d->clock.ctx, plan.amount) != 0)
 		return;
+	if (!slew_running(d, now))
+		d->slew_base_ppm = d->frequency_ppm;
 	d->slew_start = now;
 	d->slew_inflight = plan.inflight;
 	d->slew_amount = plan.amount;
@@ -207,13 +224,22 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 		d->later_steps++;
 }
 
-/* Changes the frequency correction by dfreq ppm, within the clock's limit. */
-static void apply_frequency(struct discipline *d, double dfreq,
+/* Changes the frequency correction by dfreq ppm, within the clock's limit.
+ * While a slew runs (slew_peak_ppm > 0: the fastest the slew, as it will be
+ * once replaced, moves the clock), the frequency may stand away from the one
+ * the slew began with only by what the slew leaves of max_slew_ppm, so
+ * the clock never moves faster than that against the rate it was given. */
+static void apply_frequency(struct discipline *d, double dfreq, double slew_peak_ppm,
 			    struct discipline_change *change)
 {
 	double max = d->clock.max_frequency_ppm;
 	double target = d->frequency_ppm + dfreq;
 
+	if (slew_peak_ppm > 0.0) {
+		double room = fmax(0.0, d->clock.max_slew_ppm - slew_peak_ppm);
+
+		target = fmin(fmax(target, d->slew_base_ppm - room), d->slew_base_ppm + room);
+	}
 	if (target > max)
 		target = max;
 	if (target < -max)
@@ -409,7 +435,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, d->y * 1e6, change);
+	apply_frequency(d, d->y * 1e6, slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0, change);
 	apply_slew(d, local, d->x, change);
 	report_status(d, s);
 }

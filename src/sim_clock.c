@@ -36,6 +36,11 @@ static void apply_leap(struct sim_clock *c, double before)
 	c->leap_applied_tau = c->tau;
 }
 
+static bool slew_running(const struct sim_clock *c)
+{
+	return c->chunk != 0.0 || c->adjust != 0.0;
+}
+
 /* What the kernel does at every whole second: the slew of the next second. */
 static void second_overflow(struct sim_clock *c)
 {
@@ -56,6 +61,8 @@ static void note_rates(struct sim_clock *c)
 		return;
 	c->max_slew_rate = fmax(c->max_slew_rate, slew);
 	c->max_correction_rate = fmax(c->max_correction_rate, fabs(c->correction) + slew);
+	c->max_slew_total_rate = fmax(c->max_slew_total_rate,
+				      fabs(c->correction - c->slew_base_correction) + slew);
 }
 
 void sim_clock_advance(struct sim_clock *c, double tau)
@@ -129,6 +136,8 @@ static int sim_slew(void *ctx, double offset)
 	struct sim_clock *c = ctx;
 
 	c->slews++;
+	if (!slew_running(c))
+		c->slew_base_correction = c->correction;
 	c->adjust = offset;
 	return 0;
 }

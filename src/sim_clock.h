@@ -46,6 +46,11 @@ struct sim_clock {
 	unsigned refused;           /* calls outside the limits */
 	double max_slew_rate;       /* s/s actually applied by slews */
 	double max_correction_rate; /* s/s: |frequency correction| + slew */
+	/* The rate limit as the discipline must keep it: while a slew runs, its
+	 * rate plus how far the frequency correction moved from the one the slew
+	 * began with (s/s). */
+	double max_slew_total_rate;
+	double slew_base_correction;
 	double leap_announced_tau;  /* < 0: never */
 	double leap_applied_tau;    /* < 0: never */
 	bool ever_synchronized;

@@ -19,6 +19,10 @@ struct fake_clock {
 	double adjust;          /* not yet scheduled */
 	double chunk;           /* s/s, of the current second */
 	double applied;         /* by all chunks so far */
+	/* the rate limit: while a slew runs, its rate plus how far the
+	 * frequency moved from the one it began with, never beyond 500 ppm */
+	double slew_base_ppm;
+	double worst_total_ppm;
 };
 
 static int fake_read(void *ctx, struct timespec *now)
@@ -28,6 +32,18 @@ static int fake_read(void *ctx, struct timespec *now)
 	return 0;
 }
 
+static bool kernel_slewing(const struct fake_clock *c)
+{
+	return c->chunk != 0.0 || c->adjust != 0.0;
+}
+
+static void kernel_check_rate(struct fake_clock *c)
+{
+	if (kernel_slewing(c))
+		c->worst_total_ppm = fmax(c->worst_total_ppm,
+					  fabs(c->frequency - c->slew_base_ppm) + fabs(c->chunk) * 1e6);
+}
+
 static void kernel_run_to(struct fake_clock *c, double t)
 {
 	for (double second = floor(c->now) + 1.0; second <= t; second += 1.0) {
@@ -35,6 +51,7 @@ static void kernel_run_to(struct fake_clock *c, double t)
 		c->now = second;
 		c->chunk = fmax(-500e-6, fmin(500e-6, c->adjust));
 		c->adjust -= c->chunk;
+		kernel_check_rate(c);
 	}
 	c->applied += c->chunk * (t - c->now);
 	c->now = t;
@@ -64,6 +81,8 @@ static int fake_slew(void *ctx, double offset)
 
 	c->slews++;
 	c->slewed = offset;
+	if (!kernel_slewing(c))
+		c->slew_base_ppm = c->frequency;
 	c->adjust = offset;
 	return 0;
 }
@@ -76,6 +95,7 @@ static int fake_set_frequency(void *ctx, double ppm)
 		return -22;
 	c->frequency_sets++;
 	c->frequency = ppm;
+	kernel_check_rate(c);
 	return 0;
 }
 
@@ -299,6 +319,36 @@ static void pending_slew_follows_the_kernel(void **state)
 	discipline_destroy(d);
 }
 
+/* A clock 0.05 s ahead and 9 ppm fast, polled in a burst 2 s apart and then
+ * every 16 s (the VM's scenario 2): the slew takes about 100 s, during which
+ * the frequency must not add to the slew's 500 ppm; and the clock still
+ * ends in sync with the frequency learnt. */
+static void frequency_stays_within_the_rate_limit_during_a_slew(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+	double ahead = 0.05, at, last = 0.0, oscillator = 9e-6;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		at = i < 8 ? 0.37 + 2.0 * i : 16.0 + 16.0 * (i - 8) + 0.61;
+		/* the clock drifts between samples; the kernel's slew as it ran */
+		ahead += (oscillator + fake.frequency * 1e-6) * (at - last);
+		kernel_run_to(&fake, at);
+		ahead += fake.applied;
+		fake.applied = 0.0;
+		last = at;
+		/* the engine hands the discipline true - corrected clock */
+		update_at(d, at, -ahead - discipline_pending_slew(d, timespec_add(t0, at)));
+		kernel_check_rate(&fake);
+	}
+	assert_int_equal(fake.steps, 0);
+	assert_true(fake.worst_total_ppm <= 500.0 + 1e-6);
+	assert_true(fabs(ahead + kernel_pending(&fake)) < 50e-6);
+	assert_float_equal(discipline_frequency_ppm(d), -9.0, 1.0);
+	discipline_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +359,7 @@ int main(void)
 		cmocka_unit_test(leap_is_passed_to_the_clock),
 		cmocka_unit_test(frequency_is_learnt_and_clamped),
 		cmocka_unit_test(pending_slew_follows_the_kernel),
+		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
