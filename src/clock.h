@@ -20,10 +20,17 @@ struct clock_ops {
 	void *ctx;
 	int (*read)(void *ctx, struct timespec *now);
 	/* Moves the clock by offset seconds at once (relative, so nothing is lost
-	 * between reading the clock and setting it). */
+	 * between reading the clock and setting it), cancelling any slew, the
+	 * part already scheduled for the current second included (Linux clears
+	 * its adjtime state on a step). */
 	int (*step)(void *ctx, double offset);
-	/* Corrects offset seconds gradually at max_slew_ppm, replacing any
-	 * correction still pending (adjtime semantics). */
+	/* Corrects offset seconds gradually, replacing the correction not yet
+	 * scheduled (adjtime semantics, as Linux runs them): at each whole second
+	 * of the clock the next chunk of at most max_slew_ppm microseconds is
+	 * scheduled for that second and spread over it. So a slew starts moving
+	 * the clock only at the next whole second, the chunk of the current
+	 * second runs on whatever replaces it, and a remainder smaller than a
+	 * chunk takes a whole second. */
 	int (*slew)(void *ctx, double offset);
 	/* Sets the frequency correction, in ppm; positive makes the clock run faster. */
 	int (*set_frequency)(void *ctx, double ppm);

@@ -34,10 +34,17 @@ struct discipline {
 
 	double frequency_ppm;     /* the correction the clock runs with */
 
-	/* the last slew, for what is still pending */
-	bool slewing;
+	/* The kernel's slew as the last call left it (clock.h): from slew_start,
+	 * the chunk already scheduled for that second runs on at slew_inflight
+	 * (s/s) to the next whole second of the local clock; from there
+	 * slew_amount goes in chunks of at most max_slew_ppm, each spread over
+	 * its second. */
 	struct timespec slew_start;
+	double slew_inflight;
 	double slew_amount;
+	/* the frequency correction the running slew began with: the rate limit
+	 * holds for the slew and the frequency's move from there together */
+	double slew_base_ppm;
 
 	/* Kalman state: offset x (true - corrected clock) and its rate y, at state_time */
 	struct timespec state_time;
@@ -93,19 +100,84 @@ void discipline_destroy(struct discipline *d)
 	free(d);
 }
 
+static double max_chunk(const struct discipline *d)
+{
+	return d->clock.max_slew_ppm * 1e-6;
+}
+
+static struct timespec next_second(struct timespec t)
+{
+	return (struct timespec){ t.tv_sec + 1, 0 };
+}
+
+/* Seconds from the first chunk of slew_amount to t (negative before it). */
+static double since_first_chunk(const struct discipline *d, struct timespec t)
+{
+	return timespec_diff(t, next_second(d->slew_start));
+}
+
+/* Of slew_amount (its magnitude), what the chunks before the second
+ * starting since seconds after the first one applied, and that second's chunk. */
+static void slew_chunks(const struct discipline *d, double since, double *done, double *chunk)
+{
+	double amount = fabs(d->slew_amount);
+
+	*done = fmin(amount, floor(since) * max_chunk(d));
+	*chunk = fmin(max_chunk(d), amount - *done);
+}
+
+/* The rate (s/s, signed) the slew moves the clock at, at local time t. */
+static double slew_rate(const struct discipline *d, struct timespec t)
+{
+	double since = since_first_chunk(d, t), done, chunk;
+
+	if (since < 0.0)
+		return d->slew_inflight;
+	slew_chunks(d, since, &done, &chunk);
+	return sign(d->slew_amount) * chunk;
+}
+
+static bool slew_running(const struct discipline *d, struct timespec t)
+{
+	double since = since_first_chunk(d, t), done, chunk;
+
+	if (since < 0.0)
+		return d->slew_inflight != 0.0 || d->slew_amount != 0.0;
+	slew_chunks(d, since, &done, &chunk);
+	return chunk > 0.0;
+}
+
 double discipline_pending_slew(const struct discipline *d, struct timespec t)
 {
-	double elapsed, done;
+	double since, done, chunk;
 
-	if (!d->slewing)
-		return 0.0;
-	elapsed = timespec_diff(t, d->slew_start);
-	if (elapsed < 0.0)
-		elapsed = 0.0;
-	done = elapsed * d->clock.max_slew_ppm * 1e-6;
-	if (done >= fabs(d->slew_amount))
-		return 0.0;
-	return d->slew_amount - sign(d->slew_amount) * done;
+	if (timespec_diff(t, d->slew_start) < 0.0)
+		t = d->slew_start;
+	since = since_first_chunk(d, t);
+	if (since < 0.0)
+		return d->slew_inflight * -since + d->slew_amount;
+	slew_chunks(d, since, &done, &chunk);
+	return sign(d->slew_amount) * (fabs(d->slew_amount) - done - chunk * (since - floor(since)));
+}
+
+/* A slew the kernel is to run from now: it keeps the chunk of this second. */
+struct slew_plan {
+	double total;           /* seconds still to move the clock by */
+	double amount;          /* seconds to hand to the clock */
+	double inflight;        /* s/s, to the next whole second */
+	double peak_ppm;        /* the fastest it moves the clock */
+};
+
+static struct slew_plan plan_slew(const struct discipline *d, struct timespec now, double offset)
+{
+	struct slew_plan plan = {
+		.total = offset + discipline_pending_slew(d, now),
+		.inflight = slew_rate(d, now),
+	};
+
+	plan.amount = plan.total - plan.inflight * timespec_diff(next_second(now), now);
+	plan.peak_ppm = fmax(fabs(plan.inflight), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
+	return plan;
 }
 
 /* The times the discipline keeps move with a step or slew of the clock. */
@@ -121,13 +193,15 @@ static void move_times(struct discipline *d, double offset)
 static void apply_slew(struct discipline *d, struct timespec now, double offset,
 		       struct discipline_change *change)
 {
-	double total = offset + discipline_pending_slew(d, now);
+	struct slew_plan plan = plan_slew(d, now, offset);
 
-	if (d->clock.slew(d->clock.ctx, total) != 0)
+	if (d->clock.slew(d->clock.ctx, plan.amount) != 0)
 		return;
-	d->slewing = total != 0.0;
+	if (!slew_running(d, now))
+		d->slew_base_ppm = d->frequency_ppm;
 	d->slew_start = now;
-	d->slew_amount = total;
+	d->slew_inflight = plan.inflight;
+	d->slew_amount = plan.amount;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
@@ -136,14 +210,11 @@ static void apply_slew(struct discipline *d, struct timespec now, double offset,
 static void apply_step(struct discipline *d, struct timespec now, double offset,
 		       struct discipline_change *change)
 {
-	double pending = discipline_pending_slew(d, now);
-
-	if (pending != 0.0 && d->clock.slew(d->clock.ctx, 0.0) == 0)
-		d->slewing = false;
-	else
-		pending = 0.0;
-	if (d->clock.step(d->clock.ctx, offset + pending) != 0)
+	/* the step cancels the slew, the chunk of this second included */
+	if (d->clock.step(d->clock.ctx, offset + discipline_pending_slew(d, now)) != 0)
 		return;
+	d->slew_inflight = 0.0;
+	d->slew_amount = 0.0;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
@@ -153,13 +224,22 @@ static void apply_step(struct discipline *d, struct timespec now, double offset,
 		d->later_steps++;
 }
 
-/* Changes the frequency correction by dfreq ppm, within the clock's limit. */
-static void apply_frequency(struct discipline *d, double dfreq,
+/* Changes the frequency correction by dfreq ppm, within the clock's limit.
+ * While a slew runs (slew_peak_ppm > 0: the fastest the slew, as it will be
+ * once replaced, moves the clock), the frequency may stand away from the one
+ * the slew began with only by what the slew leaves of max_slew_ppm, so
+ * the clock never moves faster than that against the rate it was given. */
+static void apply_frequency(struct discipline *d, double dfreq, double slew_peak_ppm,
 			    struct discipline_change *change)
 {
 	double max = d->clock.max_frequency_ppm;
 	double target = d->frequency_ppm + dfreq;
 
+	if (slew_peak_ppm > 0.0) {
+		double room = fmax(0.0, d->clock.max_slew_ppm - slew_peak_ppm);
+
+		target = fmin(fmax(target, d->slew_base_ppm - room), d->slew_base_ppm + room);
+	}
 	if (target > max)
 		target = max;
 	if (target < -max)
@@ -355,7 +435,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, d->y * 1e6, change);
+	apply_frequency(d, d->y * 1e6, slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0, change);
 	apply_slew(d, local, d->x, change);
 	report_status(d, s);
 }

@@ -36,29 +36,57 @@ static void apply_leap(struct sim_clock *c, double before)
 	c->leap_applied_tau = c->tau;
 }
 
+static bool slew_running(const struct sim_clock *c)
+{
+	return c->chunk != 0.0 || c->adjust != 0.0;
+}
+
+/* What the kernel does at every whole second: the slew of the next second. */
+static void second_overflow(struct sim_clock *c)
+{
+	double chunk = fmin(fabs(c->adjust), c->max_slew);
+
+	c->chunk = copysign(chunk, c->adjust);
+	c->adjust -= c->chunk;
+	if (fabs(c->adjust) < 1e-15)
+		c->adjust = 0.0;
+}
+
+/* The rates applied for a while from now on, for the report. */
+static void note_rates(struct sim_clock *c)
+{
+	double slew = fabs(c->chunk);
+
+	if (slew == 0.0)
+		return;
+	c->max_slew_rate = fmax(c->max_slew_rate, slew);
+	c->max_correction_rate = fmax(c->max_correction_rate, fabs(c->correction) + slew);
+	c->max_slew_total_rate = fmax(c->max_slew_total_rate,
+				      fabs(c->correction - c->slew_base_correction) + slew);
+}
+
 void sim_clock_advance(struct sim_clock *c, double tau)
 {
-	double dt = tau - c->tau, slew_time, slewed, before = c->local;
-	double rate;
+	double dt = tau - c->tau, before = c->local;
 
 	if (dt <= 0.0)
 		return;
-	slew_time = fmin(dt, fabs(c->pending) / c->max_slew);
-	slewed = copysign(slew_time * c->max_slew, c->pending);
-	if (fabs(c->pending) - fabs(slewed) < 1e-15)
-		slewed = c->pending;
-	c->local += dt * (1.0 + c->oscillator + c->correction) + slewed;
-	c->pending -= slewed;
-	if (slew_time > 0.0) {
-		rate = fabs(slewed) / slew_time;
-		if (rate > c->max_slew_rate)
-			c->max_slew_rate = rate;
-	} else {
-		rate = 0.0;
+	c->max_correction_rate = fmax(c->max_correction_rate, fabs(c->correction));
+	while (c->tau < tau) {
+		double rate = 1.0 + c->oscillator + c->correction + c->chunk;
+		double boundary = floor(c->local) + 1.0;
+		double to_boundary = (boundary - c->local) / rate;
+
+		note_rates(c);
+		if (c->tau + to_boundary >= tau) {
+			c->local += (tau - c->tau) * rate;
+			c->tau = tau;
+			break;
+		}
+		c->tau += to_boundary;
+		c->local = boundary;
+		second_overflow(c);
 	}
-	if (fabs(c->correction) + rate > c->max_correction_rate)
-		c->max_correction_rate = fabs(c->correction) + rate;
-	c->tau = tau;
 	if (c->wander > 0.0)
 		c->oscillator += c->wander * sqrt(dt) * sim_random_gaussian(c->random);
 	apply_leap(c, before);
@@ -97,6 +125,9 @@ static int sim_step(void *ctx, double offset)
 	}
 	c->steps++;
 	c->local += offset;
+	/* Linux clears its adjtime state on a step, the chunk of the current second too */
+	c->adjust = 0.0;
+	c->chunk = 0.0;
 	return 0;
 }
 
@@ -105,7 +136,9 @@ static int sim_slew(void *ctx, double offset)
 	struct sim_clock *c = ctx;
 
 	c->slews++;
-	c->pending = offset;
+	if (!slew_running(c))
+		c->slew_base_correction = c->correction;
+	c->adjust = offset;
 	return 0;
 }
 

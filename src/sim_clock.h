@@ -2,11 +2,16 @@
  *
  * True time is tau seconds since the start of the run; the clock reads
  * epoch + local. It runs at 1 + oscillator error (a random walk when wander is
- * set) + the frequency correction, plus the slew while one is pending. The
- * semantics are clock.h's, as Linux has them: step is relative; slew replaces
- * the pending correction and runs at max_slew_ppm; set_frequency refuses more
- * than max_frequency_ppm; a leap second announced through set_status is
- * inserted (or deleted) when the clock reaches midnight UTC. */
+ * set) + the frequency correction + the slew of the current second. The
+ * semantics are clock.h's, as Linux (kernel/time/ntp.c) has them: step is
+ * relative and cancels the slew entirely; set_frequency takes effect at once
+ * and refuses more than max_frequency_ppm; slew replaces the amount not yet
+ * scheduled, and at every whole second of the clock (not of true time) the
+ * next chunk of at most max_slew for that second is taken from it and spread
+ * over the second, so a slew starts moving the clock only at the next whole
+ * second and the chunk of the current second runs on whatever slew replaces
+ * it; a leap second announced through set_status is inserted (or deleted)
+ * when the clock reaches midnight UTC. */
 #ifndef STRATA_SIM_CLOCK_H
 #define STRATA_SIM_CLOCK_H
 
@@ -25,7 +30,8 @@ struct sim_clock {
 	double oscillator;          /* frequency error, s/s; positive runs fast */
 	double wander;              /* random walk of the oscillator, (s/s) per sqrt(s) */
 	double correction;          /* frequency correction, s/s */
-	double pending;             /* slew still to apply, seconds */
+	double adjust;              /* slew not yet scheduled, seconds (the kernel's time_adjust) */
+	double chunk;               /* slew of the current second, s/s */
 	double max_slew;            /* s/s */
 	double max_frequency;       /* s/s */
 	struct clock_status status;
@@ -40,6 +46,11 @@ struct sim_clock {
 	unsigned refused;           /* calls outside the limits */
 	double max_slew_rate;       /* s/s actually applied by slews */
 	double max_correction_rate; /* s/s: |frequency correction| + slew */
+	/* The rate limit as the discipline must keep it: while a slew runs, its
+	 * rate plus how far the frequency correction moved from the one the slew
+	 * began with (s/s). */
+	double max_slew_total_rate;
+	double slew_base_correction;
 	double leap_announced_tau;  /* < 0: never */
 	double leap_applied_tau;    /* < 0: never */
 	bool ever_synchronized;

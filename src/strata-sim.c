@@ -356,7 +356,10 @@ static void usage(FILE *out)
 "  metrics: offset_rms offset_max offset_max_after_sync first_sync settled steps\n"
 "           (settled: from then on |offset| stays within 1 ms)\n"
 "           steps_after_first freq_error_ppm insane_guard clock_touched\n"
-"           slew_rate_max_ppm correction_rate_max_ppm synchronized_end unsync_reason_end\n"
+"           slew_rate_max_ppm correction_rate_max_ppm slew_total_rate_max_ppm\n"
+"           (slew_total_rate_max_ppm: while a slew runs, its rate plus how far the\n"
+"           frequency correction moved from the one the slew began with)\n"
+"           synchronized_end unsync_reason_end\n"
 "           falseticker_selected leap_announced_before leap_offset_max\n"
 "           outage_drift outage_freq_error_ppm refused_calls\n"
 "Exit status: 0 when every criterion holds, 1 when one fails, 2 on bad input.\n",
@@ -626,6 +629,7 @@ static int run(struct scenario *sc)
 		figures[nf++] = (struct figure){ "clock_touched", sim_clock_touched(&clock) };
 		figures[nf++] = (struct figure){ "slew_rate_max_ppm", clock.max_slew_rate * 1e6 };
 		figures[nf++] = (struct figure){ "correction_rate_max_ppm", clock.max_correction_rate * 1e6 };
+		figures[nf++] = (struct figure){ "slew_total_rate_max_ppm", clock.max_slew_total_rate * 1e6 };
 		figures[nf++] = (struct figure){ "synchronized_end", tr.state == SYNC_SYNCHRONIZED };
 		figures[nf++] = (struct figure){ "unsync_reason_end", tr.reason };
 		figures[nf++] = (struct figure){ "falseticker_selected", (double)falseticker_selected };

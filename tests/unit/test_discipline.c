@@ -5,11 +5,24 @@
 #include "discipline.h"
 #include "ntp_time.h"
 
-/* A clock that records what the discipline asks of it. */
+/* A clock that records what the discipline asks of it, and runs its slews as
+ * Linux does (kernel/time/ntp.c): the amount not yet scheduled is replaced by
+ * each call, and at every whole second of the clock a chunk of at most
+ * 500 us is scheduled for that second. Times are seconds since t0 (a whole
+ * second), to which the test moves the clock with kernel_run_to(). */
 struct fake_clock {
 	unsigned steps, slews, frequency_sets, status_sets;
 	double stepped, slewed, frequency;
 	struct clock_status status;
+
+	double now;             /* seconds since t0 */
+	double adjust;          /* not yet scheduled */
+	double chunk;           /* s/s, of the current second */
+	double applied;         /* by all chunks so far */
+	/* the rate limit: while a slew runs, its rate plus how far the
+	 * frequency moved from the one it began with, never beyond 500 ppm */
+	double slew_base_ppm;
+	double worst_total_ppm;
 };
 
 static int fake_read(void *ctx, struct timespec *now)
@@ -19,12 +32,46 @@ static int fake_read(void *ctx, struct timespec *now)
 	return 0;
 }
 
+static bool kernel_slewing(const struct fake_clock *c)
+{
+	return c->chunk != 0.0 || c->adjust != 0.0;
+}
+
+static void kernel_check_rate(struct fake_clock *c)
+{
+	if (kernel_slewing(c))
+		c->worst_total_ppm = fmax(c->worst_total_ppm,
+					  fabs(c->frequency - c->slew_base_ppm) + fabs(c->chunk) * 1e6);
+}
+
+static void kernel_run_to(struct fake_clock *c, double t)
+{
+	for (double second = floor(c->now) + 1.0; second <= t; second += 1.0) {
+		c->applied += c->chunk * (second - c->now);
+		c->now = second;
+		c->chunk = fmax(-500e-6, fmin(500e-6, c->adjust));
+		c->adjust -= c->chunk;
+		kernel_check_rate(c);
+	}
+	c->applied += c->chunk * (t - c->now);
+	c->now = t;
+}
+
+/* What the clock is still to move by: the rest of this second's chunk and
+ * what is not yet scheduled. */
+static double kernel_pending(const struct fake_clock *c)
+{
+	return c->chunk * (floor(c->now) + 1.0 - c->now) + c->adjust;
+}
+
 static int fake_step(void *ctx, double offset)
 {
 	struct fake_clock *c = ctx;
 
 	c->steps++;
 	c->stepped += offset;
+	c->adjust = 0.0;
+	c->chunk = 0.0;
 	return 0;
 }
 
@@ -34,6 +81,9 @@ static int fake_slew(void *ctx, double offset)
 
 	c->slews++;
 	c->slewed = offset;
+	if (!kernel_slewing(c))
+		c->slew_base_ppm = c->frequency;
+	c->adjust = offset;
 	return 0;
 }
 
@@ -45,6 +95,7 @@ static int fake_set_frequency(void *ctx, double ppm)
 		return -22;
 	c->frequency_sets++;
 	c->frequency = ppm;
+	kernel_check_rate(c);
 	return 0;
 }
 
@@ -224,6 +275,80 @@ static void frequency_is_learnt_and_clamped(void **state)
 	discipline_destroy(d);
 }
 
+static enum discipline_action update_at(struct discipline *d, double at, double offset)
+{
+	kernel_run_to(&fake, at);
+	return update(d, at, offset, NTP_LEAP_NONE);
+}
+
+/* The pending slew the discipline maps measurements with is the kernel's:
+ * nothing moves before the next whole second, then 500 us a second, and the
+ * chunk of the current second runs on when the slew is replaced. */
+static void pending_slew_follows_the_kernel(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+	static const double probes[] = { 0.31, 0.99, 1.0, 1.25, 2.5, 2.7, 2.99, 3.0, 3.6, 4.0, 4.4, 6.2, 9.0 };
+	double before, replaced = 0.0;
+
+	(void)state;
+	assert_int_equal(update_at(d, 0.3, -0.0012), DISCIPLINE_SLEWED);
+	assert_float_equal(fake.slewed, -0.0012, 1e-9);
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		kernel_run_to(&fake, probes[i]);
+		assert_float_equal(discipline_pending_slew(d, timespec_add(t0, probes[i])), kernel_pending(&fake), 1e-12);
+		if (probes[i] == 2.5) {
+			/* replaced mid-second: the corrected clock moves by what the
+			 * discipline says, the chunk of this second runs on */
+			struct discipline_change change;
+			struct discipline_sample s = {
+				.time = timespec_add(t0, 2.5), .offset = 0.0003, .noise = 1e-6, .delay = 1e-4,
+				.root_distance = 0.001,
+			};
+
+			before = kernel_pending(&fake);
+			discipline_update(d, &s, timespec_add(t0, 2.5), &change);
+			assert_int_equal(change.action, DISCIPLINE_SLEWED);
+			assert_float_equal(kernel_pending(&fake), before + change.offset, 1e-12);
+			assert_float_equal(fake.slewed, before + change.offset - 0.5 * fake.chunk, 1e-12);
+			replaced = change.offset;
+		}
+	}
+	assert_true(replaced > 0.0);
+	assert_float_equal(fake.applied, -0.0012 + replaced, 1e-12);
+	discipline_destroy(d);
+}
+
+/* A clock 0.05 s ahead and 9 ppm fast, polled in a burst 2 s apart and then
+ * every 16 s (the VM's scenario 2): the slew takes about 100 s, during which
+ * the frequency must not add to the slew's 500 ppm; and the clock still
+ * ends in sync with the frequency learnt. */
+static void frequency_stays_within_the_rate_limit_during_a_slew(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+	double ahead = 0.05, at, last = 0.0, oscillator = 9e-6;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		at = i < 8 ? 0.37 + 2.0 * i : 16.0 + 16.0 * (i - 8) + 0.61;
+		/* the clock drifts between samples; the kernel's slew as it ran */
+		ahead += (oscillator + fake.frequency * 1e-6) * (at - last);
+		kernel_run_to(&fake, at);
+		ahead += fake.applied;
+		fake.applied = 0.0;
+		last = at;
+		/* the engine hands the discipline true - corrected clock */
+		update_at(d, at, -ahead - discipline_pending_slew(d, timespec_add(t0, at)));
+		kernel_check_rate(&fake);
+	}
+	assert_int_equal(fake.steps, 0);
+	assert_true(fake.worst_total_ppm <= 500.0 + 1e-6);
+	assert_true(fabs(ahead + kernel_pending(&fake)) < 50e-6);
+	assert_float_equal(discipline_frequency_ppm(d), -9.0, 1.0);
+	discipline_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +358,8 @@ int main(void)
 		cmocka_unit_test(panic_threshold_refuses_unless_one_initial_step_is_allowed),
 		cmocka_unit_test(leap_is_passed_to_the_clock),
 		cmocka_unit_test(frequency_is_learnt_and_clamped),
+		cmocka_unit_test(pending_slew_follows_the_kernel),
+		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "ntp_time.h"
 #include "refid.h"
+#include "sim_clock.h"
 
 #define MAX_SERVERS 4
 #define MAX_CALLS 4096
@@ -16,9 +17,10 @@
 #define UPSTREAM_REFID 0xc0000201 /* the servers' own reference, 192.0.2.1 */
 #define MAX_LOOP_ROUNDS 10000
 
-/* A clock that records every call the engine makes on it. Its reading is
- * true time plus the steps it took; slews and frequency changes are only
- * recorded: after the start-up step they are microseconds here. */
+/* A clock that records every call the engine makes on it and passes it on to
+ * the simulator's clock (no frequency error), which runs steps, slews and
+ * frequency changes as Linux does: a slew moves the clock only from the next
+ * whole second, so the engine's view of the pending slew is checked here too. */
 enum call_kind { CALL_STEP, CALL_SLEW, CALL_FREQUENCY, CALL_STATUS };
 
 struct call {
@@ -30,7 +32,8 @@ struct call {
 struct fake_clock {
 	struct call calls[MAX_CALLS];
 	size_t count;
-	double stepped;                 /* local - true, seconds */
+	struct sim_clock sim;
+	struct clock_ops sim_ops;
 };
 
 struct fake_server {
@@ -62,7 +65,14 @@ static void record(enum call_kind kind, double value, const struct clock_status 
 
 static struct timespec local_now(void)
 {
-	return timespec_add(w.true_now, w.clock.stepped);
+	sim_clock_advance(&w.clock.sim, timespec_diff(w.true_now, t0));
+	return sim_clock_now(&w.clock.sim);
+}
+
+/* The true time at which the clock will read local. */
+static struct timespec true_time_of(struct timespec local)
+{
+	return timespec_add(local, timespec_diff(w.true_now, local_now()));
 }
 
 static int fake_read(void *ctx, struct timespec *now)
@@ -76,22 +86,21 @@ static int fake_step(void *ctx, double offset)
 {
 	(void)ctx;
 	record(CALL_STEP, offset, NULL);
-	w.clock.stepped += offset;
-	return 0;
+	return w.clock.sim_ops.step(w.clock.sim_ops.ctx, offset);
 }
 
 static int fake_slew(void *ctx, double offset)
 {
 	(void)ctx;
 	record(CALL_SLEW, offset, NULL);
-	return 0;
+	return w.clock.sim_ops.slew(w.clock.sim_ops.ctx, offset);
 }
 
 static int fake_set_frequency(void *ctx, double ppm)
 {
 	(void)ctx;
 	record(CALL_FREQUENCY, ppm, NULL);
-	return 0;
+	return w.clock.sim_ops.set_frequency(w.clock.sim_ops.ctx, ppm);
 }
 
 static int fake_set_status(void *ctx, const struct clock_status *status)
@@ -157,6 +166,8 @@ static void start(const struct engine_config *cfg)
 
 	memset(&w, 0, sizeof(w));
 	w.true_now = t0;
+	sim_clock_init(&w.clock.sim, t0.tv_sec, 0.0, 0.0, 0.0, NULL);
+	sim_clock_ops(&w.clock.sim, &w.clock.sim_ops);
 	w.engine = engine_create(cfg, &ops, local_now());
 	assert_non_null(w.engine);
 }
@@ -270,7 +281,7 @@ static void run_for(double seconds)
 	struct timespec end = timespec_add(w.true_now, seconds);
 
 	for (unsigned round = 0;; round++) {
-		struct timespec wakeup = timespec_add(engine_next_wakeup(w.engine), -w.clock.stepped);
+		struct timespec wakeup = true_time_of(engine_next_wakeup(w.engine));
 		int ids[MAX_SERVERS];
 		size_t n;
 
@@ -589,7 +600,7 @@ static void kod_deny_from_the_system_peer_unsynchronizes(void **state)
 	run_for(300);
 	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
 
-	w.true_now = timespec_add(engine_next_wakeup(w.engine), -w.clock.stepped);
+	w.true_now = true_time_of(engine_next_wakeup(w.engine));
 	assert_true(request_to(s, &request));
 	reply = kiss(&request, "DENY", 6);
 	deliver(s, &reply);
