@@ -116,8 +116,8 @@ static double since_first_chunk(const struct discipline *d, struct timespec t)
 	return timespec_diff(t, next_second(d->slew_start));
 }
 
-/* Of slew_amount (its magnitude), what the chunks before the second
- * starting since seconds after the first one applied, and that second's chunk. */
+/* For the second holding `since` (seconds from the start of the first chunk):
+ * how much of |slew_amount| the earlier chunks applied, and its own chunk. */
 static void slew_chunks(const struct discipline *d, double since, double *done, double *chunk)
 {
 	double amount = fabs(d->slew_amount);
@@ -162,7 +162,6 @@ double discipline_pending_slew(const struct discipline *d, struct timespec t)
 
 /* A slew the kernel is to run from now: it keeps the chunk of this second. */
 struct slew_plan {
-	double total;           /* seconds still to move the clock by */
 	double amount;          /* seconds to hand to the clock */
 	double inflight;        /* s/s, to the next whole second */
 	double peak_ppm;        /* the fastest it moves the clock */
@@ -170,12 +169,11 @@ struct slew_plan {
 
 static struct slew_plan plan_slew(const struct discipline *d, struct timespec now, double offset)
 {
-	struct slew_plan plan = {
-		.total = offset + discipline_pending_slew(d, now),
-		.inflight = slew_rate(d, now),
-	};
+	struct slew_plan plan = { .inflight = slew_rate(d, now) };
 
-	plan.amount = plan.total - plan.inflight * timespec_diff(next_second(now), now);
+	/* all that is pending, less what the chunk of this second still does */
+	plan.amount = offset + discipline_pending_slew(d, now) -
+		      plan.inflight * timespec_diff(next_second(now), now);
 	plan.peak_ppm = fmax(fabs(plan.inflight), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
 	return plan;
 }
@@ -357,7 +355,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		       struct discipline_change *change)
 {
 	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
-	double z = s->offset, r;
+	double z = s->offset, r, slew_peak_ppm;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
@@ -435,7 +433,8 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	apply_frequency(d, d->y * 1e6, slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0, change);
+	slew_peak_ppm = slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0;
+	apply_frequency(d, d->y * 1e6, slew_peak_ppm, change);
 	apply_slew(d, local, d->x, change);
 	report_status(d, s);
 }

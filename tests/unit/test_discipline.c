@@ -296,7 +296,8 @@ static void pending_slew_follows_the_kernel(void **state)
 	assert_float_equal(fake.slewed, -0.0012, 1e-9);
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		kernel_run_to(&fake, probes[i]);
-		assert_float_equal(discipline_pending_slew(d, timespec_add(t0, probes[i])), kernel_pending(&fake), 1e-12);
+		assert_float_equal(discipline_pending_slew(d, timespec_add(t0, probes[i])), kernel_pending(&fake),
+				   1e-12);
 		if (probes[i] == 2.5) {
 			/* replaced mid-second: the corrected clock moves by what the
 			 * discipline says, the chunk of this second runs on */
