@@ -122,7 +122,7 @@ timeout -k 5 150 bash -c '. "$1"; in_netns bash "$2" --openntpd-upstream "$3"' _
 up_pid=$!
 peers_track "$up_pid"
 
-check "peers_nocap removes CAP_SYS_TIME (adjtimex probe gets EPERM)" peers_nocap bash -c ". '$here/lib.sh'; peers_check_nocap"
+check "peers_nocap removes CAP_SYS_TIME (effective and bounding sets)" peers_nocap bash -c ". '$here/lib.sh'; peers_check_nocap"
 
 port1=$((20000 + RANDOM % 20000)); port2=$((port1 + 1))
 if p=$(start_chronyd_server "$port1"); then
