@@ -226,7 +226,7 @@ vm_start() {
 		-accel "$(_vm_accel)" -m "$mem" -smp 1
 		-nodefaults -no-user-config -display none -vga none -no-reboot
 		-kernel "$VM_GUEST_DIR/vmlinux" -initrd "$VM_RUN_DIR/initrd.img"
-		-append "console=ttyS0 panic=-1 quiet loglevel=3"
+		-append "console=ttyS0 panic=-1 quiet loglevel=3 strata.guest=1"
 		-chardev "file,id=con0,path=$VM_RUN_DIR/console.log" -serial chardev:con0
 		-netdev "$netdev" -device virtio-net-pci,netdev=n0
 	)
