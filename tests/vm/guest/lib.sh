@@ -51,9 +51,11 @@ stop_stratad() {
 	kernel "$1"
 	kill "$(cat /tmp/stratad.pid)"
 	wait "$(cat /tmp/stratad.pid)"
-	echo "@@STOPPED $1 status=$?"
+	status=$?
 	sed "s/^/@@LOG $1 /" "$LOG"
 	[ ! -f /var/lib/strata/drift ] || echo "@@DRIFT $1 $(cat /var/lib/strata/drift | tr '\n' ' ')"
+	# last: the host reads the log and drift lines once it sees this marker
+	echo "@@STOPPED $1 status=$status"
 }
 
 # set_offset SECONDS: put the guest SECONDS ahead of the host (host probe on 9124)
