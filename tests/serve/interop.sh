@@ -4,88 +4,76 @@
 # network namespace; ntpsec's ntpdate -q and ntpdig and python ntplib each
 # report an offset within 1 ms of 0 and stratum 10, and chronyd as a client
 # (-x, no CAP_SYS_TIME) selects stratad as its source. Skips (77) without
-# the peers (tests/peers/fetch) or a network namespace.
+# the peers (tests/peers/fetch) or root.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILDDIR:-$(pwd)}
-stratad=$build/src/stratad
-[ -x "$stratad" ] || { echo "no $stratad"; exit 77; }
-[ -d "$top/.peers/root/chrony" ] && [ -d "$top/.peers/root/ntpsec" ] ||
-	{ echo "no peers: run tests/peers/fetch"; exit 77; }
-. "$top/tests/peers/lib.sh"
-if ! peers_in_netns; then
-	unshare -n true 2>/dev/null || { echo "cannot unshare a network namespace"; exit 77; }
-	exec bash -c '. "$1/tests/peers/lib.sh"; in_netns "$2"' _ "$top" "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
-fi
-peers_init
-status=0
-fail() { echo "FAIL $*"; status=1; }
-ok() { echo "ok   $*"; }
+. "$(dirname "$0")/../interop/lib.sh"
+stratad=$STRATA_BUILD/src/stratad
+[ -x "$stratad" ] || skip "no $stratad"
+need_peers
+run_in_netns "$@"
 near_zero() { awk -v x="$1" 'BEGIN { exit !(x < 0.001 && x > -0.001) }'; }
 # A one-shot client stamps its request in user space: on a loaded machine
 # (make -j check) its own scheduling delays skew one sample by milliseconds,
 # so each client asks three times and the median offset is judged.
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
-dir=$(peers_tmpdir stratad)
-chmod 755 "$dir"
-cat > "$dir/stratad.conf" <<CONF
+cat > "$workdir/stratad.conf" <<CONF
 sources = ();
-clock = { adjust = false; local_stratum = 10; driftfile = "$dir/drift"; };
+clock = { adjust = false; local_stratum = 10; driftfile = "$workdir/drift"; };
 # three queries from each client in a few seconds: more than the default burst
 serve = { listen = [ "127.0.0.1" ]; ratelimit = { interval = 0.1; burst = 64; }; };
-control = { socket = "$dir/stratad.sock"; };
-pidfile = "$dir/stratad.pid";
+control = { socket = "$workdir/stratad.sock"; };
+pidfile = "$workdir/stratad.pid";
 user = "nobody";
 log = { syslog = false; };
 CONF
-peers_spawn "$dir/stratad.log" "${PEERS_NOCAP[@]}" "$stratad" -c "$dir/stratad.conf" -n -x >/dev/null
-for i in $(seq 50); do [ -S "$dir/stratad.sock" ] && break; sleep 0.1; done
+peers_spawn "$workdir/stratad.log" "${PEERS_NOCAP[@]}" "$stratad" -c "$workdir/stratad.conf" -n -x >/dev/null
+for i in $(seq 50); do [ -S "$workdir/stratad.sock" ] && break; sleep 0.1; done
 
 offs=()
 for i in 1 2 3; do
-	out=$(run_ntplib 127.0.0.1 123) || fail "ntplib got no answer"
+	out=$(run_ntplib 127.0.0.1 123) || not_ok "ntplib got no answer"
 	echo "ntplib: $out"
 	offs+=("$(echo "$out" | sed -n 's/.*offset=\([^ ]*\).*/\1/p')")
 done
 off=$(median3 "${offs[@]}")
-case "$out" in *"stratum=10 leap=0 "*) ok "ntplib: stratum 10, leap 0" ;; *) fail "ntplib: $out" ;; esac
-near_zero "${off:-9}" && ok "ntplib: offset $off within 1 ms" || fail "ntplib offset $off"
+case "$out" in *"stratum=10 leap=0 "*) ok "ntplib: stratum 10, leap 0" ;; *) not_ok "ntplib: $out" ;; esac
+near_zero "${off:-9}" && ok "ntplib: offset $off within 1 ms" || not_ok "ntplib offset $off"
 
 offs=()
 for i in 1 2 3; do
-	out=$(run_ntpdig 127.0.0.1) || fail "ntpdig got no answer"
+	out=$(run_ntpdig 127.0.0.1) || not_ok "ntpdig got no answer"
 	echo "ntpdig: $out"
 	offs+=("$(echo "$out" | sed -n 's/.*"offset":\([-0-9.e]*\).*/\1/p')")
 done
 off=$(median3 "${offs[@]}")
 stratum=$(echo "$out" | sed -n 's/.*"stratum":\([0-9]*\).*/\1/p')
-[ "$stratum" = 10 ] && ok "ntpdig: stratum 10" || fail "ntpdig stratum '$stratum'"
-near_zero "${off:-9}" && ok "ntpdig: offset $off within 1 ms" || fail "ntpdig offset '$off'"
+[ "$stratum" = 10 ] && ok "ntpdig: stratum 10" || not_ok "ntpdig stratum '$stratum'"
+near_zero "${off:-9}" && ok "ntpdig: offset $off within 1 ms" || not_ok "ntpdig offset '$off'"
 
 offs=()
 for i in 1 2 3; do
-	out=$(run_ntpsec_ntpdate 127.0.0.1 2>&1) || fail "ntpdate -q failed"
+	out=$(run_ntpsec_ntpdate 127.0.0.1 2>&1) || not_ok "ntpdate -q failed"
 	echo "ntpdate: $out"
 	# "2026-11-21 15:05:56.27481 (+0000) +0.000009 +/- 0.000047 127.0.0.1 s10 no-leap"
 	offs+=("$(echo "$out" | sed -n 's/.*) \([-+0-9.]*\) +\/- .*/\1/p' | head -1)")
 done
 off=$(median3 "${offs[@]}")
-case "$out" in *" 127.0.0.1 s10 no-leap"*) ok "ntpdate: stratum 10, no leap" ;; *) fail "ntpdate: not s10 no-leap" ;; esac
-near_zero "${off:-9}" && ok "ntpdate: offset $off within 1 ms" || fail "ntpdate offset '$off'"
+case "$out" in *" 127.0.0.1 s10 no-leap"*) ok "ntpdate: stratum 10, no leap" ;; *) not_ok "ntpdate: not s10 no-leap" ;; esac
+near_zero "${off:-9}" && ok "ntpdate: offset $off within 1 ms" || not_ok "ntpdate offset '$off'"
 
-cpid=$(start_chronyd_client "server 127.0.0.1 port 123 iburst minpoll -2 maxpoll 0") || fail "chronyd client did not start"
+cpid=$(start_chronyd_client "server 127.0.0.1 port 123 iburst minpoll -2 maxpoll 0") || not_ok "chronyd client did not start"
 if [ -n "${cpid:-}" ] && line=$(wait_chronyd_synced "$cpid" 30); then
 	echo "chronyd tracking: $line"
 	sources=$(chronyc_client "$cpid" sources)
 	echo "$sources" | tail -1
 	echo "$sources" | grep -q '^\^\* *127\.0\.0\.1' && ok "chronyd selected stratad (^*)" ||
-		fail "chronyd did not select stratad"
+		not_ok "chronyd did not select stratad"
 	# chronyc -c tracking: refid,name,stratum,...
 	[ "$(echo "$line" | cut -d, -f2,3)" = "127.0.0.1,11" ] && ok "chronyd: stratum 11, behind our 10" ||
-		fail "chronyd tracking: $line"
+		not_ok "chronyd tracking: $line"
 else
-	fail "chronyd never synchronized to stratad"
+	not_ok "chronyd never synchronized to stratad"
 fi
-grep -qiE "error|sanitizer" "$dir/stratad.log" && { fail "stratad logged errors"; cat "$dir/stratad.log"; }
-exit $status
+grep -qiE "error|sanitizer" "$workdir/stratad.log" && { not_ok "stratad logged errors"; cat "$workdir/stratad.log"; }
+finish
