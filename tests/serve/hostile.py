@@ -159,6 +159,7 @@ def main():
 
     # the counters on the control socket
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(5)
     c.connect(control)
     c.sendall(b"serverstats json\n")
     data = b""
