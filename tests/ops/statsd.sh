@@ -28,6 +28,7 @@ fi
 
 work=$(mktemp -d)
 statsd_pid=
+stratad_pid=
 cleanup() {
 	[ -n "$statsd_pid" ] && kill "$statsd_pid" 2>/dev/null
 	[ -n "$stratad_pid" ] && kill "$stratad_pid" 2>/dev/null
@@ -119,7 +120,6 @@ check "each round split into two datagrams under 1400 bytes" equals c statsd.pac
 # the real daemon: no adjusting, no CAP_SYS_TIME, not root, serving on a
 # loopback port, sending every second with its own prefix
 stratad=$build/src/stratad
-stratad_pid=
 if [ -x "$stratad" ]; then
 	ntp_port=$(free_port udp)
 	chmod 755 "$work"
