@@ -5,7 +5,7 @@
 # clock is to be adjusted; a user that does not exist is a clear error.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
-[ "$(id -u)" = 0 ] || skip "needs root to test the privilege drop"
+need_root "the privilege drop"
 PROBE=$STRATA_BUILD/tests/interop/privdrop_probe
 run_in_netns "$@"
 
