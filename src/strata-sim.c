@@ -366,7 +366,7 @@ static void usage(FILE *out)
 	      out);
 }
 
-static double outage_active(const struct window *w, unsigned n, double tau)
+static bool outage_active(const struct window *w, unsigned n, double tau)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (tau >= w[i].start && tau < w[i].start + w[i].length)
@@ -407,7 +407,6 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 	const struct scenario *sc = ctx;
 	struct metrics *m = log_metrics;
 
-	(void)level;
 	if (m->log_count < MAX_LOG && level < LOG_LEVEL_DEBUG)
 		snprintf(m->log[m->log_count++], sizeof(m->log[0]), "%s", message);
 	if (!sc->quiet)
@@ -448,10 +447,7 @@ static int run(struct scenario *sc)
 	bool all_pass = true;
 
 	sim_random_seed(&rng, sc->seed);
-	sim_clock_init(&clock, SIM_EPOCH + (time_t)sc->start_of_day, sc->clock_offset, sc->clock_freq, sc->wander,
-		       &rng);
-	clock.epoch = SIM_EPOCH;
-	clock.local = sc->start_of_day + sc->clock_offset;
+	sim_clock_init(&clock, SIM_EPOCH, sc->start_of_day + sc->clock_offset, sc->clock_freq, sc->wander, &rng);
 	sim_clock_ops(&clock, &ops);
 	log_metrics = &m;
 	log_set_sink(log_sink, sc, sc->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE);
