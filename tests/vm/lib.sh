@@ -12,7 +12,7 @@
 # run unless the current network namespace has nothing but loopback: wrap the
 # whole scenario in vm_netns (or run it under `unshare -n`).
 #
-# Functions (all return non-zero on failure; none calls exit):
+# Functions (all return non-zero on failure; none but skip calls exit):
 #   vm_netns CMD [ARGS...]          run CMD in a fresh network namespace, only lo up
 #   vm_netns_private                true if this namespace has no interface but lo
 #   vm_can_run                      true if qemu can run here; else prints the reason
@@ -33,6 +33,11 @@
 #   vm_host_realmono                print host CLOCK_REALTIME - CLOCK_MONOTONIC (s)
 #   vm_kill                         kill the running guest (only the qemu we started)
 #   vm_cleanup                      kill what we started, remove the run directories
+#
+# The pass/fail counters of the VM scripts (run, smoke.sh): ok and bad print
+# "PASS: ..." / "FAIL: ..." and count in $passed / $failed; check NAME
+# AWK-CONDITION DETAIL is ok or bad by an awk condition; skip REASON prints
+# "SKIP: REASON" and exits 0.
 #
 # vm_start / vm_run OPTIONS:
 #   --timeout S          the guest kills /cmd/run after S seconds (default 60); qemu
@@ -74,6 +79,24 @@ _vm_started_pids=()
 _vm_run_dirs=()
 _vm_host_probe_pid=
 _vm_watch_pid=
+
+passed=0
+failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "PASS: $*"
+}
+bad() {
+	failed=$((failed + 1))
+	echo "FAIL: $*"
+}
+check() { # NAME AWK-CONDITION DETAIL
+	if awk "BEGIN { exit !($2) }"; then ok "$1 ($3)"; else bad "$1 ($3)"; fi
+}
+skip() {
+	echo "SKIP: $*"
+	exit 0
+}
 
 _vm_say() { printf 'vm: %s\n' "$*" >&2; }
 _vm_now_ns() { date +%s%N; }

@@ -16,11 +16,6 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
-skip() {
-	echo "SKIP: $*"
-	exit 0
-}
-
 if [ "${STRATA_VM_IN_NETNS:-}" != 1 ]; then
 	if ! command -v "$VM_QEMU" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ "${STRATA_VM_NO_INSTALL:-0}" != 1 ] &&
 		command -v apt-get >/dev/null 2>&1; then
@@ -33,20 +28,6 @@ if [ "${STRATA_VM_IN_NETNS:-}" != 1 ]; then
 	exec unshare -n -- bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
 fi
 vm_netns_private || { echo "smoke: not in a private network namespace"; exit 1; }
-
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "PASS: $*"
-}
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-check() { # check NAME AWK-CONDITION DETAIL
-	if awk "BEGIN { exit !($2) }"; then ok "$1 ($3)"; else bad "$1 ($3)"; fi
-}
 
 work=$(mktemp -d)
 trap 'vm_cleanup; rm -rf "$work"' EXIT
