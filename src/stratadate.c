@@ -316,11 +316,18 @@ static void send_request(struct target *t, const struct options *opt, double now
 	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent", t->text, t->sent);
 }
 
-static void finish_sample(struct target *t, struct sample *s, const struct options *opt)
+/* The outstanding request is over (answered or timed out); the target is
+ * done once every sample has been asked for. */
+static void end_request(struct target *t, const struct options *opt)
 {
 	t->waiting = false;
 	if (t->sent >= opt->samples)
 		t->done = true;
+}
+
+static void finish_sample(struct target *t, struct sample *s, const struct options *opt)
+{
+	end_request(t, opt);
 	if (s->rejected)
 		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u rejected: %s", t->text, t->sent, s->rejected);
 	else
@@ -424,9 +431,7 @@ static void run_queries(const struct options *opt)
 
 			if (t->waiting && now >= t->sent_at + opt->timeout) {
 				log_msg(LOG_LEVEL_DEBUG, "%s: request %u timed out", t->text, t->sent);
-				t->waiting = false;
-				if (t->sent >= opt->samples)
-					t->done = true;
+				end_request(t, opt);
 			}
 			if (t->done)
 				continue;
