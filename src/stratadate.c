@@ -458,6 +458,12 @@ static void run_queries(const struct options *opt)
 	}
 }
 
+/* The sample that stands for a target with a result (best >= 0). */
+static const struct sample *best_sample(const struct target *t)
+{
+	return &t->samples[t->best];
+}
+
 /* The minimum-delay usable sample stands for the server, with the jitter of
  * the others about it and the root distance of RFC 5905. */
 static void summarize(struct target *t)
@@ -493,7 +499,7 @@ static void summarize(struct target *t)
 		return;
 	}
 
-	struct sample *b = &t->samples[t->best];
+	const struct sample *b = best_sample(t);
 
 	for (unsigned i = 0; i < t->sent; i++) {
 		struct sample *s = &t->samples[i];
@@ -541,7 +547,7 @@ static struct target *select_targets(struct select_result *result)
 
 		if (!t->candidate)
 			continue;
-		struct sample *b = &t->samples[t->best];
+		const struct sample *b = best_sample(t);
 
 		cands[n] = (struct select_candidate){
 			.offset = b->offset,
@@ -597,7 +603,8 @@ static void print_json(const struct select_result *result, const struct target *
 		json_string(&w, "address", t->text);
 		json_integer(&w, "port", t->addr.port);
 		if (t->candidate) {
-			const struct ntp_packet *r = &t->samples[t->best].reply;
+			const struct sample *b = best_sample(t);
+			const struct ntp_packet *r = &b->reply;
 			char refid[REFID_TEXT_LEN];
 
 			refid_format(r->refid, r->stratum, refid);
@@ -606,8 +613,8 @@ static void print_json(const struct select_result *result, const struct target *
 			json_string(&w, "refid", refid);
 			json_number(&w, "root_delay", ntp_short_to_seconds(r->root_delay), 6);
 			json_number(&w, "root_dispersion", ntp_short_to_seconds(r->root_dispersion), 6);
-			json_number(&w, "offset", t->samples[t->best].offset, 9);
-			json_number(&w, "delay", t->samples[t->best].delay, 9);
+			json_number(&w, "offset", b->offset, 9);
+			json_number(&w, "delay", b->delay, 9);
 			json_number(&w, "jitter", t->jitter, 9);
 			json_number(&w, "root_distance", t->root_distance, 9);
 		}
@@ -684,13 +691,17 @@ int main(int argc, char **argv)
 	}
 	chosen = select_targets(&result);
 
-	if (!opt.json && (opt.query_only || opt.debug))
-		for (size_t i = 0; i < target_count; i++)
-			if (targets[i].candidate)
-				printf("server %s, stratum %u, offset %.6f, delay %.5f\n", targets[i].text,
-				       targets[i].samples[targets[i].best].reply.stratum,
-				       targets[i].samples[targets[i].best].offset,
-				       targets[i].samples[targets[i].best].delay);
+	if (!opt.json && (opt.query_only || opt.debug)) {
+		for (size_t i = 0; i < target_count; i++) {
+			const struct sample *b;
+
+			if (!targets[i].candidate)
+				continue;
+			b = best_sample(&targets[i]);
+			printf("server %s, stratum %u, offset %.6f, delay %.5f\n", targets[i].text, b->reply.stratum,
+			       b->offset, b->delay);
+		}
+	}
 
 	if (!chosen) {
 		if (result.status != SELECT_NO_CANDIDATES)
