@@ -265,7 +265,6 @@ int main(int argc, char **argv)
 	int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9), next_tick = start;
 	double owed = 0.0;
 	unsigned rr = 0;
-	uint64_t lost_in_loop = 0;
 
 	for (unsigned i = 0; i < nsocks; i++) {
 		socks[i].last_activity_ns = start;
@@ -298,7 +297,6 @@ int main(int argc, char **argv)
 			if (rate > 0.0)
 				continue;
 			if (s->in_flight > 0 && t - s->last_activity_ns > LOST_AFTER_NS) {
-				lost_in_loop += s->in_flight;
 				s->in_flight = 0;
 				s->last_activity_ns = t;
 			}
@@ -315,7 +313,6 @@ int main(int argc, char **argv)
 	double elapsed = (double)(now_ns() - start) / 1e9 - 0.2;
 	double cpu = pid ? cpu_seconds(pid) - cpu_before : -1.0;
 
-	(void)lost_in_loop;
 	printf("sent=%llu answered=%llu bad=%llu loss_pct=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f",
 	       (unsigned long long)sent, (unsigned long long)answered, (unsigned long long)bad,
 	       sent ? 100.0 * (double)(sent - answered) / (double)sent : 0.0, (double)answered / elapsed,

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "filter.h"
 #include "refid.h"
 
 #define TRANSMIT_OFFSET 40
@@ -50,7 +51,7 @@ static double dispersion_at(const struct serve_snapshot *snap, struct timespec n
 	age = timespec_diff(now, snap->reference_time);
 	if (age < 0.0)
 		age = 0.0;
-	return snap->root_dispersion + SERVE_PHI * age;
+	return snap->root_dispersion + FILTER_PHI * age;
 }
 
 static enum serve_verdict check_request(const uint8_t *req, size_t len, struct ntp_packet *request)

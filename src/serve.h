@@ -32,9 +32,6 @@ struct serve_snapshot {
 	double root_dispersion;      /* seconds at reference_time */
 };
 
-/* Frequency tolerance (RFC 5905 PHI): dispersion grows by this much per second. */
-#define SERVE_PHI 15e-6
-
 enum serve_verdict {
 	SERVE_REPLY = 0,             /* out holds a 48-byte answer */
 	SERVE_DROP_MALFORMED,        /* short, odd length, bad extension field or MAC */

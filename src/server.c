@@ -227,10 +227,6 @@ static void count(_Atomic uint64_t *counter, uint64_t n)
 				      memory_order_relaxed);
 }
 
-struct tally {
-	uint64_t received, answered, rate_limited, kod_sent, malformed, denied;
-};
-
 /* Sends out[0..count), retrying after a partial send; what the socket
  * refuses (a full send buffer) is lost like any UDP datagram. Returns how
  * many were sent, and how many of them were kisses through *kods_sent. */
@@ -263,7 +259,7 @@ static int serve_batch(struct worker *w, int fd)
 	struct server *srv = w->srv;
 	struct serve_snapshot snap;
 	struct timespec fallback_rx, now_mono, tx;
-	struct tally t = { 0 };
+	struct serve_counters t = { 0 };
 	bool is_kod[BATCH];
 	unsigned out = 0, kods_sent = 0, sent;
 	int n;

@@ -316,11 +316,18 @@ static void send_request(struct target *t, const struct options *opt, double now
 	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent", t->text, t->sent);
 }
 
-static void finish_sample(struct target *t, struct sample *s, const struct options *opt)
+/* The outstanding request is over (answered or timed out); the target is
+ * done once every sample has been asked for. */
+static void end_request(struct target *t, const struct options *opt)
 {
 	t->waiting = false;
 	if (t->sent >= opt->samples)
 		t->done = true;
+}
+
+static void finish_sample(struct target *t, struct sample *s, const struct options *opt)
+{
+	end_request(t, opt);
 	if (s->rejected)
 		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u rejected: %s", t->text, t->sent, s->rejected);
 	else
@@ -424,9 +431,7 @@ static void run_queries(const struct options *opt)
 
 			if (t->waiting && now >= t->sent_at + opt->timeout) {
 				log_msg(LOG_LEVEL_DEBUG, "%s: request %u timed out", t->text, t->sent);
-				t->waiting = false;
-				if (t->sent >= opt->samples)
-					t->done = true;
+				end_request(t, opt);
 			}
 			if (t->done)
 				continue;
@@ -451,6 +456,12 @@ static void run_queries(const struct options *opt)
 			if (pfds[k].revents)
 				receive_all(&targets[map[k]], opt);
 	}
+}
+
+/* The sample that stands for a target with a result (best >= 0). */
+static const struct sample *best_sample(const struct target *t)
+{
+	return &t->samples[t->best];
 }
 
 /* The minimum-delay usable sample stands for the server, with the jitter of
@@ -488,7 +499,7 @@ static void summarize(struct target *t)
 		return;
 	}
 
-	struct sample *b = &t->samples[t->best];
+	const struct sample *b = best_sample(t);
 
 	for (unsigned i = 0; i < t->sent; i++) {
 		struct sample *s = &t->samples[i];
@@ -536,7 +547,7 @@ static struct target *select_targets(struct select_result *result)
 
 		if (!t->candidate)
 			continue;
-		struct sample *b = &t->samples[t->best];
+		const struct sample *b = best_sample(t);
 
 		cands[n] = (struct select_candidate){
 			.offset = b->offset,
@@ -592,7 +603,8 @@ static void print_json(const struct select_result *result, const struct target *
 		json_string(&w, "address", t->text);
 		json_integer(&w, "port", t->addr.port);
 		if (t->candidate) {
-			const struct ntp_packet *r = &t->samples[t->best].reply;
+			const struct sample *b = best_sample(t);
+			const struct ntp_packet *r = &b->reply;
 			char refid[REFID_TEXT_LEN];
 
 			refid_format(r->refid, r->stratum, refid);
@@ -601,8 +613,8 @@ static void print_json(const struct select_result *result, const struct target *
 			json_string(&w, "refid", refid);
 			json_number(&w, "root_delay", ntp_short_to_seconds(r->root_delay), 6);
 			json_number(&w, "root_dispersion", ntp_short_to_seconds(r->root_dispersion), 6);
-			json_number(&w, "offset", t->samples[t->best].offset, 9);
-			json_number(&w, "delay", t->samples[t->best].delay, 9);
+			json_number(&w, "offset", b->offset, 9);
+			json_number(&w, "delay", b->delay, 9);
 			json_number(&w, "jitter", t->jitter, 9);
 			json_number(&w, "root_distance", t->root_distance, 9);
 		}
@@ -679,13 +691,17 @@ int main(int argc, char **argv)
 	}
 	chosen = select_targets(&result);
 
-	if (!opt.json && (opt.query_only || opt.debug))
-		for (size_t i = 0; i < target_count; i++)
-			if (targets[i].candidate)
-				printf("server %s, stratum %u, offset %.6f, delay %.5f\n", targets[i].text,
-				       targets[i].samples[targets[i].best].reply.stratum,
-				       targets[i].samples[targets[i].best].offset,
-				       targets[i].samples[targets[i].best].delay);
+	if (!opt.json && (opt.query_only || opt.debug)) {
+		for (size_t i = 0; i < target_count; i++) {
+			const struct sample *b;
+
+			if (!targets[i].candidate)
+				continue;
+			b = best_sample(&targets[i]);
+			printf("server %s, stratum %u, offset %.6f, delay %.5f\n", targets[i].text, b->reply.stratum,
+			       b->offset, b->delay);
+		}
+	}
 
 	if (!chosen) {
 		if (result.status != SELECT_NO_CANDIDATES)
