@@ -1,4 +1,5 @@
 #include "config.h"
+#include "ratelimit.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -446,7 +447,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 		get_double(ck, rl, "serve.ratelimit", "interval", 0.001, 3600.0, &sv->ratelimit_interval);
 		get_unsigned(ck, rl, "serve.ratelimit", "burst", 1, 100000, &sv->ratelimit_burst);
 		get_bool(ck, rl, "serve.ratelimit", "kod", &sv->ratelimit_kod);
-		get_unsigned(ck, rl, "serve.ratelimit", "table_size", 16, 1u << 24, &sv->ratelimit_table_size);
+		get_unsigned(ck, rl, "serve.ratelimit", "table_size", 16, RATELIMIT_MAX_TABLE, &sv->ratelimit_table_size);
 	}
 	get_unsigned(ck, g, "serve", "threads", 0, 64, &sv->threads);
 	get_int(ck, g, "serve", "rcvbuf", 0, 1 << 30, &sv->rcvbuf);

@@ -54,8 +54,8 @@ struct ratelimit *ratelimit_create(const struct ratelimit_config *cfg)
 	rl->kod_spacing_ns = rl->interval_ns > MIN_KOD_SPACING_NS ? rl->interval_ns : MIN_KOD_SPACING_NS;
 	memcpy(rl->key, cfg->key, sizeof(rl->key));
 	rl->capacity = cfg->table_size ? cfg->table_size : 1;
-	if (rl->capacity > (1u << 24))
-		rl->capacity = 1u << 30;
+	if (rl->capacity > RATELIMIT_MAX_TABLE)
+		rl->capacity = RATELIMIT_MAX_TABLE;
 	/* Twice as many buckets as entries keeps the chains short. */
 	while (buckets < 2 * rl->capacity)
 		buckets <<= 1;

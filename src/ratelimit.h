@@ -31,11 +31,14 @@ enum ratelimit_verdict {
 	RATELIMIT_DROP,         /* over the limit: stay silent */
 };
 
+/* The largest table: 16 M clients (a few hundred MB, allocated at start). */
+#define RATELIMIT_MAX_TABLE (1u << 24)
+
 struct ratelimit_config {
 	double interval;        /* seconds; <= 0 disables limiting */
 	unsigned burst;         /* >= 1 */
 	bool kod;               /* may answer an over-limit client with a KoD RATE */
-	unsigned table_size;    /* clients tracked; >= 1 */
+	unsigned table_size;    /* clients tracked; 1 to RATELIMIT_MAX_TABLE */
 	uint8_t key[RATELIMIT_KEY_LEN];
 };
 

@@ -171,6 +171,18 @@ static void a_million_sources_cost_no_memory(void **state)
 	ratelimit_destroy(rl);
 }
 
+/* A table asked beyond the maximum is held at the maximum, not grown. */
+static void oversized_table_is_capped(void **state)
+{
+	(void)state;
+	struct ratelimit *largest = create(1.0, 4, false, RATELIMIT_MAX_TABLE);
+	struct ratelimit *asked_more = create(1.0, 4, false, RATELIMIT_MAX_TABLE * 4u);
+
+	assert_int_equal(ratelimit_memory(asked_more), ratelimit_memory(largest));
+	ratelimit_destroy(largest);
+	ratelimit_destroy(asked_more);
+}
+
 static void table_of_one_still_works(void **state)
 {
 	(void)state;
@@ -195,6 +207,7 @@ int main(void)
 		cmocka_unit_test(disabled_passes_everything),
 		cmocka_unit_test(a_million_sources_cost_no_memory),
 		cmocka_unit_test(table_of_one_still_works),
+		cmocka_unit_test(oversized_table_is_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
