@@ -228,25 +228,25 @@ static void count(_Atomic uint64_t *counter, uint64_t n)
 }
 
 /* Sends out[0..count), retrying after a partial send; what the socket
- * refuses (a full send buffer) is lost like any UDP datagram. Returns how
- * many were sent, and how many of them were kisses through *kods_sent. */
+ * refuses (a full send buffer, an error particular to one peer) is lost like
+ * any UDP datagram and not counted. Returns how many were sent, and how many
+ * of them were kisses through *kods_sent. */
 static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool *is_kod, unsigned *kods_sent)
 {
-	unsigned sent = 0;
+	unsigned next = 0, sent = 0;
 
 	*kods_sent = 0;
-	while (sent < count) {
-		int n = sendmmsg(fd, w->out + sent, count - sent, MSG_DONTWAIT);
+	while (next < count) {
+		int n = sendmmsg(fd, w->out + next, count - next, MSG_DONTWAIT);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* this one is lost (EAGAIN, or an error particular to the peer); go on */
-			sent++;
+			if (errno != EINTR)
+				next++; /* this one is lost; go on with the rest */
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			*kods_sent += is_kod[sent + (unsigned)i];
+			*kods_sent += is_kod[next + (unsigned)i];
+		next += (unsigned)n;
 		sent += (unsigned)n;
 	}
 	return sent;
