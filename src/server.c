@@ -26,10 +26,10 @@
  * bytes); anything truncated is malformed anyway. */
 #define REQUEST_MAX 1024
 #define CONTROL_LEN 128 /* room for SCM_TIMESTAMPING's three timespecs */
-/* Batches per server_handle_readable call before the main loop gets a turn:
- * under load a socket refills while a batch is answered, and another
- * recvmmsg is far cheaper than a trip around the daemon's loop. */
-#define MAIN_LOOP_BATCHES 256
+/* Batches per wakeup before the loop (the daemon's, or a worker's with its
+ * stop pipe) gets a turn: under load a socket refills while a batch is
+ * answered, and another recvmmsg is far cheaper than a trip around a loop. */
+#define BATCHES_PER_WAKEUP 256
 #define DEFAULT_RCVBUF (4 << 20)
 
 /* What one serving thread (or the main loop) counts; only it writes. */
@@ -354,15 +354,22 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
 	return NULL;
 }
 
+/* Serves fd until it is drained or a bounded number of batches went by, so
+ * a flood cannot keep the caller from its other work (the main loop's
+ * timers, a worker's stop pipe). */
+static void drain(struct worker *w, int fd)
+{
+	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
+		if (serve_batch(w, fd) == 0)
+			break;
+}
+
 void server_handle_readable(struct server *srv, int fd)
 {
 	struct worker *w = srv->threads ? NULL : worker_of_fd(srv, fd);
 
-	if (!w)
-		return;
-	for (int i = 0; i < MAIN_LOOP_BATCHES; i++)
-		if (serve_batch(w, fd) == 0)
-			break;
+	if (w)
+		drain(w, fd);
 }
 
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
@@ -396,8 +403,7 @@ static void *worker_main(void *arg)
 			break;
 		for (size_t i = 0; i < nfds; i++)
 			if (pfds[i].revents & POLLIN)
-				while (serve_batch(w, pfds[i].fd) > 0)
-					;
+				drain(w, pfds[i].fd);
 	}
 	return NULL;
 }
