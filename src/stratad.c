@@ -268,18 +268,28 @@ static void load_drift(struct daemon *d)
 	}
 }
 
+/* Every source the engine has, to free; NULL (count 0) when out of memory. */
+static struct engine_source_info *collect_sources(struct daemon *d, struct timespec now, size_t *count)
+{
+	size_t cap = engine_source_capacity(d->engine), n = 0;
+	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+
+	for (size_t id = 0; infos && id < cap; id++)
+		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
+			n++;
+	*count = n;
+	return infos;
+}
+
 /* What the metrics report: the caller frees snap->sources (NULL when out of
  * memory; the source figures are then left out). */
 static void take_snapshot(struct daemon *d, struct timespec now, struct engine_tracking *t,
 			  struct serve_counters *c, struct metrics_snapshot *snap)
 {
-	size_t cap = engine_source_capacity(d->engine), n = 0;
-	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+	size_t n;
+	struct engine_source_info *infos = collect_sources(d, now, &n);
 
 	engine_get_tracking(d->engine, now, t);
-	for (size_t id = 0; infos && id < cap; id++)
-		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
-			n++;
 	if (d->server)
 		server_get_counters(d->server, c);
 	*snap = (struct metrics_snapshot){ t, infos, n, d->server ? c : NULL };
@@ -334,17 +344,13 @@ static void control_handler(void *ctx, const char *command, bool json, FILE *out
 		engine_get_tracking(d->engine, now, &t);
 		status_tracking(out, &t, json);
 	} else if (!strcmp(command, "sources")) {
-		size_t cap = engine_source_capacity(d->engine), n = 0;
-		struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+		size_t n;
+		struct engine_source_info *infos = collect_sources(d, now, &n);
 
 		if (!infos) {
 			fprintf(out, "error: out of memory\n");
 			return;
 		}
-		for (size_t id = 0; id < cap; id++)
-			if (engine_source_exists(d->engine, (int)id) &&
-			    engine_get_source(d->engine, (int)id, now, &infos[n]))
-				n++;
 		status_sources(out, infos, n, json);
 		free(infos);
 	} else if (!strcmp(command, "serverstats")) {
