@@ -387,14 +387,13 @@ static void note_state(struct daemon *d, struct timespec now)
 		d->ever_synchronized = true;
 	if (t.state == d->last_state && t.reason == d->last_reason)
 		return;
-	if (t.state == SYNC_SYNCHRONIZED)
-		log_msg(LOG_LEVEL_NOTICE, "synchronized to %s, stratum %u", t.reference_name, t.stratum);
-	else if (t.state == SYNC_LOCAL)
-		log_msg(LOG_LEVEL_NOTICE, "serving the local clock at stratum %u (%s)", t.stratum,
-			unsync_reason_str(t.reason));
-	else if (t.reason != UNSYNC_STARTING)
-		log_msg(LOG_LEVEL_WARNING, "unsynchronized: %s", unsync_reason_str(t.reason));
 	status_line(&t, d->status, sizeof(d->status));
+	if (t.state == SYNC_SYNCHRONIZED)
+		log_msg(LOG_LEVEL_NOTICE, "%s", d->status);
+	else if (t.state == SYNC_LOCAL)
+		log_msg(LOG_LEVEL_NOTICE, "%s (%s)", d->status, unsync_reason_str(t.reason));
+	else if (t.reason != UNSYNC_STARTING)
+		log_msg(LOG_LEVEL_WARNING, "%s", d->status);
 	notify_status(d->status);
 	d->last_state = t.state;
 	d->last_reason = t.reason;
