@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -26,14 +23,14 @@ struct checker {
 
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug" };
 
-const char *config_log_level_str(enum log_level level)
+static const char *log_level_str(enum log_level level)
 {
 	if ((unsigned)level >= sizeof(log_level_names) / sizeof(log_level_names[0]))
 		return "?";
 	return log_level_names[level];
 }
 
-void config_defaults(struct daemon_config *cfg)
+static void set_defaults(struct daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	engine_config_defaults(&cfg->engine);
@@ -537,7 +534,7 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 	config_t lc;
 	FILE *f;
 
-	config_defaults(cfg);
+	set_defaults(cfg);
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
@@ -630,7 +627,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	}
 	fprintf(out, "control = { socket = \"%s\"; };\n", cfg->control_socket);
 	fprintf(out, "user = \"%s\";\npidfile = \"%s\";\n", cfg->user, cfg->pidfile);
-	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", config_log_level_str(cfg->log_level),
+	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {
 		netaddr_format_with_port(&cfg->statsd.address, buf, sizeof(buf));
