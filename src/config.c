@@ -252,6 +252,14 @@ static void get_path(struct checker *ck, const config_setting_t *group, const ch
 	}
 }
 
+/* Where an error about name points: the setting, or its group when it was left out. */
+static const config_setting_t *member_or_group(const config_setting_t *group, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+
+	return s ? s : group;
+}
+
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
@@ -291,9 +299,8 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		char full[64];
 
 		snprintf(full, sizeof(full), "%s.maxpoll", prefix);
-		fail(ck, config_setting_get_member(entry, "maxpoll") ? config_setting_get_member(entry, "maxpoll")
-								     : entry,
-		     full, "%d is below minpoll %d", src->maxpoll, src->minpoll);
+		fail(ck, member_or_group(entry, "maxpoll"), full, "%d is below minpoll %d", src->maxpoll,
+		     src->minpoll);
 	}
 	if (!has_pool && config_setting_get_member(entry, "maxsources")) {
 		char full[64];
@@ -353,10 +360,8 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
-		fail(ck, config_setting_get_member(g, "step_threshold") ? config_setting_get_member(g, "step_threshold")
-									 : g,
-		     "clock.step_threshold", "%g is above panic_threshold %g", e->step_threshold,
-		     e->panic_threshold);
+		fail(ck, member_or_group(g, "step_threshold"), "clock.step_threshold",
+		     "%g is above panic_threshold %g", e->step_threshold, e->panic_threshold);
 }
 
 /* An array of strings, each parsed by parse(text, element). */
