@@ -59,6 +59,7 @@ struct daemon {
 	const char *config_path;
 	bool foreground;
 	bool no_adjust;
+	bool debug;
 	struct linux_clock *linux_clock;
 	struct clock_ops real_clock;  /* linux_clock's */
 	struct clock_ops clock;       /* what the engine drives: real_clock, reporting EPERM once */
@@ -465,7 +466,7 @@ static bool needs_restart(const struct daemon_config *running, const struct daem
 }
 
 /* SIGHUP: the new file replaces the running configuration only when valid. */
-static void reload(struct daemon *d, bool debug)
+static void reload(struct daemon *d)
 {
 	struct daemon_config next;
 	char err[512];
@@ -491,7 +492,7 @@ static void reload(struct daemon *d, bool debug)
 	/* The rest is what the running engine and sockets were built from. */
 	keep_running_settings(&d->cfg, &next);
 	d->cfg = next;
-	set_log_sink(&d->cfg, d->foreground, debug);
+	set_log_sink(&d->cfg, d->foreground, d->debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
 	notify_ready(d->status);
 }
@@ -513,7 +514,7 @@ static struct timespec earliest(struct timespec a, struct timespec b)
 	return timespec_diff(a, b) <= 0 ? a : b;
 }
 
-static void run(struct daemon *d, bool debug)
+static void run(struct daemon *d)
 {
 	struct pollfd fds[DAEMON_MAX_POLLFDS];
 
@@ -573,7 +574,7 @@ static void run(struct daemon *d, bool debug)
 				hup = hup || sig == SIGHUP;
 			}
 			if (hup)
-				reload(d, debug);
+				reload(d);
 		}
 		now = now_of(d);
 		if (fds[res_index].revents) {
@@ -760,6 +761,7 @@ int main(int argc, char **argv)
 	d.config_path = opt.config_path;
 	d.foreground = opt.foreground;
 	d.no_adjust = opt.no_adjust;
+	d.debug = opt.debug;
 	if (install_signals() < 0) {
 		fprintf(stderr, "stratad: cannot install signal handlers: %s\n", strerror(errno));
 		return 1;
@@ -772,7 +774,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_LEVEL_INFO, "starting with %s", opt.config_path);
 	status = setup(&d, &opt) == 0 ? 0 : 1;
 	if (status == 0)
-		run(&d, opt.debug);
+		run(&d);
 	teardown(&d);
 	logsink_fini();
 	close(signal_pipe[0]);
