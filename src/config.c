@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -27,14 +24,14 @@ struct checker {
 
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug" };
 
-const char *config_log_level_str(enum log_level level)
+static const char *log_level_str(enum log_level level)
 {
 	if ((unsigned)level >= sizeof(log_level_names) / sizeof(log_level_names[0]))
 		return "?";
 	return log_level_names[level];
 }
 
-void config_defaults(struct daemon_config *cfg)
+static void set_defaults(struct daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	engine_config_defaults(&cfg->engine);
@@ -256,6 +253,14 @@ static void get_path(struct checker *ck, const config_setting_t *group, const ch
 	}
 }
 
+/* Where an error about name points: the setting, or its group when it was left out. */
+static const config_setting_t *member_or_group(const config_setting_t *group, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+
+	return s ? s : group;
+}
+
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
@@ -295,9 +300,8 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		char full[64];
 
 		snprintf(full, sizeof(full), "%s.maxpoll", prefix);
-		fail(ck, config_setting_get_member(entry, "maxpoll") ? config_setting_get_member(entry, "maxpoll")
-								     : entry,
-		     full, "%d is below minpoll %d", src->maxpoll, src->minpoll);
+		fail(ck, member_or_group(entry, "maxpoll"), full, "%d is below minpoll %d", src->maxpoll,
+		     src->minpoll);
 	}
 	if (!has_pool && config_setting_get_member(entry, "maxsources")) {
 		char full[64];
@@ -357,10 +361,8 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
-		fail(ck, config_setting_get_member(g, "step_threshold") ? config_setting_get_member(g, "step_threshold")
-									 : g,
-		     "clock.step_threshold", "%g is above panic_threshold %g", e->step_threshold,
-		     e->panic_threshold);
+		fail(ck, member_or_group(g, "step_threshold"), "clock.step_threshold",
+		     "%g is above panic_threshold %g", e->step_threshold, e->panic_threshold);
 }
 
 /* An array of strings, each parsed by parse(text, element). */
@@ -538,7 +540,7 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 	config_t lc;
 	FILE *f;
 
-	config_defaults(cfg);
+	set_defaults(cfg);
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
@@ -631,7 +633,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	}
 	fprintf(out, "control = { socket = \"%s\"; };\n", cfg->control_socket);
 	fprintf(out, "user = \"%s\";\npidfile = \"%s\";\n", cfg->user, cfg->pidfile);
-	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", config_log_level_str(cfg->log_level),
+	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {
 		netaddr_format_with_port(&cfg->statsd.address, buf, sizeof(buf));

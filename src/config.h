@@ -52,14 +52,10 @@ struct daemon_config {
 	struct config_statsd statsd;
 };
 
-void config_defaults(struct daemon_config *cfg);
-
 /* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
 
 /* Every setting, defaults included, in the file's own syntax. */
 void config_print(const struct daemon_config *cfg, FILE *out);
-
-const char *config_log_level_str(enum log_level level);
 
 #endif

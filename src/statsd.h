@@ -8,7 +8,7 @@
  * section; now is the same clock the loop's other timers use):
  *
  *     at start-up, after the configuration is loaded:
- *         if (!statsd_init(&cfg.statsd_addr, cfg.statsd_prefix, cfg.statsd_interval, now))
+ *         if (!statsd_init(&cfg.statsd.address, cfg.statsd.prefix, cfg.statsd.interval, now))
  *             exit with the error (already logged);
  *     computing the poll() timeout:
  *         timeout = min(timeout, statsd_next_due(now) - now);

@@ -90,7 +90,7 @@ static void tracking_json(FILE *out, const struct engine_tracking *t)
 	json_integer(&w, "steps", t->steps);
 	json_end_object(&w);
 	json_writer_finish(&w);
-	}
+}
 
 void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 {
@@ -106,15 +106,15 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y", &tm);
 	tracking_why(why, sizeof(why), t);
 	fprintf(out, "Reference ID    : %08" PRIX32 " (%s)\n", t->refid,
-		       t->reference_name[0] ? t->reference_name : refid);
+		t->reference_name[0] ? t->reference_name : refid);
 	fprintf(out, "Stratum         : %u\n", t->stratum);
 	fprintf(out, "Ref time (UTC)  : %s\n", when);
 	fprintf(out, "System time     : %.9f seconds %s of NTP time\n", fabs(t->system_offset),
-		       t->system_offset > 0 ? "slow" : "fast");
+		t->system_offset > 0 ? "slow" : "fast");
 	fprintf(out, "Last offset     : %+.9f seconds\n", t->last_offset);
 	fprintf(out, "RMS offset      : %.9f seconds\n", t->rms_offset);
 	fprintf(out, "Frequency       : %.3f ppm %s\n", fabs(t->frequency_ppm),
-		       t->frequency_ppm >= 0 ? "slow" : "fast");
+		t->frequency_ppm >= 0 ? "slow" : "fast");
 	fprintf(out, "Residual freq   : %+.3f ppm\n", t->residual_frequency_ppm);
 	fprintf(out, "Skew            : %.3f ppm\n", t->skew_ppm);
 	fprintf(out, "Root delay      : %.9f seconds\n", t->root_delay);
@@ -182,7 +182,7 @@ static void sources_json(FILE *out, const struct engine_source_info *sources, si
 	}
 	json_end_array(&w);
 	json_writer_finish(&w);
-	}
+}
 
 void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json)
 {
@@ -207,13 +207,13 @@ void status_sources(FILE *out, const struct engine_source_info *sources, size_t 
 			status_format_seconds(jitter, sizeof(jitter), s->jitter, false);
 		}
 		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
-			       s->stratum, s->poll, s->reach, age, offset, delay, jitter);
+			s->stratum, s->poll, s->reach, age, offset, delay, jitter);
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
 		fputc('\n', out);
-			}
+	}
 	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
-			    "   blank: not usable (no sample yet, unsynchronised or too far)\n");
+		     "   blank: not usable (no sample yet, unsynchronised or too far)\n");
 }
 
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)
@@ -232,7 +232,7 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 		json_integer(&w, "denied", (long long)c->denied);
 		json_end_object(&w);
 		json_writer_finish(&w);
-				return;
+		return;
 	}
 	fprintf(out, "Serving              : %s\n", serving ? "yes" : "no (no serve section)");
 	fprintf(out, "Requests received    : %" PRIu64 "\n", c->received);

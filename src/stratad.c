@@ -59,6 +59,7 @@ struct daemon {
 	const char *config_path;
 	bool foreground;
 	bool no_adjust;
+	bool debug;
 	struct linux_clock *linux_clock;
 	struct clock_ops real_clock;  /* linux_clock's */
 	struct clock_ops clock;       /* what the engine drives: real_clock, reporting EPERM once */
@@ -268,18 +269,28 @@ static void load_drift(struct daemon *d)
 	}
 }
 
+/* Every source the engine has, to free; NULL (count 0) when out of memory. */
+static struct engine_source_info *collect_sources(struct daemon *d, struct timespec now, size_t *count)
+{
+	size_t cap = engine_source_capacity(d->engine), n = 0;
+	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+
+	for (size_t id = 0; infos && id < cap; id++)
+		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
+			n++;
+	*count = n;
+	return infos;
+}
+
 /* What the metrics report: the caller frees snap->sources (NULL when out of
  * memory; the source figures are then left out). */
 static void take_snapshot(struct daemon *d, struct timespec now, struct engine_tracking *t,
 			  struct serve_counters *c, struct metrics_snapshot *snap)
 {
-	size_t cap = engine_source_capacity(d->engine), n = 0;
-	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+	size_t n;
+	struct engine_source_info *infos = collect_sources(d, now, &n);
 
 	engine_get_tracking(d->engine, now, t);
-	for (size_t id = 0; infos && id < cap; id++)
-		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
-			n++;
 	if (d->server)
 		server_get_counters(d->server, c);
 	*snap = (struct metrics_snapshot){ t, infos, n, d->server ? c : NULL };
@@ -334,17 +345,13 @@ static void control_handler(void *ctx, const char *command, bool json, FILE *out
 		engine_get_tracking(d->engine, now, &t);
 		status_tracking(out, &t, json);
 	} else if (!strcmp(command, "sources")) {
-		size_t cap = engine_source_capacity(d->engine), n = 0;
-		struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+		size_t n;
+		struct engine_source_info *infos = collect_sources(d, now, &n);
 
 		if (!infos) {
 			fprintf(out, "error: out of memory\n");
 			return;
 		}
-		for (size_t id = 0; id < cap; id++)
-			if (engine_source_exists(d->engine, (int)id) &&
-			    engine_get_source(d->engine, (int)id, now, &infos[n]))
-				n++;
 		status_sources(out, infos, n, json);
 		free(infos);
 	} else if (!strcmp(command, "serverstats")) {
@@ -381,14 +388,13 @@ static void note_state(struct daemon *d, struct timespec now)
 		d->ever_synchronized = true;
 	if (t.state == d->last_state && t.reason == d->last_reason)
 		return;
-	if (t.state == SYNC_SYNCHRONIZED)
-		log_msg(LOG_LEVEL_NOTICE, "synchronized to %s, stratum %u", t.reference_name, t.stratum);
-	else if (t.state == SYNC_LOCAL)
-		log_msg(LOG_LEVEL_NOTICE, "serving the local clock at stratum %u (%s)", t.stratum,
-			unsync_reason_str(t.reason));
-	else if (t.reason != UNSYNC_STARTING)
-		log_msg(LOG_LEVEL_WARNING, "unsynchronized: %s", unsync_reason_str(t.reason));
 	status_line(&t, d->status, sizeof(d->status));
+	if (t.state == SYNC_SYNCHRONIZED)
+		log_msg(LOG_LEVEL_NOTICE, "%s", d->status);
+	else if (t.state == SYNC_LOCAL)
+		log_msg(LOG_LEVEL_NOTICE, "%s (%s)", d->status, unsync_reason_str(t.reason));
+	else if (t.reason != UNSYNC_STARTING)
+		log_msg(LOG_LEVEL_WARNING, "%s", d->status);
 	notify_status(d->status);
 	d->last_state = t.state;
 	d->last_reason = t.reason;
@@ -460,7 +466,7 @@ static bool needs_restart(const struct daemon_config *running, const struct daem
 }
 
 /* SIGHUP: the new file replaces the running configuration only when valid. */
-static void reload(struct daemon *d, bool debug)
+static void reload(struct daemon *d)
 {
 	struct daemon_config next;
 	char err[512];
@@ -486,7 +492,7 @@ static void reload(struct daemon *d, bool debug)
 	/* The rest is what the running engine and sockets were built from. */
 	keep_running_settings(&d->cfg, &next);
 	d->cfg = next;
-	set_log_sink(&d->cfg, d->foreground, debug);
+	set_log_sink(&d->cfg, d->foreground, d->debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
 	notify_ready(d->status);
 }
@@ -508,7 +514,7 @@ static struct timespec earliest(struct timespec a, struct timespec b)
 	return timespec_diff(a, b) <= 0 ? a : b;
 }
 
-static void run(struct daemon *d, bool debug)
+static void run(struct daemon *d)
 {
 	struct pollfd fds[DAEMON_MAX_POLLFDS];
 
@@ -568,7 +574,7 @@ static void run(struct daemon *d, bool debug)
 				hup = hup || sig == SIGHUP;
 			}
 			if (hup)
-				reload(d, debug);
+				reload(d);
 		}
 		now = now_of(d);
 		if (fds[res_index].revents) {
@@ -755,6 +761,7 @@ int main(int argc, char **argv)
 	d.config_path = opt.config_path;
 	d.foreground = opt.foreground;
 	d.no_adjust = opt.no_adjust;
+	d.debug = opt.debug;
 	if (install_signals() < 0) {
 		fprintf(stderr, "stratad: cannot install signal handlers: %s\n", strerror(errno));
 		return 1;
@@ -767,7 +774,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_LEVEL_INFO, "starting with %s", opt.config_path);
 	status = setup(&d, &opt) == 0 ? 0 : 1;
 	if (status == 0)
-		run(&d, opt.debug);
+		run(&d);
 	teardown(&d);
 	logsink_fini();
 	close(signal_pipe[0]);

@@ -58,6 +58,14 @@ static bool address_in_use(const struct upstream *up, const struct net_addr *add
 	return false;
 }
 
+static bool result_has(const struct resolver_result *result, const struct net_addr *addr)
+{
+	for (size_t k = 0; k < result->count; k++)
+		if (netaddr_equal(&result->addrs[k], addr))
+			return true;
+	return false;
+}
+
 static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *addr, struct timespec now)
 {
 	const struct config_source *cfg = &up->entries[entry].cfg;
@@ -278,7 +286,6 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 {
 	struct upstream_entry *e;
 	size_t entry = result->tag;
-	unsigned added = 0;
 
 	if (entry >= CONFIG_MAX_SOURCES)
 		return;
@@ -298,19 +305,12 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		log_msg(LOG_LEVEL_INFO, "%s resolves again", e->cfg.name);
 	e->failing = false;
 	/* A named server that went unreachable: move it if its address changed. */
-	if (!e->cfg.pool && members(up, entry) == 1) {
-		for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++) {
-			struct upstream_slot *slot = &up->slots[i];
+	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && !e->cfg.pool; i++) {
+		struct upstream_slot *slot = &up->slots[i];
 
-			if (!slot->used || slot->entry != entry)
-				continue;
-			for (size_t k = 0; k < result->count; k++)
-				if (netaddr_equal(&result->addrs[k], &slot->addr))
-					added = 1;
-			if (!added) {
-				log_msg(LOG_LEVEL_NOTICE, "%s moved: replacing its address", e->cfg.name);
-				remove_slot(up, slot);
-			}
+		if (slot->used && slot->entry == entry && !result_has(result, &slot->addr)) {
+			log_msg(LOG_LEVEL_NOTICE, "%s moved: replacing its address", e->cfg.name);
+			remove_slot(up, slot);
 		}
 	}
 	for (size_t k = 0; k < result->count && members(up, entry) < wanted(e); k++)
@@ -321,8 +321,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		if (members(up, entry) == 0)
 			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
 		retry_later(e, now);
-	}
-	else {
+	} else {
 		e->backoff = 0;
 		e->retry_at = timespec_add(now, UPSTREAM_RECHECK);
 	}
