@@ -522,7 +522,6 @@ static void run(struct daemon *d)
 		struct timespec now = now_of(d), due;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index;
 		int server_fds[SERVE_MAX_LISTEN * 2];
-		bool replies;
 
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
@@ -583,16 +582,16 @@ static void run(struct daemon *d)
 			while (resolver_take(d->resolver, &result))
 				upstream_resolved(d->upstream, &result, now);
 		}
-		replies = upstream_dispatch(d->upstream, fds + up_first, up_n);
+		upstream_dispatch(d->upstream, fds + up_first, up_n);
 		for (size_t i = 0; i < srv_n; i++)
 			if (fds[srv_first + i].revents)
 				server_handle_readable(d->server, fds[srv_first + i].fd);
 		if (ctl_n)
 			control_dispatch(d->control, fds + ctl_first, ctl_n);
-		if (replies) {
-			publish(d);
-			note_state(d, now_of(d));
-		}
+		/* Every pass, not only after a reply: polls that go unanswered,
+		 * pool replacement and reloads change the engine's state too. */
+		publish(d);
+		note_state(d, now_of(d));
 	}
 }
 

@@ -240,10 +240,9 @@ size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t ma
 	return n;
 }
 
-static bool receive(struct upstream *up, struct upstream_slot *slot)
+static void receive(struct upstream *up, struct upstream_slot *slot)
 {
 	uint8_t buf[1024];
-	bool any = false;
 
 	for (int i = 0; i < UPSTREAM_RECV_BATCH; i++) {
 		struct udp_datagram dg;
@@ -261,25 +260,20 @@ static bool receive(struct upstream *up, struct upstream_slot *slot)
 		if (!netaddr_equal(&from, &slot->addr) || dg.truncated)
 			continue;
 		engine_handle_reply(up->engine, slot->engine_id, buf, (size_t)n, dg.rx_time);
-		any = true;
 	}
-	return any;
 }
 
-bool upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count)
+void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count)
 {
-	bool any = false;
-
 	for (size_t i = 0; i < count; i++) {
 		if (!fds[i].revents)
 			continue;
 		for (size_t j = 0; j < UPSTREAM_MAX_SLOTS; j++)
 			if (up->slots[j].used && up->slots[j].fd == fds[i].fd) {
-				any = receive(up, &up->slots[j]) || any;
+				receive(up, &up->slots[j]);
 				break;
 			}
 	}
-	return any;
 }
 
 void upstream_resolved(struct upstream *up, const struct resolver_result *result, struct timespec now)

@@ -32,8 +32,8 @@ void upstream_reconfigure(struct upstream *up, const struct config_source *entri
 			  struct timespec now);
 
 size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t max);
-/* Receives on the readable sockets; true when a reply reached the engine. */
-bool upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count);
+/* Receives on the readable sockets and hands the replies to the engine. */
+void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count);
 void upstream_resolved(struct upstream *up, const struct resolver_result *result, struct timespec now);
 
 /* Sends the requests that are due. */
