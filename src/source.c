@@ -384,14 +384,12 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	if (!filter_get(&src->filter, now, &e))
 		return;
 	out->have_estimate = true;
-	out->estimate_time = e.time;
 	out->last_sample_age = timespec_diff(now, e.time);
 	out->offset = e.offset;
 	out->delay = e.delay;
 	out->dispersion = e.dispersion;
 	out->jitter = e.jitter;
 	out->root_delay = src->root_delay + e.delay;
-	out->root_dispersion = src->root_dispersion + e.dispersion;
 	out->root_distance = source_root_distance(src, now);
 }
 

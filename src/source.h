@@ -100,14 +100,12 @@ struct source_status {
 	int poll;                         /* log2 seconds */
 	uint8_t reach;
 	bool have_estimate;
-	struct timespec estimate_time;    /* of the chosen sample */
-	double last_sample_age;           /* seconds since estimate_time; negative: none yet */
+	double last_sample_age;           /* seconds since the chosen sample; negative: none yet */
 	double offset;                    /* seconds, from the clock filter */
 	double delay;                     /* seconds, round trip to the server */
 	double dispersion;                /* seconds, grown to now */
 	double jitter;                    /* seconds */
 	double root_delay;                /* seconds: the server's plus our delay */
-	double root_dispersion;           /* seconds: the server's plus ours, grown to now */
 	double root_distance;             /* seconds: lambda, see source_root_distance */
 	unsigned samples;                 /* in the clock filter */
 	char kiss[5];                     /* last kiss code received, "" if none */
