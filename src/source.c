@@ -328,29 +328,36 @@ void source_set_poll(struct source *src, int poll)
 		schedule_next_poll(src);
 }
 
+/* lambda of the estimate e. Servers on one LAN or host agree to
+ * microseconds, closer than their own error bounds say; without a floor
+ * their intervals would miss each other and honest servers would be called
+ * falsetickers. */
+static double distance_of(const struct source *src, const struct filter_estimate *e)
+{
+	return fmax(SOURCE_MIN_DISTANCE,
+		    (src->root_delay + e->delay) / 2 + src->root_dispersion + e->dispersion + e->jitter);
+}
+
 double source_root_distance(const struct source *src, struct timespec now)
 {
 	struct filter_estimate e;
 
 	if (!filter_get(&src->filter, now, &e))
 		return INFINITY;
-	/* Servers on one LAN or host agree to microseconds, closer than their
-	 * own error bounds say; without a floor their intervals would miss each
-	 * other and honest servers would be called falsetickers. */
-	return fmax(SOURCE_MIN_DISTANCE,
-		    (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter);
+	return distance_of(src, &e);
 }
 
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate)
 {
 	struct filter_estimate e;
-	double distance = source_root_distance(src, now);
+	double distance;
 
 	if (src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
 		return false;
 	if (src->leap == NTP_LEAP_UNSYNC || src->stratum == 0 || src->stratum >= NTP_MAX_STRATUM)
 		return false;
+	distance = distance_of(src, &e);
 	if (distance > src->limits.max_distance)
 		return false;
 	candidate->offset = e.offset;
@@ -390,7 +397,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->dispersion = e.dispersion;
 	out->jitter = e.jitter;
 	out->root_delay = src->root_delay + e.delay;
-	out->root_distance = source_root_distance(src, now);
+	out->root_distance = distance_of(src, &e);
 }
 
 bool source_wants_replacement(const struct source *src, struct timespec now)
