@@ -26,7 +26,6 @@
 
 struct engine_source {
 	struct source *src;
-	enum source_selection selection;
 	bool unreachable_logged;
 	double min_delay;               /* seconds, <= 0: none yet */
 	struct timespec min_delay_time;
@@ -260,13 +259,11 @@ static enum source_selection selection_of(enum select_state state)
 
 static void set_selection(struct engine *engine, int id, enum source_selection selection, struct timespec now)
 {
-	struct engine_source *es = &engine->sources[id];
+	struct source *src = engine->sources[id].src;
 
-	if (selection == SOURCE_FALSETICKER && es->selection != SOURCE_FALSETICKER)
+	if (source_set_selection(src, selection, now) != SOURCE_FALSETICKER && selection == SOURCE_FALSETICKER)
 		log_msg(LOG_LEVEL_WARNING, "source %s is a falseticker: its interval misses the majority's",
-			source_name(es->src));
-	es->selection = selection;
-	source_set_selection(es->src, selection, now);
+			source_name(src));
 }
 
 /* The least delay the source showed, creeping up with age. */
@@ -590,7 +587,7 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", st.name);
 	out->addr = st.addr;
-	out->selection = engine->sources[id].selection;
+	out->selection = st.selection;
 	out->stratum = st.stratum;
 	out->refid = st.refid;
 	out->poll = st.poll;

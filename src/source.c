@@ -310,11 +310,15 @@ void source_correct(struct source *src, struct timespec when, double step, doubl
 	src->falseticker_since = timespec_add(src->falseticker_since, step);
 }
 
-void source_set_selection(struct source *src, enum source_selection selection, struct timespec now)
+enum source_selection source_set_selection(struct source *src, enum source_selection selection,
+					   struct timespec now)
 {
-	if (selection == SOURCE_FALSETICKER && src->selection != SOURCE_FALSETICKER)
+	enum source_selection previous = src->selection;
+
+	if (selection == SOURCE_FALSETICKER && previous != SOURCE_FALSETICKER)
 		src->falseticker_since = now;
 	src->selection = selection;
+	return previous;
 }
 
 void source_set_poll(struct source *src, int poll)

@@ -151,8 +151,9 @@ bool source_latest_sample(const struct source *src, struct filter_sample *sample
  * call for every step, slew taken as done, and frequency change. */
 void source_correct(struct source *src, struct timespec when, double step, double frequency_change);
 
-/* The engine's verdict after a selection round. */
-void source_set_selection(struct source *src, enum source_selection selection, struct timespec now);
+/* The engine's verdict after a selection round; returns the previous one. */
+enum source_selection source_set_selection(struct source *src, enum source_selection selection,
+					   struct timespec now);
 
 /* Asks for a poll interval (log2 seconds): the poll rises by at most one
  * step per call and falls at once, within [the floor (minpoll, or the
