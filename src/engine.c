@@ -31,7 +31,6 @@ struct engine_source {
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
-	bool stopped;                   /* by a KoD DENY or RSTR: never polled again */
 };
 
 struct engine {
@@ -156,7 +155,7 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 
 static bool pollable(const struct engine_source *es)
 {
-	return es->src && !es->stopped;
+	return es->src && !source_stopped(es->src);
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -526,11 +525,9 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		source_get_status(src, t, &st);
 		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
-		if (r == SOURCE_KOD_STOP) {
-			engine->sources[id].stopped = true;
-			/* it may have been the system peer: choose again without it */
+		/* it may have been the system peer: choose again without it */
+		if (r == SOURCE_KOD_STOP)
 			run_selection(engine, receive_time, -1);
-		}
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
 	case SOURCE_SAMPLE_HELD:

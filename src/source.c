@@ -132,6 +132,11 @@ struct timespec source_next_poll(const struct source *src)
 	return src->next_poll;
 }
 
+bool source_stopped(const struct source *src)
+{
+	return src->stopped;
+}
+
 static void schedule_next_poll(struct source *src)
 {
 	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);
