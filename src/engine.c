@@ -278,6 +278,12 @@ static double delay_excess(struct engine_source *es, double delay, struct timesp
 	return delay - floor;
 }
 
+/* Left in by selection: its offset is part of the combined one. */
+static bool survived(const struct select_candidate *c)
+{
+	return c->state == SELECT_COMBINED || c->state == SELECT_SYSTEM_PEER;
+}
+
 /* The leap the majority of the survivors announce. */
 static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, const struct select_candidate *c,
 				   size_t n, struct timespec now)
@@ -287,7 +293,7 @@ static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, 
 	for (size_t i = 0; i < n; i++) {
 		struct source_status st;
 
-		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+		if (!survived(&c[i]))
 			continue;
 		source_get_status(engine->sources[ids[i]].src, now, &st);
 		votes[st.leap & 3]++;
@@ -324,7 +330,7 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 	if (engine->insane_logged)
 		return;
 	for (size_t i = 0; i < n && used < sizeof(names); i++) {
-		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+		if (!survived(&c[i]))
 			continue;
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
 					 source_name(engine->sources[ids[i]].src));
@@ -453,7 +459,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	for (size_t i = 0; i < n; i++) {
 		set_selection(engine, ids[i], selection_of(c[i].state), now);
 		if (ids[i] == from)
-			from_survived = c[i].state == SELECT_COMBINED || c[i].state == SELECT_SYSTEM_PEER;
+			from_survived = survived(&c[i]);
 	}
 	/* the first correction waits for a few sources to have spoken (iburst
 	 * takes seconds), so that the quickest answer cannot be a falseticker
