@@ -286,17 +286,14 @@ static bool survived(const struct select_candidate *c)
 
 /* The leap the majority of the survivors announce. */
 static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, const struct select_candidate *c,
-				   size_t n, struct timespec now)
+				   size_t n)
 {
 	size_t votes[4] = { 0 }, survivors = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct source_status st;
-
 		if (!survived(&c[i]))
 			continue;
-		source_get_status(engine->sources[ids[i]].src, now, &st);
-		votes[st.leap & 3]++;
+		votes[source_leap(engine->sources[ids[i]].src) & 3]++;
 		survivors++;
 	}
 	if (2 * votes[NTP_LEAP_INSERT] > survivors)
@@ -344,19 +341,18 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 
 /* Every sample of a survivor goes to the discipline, not only those the
  * clock filter passes on: the filter's choice serves selection, while the
- * discipline weighs each sample by its delay excess itself. */
-static void feed_discipline(struct engine *engine, int from, const int *ids, const struct select_candidate *c,
+ * discipline weighs each sample by its delay excess itself. from indexes
+ * the candidate of the source that just gave a sample. */
+static void feed_discipline(struct engine *engine, size_t from, const int *ids, const struct select_candidate *c,
 			    size_t n, const struct select_result *result, struct timespec local)
 {
 	struct timespec now = corrected(engine, local);
-	struct engine_source *es = &engine->sources[from];
-	struct source_status st;
+	struct engine_source *es = &engine->sources[ids[from]];
 	struct filter_sample latest;
 	struct discipline_sample sample;
 	struct discipline_change change;
 	double noise;
 
-	source_get_status(es->src, now, &st);
 	if (!source_latest_sample(es->src, &latest) || timespec_diff(latest.time, es->last_fed) <= 0.0)
 		return;
 	es->last_fed = latest.time;
@@ -373,12 +369,12 @@ static void feed_discipline(struct engine *engine, int from, const int *ids, con
 		.noise = noise,
 		.delay = latest.delay,
 		.delay_excess = delay_excess(es, latest.delay, latest.time),
-		.root_distance = st.root_distance,
-		.leap = majority_leap(engine, ids, c, n, now),
+		.root_distance = c[from].root_distance,
+		.leap = majority_leap(engine, ids, c, n),
 	};
 	discipline_update(engine->discipline, &sample, local, &change);
 	log_msg(LOG_LEVEL_DEBUG, "update from %s: offset %+.9f excess %.9f age %.1f: %s %+.9f s %+.6f ppm",
-		st.name, sample.offset, sample.delay_excess, timespec_diff(now, sample.time),
+		source_name(es->src), sample.offset, sample.delay_excess, timespec_diff(now, sample.time),
 		discipline_action_str(change.action), change.offset, change.frequency_ppm);
 	switch (change.action) {
 	case DISCIPLINE_INSANE:
@@ -406,9 +402,8 @@ static void feed_discipline(struct engine *engine, int from, const int *ids, con
 	engine->root_delay = result->root_delay;
 	engine->root_dispersion = result->root_dispersion;
 	/* Stratum and refid are the system peer's, whichever survivor spoke. */
-	source_get_status(engine->sources[engine->system_peer].src, now, &st);
-	engine->peer_stratum = st.stratum;
-	engine->refid = refid_from_addr(&st.addr);
+	engine->peer_stratum = c[result->system_peer].stratum;
+	engine->refid = refid_from_addr(source_addr(engine->sources[engine->system_peer].src));
 	engine->state = SYNC_SYNCHRONIZED;
 	engine->reason = UNSYNC_NONE;
 }
@@ -426,7 +421,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	long previous = -1;
 	size_t n = 0;
 	int peer;
-	bool from_survived = false;
+	long from_index = -1;           /* from's candidate, when it survived */
 
 	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct source *src = engine->sources[i].src;
@@ -458,8 +453,8 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	}
 	for (size_t i = 0; i < n; i++) {
 		set_selection(engine, ids[i], selection_of(c[i].state), now);
-		if (ids[i] == from)
-			from_survived = survived(&c[i]);
+		if (ids[i] == from && survived(&c[i]))
+			from_index = (long)i;
 	}
 	/* the first correction waits for a few sources to have spoken (iburst
 	 * takes seconds), so that the quickest answer cannot be a falseticker
@@ -472,8 +467,8 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));
 		engine->system_peer = peer;
 	}
-	if (from_survived)
-		feed_discipline(engine, from, ids, c, n, &result, local);
+	if (from_index >= 0)
+		feed_discipline(engine, (size_t)from_index, ids, c, n, &result, local);
 }
 
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
@@ -560,11 +555,10 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	out->refid = system.refid;
 	out->leap = system.leap;
 	if (engine->system_peer >= 0) {
-		struct source_status st;
+		const struct source *peer = engine->sources[engine->system_peer].src;
 
-		source_get_status(engine->sources[engine->system_peer].src, t, &st);
-		out->reference_addr = st.addr;
-		snprintf(out->reference_name, sizeof(out->reference_name), "%s", st.name);
+		out->reference_addr = *source_addr(peer);
+		snprintf(out->reference_name, sizeof(out->reference_name), "%s", source_name(peer));
 	}
 	out->reference_time = engine->reference_time;
 	out->system_offset = discipline_offset_estimate(engine->discipline, now);

@@ -137,6 +137,11 @@ bool source_stopped(const struct source *src)
 	return src->stopped;
 }
 
+enum ntp_leap source_leap(const struct source *src)
+{
+	return src->leap;
+}
+
 static void schedule_next_poll(struct source *src)
 {
 	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);

@@ -128,6 +128,8 @@ const struct net_addr *source_addr(const struct source *src);
 struct timespec source_next_poll(const struct source *src);
 /* A KoD DENY or RSTR stopped it for good: it is never polled again. */
 bool source_stopped(const struct source *src);
+/* The leap indicator of the server's last authentic reply. */
+enum ntp_leap source_leap(const struct source *src);
 
 /* Writes the request (mode 3, version 4) for a poll at now, the local time
  * read just before sending. The transmit timestamp carries now's seconds and
