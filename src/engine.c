@@ -358,7 +358,7 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	es->last_fed = latest.time;
 	/* Until a few delays were seen, the least of them may hold as much
 	 * queueing as any: only the delay itself bounds the error. */
-	noise = fmax(source_precision(es->src), ldexp(1.0, engine->cfg.precision));
+	noise = source_precision(es->src); /* both clocks' resolution, ours included */
 	if (es->delays_seen < FILTER_SIZE) {
 		es->delays_seen++;
 		noise = fmax(noise, latest.delay / sqrt(12.0));
