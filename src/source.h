@@ -45,7 +45,7 @@
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
 
-/* One configured server (moved here from engine.h; the engine includes this). */
+/* One configured server. */
 struct source_config {
 	struct net_addr addr;   /* with port */
 	const char *name;       /* as configured (copied by source_create); NULL: the address */
@@ -61,7 +61,7 @@ struct source_limits {
 	int8_t precision;       /* log2 seconds of the local clock */
 };
 
-/* Where the last selection round put a source (moved here from engine.h). */
+/* Where the last selection round put a source. */
 enum source_selection {
 	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
 	SOURCE_UNREACHABLE,
