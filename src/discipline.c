@@ -358,7 +358,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	double z = s->offset, r, slew_peak_ppm;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
-	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED, .measured_offset = z };
+	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
 	if (!d->updated && d->extra_weight == 0.0) {
 		d->extra_variance = s->delay * s->delay / 12.0;
 		d->extra_weight = EXTRA_NOISE_PRIOR;
@@ -462,11 +462,6 @@ double discipline_skew_ppm(const struct discipline *d)
 double discipline_rms_offset(const struct discipline *d)
 {
 	return d->rms_offset;
-}
-
-double discipline_offset_error(const struct discipline *d)
-{
-	return sqrt(d->pxx);
 }
 
 bool discipline_has_updated(const struct discipline *d)

@@ -57,7 +57,6 @@ struct discipline_change {
 	enum discipline_action action;
 	double offset;          /* seconds taken out of (true - corrected clock) */
 	double frequency_ppm;   /* change of the frequency correction */
-	double measured_offset; /* the sample's offset (for the log) */
 };
 
 struct discipline *discipline_create(const struct discipline_config *cfg, const struct clock_ops *clock,
@@ -80,8 +79,6 @@ double discipline_frequency_ppm(const struct discipline *d);
 double discipline_residual_frequency_ppm(const struct discipline *d);
 double discipline_skew_ppm(const struct discipline *d);
 double discipline_rms_offset(const struct discipline *d);
-/* Root of the offset estimate's variance, seconds. */
-double discipline_offset_error(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
 /* The poll interval (log2 seconds) the model asks for: the longest over
  * which the frequency's uncertainty and wander move the clock by no more

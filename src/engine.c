@@ -26,13 +26,11 @@
 
 struct engine_source {
 	struct source *src;
-	enum source_selection selection;
 	bool unreachable_logged;
 	double min_delay;               /* seconds, <= 0: none yet */
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
-	bool stopped;                   /* by a KoD DENY or RSTR: never polled again */
 };
 
 struct engine {
@@ -157,7 +155,7 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 
 static bool pollable(const struct engine_source *es)
 {
-	return es->src && !es->stopped;
+	return es->src && !source_stopped(es->src);
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -260,13 +258,11 @@ static enum source_selection selection_of(enum select_state state)
 
 static void set_selection(struct engine *engine, int id, enum source_selection selection, struct timespec now)
 {
-	struct engine_source *es = &engine->sources[id];
+	struct source *src = engine->sources[id].src;
 
-	if (selection == SOURCE_FALSETICKER && es->selection != SOURCE_FALSETICKER)
+	if (source_set_selection(src, selection, now) != SOURCE_FALSETICKER && selection == SOURCE_FALSETICKER)
 		log_msg(LOG_LEVEL_WARNING, "source %s is a falseticker: its interval misses the majority's",
-			source_name(es->src));
-	es->selection = selection;
-	source_set_selection(es->src, selection, now);
+			source_name(src));
 }
 
 /* The least delay the source showed, creeping up with age. */
@@ -282,19 +278,22 @@ static double delay_excess(struct engine_source *es, double delay, struct timesp
 	return delay - floor;
 }
 
+/* Left in by selection: its offset is part of the combined one. */
+static bool survived(const struct select_candidate *c)
+{
+	return c->state == SELECT_COMBINED || c->state == SELECT_SYSTEM_PEER;
+}
+
 /* The leap the majority of the survivors announce. */
 static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, const struct select_candidate *c,
-				   size_t n, struct timespec now)
+				   size_t n)
 {
 	size_t votes[4] = { 0 }, survivors = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct source_status st;
-
-		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+		if (!survived(&c[i]))
 			continue;
-		source_get_status(engine->sources[ids[i]].src, now, &st);
-		votes[st.leap & 3]++;
+		votes[source_leap(engine->sources[ids[i]].src) & 3]++;
 		survivors++;
 	}
 	if (2 * votes[NTP_LEAP_INSERT] > survivors)
@@ -328,7 +327,7 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 	if (engine->insane_logged)
 		return;
 	for (size_t i = 0; i < n && used < sizeof(names); i++) {
-		if (c[i].state != SELECT_COMBINED && c[i].state != SELECT_SYSTEM_PEER)
+		if (!survived(&c[i]))
 			continue;
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
 					 source_name(engine->sources[ids[i]].src));
@@ -342,25 +341,24 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 
 /* Every sample of a survivor goes to the discipline, not only those the
  * clock filter passes on: the filter's choice serves selection, while the
- * discipline weighs each sample by its delay excess itself. */
-static void feed_discipline(struct engine *engine, int from, const int *ids, const struct select_candidate *c,
+ * discipline weighs each sample by its delay excess itself. from indexes
+ * the candidate of the source that just gave a sample. */
+static void feed_discipline(struct engine *engine, size_t from, const int *ids, const struct select_candidate *c,
 			    size_t n, const struct select_result *result, struct timespec local)
 {
 	struct timespec now = corrected(engine, local);
-	struct engine_source *es = &engine->sources[from];
-	struct source_status st;
+	struct engine_source *es = &engine->sources[ids[from]];
 	struct filter_sample latest;
 	struct discipline_sample sample;
 	struct discipline_change change;
 	double noise;
 
-	source_get_status(es->src, now, &st);
 	if (!source_latest_sample(es->src, &latest) || timespec_diff(latest.time, es->last_fed) <= 0.0)
 		return;
 	es->last_fed = latest.time;
 	/* Until a few delays were seen, the least of them may hold as much
 	 * queueing as any: only the delay itself bounds the error. */
-	noise = fmax(source_precision(es->src), ldexp(1.0, engine->cfg.precision));
+	noise = source_precision(es->src); /* both clocks' resolution, ours included */
 	if (es->delays_seen < FILTER_SIZE) {
 		es->delays_seen++;
 		noise = fmax(noise, latest.delay / sqrt(12.0));
@@ -371,12 +369,12 @@ static void feed_discipline(struct engine *engine, int from, const int *ids, con
 		.noise = noise,
 		.delay = latest.delay,
 		.delay_excess = delay_excess(es, latest.delay, latest.time),
-		.root_distance = st.root_distance,
-		.leap = majority_leap(engine, ids, c, n, now),
+		.root_distance = c[from].root_distance,
+		.leap = majority_leap(engine, ids, c, n),
 	};
 	discipline_update(engine->discipline, &sample, local, &change);
 	log_msg(LOG_LEVEL_DEBUG, "update from %s: offset %+.9f excess %.9f age %.1f: %s %+.9f s %+.6f ppm",
-		st.name, sample.offset, sample.delay_excess, timespec_diff(now, sample.time),
+		source_name(es->src), sample.offset, sample.delay_excess, timespec_diff(now, sample.time),
 		discipline_action_str(change.action), change.offset, change.frequency_ppm);
 	switch (change.action) {
 	case DISCIPLINE_INSANE:
@@ -404,9 +402,8 @@ static void feed_discipline(struct engine *engine, int from, const int *ids, con
 	engine->root_delay = result->root_delay;
 	engine->root_dispersion = result->root_dispersion;
 	/* Stratum and refid are the system peer's, whichever survivor spoke. */
-	source_get_status(engine->sources[engine->system_peer].src, now, &st);
-	engine->peer_stratum = st.stratum;
-	engine->refid = refid_from_addr(&st.addr);
+	engine->peer_stratum = c[result->system_peer].stratum;
+	engine->refid = refid_from_addr(source_addr(engine->sources[engine->system_peer].src));
 	engine->state = SYNC_SYNCHRONIZED;
 	engine->reason = UNSYNC_NONE;
 }
@@ -424,7 +421,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	long previous = -1;
 	size_t n = 0;
 	int peer;
-	bool from_survived = false;
+	long from_index = -1;           /* from's candidate, when it survived */
 
 	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
 		struct source *src = engine->sources[i].src;
@@ -456,8 +453,8 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	}
 	for (size_t i = 0; i < n; i++) {
 		set_selection(engine, ids[i], selection_of(c[i].state), now);
-		if (ids[i] == from)
-			from_survived = c[i].state == SELECT_COMBINED || c[i].state == SELECT_SYSTEM_PEER;
+		if (ids[i] == from && survived(&c[i]))
+			from_index = (long)i;
 	}
 	/* the first correction waits for a few sources to have spoken (iburst
 	 * takes seconds), so that the quickest answer cannot be a falseticker
@@ -470,8 +467,8 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		log_msg(LOG_LEVEL_NOTICE, "system peer is now %s", source_name(engine->sources[peer].src));
 		engine->system_peer = peer;
 	}
-	if (from_survived)
-		feed_discipline(engine, from, ids, c, n, &result, local);
+	if (from_index >= 0)
+		feed_discipline(engine, (size_t)from_index, ids, c, n, &result, local);
 }
 
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
@@ -529,11 +526,9 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		source_get_status(src, t, &st);
 		log_msg(LOG_LEVEL_WARNING, "source %s sent a kiss-o'-death %s: %s", st.name, st.kiss,
 			r == SOURCE_KOD_STOP ? "stopped polling it" : "polling it less often");
-		if (r == SOURCE_KOD_STOP) {
-			engine->sources[id].stopped = true;
-			/* it may have been the system peer: choose again without it */
+		/* it may have been the system peer: choose again without it */
+		if (r == SOURCE_KOD_STOP)
 			run_selection(engine, receive_time, -1);
-		}
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
 	case SOURCE_SAMPLE_HELD:
@@ -560,11 +555,10 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	out->refid = system.refid;
 	out->leap = system.leap;
 	if (engine->system_peer >= 0) {
-		struct source_status st;
+		const struct source *peer = engine->sources[engine->system_peer].src;
 
-		source_get_status(engine->sources[engine->system_peer].src, t, &st);
-		out->reference_addr = st.addr;
-		snprintf(out->reference_name, sizeof(out->reference_name), "%s", st.name);
+		out->reference_addr = *source_addr(peer);
+		snprintf(out->reference_name, sizeof(out->reference_name), "%s", source_name(peer));
 	}
 	out->reference_time = engine->reference_time;
 	out->system_offset = discipline_offset_estimate(engine->discipline, now);
@@ -590,7 +584,7 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", st.name);
 	out->addr = st.addr;
-	out->selection = engine->sources[id].selection;
+	out->selection = st.selection;
 	out->stratum = st.stratum;
 	out->refid = st.refid;
 	out->poll = st.poll;

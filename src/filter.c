@@ -118,13 +118,10 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
 	chosen = &filter->samples[best];
 	/* Use a sample once, and never one older than the last used: a stale
 	 * offset would pull the clock back to where it was. */
-	if (filter->have_estimate && timespec_diff(chosen->time, filter->estimate.time) <= 0) {
-		filter->estimate.samples = filter->count;
+	if (filter->have_estimate && timespec_diff(chosen->time, filter->estimate.time) <= 0)
 		return FILTER_NOT_NEWER;
-	}
 	if (filter->have_estimate && is_spike(filter, chosen, spike_window)) {
 		filter->spike_held = true;
-		filter->estimate.samples = filter->count;
 		return FILTER_SPIKE;
 	}
 	filter->spike_held = false;
@@ -149,6 +146,7 @@ bool filter_get(const struct filter *filter, struct timespec now, struct filter_
 	if (!filter->have_estimate)
 		return false;
 	*estimate = filter->estimate;
+	estimate->samples = filter->count;
 	estimate->dispersion += FILTER_PHI * timespec_diff(now, filter->update_time);
 	return true;
 }

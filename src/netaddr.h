@@ -19,7 +19,7 @@ struct net_prefix {
 	unsigned bits;
 };
 
-/* Longest text netaddr_format writes: "[v6]:port" and the terminator. */
+/* Longest text netaddr_format_with_port writes: "[v6]:port" and the terminator. */
 #define NETADDR_TEXT_LEN 56
 
 bool netaddr_parse(const char *text, struct net_addr *out);

@@ -132,6 +132,16 @@ struct timespec source_next_poll(const struct source *src)
 	return src->next_poll;
 }
 
+bool source_stopped(const struct source *src)
+{
+	return src->stopped;
+}
+
+enum ntp_leap source_leap(const struct source *src)
+{
+	return src->leap;
+}
+
 static void schedule_next_poll(struct source *src)
 {
 	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);
@@ -310,11 +320,15 @@ void source_correct(struct source *src, struct timespec when, double step, doubl
 	src->falseticker_since = timespec_add(src->falseticker_since, step);
 }
 
-void source_set_selection(struct source *src, enum source_selection selection, struct timespec now)
+enum source_selection source_set_selection(struct source *src, enum source_selection selection,
+					   struct timespec now)
 {
-	if (selection == SOURCE_FALSETICKER && src->selection != SOURCE_FALSETICKER)
+	enum source_selection previous = src->selection;
+
+	if (selection == SOURCE_FALSETICKER && previous != SOURCE_FALSETICKER)
 		src->falseticker_since = now;
 	src->selection = selection;
+	return previous;
 }
 
 void source_set_poll(struct source *src, int poll)
@@ -328,29 +342,36 @@ void source_set_poll(struct source *src, int poll)
 		schedule_next_poll(src);
 }
 
+/* lambda of the estimate e. Servers on one LAN or host agree to
+ * microseconds, closer than their own error bounds say; without a floor
+ * their intervals would miss each other and honest servers would be called
+ * falsetickers. */
+static double distance_of(const struct source *src, const struct filter_estimate *e)
+{
+	return fmax(SOURCE_MIN_DISTANCE,
+		    (src->root_delay + e->delay) / 2 + src->root_dispersion + e->dispersion + e->jitter);
+}
+
 double source_root_distance(const struct source *src, struct timespec now)
 {
 	struct filter_estimate e;
 
 	if (!filter_get(&src->filter, now, &e))
 		return INFINITY;
-	/* Servers on one LAN or host agree to microseconds, closer than their
-	 * own error bounds say; without a floor their intervals would miss each
-	 * other and honest servers would be called falsetickers. */
-	return fmax(SOURCE_MIN_DISTANCE,
-		    (src->root_delay + e.delay) / 2 + src->root_dispersion + e.dispersion + e.jitter);
+	return distance_of(src, &e);
 }
 
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate)
 {
 	struct filter_estimate e;
-	double distance = source_root_distance(src, now);
+	double distance;
 
 	if (src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
 		return false;
 	if (src->leap == NTP_LEAP_UNSYNC || src->stratum == 0 || src->stratum >= NTP_MAX_STRATUM)
 		return false;
+	distance = distance_of(src, &e);
 	if (distance > src->limits.max_distance)
 		return false;
 	candidate->offset = e.offset;
@@ -384,15 +405,13 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	if (!filter_get(&src->filter, now, &e))
 		return;
 	out->have_estimate = true;
-	out->estimate_time = e.time;
 	out->last_sample_age = timespec_diff(now, e.time);
 	out->offset = e.offset;
 	out->delay = e.delay;
 	out->dispersion = e.dispersion;
 	out->jitter = e.jitter;
 	out->root_delay = src->root_delay + e.delay;
-	out->root_dispersion = src->root_dispersion + e.dispersion;
-	out->root_distance = source_root_distance(src, now);
+	out->root_distance = distance_of(src, &e);
 }
 
 bool source_wants_replacement(const struct source *src, struct timespec now)

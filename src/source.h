@@ -45,7 +45,7 @@
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
 
-/* One configured server (moved here from engine.h; the engine includes this). */
+/* One configured server. */
 struct source_config {
 	struct net_addr addr;   /* with port */
 	const char *name;       /* as configured (copied by source_create); NULL: the address */
@@ -61,7 +61,7 @@ struct source_limits {
 	int8_t precision;       /* log2 seconds of the local clock */
 };
 
-/* Where the last selection round put a source (moved here from engine.h). */
+/* Where the last selection round put a source. */
 enum source_selection {
 	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
 	SOURCE_UNREACHABLE,
@@ -100,14 +100,12 @@ struct source_status {
 	int poll;                         /* log2 seconds */
 	uint8_t reach;
 	bool have_estimate;
-	struct timespec estimate_time;    /* of the chosen sample */
-	double last_sample_age;           /* seconds since estimate_time; negative: none yet */
+	double last_sample_age;           /* seconds since the chosen sample; negative: none yet */
 	double offset;                    /* seconds, from the clock filter */
 	double delay;                     /* seconds, round trip to the server */
 	double dispersion;                /* seconds, grown to now */
 	double jitter;                    /* seconds */
 	double root_delay;                /* seconds: the server's plus our delay */
-	double root_dispersion;           /* seconds: the server's plus ours, grown to now */
 	double root_distance;             /* seconds: lambda, see source_root_distance */
 	unsigned samples;                 /* in the clock filter */
 	char kiss[5];                     /* last kiss code received, "" if none */
@@ -128,6 +126,10 @@ const struct net_addr *source_addr(const struct source *src);
 
 /* When the next request is due (local time). */
 struct timespec source_next_poll(const struct source *src);
+/* A KoD DENY or RSTR stopped it for good: it is never polled again. */
+bool source_stopped(const struct source *src);
+/* The leap indicator of the server's last authentic reply. */
+enum ntp_leap source_leap(const struct source *src);
 
 /* Writes the request (mode 3, version 4) for a poll at now, the local time
  * read just before sending. The transmit timestamp carries now's seconds and
@@ -153,8 +155,9 @@ bool source_latest_sample(const struct source *src, struct filter_sample *sample
  * call for every step, slew taken as done, and frequency change. */
 void source_correct(struct source *src, struct timespec when, double step, double frequency_change);
 
-/* The engine's verdict after a selection round. */
-void source_set_selection(struct source *src, enum source_selection selection, struct timespec now);
+/* The engine's verdict after a selection round; returns the previous one. */
+enum source_selection source_set_selection(struct source *src, enum source_selection selection,
+					   struct timespec now);
 
 /* Asks for a poll interval (log2 seconds): the poll rises by at most one
  * step per call and falls at once, within [the floor (minpoll, or the
