@@ -42,6 +42,7 @@ struct engine {
 	uint64_t random_state;
 	struct timespec created;
 	struct timespec last_due_check; /* local time engine_due_requests was last asked */
+	bool reselect;                  /* a source was removed: run selection at the next call */
 
 	enum sync_state state;
 	enum unsync_reason reason;
@@ -173,6 +174,8 @@ void engine_remove_source(struct engine *engine, int id)
 	engine->sources[id].src = NULL;
 	if (engine->system_peer == id)
 		engine->system_peer = -1;
+	/* what is served must not name a source we no longer have */
+	engine->reselect = true;
 }
 
 size_t engine_source_capacity(const struct engine *engine)
@@ -208,6 +211,8 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 			next = t;
 		any = true;
 	}
+	if (engine->reselect)
+		return engine->last_due_check;
 	if (!any)
 		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
@@ -477,6 +482,10 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	size_t n = 0;
 
 	engine->last_due_check = now;
+	if (engine->reselect) {
+		engine->reselect = false;
+		run_selection(engine, now, -1);
+	}
 	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
 		if (pollable(&engine->sources[i]) &&
 		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)

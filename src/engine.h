@@ -114,6 +114,7 @@ void engine_destroy(struct engine *engine);
 
 /* Returns the new source's id (>= 0) or -1 when the table is full. */
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
+/* The next engine_due_requests (due at once) runs selection without it. */
 void engine_remove_source(struct engine *engine, int id);
 size_t engine_source_capacity(const struct engine *engine);
 bool engine_source_exists(const struct engine *engine, int id);

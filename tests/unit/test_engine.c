@@ -698,6 +698,25 @@ static void stratum_and_refid_follow_the_system_peer(void **state)
 	assert_int_equal(system_state().refid, refid_from_addr(&peer_info.addr));
 }
 
+/* Removing the system peer (pool replacement, reload) takes it out of what
+ * is served at the next turn of the loop, without waiting for a reply. */
+static void removing_the_system_peer_reselects(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	run_for(60);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+	engine_remove_source(w.engine, s->id);
+	assert_true(timespec_diff(engine_next_wakeup(w.engine), local_now()) <= 0.0);
+	run_for(1);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_unsynchronized_downstream();
+}
+
 static void announced_leap_second_reaches_the_clock(void **state)
 {
 	struct engine_config cfg = default_config();
@@ -736,6 +755,7 @@ int main(void)
 		cmocka_unit_test_teardown(kod_rate_raises_the_poll, stop),
 		cmocka_unit_test_teardown(falseticker_is_voted_out, stop),
 		cmocka_unit_test_teardown(stratum_and_refid_follow_the_system_peer, stop),
+		cmocka_unit_test_teardown(removing_the_system_peer_reselects, stop),
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
 	};
 
