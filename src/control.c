@@ -35,6 +35,18 @@ struct control {
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
 
+static bool socket_answers(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool answers;
+
+	if (fd < 0)
+		return false;
+	answers = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return answers;
+}
+
 struct control *control_create(const char *path, uid_t owner, gid_t group, control_handler_fn handler,
 			       void *ctx, char *why, size_t why_len)
 {
@@ -62,9 +74,16 @@ struct control *control_create(const char *path, uid_t owner, gid_t group, contr
 	ctl->ctx = ctx;
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ctl->clients[i].fd = -1;
-	/* A socket left by a daemon that died; anything else is not ours to remove. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/* A socket left by a daemon that died is removed; one that still answers
+	 * belongs to a running daemon, and anything else is not ours to remove. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (socket_answers(&sun)) {
+			snprintf(why, why_len, "%s: another stratad is running (its control socket answers)", path);
+			free(ctl);
+			return NULL;
+		}
 		unlink(path);
+	}
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->listen_fd < 0) {
 		snprintf(why, why_len, "%s: socket: %s", path, strerror(errno));

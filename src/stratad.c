@@ -74,6 +74,7 @@ struct daemon {
 	enum unsync_reason last_reason;
 	struct timespec next_drift_write;
 	char status[160];             /* the service manager's STATUS= line */
+	char pidfile[CONFIG_PATH_LEN]; /* the one we wrote, "" if none */
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -687,6 +688,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	if (write_pidfile(d->cfg.pidfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
+	else
+		snprintf(d->pidfile, sizeof(d->pidfile), "%s", d->cfg.pidfile);
 	/* The drift file is written after the drop: its directory must be ours then. */
 	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
@@ -734,8 +737,9 @@ static void teardown(struct daemon *d)
 		engine_destroy(d->engine);
 	if (d->linux_clock)
 		linux_clock_destroy(d->linux_clock);
-	if (d->cfg.pidfile[0])
-		unlink(d->cfg.pidfile);
+	/* only our own: a second instance that failed to start leaves the first's */
+	if (d->pidfile[0])
+		unlink(d->pidfile);
 }
 
 int main(int argc, char **argv)
