@@ -87,7 +87,7 @@ echo "time to first sync: stratad ${stratad_sync} s (falseticker marked at ${str
 for p in "stratad $STRATAD_PID" "chronyd $(cat "$client_dir/chronyd.pid")"; do
 	set -- $p
 	rss=$(awk '/^VmRSS/ { print $2 }' /proc/$2/status)
-	cpu=$(awk '{ printf "%.2f", ($14 + $15) / 100 }' /proc/$2/stat)
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' /proc/$2/stat)
 	echo "$1: RSS ${rss} kB, CPU ${cpu} s"
 done
 finish
