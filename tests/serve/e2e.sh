@@ -1,81 +1,82 @@
-#!/bin/sh
+#!/bin/bash
 # End-to-end: stratad serving its local clock (local_stratum, -x, without
 # CAP_SYS_TIME) on port 123 in a private network namespace, against hostile
 # and ordinary clients (hostile.py), and tshark's NTP dissector on a captured
-# reply; then the same clients against serve.threads = 2. Skips (77) where a
-# network namespace cannot be made.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILDDIR:-$(pwd)}
-stratad=$build/src/stratad
-[ -x "$stratad" ] || { echo "no $stratad"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3"; exit 77; }
-if [ -z "${STRATA_IN_NETNS:-}" ]; then
-	unshare -n true 2>/dev/null || { echo "cannot unshare a network namespace"; exit 77; }
-	STRATA_IN_NETNS=1 exec unshare -n "$0" "$@"
-fi
-ip link set lo up
-dir=$(mktemp -d /tmp/strata-serve-e2e.XXXXXX)
-chmod 755 "$dir"
-trap 'kill $pid $cap 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-cat > "$dir/stratad.conf.in" <<CONF
-sources = ();
-clock = { adjust = false; local_stratum = 10; driftfile = "$dir/drift"; };
-serve = {
-  listen = [ "127.0.0.1" ];
-  deny = [ "127.0.0.66" ];
-  ratelimit = { interval = 1.0; burst = 8; kod = true; };
-  threads = THREADS;
-};
-control = { socket = "$dir/stratad.sock"; };
-pidfile = "$dir/stratad.pid";
-user = "nobody";
-log = { syslog = false; };
-CONF
-sed 's/THREADS/0/' "$dir/stratad.conf.in" > "$dir/stratad.conf"
+# reply; then the same clients against serve.threads = 2.
+. "$(dirname "$0")/../interop/stratad_lib.sh"
+need_stratad
+command -v python3 > /dev/null || skip "no python3"
+run_in_netns "$@"
+
+sock=$workdir/run/stratad.sock
+pidfile=$workdir/run/stratad.pid
+write_conf() { # THREADS
+	cat > "$workdir/stratad.conf" <<-CONF
+	sources = ();
+	clock = { adjust = false; local_stratum = 10; driftfile = "$workdir/drift"; };
+	serve = {
+	  listen = [ "127.0.0.1" ];
+	  deny = [ "127.0.0.66" ];
+	  ratelimit = { interval = 1.0; burst = 8; kod = true; };
+	  threads = $1;
+	};
+	control = { socket = "$sock"; };
+	pidfile = "$pidfile";
+	user = "nobody";
+	log = { syslog = false; };
+	CONF
+}
+
+# hostile.py prints "ok   ..." / "FAIL ..." lines and exits 1 on a failure.
+hostile() { # WHAT
+	if python3 "$interop_top/tests/serve/hostile.py" "$sock" 10 "$pidfile"; then
+		ok "$1: hostile and ordinary clients"
+	else
+		not_ok "$1: hostile and ordinary clients"
+	fi
+}
+
+stop_and_check_log() { # WHAT
+	kill "$STRATAD_PID"
+	wait "$STRATAD_PID" 2> /dev/null
+	if grep -qiE "error|sanitizer" "$workdir/stratad.log"; then
+		cat "$workdir/stratad.log"
+		not_ok "$1: stratad logged errors"
+	else
+		ok "$1: stratad logged no errors"
+	fi
+}
+
+mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
+write_conf 0
 cap=
-if command -v tshark >/dev/null; then
-	tshark -q -i lo -f "udp port 123" -a duration:60 -w "$dir/ntp.pcap" 2>"$dir/tshark.log" &
+if command -v tshark > /dev/null; then
+	tshark -q -i lo -f "udp port 123" -a duration:60 -w "$workdir/ntp.pcap" 2> "$workdir/tshark.log" &
 	cap=$!
-	for i in $(seq 100); do grep -q "Capturing on" "$dir/tshark.log" && break; sleep 0.1; done
+	peers_track "$cap"
+	for _ in $(seq 100); do grep -q "Capturing on" "$workdir/tshark.log" && break; sleep 0.1; done
 fi
-setpriv --bounding-set=-sys_time --inh-caps=-sys_time "$stratad" -c "$dir/stratad.conf" -n -x \
-	2>"$dir/stratad.log" &
-pid=$!
-for i in $(seq 50); do [ -S "$dir/stratad.sock" ] && break; sleep 0.1; done
-python3 "$top/tests/serve/hostile.py" "$dir/stratad.sock" 10 "$dir/stratad.pid"
-status=$?
+start_stratad "$workdir/stratad.conf"
+wait_for 5 test -S "$sock"
+hostile "main loop"
 if [ -n "$cap" ]; then
 	sleep 0.5
-	kill -INT $cap; wait $cap
-	cap=
+	kill -INT "$cap"
+	wait "$cap"
 	# the answers only: the hostile requests are meant to look malformed
-	out=$(tshark -r "$dir/ntp.pcap" -V -Y "ntp.flags.mode == 4 && udp.srcport == 123 && !icmp" 2>&1)
+	out=$(tshark -r "$workdir/ntp.pcap" -V -Y "ntp.flags.mode == 4 && udp.srcport == 123 && !icmp" 2>&1)
 	echo "$out" | grep -E "Stratum|Leap Indicator|Reference ID|Origin Timestamp" | sed "s/^/tshark: /" | head -5
-	if ! echo "$out" | grep -q "server (4)"; then
-		echo "FAIL tshark did not decode a server reply"; status=1
-	elif echo "$out" | grep -qiE "Expert Info \((Warning|Error)|malformed"; then
-		echo "FAIL tshark warns about the reply"; echo "$out" | grep -iE "Expert Info \((Warning|Error)|malformed"; status=1
-	else
-		echo "ok   tshark decodes the reply without warnings"
-	fi
+	check "tshark decodes a server reply" grep -q "server (4)" <<< "$out"
+	check "tshark does not warn about the reply" \
+		bash -c '! grep -qiE "Expert Info \((Warning|Error)|malformed"' <<< "$out"
 fi
-kill $pid; wait $pid 2>/dev/null; pid=
-if grep -qiE "error|sanitizer" "$dir/stratad.log"; then
-	echo "FAIL stratad logged errors:"; cat "$dir/stratad.log"; status=1
-fi
+stop_and_check_log "main loop"
 
 # the same clients against two worker threads (SO_REUSEPORT keeps a client's
 # packets on one worker, so its limits hold; the counters are summed)
-echo "--- serve.threads = 2"
-sed 's/THREADS/2/' "$dir/stratad.conf.in" > "$dir/stratad.conf"
-setpriv --bounding-set=-sys_time --inh-caps=-sys_time "$stratad" -c "$dir/stratad.conf" -n -x \
-	2>"$dir/stratad.log" &
-pid=$!
-for i in $(seq 50); do [ -S "$dir/stratad.sock" ] && break; sleep 0.1; done
-python3 "$top/tests/serve/hostile.py" "$dir/stratad.sock" 10 "$dir/stratad.pid" || status=1
-kill $pid; wait $pid 2>/dev/null; pid=
-if grep -qiE "error|sanitizer" "$dir/stratad.log"; then
-	echo "FAIL stratad logged errors:"; cat "$dir/stratad.log"; status=1
-fi
-exit $status
+write_conf 2
+start_stratad "$workdir/stratad.conf"
+wait_for 5 test -S "$sock"
+hostile "serve.threads = 2"
+stop_and_check_log "serve.threads = 2"
+finish
