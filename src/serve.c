@@ -140,3 +140,24 @@ const char *serve_verdict_str(enum serve_verdict verdict)
 	}
 	return "unknown";
 }
+
+enum serve_outcome serve_request(const struct acl *acl, struct ratelimit *rl, const struct serve_snapshot *snap,
+				 const struct serve_request *req, uint8_t reply[NTP_HEADER_LEN])
+{
+	if (req->peer.port == 0)
+		return SERVE_MALFORMED;
+	if (!acl_allows(acl, &req->peer))
+		return SERVE_DENIED;
+	if (req->truncated || serve_build_reply(req->bytes, req->len, snap, req->rx, reply) != SERVE_REPLY)
+		return SERVE_MALFORMED;
+	switch (ratelimit_check(rl, &req->peer, req->now)) {
+	case RATELIMIT_PASS:
+		return SERVE_ANSWER;
+	case RATELIMIT_KOD:
+		serve_build_kod_rate(req->bytes, reply);
+		return SERVE_KISS;
+	case RATELIMIT_DROP:
+		break;
+	}
+	return SERVE_LIMITED;
+}

@@ -13,9 +13,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "acl.h"
 #include "engine.h"
+#include "netaddr.h"
 #include "ntp_time.h"
 #include "packet.h"
+#include "ratelimit.h"
 
 /* The part of the system state that replies are built from, prepared once per
  * clock update (serve_snapshot_from_system) so that each answer only adds the
@@ -57,5 +60,29 @@ void serve_build_kod_rate(const uint8_t *req, uint8_t out[NTP_HEADER_LEN]);
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx);
 
 const char *serve_verdict_str(enum serve_verdict verdict);
+
+/* One datagram as the server received it. */
+struct serve_request {
+	const uint8_t *bytes;
+	size_t len;
+	bool truncated;              /* larger than the receive buffer */
+	struct net_addr peer;
+	struct timespec rx;          /* receive time, CLOCK_REALTIME */
+	struct timespec now;         /* monotonic time, for the rate limiter */
+};
+
+enum serve_outcome {
+	SERVE_ANSWER = 0,            /* reply holds the answer; stamp its transmit time */
+	SERVE_KISS,                  /* reply holds a KoD RATE: over the rate limit */
+	SERVE_DENIED,                /* refused by the access list: silence */
+	SERVE_MALFORMED,             /* not a request we answer: silence */
+	SERVE_LIMITED,               /* over the rate limit, no kiss due: silence */
+};
+
+/* The whole decision about one request, in order: a source port (0 is
+ * not one to answer), the access list, the request's form (before the rate limiter, so that garbage never takes a
+ * place in its table), then the client's rate. */
+enum serve_outcome serve_request(const struct acl *acl, struct ratelimit *rl, const struct serve_snapshot *snap,
+				 const struct serve_request *req, uint8_t reply[NTP_HEADER_LEN]);
 
 #endif

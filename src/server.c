@@ -283,39 +283,38 @@ static int serve_batch(struct worker *w, int fd)
 
 	for (int i = 0; i < n; i++) {
 		struct msghdr *msg = &w->in[i].msg_hdr;
-		uint8_t *reply = w->replies[out];
-		struct net_addr peer;
-		struct timespec rx;
-		enum serve_verdict verdict;
-		enum ratelimit_verdict limit;
+		struct serve_request req = {
+			.bytes = w->requests[i],
+			.len = w->in[i].msg_len,
+			.truncated = (msg->msg_flags & MSG_TRUNC) != 0,
+			.now = now_mono,
+		};
 
 		t.received++;
-		if (!netaddr_from_sockaddr(msg->msg_name, msg->msg_namelen, &peer) || peer.port == 0) {
+		if (!netaddr_from_sockaddr(msg->msg_name, msg->msg_namelen, &req.peer)) {
 			t.malformed++;
 			continue;
 		}
-		if (!acl_allows(&srv->acl, &peer)) {
+		if (!udp_rx_timestamp(msg, &req.rx))
+			req.rx = fallback_rx;
+		switch (serve_request(&srv->acl, w->rl, &snap, &req, w->replies[out])) {
+		case SERVE_DENIED:
 			t.denied++;
 			continue;
-		}
-		if (!udp_rx_timestamp(msg, &rx))
-			rx = fallback_rx;
-		/* Checked before the rate limiter so that garbage never takes a
-		 * place in its table. */
-		verdict = (msg->msg_flags & MSG_TRUNC) ? SERVE_DROP_MALFORMED :
-			  serve_build_reply(w->requests[i], w->in[i].msg_len, &snap, rx, reply);
-		if (verdict != SERVE_REPLY) {
+		case SERVE_MALFORMED:
 			t.malformed++;
 			continue;
-		}
-		limit = ratelimit_check(w->rl, &peer, now_mono);
-		if (limit != RATELIMIT_PASS)
+		case SERVE_LIMITED:
 			t.rate_limited++;
-		if (limit == RATELIMIT_DROP)
 			continue;
-		if (limit == RATELIMIT_KOD)
-			serve_build_kod_rate(w->requests[i], reply);
-		is_kod[out] = limit == RATELIMIT_KOD;
+		case SERVE_KISS:
+			t.rate_limited++;
+			is_kod[out] = true;
+			break;
+		case SERVE_ANSWER:
+			is_kod[out] = false;
+			break;
+		}
 		w->out[out].msg_hdr = (struct msghdr){
 			.msg_name = msg->msg_name,
 			.msg_namelen = msg->msg_namelen,

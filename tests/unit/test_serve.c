@@ -301,6 +301,61 @@ static void verdicts_have_names(void **state)
 	assert_string_equal(serve_verdict_str(SERVE_DROP_MODE), "not a client request");
 }
 
+/* serve_request: the access list first, then the form, then the rate; a
+ * malformed request never takes a place in the rate limiter's table. */
+static void requests_meet_the_access_list_the_form_then_the_rate(void **state)
+{
+	(void)state;
+	struct serve_config cfg = { 0 };
+	struct ratelimit_config rl_cfg = { .interval = 1.0, .burst = 2, .kod = true, .table_size = 16 };
+	struct serve_snapshot snap;
+	struct acl acl;
+	struct ratelimit *rl;
+	uint8_t good[NTP_HEADER_LEN], bad[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	struct serve_request req = { .bytes = good, .len = sizeof(good), .rx = RX, .now = { 100, 0 } };
+
+	assert_true(netprefix_parse("192.0.2.0/24", &cfg.allow[0]));
+	cfg.allow_count = 1;
+	assert_true(netprefix_parse("192.0.2.66", &cfg.deny[0]));
+	cfg.deny_count = 1;
+	acl_from_config(&cfg, &acl);
+	rl = ratelimit_create(&rl_cfg);
+	assert_non_null(rl);
+	synced_snapshot(&snap);
+	make_request(good, sizeof(good), 4, NTP_MODE_CLIENT);
+	make_request(bad, sizeof(bad), 4, NTP_MODE_CONTROL);
+
+	assert_true(netaddr_parse("192.0.2.66", &req.peer));
+	req.peer.port = 4000;
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_DENIED);
+	assert_true(netaddr_parse("198.51.100.1", &req.peer));
+	req.peer.port = 4000;
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_DENIED);
+
+	assert_true(netaddr_parse("192.0.2.7", &req.peer));
+	req.peer.port = 0;
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+	req.peer.port = 4000;
+	req.bytes = bad;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+	assert_int_equal(ratelimit_entries(rl), 0);
+	req.truncated = true;
+	req.bytes = good;
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+	req.truncated = false;
+
+	/* a burst of 2, then a kiss, then silence until the next interval */
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_ANSWER);
+	assert_int_equal(decode_reply(out).stratum, 3);
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_ANSWER);
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_KISS);
+	assert_int_equal(decode_reply(out).stratum, 0);
+	assert_int_equal(decode_reply(out).refid, refid_from_name("RATE"));
+	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_LIMITED);
+	ratelimit_destroy(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +371,7 @@ int main(void)
 		cmocka_unit_test(kod_rate_tells_nothing_about_the_clock),
 		cmocka_unit_test(dispersion_does_not_shrink_when_the_clock_goes_back),
 		cmocka_unit_test(verdicts_have_names),
+		cmocka_unit_test(requests_meet_the_access_list_the_form_then_the_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
