@@ -166,7 +166,7 @@ boot_b() {
 		END { for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (t[j] - t[i] >= 10) {
 			r = (o[j] - o[i]) / (t[j] - t[i]); if (r < 0) r = -r; if (r > m) m = r; break }
 			printf "%.0f", m * 1e6 }' "$work/s2")
-	check "scenario 2: slewed no faster than the kernel's 500 ppm" "$rate <= 500 + ($base < 0 ? -$base : $base) + 20" \
+	check "scenario 2: slewed no faster than the kernel's 500 ppm" "$rate <= 500 + ($base < 0 ? 0 - $base : $base) + 20" \
 		"fastest rate over 10 s $rate ppm (own drift $base ppm, probe noise allowance 20 ppm)"
 	release
 	wait_marker '^@@STOPPED s2' 60 "scenario 2" || return
