@@ -2,31 +2,20 @@
 
 #include <string.h>
 
+#include "byteorder.h"
+
 #define EXTENSION_MIN_LEN 16
 #define KEY_ID_LEN 4
 
-static uint32_t get32(const uint8_t *p)
+static uint64_t load_be64(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
 }
 
-static uint64_t get64(const uint8_t *p)
+static void store_be64(uint8_t *p, uint64_t v)
 {
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
+	store_be32(p, (uint32_t)(v >> 32));
+	store_be32(p + 4, (uint32_t)v);
 }
 
 /* A crypto-NAK (key id alone) or a key id with an MD5 or SHA-1 digest. */
@@ -50,7 +39,7 @@ static enum packet_status walk_trailer(const uint8_t *buf, size_t len, uint8_t v
 
 		if (is_mac_length(remaining)) {
 			trailer->has_mac = true;
-			trailer->key_id = get32(buf + pos);
+			trailer->key_id = load_be32(buf + pos);
 			trailer->mac_len = remaining - KEY_ID_LEN;
 			return PACKET_OK;
 		}
@@ -83,13 +72,13 @@ enum packet_status packet_decode(const uint8_t *buf, size_t len, struct ntp_pack
 	packet->stratum = buf[1];
 	packet->poll = (int8_t)buf[2];
 	packet->precision = (int8_t)buf[3];
-	packet->root_delay = get32(buf + 4);
-	packet->root_dispersion = get32(buf + 8);
-	packet->refid = get32(buf + 12);
-	packet->reference = get64(buf + 16);
-	packet->origin = get64(buf + 24);
-	packet->receive = get64(buf + 32);
-	packet->transmit = get64(buf + 40);
+	packet->root_delay = load_be32(buf + 4);
+	packet->root_dispersion = load_be32(buf + 8);
+	packet->refid = load_be32(buf + 12);
+	packet->reference = load_be64(buf + 16);
+	packet->origin = load_be64(buf + 24);
+	packet->receive = load_be64(buf + 32);
+	packet->transmit = load_be64(buf + 40);
 
 	return walk_trailer(buf, len, packet->version, trailer ? trailer : &unused);
 }
@@ -100,13 +89,13 @@ size_t packet_encode(const struct ntp_packet *packet, uint8_t out[NTP_HEADER_LEN
 	out[1] = packet->stratum;
 	out[2] = (uint8_t)packet->poll;
 	out[3] = (uint8_t)packet->precision;
-	put32(out + 4, packet->root_delay);
-	put32(out + 8, packet->root_dispersion);
-	put32(out + 12, packet->refid);
-	put64(out + 16, packet->reference);
-	put64(out + 24, packet->origin);
-	put64(out + 32, packet->receive);
-	put64(out + 40, packet->transmit);
+	store_be32(out + 4, packet->root_delay);
+	store_be32(out + 8, packet->root_dispersion);
+	store_be32(out + 12, packet->refid);
+	store_be64(out + 16, packet->reference);
+	store_be64(out + 24, packet->origin);
+	store_be64(out + 32, packet->receive);
+	store_be64(out + 40, packet->transmit);
 	return NTP_HEADER_LEN;
 }
 

@@ -3,12 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "md5.h"
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 uint32_t refid_from_addr(const struct net_addr *addr)
 {
@@ -16,9 +12,9 @@ uint32_t refid_from_addr(const struct net_addr *addr)
 	uint8_t digest[MD5_DIGEST_LEN];
 
 	if (plain.family == AF_INET)
-		return be32(plain.bytes);
+		return load_be32(plain.bytes);
 	md5_digest(plain.bytes, 16, digest);
-	return be32(digest);
+	return load_be32(digest);
 }
 
 uint32_t refid_from_name(const char *name)
@@ -26,7 +22,7 @@ uint32_t refid_from_name(const char *name)
 	uint8_t bytes[4] = { 0 };
 
 	memcpy(bytes, name, strnlen(name, 4));
-	return be32(bytes);
+	return load_be32(bytes);
 }
 
 void refid_ascii(uint32_t refid, char out[5])
