@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "ntp_time.h"
+#include "udp.h"
 
 static int statsd_fd = -1;
 static char statsd_prefix[STATSD_PREFIX_MAX + 1];
@@ -20,9 +21,8 @@ static bool statsd_error_logged;
 bool statsd_init(const struct net_addr *collector, const char *prefix, double interval,
 		 struct timespec now)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = netaddr_to_sockaddr(collector, &ss);
 	char text[NETADDR_TEXT_LEN];
+	int err;
 
 	statsd_fini();
 	netaddr_format_with_port(collector, text, sizeof(text));
@@ -30,11 +30,12 @@ bool statsd_init(const struct net_addr *collector, const char *prefix, double in
 		log_msg(LOG_LEVEL_ERROR, "statsd: bad prefix or interval");
 		return false;
 	}
-	statsd_fd = socket(collector->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	statsd_fd = udp_socket(collector->family);
 	/* Connected, so the kernel filters stray datagrams and reports a
 	 * refused port as ECONNREFUSED on a later send, which we ignore. */
-	if (statsd_fd < 0 || connect(statsd_fd, (struct sockaddr *)&ss, len) < 0) {
-		log_msg(LOG_LEVEL_ERROR, "statsd: cannot open a socket to %s: %s", text, strerror(errno));
+	err = statsd_fd < 0 ? statsd_fd : udp_connect(statsd_fd, collector);
+	if (err < 0) {
+		log_msg(LOG_LEVEL_ERROR, "statsd: cannot open a socket to %s: %s", text, strerror(-err));
 		statsd_fini();
 		return false;
 	}

@@ -1,6 +1,7 @@
 #include "udp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -24,6 +25,21 @@ static int enable_rx_timestamps(int fd)
 	return 0;
 }
 
+int udp_socket(int family)
+{
+	int fd = socket(family, SOCK_DGRAM, IPPROTO_UDP);
+
+	if (fd < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 {
 	struct sockaddr_storage ss;
@@ -34,9 +50,9 @@ static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 	if (local->family != AF_INET && local->family != AF_INET6)
 		return -EAFNOSUPPORT;
 	len = netaddr_to_sockaddr(local, &ss);
-	fd = socket(local->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	fd = udp_socket(local->family);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (local->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
 	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
@@ -108,7 +124,7 @@ ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
 	};
-	ssize_t n = recvmsg(fd, &msg, 0);
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 
 	if (n < 0)
 		return -errno;

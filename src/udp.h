@@ -1,7 +1,7 @@
 /* UDP sockets with kernel receive timestamps: the edge between the network
  * and the core's packets. Sockets are non-blocking; callers wait with poll.
- * Only socket, bind, connect, setsockopt, recvmsg, sendmsg and clock_gettime
- * are used, so the module also runs under clknetsim. Functions return 0 (or
+ * Only socket, fcntl, bind, connect, setsockopt, recvmsg, sendmsg and
+ * clock_gettime are used, so the module also runs under clknetsim. Functions return 0 (or
  * a byte count, or a descriptor) on success and -errno on failure. */
 #ifndef STRATA_UDP_H
 #define STRATA_UDP_H
@@ -21,6 +21,9 @@ struct udp_datagram {
 	bool truncated;           /* larger than the buffer: the tail was lost */
 };
 
+/* A non-blocking, close-on-exec UDP socket of family. The flags are set with
+ * fcntl, not in socket()'s type: clknetsim takes only the plain type. */
+int udp_socket(int family);
 /* A socket of local->family bound to local (any address and port 0 for an
  * ephemeral client socket), with software receive timestamps requested and,
  * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
