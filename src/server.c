@@ -227,6 +227,17 @@ static void count(_Atomic uint64_t *counter, uint64_t n)
 				      memory_order_relaxed);
 }
 
+/* Sends from out[first], up to count of them; returns how many, or -1. The
+ * workers batch with sendmmsg; the main loop sends one at a time with
+ * sendmsg, the call clknetsim stands in for, so the daemon as configured by
+ * default runs unmodified under the simulator. */
+static int send_some(struct worker *w, int fd, unsigned first, unsigned count)
+{
+	if (w->srv->threads)
+		return sendmmsg(fd, w->out + first, count, MSG_DONTWAIT);
+	return sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
+}
+
 /* Sends out[0..count), retrying after a partial send; what the socket
  * refuses (a full send buffer, an error particular to one peer) is lost like
  * any UDP datagram and not counted. Returns how many were sent, and how many
@@ -237,7 +248,7 @@ static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool 
 
 	*kods_sent = 0;
 	while (next < count) {
-		int n = sendmmsg(fd, w->out + next, count - next, MSG_DONTWAIT);
+		int n = send_some(w, fd, next, count - next);
 
 		if (n < 0) {
 			if (errno != EINTR)
@@ -252,7 +263,7 @@ static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool 
 	return sent;
 }
 
-/* One recvmmsg batch from fd, answered with one sendmmsg. Returns the
+/* One recvmmsg batch from fd, answered in one send_batch. Returns the
  * number of datagrams received (0 when the socket is drained). */
 static int serve_batch(struct worker *w, int fd)
 {
