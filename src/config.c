@@ -526,7 +526,7 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	control = get_group(ck, root, "control");
 	if (control) {
 		check_known(ck, control, "control", control_known);
-		get_path(ck, control, "control", "socket", false, cfg->control_socket, sizeof(cfg->control_socket));
+		get_path(ck, control, "control", "socket", true, cfg->control_socket, sizeof(cfg->control_socket));
 	}
 	get_string(ck, root, "", "user", false, cfg->user, sizeof(cfg->user));
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));

@@ -29,6 +29,7 @@ struct resolver {
 	size_t head, count;
 	struct resolver_job queue[RESOLVER_QUEUE];
 	int pipe_read, pipe_write;
+	size_t outstanding;  /* requested, not yet taken; the loop's own, unlocked */
 };
 
 static void lookup(const struct resolver_job *job, struct resolver_result *out)
@@ -76,13 +77,13 @@ static void *worker(void *arg)
 		res->count--;
 		pthread_mutex_unlock(&res->lock);
 
+		/* NULL when out of memory: still an answer, so the loop stops waiting */
 		result = malloc(sizeof(*result));
-		if (result) {
+		if (result)
 			lookup(&job, result);
-			/* A pointer is far below PIPE_BUF: the write is atomic. */
-			if (write(res->pipe_write, &result, sizeof(result)) != sizeof(result))
-				free(result);
-		}
+		/* A pointer is far below PIPE_BUF: the write is atomic. */
+		if (write(res->pipe_write, &result, sizeof(result)) != sizeof(result))
+			free(result);
 		pthread_mutex_lock(&res->lock);
 	}
 	pthread_mutex_unlock(&res->lock);
@@ -134,6 +135,11 @@ void resolver_destroy(struct resolver *res)
 	free(res);
 }
 
+bool resolver_busy(const struct resolver *res)
+{
+	return res->outstanding > 0;
+}
+
 int resolver_fd(const struct resolver *res)
 {
 	return res->pipe_read;
@@ -153,6 +159,7 @@ int resolver_request(struct resolver *res, unsigned tag, const char *name, uint1
 	job->port = port;
 	snprintf(job->name, sizeof(job->name), "%s", name);
 	res->count++;
+	res->outstanding++;
 	pthread_cond_signal(&res->wake);
 	pthread_mutex_unlock(&res->lock);
 	return 0;
@@ -162,8 +169,11 @@ int resolver_take(struct resolver *res, struct resolver_result *out)
 {
 	struct resolver_result *result;
 
-	if (read(res->pipe_read, &result, sizeof(result)) != sizeof(result))
-		return 0;
+	do {
+		if (read(res->pipe_read, &result, sizeof(result)) != sizeof(result))
+			return 0;
+		res->outstanding--;
+	} while (!result);
 	*out = *result;
 	free(result);
 	return 1;

@@ -27,6 +27,8 @@ void resolver_destroy(struct resolver *res);
 
 /* The descriptor that turns readable when an answer is ready. */
 int resolver_fd(const struct resolver *res);
+/* Whether a lookup is out: the descriptor needs polling only then. */
+bool resolver_busy(const struct resolver *res);
 /* Queues a lookup; 0, or -1 when the queue is full. */
 int resolver_request(struct resolver *res, unsigned tag, const char *name, uint16_t port);
 /* Takes one answer when the descriptor was readable; 0 when there was none. */

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #define DAEMON_DRIFT_INTERVAL 3600.0
 #define DAEMON_MAX_POLLFDS 160
 #define DAEMON_EXIT_CONFIG 2
+#define PRECISION_MAX_READS 100000
 
 struct options {
 	const char *config_path;
@@ -77,32 +79,55 @@ struct daemon {
 	char pidfile[CONFIG_PATH_LEN]; /* the one we wrote, "" if none */
 };
 
-static int signal_pipe[2] = { -1, -1 };
+/* Signals only set flags, which the loop reads before it sleeps; a signal
+ * that lands while it sleeps ends poll() with EINTR. No self-pipe: a pipe in
+ * the poll set reads as always ready under clknetsim, which would spin the
+ * simulated daemon. A signal landing in the few instructions between the
+ * last check and poll() waits for the next wakeup, as in chronyd. */
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig)
 {
-	unsigned char c = (unsigned char)sig;
-	int saved = errno;
-
-	if (write(signal_pipe[1], &c, 1) < 0) {
-		/* the pipe is full: a signal of each kind is already waiting */
-	}
-	errno = saved;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
 }
 
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+
+static void handled_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++)
+		sigaddset(set, handled_signals[i]);
+}
+
+/* The handlers are installed with the signals blocked, so the threads that
+ * start later (resolver, serving workers) inherit the block and only the
+ * main loop, which unblocks them in run(), is ever interrupted. */
 static int install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	sigset_t set;
 
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	handled_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0)
-		return -1;
+	for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++)
+		if (sigaction(handled_signals[i], &sa, NULL) < 0)
+			return -1;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
+}
+
+static void unblock_signals(void)
+{
+	sigset_t set;
+
+	handled_set(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* The clock as the engine sees it: a refused change is said once, clearly. */
@@ -170,10 +195,13 @@ static int8_t measure_precision(void)
 		struct timespec a, b;
 		double step;
 
+		int reads = 0;
+
+		/* bounded: a simulated clock may stand still between events */
 		clock_gettime(CLOCK_REALTIME, &a);
 		do
 			clock_gettime(CLOCK_REALTIME, &b);
-		while (b.tv_sec == a.tv_sec && b.tv_nsec == a.tv_nsec);
+		while (b.tv_sec == a.tv_sec && b.tv_nsec == a.tv_nsec && ++reads < PRECISION_MAX_READS);
 		step = timespec_diff(b, a);
 		if (step > 0 && step < best)
 			best = step;
@@ -519,11 +547,23 @@ static void run(struct daemon *d)
 {
 	struct pollfd fds[DAEMON_MAX_POLLFDS];
 
+	unblock_signals();
 	for (;;) {
-		struct timespec now = now_of(d), due;
-		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index;
+		struct timespec now, due;
+		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
+		bool resolving = resolver_busy(d->resolver);
 		int server_fds[SERVE_MAX_LISTEN * 2];
 
+		if (stop_signal) {
+			log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", (int)stop_signal);
+			notify_stopping();
+			return;
+		}
+		if (reload_signal) {
+			reload_signal = 0;
+			reload(d);
+		}
+		now = now_of(d);
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
 		if (timespec_diff(now, d->next_drift_write) >= 0) {
@@ -538,9 +578,11 @@ static void run(struct daemon *d)
 			due = earliest(due, statsd_next_due(now));
 		}
 
-		fds[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
-		res_index = n;
-		fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
+		/* only while a lookup is out: clknetsim reads a pipe as always ready */
+		if (resolving) {
+			res_index = n;
+			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
+		}
 		up_first = n;
 		up_n = upstream_pollfds(d->upstream, fds + n, DAEMON_MAX_POLLFDS - n);
 		n += up_n;
@@ -555,29 +597,16 @@ static void run(struct daemon *d)
 		ctl_n = d->control ? control_pollfds(d->control, fds + n, DAEMON_MAX_POLLFDS - n) : 0;
 		n += ctl_n;
 
+		if (stop_signal || reload_signal)
+			continue; /* came in while the above ran: see to it before sleeping */
 		if (poll(fds, n, poll_timeout_ms(now, due)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));
 			return;
 		}
-		if (fds[0].revents) {
-			unsigned char sig;
-			bool hup = false;
-
-			while (read(signal_pipe[0], &sig, 1) == 1) {
-				if (sig == SIGTERM || sig == SIGINT) {
-					log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", sig);
-					notify_stopping();
-					return;
-				}
-				hup = hup || sig == SIGHUP;
-			}
-			if (hup)
-				reload(d);
-		}
 		now = now_of(d);
-		if (fds[res_index].revents) {
+		if (resolving && fds[res_index].revents) {
 			struct resolver_result result;
 
 			while (resolver_take(d->resolver, &result))
@@ -681,10 +710,14 @@ static int setup(struct daemon *d, const struct options *opt)
 			return -1;
 		}
 	}
-	d->control = control_create(d->cfg.control_socket, uid, gid, control_handler, d, why, sizeof(why));
-	if (!d->control) {
-		log_msg(LOG_LEVEL_ERROR, "control socket: %s", why);
-		return -1;
+	if (d->cfg.control_socket[0]) {
+		d->control = control_create(d->cfg.control_socket, uid, gid, control_handler, d, why, sizeof(why));
+		if (!d->control) {
+			log_msg(LOG_LEVEL_ERROR, "control socket: %s", why);
+			return -1;
+		}
+	} else {
+		log_msg(LOG_LEVEL_INFO, "no control socket configured: stratactl cannot reach this daemon");
 	}
 	if (write_pidfile(d->cfg.pidfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
@@ -780,7 +813,5 @@ int main(int argc, char **argv)
 		run(&d);
 	teardown(&d);
 	logsink_fini();
-	close(signal_pipe[0]);
-	close(signal_pipe[1]);
 	return status;
 }
