@@ -1,0 +1,154 @@
+#!/bin/bash
+# stratad and chronyd in clknetsim, the clock-and-network simulator of
+# chrony's own test suite. Each in turn is node 2, the client of a chronyd
+# that serves its own clock at stratum 1 on node 1, in the same simulated
+# network: the same seed gives both the same delays and the same wander of
+# node 2's oscillator (20 ppm fast, plus a random walk). stratad runs
+# unmodified, preloaded with clknetsim.so like chronyd, and disciplines the
+# simulated clock (no -x: the simulator stands in for adjtimex).
+#
+# Prints, per network and client, the RMS and the largest offset of node 2
+# from true time after the first 2000 s, and checks that stratad ran the whole
+# simulation, was synchronized, left its frequency in the drift file at the
+# simulator's closing SIGTERM, and kept the clock no worse than chronyd
+# (median over the seeds, within 25 %).
+#
+# Needs root (setpriv drops CAP_SYS_TIME from every process here for good),
+# chronyd from tests/peers/fetch, and a clknetsim build in CLKNETSIM_PATH
+# (default .peers/clknetsim, which tests/peers/fetch clones and builds where
+# github.com can be reached); skips (77) without them.
+# Knobs: CLKNETSIM_SEEDS (default "1 2 3").
+. "$(dirname "$0")/../checks.sh"
+. "$(dirname "$0")/../peers/lib.sh"
+
+CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
+SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
+STRATAD=${STRATA_BUILD:-$PEERS_TOP/build}/src/stratad
+SETTLE=2000          # simulated seconds left out of the figures
+SIM_TIMEOUT=120      # wall seconds one simulation may take
+# name, one-way delay jitter (mean of the exponential part, s), minpoll,
+# maxpoll, simulated seconds
+NETWORKS=(
+	"jitter-10us 1e-5 4 4 20000"
+	"jitter-100us 1e-4 4 4 20000"
+	"jitter-1ms 1e-3 4 4 20000"
+	"default-polls-100us 1e-4 6 10 100000"
+)
+
+[ "$(id -u)" -eq 0 ] || skip "needs root, to run everything without CAP_SYS_TIME"
+[ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
+	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
+[ -x "$CHRONYD" ] || skip "no chronyd in .peers (run tests/peers/fetch)"
+[ -x "$STRATAD" ] || skip "no stratad at $STRATAD (build first)"
+# Everything below, the simulator and every node, without CAP_SYS_TIME: a
+# node whose preload failed would reach the real clock and be refused.
+if ! peers_check_nocap; then
+	exec "${PEERS_NOCAP[@]}" "$0" "$@"
+fi
+
+workdir=$(mktemp -d /tmp/strata-clknetsim.XXXXXX)
+node_pids=()
+cleanup() {
+	local pid
+	for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null; done
+	rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+# node DIR N LOGNAME CMD...: node N of the simulation in DIR, in the background
+# (an AddressSanitizer build of stratad tolerates the preload ahead of it)
+node() {
+	local dir=$1 n=$2 log=$3
+	shift 3
+	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
+		CLKNETSIM_RANDOM_SEED=$seed ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$@" > "$dir/$log" 2>&1 &
+	node_pids+=($!)
+}
+
+# wait_nodes: the simulator ends each node with SIGTERM; wait a bounded time,
+# then kill what is left (ours, by PID)
+wait_nodes() {
+	local pid i
+	for pid in "${node_pids[@]}"; do
+		for ((i = 0; i < 50 && $(kill -0 "$pid" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	node_pids=()
+}
+
+# simulate CLIENT SEED JITTER MINPOLL MAXPOLL SECONDS: prints the directory
+# of the run; its "status" file holds the simulator's exit status
+simulate() {
+	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 seconds=$6 dir
+	seed=$2
+	dir=$(mktemp -d "$workdir/$client.XXXX")
+	cat > "$dir/network" <<-EOF
+		node2_offset = 0.01
+		node2_freq = (+ 2e-5 (sum (* 1e-9 (normal))))
+		node2_delay1 = (+ 1e-4 (* $jitter (exponential)))
+		node1_delay2 = (+ 1e-4 (* $jitter (exponential)))
+	EOF
+	printf 'pidfile %s/chronyd.1.pid\nlocal stratum 1\nallow\n' "$dir" > "$dir/chrony.1.conf"
+	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
+	if [ "$client" = stratad ]; then
+		cat > "$dir/stratad.conf" <<-EOF
+			sources = ( { server = "192.168.123.1"; minpoll = $minpoll; maxpoll = $maxpoll; } );
+			clock = { driftfile = "$dir/drift"; };
+			serve = { listen = [ "0.0.0.0" ]; };
+			control = { socket = ""; };
+			pidfile = "";
+			user = "root";
+			log = { syslog = false; };
+		EOF
+		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
+	else
+		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 minpoll %s maxpoll %s\n' \
+			"$dir" "$minpoll" "$maxpoll" > "$dir/chrony.2.conf"
+		node "$dir" 2 node2.log "$CHRONYD" -d -f "$dir/chrony.2.conf"
+	fi
+	CLKNETSIM_RANDOM_SEED=$seed timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
+		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 2 > "$dir/stats" 2> "$dir/simulator.log"
+	echo $? > "$dir/status"
+	wait_nodes
+	echo "$dir"
+}
+
+# settled DIR: "RMS MAX" of node 2's offset in µs after SETTLE seconds
+settled() {
+	awk -v skip="$SETTLE" 'NR > skip { a = $2 < 0 ? -$2 : $2; s += a * a; n++; if (a > m) m = a }
+		END { if (n) printf "%.1f %.1f\n", sqrt(s / n) * 1e6, m * 1e6; else print "nan nan" }' "$1/offsets"
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+table=$(printf '%-20s %-8s %-30s %s' network client "RMS µs per seed" "max µs per seed")
+for net in "${NETWORKS[@]}"; do
+	read -r name jitter minpoll maxpoll seconds <<< "$net"
+	declare -A rms=()
+	for client in stratad chronyd; do
+		rms_list="" max_list=""
+		for s in $SEEDS; do
+			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$seconds")
+			read -r r m < <(settled "$dir")
+			rms_list="$rms_list $r" max_list="$max_list $m"
+			[ "$client" = stratad ] || continue
+			what="$name seed $s: stratad"
+			check "$what ran the whole simulation (simulator status $(cat "$dir/status"))" \
+				test "$(cat "$dir/status")" -eq 0
+			check "$what synchronized to node 1" grep -q 'synchronized to 192.168.123.1' "$dir/node2.log"
+			check "$what exited on the simulator's SIGTERM" grep -q 'exiting on signal 15' "$dir/node2.log"
+			drift=$(cat "$dir/drift" 2>/dev/null)
+			check "$what saved a frequency of -20 ±1 ppm (drift file: ${drift:-none})" \
+				awk -v f="${drift:-nan}" 'BEGIN { exit !(f + 20 < 1 && f + 20 > -1) }'
+		done
+		rms[$client]=$(echo "$rms_list" | median)
+		table+=$'\n'$(printf '%-20s %-8s %-30s %s' "$name" "$client" "$rms_list" "$max_list")
+	done
+	check "$name: stratad's median RMS ${rms[stratad]} µs is within 25 % of chronyd's ${rms[chronyd]} µs or better" \
+		awk -v a="${rms[stratad]}" -v b="${rms[chronyd]}" 'BEGIN { exit !(a <= 1.25 * b) }'
+	unset rms
+done
+echo "$table"
+finish clknetsim
