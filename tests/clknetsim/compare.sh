@@ -7,11 +7,14 @@
 # unmodified, preloaded with clknetsim.so like chronyd, and disciplines the
 # simulated clock (no -x: the simulator stands in for adjtimex).
 #
+# Node 3, a chronyd, is the client of node 2 in both: what node 2 serves.
+#
 # Prints, per network and client, the RMS and the largest offset of node 2
-# from true time after the first 2000 s, and checks that stratad ran the whole
-# simulation, was synchronized, left its frequency in the drift file at the
-# simulator's closing SIGTERM, and kept the clock no worse than chronyd
-# (median over the seeds, within 25 %).
+# from true time after the first 2000 s, and node 3's RMS, and checks that
+# stratad ran the whole simulation, was synchronized, served node 3, left its
+# frequency in the drift file at the simulator's closing SIGTERM, and kept
+# its own clock and node 3's no worse than chronyd does (median over the
+# seeds, within 25 %).
 #
 # Needs root (setpriv drops CAP_SYS_TIME from every process here for good),
 # chronyd from tests/peers/fetch, and a clknetsim build in CLKNETSIM_PATH
@@ -89,6 +92,10 @@ simulate() {
 		node2_freq = (+ 2e-5 (sum (* 1e-9 (normal))))
 		node2_delay1 = (+ 1e-4 (* $jitter (exponential)))
 		node1_delay2 = (+ 1e-4 (* $jitter (exponential)))
+		node3_offset = -0.01
+		node3_freq = (+ -1e-5 (sum (* 1e-9 (normal))))
+		node3_delay2 = (+ 1e-4 (* $jitter (exponential)))
+		node2_delay3 = (+ 1e-4 (* $jitter (exponential)))
 	EOF
 	printf 'pidfile %s/chronyd.1.pid\nlocal stratum 1\nallow\n' "$dir" > "$dir/chrony.1.conf"
 	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
@@ -96,7 +103,7 @@ simulate() {
 		cat > "$dir/stratad.conf" <<-EOF
 			sources = ( { server = "192.168.123.1"; minpoll = $minpoll; maxpoll = $maxpoll; } );
 			clock = { driftfile = "$dir/drift"; };
-			serve = { listen = [ "0.0.0.0" ]; };
+			serve = { listen = [ "0.0.0.0" ]; allow = [ "192.168.123.0/24" ]; };
 			control = { socket = ""; };
 			pidfile = "";
 			user = "root";
@@ -104,51 +111,61 @@ simulate() {
 		EOF
 		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	else
-		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 minpoll %s maxpoll %s\n' \
+		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 minpoll %s maxpoll %s\nallow\n' \
 			"$dir" "$minpoll" "$maxpoll" > "$dir/chrony.2.conf"
 		node "$dir" 2 node2.log "$CHRONYD" -d -f "$dir/chrony.2.conf"
 	fi
+	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 minpoll %s maxpoll %s\n' \
+		"$dir" "$minpoll" "$maxpoll" > "$dir/chrony.3.conf"
+	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"
 	CLKNETSIM_RANDOM_SEED=$seed timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
-		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 2 > "$dir/stats" 2> "$dir/simulator.log"
+		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
 	echo $? > "$dir/status"
 	wait_nodes
 	echo "$dir"
 }
 
-# settled DIR: "RMS MAX" of node 2's offset in µs after SETTLE seconds
+# settled DIR NODE: "RMS MAX" of the node's offset in µs after SETTLE seconds
 settled() {
-	awk -v skip="$SETTLE" 'NR > skip { a = $2 < 0 ? -$2 : $2; s += a * a; n++; if (a > m) m = a }
+	awk -v skip="$SETTLE" -v col="$2" 'NR > skip { a = $col < 0 ? -$col : $col; s += a * a; n++; if (a > m) m = a }
 		END { if (n) printf "%.1f %.1f\n", sqrt(s / n) * 1e6, m * 1e6; else print "nan nan" }' "$1/offsets"
 }
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-table=$(printf '%-20s %-8s %-30s %s' network client "RMS µs per seed" "max µs per seed")
+table=$(printf '%-20s %-8s %-24s %-24s %s' network node2 "node 2 RMS µs per seed" "node 2 max µs" \
+	"node 3 (chronyd served by node 2) RMS µs")
 for net in "${NETWORKS[@]}"; do
 	read -r name jitter minpoll maxpoll seconds <<< "$net"
-	declare -A rms=()
+	declare -A rms=() served=()
 	for client in stratad chronyd; do
-		rms_list="" max_list=""
+		rms_list="" max_list="" served_list=""
 		for s in $SEEDS; do
 			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$seconds")
-			read -r r m < <(settled "$dir")
-			rms_list="$rms_list $r" max_list="$max_list $m"
+			read -r r m < <(settled "$dir" 2)
+			read -r r3 _ < <(settled "$dir" 3)
+			rms_list="$rms_list $r" max_list="$max_list $m" served_list="$served_list $r3"
 			[ "$client" = stratad ] || continue
 			what="$name seed $s: stratad"
 			check "$what ran the whole simulation (simulator status $(cat "$dir/status"))" \
 				test "$(cat "$dir/status")" -eq 0
 			check "$what synchronized to node 1" grep -q 'synchronized to 192.168.123.1' "$dir/node2.log"
+			check "$what served node 3, whose chronyd selected it" \
+				grep -q 'Selected source 192.168.123.2' "$dir/node3.log"
 			check "$what exited on the simulator's SIGTERM" grep -q 'exiting on signal 15' "$dir/node2.log"
 			drift=$(cat "$dir/drift" 2>/dev/null)
 			check "$what saved a frequency of -20 ±1 ppm (drift file: ${drift:-none})" \
 				awk -v f="${drift:-nan}" 'BEGIN { exit !(f + 20 < 1 && f + 20 > -1) }'
 		done
 		rms[$client]=$(echo "$rms_list" | median)
-		table+=$'\n'$(printf '%-20s %-8s %-30s %s' "$name" "$client" "$rms_list" "$max_list")
+		served[$client]=$(echo "$served_list" | median)
+		table+=$'\n'$(printf '%-20s %-8s %-24s %-24s %s' "$name" "$client" "$rms_list" "$max_list" "$served_list")
 	done
 	check "$name: stratad's median RMS ${rms[stratad]} µs is within 25 % of chronyd's ${rms[chronyd]} µs or better" \
 		awk -v a="${rms[stratad]}" -v b="${rms[chronyd]}" 'BEGIN { exit !(a <= 1.25 * b) }'
-	unset rms
+	check "$name: node 3 served by stratad, median ${served[stratad]} µs, within 25 % of served by chronyd, ${served[chronyd]} µs, or better" \
+		awk -v a="${served[stratad]}" -v b="${served[chronyd]}" 'BEGIN { exit !(a <= 1.25 * b) }'
+	unset rms served
 done
 echo "$table"
 finish clknetsim
