@@ -50,6 +50,7 @@ struct worker {
 	struct ratelimit *rl;
 	pthread_t thread;
 	bool running;
+	bool one_at_a_time;      /* sendmsg, not sendmmsg: see send_some */
 	struct counters counters __attribute__((aligned(64)));
 	/* batch buffers */
 	struct mmsghdr in[BATCH], out[BATCH];
@@ -227,14 +228,19 @@ static void count(_Atomic uint64_t *counter, uint64_t n)
 				      memory_order_relaxed);
 }
 
-/* Sends from out[first], up to count of them; returns how many, or -1. The
- * workers batch with sendmmsg; the main loop sends one at a time with
- * sendmsg, the call clknetsim stands in for, so the daemon as configured by
- * default runs unmodified under the simulator. */
+/* Sends from out[first], up to count of them; returns how many, or -1. A
+ * descriptor that is not a kernel socket (clknetsim simulates sendmsg but not
+ * sendmmsg, which then meets its descriptor as EBADF or ENOTSOCK) or a kernel
+ * without sendmmsg turns this worker to one sendmsg per datagram for good. */
 static int send_some(struct worker *w, int fd, unsigned first, unsigned count)
 {
-	if (w->srv->threads)
-		return sendmmsg(fd, w->out + first, count, MSG_DONTWAIT);
+	if (!w->one_at_a_time) {
+		int n = sendmmsg(fd, w->out + first, count, MSG_DONTWAIT);
+
+		if (n >= 0 || (errno != EBADF && errno != ENOTSOCK && errno != ENOSYS))
+			return n;
+		w->one_at_a_time = true;
+	}
 	return sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
 }
 
