@@ -21,12 +21,23 @@
 # (default .peers/clknetsim, which tests/peers/fetch clones and builds where
 # github.com can be reached); skips (77) without them.
 # Knobs: CLKNETSIM_SEEDS (default "1 2 3").
-. "$(dirname "$0")/../checks.sh"
-. "$(dirname "$0")/../peers/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../peers/lib.sh"
+# Everything below, the simulator and every node, without CAP_SYS_TIME: a
+# node whose preload failed would reach the real clock and be refused.
+if [ "$(id -u)" -eq 0 ] && ! peers_check_nocap; then
+	exec "${PEERS_NOCAP[@]}" "$0" "$@"
+fi
+. "$here/../interop/lib.sh"
 
+need_root "to run everything without CAP_SYS_TIME"
+need_peers
 CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
+[ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
+	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
+STRATAD=$STRATA_BUILD/src/stratad
+[ -x "$STRATAD" ] || skip "no stratad at $STRATAD (build first)"
 SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
-STRATAD=${STRATA_BUILD:-$PEERS_TOP/build}/src/stratad
 SETTLE=2000          # simulated seconds left out of the figures
 SIM_TIMEOUT=120      # wall seconds one simulation may take
 # name, one-way delay jitter (mean of the exponential part, s), minpoll,
@@ -38,26 +49,6 @@ NETWORKS=(
 	"default-polls-100us 1e-4 6 10 100000"
 )
 
-[ "$(id -u)" -eq 0 ] || skip "needs root, to run everything without CAP_SYS_TIME"
-[ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
-	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
-[ -x "$CHRONYD" ] || skip "no chronyd in .peers (run tests/peers/fetch)"
-[ -x "$STRATAD" ] || skip "no stratad at $STRATAD (build first)"
-# Everything below, the simulator and every node, without CAP_SYS_TIME: a
-# node whose preload failed would reach the real clock and be refused.
-if ! peers_check_nocap; then
-	exec "${PEERS_NOCAP[@]}" "$0" "$@"
-fi
-
-workdir=$(mktemp -d /tmp/strata-clknetsim.XXXXXX)
-node_pids=()
-cleanup() {
-	local pid
-	for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null; done
-	rm -rf "$workdir"
-}
-trap cleanup EXIT
-
 # node DIR N LOGNAME CMD...: node N of the simulation in DIR, in the background
 # (an AddressSanitizer build of stratad tolerates the preload ahead of it)
 node() {
@@ -66,25 +57,14 @@ node() {
 	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
 		CLKNETSIM_RANDOM_SEED=$seed ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$@" > "$dir/$log" 2>&1 &
+	peers_track $!
 	node_pids+=($!)
-}
-
-# wait_nodes: the simulator ends each node with SIGTERM; wait a bounded time,
-# then kill what is left (ours, by PID)
-wait_nodes() {
-	local pid i
-	for pid in "${node_pids[@]}"; do
-		for ((i = 0; i < 50 && $(kill -0 "$pid" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	node_pids=()
 }
 
 # simulate CLIENT SEED JITTER MINPOLL MAXPOLL SECONDS: prints the directory
 # of the run; its "status" file holds the simulator's exit status
 simulate() {
-	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 seconds=$6 dir
+	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 seconds=$6 dir pid node_pids=()
 	seed=$2
 	dir=$(mktemp -d "$workdir/$client.XXXX")
 	cat > "$dir/network" <<-EOF
@@ -121,7 +101,8 @@ simulate() {
 	CLKNETSIM_RANDOM_SEED=$seed timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
 		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
 	echo $? > "$dir/status"
-	wait_nodes
+	# the simulator has ended each node with SIGTERM: a bounded wait, then KILL
+	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
 	echo "$dir"
 }
 
