@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/timex.h>
 #include <unistd.h>
 
 #include "paths.h"
@@ -407,17 +406,25 @@ static void status_line(const struct engine_tracking *t, char *buf, size_t len)
 		snprintf(buf, len, "unsynchronized: %s", unsync_reason_str(t->reason));
 }
 
-/* The sync state changes are what an operator wants to read in the log. */
+/* The sync state changes are what an operator wants to read in the log; the
+ * service manager's status line also follows the system peer and stratum. */
 static void note_state(struct daemon *d, struct timespec now)
 {
 	struct engine_tracking t;
+	char line[sizeof(d->status)];
 
 	engine_get_tracking(d->engine, now, &t);
 	if (t.state == SYNC_SYNCHRONIZED)
 		d->ever_synchronized = true;
-	if (t.state == d->last_state && t.reason == d->last_reason)
+	status_line(&t, line, sizeof(line));
+	if (t.state == d->last_state && t.reason == d->last_reason) {
+		if (strcmp(line, d->status) != 0) {
+			memcpy(d->status, line, sizeof(line));
+			notify_status(d->status);
+		}
 		return;
-	status_line(&t, d->status, sizeof(d->status));
+	}
+	memcpy(d->status, line, sizeof(line));
 	if (t.state == SYNC_SYNCHRONIZED)
 		log_msg(LOG_LEVEL_NOTICE, "%s", d->status);
 	else if (t.state == SYNC_LOCAL)
@@ -512,8 +519,10 @@ static void reload(struct daemon *d)
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
 		statsd_fini();
-		if (!start_statsd(&next, now_of(d)))
+		if (!start_statsd(&next, now_of(d))) {
 			log_msg(LOG_LEVEL_ERROR, "statsd: not sending metrics until the next reload");
+			next.statsd.enabled = false; /* the loop asks statsd only while it runs */
+		}
 	}
 	if (needs_restart(&d->cfg, &next))
 		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources, logging and statsd; the other changes take effect "
@@ -551,7 +560,7 @@ static void run(struct daemon *d)
 	for (;;) {
 		struct timespec now, due;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
-		bool resolving = resolver_busy(d->resolver);
+		bool resolving;
 		int server_fds[SERVE_MAX_LISTEN * 2];
 
 		if (stop_signal) {
@@ -578,7 +587,9 @@ static void run(struct daemon *d)
 			due = earliest(due, statsd_next_due(now));
 		}
 
-		/* only while a lookup is out: clknetsim reads a pipe as always ready */
+		/* only while a lookup is out (the reload and upstream_maintain
+		 * above may have started one): clknetsim reads a pipe as always ready */
+		resolving = resolver_busy(d->resolver);
 		if (resolving) {
 			res_index = n;
 			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
@@ -621,7 +632,7 @@ static void run(struct daemon *d)
 		/* Every pass, not only after a reply: polls that go unanswered,
 		 * pool replacement and reloads change the engine's state too. */
 		publish(d);
-		note_state(d, now_of(d));
+		note_state(d, now);
 	}
 }
 
@@ -679,7 +690,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
 	}
-	d->linux_clock = linux_clock_create(clock_adjtime, d->cfg.engine.adjust);
+	d->linux_clock = linux_clock_create(NULL, d->cfg.engine.adjust);
 	if (!d->linux_clock) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;

@@ -204,7 +204,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 static void add_target(const char *name, const struct net_addr *addr)
 {
 	for (size_t i = 0; i < target_count; i++)
-		if (netaddr_equal(&targets[i].addr, addr) && targets[i].addr.port == addr->port)
+		if (netaddr_equal(&targets[i].addr, addr))
 			return;
 	if (target_count == MAX_TARGETS) {
 		log_msg(LOG_LEVEL_WARNING, "%s: more than %d addresses in all, the rest are ignored", name, MAX_TARGETS);
