@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "ratelimit.h"
 #include "refid.h"
 #include "serve.h"
@@ -51,18 +52,30 @@ static void check_reply(const uint8_t *data, const uint8_t *out, const struct se
 		abort();
 }
 
-static void check_kod(const uint8_t *data)
+/* The same request, twice from one client against a burst of one, through
+ * serve_request: answered, then kissed. */
+static void check_kod(const uint8_t *data, size_t size, const struct serve_snapshot *snap, struct timespec rx)
 {
+	struct ratelimit_config cfg = { .interval = 1.0, .burst = 1, .kod = true, .table_size = 16 };
+	struct ratelimit *rl = ratelimit_create(&cfg);
+	struct serve_config open_cfg = { 0 };
+	struct serve_request request = { .bytes = data, .len = size, .rx = rx, .now = { 100, 0 } };
 	uint8_t *out = malloc(NTP_HEADER_LEN);
+	struct acl acl;
 	struct ntp_packet req, kod;
 
-	if (!out)
+	if (!out || !rl || !netaddr_parse("127.0.0.1", &request.peer))
 		abort();
-	serve_build_kod_rate(data, out);
+	request.peer.port = 4000;
+	acl_from_config(&open_cfg, &acl);
+	if (serve_request(&acl, rl, snap, &request, out) != SERVE_ANSWER ||
+	    serve_request(&acl, rl, snap, &request, out) != SERVE_KISS)
+		abort();
 	packet_decode(data, NTP_HEADER_LEN, &req, NULL);
 	if (packet_decode(out, NTP_HEADER_LEN, &kod, NULL) != PACKET_OK || kod.stratum != 0 ||
 	    kod.mode != NTP_MODE_SERVER || kod.refid != refid_from_name("RATE") || kod.origin != req.transmit)
 		abort();
+	ratelimit_destroy(rl);
 	free(out);
 }
 
@@ -110,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (size < NTP_HEADER_LEN)
 			abort();
 		check_reply(data, out, &snap, rx);
-		check_kod(data);
+		check_kod(data, size, &snap, rx);
 		check_limiter(data, size);
 	}
 	free(out);

@@ -7,17 +7,6 @@
 #define EXTENSION_MIN_LEN 16
 #define KEY_ID_LEN 4
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
-}
-
-static void store_be64(uint8_t *p, uint64_t v)
-{
-	store_be32(p, (uint32_t)(v >> 32));
-	store_be32(p + 4, (uint32_t)v);
-}
-
 /* A crypto-NAK (key id alone) or a key id with an MD5 or SHA-1 digest. */
 static bool is_mac_length(size_t remaining)
 {

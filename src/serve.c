@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "byteorder.h"
 #include "filter.h"
 #include "refid.h"
 
@@ -67,61 +68,61 @@ static enum serve_verdict check_request(const uint8_t *req, size_t len, struct n
 	return SERVE_REPLY;
 }
 
-enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
-				     struct timespec rx, uint8_t out[NTP_HEADER_LEN])
+static void encode_reply(const struct ntp_packet *request, const struct serve_snapshot *snap, struct timespec rx,
+			 uint8_t out[NTP_HEADER_LEN])
 {
-	struct ntp_packet request, reply;
-	enum serve_verdict verdict = check_request(req, len, &request);
-
-	if (verdict != SERVE_REPLY)
-		return verdict;
-
-	reply = (struct ntp_packet){
+	struct ntp_packet reply = {
 		.leap = snap->leap,
-		.version = request.version,
+		.version = request->version,
 		.mode = NTP_MODE_SERVER,
 		.stratum = snap->stratum,
-		.poll = request.poll,
+		.poll = request->poll,
 		.precision = snap->precision,
 		.root_delay = ntp_short_from_seconds(snap->root_delay),
 		.root_dispersion = ntp_short_from_seconds(dispersion_at(snap, rx)),
 		.refid = snap->refid,
 		.reference = serves_local_clock(snap) ? ntp_ts_from_timespec(rx) : snap->reference,
-		.origin = request.transmit,
+		.origin = request->transmit,
 		.receive = ntp_ts_from_timespec(rx),
 		.transmit = 0,
 	};
+
 	packet_encode(&reply, out);
-	return SERVE_REPLY;
 }
 
-void serve_build_kod_rate(const uint8_t *req, uint8_t out[NTP_HEADER_LEN])
+/* A kiss-o'-death RATE: stratum 0, refid "RATE", and receive and transmit
+ * repeating the client's own timestamp: a kiss says nothing about our clock. */
+static void encode_kod_rate(const struct ntp_packet *request, uint8_t out[NTP_HEADER_LEN])
 {
-	struct ntp_packet request, kod;
-
-	packet_decode(req, NTP_HEADER_LEN, &request, NULL);
-	/* Receive and transmit repeat the client's own timestamp: a kiss says
-	 * nothing about our clock. */
-	kod = (struct ntp_packet){
+	struct ntp_packet kod = {
 		.leap = NTP_LEAP_UNSYNC,
-		.version = request.version,
+		.version = request->version,
 		.mode = NTP_MODE_SERVER,
 		.stratum = 0,
-		.poll = request.poll,
+		.poll = request->poll,
 		.refid = refid_from_name("RATE"),
-		.origin = request.transmit,
-		.receive = request.transmit,
-		.transmit = request.transmit,
+		.origin = request->transmit,
+		.receive = request->transmit,
+		.transmit = request->transmit,
 	};
+
 	packet_encode(&kod, out);
+}
+
+enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
+				     struct timespec rx, uint8_t out[NTP_HEADER_LEN])
+{
+	struct ntp_packet request;
+	enum serve_verdict verdict = check_request(req, len, &request);
+
+	if (verdict == SERVE_REPLY)
+		encode_reply(&request, snap, rx, out);
+	return verdict;
 }
 
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx)
 {
-	ntp_ts ts = ntp_ts_from_timespec(tx);
-
-	for (int i = 0; i < 8; i++)
-		reply[TRANSMIT_OFFSET + i] = (uint8_t)(ts >> (56 - 8 * i));
+	store_be64(reply + TRANSMIT_OFFSET, ntp_ts_from_timespec(tx));
 }
 
 const char *serve_verdict_str(enum serve_verdict verdict)
@@ -144,17 +145,21 @@ const char *serve_verdict_str(enum serve_verdict verdict)
 enum serve_outcome serve_request(const struct acl *acl, struct ratelimit *rl, const struct serve_snapshot *snap,
 				 const struct serve_request *req, uint8_t reply[NTP_HEADER_LEN])
 {
+	struct ntp_packet request;
+
 	if (req->peer.port == 0)
 		return SERVE_MALFORMED;
 	if (!acl_allows(acl, &req->peer))
 		return SERVE_DENIED;
-	if (req->truncated || serve_build_reply(req->bytes, req->len, snap, req->rx, reply) != SERVE_REPLY)
+	/* decoded once; encoded only when something is sent */
+	if (req->truncated || check_request(req->bytes, req->len, &request) != SERVE_REPLY)
 		return SERVE_MALFORMED;
 	switch (ratelimit_check(rl, &req->peer, req->now)) {
 	case RATELIMIT_PASS:
+		encode_reply(&request, snap, req->rx, reply);
 		return SERVE_ANSWER;
 	case RATELIMIT_KOD:
-		serve_build_kod_rate(req->bytes, reply);
+		encode_kod_rate(&request, reply);
 		return SERVE_KISS;
 	case RATELIMIT_DROP:
 		break;

@@ -51,11 +51,6 @@ void serve_snapshot_from_system(const struct engine_system *sys, struct serve_sn
 enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
 				     struct timespec rx, uint8_t out[NTP_HEADER_LEN]);
 
-/* A kiss-o'-death RATE for the request (which must have passed
- * serve_build_reply's checks): stratum 0, refid "RATE", the client's transmit
- * timestamp echoed, nothing about our clock. */
-void serve_build_kod_rate(const uint8_t *req, uint8_t out[NTP_HEADER_LEN]);
-
 /* Writes the transmit timestamp into a reply. */
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx);
 

@@ -263,10 +263,23 @@ static void zero_transmit_is_dropped(void **state)
 static void kod_rate_tells_nothing_about_the_clock(void **state)
 {
 	(void)state;
+	struct serve_config cfg = { 0 };
+	struct ratelimit_config rl_cfg = { .interval = 1.0, .burst = 1, .kod = true, .table_size = 16 };
+	struct ratelimit *rl = ratelimit_create(&rl_cfg);
+	struct serve_snapshot snap;
+	struct acl acl;
 	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	struct serve_request request = { .bytes = req, .len = sizeof(req), .rx = RX, .now = { 100, 0 } };
 
+	assert_non_null(rl);
+	acl_from_config(&cfg, &acl);
+	synced_snapshot(&snap);
+	assert_true(netaddr_parse("127.0.0.1", &request.peer));
+	request.peer.port = 4000;
 	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
-	serve_build_kod_rate(req, out);
+	assert_int_equal(serve_request(&acl, rl, &snap, &request, out), SERVE_ANSWER);
+	assert_int_equal(serve_request(&acl, rl, &snap, &request, out), SERVE_KISS);
+	ratelimit_destroy(rl);
 
 	struct ntp_packet kod = decode_reply(out);
 
