@@ -333,8 +333,10 @@ enum source_selection source_set_selection(struct source *src, enum source_selec
 
 void source_set_poll(struct source *src, int poll)
 {
-	/* Up one step at a time, down at once: a long poll is earned. */
-	poll = clamp_int(poll > src->poll ? src->poll + 1 : poll, src->poll_floor, src->cfg.maxpoll);
+	/* Up one step at a time, down at once: a long poll is earned. A KoD
+	 * RATE floor above maxpoll is the ceiling too: the server's limit wins. */
+	poll = clamp_int(poll > src->poll ? src->poll + 1 : poll, src->poll_floor,
+			 src->poll_floor > src->cfg.maxpoll ? src->poll_floor : src->cfg.maxpoll);
 	if (poll == src->poll)
 		return;
 	src->poll = poll;

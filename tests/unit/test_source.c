@@ -340,6 +340,11 @@ static void kod_rate_backs_off(void **state)
 	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
 	assert_int_equal(status(src, t).poll, 12);
 	assert_false(status(src, t).stopped);
+	/* The discipline cannot poll below the server's limit, nor past it. */
+	source_set_poll(src, 15);
+	assert_int_equal(status(src, t).poll, 12);
+	source_set_poll(src, 4);
+	assert_int_equal(status(src, t).poll, 12);
 	source_destroy(src);
 }
 
