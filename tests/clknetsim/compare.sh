@@ -28,15 +28,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -eq 0 ] && ! peers_check_nocap; then
 	exec "${PEERS_NOCAP[@]}" "$0" "$@"
 fi
-. "$here/../interop/lib.sh"
+. "$here/../interop/stratad_lib.sh"
 
 need_root "to run everything without CAP_SYS_TIME"
 need_peers
+need_stratad
 CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
 [ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
 	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
-STRATAD=$STRATA_BUILD/src/stratad
-[ -x "$STRATAD" ] || skip "no stratad at $STRATAD (build first)"
+# and in a network namespace of its own: were a preload to fail, nothing
+# could leave the machine either
+run_in_netns "$@"
 SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
 SETTLE=2000          # simulated seconds left out of the figures
 SIM_TIMEOUT=120      # wall seconds one simulation may take

@@ -44,7 +44,8 @@ if [ -x "$PROBE" ]; then
 fi
 
 sed -i 's/user = "nobody"/user = "strata-no-such-user"/' "$workdir/stratad.conf"
-peers_nocap "$STRATAD" -n -x -c "$workdir/stratad.conf" > "$workdir/nouser.log" 2>&1
+# bounded: a daemon that wrongly starts would otherwise run on
+timeout 20 "${PEERS_NOCAP[@]}" "$STRATAD" -n -x -c "$workdir/stratad.conf" > "$workdir/nouser.log" 2>&1
 check "a missing user stops it with a clear error" grep -q 'user "strata-no-such-user" does not exist' \
 	"$workdir/nouser.log"
 finish

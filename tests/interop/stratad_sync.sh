@@ -51,7 +51,7 @@ ctl tracking > "$workdir/tracking.txt"
 ctl sources > "$workdir/sources.txt"
 offset=$(awk -F': ' '/^System time/ { split($2, a, " "); print a[1] }' "$workdir/tracking.txt")
 stratum=$(awk -F': ' '/^Stratum/ { print $2 }' "$workdir/tracking.txt")
-check "the offset is within 1 ms of 0 ($offset s)" awk -v o="$offset" 'BEGIN { exit !(o < 0.001) }'
+check "the offset is within 1 ms of 0 ($offset s)" awk -v o="${offset:-9}" 'BEGIN { exit !(o < 0.001) }'
 # The best source is the stratum 1 chronyd: we are stratum 2.
 check "the stratum is the best source's + 1 ($stratum)" test "$stratum" = 2
 check "chronyd is selected" grep -qE '^[*+] 127.0.0.2:1123 ' "$workdir/sources.txt"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Sends metrics through strata's StatsD sender, and from a running stratad to a real StatsD daemon (the
-# npm package, installed privately under .peers/statsd) on loopback and
+# npm package, which tests/peers/fetch installs under .peers/statsd) on loopback and
 # checks what its console backend flushed: gauges keep the last value (a
 # negative one included), counters sum the deltas of the server's totals,
 # source names become metric-name components. Also checks that sending to a
@@ -17,13 +17,9 @@ if [ ! -x "$probe" ]; then
 	echo "statsd: $probe missing: run make check in $build first"
 	exit 1
 fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	echo "statsd: node and npm are needed (tools/setup-debian --tests installs them)"
+if ! command -v node >/dev/null || [ ! -f "$statsd_js" ]; then
+	echo "statsd: node and the StatsD daemon in $statsd_dir are needed (tools/setup-debian --tests, tests/peers/fetch)"
 	exit 1
-fi
-if [ ! -f "$statsd_js" ]; then
-	npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$statsd_dir" statsd@0.9.0 ||
-		{ echo "statsd: npm install statsd failed"; exit 1; }
 fi
 
 work=$(mktemp -d)
