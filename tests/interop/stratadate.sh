@@ -10,8 +10,9 @@
 # run in a namespace of its own in parallel with the rest).
 set -u
 . "$(dirname "$0")/lib.sh"
-SD=$STRATA_BUILD/src/stratadate
-[ -x "$SD" ] || skip "stratadate not built in $STRATA_BUILD"
+[ -x "$STRATA_BUILD/src/stratadate" ] || skip "stratadate not built in $STRATA_BUILD"
+# -q everywhere, and without CAP_SYS_TIME besides
+SD=("${PEERS_NOCAP[@]}" "$STRATA_BUILD/src/stratadate")
 need_peers faketime
 run_in_netns "$@"
 
@@ -25,7 +26,7 @@ expect_failure_line() { _expect_failure -qxF "$@"; }
 _expect_failure() {
 	local how=$1 what=$2 pattern=$3; shift 3
 	local err rc
-	err=$("$SD" -q "$@" 2>&1 >/dev/null); rc=$?
+	err=$("${SD[@]}" -q "$@" 2>&1 >/dev/null); rc=$?
 	check "$what: exit 1" [ $rc = 1 ]
 	check "$what: says '$pattern'" grep "$how" -- "$pattern" <<<"$err" || echo "  got: $err"
 }
@@ -52,7 +53,7 @@ peers_track "$upstream_part"
 # --- chronyd, loopback port --------------------------------------------------
 port=11123
 if start_chronyd_server "$port" > /dev/null; then
-	out=$("$SD" -q "127.0.0.1:$port" 2>"$workdir/err"); rc=$?
+	out=$("${SD[@]}" -q "127.0.0.1:$port" 2>"$workdir/err"); rc=$?
 	check "chronyd: exit 0" [ $rc = 0 ]
 	check "chronyd: server line in ntpdate's format" \
 		grep -Eq '^server 127\.0\.0\.1, stratum 10, offset -?[0-9]+\.[0-9]{6}, delay -?[0-9]+\.[0-9]{5}$' <<<"$out"
@@ -60,10 +61,10 @@ if start_chronyd_server "$port" > /dev/null; then
 		grep -Eq "^[ 0-9][0-9] [A-Z][a-z]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} stratadate\[[0-9]+\]: adjust time server 127\.0\.0\.1 offset -?[0-9]+\.[0-9]{6} sec$" <<<"$out"
 	off=$(offset_of <<<"$out")
 	check "chronyd: offset ${off:-?} within 1 ms of 0" abs_below "${off:-9}" 0.001
-	"$SD" -q --json -p 2 "127.0.0.1:$port" > "$workdir/json" 2>/dev/null
+	"${SD[@]}" -q --json -p 2 "127.0.0.1:$port" > "$workdir/json" 2>/dev/null
 	check "--json parses" python3 -m json.tool "$workdir/json" /dev/null
 	check "--json names the system peer" python3 -c "import json,sys; d=json.load(open('$workdir/json')); sys.exit(0 if d['result']['system_peer']=='127.0.0.1' and d['servers'][0]['stratum']==10 and d['action']=='slew' and not d['applied'] else 1)"
-	out=$("$SD" -q -p 1 "127.0.0.1:$port" "127.0.0.1:$port" "localhost:$port" 2>&1)
+	out=$("${SD[@]}" -q -p 1 "127.0.0.1:$port" "127.0.0.1:$port" "localhost:$port" 2>&1)
 	check "the same server named thrice is asked once" [ "$(grep -c '^server ' <<<"$out")" = 1 ]
 else
 	not_ok "chronyd starts on port $port"
@@ -72,7 +73,7 @@ fi
 # --- chronyd one hour ahead ---------------------------------------------------
 port=11124
 if start_chronyd_server "$port" +1h > /dev/null; then
-	out=$("$SD" -q "127.0.0.1:$port" 2>&1)
+	out=$("${SD[@]}" -q "127.0.0.1:$port" 2>&1)
 	off=$(offset_of <<<"$out")
 	check "faketime +1h: offset ${off:-?} is 3600 s within 10 ms" abs_below "$(python3 -c "print(${off:-0} - 3600)")" 0.01
 	check "faketime +1h: would step" grep -q "step time server 127.0.0.1 offset 3600" <<<"$out"
@@ -99,7 +100,7 @@ expect_failure "bad option" "samples must be 1 to 8" -p 9 127.0.0.1
 
 # --- port 123: chronyd, compared with ntpsec's ntpdig and ntpdate -------------
 if pid=$(start_chronyd_server 123); then
-	sd=$("$SD" -q 127.0.0.1 | offset_of)
+	sd=$("${SD[@]}" -q 127.0.0.1 | offset_of)
 	# ntpdig takes one sample with user-space timestamps: keep its best of
 	# five (smallest error bound), as stratadate keeps its minimum-delay sample.
 	dig=$(for i in 1 2 3 4 5; do run_ntpdig 127.0.0.1; done |
@@ -110,8 +111,8 @@ if pid=$(start_chronyd_server 123); then
 	else
 		not_ok "port 123: no offsets from stratadate (${sd:-none}) and ntpdig (${dig:-none})"
 	fi
-	t0=$(date +%s.%N); for i in 1 2 3; do "$SD" -q 127.0.0.1 >/dev/null; done
-	t1=$(date +%s.%N); for i in 1 2 3; do "$SD" -q -p 1 127.0.0.1 >/dev/null; done
+	t0=$(date +%s.%N); for i in 1 2 3; do "${SD[@]}" -q 127.0.0.1 >/dev/null; done
+	t1=$(date +%s.%N); for i in 1 2 3; do "${SD[@]}" -q -p 1 127.0.0.1 >/dev/null; done
 	t2=$(date +%s.%N); for i in 1 2 3; do run_ntpdig 127.0.0.1 >/dev/null; done
 	t3=$(date +%s.%N); for i in 1 2 3; do run_ntpsec_ntpdate 127.0.0.1 >/dev/null 2>&1; done
 	t4=$(date +%s.%N)
