@@ -113,6 +113,8 @@ peers_stop() {
     done
     _peers_alive "$pid" && kill -KILL "$pid" 2>/dev/null && sleep 0.1
     wait "$pid" 2>/dev/null     # reap it if it is our own child
+    # gone: off the list, so cleanup never signals a PID reused since
+    sed -i "/^$pid\$/d" "$PEERS_TMP/pids"
     return 0
 }
 # A zombie counts as gone: an orphan waits for its new parent to reap it.

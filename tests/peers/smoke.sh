@@ -43,10 +43,10 @@ netns_part() {
         out=$(peers_query ::1 123)
         has "ntpsec unsync: answers on ::1 too" "$out" 'stratum=0 ' 'refid=INIT '
         if run_ntpdig 127.0.0.1 >/dev/null 2>&1; then fail "ntpdig rejects unsynced ntpsec"; else pass "ntpdig rejects unsynced ntpsec"; fi
-        pidf=$(ls "$PEERS_TMP"/ntpsec.*/ntpd.pid | head -n1)
+        pidf=$(pid_file_of "ntpsec.*/ntpd.pid")
         check "ntpsec ntpd runs without CAP_SYS_TIME" peers_pid_lacks_sys_time "$(daemon_pid "$pidf")"
         check "ntpsec ntpd clock calls fail with EPERM" grep -q 'ntp_adjtime: Operation not permitted' "$(dirname "$pidf")/ntpd.log"
-        kill "$p"; sleep 0.5
+        peers_stop "$p"
     else
         fail "ntpsec unsync: starts and answers"
     fi
@@ -63,7 +63,7 @@ netns_part() {
         has "ntplib queries ntpsec" "$out" 'stratum=11 ' 'leap=0 '
         run_ntpdig 127.0.0.1:11123 >/dev/null 2>&1
         check "run_ntpdig refuses a port other than 123" test $? = 2
-        kill "$p"; sleep 0.5
+        peers_stop "$p"
     else
         fail "ntpsec local refclock: synchronizes"
     fi
@@ -78,7 +78,7 @@ netns_part() {
         # openntpd -d writes no pid file: take the wrapper's child.
         check "openntpd runs without CAP_SYS_TIME" peers_pid_lacks_sys_time "$(peers_child_pid "$p")"
         check "openntpd clock calls fail with EPERM" grep -q 'adjtimex failed: Operation not permitted' "$PEERS_TMP"/openntpd.*/ntpd.log
-        kill "$p"
+        peers_stop "$p"
     else
         fail "openntpd unsync: starts and answers"
     fi
