@@ -372,11 +372,13 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
 
 /* Serves fd until it is drained or a bounded number of batches went by, so
  * a flood cannot keep the caller from its other work (the main loop's
- * timers, a worker's stop pipe). */
+ * timers, a worker's stop pipe). A short batch means the queue was empty a
+ * moment ago: asking again would most often cost a system call for nothing,
+ * and what came in since wakes the caller's poll at once. */
 static void drain(struct worker *w, int fd)
 {
 	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
-		if (serve_batch(w, fd) == 0)
+		if (serve_batch(w, fd) < BATCH)
 			break;
 }
 

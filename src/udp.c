@@ -81,7 +81,17 @@ int udp_open(const struct net_addr *local)
 
 int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
 {
-	return open_bound(local, shared, rcvbuf);
+	/* Don't-fragment on IPv4 replies, without path MTU discovery: an answer
+	 * is a bare 48-byte header that never needs fragmenting, and with DF set the kernel gives the datagram ID 0 instead of drawing one
+	 * from its shared, hashed ID generator, which was 4 % of the CPU time
+	 * per answer under bench/serve. */
+	int probe = IP_PMTUDISC_PROBE;
+	int fd = open_bound(local, shared, rcvbuf);
+
+	if (fd >= 0 && local->family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "no DF on replies: %s", strerror(errno));
+	return fd;
 }
 
 int udp_connect(int fd, const struct net_addr *remote)

@@ -29,9 +29,9 @@ int udp_socket(int family);
  * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
 int udp_open(const struct net_addr *local);
 /* A listening socket for the server: as udp_open, plus SO_REUSEPORT when
- * shared (one socket per worker thread on one address) and a receive buffer
+ * shared (one socket per worker thread on one address), a receive buffer
  * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
- * 0 leaves the default). */
+ * 0 leaves the default), and on IPv4 the DF bit on what it sends. */
 int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf);
 /* The kernel receive timestamp of a datagram received with recvmsg or
  * recvmmsg on one of these sockets; false when the kernel gave none. */

@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,6 +125,34 @@ static void rejects_unknown_family(void **state)
 	assert_int_equal(udp_open(&bad), -EAFNOSUPPORT);
 }
 
+/* The server's IPv4 socket sends with DF and without path MTU discovery
+ * (so the kernel skips its IP ID generator), and still delivers. */
+static void server_socket_sends_dont_fragment(void **state)
+{
+	(void)state;
+	struct net_addr any = loopback(AF_INET);
+	int server = udp_open_server(&any, false, 0);
+	int client = udp_open(&any);
+	int mode = -1;
+	socklen_t len = sizeof(mode);
+	struct net_addr to = loopback(AF_INET);
+	struct pollfd pfd = { .fd = client, .events = POLLIN };
+	struct udp_datagram d;
+	char buf[64] = { 0 };
+
+	assert_true(server >= 0);
+	assert_true(client >= 0);
+	assert_int_equal(getsockopt(server, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len), 0);
+	assert_int_equal(mode, IP_PMTUDISC_PROBE);
+	to.port = local_port(client);
+	assert_int_equal(udp_send(server, buf, 48, &to), 0);
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(udp_receive(client, buf, sizeof(buf), &d), 48);
+	assert_int_equal(d.peer.port, local_port(server));
+	udp_close(server);
+	udp_close(client);
+}
+
 /* The kernel turns software receive stamps on for the whole system only
  * after the first socket asks, from a workqueue: datagrams that come in
  * sooner carry none. One socket that asks, held for the whole group and
@@ -169,6 +198,7 @@ int main(void)
 		cmocka_unit_test(connected_round_trip),
 		cmocka_unit_test(connected_socket_hears_port_unreachable),
 		cmocka_unit_test(rejects_unknown_family),
+		cmocka_unit_test(server_socket_sends_dont_fragment),
 	};
 	return cmocka_run_group_tests(tests, hold_stamping_on, release_stamping);
 }
