@@ -1,6 +1,6 @@
 /* The ceiling for bench/serve: a UDP responder that does no NTP work. It is
  * batched like stratad (recvmmsg, sendmmsg, 64 at a time, a 4 MiB receive
- * buffer) and turns each request into the smallest valid-looking answer the
+ * buffer, DF without path MTU discovery) and turns each request into the smallest valid-looking answer the
  * load generator accepts (mode 4, origin = the request's transmit), so the
  * difference between it and a real server is the cost of the NTP work.
  *   echo_responder ADDRESS PORT            runs until killed */
@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 	struct mmsghdr in[BATCH], out[BATCH];
 	struct iovec in_iov[BATCH], out_iov[BATCH];
 	struct sockaddr_in local = { .sin_family = AF_INET };
-	int rcvbuf = 4 << 20;
+	int rcvbuf = 4 << 20, probe = IP_PMTUDISC_PROBE;
 	int fd;
 
 	if (argc != 3 || inet_pton(AF_INET, argv[1], &local.sin_addr) != 1) {
@@ -32,6 +32,7 @@ int main(int argc, char **argv)
 	local.sin_port = htons((uint16_t)atoi(argv[2]));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0 ||
 	    bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		perror("echo_responder");
 		return 1;

@@ -1,21 +1,28 @@
 /* The load generator of bench/serve: NTP client requests over UDP on
- * loopback, from many sockets (optionally each bound to its own 127.x source
- * address so a rate limiter sees many clients), batched with sendmmsg and
- * recvmmsg so it is not the bottleneck.
+ * loopback from many source addresses, so a rate limiter sees many clients.
  *
- *   loadgen -s ADDR:PORT [-c SOCKETS] [-b FIRST-SOURCE] [-w IN-FLIGHT] [-r RATE]
+ *   loadgen -s ADDR:PORT [-c SOURCES] [-b FIRST-SOURCE] [-w IN-FLIGHT] [-r RATE]
  *           [-d SECONDS] [-p SERVER-PID]
  *
- * Closed loop (default): every socket keeps IN-FLIGHT requests outstanding and
- * sends a new one for each reply (a request unanswered for 200 ms counts as
- * lost and is replaced). Open loop (-r): RATE requests per second in total,
- * whatever comes back. The send time travels in the transmit timestamp and
- * comes back as the origin, so latency needs no table.
+ * One socket, bound to the wildcard address, sends from SOURCES successive
+ * addresses from FIRST-SOURCE on (IP_PKTINFO per datagram) and receives every
+ * answer, 64 datagrams per system call each way. Its cost per request is then
+ * below a server's, so the server, not the generator, sets the pace: with one
+ * socket per source the generator polled hundreds of sockets for a datagram
+ * or two each and was the bottleneck of every server it measured.
+ *
+ * Every request carries its sequence number in the transmit timestamp, which
+ * comes back as the origin; a ring of send times indexed by it gives the
+ * latency and tells an answer from a stray. A request unanswered after 200 ms
+ * counts as lost. Closed loop (default): SOURCES x IN-FLIGHT requests
+ * outstanding in all, a new one sent for each answer or loss, from the next
+ * source in turn. Open loop (-r): RATE requests per second in total, whatever
+ * comes back.
  *
  * Prints one line of key=value: sent, answered, lost (%), answered per second,
  * latency p50 and p99 (µs), and with -p the server's CPU time per answer (µs)
  * from /proc/PID/stat (utime + stime of all its threads). Bounded: -d at most
- * 600 s. */
+ * 600 s, at most 2^20 requests outstanding. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,21 +38,28 @@
 #include <unistd.h>
 
 #define BATCH 64
-#define MAX_SOCKETS 1024
+#define MAX_SOURCES (1u << 20)
+#define RING (1u << 20)         /* requests outstanding at most */
 #define HIST_US 200000          /* latency histogram: 1 µs bins up to 200 ms */
 #define LOST_AFTER_NS 200000000LL
-#define TICK_NS 500000LL          /* open loop: send what is owed every 0.5 ms */
+#define TICK_NS 500000LL        /* open loop: send what is owed every 0.5 ms */
+#define CONTROL_LEN CMSG_SPACE(sizeof(struct in_pktinfo))
 
-struct sock {
-	int fd;
-	unsigned in_flight;
-	int64_t last_activity_ns;
+/* A request in the ring: its sequence number and when it went, or 0 once
+ * answered or lost. */
+struct request {
+	uint64_t seq;
+	int64_t sent_ns;
 };
 
-static struct sock socks[MAX_SOCKETS];
+static struct request ring[RING];
+static uint64_t next_seq = 1, oldest_seq = 1; /* sent: [oldest_seq, next_seq) */
 static uint32_t histogram[HIST_US + 1];
 static struct sockaddr_in server;
-static uint64_t sent, answered, bad;
+static uint64_t answered, lost, bad;
+static int fd;
+static uint32_t first_source; /* host order; 0: let the kernel choose */
+static unsigned sources = 16, next_source;
 
 static int64_t now_ns(void)
 {
@@ -70,41 +84,61 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-/* Sends count requests on s; returns how many went. */
-static unsigned send_requests(struct sock *s, unsigned count)
+static uint64_t outstanding(void)
+{
+	return next_seq - oldest_seq;
+}
+
+/* Sends up to count requests (at most BATCH, and never more outstanding than
+ * the ring holds), each from the next source; returns how many went. */
+static unsigned send_requests(unsigned count)
 {
 	static uint8_t reqs[BATCH][48];
+	static uint8_t control[BATCH][CONTROL_LEN] __attribute__((aligned(8)));
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	unsigned done = 0;
+	int n;
 
 	if (count > BATCH)
 		count = BATCH;
-	int64_t t = now_ns();
-
+	if (count > RING - outstanding())
+		count = (unsigned)(RING - outstanding());
 	for (unsigned i = 0; i < count; i++) {
 		memset(reqs[i], 0, 48);
-		reqs[i][0] = 0xe3;                /* leap 3, version 4, mode 3 */
+		reqs[i][0] = 0xe3;                      /* leap 3, version 4, mode 3 */
 		reqs[i][2] = 6;
-		put64(reqs[i] + 40, (uint64_t)t); /* nonzero: a monotonic time */
+		put64(reqs[i] + 40, next_seq + i);      /* transmit: comes back as the origin */
 		iov[i] = (struct iovec){ reqs[i], 48 };
 		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &server, .msg_namelen = sizeof(server),
 						   .msg_iov = &iov[i], .msg_iovlen = 1 };
-	}
-	while (done < count) {
-		int n = sendmmsg(s->fd, msgs + done, count - done, MSG_DONTWAIT);
+		if (first_source) {
+			struct msghdr *h = &msgs[i].msg_hdr;
+			struct in_pktinfo info = { .ipi_spec_dst.s_addr = htonl(first_source + next_source) };
+			struct cmsghdr *c;
 
-		if (n <= 0)
-			break;
-		done += (unsigned)n;
+			h->msg_control = control[i];
+			h->msg_controllen = CONTROL_LEN;
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(info));
+			memcpy(CMSG_DATA(c), &info, sizeof(info));
+			next_source = (next_source + 1) % sources;
+		}
 	}
-	sent += done;
-	s->in_flight += done;
-	return done;
+	int64_t t = now_ns();
+
+	n = count ? sendmmsg(fd, msgs, count, MSG_DONTWAIT) : 0;
+	for (int i = 0; i < n; i++)
+		ring[(next_seq + (uint64_t)i) % RING] = (struct request){ next_seq + (uint64_t)i, t };
+	if (n <= 0)
+		return 0;
+	next_seq += (uint64_t)n;
+	return (unsigned)n;
 }
 
-/* Drains replies on s; returns how many arrived. */
-static unsigned receive_replies(struct sock *s)
+/* Drains the answers that are in; returns how many arrived. */
+static unsigned receive_replies(void)
 {
 	static uint8_t bufs[BATCH][128];
 	struct mmsghdr msgs[BATCH];
@@ -117,29 +151,45 @@ static unsigned receive_replies(struct sock *s)
 			iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
 			msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
 		}
-		n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
 		int64_t t = now_ns();
 
 		for (int i = 0; i < n; i++) {
-			int64_t origin = (int64_t)get64(bufs[i] + 24);
+			uint64_t seq = get64(bufs[i] + 24);
+			struct request *r = &ring[seq % RING];
 
-			if (msgs[i].msg_len < 48 || (bufs[i][0] & 7) != 4 || origin <= 0 || origin > t) {
-				bad++;
+			if (msgs[i].msg_len < 48 || (bufs[i][0] & 7) != 4 || seq == 0 || r->seq != seq ||
+			    r->sent_ns == 0) {
+				bad++; /* malformed, a duplicate, or an answer after it was counted lost */
 				continue;
 			}
-			int64_t us = (t - origin) / 1000;
+			int64_t us = (t - r->sent_ns) / 1000;
 
+			r->sent_ns = 0;
 			histogram[us > HIST_US ? HIST_US : us]++;
 			answered++;
 			total++;
 		}
 	} while (n == BATCH);
-	s->in_flight = s->in_flight > total ? s->in_flight - total : 0;
-	if (total)
-		s->last_activity_ns = now_ns();
 	return total;
+}
+
+/* Moves oldest_seq past the answered, counting what waited too long as lost. */
+static void retire(int64_t t)
+{
+	while (oldest_seq < next_seq) {
+		struct request *r = &ring[oldest_seq % RING];
+
+		if (r->sent_ns != 0 && t - r->sent_ns <= LOST_AFTER_NS)
+			break;
+		if (r->sent_ns != 0) {
+			r->sent_ns = 0;
+			lost++;
+		}
+		oldest_seq++;
+	}
 }
 
 static double percentile(double p)
@@ -195,18 +245,72 @@ static bool parse_addr(const char *text, struct sockaddr_in *out, bool with_port
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: loadgen -s ADDR:PORT [-c SOCKETS] [-b FIRST-SOURCE] [-w IN-FLIGHT] "
+	fprintf(stderr, "usage: loadgen -s ADDR:PORT [-c SOURCES] [-b FIRST-SOURCE] [-w IN-FLIGHT] "
 			"[-r RATE] [-d SECONDS] [-p SERVER-PID]\n");
 	exit(2);
 }
 
+static uint64_t in_flight(void)
+{
+	return next_seq - 1 - answered - lost;
+}
+
+/* Closed loop: keep target requests in flight until end. */
+static void closed_loop(uint64_t target, int64_t end)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (int64_t t = now_ns(); t < end; t = now_ns()) {
+		unsigned got = receive_replies();
+
+		retire(t);
+		while (in_flight() < target) {
+			uint64_t want = target - in_flight();
+
+			if (!send_requests(want < BATCH ? (unsigned)want : BATCH))
+				break;
+		}
+		if (!got && poll(&pfd, 1, 10) < 0 && errno != EINTR)
+			exit((perror("poll"), 1));
+	}
+}
+
+/* Open loop: rate requests per second in all, sent every tick, whatever comes back. */
+static void open_loop(double rate, int64_t end)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t next_tick = now_ns();
+	double owed = 0.0;
+
+	for (int64_t t = next_tick; t < end; t = now_ns()) {
+		if (t >= next_tick) {
+			owed += rate * (double)(t - next_tick + TICK_NS) / 1e9;
+			next_tick = t + TICK_NS;
+			while (owed >= 1.0) {
+				unsigned want = owed > BATCH ? BATCH : (unsigned)owed;
+				unsigned went = send_requests(want);
+
+				owed -= went ? went : want;
+			}
+		}
+		/* sleep until the next tick or an answer, not spin (the server needs the other core) */
+		int64_t wait_ns = next_tick - now_ns();
+		struct timespec timeout = { 0, wait_ns > 0 ? (long)wait_ns : 0 };
+
+		if (ppoll(&pfd, 1, &timeout, NULL) < 0 && errno != EINTR)
+			exit((perror("ppoll"), 1));
+		receive_replies();
+		retire(now_ns());
+	}
+}
+
 int main(int argc, char **argv)
 {
-	unsigned nsocks = 16, window = 8;
+	unsigned window = 8;
 	double rate = 0.0, duration = 5.0;
 	long pid = 0;
-	const char *source = NULL;
-	struct pollfd pfds[MAX_SOCKETS];
+	struct sockaddr_in first = { 0 }, any = { .sin_family = AF_INET };
+	int rcvbuf = 4 << 20;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:c:b:w:r:d:p:")) != -1) {
@@ -216,10 +320,12 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'c':
-			nsocks = (unsigned)atoi(optarg);
+			sources = (unsigned)atoi(optarg);
 			break;
 		case 'b':
-			source = optarg;
+			if (!parse_addr(optarg, &first, false))
+				usage();
+			first_source = ntohl(first.sin_addr.s_addr);
 			break;
 		case 'w':
 			window = (unsigned)atoi(optarg);
@@ -237,81 +343,32 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!server.sin_port || nsocks < 1 || nsocks > MAX_SOCKETS || window < 1 || duration <= 0 || duration > 600)
+	if (!server.sin_port || sources < 1 || sources > MAX_SOURCES || window < 1 || duration <= 0 ||
+	    duration > 600)
 		usage();
-
-	struct sockaddr_in local = { .sin_family = AF_INET };
-
-	if (source && !parse_addr(source, &local, false))
-		usage();
-	for (unsigned i = 0; i < nsocks; i++) {
-		int rcvbuf = 1 << 20;
-
-		socks[i].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		if (socks[i].fd < 0)
-			return perror("socket"), 1;
-		setsockopt(socks[i].fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-		if (source) {
-			struct sockaddr_in me = local;
-
-			me.sin_addr.s_addr = htonl(ntohl(local.sin_addr.s_addr) + i);
-			if (bind(socks[i].fd, (struct sockaddr *)&me, sizeof(me)) < 0)
-				return perror("bind"), 1;
-		}
-		pfds[i] = (struct pollfd){ .fd = socks[i].fd, .events = POLLIN };
-	}
+	/* Bound to the wildcard address, the socket receives the answers sent to every source. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+		return perror("loadgen: socket"), 1;
 
 	double cpu_before = pid ? cpu_seconds(pid) : 0.0;
-	int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9), next_tick = start;
-	double owed = 0.0;
-	unsigned rr = 0;
+	int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
 
-	for (unsigned i = 0; i < nsocks; i++) {
-		socks[i].last_activity_ns = start;
-		if (rate <= 0.0)
-			send_requests(&socks[i], window);
-	}
-	for (int64_t t = start; t < end; t = now_ns()) {
-		if (rate > 0.0 && t >= next_tick) {
-			/* open loop: what the rate owes since the last tick, round robin */
-			owed += rate * (double)(t - next_tick + TICK_NS) / 1e9;
-			next_tick = t + TICK_NS;
-			while (owed >= 1.0) {
-				unsigned want = owed > BATCH ? BATCH : (unsigned)owed;
-				unsigned got = send_requests(&socks[rr++ % nsocks], want);
-
-				owed -= got ? got : want;
-			}
-		}
-		/* open loop: sleep until the next tick, not spin (the server needs the other core) */
-		int64_t wait_ns = rate > 0.0 ? next_tick - now_ns() : 10000000LL;
-		struct timespec timeout = { 0, wait_ns > 0 ? (long)wait_ns : 0 };
-
-		if (ppoll(pfds, nsocks, &timeout, NULL) < 0 && errno != EINTR)
-			return perror("ppoll"), 1;
-		for (unsigned i = 0; i < nsocks; i++) {
-			struct sock *s = &socks[i];
-
-			if (pfds[i].revents & POLLIN)
-				receive_replies(s);
-			if (rate > 0.0)
-				continue;
-			if (s->in_flight > 0 && t - s->last_activity_ns > LOST_AFTER_NS) {
-				s->in_flight = 0;
-				s->last_activity_ns = t;
-			}
-			if (s->in_flight < window)
-				send_requests(s, window - s->in_flight);
-		}
-	}
+	if (rate > 0.0)
+		open_loop(rate, end);
+	else
+		closed_loop((uint64_t)sources * window, end);
 	/* let the last answers in, then count what never came */
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
 	for (int64_t drain = now_ns() + 200000000LL; now_ns() < drain;) {
-		poll(pfds, nsocks, 10);
-		for (unsigned i = 0; i < nsocks; i++)
-			receive_replies(&socks[i]);
+		poll(&pfd, 1, 10);
+		receive_replies();
 	}
 	double elapsed = (double)(now_ns() - start) / 1e9 - 0.2;
 	double cpu = pid ? cpu_seconds(pid) - cpu_before : -1.0;
+	uint64_t sent = next_seq - 1;
 
 	printf("sent=%llu answered=%llu bad=%llu loss_pct=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f",
 	       (unsigned long long)sent, (unsigned long long)answered, (unsigned long long)bad,
