@@ -32,31 +32,37 @@ struct resolver {
 	size_t outstanding;  /* requested, not yet taken; the loop's own, unlocked */
 };
 
-static void lookup(const struct resolver_job *job, struct resolver_result *out)
+int resolver_lookup(const char *name, int family, uint16_t port, struct net_addr *addrs, size_t max,
+		    size_t *count)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_DGRAM };
 	struct addrinfo *list = NULL;
+	int error = getaddrinfo(name, NULL, &hints, &list);
 
-	memset(out, 0, sizeof(*out));
-	out->tag = job->tag;
-	out->error = getaddrinfo(job->name, NULL, &hints, &list);
-	for (struct addrinfo *ai = list; ai && out->count < RESOLVER_MAX_ADDRS; ai = ai->ai_next) {
+	*count = 0;
+	for (struct addrinfo *ai = list; ai && *count < max; ai = ai->ai_next) {
 		struct net_addr a;
 		bool seen = false;
 
 		if (!netaddr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &a))
 			continue;
 		a = netaddr_unmapped(&a);
-		a.port = job->port;
-		for (size_t i = 0; i < out->count; i++)
-			seen = seen || netaddr_equal(&out->addrs[i], &a);
+		a.port = port;
+		for (size_t i = 0; i < *count; i++)
+			seen = seen || netaddr_equal(&addrs[i], &a);
 		if (!seen)
-			out->addrs[out->count++] = a;
+			addrs[(*count)++] = a;
 	}
 	if (list)
 		freeaddrinfo(list);
-	if (!out->error && out->count == 0)
-		out->error = EAI_NONAME;
+	return !error && *count == 0 ? EAI_NONAME : error;
+}
+
+static void lookup(const struct resolver_job *job, struct resolver_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->tag = job->tag;
+	out->error = resolver_lookup(job->name, AF_UNSPEC, job->port, out->addrs, RESOLVER_MAX_ADDRS, &out->count);
 }
 
 static void *worker(void *arg)

@@ -34,6 +34,13 @@ int resolver_request(struct resolver *res, unsigned tag, const char *name, uint1
 /* Takes one answer when the descriptor was readable; 0 when there was none. */
 int resolver_take(struct resolver *res, struct resolver_result *out);
 
+/* Looks name up now, blocking: its distinct addresses of family (AF_UNSPEC
+ * for both), IPv4-mapped ones unmapped, each with port, at most max of
+ * them. Returns 0 or a getaddrinfo EAI_* code (EAI_NONAME for no address;
+ * EAI_SYSTEM leaves the cause in errno). The resolver's thread runs this. */
+int resolver_lookup(const char *name, int family, uint16_t port, struct net_addr *addrs, size_t max,
+		    size_t *count);
+
 /* A numeric address, resolved at once; false for a name. */
 bool resolver_numeric(const char *name, uint16_t port, struct net_addr *out);
 

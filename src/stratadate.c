@@ -26,6 +26,7 @@
 #include "packet.h"
 #include "refid.h"
 #include "reply_check.h"
+#include "resolver.h"
 #include "select.h"
 #include "udp.h"
 
@@ -221,8 +222,8 @@ static bool resolve(const char *arg, int family)
 {
 	char host[256];
 	uint16_t port = NTP_PORT;
-	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_DGRAM };
-	struct addrinfo *res;
+	struct net_addr addrs[MAX_TARGETS];
+	size_t count;
 	int err;
 
 	if (!netaddr_split_host_port(arg, host, sizeof(host), &port)) {
@@ -230,22 +231,14 @@ static bool resolve(const char *arg, int family)
 			PROGRAM, arg);
 		return false;
 	}
-	err = getaddrinfo(host, NULL, &hints, &res);
+	err = resolver_lookup(host, family, port, addrs, MAX_TARGETS, &count);
 	if (err) {
 		fprintf(stderr, "%s: %s: cannot resolve: %s\n", PROGRAM, arg,
-			err == EAI_SYSTEM ? strerror(errno) : gai_strerror(err));
+			err == EAI_SYSTEM ? strerror(errno) : resolver_error_str(err));
 		return false;
 	}
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		struct net_addr addr;
-
-		if (!netaddr_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &addr))
-			continue;
-		addr = netaddr_unmapped(&addr);
-		addr.port = port;
-		add_target(arg, &addr);
-	}
-	freeaddrinfo(res);
+	for (size_t i = 0; i < count; i++)
+		add_target(arg, &addrs[i]);
 	return true;
 }
 
