@@ -344,14 +344,17 @@ void source_set_poll(struct source *src, int poll)
 		schedule_next_poll(src);
 }
 
-/* lambda of the estimate e. Servers on one LAN or host agree to
- * microseconds, closer than their own error bounds say; without a floor
- * their intervals would miss each other and honest servers would be called
- * falsetickers. */
+/* Servers on one LAN or host agree to microseconds, closer than their own
+ * error bounds say; without the floor their intervals would miss each other
+ * and honest servers would be called falsetickers. */
+double source_distance(double root_delay, double root_dispersion, double delay, double dispersion, double jitter)
+{
+	return fmax(SOURCE_MIN_DISTANCE, (root_delay + delay) / 2 + root_dispersion + dispersion + jitter);
+}
+
 static double distance_of(const struct source *src, const struct filter_estimate *e)
 {
-	return fmax(SOURCE_MIN_DISTANCE,
-		    (src->root_delay + e->delay) / 2 + src->root_dispersion + e->dispersion + e->jitter);
+	return source_distance(src->root_delay, src->root_dispersion, e->delay, e->dispersion, e->jitter);
 }
 
 double source_root_distance(const struct source *src, struct timespec now)

@@ -165,9 +165,14 @@ enum source_selection source_set_selection(struct source *src, enum source_selec
  * rescheduled from the last one, except during a burst. */
 void source_set_poll(struct source *src, int poll);
 
-/* lambda = (root_delay + delay) / 2 + root_dispersion + dispersion + jitter,
- * with the dispersion grown by FILTER_PHI per second of age to now.
- * Infinity when there is no estimate. */
+/* lambda (RFC 5905) = (root_delay + delay) / 2 + root_dispersion +
+ * dispersion + jitter, and never below SOURCE_MIN_DISTANCE: the half-width
+ * of a server's correctness interval, from its reply's root delay and root
+ * dispersion and our measurement of it. stratadate's too. */
+double source_distance(double root_delay, double root_dispersion, double delay, double dispersion, double jitter);
+
+/* source_distance of the source's estimate, with the dispersion grown by
+ * FILTER_PHI per second of age to now. Infinity when there is no estimate. */
 double source_root_distance(const struct source *src, struct timespec now);
 
 /* True, and *candidate filled in (state left alone), when the source can take

@@ -28,6 +28,7 @@
 #include "reply_check.h"
 #include "resolver.h"
 #include "select.h"
+#include "source.h"
 #include "udp.h"
 
 #define PROGRAM "stratadate"
@@ -458,7 +459,7 @@ static const struct sample *best_sample(const struct target *t)
 }
 
 /* The minimum-delay usable sample stands for the server, with the jitter of
- * the others about it and the root distance of RFC 5905. */
+ * the others about it and the root distance stratad would give it. */
 static void summarize(struct target *t)
 {
 	unsigned answered = 0, usable = 0;
@@ -506,8 +507,9 @@ static void summarize(struct target *t)
 	double dispersion = precision + FILTER_PHI * b->delay;
 
 	t->jitter = fmax(t->jitter, precision);
-	t->root_distance = (ntp_short_to_seconds(b->reply.root_delay) + b->delay) / 2 +
-			   ntp_short_to_seconds(b->reply.root_dispersion) + dispersion + t->jitter;
+	t->root_distance = source_distance(ntp_short_to_seconds(b->reply.root_delay),
+					   ntp_short_to_seconds(b->reply.root_dispersion), b->delay, dispersion,
+					   t->jitter);
 	t->candidate = true;
 }
 

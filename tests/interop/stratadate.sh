@@ -94,6 +94,19 @@ for mode in short kod-deny silent unsync; do
 	unsync) expect_failure unsynchronized "every reply rejected: server is unsynchronized" -p 1 "127.0.0.1:$port" ;;
 	esac
 done
+# --- two LAN-like servers 0.6 ms apart, with root delay and dispersion 0 ------
+# Their root distances are well under 0.3 ms: only the 1 ms floor of a
+# correctness interval (as stratad's) lets them agree.
+if read -r _ near < <(start_fake_server --root 0 good) &&
+	read -r _ far < <(start_fake_server --root 0 offset 0.0006); then
+	out=$("${SD[@]}" -q "127.0.0.1:$near" "127.0.0.1:$far" 2>&1); rc=$?
+	check "two servers 0.6 ms apart: both truechimers, exit 0" [ $rc = 0 ] || echo "  got: $out"
+	combined=$(sed -n 's/.*adjust time server .* offset \([-0-9.]*\) sec$/\1/p' <<<"$out")
+	check "two servers 0.6 ms apart: combined offset ${combined:-?} between them" \
+		python3 -c "import sys; sys.exit(0 if 0 < float('${combined:-nan}') < 0.0006 else 1)"
+else
+	not_ok "two fake servers (--root 0) start"
+fi
 expect_failure "nothing listening" "connection refused" "127.0.0.1:11125"
 expect_failure "unresolvable name" "no-such-host.invalid: cannot resolve" no-such-host.invalid
 expect_failure "bad option" "samples must be 1 to 8" -p 9 127.0.0.1

@@ -2,7 +2,7 @@
 """A small, deliberately misbehaving NTP server for strata's negative tests.
 
 Usage:
-    fake_server.py [--host 127.0.0.1] [--port N] [--lifetime S]
+    fake_server.py [--host 127.0.0.1] [--port N] [--lifetime S] [--root S]
                    [--ready-file F] [--log F] MODE [SECONDS]
 
 MODE is one of:
@@ -20,7 +20,8 @@ MODE is one of:
 
 "Normal" replies copy the client's transmit timestamp into the origin
 field, use the client's version (3 or 4), mode 4, poll = client's poll,
-precision -20, root delay and root dispersion about 1 ms, refid 192.0.2.1
+precision -20, root delay and root dispersion of --root seconds each
+(default 0.001), refid 192.0.2.1
 (a documentation address, never contacted) and a reference time one
 second before the receive time.
 
@@ -62,7 +63,7 @@ def short(seconds):
     return int(seconds * 65536) & 0xFFFFFFFF
 
 
-def build_reply(mode, req, t_recv, t_xmt_fn, offset):
+def build_reply(mode, req, t_recv, t_xmt_fn, offset, root):
     first = req[0]
     version = (first >> 3) & 7
     if version not in (3, 4):
@@ -94,7 +95,7 @@ def build_reply(mode, req, t_recv, t_xmt_fn, offset):
     head = struct.pack("!BBbbII4sQ8sQ",
                        (leap << 6) | (version << 3) | 4,
                        stratum, poll, -20,
-                       short(0.001), short(0.001), refid,
+                       short(root), short(root), refid,
                        ref, origin, recv)
     xmt = 0 if mode == "zero-xmt" else to_ntp(t_xmt_fn() + offset)
     return head + struct.pack("!Q", xmt)
@@ -112,6 +113,7 @@ def main(argv):
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=60.0)
+    ap.add_argument("--root", type=float, default=0.001, help="root delay and root dispersion, seconds")
     ap.add_argument("--ready-file")
     ap.add_argument("--log")
     ap.add_argument("mode", choices=MODES)
@@ -122,6 +124,8 @@ def main(argv):
         ap.error("--host must be a loopback address (127.0.0.0/8 or ::1)")
     if not 0 < a.lifetime <= 3600:
         ap.error("--lifetime must be in (0, 3600]")
+    if not 0 <= a.root < 1:
+        ap.error("--root must be in [0, 1)")
     if a.mode == "offset" and a.seconds is None:
         ap.error("mode offset needs SECONDS")
     if a.mode != "offset" and a.seconds is not None:
@@ -164,7 +168,7 @@ def main(argv):
                 log.write("silent request %d from %s:%d\n"
                           % (served, peer[0], peer[1]))
             continue
-        reply = build_reply(a.mode, req, t_recv, time.time, offset)
+        reply = build_reply(a.mode, req, t_recv, time.time, offset, a.root)
         s.sendto(reply, peer)
         if log:
             log.write("%s reply %d to %s:%d\n"

@@ -495,6 +495,17 @@ static void root_distance_has_a_floor(void **state)
 	source_destroy(src);
 }
 
+/* The formula stratadate shares: half the round trip to the root, plus every
+ * dispersion and the jitter; the floor only below 1 ms. */
+static void distance_formula_and_floor(void **state)
+{
+	(void)state;
+	assert_float_equal(source_distance(0.010, 0.002, 0.004, 0.0005, 0.0003), 0.007 + 0.002 + 0.0005 + 0.0003,
+			   1e-12);
+	assert_float_equal(source_distance(0.0002, 0.00001, 0.0001, 0.000002, 0.000001), SOURCE_MIN_DISTANCE, 1e-12);
+	assert_float_equal(source_distance(0, 0, 0.0030, 0, 0.0001), 0.0016, 1e-12);
+}
+
 static void root_distance_and_candidate(void **state)
 {
 	(void)state;
@@ -592,6 +603,7 @@ int main(void)
 		cmocka_unit_test(applies_the_rfc_5905_header_tests),
 		cmocka_unit_test(root_distance_and_candidate),
 		cmocka_unit_test(root_distance_has_a_floor),
+		cmocka_unit_test(distance_formula_and_floor),
 		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
 		cmocka_unit_test(pool_members_ask_for_replacement),
 	};
