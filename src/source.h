@@ -168,7 +168,7 @@ void source_set_poll(struct source *src, int poll);
 /* lambda (RFC 5905) = (root_delay + delay) / 2 + root_dispersion +
  * dispersion + jitter, and never below SOURCE_MIN_DISTANCE: the half-width
  * of a server's correctness interval, from its reply's root delay and root
- * dispersion and our measurement of it. stratadate's too. */
+ * dispersion and our measurement of it. stratadate uses it too. */
 double source_distance(double root_delay, double root_dispersion, double delay, double dispersion, double jitter);
 
 /* source_distance of the source's estimate, with the dispersion grown by

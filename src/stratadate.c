@@ -223,7 +223,7 @@ static bool resolve(const char *arg, int family)
 {
 	char host[256];
 	uint16_t port = NTP_PORT;
-	struct net_addr addrs[MAX_TARGETS];
+	struct net_addr addrs[MAX_TARGETS + 1]; /* one more, so add_target can say what it leaves out */
 	size_t count;
 	int err;
 
@@ -232,7 +232,7 @@ static bool resolve(const char *arg, int family)
 			PROGRAM, arg);
 		return false;
 	}
-	err = resolver_lookup(host, family, port, addrs, MAX_TARGETS, &count);
+	err = resolver_lookup(host, family, port, addrs, MAX_TARGETS + 1, &count);
 	if (err) {
 		fprintf(stderr, "%s: %s: cannot resolve: %s\n", PROGRAM, arg,
 			err == EAI_SYSTEM ? strerror(errno) : resolver_error_str(err));
