@@ -134,7 +134,6 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
 		.dispersion = dispersion_at(filter, sample->time),
 		.jitter = jitter_about(filter, chosen->offset, best),
 		.time = chosen->time,
-		.samples = filter->count,
 	};
 	if (estimate)
 		*estimate = filter->estimate;
@@ -146,9 +145,13 @@ bool filter_get(const struct filter *filter, struct timespec now, struct filter_
 	if (!filter->have_estimate)
 		return false;
 	*estimate = filter->estimate;
-	estimate->samples = filter->count;
 	estimate->dispersion += FILTER_PHI * timespec_diff(now, filter->update_time);
 	return true;
+}
+
+unsigned filter_sample_count(const struct filter *filter)
+{
+	return filter->count;
 }
 
 bool filter_latest(const struct filter *filter, struct filter_sample *sample)

@@ -39,7 +39,6 @@ struct filter_estimate {
 				   weighted 1/2, 1/4, ... in order of delay (normalized) */
 	double jitter;          /* seconds, RMS of offset differences to the chosen sample, >= precision */
 	struct timespec time;   /* of the chosen sample */
-	unsigned samples;       /* samples held */
 };
 
 /* Public so it can be embedded; use the functions, not the fields. */
@@ -80,6 +79,9 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
 /* The current estimate (the sample last passed on) with dispersion grown to
  * now. Returns false when no sample has been passed on yet. */
 bool filter_get(const struct filter *filter, struct timespec now, struct filter_estimate *estimate);
+
+/* How many samples the filter holds, up to FILTER_SIZE. */
+unsigned filter_sample_count(const struct filter *filter);
 
 /* The newest sample held, corrected like the others, whether or not it was
  * passed on: every measurement carries information for the discipline.

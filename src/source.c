@@ -401,7 +401,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->leap = src->leap;
 	out->poll = src->poll;
 	out->reach = src->reach;
-	out->samples = src->filter.count;
+	out->samples = filter_sample_count(&src->filter);
 	memcpy(out->kiss, src->kiss, sizeof(out->kiss));
 	out->stopped = src->stopped;
 	out->unreachable = is_unreachable(src);
