@@ -193,10 +193,8 @@ static int8_t measure_precision(void)
 	for (int i = 0; i < 64; i++) {
 		struct timespec a, b;
 		double step;
+		int reads = 0; /* bounded: a simulated clock may stand still between events */
 
-		int reads = 0;
-
-		/* bounded: a simulated clock may stand still between events */
 		clock_gettime(CLOCK_REALTIME, &a);
 		do
 			clock_gettime(CLOCK_REALTIME, &b);
@@ -417,21 +415,18 @@ static void note_state(struct daemon *d, struct timespec now)
 	if (t.state == SYNC_SYNCHRONIZED)
 		d->ever_synchronized = true;
 	status_line(&t, line, sizeof(line));
-	if (t.state == d->last_state && t.reason == d->last_reason) {
-		if (strcmp(line, d->status) != 0) {
-			memcpy(d->status, line, sizeof(line));
-			notify_status(d->status);
-		}
-		return;
+	if (strcmp(line, d->status) != 0) {
+		memcpy(d->status, line, sizeof(line));
+		notify_status(d->status);
 	}
-	memcpy(d->status, line, sizeof(line));
+	if (t.state == d->last_state && t.reason == d->last_reason)
+		return;
 	if (t.state == SYNC_SYNCHRONIZED)
 		log_msg(LOG_LEVEL_NOTICE, "%s", d->status);
 	else if (t.state == SYNC_LOCAL)
 		log_msg(LOG_LEVEL_NOTICE, "%s (%s)", d->status, unsync_reason_str(t.reason));
 	else if (t.reason != UNSYNC_STARTING)
 		log_msg(LOG_LEVEL_WARNING, "%s", d->status);
-	notify_status(d->status);
 	d->last_state = t.state;
 	d->last_reason = t.reason;
 }

@@ -82,9 +82,10 @@ int udp_open(const struct net_addr *local)
 int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
 {
 	/* Don't-fragment on IPv4 replies, without path MTU discovery: an answer
-	 * is a bare 48-byte header that never needs fragmenting, and with DF set the kernel gives the datagram ID 0 instead of drawing one
-	 * from its shared, hashed ID generator, which was 4 % of the CPU time
-	 * per answer under bench/serve. */
+	 * is a bare 48-byte header that never needs fragmenting, and with DF
+	 * set the kernel gives the datagram ID 0 instead of drawing one from
+	 * its shared, hashed ID generator, which was 4 % of the CPU time per
+	 * answer under bench/serve. */
 	int probe = IP_PMTUDISC_PROBE;
 	int fd = open_bound(local, shared, rcvbuf);
 

@@ -1,8 +1,9 @@
 /* UDP sockets with kernel receive timestamps: the edge between the network
  * and the core's packets. Sockets are non-blocking; callers wait with poll.
  * Only socket, fcntl, bind, connect, setsockopt, recvmsg, sendmsg and
- * clock_gettime are used, so the module also runs under clknetsim. Functions return 0 (or
- * a byte count, or a descriptor) on success and -errno on failure. */
+ * clock_gettime are used, so the module also runs under clknetsim. Functions
+ * return 0 (or a byte count, or a descriptor) on success and -errno on
+ * failure. */
 #ifndef STRATA_UDP_H
 #define STRATA_UDP_H
 
