@@ -398,7 +398,6 @@ static void send_request(struct target *t, const struct options *opt, double now
 	uint32_t nonce;
 	int err;
 
-	(void)opt;
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		nonce = (uint32_t)random();
 	/* T1 is read just before the send; the source keeps it apart from the
@@ -415,7 +414,7 @@ static void send_request(struct target *t, const struct options *opt, double now
 		return;
 	}
 	t->waiting = true;
-	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent", t->text, t->sent);
+	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent (NTP version %u)", t->text, t->sent, opt->version);
 }
 
 /* The outstanding request is over (answered or timed out); the target is
