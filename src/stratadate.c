@@ -442,6 +442,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 	struct sample *s = t->sent ? &t->samples[t->sent - 1] : NULL;
 	struct filter_sample latest;
 	struct source_status st;
+	char offset[32];
 
 	switch (r) {
 	case SOURCE_MALFORMED:
@@ -465,8 +466,8 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		*s = (struct sample){ .answered = true, .stratum = t->last_reply.stratum,
 				      .offset = latest.offset, .delay = latest.delay };
 		snprintf(s->status, sizeof(s->status), "ok");
-		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u: stratum %u, offset %+.6f, delay %.6f", t->text, t->sent,
-			s->stratum, s->offset, s->delay);
+		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u: stratum %u, offset %s, delay %.6f", t->text, t->sent,
+			s->stratum, seconds_text(offset, sizeof(offset), s->offset, 6), s->delay);
 		break;
 	case SOURCE_UNSYNCHRONIZED:
 	case SOURCE_BAD_HEADER:
