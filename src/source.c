@@ -260,8 +260,7 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 {
 	struct ntp_packet reply;
 	struct filter_sample sample;
-	double precision, root_delay, root_dispersion;
-
+	double precision, root_delay, root_dispersion, distance;
 	enum packet_status status;
 	enum reply_verdict verdict;
 	enum source_result kiss;
@@ -325,10 +324,10 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 
 	root_delay = ntp_short_to_seconds(reply.root_delay);
 	root_dispersion = ntp_short_to_seconds(reply.root_dispersion);
-	if ((root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion > src->limits.max_distance) {
+	distance = (root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion;
+	if (distance > src->limits.max_distance) {
 		snprintf(src->rejection, sizeof(src->rejection), "root distance %.3g s exceeds the limit of %g s",
-			 (root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion,
-			 src->limits.max_distance);
+			 distance, src->limits.max_distance);
 		return SOURCE_TOO_FAR;
 	}
 	src->root_delay = root_delay;
