@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "refid.h"
+#include "regress.h"
 #include "reply_check.h"
 
 /* A pool member that stays a falseticker this many poll intervals is replaced. */
@@ -366,6 +367,19 @@ double source_root_distance(const struct source *src, struct timespec now)
 	return distance_of(src, &e);
 }
 
+/* What a clock set from this source now inherits (RFC 5905 11.2.3): the
+ * server's root dispersion and our newest measurement's own dispersion, grown
+ * at PHI since that reply, not since the filter's chosen sample, which may be
+ * eight polls old while the discipline uses every sample. */
+static double newest_root_dispersion(const struct source *src, struct timespec now)
+{
+	struct filter_sample last;
+
+	if (!filter_latest(&src->filter, &last))
+		return src->root_dispersion;
+	return src->root_dispersion + last.dispersion + FILTER_PHI * fmax(0.0, timespec_diff(now, last.time));
+}
+
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate)
 {
@@ -383,17 +397,43 @@ bool source_select_candidate(const struct source *src, struct timespec now,
 	candidate->root_distance = distance;
 	candidate->jitter = e.jitter;
 	candidate->root_delay = src->root_delay + e.delay;
-	candidate->root_dispersion = src->root_dispersion + e.dispersion;
+	candidate->root_dispersion = newest_root_dispersion(src, now);
 	candidate->stratum = src->stratum;
 	return true;
+}
+
+/* The line through the filter's samples, valued at now, in chronyc's units. */
+static void sample_stats(const struct source *src, struct timespec now, struct source_status *out)
+{
+	struct filter_sample samples[FILTER_SIZE];
+	double x[FILTER_SIZE], y[FILTER_SIZE];
+	unsigned n = filter_samples(&src->filter, samples);
+	struct regress_line line;
+
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		x[i] = timespec_diff(samples[i].time, now);
+		y[i] = samples[i].offset;
+	}
+	out->span = x[n - 1] - x[0];
+	if (!regress_fit(x, y, n, &line))
+		return;
+	out->have_stats = true;
+	out->runs = line.runs;
+	out->residual_frequency_ppm = line.slope * 1e6;
+	out->skew_ppm = line.slope_sd * 1e6;
+	out->stats_offset = line.intercept;
+	out->std_dev = line.residual_sd;
 }
 
 void source_get_status(const struct source *src, struct timespec now, struct source_status *out)
 {
 	struct filter_estimate e;
+	struct filter_sample last;
 
 	memset(out, 0, sizeof(*out));
-	out->name = src->name;
+	snprintf(out->name, sizeof(out->name), "%s", src->name);
 	out->addr = src->cfg.addr;
 	out->selection = src->selection;
 	out->stratum = src->stratum;
@@ -405,12 +445,20 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	memcpy(out->kiss, src->kiss, sizeof(out->kiss));
 	out->stopped = src->stopped;
 	out->unreachable = is_unreachable(src);
-	out->last_sample_age = -1;
 	out->root_distance = INFINITY;
+	if (filter_latest(&src->filter, &last)) {
+		out->have_sample = true;
+		out->last_rx_age = timespec_diff(now, last.time);
+		out->last_offset = last.offset;
+		out->last_delay = last.delay;
+		/* src->root_* are the last reply's, the one this sample came from */
+		out->last_error = (src->root_delay + last.delay) / 2 + src->root_dispersion + last.dispersion;
+	}
+	sample_stats(src, now, out);
 	if (!filter_get(&src->filter, now, &e))
 		return;
 	out->have_estimate = true;
-	out->last_sample_age = timespec_diff(now, e.time);
+	out->estimate_age = timespec_diff(now, e.time);
 	out->offset = e.offset;
 	out->delay = e.delay;
 	out->dispersion = e.dispersion;

@@ -91,7 +91,7 @@ enum source_result {
 
 /* For status displays and the engine's view of a source. */
 struct source_status {
-	const char *name;
+	char name[SOURCE_NAME_LEN];
 	struct net_addr addr;
 	enum source_selection selection;  /* as last told by source_set_selection */
 	unsigned stratum;                 /* the server's, 0 before any reply */
@@ -99,15 +99,31 @@ struct source_status {
 	enum ntp_leap leap;
 	int poll;                         /* log2 seconds */
 	uint8_t reach;
+	/* the last accepted reply (chronyc's LastRx and Last sample) */
+	bool have_sample;
+	double last_rx_age;               /* seconds since it arrived */
+	double last_offset;               /* seconds, corrected like every sample for later clock changes */
+	double last_delay;                /* seconds, round trip */
+	double last_error;                /* seconds: half the root delay plus the root dispersion through
+					     the server, as chronyc's +/- */
+	/* the clock filter's estimate (the minimum-delay sample), which selection uses */
 	bool have_estimate;
-	double last_sample_age;           /* seconds since the chosen sample; negative: none yet */
-	double offset;                    /* seconds, from the clock filter */
+	double estimate_age;              /* seconds since the chosen sample */
+	double offset;                    /* seconds */
 	double delay;                     /* seconds, round trip to the server */
 	double dispersion;                /* seconds, grown to now */
 	double jitter;                    /* seconds */
 	double root_delay;                /* seconds: the server's plus our delay */
-	double root_distance;             /* seconds: lambda, see source_root_distance */
+	double root_distance;             /* seconds: lambda, see source_root_distance; the estimate's error */
+	/* a straight line through the filter's samples (chronyc's sourcestats) */
 	unsigned samples;                 /* in the clock filter */
+	bool have_stats;                  /* at least REGRESS_MIN_POINTS samples over some time */
+	unsigned runs;                    /* runs of residuals of one sign */
+	double span;                      /* seconds from the oldest sample to the newest */
+	double residual_frequency_ppm;    /* the line's slope: positive, the local clock loses on the source */
+	double skew_ppm;                  /* standard error of that slope */
+	double stats_offset;              /* seconds, the line at now */
+	double std_dev;                   /* seconds, of the samples about the line */
 	char kiss[5];                     /* last kiss code received, "" if none */
 	bool stopped;
 	bool unreachable;

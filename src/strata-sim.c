@@ -520,7 +520,7 @@ static int run(struct scenario *sc)
 				}
 			}
 			for (unsigned i = 0; i < sc->servers; i++) {
-				struct engine_source_info info;
+				struct source_status info;
 
 				if (!engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info))
 					continue;
@@ -652,7 +652,7 @@ static int run(struct scenario *sc)
 			printf("%s{\"at\":%.3f,\"by\":%.9f}", i ? "," : "", clock.step_tau[i], clock.step_amount[i]);
 		printf("],\"sources\":[");
 		for (unsigned i = 0; i < sc->servers; i++) {
-			struct engine_source_info info;
+			struct source_status info;
 
 			engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info);
 			printf("%s{\"name\":\"%s\",\"error\":%g,\"final\":\"%s\",\"selected_samples\":%lu,"

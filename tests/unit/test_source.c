@@ -141,7 +141,12 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 	assert_int_equal(st.stratum, 2);
 	assert_int_equal(st.refid, 0xc0000202);
 	assert_int_equal(st.reach, 1);
-	assert_float_equal(st.last_sample_age, 0, 0);
+	assert_float_equal(st.estimate_age, 0, 0);
+	/* the last reply is the estimate here: the only sample */
+	assert_true(st.have_sample);
+	assert_float_equal(st.last_rx_age, 0, 0);
+	assert_float_equal(st.last_offset, 0.5, TS_TOLERANCE);
+	assert_float_equal(st.last_delay, 0.020, TS_TOLERANCE);
 	source_destroy(src);
 }
 
