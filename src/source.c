@@ -81,8 +81,7 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 			     struct timespec now)
 {
 	struct source *src;
-	int minpoll = cfg->minpoll ? cfg->minpoll : SOURCE_DEFAULT_MINPOLL;
-	int maxpoll = cfg->maxpoll ? cfg->maxpoll : SOURCE_DEFAULT_MAXPOLL;
+	int minpoll = cfg->minpoll, maxpoll = cfg->maxpoll;
 
 	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll)
 		return NULL;
@@ -95,8 +94,6 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 		netaddr_format_with_port(&cfg->addr, src->name, sizeof(src->name));
 	src->cfg = *cfg;
 	src->cfg.name = src->name;
-	src->cfg.minpoll = minpoll;
-	src->cfg.maxpoll = maxpoll;
 	src->limits = *limits;
 	if (!(src->limits.max_distance > 0))
 		src->limits.max_distance = SOURCE_DEFAULT_MAX_DISTANCE;
@@ -145,7 +142,11 @@ enum ntp_leap source_leap(const struct source *src)
 
 static void schedule_next_poll(struct source *src)
 {
-	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);
+	double interval = log2_seconds(src->poll);
+
+	/* a burst is quick, but never slower than the polls the admin asked for */
+	if (src->burst_left > 0)
+		interval = fmin(interval, SOURCE_BURST_INTERVAL);
 
 	src->next_poll = timespec_add(src->last_poll, interval);
 }

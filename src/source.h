@@ -37,8 +37,10 @@
 
 #define SOURCE_DEFAULT_MINPOLL 6
 #define SOURCE_DEFAULT_MAXPOLL 10
-#define SOURCE_MIN_POLL 4           /* lowest poll accepted in the configuration */
-#define SOURCE_MAX_POLL 17          /* highest poll ever used, even under KoD RATE */
+/* chrony's range: 1/64 s to 194 days. The defaults never go below 64 s; a
+ * sub-second poll is only used when the admin sets minpoll below 0. */
+#define SOURCE_MIN_POLL (-6)        /* lowest poll accepted in the configuration */
+#define SOURCE_MAX_POLL 24          /* highest poll ever used, even under KoD RATE */
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
@@ -49,8 +51,8 @@
 struct source_config {
 	struct net_addr addr;   /* with port */
 	const char *name;       /* as configured (copied by source_create); NULL: the address */
-	int minpoll;            /* log2 seconds; default 6 */
-	int maxpoll;            /* log2 seconds; default 10 */
+	int minpoll;            /* log2 seconds, as given (SOURCE_DEFAULT_MINPOLL is 6) */
+	int maxpoll;            /* log2 seconds, as given (SOURCE_DEFAULT_MAXPOLL is 10) */
 	bool iburst;
 	bool pool_member;       /* may be replaced when dead or a falseticker */
 };
@@ -132,8 +134,8 @@ struct source_status {
 struct source;
 
 /* Returns NULL when out of memory or cfg is invalid (poll out of
- * [SOURCE_MIN_POLL, SOURCE_MAX_POLL] or minpoll > maxpoll). Zero minpoll and
- * maxpoll mean the defaults. Allocates once; nothing else does. */
+ * [SOURCE_MIN_POLL, SOURCE_MAX_POLL] or minpoll > maxpoll). Allocates once;
+ * nothing else does. */
 struct source *source_create(const struct source_config *cfg, const struct source_limits *limits,
 			     struct timespec now);
 void source_destroy(struct source *src);

@@ -186,7 +186,8 @@ static int stop(void **state)
 static struct fake_server *add_server(double ahead, unsigned stratum)
 {
 	struct fake_server *s = &w.servers[w.servers_count];
-	struct source_config cfg = { .iburst = true };
+	struct source_config cfg = { .iburst = true, .minpoll = SOURCE_DEFAULT_MINPOLL,
+				     .maxpoll = SOURCE_DEFAULT_MAXPOLL };
 	char text[32];
 
 	assert_true(w.servers_count < MAX_SERVERS);

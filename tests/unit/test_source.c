@@ -87,7 +87,7 @@ static struct source_status status(const struct source *src, struct timespec now
 static void builds_a_client_request_with_a_random_fraction(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct ntp_packet p;
 
@@ -112,16 +112,16 @@ static void rejects_bad_poll_configuration(void **state)
 	struct source_limits limits = { .precision = LOCAL_PRECISION };
 
 	assert_null(source_create(&cfg, &limits, t0));
-	cfg = (struct source_config){ .minpoll = 3 };
+	cfg = (struct source_config){ .minpoll = -7, .maxpoll = 0 };
 	assert_null(source_create(&cfg, &limits, t0));
-	cfg = (struct source_config){ .maxpoll = 18 };
+	cfg = (struct source_config){ .minpoll = 6, .maxpoll = 25 };
 	assert_null(source_create(&cfg, &limits, t0));
 }
 
 static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t1 = { t0.tv_sec, 250000000 };
@@ -157,7 +157,7 @@ static void handles_the_2036_era_rollover(void **state)
 	const time_t era1 = (time_t)4294967296LL - NTP_UNIX_EPOCH_DELTA;
 	struct timespec before = { era1 - 1, 900000000 };
 	struct timespec after = { era1, 100000000 };
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 
 	/* Local clock in era 0, the server already in era 1. */
 	assert_int_equal(round_trip(src, before, 0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
@@ -166,7 +166,7 @@ static void handles_the_2036_era_rollover(void **state)
 	source_destroy(src);
 
 	/* Local clock in era 1, the server still in era 0. */
-	src = make(false, false, 0, 0, 0);
+	src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	assert_int_equal(round_trip(src, after, -0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
 	assert_float_equal(status(src, after).offset, -0.3, TS_TOLERANCE);
 	source_destroy(src);
@@ -175,7 +175,7 @@ static void handles_the_2036_era_rollover(void **state)
 static void reach_register_records_answered_polls(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct timespec t = t0;
 
@@ -224,10 +224,31 @@ static void reach_register_records_answered_polls(void **state)
 	source_destroy(src);
 }
 
+/* minpoll -2: four requests a second, the burst no slower, and the poll
+ * field says so (chrony's range goes down to -6). */
+static void sub_second_polls_when_the_admin_asks(void **state)
+{
+	(void)state;
+	struct source *src = make(true, false, -2, -2, 0);
+	uint8_t out[NTP_HEADER_LEN];
+	struct timespec t = t0;
+
+	for (int i = 0; i < SOURCE_BURST_POLLS + 2; i++) {
+		assert_float_equal(timespec_diff(source_next_poll(src), t0), 0.25 * i, 1e-9);
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(decode(out).poll, -2);
+	}
+	/* the engine asking for a longer poll cannot pass maxpoll */
+	source_set_poll(src, 6);
+	assert_float_equal(timespec_diff(source_next_poll(src), t), 0.25, 1e-9);
+	source_destroy(src);
+}
+
 static void iburst_sends_quick_polls_at_start_and_after_losing_the_server(void **state)
 {
 	(void)state;
-	struct source *src = make(true, false, 0, 0, 0);
+	struct source *src = make(true, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct timespec t = t0;
 	enum source_result r;
@@ -359,7 +380,7 @@ static void kod_deny_and_rstr_stop_the_source(void **state)
 	const char *codes[] = { "DENY", "RSTR" };
 
 	for (int i = 0; i < 2; i++) {
-		struct source *src = make(false, true, 0, 0, 0);
+		struct source *src = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 		uint8_t request[NTP_HEADER_LEN];
 		struct ntp_packet reply;
 
@@ -379,7 +400,7 @@ static void kod_deny_and_rstr_stop_the_source(void **state)
 static void spoofed_kod_is_ignored(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005);
@@ -399,7 +420,7 @@ static void spoofed_kod_is_ignored(void **state)
 static void accepts_one_reply_per_request(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN], buf[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005), t4 = timespec_add(t0, 0.01);
@@ -420,7 +441,7 @@ static void accepts_one_reply_per_request(void **state)
 static void applies_the_rfc_5905_header_tests(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t = t0, t2;
@@ -476,7 +497,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	source_destroy(src);
 
 	/* A tighter max_distance turns away what the default accepts. */
-	src = make(false, false, 0, 0, 0.02);
+	src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0.02);
 	assert_int_equal(round_trip(src, t0, 0, 0.01), SOURCE_TOO_FAR);
 	source_destroy(src);
 }
@@ -486,7 +507,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 static void root_distance_has_a_floor(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct timespec t2 = timespec_add(t0, 0.00001);
 	struct ntp_packet reply;
@@ -514,7 +535,7 @@ static void distance_formula_and_floor(void **state)
 static void root_distance_and_candidate(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t4 = timespec_add(t0, 0.02), later = timespec_add(t4, 100);
 	double dispersion = PRECISIONS + FILTER_PHI * 0.02;
 	double jitter = PRECISIONS;
@@ -541,7 +562,7 @@ static void root_distance_and_candidate(void **state)
 static void correction_moves_the_estimate_and_the_schedule(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t4 = timespec_add(t0, 0.02);
 	struct timespec next;
 
@@ -558,8 +579,8 @@ static void correction_moves_the_estimate_and_the_schedule(void **state)
 static void pool_members_ask_for_replacement(void **state)
 {
 	(void)state;
-	struct source *pool = make(false, true, 0, 0, 0);
-	struct source *server = make(false, false, 0, 0, 0);
+	struct source *pool = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
+	struct source *server = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t = t0;
 	uint8_t out[NTP_HEADER_LEN];
 
@@ -598,6 +619,7 @@ int main(void)
 		cmocka_unit_test(computes_offset_and_delay_from_the_four_timestamps),
 		cmocka_unit_test(handles_the_2036_era_rollover),
 		cmocka_unit_test(reach_register_records_answered_polls),
+		cmocka_unit_test(sub_second_polls_when_the_admin_asks),
 		cmocka_unit_test(iburst_sends_quick_polls_at_start_and_after_losing_the_server),
 		cmocka_unit_test(poll_follows_the_engine_rising_one_step_at_a_time),
 		cmocka_unit_test(latest_sample_is_kept_even_when_the_filter_holds_it),
