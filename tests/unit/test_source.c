@@ -150,6 +150,46 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 	source_destroy(src);
 }
 
+/* The server gains 1 us a second on us, with +-2 us of noise: sourcestats
+ * sees +1 ppm and the noise; the last reply is the newest sample, with
+ * chronyc's error (half the root delay plus the root dispersion). */
+static void stats_fit_a_line_and_the_last_reply_is_the_newest(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 4, 4, 0);
+	static const double noise[] = { 2e-6, -2e-6, -2e-6, 2e-6, 2e-6, -2e-6 };
+	struct timespec t = t0, last = t0;
+	struct source_status st;
+
+	for (int i = 0; i < 6; i++) {
+		/* round trips of 2 ms, except the first: the filter keeps that one */
+		double delay = i == 0 ? 0.001 : 0.002;
+
+		t = timespec_add(t0, 16.0 * i);
+		assert_true(round_trip(src, t, 1e-6 * 16 * i + noise[i], delay) <= SOURCE_SAMPLE_HELD);
+		last = timespec_add(t, delay);
+	}
+	st = status(src, timespec_add(last, 1.0));
+	assert_true(st.have_stats);
+	assert_int_equal(st.samples, 6);
+	assert_float_equal(st.span, 80.001, 1e-6); /* receive times: the first took 1 ms, the rest 2 ms */
+	assert_float_equal(st.residual_frequency_ppm, 1.0, 0.1);
+	assert_true(st.skew_ppm > 0.0 && st.skew_ppm < 0.1);
+	assert_float_equal(st.std_dev, 2.44e-6, 0.01e-6);
+	assert_int_equal(st.runs, 4);
+	/* the line at now: 81 s after the first sample */
+	assert_float_equal(st.stats_offset, 81e-6, 3e-6);
+	/* the last reply, not the filter's minimum-delay first one */
+	assert_float_equal(st.last_rx_age, 1.0, 1e-6);
+	assert_float_equal(st.last_offset, 80e-6 - 2e-6, 1e-7);
+	assert_float_equal(st.last_delay, 0.002, 1e-7);
+	assert_true(st.last_error >= ROOT_DELAY / 2 + ROOT_DISPERSION + 0.001);
+	assert_true(st.last_error < ROOT_DELAY / 2 + ROOT_DISPERSION + 0.001 + 10e-6);
+	assert_float_equal(st.estimate_age, 81.001, 1e-6);
+	assert_float_equal(st.offset, 2e-6, 1e-7);
+	source_destroy(src);
+}
+
 static void handles_the_2036_era_rollover(void **state)
 {
 	(void)state;
@@ -620,6 +660,7 @@ int main(void)
 		cmocka_unit_test(handles_the_2036_era_rollover),
 		cmocka_unit_test(reach_register_records_answered_polls),
 		cmocka_unit_test(sub_second_polls_when_the_admin_asks),
+		cmocka_unit_test(stats_fit_a_line_and_the_last_reply_is_the_newest),
 		cmocka_unit_test(iburst_sends_quick_polls_at_start_and_after_losing_the_server),
 		cmocka_unit_test(poll_follows_the_engine_rising_one_step_at_a_time),
 		cmocka_unit_test(latest_sample_is_kept_even_when_the_filter_holds_it),
