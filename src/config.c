@@ -38,7 +38,9 @@ static void set_defaults(struct daemon_config *cfg)
 	snprintf(cfg->driftfile, sizeof(cfg->driftfile), "%s/lib/strata/drift", LOCALSTATEDIR);
 	cfg->serve.enabled = false;
 	cfg->serve.port = 123;
-	cfg->serve.ratelimit_interval = 1.0;
+	/* off unless a ratelimit group asks for it, as chrony: a client of ours
+	 * polling at minpoll -6 would trip any limiter a public server needs */
+	cfg->serve.ratelimit_interval = 0.0;
 	cfg->serve.ratelimit_burst = 8;
 	cfg->serve.ratelimit_kod = true;
 	cfg->serve.ratelimit_table_size = 65536;
@@ -445,6 +447,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 					  parse_prefix, sv->deny, sizeof(sv->deny[0]));
 	rl = get_group(ck, g, "ratelimit");
 	if (rl) {
+		sv->ratelimit_interval = SERVE_RATELIMIT_DEFAULT_INTERVAL;
 		check_known(ck, rl, "serve.ratelimit", rl_known);
 		get_double(ck, rl, "serve.ratelimit", "interval", 0.001, 3600.0, &sv->ratelimit_interval);
 		get_unsigned(ck, rl, "serve.ratelimit", "burst", 1, 100000, &sv->ratelimit_burst);
@@ -623,10 +626,14 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		fprintf(out, "%s];\n  port = %u;\n", sv->listen_count ? " " : "", sv->port);
 		print_prefixes(out, "allow", sv->allow, sv->allow_count);
 		print_prefixes(out, "deny", sv->deny, sv->deny_count);
-		fprintf(out, "  ratelimit = {\n");
-		print_double(out, "    ", "interval", sv->ratelimit_interval);
-		fprintf(out, "    burst = %u;\n    kod = %s;\n    table_size = %u;\n  };\n", sv->ratelimit_burst,
-			yes(sv->ratelimit_kod), sv->ratelimit_table_size);
+		if (sv->ratelimit_interval > 0.0) {
+			fprintf(out, "  ratelimit = {\n");
+			print_double(out, "    ", "interval", sv->ratelimit_interval);
+			fprintf(out, "    burst = %u;\n    kod = %s;\n    table_size = %u;\n  };\n",
+				sv->ratelimit_burst, yes(sv->ratelimit_kod), sv->ratelimit_table_size);
+		} else {
+			fprintf(out, "  # ratelimit: off (no ratelimit group)\n");
+		}
 		fprintf(out, "  threads = %u;\n  rcvbuf = %d;\n};\n", sv->threads, sv->rcvbuf);
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");

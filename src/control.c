@@ -171,7 +171,7 @@ static void build_reply(struct control *ctl, struct control_client *c)
 {
 	char *command = c->request;
 	char *space;
-	bool json = false;
+	enum control_format format = CONTROL_TEXT;
 	FILE *out = open_memstream(&c->reply, &c->reply_len);
 
 	if (!out) {
@@ -181,9 +181,12 @@ static void build_reply(struct control *ctl, struct control_client *c)
 	space = strchr(command, ' ');
 	if (space) {
 		*space = '\0';
-		json = !strcmp(space + 1, "json");
+		if (!strcmp(space + 1, "json"))
+			format = CONTROL_JSON;
+		else if (!strcmp(space + 1, "verbose"))
+			format = CONTROL_VERBOSE;
 	}
-	ctl->handler(ctl->ctx, command, json, out);
+	ctl->handler(ctl->ctx, command, format, out);
 	if (fclose(out) != 0 || !c->reply) {
 		client_close(c);
 		return;
@@ -254,7 +257,8 @@ void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t coun
 	}
 }
 
-char *control_query(const char *path, const char *command, bool json, char *why, size_t why_len)
+char *control_query(const char *path, const char *command, enum control_format format, char *why,
+		    size_t why_len)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char request[CONTROL_REQUEST_MAX], chunk[4096];
@@ -276,7 +280,8 @@ char *control_query(const char *path, const char *command, bool json, char *why,
 			close(fd);
 		return NULL;
 	}
-	len = snprintf(request, sizeof(request), "%s%s\n", command, json ? " json" : "");
+	len = snprintf(request, sizeof(request), "%s%s\n", command,
+		       format == CONTROL_JSON ? " json" : format == CONTROL_VERBOSE ? " verbose" : "");
 	if (len < 0 || (size_t)len >= sizeof(request) || send(fd, request, (size_t)len, MSG_NOSIGNAL) != len) {
 		snprintf(why, why_len, "%s: cannot send the request", path);
 		close(fd);

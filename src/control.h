@@ -1,6 +1,6 @@
 /* The control socket: a Unix stream socket (mode 0660, never a network port)
- * where stratactl asks for status. A client sends one line, "COMMAND" or
- * "COMMAND json", and reads the reply until the daemon closes. The answers
+ * where stratactl asks for status. A client sends one line, "COMMAND",
+ * "COMMAND json" or "COMMAND verbose", and reads the reply until the daemon closes. The answers
  * come from a handler the daemon installs; this module only moves bytes. */
 #ifndef STRATA_CONTROL_H
 #define STRATA_CONTROL_H
@@ -15,8 +15,15 @@
 #define CONTROL_MAX_CLIENTS 8
 #define CONTROL_REPLY_MAX 65536
 
+/* How the reply is laid out. */
+enum control_format {
+	CONTROL_TEXT = 0,
+	CONTROL_VERBOSE,        /* text with a legend and the figures behind the columns */
+	CONTROL_JSON,
+};
+
 /* Fills out with the reply to command; an unknown command gets an error line. */
-typedef void (*control_handler_fn)(void *ctx, const char *command, bool json, FILE *out);
+typedef void (*control_handler_fn)(void *ctx, const char *command, enum control_format format, FILE *out);
 
 struct control;
 
@@ -34,6 +41,7 @@ void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t coun
 
 /* The client side, for stratactl: sends command and returns the whole reply
  * (NUL-terminated, to free), or NULL with a message. */
-char *control_query(const char *path, const char *command, bool json, char *why, size_t why_len);
+char *control_query(const char *path, const char *command, enum control_format format, char *why,
+		    size_t why_len);
 
 #endif

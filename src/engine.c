@@ -555,6 +555,11 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	}
 }
 
+static bool timespec_is_set(struct timespec t)
+{
+	return t.tv_sec != 0 || t.tv_nsec != 0;
+}
+
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out)
 {
 	struct timespec t = corrected(engine, now);
@@ -575,42 +580,38 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 		out->reference_addr = *source_addr(peer);
 		snprintf(out->reference_name, sizeof(out->reference_name), "%s", source_name(peer));
 	}
-	out->reference_time = engine->reference_time;
+	out->reference_time = system.reference_time;
+	out->root_delay = system.root_delay;
+	out->root_dispersion = system.root_dispersion;
+	if (engine->state == SYNC_LOCAL) {
+		/* the local clock is its own reference, read at every answer */
+		out->reference_time = now;
+	} else if (timespec_is_set(engine->reference_time)) {
+		/* unsynchronized after an update still has that update's bound, grown */
+		out->reference_time = engine->reference_time;
+		out->root_delay = engine->root_delay;
+		out->root_dispersion = engine->root_dispersion + FILTER_PHI * fmax(0.0, age);
+	} else {
+		/* never updated: no bound at all */
+		out->root_dispersion = INFINITY;
+	}
 	out->system_offset = discipline_offset_estimate(engine->discipline, now);
 	out->last_offset = engine->last_offset;
 	out->rms_offset = discipline_rms_offset(engine->discipline);
 	out->frequency_ppm = discipline_frequency_ppm(engine->discipline);
 	out->residual_frequency_ppm = discipline_residual_frequency_ppm(engine->discipline);
 	out->skew_ppm = discipline_skew_ppm(engine->discipline);
-	out->root_delay = engine->root_delay;
-	out->root_dispersion = engine->root_dispersion + (age > 0.0 ? age * FILTER_PHI : 0.0);
 	out->steps = discipline_steps(engine->discipline);
 	out->insane_offset = engine->insane_offset;
 }
 
-bool engine_get_source(const struct engine *engine, int id, struct timespec now, struct engine_source_info *out)
+bool engine_get_source(const struct engine *engine, int id, struct timespec now, struct source_status *out)
 {
 	const struct source *src = source_of(engine, id);
-	struct source_status st;
 
 	if (!src)
 		return false;
-	source_get_status(src, corrected(engine, now), &st);
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", st.name);
-	out->addr = st.addr;
-	out->selection = st.selection;
-	out->stratum = st.stratum;
-	out->refid = st.refid;
-	out->poll = st.poll;
-	out->reach = st.reach;
-	out->last_sample_age = st.last_sample_age;
-	out->offset = st.offset;
-	out->delay = st.delay;
-	out->dispersion = st.dispersion;
-	out->jitter = st.jitter;
-	memcpy(out->kiss, st.kiss, sizeof(out->kiss));
-	out->stopped = st.stopped;
+	source_get_status(src, corrected(engine, now), out);
 	return true;
 }
 

@@ -21,7 +21,7 @@
 #include "discipline.h"
 #include "netaddr.h"
 #include "packet.h"
-#include "source.h" /* struct source_config, enum source_selection */
+#include "source.h" /* struct source_config, struct source_status */
 
 struct engine_config {
 	bool adjust;                    /* false: measure, select and serve, never touch the clock */
@@ -66,7 +66,7 @@ struct engine_tracking {
 	char reference_name[64];
 	uint32_t refid;
 	unsigned stratum;            /* ours: system peer + 1; 16 when unsynchronized */
-	struct timespec reference_time; /* last clock update */
+	struct timespec reference_time; /* last clock update; now when serving the local clock; 0: none */
 	double system_offset;        /* seconds: current estimate, true - local */
 	double last_offset;          /* seconds: at the last update */
 	double rms_offset;           /* seconds */
@@ -74,27 +74,11 @@ struct engine_tracking {
 	double residual_frequency_ppm;
 	double skew_ppm;             /* estimated error bound of the frequency */
 	double root_delay;           /* seconds */
-	double root_dispersion;      /* seconds, grown to now */
+	double root_dispersion;      /* seconds, grown at PHI since reference_time (what clients are
+					served); infinite before the first update, 0 serving the local clock */
 	enum ntp_leap leap;
 	unsigned steps;              /* steps taken so far */
 	double insane_offset;        /* seconds: what the guard refused, when reason is UNSYNC_INSANE_TIME */
-};
-
-struct engine_source_info {
-	char name[256];
-	struct net_addr addr;
-	enum source_selection selection;
-	unsigned stratum;
-	uint32_t refid;
-	int poll;                    /* log2 seconds */
-	uint8_t reach;
-	double last_sample_age;      /* seconds; negative: none yet */
-	double offset;               /* seconds, from the clock filter */
-	double delay;
-	double dispersion;
-	double jitter;
-	char kiss[5];                /* last kiss code received, "" if none */
-	bool stopped;                /* a KoD DENY/RSTR stopped it */
 };
 
 /* What the server answers downstream clients with. */
@@ -132,7 +116,7 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out);
 bool engine_get_source(const struct engine *engine, int id, struct timespec now,
-		       struct engine_source_info *out);
+		       struct source_status *out);
 void engine_get_system(const struct engine *engine, struct engine_system *out);
 /* The frequency to save in the drift file. */
 double engine_frequency_ppm(const struct engine *engine);

@@ -154,6 +154,15 @@ unsigned filter_sample_count(const struct filter *filter)
 	return filter->count;
 }
 
+unsigned filter_samples(const struct filter *filter, struct filter_sample out[FILTER_SIZE])
+{
+	unsigned first = (filter->next + FILTER_SIZE - filter->count) % FILTER_SIZE;
+
+	for (unsigned i = 0; i < filter->count; i++)
+		out[i] = filter->samples[(first + i) % FILTER_SIZE];
+	return filter->count;
+}
+
 bool filter_latest(const struct filter *filter, struct filter_sample *sample)
 {
 	if (filter->count == 0)

@@ -83,6 +83,9 @@ bool filter_get(const struct filter *filter, struct timespec now, struct filter_
 /* How many samples the filter holds, up to FILTER_SIZE. */
 unsigned filter_sample_count(const struct filter *filter);
 
+/* Copies the samples held, oldest first; returns how many (<= FILTER_SIZE). */
+unsigned filter_samples(const struct filter *filter, struct filter_sample out[FILTER_SIZE]);
+
 /* The newest sample held, corrected like the others, whether or not it was
  * passed on: every measurement carries information for the discipline.
  * Returns false when the filter is empty. */

@@ -7,6 +7,11 @@ void json_writer_init(struct json_writer *w, FILE *out)
 	*w = (struct json_writer){ .out = out };
 }
 
+void json_writer_init_compact(struct json_writer *w, FILE *out)
+{
+	*w = (struct json_writer){ .out = out, .compact = true };
+}
+
 static void write_escaped(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -30,7 +35,7 @@ static void begin_value(struct json_writer *w, const char *key)
 {
 	if (w->need_comma[w->depth])
 		fputc(',', w->out);
-	if (w->depth > 0) {
+	if (w->depth > 0 && !w->compact) {
 		fputc('\n', w->out);
 		for (unsigned i = 0; i < w->depth; i++)
 			fputs("  ", w->out);
@@ -38,7 +43,7 @@ static void begin_value(struct json_writer *w, const char *key)
 	w->need_comma[w->depth] = true;
 	if (key) {
 		write_escaped(w->out, key);
-		fputs(": ", w->out);
+		fputs(w->compact ? ":" : ": ", w->out);
 	}
 }
 
@@ -63,7 +68,7 @@ static void close_container(struct json_writer *w, char bracket)
 	bool empty = !w->need_comma[w->depth];
 
 	w->depth--;
-	if (!empty) {
+	if (!empty && !w->compact) {
 		fputc('\n', w->out);
 		for (unsigned i = 0; i < w->depth; i++)
 			fputs("  ", w->out);
@@ -102,6 +107,15 @@ void json_number(struct json_writer *w, const char *key, double value, int digit
 	begin_value(w, key);
 	if (isfinite(value))
 		fprintf(w->out, "%.*f", digits, value);
+	else
+		fputs("null", w->out);
+}
+
+void json_real(struct json_writer *w, const char *key, double value, int significant)
+{
+	begin_value(w, key);
+	if (isfinite(value))
+		fprintf(w->out, "%.*g", significant, value);
 	else
 		fputs("null", w->out);
 }

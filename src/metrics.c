@@ -49,7 +49,7 @@ static void system_figures(const struct engine_tracking *t, struct metrics_stats
 		{ "root_delay_seconds", "Round-trip delay to the primary reference.",
 		  UNIT_SECONDS, true, t->root_delay, 0, NULL },
 		{ "root_dispersion_seconds", "Dispersion accumulated to the primary reference.",
-		  UNIT_SECONDS, true, t->root_dispersion, 0, NULL },
+		  UNIT_SECONDS, isfinite(t->root_dispersion), t->root_dispersion, 0, NULL },
 		{ "stratum", "Stratum served downstream; 16 when unsynchronized.",
 		  UNIT_INTEGER, true, t->stratum, 0, NULL },
 		{ "synchronized", "1 when synchronized to a source, else 0.",
@@ -65,9 +65,9 @@ static void system_figures(const struct engine_tracking *t, struct metrics_stats
 	memcpy(out, figures, sizeof(figures));
 }
 
-static void source_figures(const struct engine_source_info *s, struct figure out[SOURCE_FIGURES])
+static void source_figures(const struct source_status *s, struct figure out[SOURCE_FIGURES])
 {
-	bool sampled = s->last_sample_age >= 0;
+	bool sampled = s->have_estimate;
 	const struct figure figures[SOURCE_FIGURES] = {
 		{ "offset_seconds", "Offset of the source from the system clock, from the clock filter.",
 		  UNIT_SECONDS, sampled, s->offset, 0, NULL },
@@ -154,7 +154,7 @@ void metrics_key_sanitize(const char *name, char *out, size_t len)
 /* Sources sharing a name (pool members) are told apart by their address. */
 static void source_key(const struct metrics_snapshot *snap, size_t index, char *out, size_t len)
 {
-	const struct engine_source_info *s = &snap->sources[index];
+	const struct source_status *s = &snap->sources[index];
 	char other[METRICS_KEY_MAX];
 	bool shared = false;
 
@@ -353,7 +353,7 @@ size_t metrics_prometheus_format(const struct metrics_snapshot *snap, char *buf,
 		bool header = false;
 
 		for (size_t s = 0; s < snap->source_count; s++) {
-			const struct engine_source_info *info = &snap->sources[s];
+			const struct source_status *info = &snap->sources[s];
 			char addr[NETADDR_TEXT_LEN];
 
 			source_figures(info, source);

@@ -33,7 +33,7 @@
 
 struct metrics_snapshot {
 	const struct engine_tracking *tracking;
-	const struct engine_source_info *sources;
+	const struct source_status *sources;
 	size_t source_count;
 	const struct serve_counters *serve; /* NULL when not serving */
 };

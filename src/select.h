@@ -25,7 +25,7 @@ struct select_candidate {
 	double root_distance;   /* seconds; half-width of the correctness interval */
 	double jitter;          /* seconds */
 	double root_delay;      /* seconds, from us to the reference clock */
-	double root_dispersion; /* seconds, from us to the reference clock */
+	double root_dispersion; /* seconds, from us to the reference clock, grown from its newest sample */
 	unsigned stratum;
 	/* out */
 	enum select_state state;

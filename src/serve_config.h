@@ -11,6 +11,7 @@
 
 #define SERVE_MAX_LISTEN 16
 #define SERVE_MAX_PREFIXES 64
+#define SERVE_RATELIMIT_DEFAULT_INTERVAL 1.0
 
 struct serve_config {
 	bool enabled;                 /* a serve section is present */
@@ -22,7 +23,8 @@ struct serve_config {
 	struct net_prefix allow[SERVE_MAX_PREFIXES];
 	size_t deny_count;            /* deny wins over allow */
 	struct net_prefix deny[SERVE_MAX_PREFIXES];
-	double ratelimit_interval;    /* seconds between requests a client may average; default 1.0 */
+	double ratelimit_interval;    /* seconds between requests a client may average; 0 (the default
+					 without a ratelimit group): no limit; with the group, 1.0 */
 	unsigned ratelimit_burst;     /* requests allowed at once; default 8 */
 	bool ratelimit_kod;           /* answer a limited client with KoD RATE (itself limited); default true */
 	unsigned ratelimit_table_size;/* clients tracked; default 65536 */

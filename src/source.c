@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "refid.h"
+#include "regress.h"
 #include "reply_check.h"
 
 /* A pool member that stays a falseticker this many poll intervals is replaced. */
@@ -81,8 +82,7 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 			     struct timespec now)
 {
 	struct source *src;
-	int minpoll = cfg->minpoll ? cfg->minpoll : SOURCE_DEFAULT_MINPOLL;
-	int maxpoll = cfg->maxpoll ? cfg->maxpoll : SOURCE_DEFAULT_MAXPOLL;
+	int minpoll = cfg->minpoll, maxpoll = cfg->maxpoll;
 
 	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll || cfg->version > NTP_VERSION)
 		return NULL;
@@ -95,8 +95,6 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 		netaddr_format_with_port(&cfg->addr, src->name, sizeof(src->name));
 	src->cfg = *cfg;
 	src->cfg.name = src->name;
-	src->cfg.minpoll = minpoll;
-	src->cfg.maxpoll = maxpoll;
 	src->limits = *limits;
 	if (!(src->limits.max_distance > 0))
 		src->limits.max_distance = SOURCE_DEFAULT_MAX_DISTANCE;
@@ -145,7 +143,11 @@ enum ntp_leap source_leap(const struct source *src)
 
 static void schedule_next_poll(struct source *src)
 {
-	double interval = src->burst_left > 0 ? SOURCE_BURST_INTERVAL : log2_seconds(src->poll);
+	double interval = log2_seconds(src->poll);
+
+	/* a burst is quick, but never slower than the polls the admin asked for */
+	if (src->burst_left > 0)
+		interval = fmin(interval, SOURCE_BURST_INTERVAL);
 
 	src->next_poll = timespec_add(src->last_poll, interval);
 }
@@ -412,6 +414,19 @@ double source_root_distance(const struct source *src, struct timespec now)
 	return distance_of(src, &e);
 }
 
+/* What a clock set from this source now inherits (RFC 5905 11.2.3): the
+ * server's root dispersion and our newest measurement's own dispersion, grown
+ * at PHI since that reply, not since the filter's chosen sample, which may be
+ * eight polls old while the discipline uses every sample. */
+static double newest_root_dispersion(const struct source *src, struct timespec now)
+{
+	struct filter_sample last;
+
+	if (!filter_latest(&src->filter, &last))
+		return src->root_dispersion;
+	return src->root_dispersion + last.dispersion + FILTER_PHI * fmax(0.0, timespec_diff(now, last.time));
+}
+
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate)
 {
@@ -429,17 +444,43 @@ bool source_select_candidate(const struct source *src, struct timespec now,
 	candidate->root_distance = distance;
 	candidate->jitter = e.jitter;
 	candidate->root_delay = src->root_delay + e.delay;
-	candidate->root_dispersion = src->root_dispersion + e.dispersion;
+	candidate->root_dispersion = newest_root_dispersion(src, now);
 	candidate->stratum = src->stratum;
 	return true;
+}
+
+/* The line through the filter's samples, valued at now, in chronyc's units. */
+static void sample_stats(const struct source *src, struct timespec now, struct source_status *out)
+{
+	struct filter_sample samples[FILTER_SIZE];
+	double x[FILTER_SIZE], y[FILTER_SIZE];
+	unsigned n = filter_samples(&src->filter, samples);
+	struct regress_line line;
+
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		x[i] = timespec_diff(samples[i].time, now);
+		y[i] = samples[i].offset;
+	}
+	out->span = x[n - 1] - x[0];
+	if (!regress_fit(x, y, n, &line))
+		return;
+	out->have_stats = true;
+	out->runs = line.runs;
+	out->residual_frequency_ppm = line.slope * 1e6;
+	out->skew_ppm = line.slope_sd * 1e6;
+	out->stats_offset = line.intercept;
+	out->std_dev = line.residual_sd;
 }
 
 void source_get_status(const struct source *src, struct timespec now, struct source_status *out)
 {
 	struct filter_estimate e;
+	struct filter_sample last;
 
 	memset(out, 0, sizeof(*out));
-	out->name = src->name;
+	snprintf(out->name, sizeof(out->name), "%s", src->name);
 	out->addr = src->cfg.addr;
 	out->selection = src->selection;
 	out->stratum = src->stratum;
@@ -452,12 +493,20 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->stopped = src->stopped;
 	out->unreachable = is_unreachable(src);
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
-	out->last_sample_age = -1;
 	out->root_distance = INFINITY;
+	if (filter_latest(&src->filter, &last)) {
+		out->have_sample = true;
+		out->last_rx_age = timespec_diff(now, last.time);
+		out->last_offset = last.offset;
+		out->last_delay = last.delay;
+		/* src->root_* are the last reply's, the one this sample came from */
+		out->last_error = (src->root_delay + last.delay) / 2 + src->root_dispersion + last.dispersion;
+	}
+	sample_stats(src, now, out);
 	if (!filter_get(&src->filter, now, &e))
 		return;
 	out->have_estimate = true;
-	out->last_sample_age = timespec_diff(now, e.time);
+	out->estimate_age = timespec_diff(now, e.time);
 	out->offset = e.offset;
 	out->delay = e.delay;
 	out->dispersion = e.dispersion;

@@ -37,8 +37,10 @@
 
 #define SOURCE_DEFAULT_MINPOLL 6
 #define SOURCE_DEFAULT_MAXPOLL 10
-#define SOURCE_MIN_POLL 4           /* lowest poll accepted in the configuration */
-#define SOURCE_MAX_POLL 17          /* highest poll ever used, even under KoD RATE */
+/* chrony's range: 1/64 s to 194 days. The defaults never go below 64 s; a
+ * sub-second poll is only used when the admin sets minpoll below 0. */
+#define SOURCE_MIN_POLL (-6)        /* lowest poll accepted in the configuration */
+#define SOURCE_MAX_POLL 24          /* highest poll ever used, even under KoD RATE */
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
@@ -49,8 +51,8 @@
 struct source_config {
 	struct net_addr addr;   /* with port */
 	const char *name;       /* as configured (copied by source_create); NULL: the address */
-	int minpoll;            /* log2 seconds; default 6 */
-	int maxpoll;            /* log2 seconds; default 10 */
+	int minpoll;            /* log2 seconds, as given (SOURCE_DEFAULT_MINPOLL is 6) */
+	int maxpoll;            /* log2 seconds, as given (SOURCE_DEFAULT_MAXPOLL is 10) */
 	bool iburst;
 	bool pool_member;       /* may be replaced when dead or a falseticker */
 	unsigned version;       /* NTP version of the requests, 1 to 4; 0: 4 */
@@ -94,7 +96,7 @@ enum source_result {
 
 /* For status displays and the engine's view of a source. */
 struct source_status {
-	const char *name;
+	char name[SOURCE_NAME_LEN];
 	struct net_addr addr;
 	enum source_selection selection;  /* as last told by source_set_selection */
 	unsigned stratum;                 /* the server's, 0 before any reply */
@@ -102,15 +104,31 @@ struct source_status {
 	enum ntp_leap leap;
 	int poll;                         /* log2 seconds */
 	uint8_t reach;
+	/* the last accepted reply (chronyc's LastRx and Last sample) */
+	bool have_sample;
+	double last_rx_age;               /* seconds since it arrived */
+	double last_offset;               /* seconds, corrected like every sample for later clock changes */
+	double last_delay;                /* seconds, round trip */
+	double last_error;                /* seconds: half the root delay plus the root dispersion through
+					     the server, as chronyc's +/- */
+	/* the clock filter's estimate (the minimum-delay sample), which selection uses */
 	bool have_estimate;
-	double last_sample_age;           /* seconds since the chosen sample; negative: none yet */
-	double offset;                    /* seconds, from the clock filter */
+	double estimate_age;              /* seconds since the chosen sample */
+	double offset;                    /* seconds */
 	double delay;                     /* seconds, round trip to the server */
 	double dispersion;                /* seconds, grown to now */
 	double jitter;                    /* seconds */
 	double root_delay;                /* seconds: the server's plus our delay */
-	double root_distance;             /* seconds: lambda, see source_root_distance */
+	double root_distance;             /* seconds: lambda, see source_root_distance; the estimate's error */
+	/* a straight line through the filter's samples (chronyc's sourcestats) */
 	unsigned samples;                 /* in the clock filter */
+	bool have_stats;                  /* at least REGRESS_MIN_POINTS samples over some time */
+	unsigned runs;                    /* runs of residuals of one sign */
+	double span;                      /* seconds from the oldest sample to the newest */
+	double residual_frequency_ppm;    /* the line's slope: positive, the local clock loses on the source */
+	double skew_ppm;                  /* standard error of that slope */
+	double stats_offset;              /* seconds, the line at now */
+	double std_dev;                   /* seconds, of the samples about the line */
 	char kiss[5];                     /* last kiss code received, "" if none */
 	bool stopped;
 	bool unreachable;
@@ -120,8 +138,8 @@ struct source_status {
 struct source;
 
 /* Returns NULL when out of memory or cfg is invalid (poll out of
- * [SOURCE_MIN_POLL, SOURCE_MAX_POLL] or minpoll > maxpoll). Zero minpoll and
- * maxpoll mean the defaults. Allocates once; nothing else does. */
+ * [SOURCE_MIN_POLL, SOURCE_MAX_POLL] or minpoll > maxpoll). Allocates once;
+ * nothing else does. */
 struct source *source_create(const struct source_config *cfg, const struct source_limits *limits,
 			     struct timespec now);
 void source_destroy(struct source *src);

@@ -118,7 +118,10 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 	fprintf(out, "Residual freq   : %+.3f ppm\n", t->residual_frequency_ppm);
 	fprintf(out, "Skew            : %.3f ppm\n", t->skew_ppm);
 	fprintf(out, "Root delay      : %.9f seconds\n", t->root_delay);
-	fprintf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
+	if (isfinite(t->root_dispersion))
+		fprintf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
+	else
+		fprintf(out, "Root dispersion : - (no clock update yet)\n");
 	fprintf(out, "Leap status     : %s\n", leap_str(t->leap));
 	fprintf(out, "Sync state      : %s\n", why);
 	fprintf(out, "Steps           : %u\n", t->steps);
@@ -142,14 +145,23 @@ static char selection_mark(enum source_selection s)
 	}
 }
 
-static void sources_json(FILE *out, const struct engine_source_info *sources, size_t count)
+/* Seconds in JSON, or null when the figure does not exist yet. */
+static void json_seconds(struct json_writer *w, const char *key, bool present, double value)
+{
+	if (present)
+		json_number(w, key, value, 9);
+	else
+		json_null(w, key);
+}
+
+static void sources_json(FILE *out, const struct source_status *sources, size_t count)
 {
 	struct json_writer w;
 
 	json_writer_init(&w, out);
 	json_begin_array(&w, NULL);
 	for (size_t i = 0; i < count; i++) {
-		const struct engine_source_info *s = &sources[i];
+		const struct source_status *s = &sources[i];
 		char addr[NETADDR_TEXT_LEN], refid[REFID_TEXT_LEN], reach[8];
 
 		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
@@ -163,18 +175,21 @@ static void sources_json(FILE *out, const struct engine_source_info *sources, si
 		json_integer(&w, "poll", s->poll);
 		snprintf(reach, sizeof(reach), "%03o", s->reach);
 		json_string(&w, "reach", reach);
-		if (s->last_sample_age >= 0) {
-			json_number(&w, "last_sample_age", s->last_sample_age, 9);
+		json_seconds(&w, "last_rx_age", s->have_sample, s->last_rx_age);
+		json_seconds(&w, "offset", s->have_sample, s->last_offset);
+		json_seconds(&w, "error", s->have_sample, s->last_error);
+		json_seconds(&w, "delay", s->have_sample, s->last_delay);
+		json_seconds(&w, "jitter", s->have_estimate, s->jitter);
+		if (s->have_estimate) {
+			json_begin_object(&w, "estimate");
+			json_number(&w, "age", s->estimate_age, 9);
 			json_number(&w, "offset", s->offset, 9);
+			json_number(&w, "error", s->root_distance, 9);
 			json_number(&w, "delay", s->delay, 9);
 			json_number(&w, "dispersion", s->dispersion, 9);
-			json_number(&w, "jitter", s->jitter, 9);
+			json_end_object(&w);
 		} else {
-			json_null(&w, "last_sample_age");
-			json_null(&w, "offset");
-			json_null(&w, "delay");
-			json_null(&w, "dispersion");
-			json_null(&w, "jitter");
+			json_null(&w, "estimate");
 		}
 		json_string(&w, "kiss", s->kiss);
 		json_bool(&w, "stopped", s->stopped);
@@ -184,38 +199,135 @@ static void sources_json(FILE *out, const struct engine_source_info *sources, si
 	json_writer_finish(&w);
 }
 
-void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json)
+static void format_age(char *buf, size_t len, double age)
+{
+	if (age < 99999.5)
+		snprintf(buf, len, "%.0fs", age);
+	else
+		snprintf(buf, len, "%.0fh", age / 3600);
+}
+
+static const char sources_legend[] =
+	"S: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
+	"   blank: not usable (no sample yet, the server unsynchronized, or too far)\n"
+	"LastRx: time since the last accepted reply. Offset +/- error: that reply's offset (true -\n"
+	"   local) and half its root delay plus its root dispersion. Delay: its round trip.\n"
+	"Jitter: of the clock filter's samples. Estimate +/- error, Age: the clock filter's choice\n"
+	"   (its minimum-delay sample) and its root distance, which selection uses.\n\n";
+
+void status_sources(FILE *out, const struct source_status *sources, size_t count, bool json, bool verbose)
 {
 	if (json) {
 		sources_json(out, sources, count);
 		return;
 	}
-	fprintf(out, "S Name/IP address                Stratum Poll Reach LastRx    Offset     Delay    Jitter\n");
-	fprintf(out, "=========================================================================================\n");
+	if (verbose)
+		fputs(sources_legend, out);
+	fprintf(out, "S Name/IP address                Stratum Poll Reach LastRx    Offset       +/-     Delay    Jitter%s\n",
+		verbose ? "  Estimate       +/-    Age" : "");
+	fprintf(out, "=================================================================================================%s\n",
+		verbose ? "==========================" : "");
 	for (size_t i = 0; i < count; i++) {
-		const struct engine_source_info *s = &sources[i];
-		char name[NETADDR_TEXT_LEN + 8], age[16] = "-", offset[16] = "-", delay[16] = "-", jitter[16] = "-";
+		const struct source_status *s = &sources[i];
+		char name[NETADDR_TEXT_LEN + 8], age[16] = "-", offset[16] = "-", error[16] = "-", delay[16] = "-",
+		     jitter[16] = "-";
 
 		netaddr_format_with_port(&s->addr, name, sizeof(name));
-		if (s->last_sample_age >= 0) {
-			if (s->last_sample_age < 99999.5)
-				snprintf(age, sizeof(age), "%.0fs", s->last_sample_age);
-			else
-				snprintf(age, sizeof(age), "%.0fh", s->last_sample_age / 3600);
-			status_format_seconds(offset, sizeof(offset), s->offset, true);
-			status_format_seconds(delay, sizeof(delay), s->delay, false);
-			status_format_seconds(jitter, sizeof(jitter), s->jitter, false);
+		if (s->have_sample) {
+			format_age(age, sizeof(age), s->last_rx_age);
+			status_format_seconds(offset, sizeof(offset), s->last_offset, true);
+			status_format_seconds(error, sizeof(error), s->last_error, false);
+			status_format_seconds(delay, sizeof(delay), s->last_delay, false);
 		}
-		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
-			s->stratum, s->poll, s->reach, age, offset, delay, jitter);
+		if (s->have_estimate)
+			status_format_seconds(jitter, sizeof(jitter), s->jitter, false);
+		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s %9s", selection_mark(s->selection), name,
+			s->stratum, s->poll, s->reach, age, offset, error, delay, jitter);
+		if (verbose) {
+			char estimate[16] = "-", distance[16] = "-", estimate_age[16] = "-";
+
+			if (s->have_estimate) {
+				status_format_seconds(estimate, sizeof(estimate), s->offset, true);
+				status_format_seconds(distance, sizeof(distance), s->root_distance, false);
+				format_age(estimate_age, sizeof(estimate_age), s->estimate_age);
+			}
+			fprintf(out, " %9s %9s %6s", estimate, distance, estimate_age);
+		}
 		if (s->selection == SOURCE_SERVER_UNSYNCHRONIZED)
 			fprintf(out, " unsynchronized");
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
 		fputc('\n', out);
 	}
-	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
-		     "   blank: not usable (no sample yet, the server unsynchronized, or too far)\n");
+	if (!verbose)
+		fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
+			     "   blank: not usable (no sample yet, the server unsynchronized, or too far)\n");
+}
+
+static void sourcestats_json(FILE *out, const struct source_status *sources, size_t count)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_begin_array(&w, NULL);
+	for (size_t i = 0; i < count; i++) {
+		const struct source_status *s = &sources[i];
+		char addr[NETADDR_TEXT_LEN];
+
+		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
+		json_begin_object(&w, NULL);
+		json_string(&w, "name", s->name);
+		json_string(&w, "address", addr);
+		json_integer(&w, "samples", s->samples);
+		if (s->have_stats)
+			json_integer(&w, "runs", s->runs);
+		else
+			json_null(&w, "runs");
+		json_seconds(&w, "span", s->samples > 0, s->span);
+		if (s->have_stats) {
+			json_number(&w, "residual_frequency_ppm", s->residual_frequency_ppm, 6);
+			json_number(&w, "skew_ppm", s->skew_ppm, 6);
+		} else {
+			json_null(&w, "residual_frequency_ppm");
+			json_null(&w, "skew_ppm");
+		}
+		json_seconds(&w, "offset", s->have_stats, s->stats_offset);
+		json_seconds(&w, "std_dev", s->have_stats, s->std_dev);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_writer_finish(&w);
+}
+
+void status_sourcestats(FILE *out, const struct source_status *sources, size_t count, bool json)
+{
+	if (json) {
+		sourcestats_json(out, sources, count);
+		return;
+	}
+	fprintf(out, "Name/IP address                  NP  NR  Span  Frequency  Freq Skew    Offset   Std Dev\n");
+	fprintf(out, "=========================================================================================\n");
+	for (size_t i = 0; i < count; i++) {
+		const struct source_status *s = &sources[i];
+		char name[NETADDR_TEXT_LEN + 8], span[16] = "-", freq[16] = "-", skew[16] = "-", offset[16] = "-",
+		     sd[16] = "-", runs[8] = "-";
+
+		netaddr_format_with_port(&s->addr, name, sizeof(name));
+		if (s->samples > 0)
+			format_age(span, sizeof(span), s->span);
+		if (s->have_stats) {
+			snprintf(runs, sizeof(runs), "%u", s->runs);
+			snprintf(freq, sizeof(freq), "%+.3f", s->residual_frequency_ppm);
+			snprintf(skew, sizeof(skew), "%.3f", s->skew_ppm);
+			status_format_seconds(offset, sizeof(offset), s->stats_offset, true);
+			status_format_seconds(sd, sizeof(sd), s->std_dev, false);
+		}
+		fprintf(out, "%-31.31s %4u %3s %5s %10s %10s %9s %9s\n", name, s->samples, runs, span, freq, skew,
+			offset, sd);
+	}
+	fprintf(out, "\nNP samples in the clock filter, NR runs of residuals of one sign, Span from the oldest\n"
+		     "to the newest; Frequency (ppm, positive: the local clock loses on the source), its Skew,\n"
+		     "Offset (true - local, now) and Std Dev of a straight line through the samples.\n");
 }
 
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)

@@ -11,7 +11,11 @@
 #include "serve_config.h"
 
 void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
-void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json);
+/* LastRx and Offset are the last accepted reply's (chronyc's meaning);
+ * verbose adds a legend and the clock filter's estimate with its error. */
+void status_sources(FILE *out, const struct source_status *sources, size_t count, bool json, bool verbose);
+/* A straight line through each source's samples, as chronyc's sourcestats. */
+void status_sourcestats(FILE *out, const struct source_status *sources, size_t count, bool json);
 /* serving is false when no serve section is configured. */
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
 

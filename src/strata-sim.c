@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "json_writer.h"
 #include "log.h"
 #include "packet.h"
 #include "refid.h"
@@ -29,6 +30,8 @@
 #define SECONDS_PER_DAY 86400
 /* "time to sync": from when on the offset stays within this */
 #define SETTLE_OFFSET 1e-3
+/* seconds the simulated server takes between receive and transmit */
+#define SERVER_TURNAROUND 5e-6
 
 enum jitter_kind { JITTER_NONE, JITTER_EXPONENTIAL, JITTER_UNIFORM };
 
@@ -413,47 +416,39 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 		fprintf(stderr, "strata-sim: %s\n", message);
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 struct figure {
 	const char *name;
 	double value;
 };
 
-static int run(struct scenario *sc)
-{
+/* One run: the scenario, the simulated clock and network around the engine,
+ * and what is measured. */
+struct sim {
+	struct scenario *sc;
 	struct sim_random rng;
 	struct sim_clock clock;
-	struct clock_ops ops;
 	struct engine *engine;
-	struct flight flights[MAX_FLIGHTS];
-	struct metrics m = { .first_sync = -1.0 };
-	unsigned nflights = 0;
-	double next_measure = 0.0, leap_tau = SECONDS_PER_DAY - sc->start_of_day;
-	double freq_at_outage = 0.0;
-	struct engine_tracking tr;
-	bool all_pass = true;
+	struct flight flights[MAX_FLIGHTS]; /* replies on their way back */
+	unsigned nflights;
+	struct metrics m;
+	double next_measure;
+	double leap_tau;                /* when the day with the leap second ends */
+};
 
-	sim_random_seed(&rng, sc->seed);
-	sim_clock_init(&clock, SIM_EPOCH, sc->start_of_day + sc->clock_offset, sc->clock_freq, sc->wander, &rng);
-	sim_clock_ops(&clock, &ops);
-	log_metrics = &m;
+static void sim_start(struct sim *sim, struct scenario *sc)
+{
+	struct clock_ops ops;
+
+	*sim = (struct sim){ .sc = sc, .m = { .first_sync = -1.0 }, .leap_tau = SECONDS_PER_DAY - sc->start_of_day };
+	sim_random_seed(&sim->rng, sc->seed);
+	sim_clock_init(&sim->clock, SIM_EPOCH, sc->start_of_day + sc->clock_offset, sc->clock_freq, sc->wander,
+		       &sim->rng);
+	sim_clock_ops(&sim->clock, &ops);
+	log_metrics = &sim->m;
 	log_set_sink(log_sink, sc, sc->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE);
 	sc->engine.random_seed = sc->seed ^ 0xa5a5a5a5ULL;
-	engine = engine_create(&sc->engine, &ops, sim_clock_now(&clock));
-	if (!engine)
+	sim->engine = engine_create(&sc->engine, &ops, sim_clock_now(&sim->clock));
+	if (!sim->engine)
 		die("engine_create failed");
 	for (unsigned i = 0; i < sc->servers; i++) {
 		struct sim_server *s = &sc->server[i];
@@ -464,230 +459,336 @@ static int run(struct scenario *sc)
 		netaddr_parse(name, &cfg.addr);
 		cfg.addr.port = NTP_PORT;
 		cfg.name = name;
-		s->id = engine_add_source(engine, &cfg, sim_clock_now(&clock));
+		s->id = engine_add_source(sim->engine, &cfg, sim_clock_now(&sim->clock));
 		if (s->id < 0)
 			die("server %u: bad settings", i + 1);
 	}
+}
 
-	while (clock.tau < sc->duration) {
-		double wake = clock.tau + timespec_diff(engine_next_wakeup(engine), sim_clock_now(&clock));
-		double next = fmax(wake, clock.tau);
-		int flight = -1;
+/* The simulated server: an honest stratum-N answer (off by its own error),
+ * received `up` seconds after the request left at tau. */
+static void server_answer(const struct sim *sim, const struct sim_server *s, const struct ntp_packet *request,
+			  double tau, double up, uint8_t out[NTP_HEADER_LEN])
+{
+	const struct scenario *sc = sim->sc;
+	double t2 = utc(sc, tau + up) + s->error;
+	bool leap_day = sc->leap_insert && tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
+	struct ntp_packet reply = {
+		.leap = s->announce_leap && leap_day ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
+		.version = NTP_VERSION,
+		.mode = NTP_MODE_SERVER,
+		.stratum = (uint8_t)s->stratum,
+		.poll = request->poll,
+		.precision = -24,
+		.root_delay = 0,
+		.root_dispersion = ntp_short_from_seconds(1e-5),
+		.refid = refid_from_name("GPS"),
+		.reference = ts_from_seconds(t2 - 8.0),
+		.origin = request->transmit,
+		.receive = ts_from_seconds(t2),
+		.transmit = ts_from_seconds(t2 + SERVER_TURNAROUND),
+	};
 
-		for (unsigned i = 0; i < nflights; i++)
-			if (flights[i].deliver <= next && (flight < 0 || flights[i].deliver < flights[flight].deliver))
-				flight = (int)i;
+	packet_encode(&reply, out);
+}
+
+static struct sim_server *server_of(struct sim *sim, int id)
+{
+	for (unsigned i = 0; i < sim->sc->servers; i++)
+		if (sim->sc->server[i].id == id)
+			return &sim->sc->server[i];
+	return NULL;
+}
+
+/* The network model: the request is lost (loss, outages, or no room in
+ * flight) or reaches the server after a random one-way delay, and the answer
+ * comes back after another. */
+static void network_carry(struct sim *sim, int id, const uint8_t request[NTP_HEADER_LEN])
+{
+	const struct scenario *sc = sim->sc;
+	struct sim_server *s = server_of(sim, id);
+	double tau = sim->clock.tau, up, down;
+	struct ntp_packet in;
+	struct flight *f;
+
+	if (sim_random_uniform(&sim->rng) < s->loss || outage_active(sc->outage, sc->outages, tau) ||
+	    outage_active(s->outage, s->outages, tau) || sim->nflights == MAX_FLIGHTS)
+		return;
+	f = &sim->flights[sim->nflights];
+	packet_decode(request, NTP_HEADER_LEN, &in, NULL);
+	up = one_way(&sim->rng, s, s->delay + s->asymmetry / 2.0);
+	down = one_way(&sim->rng, s, s->delay - s->asymmetry / 2.0);
+	server_answer(sim, s, &in, tau, up, f->bytes);
+	f->deliver = tau + up + SERVER_TURNAROUND + down;
+	f->server = (int)(s - sc->server);
+	sim->nflights++;
+}
+
+/* The polls due now: each request goes out through the network. Returns
+ * false when none was due (the wakeup was computed at the old rate). */
+static bool send_due_requests(struct sim *sim)
+{
+	int ids[MAX_SERVERS];
+	size_t n = engine_due_requests(sim->engine, sim_clock_now(&sim->clock), ids, MAX_SERVERS);
+
+	for (size_t k = 0; k < n; k++) {
+		uint8_t request[NTP_HEADER_LEN];
+
+		if (server_of(sim, ids[k]) &&
+		    engine_build_request(sim->engine, ids[k], sim_clock_now(&sim->clock), request))
+			network_carry(sim, ids[k], request);
+	}
+	return n > 0;
+}
+
+/* The reply in flight that lands first, not after `until`; -1: none. */
+static int next_flight(const struct sim *sim, double until)
+{
+	int flight = -1;
+
+	for (unsigned i = 0; i < sim->nflights; i++)
+		if (sim->flights[i].deliver <= until &&
+		    (flight < 0 || sim->flights[i].deliver < sim->flights[flight].deliver))
+			flight = (int)i;
+	return flight;
+}
+
+static void deliver_flight(struct sim *sim, int index)
+{
+	struct flight f = sim->flights[index];
+
+	sim->flights[index] = sim->flights[--sim->nflights];
+	engine_handle_reply(sim->engine, sim->sc->server[f.server].id, f.bytes, NTP_HEADER_LEN,
+			    sim_clock_now(&sim->clock));
+}
+
+/* The measurement: the clock's true offset and what the engine says, at
+ * every measure_interval. */
+static void measure(struct sim *sim)
+{
+	struct scenario *sc = sim->sc;
+	struct metrics *m = &sim->m;
+	double tau = sim->clock.tau;
+	double offset = utc(sc, tau) + sc->reference_error - sim_clock_local(&sim->clock);
+	struct engine_tracking tr;
+
+	/* the inserted second reads 23:59:60 on one side of the offset and
+	 * 00:00:00 on the other: the same instant, not a second's error */
+	if (sc->leap_insert && fabs(tau - sim->leap_tau) < 2.0 && fabs(offset + 1.0) < fabs(offset))
+		offset += 1.0;
+	engine_get_tracking(sim->engine, sim_clock_now(&sim->clock), &tr);
+	if (tr.state == SYNC_SYNCHRONIZED && m->first_sync < 0.0)
+		m->first_sync = tau;
+	if (tr.reason == UNSYNC_INSANE_TIME) {
+		m->insane_seen = true;
+		m->insane_offset = tr.insane_offset;
+	}
+	if (tau >= sc->warmup) {
+		m->sum2 += offset * offset;
+		m->count++;
+		m->max = fmax(m->max, fabs(offset));
+	}
+	if (m->first_sync >= 0.0)
+		m->max_after_sync = fmax(m->max_after_sync, fabs(offset));
+	if (fabs(offset) > SETTLE_OFFSET)
+		m->settled = tau + sc->measure_interval;
+	if (sc->leap_insert && tau >= sim->leap_tau && tau < sim->leap_tau + 3600.0)
+		m->leap_offset_max = fmax(m->leap_offset_max, fabs(offset));
+	if (sc->outages) {
+		bool in = outage_active(sc->outage, 1, tau);
+
+		if (in && !m->outage_started) {
+			m->outage_started = true;
+			m->outage_start_offset = offset;
+		} else if (!in && m->outage_started && m->outage_end_offset == 0.0 &&
+			   tau >= sc->outage[0].start + sc->outage[0].length) {
+			m->outage_end_offset = offset;
+			m->outage_drift = offset - m->outage_start_offset;
+		}
+	}
+	for (unsigned i = 0; i < sc->servers; i++) {
+		struct source_status info;
+
+		if (!engine_get_source(sim->engine, sc->server[i].id, sim_clock_now(&sim->clock), &info))
+			continue;
+		if (info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED)
+			sc->server[i].selected++;
+		if (info.selection == SOURCE_FALSETICKER)
+			sc->server[i].falseticker++;
+	}
+	if (sc->trace)
+		fprintf(stderr, "%.0f %.9f %s\n", tau, offset, sync_state_str(tr.state));
+}
+
+/* The figures the criteria and the report name; returns how many. */
+static size_t collect_figures(const struct sim *sim, const struct engine_tracking *tr, struct figure *figures)
+{
+	const struct scenario *sc = sim->sc;
+	const struct metrics *m = &sim->m;
+	const struct sim_clock *clock = &sim->clock;
+	double rms = m->count ? sqrt(m->sum2 / (double)m->count) : 0.0;
+	double freq_error = (clock->oscillator + clock->correction) * 1e6;
+	unsigned long falseticker_selected = 0;
+	unsigned steps_after_first = clock->steps > 1 ? clock->steps - 1 : 0;
+	double outage_freq_error = 0.0;
+	size_t nf = 0;
+
+	if (sc->outages && sc->outage[0].length > 0.0)
+		outage_freq_error = fabs(m->outage_drift / sc->outage[0].length) * 1e6;
+	for (unsigned i = 0; i < sc->servers; i++)
+		if (sc->server[i].error != 0.0 && fabs(sc->server[i].error) < 1.0 && sc->servers > 2)
+			falseticker_selected += sc->server[i].selected;
+	figures[nf++] = (struct figure){ "offset_rms", rms };
+	figures[nf++] = (struct figure){ "offset_max", m->max };
+	figures[nf++] = (struct figure){ "offset_max_after_sync", m->max_after_sync };
+	figures[nf++] = (struct figure){ "first_sync", m->first_sync };
+	figures[nf++] = (struct figure){ "settled", m->settled };
+	figures[nf++] = (struct figure){ "steps", clock->steps };
+	figures[nf++] = (struct figure){ "steps_after_first", steps_after_first };
+	figures[nf++] = (struct figure){ "freq_error_ppm", fabs(freq_error) };
+	figures[nf++] = (struct figure){ "insane_guard", m->insane_seen };
+	figures[nf++] = (struct figure){ "clock_touched", sim_clock_touched(clock) };
+	figures[nf++] = (struct figure){ "slew_rate_max_ppm", clock->max_slew_rate * 1e6 };
+	figures[nf++] = (struct figure){ "correction_rate_max_ppm", clock->max_correction_rate * 1e6 };
+	figures[nf++] = (struct figure){ "slew_total_rate_max_ppm", clock->max_slew_total_rate * 1e6 };
+	figures[nf++] = (struct figure){ "synchronized_end", tr->state == SYNC_SYNCHRONIZED };
+	figures[nf++] = (struct figure){ "unsync_reason_end", tr->reason };
+	figures[nf++] = (struct figure){ "falseticker_selected", (double)falseticker_selected };
+	figures[nf++] = (struct figure){ "leap_announced_before",
+		clock->leap_announced_tau >= 0.0 && clock->leap_announced_tau < sim->leap_tau };
+	figures[nf++] = (struct figure){ "leap_applied", clock->leap_applied_tau >= 0.0 };
+	figures[nf++] = (struct figure){ "leap_offset_max", m->leap_offset_max };
+	figures[nf++] = (struct figure){ "outage_drift", fabs(m->outage_drift) };
+	figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
+	figures[nf++] = (struct figure){ "refused_calls", clock->refused };
+	figures[nf++] = (struct figure){ "final_frequency_ppm", engine_frequency_ppm(sim->engine) };
+	return nf;
+}
+
+static bool criterion_holds(const struct expect *e, double v)
+{
+	if (!strcmp(e->op, "<="))
+		return v <= e->value;
+	if (!strcmp(e->op, "<"))
+		return v < e->value;
+	if (!strcmp(e->op, ">="))
+		return v >= e->value;
+	if (!strcmp(e->op, ">"))
+		return v > e->value;
+	if (!strcmp(e->op, "=="))
+		return v == e->value;
+	return v != e->value;
+}
+
+/* The report: one JSON document on one line (tools read a run per line).
+ * Returns whether every criterion holds. */
+static bool report(struct sim *sim)
+{
+	const struct scenario *sc = sim->sc;
+	const struct sim_clock *clock = &sim->clock;
+	struct engine_tracking tr;
+	struct figure figures[32];
+	struct json_writer w;
+	bool all_pass = true;
+	size_t nf;
+
+	engine_get_tracking(sim->engine, sim_clock_now(&sim->clock), &tr);
+	nf = collect_figures(sim, &tr, figures);
+	json_writer_init_compact(&w, stdout);
+	json_begin_object(&w, NULL);
+	json_string(&w, "scenario", sc->name);
+	json_integer(&w, "seed", (long long)sc->seed);
+	json_real(&w, "duration", sc->duration, 9);
+	json_real(&w, "warmup", sc->warmup, 9);
+	for (size_t i = 0; i < nf; i++)
+		json_real(&w, figures[i].name, figures[i].value, 9);
+	json_string(&w, "unsync_reason_text", unsync_reason_str(tr.reason));
+	json_number(&w, "insane_offset", sim->m.insane_offset, 6);
+	json_begin_array(&w, "step_list");
+	for (unsigned i = 0; i < clock->steps && i < SIM_CLOCK_MAX_STEPS; i++) {
+		json_begin_object(&w, NULL);
+		json_number(&w, "at", clock->step_tau[i], 3);
+		json_number(&w, "by", clock->step_amount[i], 9);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_begin_array(&w, "sources");
+	for (unsigned i = 0; i < sc->servers; i++) {
+		struct source_status info;
+
+		engine_get_source(sim->engine, sc->server[i].id, sim_clock_now(&sim->clock), &info);
+		json_begin_object(&w, NULL);
+		json_string(&w, "name", info.name);
+		json_real(&w, "error", sc->server[i].error, 6);
+		json_string(&w, "final", source_selection_str(info.selection));
+		json_integer(&w, "selected_samples", (long long)sc->server[i].selected);
+		json_integer(&w, "falseticker_samples", (long long)sc->server[i].falseticker);
+		json_integer(&w, "poll", info.poll);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_begin_array(&w, "log");
+	for (unsigned i = 0; i < sim->m.log_count; i++)
+		json_string(&w, NULL, sim->m.log[i]);
+	json_end_array(&w);
+	json_begin_array(&w, "criteria");
+	for (unsigned i = 0; i < sc->expects; i++) {
+		const struct expect *e = &sc->expect[i];
+		double v = NAN;
+		bool pass;
+
+		for (size_t k = 0; k < nf; k++)
+			if (!strcmp(figures[k].name, e->metric))
+				v = figures[k].value;
+		if (isnan(v))
+			die("expect: unknown metric '%s'", e->metric);
+		pass = criterion_holds(e, v);
+		all_pass &= pass;
+		json_begin_object(&w, NULL);
+		json_string(&w, "expect", e->text);
+		json_real(&w, "value", v, 9);
+		json_bool(&w, "pass", pass);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_bool(&w, "pass", all_pass);
+	json_end_object(&w);
+	json_writer_finish(&w);
+	return all_pass;
+}
+
+/* The event loop: the next of a measurement, a reply landing and a poll
+ * falling due happens, in virtual time, until the scenario's end. */
+static int run(struct scenario *sc)
+{
+	struct sim sim;
+	bool pass;
+
+	sim_start(&sim, sc);
+	while (sim.clock.tau < sc->duration) {
+		double wake = sim.clock.tau + timespec_diff(engine_next_wakeup(sim.engine), sim_clock_now(&sim.clock));
+		double next = fmax(wake, sim.clock.tau);
+		int flight = next_flight(&sim, next);
+
 		if (flight >= 0)
-			next = flights[flight].deliver;
-		if (next_measure <= next) {
-			double offset;
-
-			sim_clock_advance(&clock, next_measure);
-			offset = utc(sc, clock.tau) + sc->reference_error - sim_clock_local(&clock);
-			/* the inserted second reads 23:59:60 on one side of the offset and
-			 * 00:00:00 on the other: the same instant, not a second's error */
-			if (sc->leap_insert && fabs(clock.tau - leap_tau) < 2.0 && fabs(offset + 1.0) < fabs(offset))
-				offset += 1.0;
-			engine_get_tracking(engine, sim_clock_now(&clock), &tr);
-			if (tr.state == SYNC_SYNCHRONIZED && m.first_sync < 0.0)
-				m.first_sync = clock.tau;
-			if (tr.reason == UNSYNC_INSANE_TIME) {
-				m.insane_seen = true;
-				m.insane_offset = tr.insane_offset;
-			}
-			if (clock.tau >= sc->warmup) {
-				m.sum2 += offset * offset;
-				m.count++;
-				m.max = fmax(m.max, fabs(offset));
-			}
-			if (m.first_sync >= 0.0)
-				m.max_after_sync = fmax(m.max_after_sync, fabs(offset));
-			if (fabs(offset) > SETTLE_OFFSET)
-				m.settled = clock.tau + sc->measure_interval;
-			if (sc->leap_insert && clock.tau >= leap_tau && clock.tau < leap_tau + 3600.0)
-				m.leap_offset_max = fmax(m.leap_offset_max, fabs(offset));
-			if (sc->outages) {
-				bool in = outage_active(sc->outage, 1, clock.tau);
-
-				if (in && !m.outage_started) {
-					m.outage_started = true;
-					m.outage_start_offset = offset;
-					freq_at_outage = (clock.oscillator + clock.correction) * 1e6;
-				} else if (!in && m.outage_started && m.outage_end_offset == 0.0 &&
-					   clock.tau >= sc->outage[0].start + sc->outage[0].length) {
-					m.outage_end_offset = offset;
-					m.outage_drift = offset - m.outage_start_offset;
-				}
-			}
-			for (unsigned i = 0; i < sc->servers; i++) {
-				struct engine_source_info info;
-
-				if (!engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info))
-					continue;
-				if (info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED)
-					sc->server[i].selected++;
-				if (info.selection == SOURCE_FALSETICKER)
-					sc->server[i].falseticker++;
-			}
-			if (sc->trace)
-				fprintf(stderr, "%.0f %.9f %s\n", clock.tau, offset, sync_state_str(tr.state));
-			next_measure += sc->measure_interval;
-			continue;
-		}
-		sim_clock_advance(&clock, next);
-		if (flight >= 0) {
-			struct flight f = flights[flight];
-
-			flights[flight] = flights[--nflights];
-			engine_handle_reply(engine, sc->server[f.server].id, f.bytes, NTP_HEADER_LEN,
-					    sim_clock_now(&clock));
-			continue;
-		}
-		{
-			int ids[MAX_SERVERS];
-			size_t n = engine_due_requests(engine, sim_clock_now(&clock), ids, MAX_SERVERS);
-
-			if (n == 0) {
+			next = sim.flights[flight].deliver;
+		if (sim.next_measure <= next) {
+			sim_clock_advance(&sim.clock, sim.next_measure);
+			measure(&sim);
+			sim.next_measure += sc->measure_interval;
+		} else if (flight >= 0) {
+			sim_clock_advance(&sim.clock, next);
+			deliver_flight(&sim, flight);
+		} else {
+			sim_clock_advance(&sim.clock, next);
+			if (!send_due_requests(&sim))
 				/* the wakeup was computed at the old rate: creep up on it */
-				sim_clock_advance(&clock, clock.tau + 1e-6);
-				continue;
-			}
-			for (size_t k = 0; k < n; k++) {
-				uint8_t req[NTP_HEADER_LEN];
-				struct ntp_packet in, out;
-				struct sim_server *s = NULL;
-				unsigned si;
-				double up, down, t2;
-
-				for (si = 0; si < sc->servers; si++)
-					if (sc->server[si].id == ids[k]) {
-						s = &sc->server[si];
-						break;
-					}
-				if (!s || !engine_build_request(engine, ids[k], sim_clock_now(&clock), req))
-					continue;
-				if (sim_random_uniform(&rng) < s->loss || outage_active(sc->outage, sc->outages, clock.tau) ||
-				    outage_active(s->outage, s->outages, clock.tau) || nflights == MAX_FLIGHTS)
-					continue;
-				packet_decode(req, NTP_HEADER_LEN, &in, NULL);
-				up = one_way(&rng, s, s->delay + s->asymmetry / 2.0);
-				down = one_way(&rng, s, s->delay - s->asymmetry / 2.0);
-				t2 = utc(sc, clock.tau + up) + s->error;
-				out = (struct ntp_packet){
-					.leap = s->announce_leap && sc->leap_insert && clock.tau < leap_tau &&
-							clock.tau > leap_tau - SECONDS_PER_DAY / 2 ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
-					.version = NTP_VERSION,
-					.mode = NTP_MODE_SERVER,
-					.stratum = (uint8_t)s->stratum,
-					.poll = in.poll,
-					.precision = -24,
-					.root_delay = 0,
-					.root_dispersion = ntp_short_from_seconds(1e-5),
-					.refid = refid_from_name("GPS"),
-					.reference = ts_from_seconds(t2 - 8.0),
-					.origin = in.transmit,
-					.receive = ts_from_seconds(t2),
-					.transmit = ts_from_seconds(t2 + 5e-6),
-				};
-				flights[nflights].deliver = clock.tau + up + 5e-6 + down;
-				flights[nflights].server = (int)si;
-				packet_encode(&out, flights[nflights].bytes);
-				nflights++;
-			}
+				sim_clock_advance(&sim.clock, sim.clock.tau + 1e-6);
 		}
 	}
-
-	engine_get_tracking(engine, sim_clock_now(&clock), &tr);
-	{
-		double rms = m.count ? sqrt(m.sum2 / (double)m.count) : 0.0;
-		double freq_error = (clock.oscillator + clock.correction) * 1e6;
-		unsigned long falseticker_selected = 0;
-		unsigned steps_after_first = clock.steps > 1 ? clock.steps - 1 : 0;
-		double outage_freq_error = 0.0;
-		struct figure figures[32];
-		size_t nf = 0;
-
-		if (sc->outages && sc->outage[0].length > 0.0)
-			outage_freq_error = fabs(m.outage_drift / sc->outage[0].length) * 1e6;
-		for (unsigned i = 0; i < sc->servers; i++)
-			if (sc->server[i].error != 0.0 && fabs(sc->server[i].error) < 1.0 && sc->servers > 2)
-				falseticker_selected += sc->server[i].selected;
-		(void)freq_at_outage;
-		figures[nf++] = (struct figure){ "offset_rms", rms };
-		figures[nf++] = (struct figure){ "offset_max", m.max };
-		figures[nf++] = (struct figure){ "offset_max_after_sync", m.max_after_sync };
-		figures[nf++] = (struct figure){ "first_sync", m.first_sync };
-		figures[nf++] = (struct figure){ "settled", m.settled };
-		figures[nf++] = (struct figure){ "steps", clock.steps };
-		figures[nf++] = (struct figure){ "steps_after_first", steps_after_first };
-		figures[nf++] = (struct figure){ "freq_error_ppm", fabs(freq_error) };
-		figures[nf++] = (struct figure){ "insane_guard", m.insane_seen };
-		figures[nf++] = (struct figure){ "clock_touched", sim_clock_touched(&clock) };
-		figures[nf++] = (struct figure){ "slew_rate_max_ppm", clock.max_slew_rate * 1e6 };
-		figures[nf++] = (struct figure){ "correction_rate_max_ppm", clock.max_correction_rate * 1e6 };
-		figures[nf++] = (struct figure){ "slew_total_rate_max_ppm", clock.max_slew_total_rate * 1e6 };
-		figures[nf++] = (struct figure){ "synchronized_end", tr.state == SYNC_SYNCHRONIZED };
-		figures[nf++] = (struct figure){ "unsync_reason_end", tr.reason };
-		figures[nf++] = (struct figure){ "falseticker_selected", (double)falseticker_selected };
-		figures[nf++] = (struct figure){ "leap_announced_before",
-			clock.leap_announced_tau >= 0.0 && clock.leap_announced_tau < leap_tau };
-		figures[nf++] = (struct figure){ "leap_applied", clock.leap_applied_tau >= 0.0 };
-		figures[nf++] = (struct figure){ "leap_offset_max", m.leap_offset_max };
-		figures[nf++] = (struct figure){ "outage_drift", fabs(m.outage_drift) };
-		figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
-		figures[nf++] = (struct figure){ "refused_calls", clock.refused };
-		figures[nf++] = (struct figure){ "final_frequency_ppm", engine_frequency_ppm(engine) };
-
-		printf("{");
-		printf("\"scenario\":");
-		json_string(sc->name);
-		printf(",\"seed\":%llu,\"duration\":%.0f,\"warmup\":%.0f", sc->seed, sc->duration, sc->warmup);
-		for (size_t i = 0; i < nf; i++)
-			printf(",\"%s\":%.9g", figures[i].name, figures[i].value);
-		printf(",\"unsync_reason_text\":");
-		json_string(unsync_reason_str(tr.reason));
-		printf(",\"insane_offset\":%.6f", m.insane_offset);
-		printf(",\"step_list\":[");
-		for (unsigned i = 0; i < clock.steps && i < SIM_CLOCK_MAX_STEPS; i++)
-			printf("%s{\"at\":%.3f,\"by\":%.9f}", i ? "," : "", clock.step_tau[i], clock.step_amount[i]);
-		printf("],\"sources\":[");
-		for (unsigned i = 0; i < sc->servers; i++) {
-			struct engine_source_info info;
-
-			engine_get_source(engine, sc->server[i].id, sim_clock_now(&clock), &info);
-			printf("%s{\"name\":\"%s\",\"error\":%g,\"final\":\"%s\",\"selected_samples\":%lu,"
-			       "\"falseticker_samples\":%lu,\"poll\":%d}",
-			       i ? "," : "", info.name, sc->server[i].error, source_selection_str(info.selection),
-			       sc->server[i].selected, sc->server[i].falseticker, info.poll);
-		}
-		printf("],\"log\":[");
-		for (unsigned i = 0; i < m.log_count; i++) {
-			printf("%s", i ? "," : "");
-			json_string(m.log[i]);
-		}
-		printf("],\"criteria\":[");
-		for (unsigned i = 0; i < sc->expects; i++) {
-			struct expect *e = &sc->expect[i];
-			double v = NAN;
-			bool pass;
-
-			for (size_t k = 0; k < nf; k++)
-				if (!strcmp(figures[k].name, e->metric))
-					v = figures[k].value;
-			if (isnan(v))
-				die("expect: unknown metric '%s'", e->metric);
-			pass = !strcmp(e->op, "<=") ? v <= e->value : !strcmp(e->op, "<") ? v < e->value :
-			       !strcmp(e->op, ">=") ? v >= e->value : !strcmp(e->op, ">") ? v > e->value :
-			       !strcmp(e->op, "==") ? v == e->value : v != e->value;
-			all_pass &= pass;
-			printf("%s{\"expect\":", i ? "," : "");
-			json_string(e->text);
-			printf(",\"value\":%.9g,\"pass\":%s}", v, pass ? "true" : "false");
-		}
-		printf("],\"pass\":%s}\n", all_pass ? "true" : "false");
-	}
-	engine_destroy(engine);
-	return all_pass ? 0 : 1;
+	pass = report(&sim);
+	engine_destroy(sim.engine);
+	return pass ? 0 : 1;
 }
 
 int main(int argc, char **argv)

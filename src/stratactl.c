@@ -15,12 +15,14 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: stratactl [-s SOCKET] [--json] COMMAND\n"
+		"usage: stratactl [-s SOCKET] [--json | -v] COMMAND\n"
 		"  -s SOCKET  the daemon's control socket (default %s/strata/stratad.sock)\n"
 		"  --json     machine-readable output\n"
+		"  -v         verbose: a legend and the figures behind the columns (sources)\n"
 		"commands:\n"
 		"  tracking     the system clock: reference, stratum, offset, frequency, sync state\n"
-		"  sources      every source with its selection state, reach, offset, delay, jitter\n"
+		"  sources      every source: selection state, reach, its last reply's age, offset and error\n"
+		"  sourcestats  a straight line through each source's samples: frequency, skew, std dev\n"
 		"  serverstats  the server's request counters\n"
 		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n",
 		RUNSTATEDIR);
@@ -31,22 +33,27 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = RUNSTATEDIR "/strata/stratad.sock";
-	bool json = false;
+	enum control_format format = CONTROL_TEXT;
 	char why[512];
 	char *reply;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			socket_path = optarg;
 			break;
 		case 'j':
-			json = true;
+			format = CONTROL_JSON;
+			break;
+		case 'v':
+			if (format == CONTROL_TEXT)
+				format = CONTROL_VERBOSE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -64,7 +71,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stratactl: bad command \"%s\"\n", argv[optind]);
 		return 2;
 	}
-	reply = control_query(socket_path, argv[optind], json, why, sizeof(why));
+	reply = control_query(socket_path, argv[optind], format, why, sizeof(why));
 	if (!reply) {
 		fprintf(stderr, "stratactl: %s\n", why);
 		return 1;

@@ -296,10 +296,10 @@ static void load_drift(struct daemon *d)
 }
 
 /* Every source the engine has, to free; NULL (count 0) when out of memory. */
-static struct engine_source_info *collect_sources(struct daemon *d, struct timespec now, size_t *count)
+static struct source_status *collect_sources(struct daemon *d, struct timespec now, size_t *count)
 {
 	size_t cap = engine_source_capacity(d->engine), n = 0;
-	struct engine_source_info *infos = calloc(cap ? cap : 1, sizeof(*infos));
+	struct source_status *infos = calloc(cap ? cap : 1, sizeof(*infos));
 
 	for (size_t id = 0; infos && id < cap; id++)
 		if (engine_source_exists(d->engine, (int)id) && engine_get_source(d->engine, (int)id, now, &infos[n]))
@@ -314,7 +314,7 @@ static void take_snapshot(struct daemon *d, struct timespec now, struct engine_t
 			  struct serve_counters *c, struct metrics_snapshot *snap)
 {
 	size_t n;
-	struct engine_source_info *infos = collect_sources(d, now, &n);
+	struct source_status *infos = collect_sources(d, now, &n);
 
 	engine_get_tracking(d->engine, now, t);
 	if (d->server)
@@ -360,25 +360,29 @@ static bool start_statsd(const struct daemon_config *cfg, struct timespec now)
 	       statsd_init(&cfg->statsd.address, cfg->statsd.prefix, cfg->statsd.interval, now);
 }
 
-static void control_handler(void *ctx, const char *command, bool json, FILE *out)
+static void control_handler(void *ctx, const char *command, enum control_format format, FILE *out)
 {
 	struct daemon *d = ctx;
 	struct timespec now = now_of(d);
+	bool json = format == CONTROL_JSON;
 
 	if (!strcmp(command, "tracking")) {
 		struct engine_tracking t;
 
 		engine_get_tracking(d->engine, now, &t);
 		status_tracking(out, &t, json);
-	} else if (!strcmp(command, "sources")) {
+	} else if (!strcmp(command, "sources") || !strcmp(command, "sourcestats")) {
 		size_t n;
-		struct engine_source_info *infos = collect_sources(d, now, &n);
+		struct source_status *infos = collect_sources(d, now, &n);
 
 		if (!infos) {
 			fprintf(out, "error: out of memory\n");
 			return;
 		}
-		status_sources(out, infos, n, json);
+		if (!strcmp(command, "sources"))
+			status_sources(out, infos, n, json, format == CONTROL_VERBOSE);
+		else
+			status_sourcestats(out, infos, n, json);
 		free(infos);
 	} else if (!strcmp(command, "serverstats")) {
 		struct serve_counters c = { 0 };
@@ -389,7 +393,8 @@ static void control_handler(void *ctx, const char *command, bool json, FILE *out
 	} else if (!strcmp(command, "metrics")) {
 		print_metrics(d, now, out);
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, serverstats, metrics)\n", command);
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, serverstats, metrics)\n",
+			command);
 	}
 }
 

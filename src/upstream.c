@@ -352,7 +352,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 
 static bool unreachable(const struct upstream *up, const struct upstream_slot *slot, struct timespec now)
 {
-	struct engine_source_info info;
+	struct source_status info;
 
 	return engine_get_source(up->engine, slot->engine_id, now, &info) &&
 	       info.selection == SOURCE_UNREACHABLE;

@@ -23,7 +23,7 @@ static void log_to_stderr(void *ctx, enum log_level level, const char *message)
 	fprintf(stderr, "metrics_probe: %s\n", message);
 }
 
-static void add_source(struct engine_source_info *s, const char *name, const char *addr, double offset)
+static void add_source(struct source_status *s, const char *name, const char *addr, double offset)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -33,7 +33,7 @@ static void add_source(struct engine_source_info *s, const char *name, const cha
 	s->stratum = 2;
 	s->poll = 6;
 	s->reach = 0x7f;
-	s->last_sample_age = 3;
+	s->have_estimate = true;
 	s->offset = offset;
 	s->delay = 0.004;
 	s->jitter = 0.0002;
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	uint16_t port = 8125;
 	struct net_addr collector;
 	struct engine_tracking tracking = { .state = SYNC_SYNCHRONIZED, .stratum = 3, .leap = NTP_LEAP_NONE };
-	struct engine_source_info sources[2];
+	struct source_status sources[2];
 	struct serve_counters serve = { 0 };
 	struct metrics_snapshot snap = { &tracking, sources, 2, &serve };
 	struct timespec now = { 1700000000, 0 };

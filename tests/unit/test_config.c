@@ -130,6 +130,8 @@ static void serve_without_listen_uses_both_wildcards(void **state)
 
 	assert_int_equal(load("serve = { port = 1123; };\n", &cfg, err, sizeof(err)), 0);
 	assert_true(cfg.serve.listen_default);
+	/* no ratelimit group: no limit, as chrony, so sub-second clients are served */
+	assert_true(cfg.serve.ratelimit_interval == 0.0);
 	assert_int_equal(cfg.serve.listen_count, 2);
 	netaddr_format(&cfg.serve.listen[0], text, sizeof(text));
 	assert_string_equal(text, "0.0.0.0");
@@ -143,8 +145,8 @@ static void errors_name_line_and_setting(void **state)
 	(void)state;
 	assert_string_equal(error_of("\n\nfoo = 1;\n"), ":3: foo: unknown setting");
 	assert_string_equal(error_of("clock = {\n adjust = 1;\n};\n"), ":2: clock.adjust: expected true or false");
-	assert_string_equal(error_of("sources = (\n { server = \"a\"; },\n { server = \"b\"; minpoll = 2; }\n);\n"),
-			    ":3: sources[1].minpoll: 2 is out of range [4, 17]");
+	assert_string_equal(error_of("sources = (\n { server = \"a\"; },\n { server = \"b\"; minpoll = -7; }\n);\n"),
+			    ":3: sources[1].minpoll: -7 is out of range [-6, 24]");
 	assert_string_equal(error_of("sources = ( { pool = \"p\"; maxsources = 0; } );"),
 			    ":1: sources[0].maxsources: 0 is out of range [1, 16]");
 	assert_string_equal(error_of("clock = { max_distance = \"far\"; };"),
@@ -169,6 +171,34 @@ static void a_missing_file_is_an_error(void **state)
 }
 
 /* What --check-config prints must read back as the same configuration. */
+static void a_ratelimit_group_turns_the_limiter_on(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+
+	assert_int_equal(load("serve = { ratelimit = { burst = 16; }; };\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.serve.ratelimit_interval == 1.0);
+	assert_int_equal(cfg.serve.ratelimit_burst, 16);
+}
+
+static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+
+	assert_int_equal(load("sources = ( { server = \"127.0.0.1\"; minpoll = -6; maxpoll = -2; },\n"
+			      "            { server = \"127.0.0.2\"; maxpoll = 24; } );\n",
+			      &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.sources[0].minpoll, -6);
+	assert_int_equal(cfg.sources[0].maxpoll, -2);
+	/* the defaults stay at 64 s: sub-second polls only where asked for */
+	assert_int_equal(cfg.sources[1].minpoll, 6);
+	assert_int_equal(cfg.sources[1].maxpoll, 24);
+}
+
 static void the_printed_configuration_reads_back(void **state)
 {
 	(void)state;
@@ -207,6 +237,8 @@ int main(void)
 		cmocka_unit_test(serve_without_listen_uses_both_wildcards),
 		cmocka_unit_test(errors_name_line_and_setting),
 		cmocka_unit_test(a_missing_file_is_an_error),
+		cmocka_unit_test(a_ratelimit_group_turns_the_limiter_on),
+		cmocka_unit_test(sub_second_polls_are_accepted_down_to_minus_6),
 		cmocka_unit_test(the_printed_configuration_reads_back),
 	};
 

@@ -43,6 +43,8 @@ struct fake_server {
 	unsigned stratum;
 	enum ntp_leap leap;
 	bool silent;
+	double extra_delay;             /* seconds added to ROUND_TRIP, both ways alike */
+	double delay_growth;            /* seconds extra_delay grows by after each exchange */
 };
 
 struct world {
@@ -184,7 +186,8 @@ static int stop(void **state)
 static struct fake_server *add_server(double ahead, unsigned stratum)
 {
 	struct fake_server *s = &w.servers[w.servers_count];
-	struct source_config cfg = { .iburst = true };
+	struct source_config cfg = { .iburst = true, .minpoll = SOURCE_DEFAULT_MINPOLL,
+				     .maxpoll = SOURCE_DEFAULT_MAXPOLL };
 	char text[32];
 
 	assert_true(w.servers_count < MAX_SERVERS);
@@ -229,7 +232,7 @@ static bool request_to(const struct fake_server *s, struct ntp_packet *request)
 /* What the honest server answers, half a round trip after the request left. */
 static struct ntp_packet answer(const struct fake_server *s, const struct ntp_packet *request)
 {
-	struct timespec server_now = timespec_add(w.true_now, s->ahead + ROUND_TRIP / 2);
+	struct timespec server_now = timespec_add(w.true_now, s->ahead + (ROUND_TRIP + s->extra_delay) / 2);
 
 	return (struct ntp_packet){
 		.leap = s->leap, .version = NTP_VERSION, .mode = NTP_MODE_SERVER, .stratum = (uint8_t)s->stratum,
@@ -260,11 +263,11 @@ static void deliver(const struct fake_server *s, const struct ntp_packet *reply)
 	uint8_t buf[NTP_HEADER_LEN];
 
 	packet_encode(reply, buf);
-	w.true_now = timespec_add(w.true_now, ROUND_TRIP);
+	w.true_now = timespec_add(w.true_now, ROUND_TRIP + s->extra_delay);
 	engine_handle_reply(w.engine, s->id, buf, sizeof(buf), local_now());
 }
 
-static void exchange(const struct fake_server *s)
+static void exchange(struct fake_server *s)
 {
 	struct ntp_packet request, reply;
 
@@ -272,6 +275,7 @@ static void exchange(const struct fake_server *s)
 		return;
 	reply = answer(s, &request);
 	deliver(s, &reply);
+	s->extra_delay += s->delay_growth;
 }
 
 /* The daemon's loop for `seconds` of true time: wait for the engine's next
@@ -305,9 +309,9 @@ static struct engine_tracking tracking(void)
 	return t;
 }
 
-static struct engine_source_info source_info(const struct fake_server *s)
+static struct source_status source_info(const struct fake_server *s)
 {
-	struct engine_source_info info;
+	struct source_status info;
 
 	assert_true(engine_get_source(w.engine, s->id, local_now(), &info));
 	return info;
@@ -380,7 +384,8 @@ static void reply_with_wrong_origin_is_ignored(void **state)
 	assert_int_equal(t.reason, UNSYNC_STARTING);
 	assert_int_equal(t.stratum, NTP_MAX_STRATUM);
 	assert_int_equal(source_info(s).reach, 0);
-	assert_true(source_info(s).last_sample_age < 0.0);
+	assert_false(source_info(s).have_sample);
+	assert_false(source_info(s).have_estimate);
 	assert_int_equal(source_info(s).stratum, 0);
 	assert_int_equal(clock_changing_calls(), 0);
 
@@ -424,6 +429,42 @@ static void steps_once_to_a_server_ahead_then_tracks_it(void **state)
 	assert_true(sys.root_delay >= SERVER_ROOT_DELAY);
 }
 
+/* RFC 5905: what we serve grows at PHI from the last clock update, on top
+ * of the server's root dispersion, our newest measurement's dispersion and
+ * the jitter. Every reply here takes 2 us longer than the one before, so the
+ * clock filter keeps its oldest sample (up to 8 polls old): that age must not
+ * reach the error bound we serve, since the discipline used the newest. */
+static void served_dispersion_grows_from_the_last_update_not_the_filtered_sample(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct engine_tracking t;
+	struct engine_system sys;
+	double own, age;
+
+	(void)state;
+	cfg.adjust = false;
+	start(&cfg);
+	s = add_server(0.0, 1);
+	s->delay_growth = 2e-6;
+	run_for(13 * 60);
+	t = tracking();
+	sys = system_state();
+	assert_int_equal(t.state, SYNC_SYNCHRONIZED);
+	/* the filter's estimate is old: the bug this guards against grew from it */
+	assert_true(source_info(s).estimate_age > 4 * 64.0);
+	own = sys.root_dispersion - SERVER_ROOT_DISPERSION;
+	/* precision of both clocks (2 x 2^-20 s), PHI x delay, jitter (>= precision) */
+	assert_true(own > 0.0);
+	assert_true(own < 20e-6);
+	/* tracking says what a client is served now: the update's bound plus PHI x its age */
+	age = timespec_diff(local_now(), t.reference_time);
+	assert_true(age >= 0.0 && age < 64.0);
+	assert_float_equal(t.root_dispersion, sys.root_dispersion + 15e-6 * age, 1e-9);
+	/* and the source's view: the last reply is fresh, the estimate is not */
+	assert_true(source_info(s).last_rx_age < 64.0);
+}
+
 static void without_adjust_measures_and_never_touches_the_clock(void **state)
 {
 	struct engine_config cfg = default_config();
@@ -462,6 +503,9 @@ static void without_sources_stays_starting_and_unsynchronized(void **state)
 	assert_int_equal(t.state, SYNC_UNSYNCHRONIZED);
 	assert_int_equal(t.reason, UNSYNC_STARTING);
 	assert_int_equal(t.stratum, NTP_MAX_STRATUM);
+	/* no update ever: no bound, not 15 ppm times the Unix time */
+	assert_true(isinf(t.root_dispersion));
+	assert_int_equal(t.reference_time.tv_sec, 0);
 	assert_unsynchronized_downstream();
 	assert_int_equal(clock_changing_calls(), 0);
 }
@@ -516,7 +560,7 @@ static void unsynchronized_server_is_shown_reachable(void **state)
 {
 	struct engine_config cfg = default_config();
 	struct fake_server *unsync, *dead;
-	struct engine_source_info info;
+	struct source_status info;
 
 	(void)state;
 	start(&cfg);
@@ -587,6 +631,9 @@ static void local_stratum_serves_the_local_clock_without_sources(void **state)
 	assert_int_equal(source_info(s).selection, SOURCE_UNREACHABLE);
 	assert_serving_local_clock();
 	assert_int_equal(clock_changing_calls(), 0);
+	/* the local clock is its own reference, now, as the packets carry it */
+	assert_int_equal(tracking().reference_time.tv_sec, local_now().tv_sec);
+	assert_float_equal(tracking().root_dispersion, 0.0, 0.0);
 }
 
 static void kod_deny_stops_the_source(void **state)
@@ -594,7 +641,7 @@ static void kod_deny_stops_the_source(void **state)
 	struct engine_config cfg = default_config();
 	struct fake_server *s;
 	struct ntp_packet request, reply;
-	struct engine_source_info info;
+	struct source_status info;
 	int ids[MAX_SERVERS];
 
 	(void)state;
@@ -641,7 +688,7 @@ static void kod_rate_raises_the_poll(void **state)
 	struct engine_config cfg = default_config();
 	struct fake_server *s;
 	struct ntp_packet request, reply;
-	struct engine_source_info info;
+	struct source_status info;
 	int ids[MAX_SERVERS];
 
 	(void)state;
@@ -674,7 +721,7 @@ static void falseticker_is_voted_out(void **state)
 {
 	struct engine_config cfg = default_config();
 	struct fake_server *good1, *good2, *bad;
-	struct engine_source_info i1, i2;
+	struct source_status i1, i2;
 	unsigned peers;
 
 	(void)state;
@@ -703,7 +750,7 @@ static void stratum_and_refid_follow_the_system_peer(void **state)
 {
 	struct engine_config cfg = default_config();
 	struct fake_server *a, *b, *peer, *other;
-	struct engine_source_info peer_info;
+	struct source_status peer_info;
 
 	(void)state;
 	start(&cfg);
@@ -770,6 +817,7 @@ int main(void)
 		cmocka_unit_test_teardown(due_at_start_and_request_is_client_v4_with_nonce, stop),
 		cmocka_unit_test_teardown(reply_with_wrong_origin_is_ignored, stop),
 		cmocka_unit_test_teardown(steps_once_to_a_server_ahead_then_tracks_it, stop),
+		cmocka_unit_test_teardown(served_dispersion_grows_from_the_last_update_not_the_filtered_sample, stop),
 		cmocka_unit_test_teardown(without_adjust_measures_and_never_touches_the_clock, stop),
 		cmocka_unit_test_teardown(without_sources_stays_starting_and_unsynchronized, stop),
 		cmocka_unit_test_teardown(a_source_gone_silent_leaves_no_usable_source, stop),

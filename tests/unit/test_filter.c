@@ -61,6 +61,28 @@ static void old_minimum_leaves_the_ring(void **state)
 	assert_int_equal(filter_sample_count(&f), FILTER_SIZE);
 }
 
+/* sourcestats fits a line through the samples in time order, ring or not. */
+static void samples_come_oldest_first(void **state)
+{
+	(void)state;
+	struct filter f;
+	struct filter_sample out[FILTER_SIZE];
+
+	filter_init(&f, PRECISION);
+	assert_int_equal(filter_samples(&f, out), 0);
+	add(&f, 0, 0.0, 0.010, 0);
+	add(&f, 1, 1.0, 0.010, 0);
+	assert_int_equal(filter_samples(&f, out), 2);
+	assert_float_equal(out[0].offset, 0.0, 0);
+	assert_float_equal(out[1].offset, 1.0, 0);
+	for (int i = 2; i < FILTER_SIZE + 3; i++)
+		add(&f, i, i, 0.010, 0);
+	/* the ring wrapped: samples 3 .. 10 remain, oldest first */
+	assert_int_equal(filter_samples(&f, out), FILTER_SIZE);
+	for (int i = 0; i < FILTER_SIZE; i++)
+		assert_float_equal(out[i].offset, i + 3, 0);
+}
+
 static void dispersion_grows_at_phi(void **state)
 {
 	(void)state;
@@ -201,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimum_delay_sample_wins_and_is_used_once),
 		cmocka_unit_test(old_minimum_leaves_the_ring),
+		cmocka_unit_test(samples_come_oldest_first),
 		cmocka_unit_test(dispersion_grows_at_phi),
 		cmocka_unit_test(dispersion_weighs_samples_by_delay_rank),
 		cmocka_unit_test(jitter_is_rms_of_differences_to_the_chosen),

@@ -9,14 +9,14 @@
 
 struct fixture {
 	struct engine_tracking tracking;
-	struct engine_source_info sources[3];
+	struct source_status sources[3];
 	struct serve_counters serve;
 	struct metrics_snapshot snap;
 };
 
 static void add_source(struct fixture *f, size_t i, const char *name, const char *addr, int port)
 {
-	struct engine_source_info *s = &f->sources[i];
+	struct source_status *s = &f->sources[i];
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -45,7 +45,7 @@ static void fixture_init(struct fixture *f)
 	f->sources[0].stratum = 2;
 	f->sources[0].poll = 6;
 	f->sources[0].reach = 255;
-	f->sources[0].last_sample_age = 12;
+	f->sources[0].have_estimate = true;
 	f->sources[0].offset = 0.0005;
 	f->sources[0].delay = 0.02;
 	f->sources[0].dispersion = 0.001;
@@ -53,7 +53,7 @@ static void fixture_init(struct fixture *f)
 
 	add_source(f, 1, "a \"b\"\\c\n", "2001:db8::1", 123); /* no sample yet */
 	f->sources[1].selection = SOURCE_UNREACHABLE;
-	f->sources[1].last_sample_age = -1;
+	f->sources[1].have_estimate = false;
 	f->sources[1].poll = -1;
 
 	f->serve = (struct serve_counters){ .received = 100, .answered = 90, .rate_limited = 6,
@@ -183,7 +183,7 @@ static void many_sources_split_into_datagrams_on_line_boundaries(void **state)
 	(void)state;
 	enum { COUNT = 40 };
 	struct engine_tracking tracking = { .stratum = 16 };
-	struct engine_source_info *sources = calloc(COUNT, sizeof(*sources));
+	struct source_status *sources = calloc(COUNT, sizeof(*sources));
 	struct metrics_snapshot snap = { &tracking, sources, COUNT, NULL };
 	struct metrics_statsd_sent sent = { 0 };
 	struct capture *c = calloc(1, sizeof(*c));
@@ -194,7 +194,7 @@ static void many_sources_split_into_datagrams_on_line_boundaries(void **state)
 	for (size_t i = 0; i < COUNT; i++) {
 		snprintf(sources[i].name, sizeof(sources[i].name), "server-%02zu.example.org", i);
 		sources[i].offset = -0.25;
-		sources[i].last_sample_age = 1;
+		sources[i].have_estimate = true;
 	}
 	metrics_statsd_format(&snap, "strata", &sent, capture_datagram, c);
 	assert_true(c->datagrams > 1);

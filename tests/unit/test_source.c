@@ -87,7 +87,7 @@ static struct source_status status(const struct source *src, struct timespec now
 static void builds_a_client_request_with_a_random_fraction(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct ntp_packet p;
 
@@ -112,16 +112,16 @@ static void rejects_bad_poll_configuration(void **state)
 	struct source_limits limits = { .precision = LOCAL_PRECISION };
 
 	assert_null(source_create(&cfg, &limits, t0));
-	cfg = (struct source_config){ .minpoll = 3 };
+	cfg = (struct source_config){ .minpoll = -7, .maxpoll = 0 };
 	assert_null(source_create(&cfg, &limits, t0));
-	cfg = (struct source_config){ .maxpoll = 18 };
+	cfg = (struct source_config){ .minpoll = 6, .maxpoll = 25 };
 	assert_null(source_create(&cfg, &limits, t0));
 }
 
 static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t1 = { t0.tv_sec, 250000000 };
@@ -141,7 +141,52 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 	assert_int_equal(st.stratum, 2);
 	assert_int_equal(st.refid, 0xc0000202);
 	assert_int_equal(st.reach, 1);
-	assert_float_equal(st.last_sample_age, 0, 0);
+	assert_float_equal(st.estimate_age, 0, 0);
+	/* the last reply is the estimate here: the only sample */
+	assert_true(st.have_sample);
+	assert_float_equal(st.last_rx_age, 0, 0);
+	assert_float_equal(st.last_offset, 0.5, TS_TOLERANCE);
+	assert_float_equal(st.last_delay, 0.020, TS_TOLERANCE);
+	source_destroy(src);
+}
+
+/* The server gains 1 us a second on us, with +-2 us of noise: sourcestats
+ * sees +1 ppm and the noise; the last reply is the newest sample, with
+ * chronyc's error (half the root delay plus the root dispersion). */
+static void stats_fit_a_line_and_the_last_reply_is_the_newest(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 4, 4, 0);
+	static const double noise[] = { 2e-6, -2e-6, -2e-6, 2e-6, 2e-6, -2e-6 };
+	struct timespec t = t0, last = t0;
+	struct source_status st;
+
+	for (int i = 0; i < 6; i++) {
+		/* round trips of 2 ms, except the first: the filter keeps that one */
+		double delay = i == 0 ? 0.001 : 0.002;
+
+		t = timespec_add(t0, 16.0 * i);
+		assert_true(round_trip(src, t, 1e-6 * 16 * i + noise[i], delay) <= SOURCE_SAMPLE_HELD);
+		last = timespec_add(t, delay);
+	}
+	st = status(src, timespec_add(last, 1.0));
+	assert_true(st.have_stats);
+	assert_int_equal(st.samples, 6);
+	assert_float_equal(st.span, 80.001, 1e-6); /* receive times: the first took 1 ms, the rest 2 ms */
+	assert_float_equal(st.residual_frequency_ppm, 1.0, 0.1);
+	assert_true(st.skew_ppm > 0.0 && st.skew_ppm < 0.1);
+	assert_float_equal(st.std_dev, 2.44e-6, 0.01e-6);
+	assert_int_equal(st.runs, 4);
+	/* the line at now: 81 s after the first sample */
+	assert_float_equal(st.stats_offset, 81e-6, 3e-6);
+	/* the last reply, not the filter's minimum-delay first one */
+	assert_float_equal(st.last_rx_age, 1.0, 1e-6);
+	assert_float_equal(st.last_offset, 80e-6 - 2e-6, 1e-7);
+	assert_float_equal(st.last_delay, 0.002, 1e-7);
+	assert_true(st.last_error >= ROOT_DELAY / 2 + ROOT_DISPERSION + 0.001);
+	assert_true(st.last_error < ROOT_DELAY / 2 + ROOT_DISPERSION + 0.001 + 10e-6);
+	assert_float_equal(st.estimate_age, 81.001, 1e-6);
+	assert_float_equal(st.offset, 2e-6, 1e-7);
 	source_destroy(src);
 }
 
@@ -152,7 +197,7 @@ static void handles_the_2036_era_rollover(void **state)
 	const time_t era1 = (time_t)4294967296LL - NTP_UNIX_EPOCH_DELTA;
 	struct timespec before = { era1 - 1, 900000000 };
 	struct timespec after = { era1, 100000000 };
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 
 	/* Local clock in era 0, the server already in era 1. */
 	assert_int_equal(round_trip(src, before, 0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
@@ -161,7 +206,7 @@ static void handles_the_2036_era_rollover(void **state)
 	source_destroy(src);
 
 	/* Local clock in era 1, the server still in era 0. */
-	src = make(false, false, 0, 0, 0);
+	src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	assert_int_equal(round_trip(src, after, -0.3, 0.02), SOURCE_SAMPLE_ACCEPTED);
 	assert_float_equal(status(src, after).offset, -0.3, TS_TOLERANCE);
 	source_destroy(src);
@@ -170,7 +215,7 @@ static void handles_the_2036_era_rollover(void **state)
 static void reach_register_records_answered_polls(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct timespec t = t0;
 
@@ -219,10 +264,31 @@ static void reach_register_records_answered_polls(void **state)
 	source_destroy(src);
 }
 
+/* minpoll -2: four requests a second, the burst no slower, and the poll
+ * field says so (chrony's range goes down to -6). */
+static void sub_second_polls_when_the_admin_asks(void **state)
+{
+	(void)state;
+	struct source *src = make(true, false, -2, -2, 0);
+	uint8_t out[NTP_HEADER_LEN];
+	struct timespec t = t0;
+
+	for (int i = 0; i < SOURCE_BURST_POLLS + 2; i++) {
+		assert_float_equal(timespec_diff(source_next_poll(src), t0), 0.25 * i, 1e-9);
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(decode(out).poll, -2);
+	}
+	/* the engine asking for a longer poll cannot pass maxpoll */
+	source_set_poll(src, 6);
+	assert_float_equal(timespec_diff(source_next_poll(src), t), 0.25, 1e-9);
+	source_destroy(src);
+}
+
 static void iburst_sends_quick_polls_at_start_and_after_losing_the_server(void **state)
 {
 	(void)state;
-	struct source *src = make(true, false, 0, 0, 0);
+	struct source *src = make(true, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t out[NTP_HEADER_LEN];
 	struct timespec t = t0;
 	enum source_result r;
@@ -354,7 +420,7 @@ static void kod_deny_and_rstr_stop_the_source(void **state)
 	const char *codes[] = { "DENY", "RSTR" };
 
 	for (int i = 0; i < 2; i++) {
-		struct source *src = make(false, true, 0, 0, 0);
+		struct source *src = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 		uint8_t request[NTP_HEADER_LEN];
 		struct ntp_packet reply;
 
@@ -374,7 +440,7 @@ static void kod_deny_and_rstr_stop_the_source(void **state)
 static void spoofed_kod_is_ignored(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005);
@@ -394,7 +460,7 @@ static void spoofed_kod_is_ignored(void **state)
 static void accepts_one_reply_per_request(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN], buf[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005), t4 = timespec_add(t0, 0.01);
@@ -537,7 +603,7 @@ static void requests_carry_the_configured_version(void **state)
 static void applies_the_rfc_5905_header_tests(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t = t0, t2;
@@ -600,7 +666,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	source_destroy(src);
 
 	/* A tighter max_distance turns away what the default accepts. */
-	src = make(false, false, 0, 0, 0.02);
+	src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0.02);
 	assert_int_equal(round_trip(src, t0, 0, 0.01), SOURCE_TOO_FAR);
 	source_destroy(src);
 }
@@ -610,7 +676,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 static void root_distance_has_a_floor(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	uint8_t request[NTP_HEADER_LEN];
 	struct timespec t2 = timespec_add(t0, 0.00001);
 	struct ntp_packet reply;
@@ -638,7 +704,7 @@ static void distance_formula_and_floor(void **state)
 static void root_distance_and_candidate(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t4 = timespec_add(t0, 0.02), later = timespec_add(t4, 100);
 	double dispersion = PRECISIONS + FILTER_PHI * 0.02;
 	double jitter = PRECISIONS;
@@ -665,7 +731,7 @@ static void root_distance_and_candidate(void **state)
 static void correction_moves_the_estimate_and_the_schedule(void **state)
 {
 	(void)state;
-	struct source *src = make(false, false, 0, 0, 0);
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t4 = timespec_add(t0, 0.02);
 	struct timespec next;
 
@@ -682,8 +748,8 @@ static void correction_moves_the_estimate_and_the_schedule(void **state)
 static void pool_members_ask_for_replacement(void **state)
 {
 	(void)state;
-	struct source *pool = make(false, true, 0, 0, 0);
-	struct source *server = make(false, false, 0, 0, 0);
+	struct source *pool = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
+	struct source *server = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t = t0;
 	uint8_t out[NTP_HEADER_LEN];
 
@@ -722,6 +788,8 @@ int main(void)
 		cmocka_unit_test(computes_offset_and_delay_from_the_four_timestamps),
 		cmocka_unit_test(handles_the_2036_era_rollover),
 		cmocka_unit_test(reach_register_records_answered_polls),
+		cmocka_unit_test(sub_second_polls_when_the_admin_asks),
+		cmocka_unit_test(stats_fit_a_line_and_the_last_reply_is_the_newest),
 		cmocka_unit_test(iburst_sends_quick_polls_at_start_and_after_losing_the_server),
 		cmocka_unit_test(poll_follows_the_engine_rising_one_step_at_a_time),
 		cmocka_unit_test(latest_sample_is_kept_even_when_the_filter_holds_it),

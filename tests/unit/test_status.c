@@ -1,5 +1,6 @@
 #include "cmocka_all.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,33 +108,28 @@ static void tracking_json_carries_the_figures(void **state)
 static void unsynchronized_source_is_named(void **state)
 {
 	(void)state;
-	struct engine_source_info s = { .name = "ntpsec", .selection = SOURCE_SERVER_UNSYNCHRONIZED,
-					.stratum = 0, .poll = 6, .reach = 0377, .last_sample_age = -1,
-					.kiss = "INIT" };
+	struct source_status s = { .name = "ntpsec", .selection = SOURCE_SERVER_UNSYNCHRONIZED,
+				   .stratum = 0, .poll = 6, .reach = 0377, .kiss = "INIT" };
 	FILE *f;
 
 	assert_true(netaddr_parse("127.0.0.1", &s.addr));
 	s.addr.port = 123;
 	f = capture();
-	status_sources(f, &s, 1, false);
+	status_sources(f, &s, 1, false, false);
 	fclose(f);
 	assert_non_null(strstr(captured, "\n  127.0.0.1:123 "));
 	assert_non_null(strstr(captured, "  377 "));
 	assert_non_null(strstr(captured, " unsynchronized kiss INIT\n"));
 	f = capture();
-	status_sources(f, &s, 1, true);
+	status_sources(f, &s, 1, true, false);
 	fclose(f);
 	assert_non_null(strstr(captured, "\"state\": \"unsynchronized\""));
 	assert_non_null(strstr(captured, "\"reach\": \"377\""));
 }
 
-static void sources_show_state_reach_and_figures(void **state)
+static void two_sources(struct source_status s[2])
 {
-	(void)state;
-	struct engine_source_info s[2];
-	FILE *f = capture();
-
-	memset(s, 0, sizeof(s));
+	memset(s, 0, 2 * sizeof(*s));
 	snprintf(s[0].name, sizeof(s[0].name), "a.example");
 	netaddr_parse("127.0.0.1", &s[0].addr);
 	s[0].addr.port = 123;
@@ -141,35 +137,123 @@ static void sources_show_state_reach_and_figures(void **state)
 	s[0].stratum = 1;
 	s[0].poll = 6;
 	s[0].reach = 0377;
-	s[0].last_sample_age = 12;
-	s[0].offset = 0.0000123;
-	s[0].delay = 0.000045;
+	s[0].have_sample = true;
+	s[0].last_rx_age = 12;
+	s[0].last_offset = 0.0000123;
+	s[0].last_error = 0.0000301;
+	s[0].last_delay = 0.000045;
+	s[0].have_estimate = true;
+	s[0].estimate_age = 200;
+	s[0].offset = -0.0000071;
+	s[0].root_distance = 0.0012;
 	s[0].jitter = 0.0000032;
+	s[0].samples = 8;
+	s[0].have_stats = true;
+	s[0].runs = 5;
+	s[0].span = 450;
+	s[0].residual_frequency_ppm = -0.0123;
+	s[0].skew_ppm = 0.0456;
+	s[0].stats_offset = 0.0000021;
+	s[0].std_dev = 0.0000034;
 	netaddr_parse("::1", &s[1].addr);
 	s[1].addr.port = 4123;
 	s[1].selection = SOURCE_FALSETICKER;
 	s[1].stratum = 2;
 	s[1].poll = 4;
 	s[1].reach = 017;
-	s[1].last_sample_age = 3;
-	s[1].offset = 3600.5;
-	s[1].delay = 0.002;
-	status_sources(f, s, 2, false);
+	s[1].have_sample = true;
+	s[1].last_rx_age = 3;
+	s[1].last_offset = 3600.5;
+	s[1].last_delay = 0.002;
+	s[1].samples = 2;
+	s[1].span = 16;
+}
+
+static void sources_show_the_last_reply(void **state)
+{
+	(void)state;
+	struct source_status s[2];
+	FILE *f = capture();
+
+	two_sources(s);
+	status_sources(f, s, 2, false, false);
 	fclose(f);
 	assert_non_null(strstr(captured, "* 127.0.0.1:123"));
-	assert_non_null(strstr(captured, "      1    6   377    12s   +12.3us    45.0us     3.2us\n"));
+	/* LastRx and Offset are the last reply's, not the filter's estimate */
+	assert_non_null(strstr(captured, "      1    6   377    12s   +12.3us    30.1us    45.0us     3.2us\n"));
+	assert_null(strstr(captured, "-7.1us"));
 	assert_non_null(strstr(captured, "x [::1]:4123"));
 	assert_non_null(strstr(captured, "      2    4    17     3s"));
 	assert_non_null(strstr(captured, "+3600s"));
 
 	f = capture();
-	status_sources(f, s, 2, true);
+	status_sources(f, s, 2, false, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "LastRx: time since the last accepted reply"));
+	/* verbose adds the filter's estimate, its error (root distance) and age */
+	assert_non_null(strstr(captured, "    3.2us    -7.1us     1.2ms   200s\n"));
+
+	f = capture();
+	status_sources(f, s, 2, true, false);
 	fclose(f);
 	assert_int_equal(captured[0], '[');
-	assert_non_null(strstr(captured, "\"state\": \"" ));
 	assert_non_null(strstr(captured, source_selection_str(SOURCE_FALSETICKER)));
 	assert_non_null(strstr(captured, "\"reach\": \"377\""));
 	assert_non_null(strstr(captured, "\"address\": \"[::1]:4123\""));
+	assert_non_null(strstr(captured, "\"last_rx_age\": 12.000000000"));
+	assert_non_null(strstr(captured, "\"offset\": 0.000012300"));
+	assert_non_null(strstr(captured, "\"error\": 0.000030100"));
+	assert_non_null(strstr(captured, "\"estimate\": {"));
+	assert_non_null(strstr(captured, "\"offset\": -0.000007100"));
+	assert_non_null(strstr(captured, "\"error\": 0.001200000"));
+	assert_non_null(strstr(captured, "\"estimate\": null"));
+}
+
+static void sourcestats_show_the_line_through_the_samples(void **state)
+{
+	(void)state;
+	struct source_status s[2];
+	FILE *f = capture();
+
+	two_sources(s);
+	status_sourcestats(f, s, 2, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Name/IP address                  NP  NR  Span  Frequency  Freq Skew    Offset   Std Dev\n"));
+	assert_non_null(strstr(captured, "127.0.0.1:123                      8   5  450s     -0.012      0.046    +2.1us     3.4us\n"));
+	/* two samples make no line */
+	assert_non_null(strstr(captured, "[::1]:4123                         2   -   16s          -          -         -         -\n"));
+
+	f = capture();
+	status_sourcestats(f, s, 2, true);
+	fclose(f);
+	assert_int_equal(captured[0], '[');
+	assert_non_null(strstr(captured, "\"samples\": 8"));
+	assert_non_null(strstr(captured, "\"runs\": 5"));
+	assert_non_null(strstr(captured, "\"residual_frequency_ppm\": -0.012300"));
+	assert_non_null(strstr(captured, "\"skew_ppm\": 0.045600"));
+	assert_non_null(strstr(captured, "\"std_dev\": 0.000003400"));
+	assert_non_null(strstr(captured, "\"residual_frequency_ppm\": null"));
+}
+
+static void tracking_before_the_first_update_has_no_dispersion(void **state)
+{
+	(void)state;
+	struct engine_tracking t;
+	FILE *f = capture();
+
+	synced_tracking(&t);
+	t.state = SYNC_UNSYNCHRONIZED;
+	t.reason = UNSYNC_STARTING;
+	t.reference_time = (struct timespec){ 0, 0 };
+	t.root_dispersion = INFINITY;
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Ref time (UTC)  : -\n"));
+	assert_non_null(strstr(captured, "Root dispersion : - (no clock update yet)\n"));
+	f = capture();
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"root_dispersion\": null"));
 }
 
 static void durations_pick_a_readable_unit(void **state)
@@ -211,8 +295,10 @@ int main(void)
 		cmocka_unit_test(tracking_text_reads_like_chronyc),
 		cmocka_unit_test(unsynchronized_tracking_says_why),
 		cmocka_unit_test(tracking_json_carries_the_figures),
-		cmocka_unit_test(sources_show_state_reach_and_figures),
+		cmocka_unit_test(sources_show_the_last_reply),
 		cmocka_unit_test(unsynchronized_source_is_named),
+		cmocka_unit_test(sourcestats_show_the_line_through_the_samples),
+		cmocka_unit_test(tracking_before_the_first_update_has_no_dispersion),
 		cmocka_unit_test(durations_pick_a_readable_unit),
 		cmocka_unit_test(serverstats_count),
 	};

@@ -1,0 +1,115 @@
+#!/bin/bash
+# stratactl against running daemons (stratad -x, without CAP_SYS_TIME):
+#  - before any clock update: tracking says "Ref time : -" and has no root
+#    dispersion (not 15 ppm times the Unix time), the metrics +Inf;
+#  - serving the local clock (local_stratum): the reference time is now and
+#    the dispersion 0, as the packets it serves carry (checked with chronyd's
+#    ntpdata as a client);
+#  - synchronized to a chronyd: sources shows the last reply's LastRx and
+#    offset, -v adds the filter's estimate and its error, --json both, and
+#    sourcestats a line through the samples whose figures agree with what
+#    chronyc sourcestats shows for a chronyd client of the same server
+#    (both clocks are the host's: no residual frequency, µs deviations).
+. "$(dirname "$0")/stratad_lib.sh"
+need_stratad
+need_peers
+run_in_netns "$@"
+
+mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
+# conf NAME SOURCES EXTRA: a config whose control socket is $workdir/run/NAME.sock
+conf() {
+	cat > "$workdir/$1.conf" <<-EOC
+		sources = ( $2 );
+		clock = { driftfile = ""; $3 };
+		serve = { listen = [ "127.0.0.$4" ]; port = 1124; };
+		control = { socket = "$workdir/run/$1.sock"; };
+		pidfile = "";
+		user = "nobody";
+	EOC
+}
+ctl_of() { local name=$1; shift; "$STRATACTL" -s "$workdir/run/$name.sock" "$@"; }
+start_named() {
+	"${PEERS_NOCAP[@]}" "$STRATAD" -n -x -c "$workdir/$1.conf" > "$workdir/$1.log" 2>&1 &
+	peers_track $!
+	wait_for 10 ctl_of "$1" tracking > /dev/null
+}
+
+# 127.0.0.9 never answers
+conf starting '{ server = "127.0.0.9"; port = 1123; minpoll = 0; maxpoll = 0; }' "" 3
+conf local '{ server = "127.0.0.9"; port = 1123; minpoll = 0; maxpoll = 0; }' "local_stratum = 10;" 4
+conf synced '{ server = "127.0.0.2"; port = 1123; iburst = true; minpoll = 0; maxpoll = 0; }' "" 5
+export PEERS_STRATUM=1
+PEERS_BIND=127.0.0.2 start_chronyd_server 1123 > /dev/null || exit 1
+for d in starting local synced; do start_named "$d" || not_ok "stratad $d answers stratactl"; done
+
+echo "--- before the first update"
+ctl_of starting tracking | tee "$workdir/starting.txt"
+check "tracking shows no reference time" grep -qx 'Ref time (UTC)  : -' "$workdir/starting.txt"
+check "tracking shows no root dispersion" grep -qx 'Root dispersion : - (no clock update yet)' "$workdir/starting.txt"
+check "tracking --json says null" \
+	bash -c "'$STRATACTL' -s '$workdir/run/starting.sock' --json tracking | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"root_dispersion\"] is not None)'"
+check "the metrics say no bound (+Inf), not 15 ppm times the Unix time" \
+	bash -c "'$STRATACTL' -s '$workdir/run/starting.sock' metrics | grep -qx 'strata_root_dispersion_seconds +Inf'"
+
+echo "--- serving the local clock"
+ctl_of local tracking | tee "$workdir/local.txt"
+now=$(date -u +%s)
+ref=$(awk -F' : ' '/^Ref time/ { print $2 }' "$workdir/local.txt")
+ref_s=$(date -u -d "$ref" +%s 2>/dev/null || echo 0)
+check "tracking's reference time is now ($ref)" test $((now - ref_s)) -le 2 -a $((now - ref_s)) -ge -1
+check "tracking's root dispersion is 0" grep -qx 'Root dispersion : 0.000000000 seconds' "$workdir/local.txt"
+check "metrics say 0" bash -c "'$STRATACTL' -s '$workdir/run/local.sock' metrics | grep -qx 'strata_root_dispersion_seconds 0.000000000'"
+local_client=$(start_chronyd_client "server 127.0.0.4 port 1124 iburst minpoll 0 maxpoll 0") || exit 1
+wait_chronyd_synced "$local_client" 30 > /dev/null || not_ok "a chronyd client of the local stratad synchronizes"
+chronyc_client "$local_client" ntpdata > "$workdir/local-ntpdata.txt"
+grep -E '^(Stratum|Ref time|Root)' "$workdir/local-ntpdata.txt"
+check "the packets carry root dispersion 0 too (chronyc ntpdata)" \
+	grep -qE '^Root dispersion +: 0\.0+ seconds' "$workdir/local-ntpdata.txt"
+
+echo "--- synchronized"
+check "stratad synchronizes to chronyd" wait_for 60 bash -c "'$STRATACTL' -s '$workdir/run/synced.sock' tracking | grep -q '^Sync state      : synchronized'"
+reference=$(start_chronyd_client "server 127.0.0.2 port 1123 iburst minpoll 0 maxpoll 0") || exit 1
+wait_chronyd_synced "$reference" 30 > /dev/null || not_ok "the reference chronyd client synchronizes"
+sleep 12   # eight samples at poll 0 in both
+ctl_of synced sources | tee "$workdir/sources.txt"
+ctl_of synced -v sources | tee "$workdir/sources-v.txt"
+ctl_of synced --json sources > "$workdir/sources.json"
+ctl_of synced sourcestats | tee "$workdir/sourcestats.txt"
+ctl_of synced --json sourcestats > "$workdir/sourcestats.json"
+chronyc_client "$reference" sourcestats | tee "$workdir/chrony-sourcestats.txt"
+
+line=$(grep -E '^\* 127.0.0.2:1123 ' "$workdir/sources.txt")
+read -r _ _ stratum poll reach lastrx offset error delay jitter <<< "$line"
+check "the source is the system peer at stratum 1, poll 0 ($line)" test "$stratum/$poll" = 1/0
+check "LastRx is the last reply's: at most 2 s at poll 0 ($lastrx)" \
+	awk -v a="${lastrx%s}" 'BEGIN { exit !(a + 0 <= 2) }'
+check "the offset and its +/- are shown ($offset +/- $error)" test "$offset" != - -a "$error" != -
+check "-v explains the columns" grep -q '^LastRx: time since the last accepted reply' "$workdir/sources-v.txt"
+check "-v adds the estimate, its error and age" \
+	grep -qE '^\* 127.0.0.2:1123 .* [+-][0-9.]+(ns|us|ms) +[0-9.]+(ns|us|ms) +[0-9]+s$' "$workdir/sources-v.txt"
+check "--json: the last reply and the estimate, the same offset as the text" python3 - "$workdir/sources.json" "$offset" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))[0]
+est = s["estimate"]
+assert s["last_rx_age"] <= 2 and s["error"] > 0 and est["error"] >= 0.001 and est["age"] >= s["last_rx_age"]
+# the text rounds to 3 digits
+text = sys.argv[2]
+scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3}[text[-2:]]
+assert abs(float(text[:-2]) * scale - s["offset"]) <= max(abs(s["offset"]) * 0.01, 1e-9), (text, s["offset"])
+EOF
+read -r _ np nr span freq skew soffset sd <<< "$(grep -E '^127.0.0.2:1123 ' "$workdir/sourcestats.txt")"
+read -r _ cnp _ _ cfreq cskew _ csd <<< "$(grep -E '^127.0.0.2 ' "$workdir/chrony-sourcestats.txt")"
+check "sourcestats has 8 samples and a line ($np samples, $nr runs, span $span)" test "$np" = 8 -a "$nr" != -
+# one host clock: the true residual frequency is 0, as chronyd finds
+check "its residual frequency is 0 within 3 skews, as chronyd's ($freq +/- $skew vs $cfreq +/- $cskew ppm)" \
+	awk -v a="$freq" -v s="$skew" -v b="$cfreq" -v cs="$cskew" \
+	'BEGIN { exit !((a < 0 ? -a : a) <= 3 * s + 0.01 && (b < 0 ? -b : b) <= 3 * cs + 0.01) }'
+to_s() { awk -v t="$1" 'BEGIN { n = t + 0; u = substr(t, length(t) - 1); print n * (u == "ns" ? 1e-9 : u == "us" ? 1e-6 : u == "ms" ? 1e-3 : 1) }'; }
+check "its std dev is of the order of chronyd's: under 100 us ($sd vs $csd)" \
+	awk -v a="$(to_s "$sd")" -v b="$(to_s "$csd")" 'BEGIN { exit !(a < 1e-4 && b < 1e-4) }'
+check "sourcestats --json carries the figures" python3 -c "
+import json, sys
+s = json.load(open('$workdir/sourcestats.json'))[0]
+sys.exit(not (s['samples'] == 8 and abs(s['residual_frequency_ppm']) <= 3 * s['skew_ppm'] + 0.01 and
+              s['std_dev'] < 1e-4 and s['span'] > 0))"
+finish
