@@ -23,12 +23,11 @@ NM=${NM:-nm}
 
 # computing only: string and memory, formatting into a buffer, libm, address
 # text, sorting
-pure="memcmp memcpy memmove memset strchr strcmp strlen strnlen strspn strtol
-snprintf vsnprintf
-cbrt fmax fmin ldexp log2 lround sqrt
-inet_ntop inet_pton
+pure="memcmp memcpy memmove memset strchr strcmp strlen strnlen strspn strtol \
+snprintf vsnprintf \
+cbrt fmax fmin ldexp log2 lround sqrt \
+inet_ntop inet_pton \
 qsort"
-pure=$(echo $pure)
 allocators="calloc free malloc"
 allocating_objects="ratelimit.o source.o discipline.o engine.o"
 
