@@ -5,6 +5,7 @@
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef RUNSTATEDIR
@@ -537,16 +538,54 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	parse_statsd(ck, root, cfg);
 }
 
+/* libconfig opens the file an @include line names from inside its scanner,
+ * which exits the process when that is a directory and reads a device like
+ * /dev/zero without end: the configuration is one file, and an include line
+ * (as libconfig 1.5 finds them: at the start of a line, "@include" then
+ * blanks and a quote) is refused before libconfig sees the file. Returns the
+ * line of the first one, 0 when there is none; the stream is rewound. */
+static unsigned include_line(FILE *f)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned line = 0, found = 0;
+
+	while (!found && (n = getline(&buf, &cap, f)) >= 0) {
+		size_t i = 0, blanks;
+
+		line++;
+		while (i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		if ((size_t)n - i < 8 || memcmp(buf + i, "@include", 8) != 0)
+			continue;
+		for (i += 8, blanks = 0; i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t'); i++)
+			blanks++;
+		if (blanks > 0 && i < (size_t)n && buf[i] == '"')
+			found = line;
+	}
+	free(buf);
+	rewind(f);
+	return found;
+}
+
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
 	struct checker ck = { .path = path, .err = err, .err_len = err_len };
 	config_t lc;
 	FILE *f;
+	unsigned include;
 
 	set_defaults(cfg);
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	include = include_line(f);
+	if (include) {
+		snprintf(err, err_len, "%s:%u: @include: not supported: the configuration is one file", path, include);
+		fclose(f);
 		return -1;
 	}
 	config_init(&lc);

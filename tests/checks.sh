@@ -17,6 +17,18 @@ finish() {
 	echo "${1:+$1: }$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+# wait_for SECONDS COMMAND...: true as soon as the command succeeds, tried
+# every 0.2 s; false if it still fails after SECONDS. Tests synchronise on a
+# condition with it, never on a fixed sleep.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -lt $deadline ]; do
+		"$@" && return 0
+		sleep 0.2
+	done
+	"$@"
+}
 skip() {
 	echo "SKIP: $*"
 	echo "0 passed, 0 failed"

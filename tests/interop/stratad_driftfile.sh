@@ -12,7 +12,9 @@ drift=$workdir/drift
 for round in $(seq 1 25); do
 	"$LOOP" write "$drift" 100000 &
 	pid=$!
-	sleep "0.$((RANDOM % 300 + 20))"
+	# the thing tested, not synchronisation: a kill at a random moment,
+	# 20-319 ms into the writing
+	sleep "$(printf '0.%03d' $((RANDOM % 300 + 20)))"
 	kill -9 $pid 2> /dev/null
 	wait $pid 2> /dev/null
 	if value=$("$LOOP" read "$drift"); then

@@ -22,17 +22,6 @@ start_stratad() {
 
 ctl() { "$STRATACTL" -s "$workdir/run/stratad.sock" "$@"; }
 
-# wait_for SECONDS COMMAND...: true as soon as the command succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $deadline ]; do
-		"$@" && return 0
-		sleep 0.5
-	done
-	"$@"
-}
-
 # A source's line in "stratactl sources": its mark, stratum, poll, reach...
 source_line() { ctl sources | grep -F " $1 "; }
 source_mark() { source_line "$1" | cut -c1; }

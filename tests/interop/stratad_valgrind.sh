@@ -41,9 +41,8 @@ ctl --json sources > /dev/null
 ctl serverstats > /dev/null
 check "an unknown command is an error" bash -c "! '$STRATACTL' -s '$workdir/run/stratad.sock' bogus 2> /dev/null"
 kill -HUP "$STRATAD_PID"
-sleep 3
+check "the reload is logged" wait_for 20 grep -q 'configuration reloaded' "$workdir/stratad.log"
 check "still synchronized after SIGHUP" synced
-check "the reload is logged" grep -q 'configuration reloaded' "$workdir/stratad.log"
 kill -TERM "$STRATAD_PID"
 wait "$STRATAD_PID"
 status=$?

@@ -20,6 +20,6 @@ check "units in the names" grep -q '^strata_offset_seconds -0.001500000$' "$work
 if command -v promtool >/dev/null; then
 	check "promtool check metrics" bash -c "promtool check metrics <'$work/probe.prom'"
 else
-	echo "skip: promtool not installed (Debian package prometheus)"
+	echo "SKIP: promtool: not installed (Debian package prometheus)"
 fi
 finish prometheus

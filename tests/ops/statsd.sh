@@ -53,15 +53,10 @@ JS
 (cd "$statsd_dir/node_modules/statsd" && exec timeout 30 node stats.js "$work/config.js") \
 	>"$work/statsd.out" 2>&1 &
 statsd_pid=$!
-for _ in $(seq 50); do
-	grep -q "server is up" "$work/statsd.out" && break
-	sleep 0.1
-done
-check "statsd started on 127.0.0.1:$port" grep -q "server is up" "$work/statsd.out"
+check "statsd started on 127.0.0.1:$port" wait_for 5 grep -q "server is up" "$work/statsd.out"
 
 check "the probe sends two rounds" "$probe" statsd "127.0.0.1:$port" strata
 
-sleep 1.2 # flushed twice at least
 # every flush so far: the last gauge values, counters summed over all flushes
 parse() {
 	python3 - "$work/statsd.out" >"$work/metrics" <<'PY'
@@ -82,7 +77,6 @@ for k, v in sorted(counters.items()):
     print("c", k, repr(v))
 PY
 }
-parse
 
 value() { # g|c name
 	awk -v t="$1" -v k="$2" '$1 == t && $2 == k { print $3 }' "$work/metrics"
@@ -93,6 +87,21 @@ equals() { # g|c name expected
 	python3 -c "import sys; sys.exit(0 if sys.argv[1] and abs(float(sys.argv[1]) - float(sys.argv[2])) < 1e-12 else 1)" \
 		"$got" "$3" || { echo "  $2: got '${got}', expected $3"; return 1; }
 }
+# flushed g|c NAME VALUE...: statsd has flushed each named metric at its value
+flushed() {
+	parse || return 1
+	while [ $# -ge 3 ]; do
+		equals "$1" "$2" "$3" >/dev/null || return 1
+		shift 3
+	done
+}
+
+# round 1: 13 system + 2 x 8 source + 6 server lines; round 2 adds the
+# resets of the negative offset, frequency and first source's offset
+lines=$(( (13 + 16 + 6) + (15 + 17 + 6) ))
+# statsd counts what it received in the same flush as the metrics themselves
+wait_for 10 flushed c statsd.metrics_received "$lines" || echo "statsd: not all $lines lines flushed after 10 s"
+parse
 
 check "a negative gauge replaces the positive one" equals g strata.offset_seconds -0.0015
 check "frequency gauge keeps the last value" equals g strata.frequency_ppm -2.25
@@ -108,9 +117,7 @@ check "answered counter sums the deltas to the total" equals c strata.server.ans
 check "KoD counter sums the deltas to the total" equals c strata.server.kod_sent 4
 check "received counter sums the deltas to the total" equals c strata.server.received 31
 check "statsd saw no bad lines" equals c statsd.bad_lines_seen 0
-# round 1: 13 system + 2 x 8 source + 6 server lines; round 2 adds the
-# resets of the negative offset, frequency and first source's offset
-check "every line arrived" equals c statsd.metrics_received $(( (13 + 16 + 6) + (15 + 17 + 6) ))
+check "every line arrived" equals c statsd.metrics_received "$lines"
 check "each round split into two datagrams under 1400 bytes" equals c statsd.packets_received 4
 
 # the real daemon: no adjusting, no CAP_SYS_TIME, not root, serving on a
@@ -132,7 +139,7 @@ CONF
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --bounding-set=-sys_time --inh-caps=-sys_time \
 		timeout 30 "$stratad" -n -x -c "$work/stratad.conf" >"$work/stratad.log" 2>&1 &
 	stratad_pid=$!
-	for _ in $(seq 50); do [ -S "$work/run/stratad.sock" ] && break; sleep 0.1; done
+	wait_for 5 test -S "$work/run/stratad.sock" || echo "statsd: stratad's control socket missing after 5 s"
 	# three client requests, answered
 	check "three client requests answered" python3 - "$ntp_port" <<'PY'
 import socket, sys
@@ -142,7 +149,6 @@ for _ in range(3):
     s.sendto(b"\x23" + bytes(39) + b"\xe9\x00\x00\x00\x12\x34\x56\x78", ("127.0.0.1", int(sys.argv[1])))
     s.recv(512)
 PY
-	sleep 2.5 # two sends at least after the requests
 	ctl=$build/src/stratactl
 	"$ctl" -s "$work/run/stratad.sock" metrics >"$work/stratad.prom"
 	check "stratactl metrics passes the strict checker" \
@@ -152,10 +158,13 @@ PY
 	fi
 	check "stratactl metrics counts the 3 answers" grep -qx 'strata_server_answered_total 3' "$work/stratad.prom"
 	check "stratactl metrics says stratum 16 (no sources)" grep -qx 'strata_stratum 16' "$work/stratad.prom"
+	# stratad sends every second (interval = 1): wait until statsd has
+	# flushed the sends that carry the answers
+	wait_for 15 flushed g e2e.stratum 16 g e2e.synchronized 0 c e2e.server.answered 3 c e2e.server.malformed 0 ||
+		echo "statsd: stratad's metrics not all flushed after 15 s"
 	kill "$stratad_pid" 2>/dev/null
 	wait "$stratad_pid" 2>/dev/null
 	stratad_pid=
-	sleep 1.2 # flushed
 	parse
 	check "stratad's stratum gauge reached statsd" equals g e2e.stratum 16
 	check "stratad's synchronized gauge reached statsd" equals g e2e.synchronized 0

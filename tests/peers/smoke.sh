@@ -183,13 +183,15 @@ fake bad-origin bad-origin && has "fake bad-origin: origin is not ours" "$out" '
 fake zero-xmt zero-xmt && has "fake zero-xmt: transmit timestamp 0" "$out" 'xmt_zero=1' 'origin_ok=1'
 if fake silent silent; then
     check "fake silent: no answer" test -z "$out"
-    sleep 0.2
-    check "fake silent: request was received" grep -q 'silent request 1' "$(ls "$PEERS_TMP"/fake.*/log | xargs grep -l silent | head -n1)"
+    silent_logged() { grep -qs 'silent request 1' "$PEERS_TMP"/fake.*/log; }
+    for _ in $(seq 50); do silent_logged && break; sleep 0.1; done   # bounded: 5 s
+    check "fake silent: request was received" silent_logged
 fi
 if ntp_out=$(run_ntplib 127.0.0.1 "$fport" 2>&1); then fail "ntplib times out on fake silent"; else pass "ntplib times out on fake silent"; fi
 PEERS_FAKE_LIFETIME=1 start_fake_server good >/dev/null
-sleep 2.5
-check "fake server exits by itself after --lifetime" bash -c "tail -n1 $PEERS_TMP/fake.*/log | grep -q 'lifetime over'"
+lifetime_over() { tail -q -n1 "$PEERS_TMP"/fake.*/log | grep -q 'lifetime over'; }
+for _ in $(seq 50); do lifetime_over && break; sleep 0.1; done   # bounded: 5 s, the lifetime is 1 s
+check "fake server exits by itself after --lifetime" lifetime_over
 
 # Namespaced peers.
 in_netns bash "$here/smoke.sh" --netns "$PEERS_TMP/results.netns" >/dev/null 2>&1

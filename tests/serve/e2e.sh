@@ -47,6 +47,17 @@ stop_and_check_log() { # WHAT
 	fi
 }
 
+# the answers only: the hostile requests are meant to look malformed
+replies_filter="ntp.flags.mode == 4 && udp.srcport == 123 && !icmp"
+# every_answer_captured: the capture file holds at least as many replies as
+# stratad counts answered (dumpcap writes its file as it goes)
+every_answer_captured() {
+	local answered captured
+	answered=$(ctl serverstats | awk -F: '/^Requests answered/ { print $2 + 0 }')
+	captured=$(tshark -r "$workdir/ntp.pcap" -Y "$replies_filter" 2> /dev/null | wc -l)
+	[ -n "$answered" ] && [ "$captured" -ge "$answered" ]
+}
+
 mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
 write_conf 0
 cap=
@@ -54,17 +65,16 @@ if command -v tshark > /dev/null; then
 	tshark -q -i lo -f "udp port 123" -a duration:60 -w "$workdir/ntp.pcap" 2> "$workdir/tshark.log" &
 	cap=$!
 	peers_track "$cap"
-	for _ in $(seq 100); do grep -q "Capturing on" "$workdir/tshark.log" && break; sleep 0.1; done
+	wait_for 20 grep -q "Capturing on" "$workdir/tshark.log" || echo "e2e: tshark not capturing after 20 s"
 fi
 start_stratad "$workdir/stratad.conf"
 wait_for 5 test -S "$sock"
 hostile "main loop"
 if [ -n "$cap" ]; then
-	sleep 0.5
+	wait_for 20 every_answer_captured || echo "e2e: tshark has not written every answer after 20 s"
 	kill -INT "$cap"
 	wait "$cap"
-	# the answers only: the hostile requests are meant to look malformed
-	out=$(tshark -r "$workdir/ntp.pcap" -V -Y "ntp.flags.mode == 4 && udp.srcport == 123 && !icmp" 2>&1)
+	out=$(tshark -r "$workdir/ntp.pcap" -V -Y "$replies_filter" 2>&1)
 	echo "$out" | grep -E "Stratum|Leap Indicator|Reference ID|Origin Timestamp" | sed "s/^/tshark: /" | head -5
 	check "tshark decodes a server reply" grep -q "server (4)" <<< "$out"
 	check "tshark does not warn about the reply" \

@@ -4,6 +4,9 @@ network namespace, port 123): malformed packets of every kind get no reply,
 a valid request gets exactly one 48-byte answer, a denied address gets
 nothing, a flooding address is limited while another client keeps every
 answer, and the counters on the control socket add up.
+No fixed sleeps: the server publishes its counters after it has sent the
+replies of a batch, so once "received" counts every request sent, every reply
+(and every non-reply) is decided and already in our sockets' queues.
     hostile.py CONTROL-SOCKET LOCAL-STRATUM PIDFILE"""
 import json
 import os
@@ -37,15 +40,42 @@ def client(source="127.0.0.1"):
     return s
 
 
-def replies(sock, wait=0.3):
+def replies(sock, expect=0, timeout=5.0):
+    """What has arrived on sock: waits (at most timeout) until expect replies
+    are in, and takes whatever else is already queued."""
     got = []
-    end = time.time() + wait
-    while time.time() < end:
+    end = time.time() + timeout
+    while True:
         try:
             got.append(sock.recv(2048))
+            continue
         except BlockingIOError:
-            time.sleep(0.005)
-    return got
+            pass
+        if len(got) >= expect or time.time() > end:
+            return got
+        time.sleep(0.005)
+
+
+def serverstats(control):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(5)
+    c.connect(control)
+    c.sendall(b"serverstats json\n")
+    data = b""
+    while True:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    c.close()
+    return json.loads(data)
+
+
+def processed(control, sent, timeout=10.0):
+    """Waits (bounded) until the server has taken all sent requests."""
+    end = time.time() + timeout
+    while serverstats(control)["received"] < sent and time.time() < end:
+        time.sleep(0.01)
 
 
 def ext_field(length, ftype=0x0104):
@@ -69,7 +99,9 @@ def main():
     req = request()
     s.sendto(req, SERVER)
     sent += 1
-    got = replies(s)
+    got = replies(s, 1)
+    processed(control, sent)
+    got += replies(s)
     answered += len(got)
     check(len(got) == 1 and len(got[0]) == 48, "a valid request gets one 48-byte answer")
     if got:
@@ -101,14 +133,15 @@ def main():
         socks[name] = client()
         socks[name].sendto(pkt, SERVER)
         sent += 1
-    time.sleep(0.3)
+    processed(control, sent)
     for name, sock in socks.items():
-        check(replies(sock, 0.01) == [], "no reply: " + name)
+        check(replies(sock) == [], "no reply: " + name)
 
     # extension fields are walked, not echoed: never a reply larger than 48
     s = client()
     s.sendto(request(trailer=ext_field(32) + ext_field(64)), SERVER)
     sent += 1
+    processed(control, sent)
     got = replies(s)
     answered += len(got)
     check([len(g) for g in got] == [48], "a request with extension fields gets a bare 48-byte answer")
@@ -117,6 +150,7 @@ def main():
     s = client("127.0.0.66")
     s.sendto(request(), SERVER)
     sent += 1
+    processed(control, sent)
     check(replies(s) == [], "no reply to a denied address")
 
     # a flood from one address, and another client that keeps being answered
@@ -130,9 +164,12 @@ def main():
             sent += 1
             good_sent += 1
         if i % 50 == 0:
+            # pacing, not synchronisation: the flood's rate (about 50 per ms)
+            # stays below what the server's receive buffer holds
             time.sleep(0.001)
-    flood_replies = replies(flooder, 0.5)
-    good_replies = replies(good, 0.1)
+    processed(control, sent)
+    flood_replies = replies(flooder)
+    good_replies = replies(good)
     good_got = len(good_replies)
     kods = [r for r in flood_replies if r[1] == 0 and r[12:16] == b"RATE"]
     normal = [r for r in flood_replies if r[1] != 0]
@@ -152,23 +189,13 @@ def main():
         s.sendto(request(), SERVER)
         s.close()
         sent += 1
-    time.sleep(0.5)
+    processed(control, sent)
     after = rss_kib(pid)
     check(after - before < 512, "RSS flat under %d new sources (%d KiB before, %d after)" %
           (flood_from, before, after))
 
     # the counters on the control socket
-    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    c.settimeout(5)
-    c.connect(control)
-    c.sendall(b"serverstats json\n")
-    data = b""
-    while True:
-        chunk = c.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    stats = json.loads(data)
+    stats = serverstats(control)
     print("serverstats:", stats)
     check(stats["received"] == sent, "received counts every request (%d)" % sent)
     check(stats["malformed"] == len(bad), "malformed counts every hostile packet (%d)" % len(bad))

@@ -37,7 +37,8 @@
 # The pass/fail counters of the VM scripts (run, smoke.sh): ok and bad print
 # "PASS: ..." / "FAIL: ..." and count in $passed / $failed; check NAME
 # AWK-CONDITION DETAIL is ok or bad by an awk condition; skip REASON prints
-# "SKIP: REASON" and exits 0.
+# "SKIP: REASON" and exits 77, the status automake and tools/test-all read as
+# "skipped" (not passed).
 #
 # vm_start / vm_run OPTIONS:
 #   --timeout S          the guest kills /cmd/run after S seconds (default 60); qemu
@@ -95,7 +96,7 @@ check() { # NAME AWK-CONDITION DETAIL
 }
 skip() {
 	echo "SKIP: $*"
-	exit 0
+	exit 77
 }
 
 _vm_say() { printf 'vm: %s\n' "$*" >&2; }

@@ -124,7 +124,7 @@ boot_a() {
 	for mode in -b -B; do
 		wait_marker "^@@DATE $mode end" 60 "scenario 5 ($mode)" || return
 		read -r t1 off1 < <(probe)
-		sleep 4
+		sleep 4 # the thing measured: the offset's change over 4 s (a slew shows as drift)
 		read -r t2 off2 < <(probe)
 		say "scenario 5: stratadate $mode: $(marker "DATE $mode out")"
 		say "scenario 5: stratadate $mode: offset after it $off1 s, 4 s later $off2 s ($(marker SET-OFFSET))"
@@ -178,7 +178,7 @@ boot_b() {
 	wait_marker '^@@STARTED /etc/strata/s3a' 60 "scenario 3" || return
 	t0=$(now)
 	say "scenario 3: $(marker SET-OFFSET)"
-	sleep 25
+	sleep 25 # the thing tested: 25 s in which stratad must not touch the clock
 	: >"$work/s3a"
 	track "$work/s3a" 6
 	off=$(awk '{ o = $2 } END { print o }' "$work/s3a")

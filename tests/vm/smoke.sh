@@ -9,7 +9,7 @@
 #   - a +0.6 s relative step and tick +1 (+100 ppm) inside the guest are seen from
 #     the host as an offset of ~0.6 s growing by ~100 ppm (above the guest's own drift)
 #   - the host clock did not move (CLOCK_REALTIME - CLOCK_MONOTONIC before/after)
-# Prints "N passed, M failed"; exits 1 on failure; prints "SKIP: reason" and exits 0
+# Prints "N passed, M failed"; exits 1 on failure; prints "SKIP: reason" and exits 77
 # when qemu cannot run here.  Runs itself inside a fresh network namespace.
 set -uo pipefail
 
