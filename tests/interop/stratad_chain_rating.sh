@@ -57,9 +57,10 @@ ours=$(awk '$1 != "" { print $1 }' "$workdir/ratings" | median)
 theirs=$(awk '$2 != "" { print $2 }' "$workdir/ratings" | median)
 echo "--- chronyd client's +/- for its source (median of $(wc -l < "$workdir/ratings") samples, middles at poll $poll)"
 echo "served by stratad: ${ours:-?} s; served by chronyd: ${theirs:-?} s"
-echo "--- what each middle serves (chronyc ntpdata from its client)"
+echo "--- what each middle serves (chronyc sources and ntpdata from its client)"
 for c in "stratad $via_stratad" "chronyd $via_chronyd"; do
 	set -- $c
+	echo "$1: $(chronyc_client "$2" sources | tail -n 1)"
 	echo "$1: $(chronyc_client "$2" ntpdata | grep -E '^(Root delay|Root dispersion)' | tr -s ' ' | paste -sd ';')"
 done
 echo "--- stratactl tracking"
