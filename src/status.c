@@ -43,6 +43,14 @@ void status_format_seconds(char *buf, size_t len, double seconds, bool sign)
 		 seconds * units[i].scale, units[i].unit);
 }
 
+const char *status_format_fixed(char *buf, size_t len, double seconds, int digits)
+{
+	snprintf(buf, len, "%.*f", digits, seconds);
+	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
 static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
 {
 	if (t->state != SYNC_UNSYNCHRONIZED)

@@ -21,5 +21,8 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 
 /* A duration with a readable unit: "+12.3us", "4.56ms", "1.234s". */
 void status_format_seconds(char *buf, size_t len, double seconds, bool sign);
+/* printf's %.*f of seconds, except that what rounds to zero is never
+ * "-0.000000": scripts compare ntpdate's figures as text. Returns buf. */
+const char *status_format_fixed(char *buf, size_t len, double seconds, int digits);
 
 #endif

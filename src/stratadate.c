@@ -34,6 +34,7 @@
 #include "resolver.h"
 #include "select.h"
 #include "source.h"
+#include "status.h"
 #include "udp.h"
 
 #define PROGRAM "stratadate"
@@ -124,15 +125,6 @@ static struct timespec realtime_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &t);
 	return t;
-}
-
-/* printf of seconds that never says -0.000000. */
-static const char *seconds_text(char *buf, size_t len, double v, int digits)
-{
-	snprintf(buf, len, "%.*f", digits, v);
-	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
-		memmove(buf, buf + 1, strlen(buf));
-	return buf;
 }
 
 /* ntpdate's syslog-style line: " 4 Dec 10:55:36 stratadate[123]: ...", or
@@ -467,7 +459,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 				      .offset = latest.offset, .delay = latest.delay };
 		snprintf(s->status, sizeof(s->status), "ok");
 		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u: stratum %u, offset %s, delay %.6f", t->text, t->sent,
-			s->stratum, seconds_text(offset, sizeof(offset), s->offset, 6), s->delay);
+			s->stratum, status_format_fixed(offset, sizeof(offset), s->offset, 6), s->delay);
 		break;
 	case SOURCE_UNSYNCHRONIZED:
 	case SOURCE_BAD_HEADER:
@@ -730,7 +722,7 @@ static void print_server_lines(void)
 			continue;
 		source_get_status(targets[i].src, realtime_now(), &st);
 		printf("server %s, stratum %u, offset %s, delay %s\n", targets[i].text, st.stratum,
-		       seconds_text(offset, sizeof(offset), st.offset, 6), seconds_text(delay, sizeof(delay), st.delay, 5));
+		       status_format_fixed(offset, sizeof(offset), st.offset, 6), status_format_fixed(delay, sizeof(delay), st.delay, 5));
 	}
 }
 
@@ -789,7 +781,7 @@ int main(int argc, char **argv)
 	if (!chosen || refused) {
 		if (refused)
 			error_line("insane time: %s puts the clock %s s off, %s; not using it", chosen->text,
-				   seconds_text(offset, sizeof(offset), result.offset, 3), refused);
+				   status_format_fixed(offset, sizeof(offset), result.offset, 3), refused);
 		else if (result.status != SELECT_NO_CANDIDATES)
 			error_line("%s", select_status_str(result.status));
 		if (opt.json)
@@ -822,7 +814,7 @@ int main(int argc, char **argv)
 		print_json(&result, chosen, step ? "step" : "slew", applied, NULL);
 	else if (status == 0)
 		report(stdout, LOG_NOTICE, "%s time server %s offset %s sec", step ? "step" : "adjust", chosen->text,
-		       seconds_text(offset, sizeof(offset), result.offset, 6));
+		       status_format_fixed(offset, sizeof(offset), result.offset, 6));
 	for (size_t i = 0; i < target_count; i++)
 		source_destroy(targets[i].src);
 	return status;

@@ -289,6 +289,20 @@ static void serverstats_count(void **state)
 	captured = NULL;
 }
 
+/* ntpdate's figures: an offset that rounds to zero is never "-0.000000". */
+static void fixed_seconds_never_say_minus_zero(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), -4e-7, 6), "0.000000");
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), -0.0, 6), "0.000000");
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), -4e-4, 3), "0.000");
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), -6e-7, 6), "-0.000001");
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), -1.5, 6), "-1.500000");
+	assert_string_equal(status_format_fixed(buf, sizeof(buf), 2e-7, 6), "0.000000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +315,7 @@ int main(void)
 		cmocka_unit_test(tracking_before_the_first_update_has_no_dispersion),
 		cmocka_unit_test(durations_pick_a_readable_unit),
 		cmocka_unit_test(serverstats_count),
+		cmocka_unit_test(fixed_seconds_never_say_minus_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
