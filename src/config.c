@@ -1,11 +1,16 @@
 #include "config.h"
+#include "config_scan.h"
 #include "ratelimit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
@@ -14,12 +19,16 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
+/* Far beyond any sensible configuration: a bound on what is read. */
+#define CONFIG_MAX_FILE_SIZE (1 << 20)
+
 /* The validation state: the first error wins, later checks are skipped. */
 struct checker {
 	const char *path;
 	char *err;
 	size_t err_len;
 	bool failed;
+	const struct config_scan *scan; /* the integers libconfig truncated */
 };
 
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug" };
@@ -140,6 +149,18 @@ static void get_bool(struct checker *ck, const config_setting_t *group, const ch
 	*out = config_setting_get_bool(s);
 }
 
+/* As written in the file, when libconfig kept only part of the integer s. */
+static const char *truncated_literal(const struct checker *ck, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	unsigned line = config_setting_source_line(s);
+
+	for (size_t i = 0; name && i < ck->scan->wide_count; i++)
+		if (ck->scan->wide[i].line == line && !strcmp(ck->scan->wide[i].name, name))
+			return ck->scan->wide[i].literal;
+	return NULL;
+}
+
 static bool get_long(struct checker *ck, const config_setting_t *group, const char *prefix,
 		     const char *name, long long lo, long long hi, long long *out)
 {
@@ -156,6 +177,10 @@ static bool get_long(struct checker *ck, const config_setting_t *group, const ch
 		v = config_setting_get_int64(s);
 	else {
 		fail(ck, s, full, "expected an integer");
+		return false;
+	}
+	if (truncated_literal(ck, s)) {
+		fail(ck, s, full, "%s is out of range [%lld, %lld]", truncated_literal(ck, s), lo, hi);
 		return false;
 	}
 	if (v < lo || v > hi) {
@@ -203,6 +228,10 @@ static void get_double(struct checker *ck, const config_setting_t *group, const 
 		v = (double)config_setting_get_int64(s);
 	else {
 		fail(ck, s, full, "expected a number");
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_FLOAT && truncated_literal(ck, s)) {
+		fail(ck, s, full, "%s is out of range [%g, %g]", truncated_literal(ck, s), lo, hi);
 		return;
 	}
 	if (!(v >= lo && v <= hi)) {
@@ -534,26 +563,88 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	parse_statsd(ck, root, cfg);
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "a special file";
+}
+
+/* The whole file, NUL-terminated, to free; NULL with a message in err. Only
+ * a regular file is read, and the open cannot block: a FIFO would stall the
+ * daemon, and libconfig's scanner exits the process on a directory. */
+static char *read_text(const char *path, size_t *len, char *err, size_t err_len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0;
+	ssize_t got = 1;
+
+	if (fd < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "%s:0: file: not a regular file (%s)", path, file_kind(st.st_mode));
+	} else if (!(text = malloc(CONFIG_MAX_FILE_SIZE + 1))) {
+		snprintf(err, err_len, "%s:0: file: out of memory", path);
+	} else {
+		while (n <= CONFIG_MAX_FILE_SIZE && (got = read(fd, text + n, CONFIG_MAX_FILE_SIZE + 1 - n)) > 0)
+			n += (size_t)got;
+		if (got < 0 || n > CONFIG_MAX_FILE_SIZE) {
+			snprintf(err, err_len, "%s:0: file: %s", path,
+				 got < 0 ? strerror(errno) : "larger than 1 MiB");
+			free(text);
+			text = NULL;
+		} else {
+			text[n] = '\0';
+		}
+	}
+	close(fd);
+	*len = n;
+	return text;
+}
+
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
-	struct checker ck = { .path = path, .err = err, .err_len = err_len };
+	struct config_scan scan;
+	struct checker ck = { .path = path, .err = err, .err_len = err_len, .scan = &scan };
 	config_t lc;
-	FILE *f;
+	size_t len;
+	char *text;
+	int ok;
 
 	set_defaults(cfg);
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+	text = read_text(path, &len, err, err_len);
+	if (!text)
+		return -1;
+	config_scan(text, len, &scan);
+	if (scan.nul_line || scan.include_line) {
+		if (scan.nul_line)
+			snprintf(err, err_len, "%s:%u: file: a NUL byte: not a text file", path, scan.nul_line);
+		else
+			snprintf(err, err_len, "%s:%u: @include: not supported: one file holds the whole configuration",
+				 path, scan.include_line);
+		free(text);
 		return -1;
 	}
 	config_init(&lc);
-	if (config_read(&lc, f) != CONFIG_TRUE) {
+	ok = config_read_string(&lc, text);
+	free(text);
+	if (ok != CONFIG_TRUE) {
 		snprintf(err, err_len, "%s:%d: syntax: %s", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
-		fclose(f);
 		return -1;
 	}
-	fclose(f);
 	parse_root(&ck, config_root_setting(&lc), cfg);
 	config_destroy(&lc);
 	return ck.failed ? -1 : 0;
@@ -568,6 +659,35 @@ static void print_double(FILE *out, const char *indent, const char *name, double
 	if (!strpbrk(buf, ".eEn"))
 		strcat(buf, ".0");
 	fprintf(out, "%s%s = %s;\n", indent, name, buf);
+}
+
+/* A string as libconfig reads it back: quoted, with its escapes. */
+static void print_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* indent name = "value";\n */
+static void print_string(FILE *out, const char *indent, const char *name, const char *value)
+{
+	fprintf(out, "%s%s = ", indent, name);
+	print_quoted(out, value);
+	fputs(";\n", out);
 }
 
 static const char *yes(bool b)
@@ -597,8 +717,10 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->source_count; i++) {
 		const struct config_source *s = &cfg->sources[i];
 
-		fprintf(out, "%s\n  { %s = \"%s\"; port = %u; minpoll = %d; maxpoll = %d; iburst = %s;", i ? "," : "",
-			s->pool ? "pool" : "server", s->name, s->port, s->minpoll, s->maxpoll, yes(s->iburst));
+		fprintf(out, "%s\n  { %s = ", i ? "," : "", s->pool ? "pool" : "server");
+		print_quoted(out, s->name);
+		fprintf(out, "; port = %u; minpoll = %d; maxpoll = %d; iburst = %s;", s->port, s->minpoll, s->maxpoll,
+			yes(s->iburst));
 		if (s->pool)
 			fprintf(out, " maxsources = %u;", s->maxsources);
 		fprintf(out, " }");
@@ -612,7 +734,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_double(out, "  ", "stepout", e->stepout);
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
-	fprintf(out, "  driftfile = \"%s\";\n  local_stratum = %u;\n};\n", cfg->driftfile, e->local_stratum);
+	print_string(out, "  ", "driftfile", cfg->driftfile);
+	fprintf(out, "  local_stratum = %u;\n};\n", e->local_stratum);
 
 	if (sv->enabled) {
 		fprintf(out, "serve = {\n  listen = [");
@@ -631,8 +754,11 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");
 	}
-	fprintf(out, "control = { socket = \"%s\"; };\n", cfg->control_socket);
-	fprintf(out, "user = \"%s\";\npidfile = \"%s\";\n", cfg->user, cfg->pidfile);
+	fputs("control = { socket = ", out);
+	print_quoted(out, cfg->control_socket);
+	fputs("; };\n", out);
+	print_string(out, "", "user", cfg->user);
+	print_string(out, "", "pidfile", cfg->pidfile);
 	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {
