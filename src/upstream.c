@@ -5,13 +5,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "lookup_policy.h"
 #include "ntp_time.h"
 #include "udp.h"
 
 #define UPSTREAM_MAX_SLOTS 64
-#define UPSTREAM_RETRY_MIN 16.0     /* seconds before a failed lookup is retried */
-#define UPSTREAM_RETRY_MAX 3600.0
-#define UPSTREAM_RECHECK 1024.0    /* seconds before an unreachable name is looked up again */
 #define UPSTREAM_RECV_BATCH 8       /* datagrams per readable socket per wakeup */
 
 /* One address in use: an engine source and its socket. */
@@ -29,8 +27,7 @@ struct upstream_entry {
 	bool numeric;
 	bool resolving;
 	bool failing;             /* the last lookup failed: said once until it works again */
-	double backoff;           /* seconds to the next retry after a failure or a short answer */
-	struct timespec retry_at; /* a lookup is wanted from then on */
+	struct lookup_state lookup; /* when the name may be looked up again */
 };
 
 struct upstream {
@@ -124,14 +121,6 @@ static void request_lookup(struct upstream *up, size_t entry)
 		e->resolving = true;
 }
 
-static void retry_later(struct upstream_entry *e, struct timespec now)
-{
-	e->backoff = e->backoff < UPSTREAM_RETRY_MIN ? UPSTREAM_RETRY_MIN : e->backoff * 2;
-	if (e->backoff > UPSTREAM_RETRY_MAX)
-		e->backoff = UPSTREAM_RETRY_MAX;
-	e->retry_at = timespec_add(now, e->backoff);
-}
-
 static void start_entry(struct upstream *up, size_t entry, const struct config_source *cfg, struct timespec now)
 {
 	struct upstream_entry *e = &up->entries[entry];
@@ -140,7 +129,7 @@ static void start_entry(struct upstream *up, size_t entry, const struct config_s
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->cfg = *cfg;
-	e->retry_at = now;
+	lookup_start(&e->lookup, now);
 	e->numeric = resolver_numeric(cfg->name, cfg->port, &addr);
 	if (e->numeric)
 		add_slot(up, entry, &addr, now);
@@ -292,7 +281,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 			log_msg(LOG_LEVEL_WARNING, "cannot resolve %s: %s (retrying)", e->cfg.name,
 				resolver_error_str(result->error));
 		e->failing = true;
-		retry_later(e, now);
+		lookup_answered(&e->lookup, LOOKUP_FAILED, now);
 		return;
 	}
 	if (e->failing)
@@ -314,10 +303,9 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 	if (members(up, entry) < wanted(e)) {
 		if (members(up, entry) == 0)
 			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
-		retry_later(e, now);
+		lookup_answered(&e->lookup, LOOKUP_SHORT, now);
 	} else {
-		e->backoff = 0;
-		e->retry_at = timespec_add(now, UPSTREAM_RECHECK);
+		lookup_answered(&e->lookup, LOOKUP_COMPLETE, now);
 	}
 }
 
@@ -358,6 +346,33 @@ static bool unreachable(const struct upstream *up, const struct upstream_slot *s
 	       info.selection == SOURCE_UNREACHABLE;
 }
 
+static bool entry_unreachable(const struct upstream *up, size_t entry, struct timespec now)
+{
+	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+		if (up->slots[i].used && up->slots[i].entry == entry && unreachable(up, &up->slots[i], now))
+			return true;
+	return false;
+}
+
+/* Asks lookup_due, finding out whether the server is unreachable (the
+ * costly part, it runs every loop) only when that could make a lookup due. */
+static void look_up_if_due(struct upstream *up, size_t entry, struct timespec now)
+{
+	struct upstream_entry *e = &up->entries[entry];
+	struct lookup_need need = { .numeric = e->numeric, .resolving = e->resolving, .pool = e->cfg.pool,
+				    .members = members(up, entry), .wanted = wanted(e), .unreachable = true };
+
+	if (!lookup_due(&e->lookup, &need, now))
+		return;
+	if (!e->cfg.pool && need.members >= need.wanted) {
+		need.unreachable = entry_unreachable(up, entry, now);
+		if (!need.unreachable)
+			lookup_reachable(&e->lookup);
+	}
+	if (lookup_due(&e->lookup, &need, now))
+		request_lookup(up, entry);
+}
+
 void upstream_maintain(struct upstream *up, struct timespec now)
 {
 	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++) {
@@ -373,33 +388,24 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 			netaddr_format(&slot->addr, text, sizeof(text));
 			log_msg(LOG_LEVEL_NOTICE, "replacing pool member %s of %s", text, e->cfg.name);
 			remove_slot(up, slot);
-			e->backoff = 0;
-			e->retry_at = now;
-		} else if (!e->cfg.pool && !e->numeric && !e->resolving && timespec_diff(now, e->retry_at) >= 0 &&
-			   unreachable(up, slot, now)) {
-			request_lookup(up, slot->entry);
-			retry_later(e, now);
+			lookup_start(&e->lookup, now);
 		}
 	}
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
-		struct upstream_entry *e = &up->entries[i];
-
-		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&
-		    timespec_diff(now, e->retry_at) >= 0)
-			request_lookup(up, i);
-	}
+	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+		if (up->entries[i].used)
+			look_up_if_due(up, i, now);
 }
 
 struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec now)
 {
-	struct timespec next = timespec_add(now, UPSTREAM_RETRY_MAX);
+	struct timespec next = timespec_add(now, LOOKUP_RETRY_MAX);
 
 	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
 		const struct upstream_entry *e = &up->entries[i];
 
 		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&
-		    timespec_diff(e->retry_at, next) < 0)
-			next = e->retry_at;
+		    timespec_diff(e->lookup.not_before, next) < 0)
+			next = e->lookup.not_before;
 	}
 	return next;
 }
