@@ -7,6 +7,7 @@
 
 #include "discipline.h"
 #include "log.h"
+#include "loop.h"
 #include "ntp_time.h"
 #include "refid.h"
 #include "select.h"
@@ -21,6 +22,7 @@
 #define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
+#define ENGINE_MAX_OWN_REFIDS 64
 /* How long the loop may sleep when no source is to be polled. */
 #define IDLE_WAKEUP 3600.0
 
@@ -31,6 +33,7 @@ struct engine_source {
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
+	bool loop;                      /* its refid is one of our addresses: synchronized to us */
 };
 
 struct engine {
@@ -57,6 +60,8 @@ struct engine {
 	double last_offset;
 	double insane_offset;
 	bool insane_logged;
+	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
+	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -434,7 +439,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 
 		if (!src)
 			continue;
-		if (source_select_candidate(src, now, &c[n])) {
+		if (!engine->sources[i].loop && source_select_candidate(src, now, &c[n])) {
 			if (i == engine->system_peer)
 				previous = (long)n;
 			ids[n++] = i;
@@ -518,6 +523,37 @@ static bool near_leap(const struct engine *engine, struct timespec t)
 	return into_day < LEAP_GUARD || into_day >= SECONDS_PER_DAY - LEAP_GUARD;
 }
 
+void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count)
+{
+	if (count > ENGINE_MAX_OWN_REFIDS)
+		count = ENGINE_MAX_OWN_REFIDS;
+	memcpy(engine->own_refids, refids, count * sizeof(refids[0]));
+	engine->own_refid_count = count;
+}
+
+/* A server whose refid is one of our addresses is synchronized to us: using
+ * it would close a timing loop, so selection leaves it out (as ntpd does)
+ * for as long as it says so. */
+static void note_loop(struct engine *engine, int id, struct timespec now)
+{
+	struct engine_source *es = &engine->sources[id];
+	struct source_status st;
+	char refid[REFID_TEXT_LEN];
+	bool loop;
+
+	source_get_status(es->src, now, &st);
+	loop = loop_refid_is_ours(st.stratum, st.refid, engine->own_refids, engine->own_refid_count);
+	if (loop && !es->loop) {
+		refid_format(st.refid, st.stratum, refid);
+		log_msg(LOG_LEVEL_WARNING,
+			"source %s is synchronized to this daemon (its refid %s is our address): refusing it, a timing loop",
+			st.name, refid);
+	} else if (!loop && es->loop) {
+		log_msg(LOG_LEVEL_NOTICE, "source %s is no longer synchronized to this daemon", st.name);
+	}
+	es->loop = loop;
+}
+
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time)
 {
@@ -529,6 +565,8 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	if (!src || near_leap(engine, t))
 		return;
 	r = source_handle_reply(src, buf, len, t);
+	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD)
+		note_loop(engine, id, t);
 	switch (r) {
 	case SOURCE_KOD_RATE:
 	case SOURCE_KOD_STOP:
@@ -605,6 +643,7 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 	out->jitter = st.jitter;
 	memcpy(out->kiss, st.kiss, sizeof(out->kiss));
 	out->stopped = st.stopped;
+	out->loop = engine->sources[id].loop;
 	return true;
 }
 

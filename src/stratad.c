@@ -762,7 +762,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	if (d->cfg.source_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
-	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, d->cfg.sources, d->cfg.source_count, now);
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, d->cfg.sources,
+				      d->cfg.source_count, now);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;

@@ -1,11 +1,14 @@
 #include "upstream.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "lookup_policy.h"
+#include "loop.h"
 #include "ntp_time.h"
 #include "udp.h"
 
@@ -27,6 +30,7 @@ struct upstream_entry {
 	bool numeric;
 	bool resolving;
 	bool failing;             /* the last lookup failed: said once until it works again */
+	bool loop_said;           /* an address was refused as our own: said once */
 	struct lookup_state lookup; /* when the name may be looked up again */
 };
 
@@ -36,6 +40,7 @@ struct upstream {
 	const struct clock_ops *clock;
 	struct upstream_entry entries[CONFIG_MAX_SOURCES];
 	struct upstream_slot slots[UPSTREAM_MAX_SLOTS];
+	struct loop_self self;    /* where we serve: never a source */
 };
 
 static unsigned members(const struct upstream *up, size_t entry)
@@ -78,6 +83,13 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 			slot = &up->slots[i];
 	if (!slot)
 		return false;
+	if (loop_is_self(&up->self, addr)) {
+		if (!up->entries[entry].loop_said)
+			log_msg(LOG_LEVEL_ERROR, "refusing source %s (%s): it is this daemon's own serving address, "
+						 "a timing loop", cfg->name, text);
+		up->entries[entry].loop_said = true;
+		return false;
+	}
 	fd = udp_open(&local);
 	if (fd < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): cannot open a socket: %s", cfg->name, text, strerror(-fd));
@@ -137,8 +149,44 @@ static void start_entry(struct upstream *up, size_t entry, const struct config_s
 		request_lookup(up, entry);
 }
 
+/* This host's interface addresses, as many as fit. */
+static size_t local_addresses(struct net_addr *out, size_t max)
+{
+	struct ifaddrs *list, *ifa;
+	size_t n = 0;
+
+	if (getifaddrs(&list) < 0)
+		return 0;
+	for (ifa = list; ifa && n < max; ifa = ifa->ifa_next) {
+		socklen_t len = ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+											: sizeof(struct sockaddr_in);
+
+		if (ifa->ifa_addr && (ifa->ifa_addr->sa_family == AF_INET || ifa->ifa_addr->sa_family == AF_INET6) &&
+		    netaddr_from_sockaddr(ifa->ifa_addr, len, &out[n]))
+			n++;
+	}
+	freeifaddrs(list);
+	return n;
+}
+
+/* Where we serve, for the loop checks: our addresses are never taken as a
+ * source, and a server whose refid is one of them is synchronized to us. */
+static void learn_self(struct upstream *up, const struct serve_config *serve)
+{
+	uint32_t refids[LOOP_MAX_LOCAL + SERVE_MAX_LISTEN];
+
+	if (!serve || !serve->enabled)
+		return;
+	up->self.listen_count = serve->listen_count;
+	memcpy(up->self.listen, serve->listen, serve->listen_count * sizeof(serve->listen[0]));
+	up->self.local_count = local_addresses(up->self.local, LOOP_MAX_LOCAL);
+	engine_set_own_refids(up->engine, refids,
+			      loop_own_refids(&up->self, refids, sizeof(refids) / sizeof(refids[0])));
+}
+
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
-				 const struct config_source *entries, size_t count, struct timespec now)
+				 const struct serve_config *serve, const struct config_source *entries, size_t count,
+				 struct timespec now)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 
@@ -147,6 +195,7 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	up->engine = engine;
 	up->resolver = res;
 	up->clock = clock;
+	learn_self(up, serve);
 	for (size_t i = 0; i < count && i < CONFIG_MAX_SOURCES; i++)
 		start_entry(up, i, &entries[i], now);
 	return up;
