@@ -23,6 +23,10 @@
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
 #define ENGINE_MAX_OWN_REFIDS 64
+/* Seconds of polling without a single answer before the log says so: long
+ * enough for a network that comes up late and for DNS retries, short
+ * enough that an operator still watching the start sees it. */
+#define NO_ANSWER_WARNING 300.0
 /* How long the loop may sleep when no source is to be polled. */
 #define IDLE_WAKEUP 3600.0
 
@@ -60,6 +64,10 @@ struct engine {
 	double last_offset;
 	double insane_offset;
 	bool insane_logged;
+	bool polled;                    /* a request went out */
+	struct timespec first_poll;
+	bool answered;                  /* some server answered once (a sample, a kiss, an unsynchronized reply) */
+	bool no_answer_warned;
 	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
 	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
 };
@@ -481,12 +489,28 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		feed_discipline(engine, (size_t)from_index, ids, c, n, &result, local);
 }
 
+/* Once: polling went on for NO_ANSWER_WARNING seconds and no server ever
+ * answered, so "starting" would hide a firewall, a dead network or wrong
+ * names. */
+static bool no_answer_warning_due(const struct engine *engine, struct timespec now)
+{
+	return engine->polled && !engine->answered && !engine->no_answer_warned &&
+	       timespec_diff(now, engine->first_poll) >= NO_ANSWER_WARNING;
+}
+
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
 {
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
 
 	engine->last_due_check = now;
+	if (no_answer_warning_due(engine, now)) {
+		engine->no_answer_warned = true;
+		log_msg(LOG_LEVEL_WARNING,
+			"no source has answered in %.0f s of polling: check the network, the firewall and the "
+			"server names (still trying)",
+			timespec_diff(now, engine->first_poll));
+	}
 	if (engine->reselect) {
 		engine->reselect = false;
 		run_selection(engine, now, -1);
@@ -509,6 +533,10 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	r = source_poll(src, t, (uint32_t)next_random(engine), out);
 	if (r == SOURCE_STOPPED)
 		return 0;
+	if (!engine->polled) {
+		engine->polled = true;
+		engine->first_poll = now;
+	}
 	if (r == SOURCE_POLL_UNREACHABLE)
 		run_selection(engine, now, -1);
 	return NTP_HEADER_LEN;
@@ -567,6 +595,9 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	r = source_handle_reply(src, buf, len, t);
 	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD)
 		note_loop(engine, id, t);
+	/* the server's own answer, not a stray or forged datagram */
+	if (r != SOURCE_MALFORMED && r != SOURCE_BOGUS && r != SOURCE_DUPLICATE && r != SOURCE_STOPPED)
+		engine->answered = true;
 	switch (r) {
 	case SOURCE_KOD_RATE:
 	case SOURCE_KOD_STOP:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "log.h"
 #include "ntp_time.h"
 #include "refid.h"
 #include "sim_clock.h"
@@ -759,6 +760,55 @@ static void a_server_answering_late_is_used(void **state)
 	assert_true(fabs(tracking().system_offset) < 0.001);
 }
 
+static unsigned no_answer_warnings;
+
+static void count_no_answer(void *ctx, enum log_level level, const char *message)
+{
+	(void)ctx;
+	if (level == LOG_LEVEL_WARNING && strstr(message, "no source has answered in "))
+		no_answer_warnings++;
+}
+
+/* Issue 15: with no server ever answering the daemon stayed "starting"
+ * without a word. Now it warns once, after 300 s of polling. */
+static void silence_from_every_source_is_said_once(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b;
+
+	(void)state;
+	start(&cfg);
+	log_set_sink(count_no_answer, NULL, LOG_LEVEL_DEBUG);
+	no_answer_warnings = 0;
+	a = add_server(0.0, 2);
+	b = add_server(0.0, 2);
+	a->silent = b->silent = true;
+	run_for(290);
+	assert_int_equal(no_answer_warnings, 0);
+	run_for(3600);
+	assert_int_equal(no_answer_warnings, 1);
+	assert_int_equal(tracking().reason, UNSYNC_STARTING);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+}
+
+/* One answer, even long ago, and the sources are not silent: no warning. */
+static void one_answer_is_enough_to_stay_quiet(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a;
+
+	(void)state;
+	start(&cfg);
+	log_set_sink(count_no_answer, NULL, LOG_LEVEL_DEBUG);
+	no_answer_warnings = 0;
+	a = add_server(0.0, 2);
+	run_for(10);
+	a->silent = true;
+	run_for(3600);
+	assert_int_equal(no_answer_warnings, 0);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+}
+
 /* Issue 15: a server synchronized to us (its refid is our address) was used
  * like any other, closing a timing loop. */
 static void a_server_synchronized_to_us_is_refused(void **state)
@@ -805,6 +855,8 @@ int main(void)
 		cmocka_unit_test_teardown(removing_the_system_peer_reselects, stop),
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
 		cmocka_unit_test_teardown(a_server_answering_late_is_used, stop),
+		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
+		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 	};
 
