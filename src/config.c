@@ -1,3 +1,6 @@
+/* pipe2 */
+#define _GNU_SOURCE
+
 #include "config.h"
 #include "config_scan.h"
 #include "ratelimit.h"
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef RUNSTATEDIR
@@ -648,6 +652,74 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 	parse_root(&ck, config_root_setting(&lc), cfg);
 	config_destroy(&lc);
 	return ck.failed ? -1 : 0;
+}
+
+/* Reads exactly len bytes; false on EOF or an error first. */
+static bool read_all(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
+{
+	int fds[2], ret = -1, status;
+	pid_t pid;
+	bool whole;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot read it apart: %s", path, strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot read it apart: %s", path, strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		ret = config_load(path, cfg, err, err_len);
+		_exit(write_all(fds[1], &ret, sizeof(ret)) && write_all(fds[1], err, err_len) &&
+		      write_all(fds[1], cfg, sizeof(*cfg)) ? 0 : 1);
+	}
+	close(fds[1]);
+	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&
+		read_all(fds[0], cfg, sizeof(*cfg));
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!whole) {
+		snprintf(err, err_len, "%s:0: file: the parser died (%s %d)", path,
+			 WIFSIGNALED(status) ? "signal" : "exit status",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		return -1;
+	}
+	err[err_len - 1] = '\0';
+	return ret;
 }
 
 /* libconfig reads "1" as an integer: floats always carry a point. */

@@ -519,7 +519,7 @@ static void reload(struct daemon *d)
 	char err[512];
 
 	notify_reloading();
-	if (config_load(d->config_path, &next, err, sizeof(err)) < 0) {
+	if (config_reload(d->config_path, &next, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
 		notify_ready(d->status);
 		return;

@@ -1,5 +1,7 @@
 #include "cmocka_all.h"
 
+#include <malloc.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +299,68 @@ static void printed_strings_are_escaped(void **state)
 	free(again);
 }
 
+static size_t heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/* libconfig 1.5 loses a string token that is the lookahead at a syntax
+ * error ("user \"nobody\";", the = forgotten): 64 bytes per failed reload.
+ * config_reload parses in a child, so the daemon's heap stays as it was. */
+static void failed_reloads_leak_nothing(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+	size_t before, leaked_direct, leaked_reload;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "user \"nobody\";\n", 15), 15);
+	close(fd);
+	before = heap_in_use();
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+	leaked_direct = heap_in_use() - before;
+	before = heap_in_use();
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(config_reload(path, &cfg, err, sizeof(err)), -1);
+	leaked_reload = heap_in_use() - before;
+	unlink(path);
+	assert_string_equal(err + strlen(path), ":1: syntax: syntax error");
+	printf("  # 100 failed loads: %zu bytes lost in the process, %zu through config_reload\n", leaked_direct,
+	       leaked_reload);
+	if (leaked_direct == 0)
+		skip(); /* an allocator mallinfo2 does not see (a sanitizer's) */
+	assert_int_equal(leaked_reload, 0);
+}
+
+/* What a reload in the child finds is what config_load finds. */
+static void a_reload_reads_what_a_load_reads(void **state)
+{
+	(void)state;
+	struct daemon_config a, b;
+	char err[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char text[] = "sources = ( { server = \"a\"; } );\nserve = { port = 1123; };\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(config_load(path, &a, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &b, err, sizeof(err)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(config_reload("/tmp", &b, err, sizeof(err)), -1);
+	assert_string_equal(err, "/tmp:0: file: not a regular file (a directory)");
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +374,8 @@ int main(void)
 		cmocka_unit_test(only_a_regular_file_is_read),
 		cmocka_unit_test(nul_bytes_and_includes_are_refused),
 		cmocka_unit_test(printed_strings_are_escaped),
+		cmocka_unit_test(failed_reloads_leak_nothing),
+		cmocka_unit_test(a_reload_reads_what_a_load_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
