@@ -350,7 +350,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 			add_slot(up, entry, &result->addrs[k], now);
 	/* A pool short of members asks again later: its DNS answers rotate. */
 	if (members(up, entry) < wanted(e)) {
-		if (members(up, entry) == 0)
+		if (members(up, entry) == 0 && !e->loop_said)
 			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
 		lookup_answered(&e->lookup, LOOKUP_SHORT, now);
 	} else {
