@@ -1,12 +1,20 @@
+/* pipe2 */
+#define _GNU_SOURCE
+
 #include "config.h"
+#include "config_scan.h"
 #include "ratelimit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
@@ -15,12 +23,16 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
+/* Far beyond any sensible configuration: a bound on what is read. */
+#define CONFIG_MAX_FILE_SIZE (1 << 20)
+
 /* The validation state: the first error wins, later checks are skipped. */
 struct checker {
 	const char *path;
 	char *err;
 	size_t err_len;
 	bool failed;
+	const struct config_scan *scan; /* the integers libconfig truncated */
 };
 
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug" };
@@ -143,6 +155,18 @@ static void get_bool(struct checker *ck, const config_setting_t *group, const ch
 	*out = config_setting_get_bool(s);
 }
 
+/* As written in the file, when libconfig kept only part of the integer s. */
+static const char *truncated_literal(const struct checker *ck, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	unsigned line = config_setting_source_line(s);
+
+	for (size_t i = 0; name && i < ck->scan->wide_count; i++)
+		if (ck->scan->wide[i].line == line && !strcmp(ck->scan->wide[i].name, name))
+			return ck->scan->wide[i].literal;
+	return NULL;
+}
+
 static bool get_long(struct checker *ck, const config_setting_t *group, const char *prefix,
 		     const char *name, long long lo, long long hi, long long *out)
 {
@@ -159,6 +183,10 @@ static bool get_long(struct checker *ck, const config_setting_t *group, const ch
 		v = config_setting_get_int64(s);
 	else {
 		fail(ck, s, full, "expected an integer");
+		return false;
+	}
+	if (truncated_literal(ck, s)) {
+		fail(ck, s, full, "%s is out of range [%lld, %lld]", truncated_literal(ck, s), lo, hi);
 		return false;
 	}
 	if (v < lo || v > hi) {
@@ -206,6 +234,10 @@ static void get_double(struct checker *ck, const config_setting_t *group, const 
 		v = (double)config_setting_get_int64(s);
 	else {
 		fail(ck, s, full, "expected a number");
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_FLOAT && truncated_literal(ck, s)) {
+		fail(ck, s, full, "%s is out of range [%g, %g]", truncated_literal(ck, s), lo, hi);
 		return;
 	}
 	if (!(v >= lo && v <= hi)) {
@@ -538,67 +570,159 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	parse_statsd(ck, root, cfg);
 }
 
-/* libconfig opens the file an @include line names from inside its scanner,
- * which exits the process when that is a directory and reads a device like
- * /dev/zero without end: the configuration is one file, and an include line
- * (as libconfig 1.5 finds them: at the start of a line, "@include" then
- * blanks and a quote) is refused before libconfig sees the file. Returns the
- * line of the first one, 0 when there is none; the stream is rewound. */
-static unsigned include_line(FILE *f)
+static const char *file_kind(mode_t mode)
 {
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned line = 0, found = 0;
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "a special file";
+}
 
-	while (!found && (n = getline(&buf, &cap, f)) >= 0) {
-		size_t i = 0, blanks;
+/* The whole file, NUL-terminated, to free; NULL with a message in err. Only
+ * a regular file is read, and the open cannot block: a FIFO would stall the
+ * daemon, and libconfig's scanner exits the process on a directory. */
+static char *read_text(const char *path, size_t *len, char *err, size_t err_len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0;
+	ssize_t got = 1;
 
-		line++;
-		while (i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		if ((size_t)n - i < 8 || memcmp(buf + i, "@include", 8) != 0)
-			continue;
-		for (i += 8, blanks = 0; i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t'); i++)
-			blanks++;
-		if (blanks > 0 && i < (size_t)n && buf[i] == '"')
-			found = line;
+	if (fd < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+		return NULL;
 	}
-	free(buf);
-	rewind(f);
-	return found;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "%s:0: file: not a regular file (%s)", path, file_kind(st.st_mode));
+	} else if (!(text = malloc(CONFIG_MAX_FILE_SIZE + 1))) {
+		snprintf(err, err_len, "%s:0: file: out of memory", path);
+	} else {
+		while (n <= CONFIG_MAX_FILE_SIZE && (got = read(fd, text + n, CONFIG_MAX_FILE_SIZE + 1 - n)) > 0)
+			n += (size_t)got;
+		if (got < 0 || n > CONFIG_MAX_FILE_SIZE) {
+			snprintf(err, err_len, "%s:0: file: %s", path,
+				 got < 0 ? strerror(errno) : "larger than 1 MiB");
+			free(text);
+			text = NULL;
+		} else {
+			text[n] = '\0';
+		}
+	}
+	close(fd);
+	*len = n;
+	return text;
 }
 
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
-	struct checker ck = { .path = path, .err = err, .err_len = err_len };
+	struct config_scan scan;
+	struct checker ck = { .path = path, .err = err, .err_len = err_len, .scan = &scan };
 	config_t lc;
-	FILE *f;
-	unsigned include;
+	size_t len;
+	char *text;
+	int ok;
 
 	set_defaults(cfg);
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
+	text = read_text(path, &len, err, err_len);
+	if (!text)
 		return -1;
-	}
-	include = include_line(f);
-	if (include) {
-		snprintf(err, err_len, "%s:%u: @include: not supported: the configuration is one file", path, include);
-		fclose(f);
+	config_scan(text, len, &scan);
+	if (scan.nul_line || scan.include_line) {
+		if (scan.nul_line)
+			snprintf(err, err_len, "%s:%u: file: a NUL byte: not a text file", path, scan.nul_line);
+		else
+			snprintf(err, err_len, "%s:%u: @include: not supported: one file holds the whole configuration",
+				 path, scan.include_line);
+		free(text);
 		return -1;
 	}
 	config_init(&lc);
-	if (config_read(&lc, f) != CONFIG_TRUE) {
+	ok = config_read_string(&lc, text);
+	free(text);
+	if (ok != CONFIG_TRUE) {
 		snprintf(err, err_len, "%s:%d: syntax: %s", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
-		fclose(f);
 		return -1;
 	}
-	fclose(f);
 	parse_root(&ck, config_root_setting(&lc), cfg);
 	config_destroy(&lc);
 	return ck.failed ? -1 : 0;
+}
+
+/* Reads exactly len bytes; false on EOF or an error first. */
+static bool read_all(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
+{
+	int fds[2], ret = -1, status;
+	pid_t pid;
+	bool whole;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot read it apart: %s", path, strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, err_len, "%s:0: file: cannot read it apart: %s", path, strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		ret = config_load(path, cfg, err, err_len);
+		_exit(write_all(fds[1], &ret, sizeof(ret)) && write_all(fds[1], err, err_len) &&
+		      write_all(fds[1], cfg, sizeof(*cfg)) ? 0 : 1);
+	}
+	close(fds[1]);
+	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&
+		read_all(fds[0], cfg, sizeof(*cfg));
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!whole) {
+		snprintf(err, err_len, "%s:0: file: the parser died (%s %d)", path,
+			 WIFSIGNALED(status) ? "signal" : "exit status",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		return -1;
+	}
+	err[err_len - 1] = '\0';
+	return ret;
 }
 
 /* libconfig reads "1" as an integer: floats always carry a point. */
@@ -610,6 +734,35 @@ static void print_double(FILE *out, const char *indent, const char *name, double
 	if (!strpbrk(buf, ".eEn"))
 		strcat(buf, ".0");
 	fprintf(out, "%s%s = %s;\n", indent, name, buf);
+}
+
+/* A string as libconfig reads it back: quoted, with its escapes. */
+static void print_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* indent name = "value";\n */
+static void print_string(FILE *out, const char *indent, const char *name, const char *value)
+{
+	fprintf(out, "%s%s = ", indent, name);
+	print_quoted(out, value);
+	fputs(";\n", out);
 }
 
 static const char *yes(bool b)
@@ -639,8 +792,10 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->source_count; i++) {
 		const struct config_source *s = &cfg->sources[i];
 
-		fprintf(out, "%s\n  { %s = \"%s\"; port = %u; minpoll = %d; maxpoll = %d; iburst = %s;", i ? "," : "",
-			s->pool ? "pool" : "server", s->name, s->port, s->minpoll, s->maxpoll, yes(s->iburst));
+		fprintf(out, "%s\n  { %s = ", i ? "," : "", s->pool ? "pool" : "server");
+		print_quoted(out, s->name);
+		fprintf(out, "; port = %u; minpoll = %d; maxpoll = %d; iburst = %s;", s->port, s->minpoll, s->maxpoll,
+			yes(s->iburst));
 		if (s->pool)
 			fprintf(out, " maxsources = %u;", s->maxsources);
 		fprintf(out, " }");
@@ -654,7 +809,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_double(out, "  ", "stepout", e->stepout);
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
-	fprintf(out, "  driftfile = \"%s\";\n  local_stratum = %u;\n};\n", cfg->driftfile, e->local_stratum);
+	print_string(out, "  ", "driftfile", cfg->driftfile);
+	fprintf(out, "  local_stratum = %u;\n};\n", e->local_stratum);
 
 	if (sv->enabled) {
 		fprintf(out, "serve = {\n  listen = [");
@@ -677,8 +833,11 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");
 	}
-	fprintf(out, "control = { socket = \"%s\"; };\n", cfg->control_socket);
-	fprintf(out, "user = \"%s\";\npidfile = \"%s\";\n", cfg->user, cfg->pidfile);
+	fputs("control = { socket = ", out);
+	print_quoted(out, cfg->control_socket);
+	fputs("; };\n", out);
+	print_string(out, "", "user", cfg->user);
+	print_string(out, "", "pidfile", cfg->pidfile);
 	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {

@@ -55,6 +55,12 @@ struct daemon_config {
 /* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
 
+/* config_load in a child process, for a daemon that reads its file again
+ * and again: libconfig 1.5 leaks a string token at some syntax errors
+ * ("user \"nobody\";" loses 64 bytes per reload) and its scanner exits on a
+ * read error; neither reaches the caller. Same results as config_load. */
+int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+
 /* Every setting, defaults included, in the file's own syntax. */
 void config_print(const struct daemon_config *cfg, FILE *out);
 

@@ -394,6 +394,10 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			kalman_predict(d, now);
 			d->x = z;
 			d->pxx = r;
+			/* the offset is known afresh: its old correlation with the
+			 * frequency (grown since start) would leave a covariance that
+			 * is not positive, and the next update a NaN */
+			d->pxy = 0.0;
 			apply_step(d, local, z, change);
 			d->excess_seen = false;
 			d->updated = true;
@@ -410,6 +414,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		 * without reading a frequency into a jump */
 		d->x = z;
 		d->pxx = r;
+		d->pxy = 0.0;
 		d->updated = true;
 		d->last_update = s->time;
 		d->last_consistent = s->time;

@@ -3,6 +3,7 @@
 
 #include "driftfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,11 +27,19 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 	ssize_t n;
 	double v;
 	bool converted;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st = { 0 };
+	/* O_NONBLOCK: a FIFO put in its place must not stall the daemon. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
 		snprintf(why, why_len, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? DRIFTFILE_MISSING : DRIFTFILE_ERROR;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s: not a regular file (%s)", path,
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+		close(fd);
+		return DRIFTFILE_ERROR;
 	}
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0) {
@@ -41,6 +50,10 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 	close(fd);
 	if (n == 0 || n > DRIFTFILE_MAX_LEN) {
 		snprintf(why, why_len, "%s: corrupt: %s", path, n ? "too long" : "empty");
+		return DRIFTFILE_CORRUPT;
+	}
+	if (memchr(buf, '\0', (size_t)n)) {
+		snprintf(why, why_len, "%s: corrupt: a NUL byte, not a frequency in ppm", path);
 		return DRIFTFILE_CORRUPT;
 	}
 	buf[n] = '\0';
@@ -73,6 +86,49 @@ static int fsync_parent(const char *path)
 	ret = fsync(fd);
 	close(fd);
 	return ret;
+}
+
+/* The name mkostemp gives a temporary file of base: base.XXXXXX. */
+static bool is_temporary_name(const char *name, const char *base)
+{
+	size_t len = strlen(base);
+
+	if (strncmp(name, base, len) != 0 || name[len] != '.' || strlen(name + len + 1) != 6)
+		return false;
+	for (const char *p = name + len + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+int driftfile_remove_stale(const char *path, char *why, size_t why_len)
+{
+	char dir[PATH_MAX];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	struct dirent *entry;
+	int dfd, removed = 0;
+	DIR *d;
+
+	path_parent_dir(path, dir, sizeof(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		snprintf(why, why_len, "%s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	while ((entry = readdir(d))) {
+		struct stat st;
+
+		/* never follows a link: only a regular file of that name goes */
+		if (!is_temporary_name(entry->d_name, base) ||
+		    fstatat(dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dfd, entry->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 int driftfile_write(const char *path, double ppm, char *why, size_t why_len)

@@ -18,6 +18,11 @@ enum driftfile_status {
  * On anything but DRIFTFILE_OK, why holds a message for people. */
 enum driftfile_status driftfile_read(const char *path, double max_ppm, double *ppm, char *why, size_t why_len);
 
+/* Removes the temporary files (path.XXXXXX, regular files only) that a
+ * writer killed before its rename left next to path. Returns how many, or
+ * -1 with a message in why when the directory cannot be read. */
+int driftfile_remove_stale(const char *path, char *why, size_t why_len);
+
 /* 0, or -1 with a message in why; the old file is untouched on failure. */
 int driftfile_write(const char *path, double ppm, char *why, size_t why_len);
 

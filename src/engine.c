@@ -7,6 +7,7 @@
 
 #include "discipline.h"
 #include "log.h"
+#include "loop.h"
 #include "ntp_time.h"
 #include "refid.h"
 #include "select.h"
@@ -21,6 +22,11 @@
 #define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
+#define ENGINE_MAX_OWN_REFIDS 64
+/* Seconds of polling without a single answer before the log says so: long
+ * enough for a network that comes up late and for DNS retries, short
+ * enough that an operator still watching the start sees it. */
+#define NO_ANSWER_WARNING 300.0
 /* How long the loop may sleep when no source is to be polled. */
 #define IDLE_WAKEUP 3600.0
 
@@ -31,6 +37,7 @@ struct engine_source {
 	struct timespec min_delay_time;
 	struct timespec last_fed;       /* time of its last sample given to the discipline */
 	unsigned delays_seen;           /* samples its least delay was taken over, saturating */
+	bool loop;                      /* its refid is one of our addresses: synchronized to us */
 };
 
 struct engine {
@@ -57,6 +64,12 @@ struct engine {
 	double last_offset;
 	double insane_offset;
 	bool insane_logged;
+	bool polled;                    /* a request went out */
+	struct timespec first_poll;
+	bool answered;                  /* some server answered once (a sample, a kiss, an unsynchronized reply) */
+	bool no_answer_warned;
+	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
+	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -434,7 +447,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 
 		if (!src)
 			continue;
-		if (source_select_candidate(src, now, &c[n])) {
+		if (!engine->sources[i].loop && source_select_candidate(src, now, &c[n])) {
 			if (i == engine->system_peer)
 				previous = (long)n;
 			ids[n++] = i;
@@ -478,12 +491,28 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		feed_discipline(engine, (size_t)from_index, ids, c, n, &result, local);
 }
 
+/* Once: polling went on for NO_ANSWER_WARNING seconds and no server ever
+ * answered, so "starting" would hide a firewall, a dead network or wrong
+ * names. */
+static bool no_answer_warning_due(const struct engine *engine, struct timespec now)
+{
+	return engine->polled && !engine->answered && !engine->no_answer_warned &&
+	       timespec_diff(now, engine->first_poll) >= NO_ANSWER_WARNING;
+}
+
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
 {
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
 
 	engine->last_due_check = now;
+	if (no_answer_warning_due(engine, now)) {
+		engine->no_answer_warned = true;
+		log_msg(LOG_LEVEL_WARNING,
+			"no source has answered in %.0f s of polling: check the network, the firewall and the "
+			"server names (still trying)",
+			timespec_diff(now, engine->first_poll));
+	}
 	if (engine->reselect) {
 		engine->reselect = false;
 		run_selection(engine, now, -1);
@@ -506,6 +535,10 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	r = source_poll(src, t, (uint32_t)next_random(engine), out);
 	if (r == SOURCE_STOPPED)
 		return 0;
+	if (!engine->polled) {
+		engine->polled = true;
+		engine->first_poll = now;
+	}
 	if (r == SOURCE_POLL_UNREACHABLE)
 		run_selection(engine, now, -1);
 	return NTP_HEADER_LEN;
@@ -520,6 +553,37 @@ static bool near_leap(const struct engine *engine, struct timespec t)
 	return into_day < LEAP_GUARD || into_day >= SECONDS_PER_DAY - LEAP_GUARD;
 }
 
+void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count)
+{
+	if (count > ENGINE_MAX_OWN_REFIDS)
+		count = ENGINE_MAX_OWN_REFIDS;
+	memcpy(engine->own_refids, refids, count * sizeof(refids[0]));
+	engine->own_refid_count = count;
+}
+
+/* A server whose refid is one of our addresses is synchronized to us: using
+ * it would close a timing loop, so selection leaves it out (as ntpd does)
+ * for as long as it says so. */
+static void note_loop(struct engine *engine, int id, struct timespec now)
+{
+	struct engine_source *es = &engine->sources[id];
+	struct source_status st;
+	char refid[REFID_TEXT_LEN];
+	bool loop;
+
+	source_get_status(es->src, now, &st);
+	loop = loop_refid_is_ours(st.stratum, st.refid, engine->own_refids, engine->own_refid_count);
+	if (loop && !es->loop) {
+		refid_format(st.refid, st.stratum, refid);
+		log_msg(LOG_LEVEL_WARNING,
+			"source %s is synchronized to this daemon (its refid %s is our address): refusing it, a timing loop",
+			st.name, refid);
+	} else if (!loop && es->loop) {
+		log_msg(LOG_LEVEL_NOTICE, "source %s is no longer synchronized to this daemon", st.name);
+	}
+	es->loop = loop;
+}
+
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time)
 {
@@ -531,6 +595,11 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	if (!src || near_leap(engine, t))
 		return;
 	r = source_handle_reply(src, buf, len, t);
+	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD)
+		note_loop(engine, id, t);
+	/* the server's own answer, not a stray or forged datagram */
+	if (r != SOURCE_MALFORMED && r != SOURCE_BOGUS && r != SOURCE_DUPLICATE && r != SOURCE_STOPPED)
+		engine->answered = true;
 	switch (r) {
 	case SOURCE_KOD_RATE:
 	case SOURCE_KOD_STOP:
@@ -612,6 +681,7 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 	if (!src)
 		return false;
 	source_get_status(src, corrected(engine, now), out);
+	out->loop = engine->sources[id].loop;
 	return true;
 }
 

@@ -113,6 +113,9 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now,
 			    uint8_t out[NTP_HEADER_LEN]);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
+/* The refids that mark a server as synchronized to us (loop_own_refids):
+ * such a server is never selected. */
+void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count);
 
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out);
 bool engine_get_source(const struct engine *engine, int id, struct timespec now,

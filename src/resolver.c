@@ -26,6 +26,8 @@ struct resolver {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	bool busy;       /* the thread is in a lookup */
+	bool abandoned;  /* destroyed during that lookup: the thread frees it all */
 	size_t head, count;
 	struct resolver_job queue[RESOLVER_QUEUE];
 	int pipe_read, pipe_write;
@@ -65,6 +67,21 @@ static void lookup(const struct resolver_job *job, struct resolver_result *out)
 	out->error = resolver_lookup(job->name, AF_UNSPEC, job->port, out->addrs, RESOLVER_MAX_ADDRS, &out->count);
 }
 
+/* The last one out: the owner after joining the thread, or the thread
+ * after the lookup its owner did not wait for. */
+static void resolver_free(struct resolver *res)
+{
+	struct resolver_result *result;
+
+	while (read(res->pipe_read, &result, sizeof(result)) == sizeof(result))
+		free(result);
+	close(res->pipe_read);
+	close(res->pipe_write);
+	pthread_mutex_destroy(&res->lock);
+	pthread_cond_destroy(&res->wake);
+	free(res);
+}
+
 static void *worker(void *arg)
 {
 	struct resolver *res = arg;
@@ -81,16 +98,27 @@ static void *worker(void *arg)
 		job = res->queue[res->head];
 		res->head = (res->head + 1) % RESOLVER_QUEUE;
 		res->count--;
+		res->busy = true;
 		pthread_mutex_unlock(&res->lock);
 
 		/* NULL when out of memory: still an answer, so the loop stops waiting */
 		result = malloc(sizeof(*result));
 		if (result)
 			lookup(&job, result);
+		pthread_mutex_lock(&res->lock);
+		res->busy = false;
+		if (res->stopping) {
+			bool abandoned = res->abandoned;
+
+			pthread_mutex_unlock(&res->lock);
+			free(result);
+			if (abandoned)
+				resolver_free(res);
+			return NULL;
+		}
 		/* A pointer is far below PIPE_BUF: the write is atomic. */
 		if (write(res->pipe_write, &result, sizeof(result)) != sizeof(result))
 			free(result);
-		pthread_mutex_lock(&res->lock);
 	}
 	pthread_mutex_unlock(&res->lock);
 	return NULL;
@@ -123,22 +151,26 @@ struct resolver *resolver_create(void)
 
 void resolver_destroy(struct resolver *res)
 {
-	struct resolver_result result;
+	bool busy;
 
 	if (!res)
 		return;
 	pthread_mutex_lock(&res->lock);
 	res->stopping = true;
 	pthread_cond_signal(&res->wake);
+	busy = res->busy;
+	res->abandoned = busy;
 	pthread_mutex_unlock(&res->lock);
+	if (busy) {
+		/* getaddrinfo cannot be interrupted and may wait out the DNS
+		 * timeouts (seconds, times the retries): stopping does not wait
+		 * for it. The thread frees everything when the lookup returns,
+		 * or ends with the process. */
+		pthread_detach(res->thread);
+		return;
+	}
 	pthread_join(res->thread, NULL);
-	while (resolver_take(res, &result))
-		;
-	close(res->pipe_read);
-	close(res->pipe_write);
-	pthread_mutex_destroy(&res->lock);
-	pthread_cond_destroy(&res->wake);
-	free(res);
+	resolver_free(res);
 }
 
 bool resolver_busy(const struct resolver *res)

@@ -22,7 +22,8 @@ struct resolver_result {
 struct resolver;
 
 struct resolver *resolver_create(void);
-/* Waits for the thread to finish its current lookup. */
+/* Returns at once: a thread inside a lookup is left to finish it and free
+ * the rest itself (answers not taken are dropped). */
 void resolver_destroy(struct resolver *res);
 
 /* The descriptor that turns readable when an answer is ready. */

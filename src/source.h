@@ -133,6 +133,7 @@ struct source_status {
 	bool stopped;
 	bool unreachable;
 	bool unsynchronized;              /* it answers, but the server says it is unsynchronized */
+	bool loop;                        /* set by the engine: synchronized to us (its refid is ours), never selected */
 };
 
 struct source;

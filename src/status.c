@@ -201,6 +201,7 @@ static void sources_json(FILE *out, const struct source_status *sources, size_t 
 		}
 		json_string(&w, "kiss", s->kiss);
 		json_bool(&w, "stopped", s->stopped);
+		json_bool(&w, "loop", s->loop);
 		json_end_object(&w);
 	}
 	json_end_array(&w);
@@ -263,6 +264,8 @@ void status_sources(FILE *out, const struct source_status *sources, size_t count
 		}
 		if (s->selection == SOURCE_SERVER_UNSYNCHRONIZED)
 			fprintf(out, " unsynchronized");
+		if (s->loop)
+			fprintf(out, " loop (synchronized to us)");
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
 		fputc('\n', out);

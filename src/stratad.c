@@ -295,6 +295,22 @@ static void load_drift(struct daemon *d)
 	}
 }
 
+/* A writer killed between its temporary file and the rename leaves the
+ * temporary behind; one stratad runs at a time (the control socket says so),
+ * so any there now is stale. */
+static void remove_stale_drift_temps(const struct daemon *d)
+{
+	char why[PATH_MAX + 128];
+	int n;
+
+	if (!d->cfg.driftfile[0])
+		return;
+	n = driftfile_remove_stale(d->cfg.driftfile, why, sizeof(why));
+	if (n > 0)
+		log_msg(LOG_LEVEL_NOTICE, "removed %d stale temporary drift file%s next to %s", n, n > 1 ? "s" : "",
+			d->cfg.driftfile);
+}
+
 /* Every source the engine has, to free; NULL (count 0) when out of memory. */
 static struct source_status *collect_sources(struct daemon *d, struct timespec now, size_t *count)
 {
@@ -508,7 +524,7 @@ static void reload(struct daemon *d)
 	char err[512];
 
 	notify_reloading();
-	if (config_load(d->config_path, &next, err, sizeof(err)) < 0) {
+	if (config_reload(d->config_path, &next, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
 		notify_ready(d->status);
 		return;
@@ -730,6 +746,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	} else {
 		log_msg(LOG_LEVEL_INFO, "no control socket configured: stratactl cannot reach this daemon");
 	}
+	remove_stale_drift_temps(d);
 	if (write_pidfile(d->cfg.pidfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
 	else
@@ -750,7 +767,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	if (d->cfg.source_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
-	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, d->cfg.sources, d->cfg.source_count, now);
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, d->cfg.sources,
+				      d->cfg.source_count, now);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;

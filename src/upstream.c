@@ -1,17 +1,18 @@
 #include "upstream.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "lookup_policy.h"
+#include "loop.h"
 #include "ntp_time.h"
 #include "udp.h"
 
 #define UPSTREAM_MAX_SLOTS 64
-#define UPSTREAM_RETRY_MIN 16.0     /* seconds before a failed lookup is retried */
-#define UPSTREAM_RETRY_MAX 3600.0
-#define UPSTREAM_RECHECK 1024.0    /* seconds before an unreachable name is looked up again */
 #define UPSTREAM_RECV_BATCH 8       /* datagrams per readable socket per wakeup */
 
 /* One address in use: an engine source and its socket. */
@@ -29,8 +30,8 @@ struct upstream_entry {
 	bool numeric;
 	bool resolving;
 	bool failing;             /* the last lookup failed: said once until it works again */
-	double backoff;           /* seconds to the next retry after a failure or a short answer */
-	struct timespec retry_at; /* a lookup is wanted from then on */
+	bool loop_said;           /* an address was refused as our own: said once */
+	struct lookup_state lookup; /* when the name may be looked up again */
 };
 
 struct upstream {
@@ -39,6 +40,7 @@ struct upstream {
 	const struct clock_ops *clock;
 	struct upstream_entry entries[CONFIG_MAX_SOURCES];
 	struct upstream_slot slots[UPSTREAM_MAX_SLOTS];
+	struct loop_self self;    /* where we serve: never a source */
 };
 
 static unsigned members(const struct upstream *up, size_t entry)
@@ -81,6 +83,13 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 			slot = &up->slots[i];
 	if (!slot)
 		return false;
+	if (loop_is_self(&up->self, addr)) {
+		if (!up->entries[entry].loop_said)
+			log_msg(LOG_LEVEL_ERROR, "refusing source %s (%s): it is this daemon's own serving address, "
+						 "a timing loop", cfg->name, text);
+		up->entries[entry].loop_said = true;
+		return false;
+	}
 	fd = udp_open(&local);
 	if (fd < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): cannot open a socket: %s", cfg->name, text, strerror(-fd));
@@ -124,14 +133,6 @@ static void request_lookup(struct upstream *up, size_t entry)
 		e->resolving = true;
 }
 
-static void retry_later(struct upstream_entry *e, struct timespec now)
-{
-	e->backoff = e->backoff < UPSTREAM_RETRY_MIN ? UPSTREAM_RETRY_MIN : e->backoff * 2;
-	if (e->backoff > UPSTREAM_RETRY_MAX)
-		e->backoff = UPSTREAM_RETRY_MAX;
-	e->retry_at = timespec_add(now, e->backoff);
-}
-
 static void start_entry(struct upstream *up, size_t entry, const struct config_source *cfg, struct timespec now)
 {
 	struct upstream_entry *e = &up->entries[entry];
@@ -140,7 +141,7 @@ static void start_entry(struct upstream *up, size_t entry, const struct config_s
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->cfg = *cfg;
-	e->retry_at = now;
+	lookup_start(&e->lookup, now);
 	e->numeric = resolver_numeric(cfg->name, cfg->port, &addr);
 	if (e->numeric)
 		add_slot(up, entry, &addr, now);
@@ -148,8 +149,44 @@ static void start_entry(struct upstream *up, size_t entry, const struct config_s
 		request_lookup(up, entry);
 }
 
+/* This host's interface addresses, as many as fit. */
+static size_t local_addresses(struct net_addr *out, size_t max)
+{
+	struct ifaddrs *list, *ifa;
+	size_t n = 0;
+
+	if (getifaddrs(&list) < 0)
+		return 0;
+	for (ifa = list; ifa && n < max; ifa = ifa->ifa_next) {
+		socklen_t len = ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+											: sizeof(struct sockaddr_in);
+
+		if (ifa->ifa_addr && (ifa->ifa_addr->sa_family == AF_INET || ifa->ifa_addr->sa_family == AF_INET6) &&
+		    netaddr_from_sockaddr(ifa->ifa_addr, len, &out[n]))
+			n++;
+	}
+	freeifaddrs(list);
+	return n;
+}
+
+/* Where we serve, for the loop checks: our addresses are never taken as a
+ * source, and a server whose refid is one of them is synchronized to us. */
+static void learn_self(struct upstream *up, const struct serve_config *serve)
+{
+	uint32_t refids[LOOP_MAX_LOCAL + SERVE_MAX_LISTEN];
+
+	if (!serve || !serve->enabled)
+		return;
+	up->self.listen_count = serve->listen_count;
+	memcpy(up->self.listen, serve->listen, serve->listen_count * sizeof(serve->listen[0]));
+	up->self.local_count = local_addresses(up->self.local, LOOP_MAX_LOCAL);
+	engine_set_own_refids(up->engine, refids,
+			      loop_own_refids(&up->self, refids, sizeof(refids) / sizeof(refids[0])));
+}
+
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
-				 const struct config_source *entries, size_t count, struct timespec now)
+				 const struct serve_config *serve, const struct config_source *entries, size_t count,
+				 struct timespec now)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 
@@ -158,6 +195,7 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	up->engine = engine;
 	up->resolver = res;
 	up->clock = clock;
+	learn_self(up, serve);
 	for (size_t i = 0; i < count && i < CONFIG_MAX_SOURCES; i++)
 		start_entry(up, i, &entries[i], now);
 	return up;
@@ -292,7 +330,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 			log_msg(LOG_LEVEL_WARNING, "cannot resolve %s: %s (retrying)", e->cfg.name,
 				resolver_error_str(result->error));
 		e->failing = true;
-		retry_later(e, now);
+		lookup_answered(&e->lookup, LOOKUP_FAILED, now);
 		return;
 	}
 	if (e->failing)
@@ -312,12 +350,11 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 			add_slot(up, entry, &result->addrs[k], now);
 	/* A pool short of members asks again later: its DNS answers rotate. */
 	if (members(up, entry) < wanted(e)) {
-		if (members(up, entry) == 0)
+		if (members(up, entry) == 0 && !e->loop_said)
 			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
-		retry_later(e, now);
+		lookup_answered(&e->lookup, LOOKUP_SHORT, now);
 	} else {
-		e->backoff = 0;
-		e->retry_at = timespec_add(now, UPSTREAM_RECHECK);
+		lookup_answered(&e->lookup, LOOKUP_COMPLETE, now);
 	}
 }
 
@@ -358,6 +395,33 @@ static bool unreachable(const struct upstream *up, const struct upstream_slot *s
 	       info.selection == SOURCE_UNREACHABLE;
 }
 
+static bool entry_unreachable(const struct upstream *up, size_t entry, struct timespec now)
+{
+	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+		if (up->slots[i].used && up->slots[i].entry == entry && unreachable(up, &up->slots[i], now))
+			return true;
+	return false;
+}
+
+/* Asks lookup_due, finding out whether the server is unreachable (the
+ * costly part, it runs every loop) only when that could make a lookup due. */
+static void look_up_if_due(struct upstream *up, size_t entry, struct timespec now)
+{
+	struct upstream_entry *e = &up->entries[entry];
+	struct lookup_need need = { .numeric = e->numeric, .resolving = e->resolving, .pool = e->cfg.pool,
+				    .members = members(up, entry), .wanted = wanted(e), .unreachable = true };
+
+	if (!lookup_due(&e->lookup, &need, now))
+		return;
+	if (!e->cfg.pool && need.members >= need.wanted) {
+		need.unreachable = entry_unreachable(up, entry, now);
+		if (!need.unreachable)
+			lookup_reachable(&e->lookup);
+	}
+	if (lookup_due(&e->lookup, &need, now))
+		request_lookup(up, entry);
+}
+
 void upstream_maintain(struct upstream *up, struct timespec now)
 {
 	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++) {
@@ -373,33 +437,24 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 			netaddr_format(&slot->addr, text, sizeof(text));
 			log_msg(LOG_LEVEL_NOTICE, "replacing pool member %s of %s", text, e->cfg.name);
 			remove_slot(up, slot);
-			e->backoff = 0;
-			e->retry_at = now;
-		} else if (!e->cfg.pool && !e->numeric && !e->resolving && timespec_diff(now, e->retry_at) >= 0 &&
-			   unreachable(up, slot, now)) {
-			request_lookup(up, slot->entry);
-			retry_later(e, now);
+			lookup_start(&e->lookup, now);
 		}
 	}
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
-		struct upstream_entry *e = &up->entries[i];
-
-		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&
-		    timespec_diff(now, e->retry_at) >= 0)
-			request_lookup(up, i);
-	}
+	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+		if (up->entries[i].used)
+			look_up_if_due(up, i, now);
 }
 
 struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec now)
 {
-	struct timespec next = timespec_add(now, UPSTREAM_RETRY_MAX);
+	struct timespec next = timespec_add(now, LOOKUP_RETRY_MAX);
 
 	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
 		const struct upstream_entry *e = &up->entries[i];
 
 		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&
-		    timespec_diff(e->retry_at, next) < 0)
-			next = e->retry_at;
+		    timespec_diff(e->lookup.not_before, next) < 0)
+			next = e->lookup.not_before;
 	}
 	return next;
 }

@@ -18,5 +18,14 @@ done
 check "ntpd.conf.example parses" "${PEERS_NOCAP[@]}" "$STRATAD" --check-config -c "$interop_top/ntpd.conf.example" > /dev/null
 "${PEERS_NOCAP[@]}" "$STRATAD" --check-config -c "$interop_top/ntpd.conf.example" > "$workdir/effective.conf"
 check "the effective configuration reads back" "${PEERS_NOCAP[@]}" "$STRATAD" --check-config -c "$workdir/effective.conf" > /dev/null
+# a directory made libconfig's scanner exit with no file or setting named; a FIFO blocked
+mkdir "$workdir/dir.conf" && mkfifo "$workdir/fifo.conf"
+for kind in dir:directory fifo:FIFO; do
+	got=$(timeout 10 "${PEERS_NOCAP[@]}" "$STRATAD" --check-config -c "$workdir/${kind%%:*}.conf" 2>&1)
+	status=$?
+	want="$workdir/${kind%%:*}.conf:0: file: not a regular file (a ${kind#*:})"
+	check "a ${kind#*:} is refused with status 2 and its name (status $status, got \"$got\")" \
+		test "$got" = "$want" -a $status -eq 2
+done
 check "a missing file gives status 2" "${PEERS_NOCAP[@]}" bash -c "'$STRATAD' --check-config -c /nonexistent.conf 2> /dev/null; [ \$? -eq 2 ]"
 finish

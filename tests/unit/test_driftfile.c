@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,11 @@ static int make_dir(void **state)
 
 static int remove_dir(void **state)
 {
+	char cmd[96];
+
 	(void)state;
-	unlink(file);
-	rmdir(dir);
-	return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void put(const char *content)
@@ -106,6 +108,89 @@ static void a_failed_write_keeps_the_old_file(void **state)
 	assert_true(ppm == 2.25);
 }
 
+/* "12\0junk" read as 12 ppm before: strtod stopped at the NUL. */
+static void a_nul_byte_makes_it_corrupt_and_the_file_is_kept(void **state)
+{
+	(void)state;
+	char why[256], buf[16];
+	double ppm = 7;
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "12\0junk\n", 8), 8);
+	close(fd);
+	assert_int_equal(driftfile_read(file, 500, &ppm, why, sizeof(why)), DRIFTFILE_CORRUPT);
+	assert_non_null(strstr(why, "NUL"));
+	assert_true(ppm == 7);
+	fd = open(file, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 8);
+	close(fd);
+	assert_memory_equal(buf, "12\0junk\n", 8);
+}
+
+/* A FIFO blocked the daemon in open(). */
+static void a_fifo_is_refused_without_blocking(void **state)
+{
+	(void)state;
+	char why[256];
+	double ppm = 7;
+
+	assert_int_equal(mkfifo(file, 0600), 0);
+	alarm(10); /* a blocked open fails the test instead of hanging it */
+	assert_int_equal(driftfile_read(file, 500, &ppm, why, sizeof(why)), DRIFTFILE_ERROR);
+	alarm(0);
+	assert_non_null(strstr(why, "not a regular file (a FIFO)"));
+	assert_true(ppm == 7);
+}
+
+static void make(const char *name, bool directory)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (directory)
+		assert_int_equal(mkdir(p, 0700), 0);
+	else
+		assert_int_equal(close(open(p, O_WRONLY | O_CREAT, 0600)), 0);
+}
+
+static bool exists(const char *name)
+{
+	char p[160];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return lstat(p, &st) == 0;
+}
+
+/* A writer killed between mkostemp and rename leaves drift.XXXXXX behind. */
+static void stale_temporary_files_are_removed(void **state)
+{
+	(void)state;
+	char why[256], link_path[160];
+
+	assert_int_equal(driftfile_write(file, 1.0, why, sizeof(why)), 0);
+	make("drift.a1B2c3", false);
+	make("drift.zzzzzz", false);
+	make("drift.short", false);
+	make("drift.abcdefg", false);
+	make("other.a1B2c3", false);
+	make("drift.dir123", true);
+	snprintf(link_path, sizeof(link_path), "%s/drift.link12", dir);
+	assert_int_equal(symlink(file, link_path), 0);
+	assert_int_equal(driftfile_remove_stale(file, why, sizeof(why)), 2);
+	assert_false(exists("drift.a1B2c3"));
+	assert_false(exists("drift.zzzzzz"));
+	assert_true(exists("drift"));
+	assert_true(exists("drift.short"));
+	assert_true(exists("drift.abcdefg"));
+	assert_true(exists("other.a1B2c3"));
+	assert_true(exists("drift.dir123"));
+	assert_true(exists("drift.link12"));
+	assert_int_equal(driftfile_remove_stale(file, why, sizeof(why)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +199,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_missing_file_is_told_apart, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(corrupt_content_is_reported, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(a_failed_write_keeps_the_old_file, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(a_nul_byte_makes_it_corrupt_and_the_file_is_kept, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(a_fifo_is_refused_without_blocking, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(stale_temporary_files_are_removed, make_dir, remove_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

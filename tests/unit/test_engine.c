@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "log.h"
 #include "ntp_time.h"
 #include "refid.h"
 #include "sim_clock.h"
@@ -811,6 +812,102 @@ static void announced_leap_second_reaches_the_clock(void **state)
 	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
 }
 
+/* A server that first answers a while after start (a network up late): the
+ * step reset the offset's variance but kept its covariance with the
+ * frequency, grown since start; the next update made the state NaN and the
+ * slew of NaN seconds looped for ever in timespec_add. */
+static void a_server_answering_late_is_used(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.3, 2);
+	s->silent = true;
+	run_for(100);
+	s->silent = false;
+	run_for(600);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+	assert_int_equal(calls_of(CALL_STEP), 1);
+	assert_true(fabs(tracking().system_offset) < 0.001);
+}
+
+static unsigned no_answer_warnings;
+
+static void count_no_answer(void *ctx, enum log_level level, const char *message)
+{
+	(void)ctx;
+	if (level == LOG_LEVEL_WARNING && strstr(message, "no source has answered in "))
+		no_answer_warnings++;
+}
+
+/* Issue 15: with no server ever answering the daemon stayed "starting"
+ * without a word. Now it warns once, after 300 s of polling. */
+static void silence_from_every_source_is_said_once(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a, *b;
+
+	(void)state;
+	start(&cfg);
+	log_set_sink(count_no_answer, NULL, LOG_LEVEL_DEBUG);
+	no_answer_warnings = 0;
+	a = add_server(0.0, 2);
+	b = add_server(0.0, 2);
+	a->silent = b->silent = true;
+	run_for(290);
+	assert_int_equal(no_answer_warnings, 0);
+	run_for(3600);
+	assert_int_equal(no_answer_warnings, 1);
+	assert_int_equal(tracking().reason, UNSYNC_STARTING);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+}
+
+/* One answer, even long ago, and the sources are not silent: no warning. */
+static void one_answer_is_enough_to_stay_quiet(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a;
+
+	(void)state;
+	start(&cfg);
+	log_set_sink(count_no_answer, NULL, LOG_LEVEL_DEBUG);
+	no_answer_warnings = 0;
+	a = add_server(0.0, 2);
+	run_for(10);
+	a->silent = true;
+	run_for(3600);
+	assert_int_equal(no_answer_warnings, 0);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+}
+
+/* Issue 15: a server synchronized to us (its refid is our address) was used
+ * like any other, closing a timing loop. */
+static void a_server_synchronized_to_us_is_refused(void **state)
+{
+	struct engine_config cfg = default_config();
+	const uint32_t own[] = { 0x7f000001, UPSTREAM_REFID };
+	struct fake_server *s;
+
+	(void)state;
+	start(&cfg);
+	engine_set_own_refids(w.engine, own, 2);
+	s = add_server(0.3, 2);
+	run_for(20);
+	assert_true(source_info(s).reach != 0);
+	assert_true(source_info(s).loop);
+	assert_int_equal(source_info(s).selection, SOURCE_UNUSABLE);
+	assert_int_not_equal(tracking().state, SYNC_SYNCHRONIZED);
+	assert_int_equal(clock_changing_calls(), 0);
+	assert_unsynchronized_downstream();
+	/* once it follows another reference, it is used */
+	engine_set_own_refids(w.engine, own, 1);
+	run_for(600);
+	assert_false(source_info(s).loop);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +929,10 @@ int main(void)
 		cmocka_unit_test_teardown(stratum_and_refid_follow_the_system_peer, stop),
 		cmocka_unit_test_teardown(removing_the_system_peer_reselects, stop),
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
+		cmocka_unit_test_teardown(a_server_answering_late_is_used, stop),
+		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
+		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
+		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,8 +136,9 @@ static void disabled_passes_everything(void **state)
 	ratelimit_destroy(rl);
 }
 
-/* A million spoofed sources: the table never grows, and a real flooder that
- * keeps sending stays the most recently seen, so it stays limited. */
+/* A million spoofed sources: the table never grows, a real flooder that
+ * keeps sending stays the most recently seen, so it stays limited, and the
+ * spoofed ones share the allowance of the entries they churn through. */
 static void a_million_sources_cost_no_memory(void **state)
 {
 	(void)state;
@@ -145,13 +146,13 @@ static void a_million_sources_cost_no_memory(void **state)
 	struct ratelimit *rl = create(1.0, 4, false, size);
 	size_t memory = ratelimit_memory(rl);
 	struct net_addr flooder = addr("203.0.113.66");
-	int flooder_passes = 0;
+	int flooder_passes = 0, spoofed_passes = 0;
 
 	for (uint32_t i = 0; i < 1000000; i++) {
 		struct net_addr spoofed = v4(0x0a000000u + i);
 		double t = 5.0 + i * 1e-6;
 
-		assert_int_equal(ratelimit_check(rl, &spoofed, at(t)), RATELIMIT_PASS);
+		spoofed_passes += ratelimit_check(rl, &spoofed, at(t)) == RATELIMIT_PASS;
 		if (i % 100 == 0)
 			flooder_passes += ratelimit_check(rl, &flooder, at(t)) == RATELIMIT_PASS;
 		assert_true(ratelimit_entries(rl) <= size);
@@ -160,14 +161,46 @@ static void a_million_sources_cost_no_memory(void **state)
 	assert_int_equal(ratelimit_memory(rl), memory);
 	/* one second of flooding: the burst and one more */
 	assert_in_range(flooder_passes, 4, 5);
-	printf("  # %u clients in %zu bytes after 1000000 sources\n", size, memory);
+	/* at most what the table's entries allow in that second */
+	assert_in_range(spoofed_passes, size, size * (4 + 1));
+	printf("  # %u clients in %zu bytes after 1000000 sources, %d of them answered\n", size, memory,
+	       spoofed_passes);
 
-	/* the oldest spoofed source was forgotten: it starts afresh */
+	/* once the pressure is over, a forgotten client starts afresh */
 	struct net_addr first = v4(0x0a000000u);
 
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(ratelimit_check(rl, &first, at(6.0)), RATELIMIT_PASS);
-	assert_int_equal(ratelimit_check(rl, &first, at(6.0)), RATELIMIT_DROP);
+		assert_int_equal(ratelimit_check(rl, &first, at(20.0)), RATELIMIT_PASS);
+	assert_int_equal(ratelimit_check(rl, &first, at(20.0)), RATELIMIT_DROP);
+	ratelimit_destroy(rl);
+}
+
+/* Issue 15: 200 clients rotating through a 16-entry table each found their
+ * entry forgotten and got a fresh burst: 537,080 of 537,088 answered. Now
+ * they get no more than if every one of them had its own entry. */
+static void clients_outnumbering_the_table_get_no_free_passes(void **state)
+{
+	(void)state;
+	const int clients = 200, requests = 537088;
+	const double seconds = 10.0, interval = 1.0;
+	const unsigned burst = 8;
+	struct ratelimit *rl = create(interval, burst, true, 16);
+	int answered = 0, kods = 0;
+
+	for (int i = 0; i < requests; i++) {
+		struct net_addr a = v4(0xc6336400u + (uint32_t)(i % clients));
+		enum ratelimit_verdict v = ratelimit_check(rl, &a, at(100.0 + seconds * i / requests));
+
+		answered += v == RATELIMIT_PASS;
+		kods += v == RATELIMIT_KOD;
+	}
+	printf("  # %d of %d requests answered, %d KoD, from %d clients with 16 entries\n", answered, requests, kods,
+	       clients);
+	assert_true(answered <= clients * (int)(burst + seconds / interval));
+	/* the table's own share is still served */
+	assert_true(answered >= 16 * (int)burst);
+	/* KoDs are limited too: at most one per entry and second */
+	assert_true(kods <= 16 * (int)(seconds + 1));
 	ratelimit_destroy(rl);
 }
 
@@ -191,8 +224,12 @@ static void table_of_one_still_works(void **state)
 
 	assert_int_equal(ratelimit_check(rl, &a, at(1.0)), RATELIMIT_PASS);
 	assert_int_equal(ratelimit_check(rl, &a, at(1.0)), RATELIMIT_DROP);
-	assert_int_equal(ratelimit_check(rl, &b, at(1.0)), RATELIMIT_PASS);
-	assert_int_equal(ratelimit_check(rl, &a, at(1.0)), RATELIMIT_PASS);
+	/* b takes a's entry while a is still over its limit, and its debt */
+	assert_int_equal(ratelimit_check(rl, &b, at(1.0)), RATELIMIT_DROP);
+	assert_int_equal(ratelimit_check(rl, &a, at(1.0)), RATELIMIT_DROP);
+	assert_int_equal(ratelimit_check(rl, &b, at(2.0)), RATELIMIT_PASS);
+	/* a debt paid off is not passed on */
+	assert_int_equal(ratelimit_check(rl, &a, at(3.0)), RATELIMIT_PASS);
 	assert_int_equal(ratelimit_entries(rl), 1);
 	ratelimit_destroy(rl);
 }
@@ -206,6 +243,7 @@ int main(void)
 		cmocka_unit_test(ipv6_clients_are_their_64),
 		cmocka_unit_test(disabled_passes_everything),
 		cmocka_unit_test(a_million_sources_cost_no_memory),
+		cmocka_unit_test(clients_outnumbering_the_table_get_no_free_passes),
 		cmocka_unit_test(table_of_one_still_works),
 		cmocka_unit_test(oversized_table_is_capped),
 	};

@@ -1,0 +1,30 @@
+/* A look at a configuration file's text before libconfig parses it, for
+ * what libconfig 1.5 would get wrong without a word: an integer that does
+ * not fit its type keeps only its low bits (4294967419 reads as 123), a NUL
+ * byte ends the text early, and @include opens another file unchecked.
+ * Pure: text in, findings out. */
+#ifndef STRATA_CONFIG_SCAN_H
+#define STRATA_CONFIG_SCAN_H
+
+#include <stddef.h>
+
+#define CONFIG_SCAN_MAX_WIDE 16
+
+/* An integer literal that libconfig would truncate. */
+struct config_scan_wide {
+	unsigned line;
+	char name[64];      /* the setting it belongs to: the last name before it */
+	char literal[40];   /* as written, sign and suffix included */
+};
+
+struct config_scan {
+	size_t wide_count;  /* at most CONFIG_SCAN_MAX_WIDE are kept */
+	struct config_scan_wide wide[CONFIG_SCAN_MAX_WIDE];
+	unsigned nul_line;      /* first line with a NUL byte; 0: none */
+	unsigned include_line;  /* first @include directive; 0: none */
+};
+
+/* Comments and strings are skipped; lines count from 1. */
+void config_scan(const char *text, size_t len, struct config_scan *out);
+
+#endif
