@@ -7,7 +7,7 @@
  * reader against a model written here from the protocol (control.h): the
  * request is the bytes before the first newline when that comes within
  * CONTROL_REQUEST_MAX - 1 bytes and no NUL precedes it; "COMMAND json" asks
- * for JSON. The handler echoes what it was given, so the client must read
+ * for JSON, "COMMAND verbose" for the long text. The handler echoes what it was given, so the client must read
  * exactly the model's answer, or nothing (the connection closed) when there
  * is no complete request; and no client may stay connected afterwards. */
 #define _GNU_SOURCE
@@ -32,12 +32,17 @@ static char dir[] = "/tmp/fuzz-control-XXXXXX";
 static char path[sizeof(dir) + 16];
 static struct control *ctl;
 
-static void echo_handler(void *ctx, const char *command, bool json, FILE *out)
+static const char *format_word(enum control_format format)
+{
+	return format == CONTROL_JSON ? " json" : format == CONTROL_VERBOSE ? " verbose" : "";
+}
+
+static void echo_handler(void *ctx, const char *command, enum control_format format, FILE *out)
 {
 	(void)ctx;
 	if (strlen(command) >= CONTROL_REQUEST_MAX || strchr(command, '\n'))
 		abort();
-	fprintf(out, "[%s]%s\n", command, json ? " json" : "");
+	fprintf(out, "[%s]%s\n", command, format_word(format));
 }
 
 static void cleanup(void)
@@ -94,7 +99,11 @@ static void expected_reply(const uint8_t *s, size_t size, char *out, size_t len)
 	space = strchr(line, ' ');
 	if (space)
 		*space = '\0';
-	snprintf(out, len, "[%s]%s\n", line, space && !strcmp(space + 1, "json") ? " json" : "");
+	snprintf(out, len, "[%s]%s\n", line,
+		 format_word(!space			       ? CONTROL_TEXT
+			     : !strcmp(space + 1, "json")    ? CONTROL_JSON
+			     : !strcmp(space + 1, "verbose") ? CONTROL_VERBOSE
+							     : CONTROL_TEXT));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

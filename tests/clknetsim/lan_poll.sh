@@ -39,7 +39,8 @@ node() {
 	local dir=$1 n=$2 log=$3
 	shift 3
 	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
-		CLKNETSIM_RANDOM_SEED=$seed "$@" > "$dir/$log" 2>&1 &
+		CLKNETSIM_RANDOM_SEED=$seed ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$@" > "$dir/$log" 2>&1 &
 	peers_track $!
 	node_pids+=($!)
 }
@@ -106,5 +107,5 @@ for client in stratad chronyd; do
 done
 echo "$table"
 check "stratad at poll -2 (median RMS ${rms[stratad.-2]} µs) is at least twice as accurate as at its default polls (${rms[stratad.default]} µs)" \
-	awk -v a="${rms[stratad.-2]}" -v b="${rms[stratad.default]}" 'BEGIN { exit !(2 * a <= b) }'
+	awk -v a="${rms[stratad.-2]}" -v b="${rms[stratad.default]}" 'BEGIN { exit !(a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && 2 * a <= b) }'
 finish lan-poll
