@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "json_writer.h"
 #include "linux_clock.h"
+#include "privdrop.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ntp_time.h"
@@ -665,6 +666,7 @@ int main(int argc, char **argv)
 	int first = parse_options(argc, argv, &opt);
 	bool adjust, step, applied = false;
 	int status = 0;
+	char why[256];
 
 	if (first < 0)
 		return 1;
@@ -673,6 +675,11 @@ int main(int argc, char **argv)
 		resolve(argv[i], opt.family);
 	if (target_count == 0) {
 		print_log_line(stderr, "no servers can be used, exiting");
+		return 1;
+	}
+	/* The sockets are bound: keep only what changing the clock needs, if anything. */
+	if (privdrop_shed(!opt.query_only && !opt.debug, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s: %s\n", PROGRAM, why);
 		return 1;
 	}
 
