@@ -17,7 +17,6 @@ struct clock_limits {
 	double max_first_step;    /* seconds, the first step (an allowed insane step) */
 	double max_slew;          /* seconds */
 	double max_ppm;           /* frequency, both signs */
-	double max_error;         /* seconds, maxerror and esterror */
 };
 
 struct clock_server {

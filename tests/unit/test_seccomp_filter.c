@@ -1,0 +1,162 @@
+/* The seccomp allow-lists of stratad's processes, installed for real in a
+ * forked child that then makes one call: an allowed one returns, a denied one
+ * ends the child with status 128 + SIGSYS after its name reaches stderr. The
+ * filter and the handler are the daemon's own; nothing in the daemon exists
+ * for this test. */
+#include "cmocka_all.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "seccomp_filter.h"
+
+enum call { CALL_CHDIR, CALL_SOCKET_INET, CALL_SOCKET_INET6, CALL_SOCKET_UNIX, CALL_SOCKET_PACKET,
+	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD };
+
+static long make(enum call call)
+{
+	char *const argv[] = { "/bin/true", NULL };
+
+	switch (call) {
+	case CALL_CHDIR:
+		return syscall(SYS_chdir, "/");
+	case CALL_SOCKET_INET:
+		return syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+	case CALL_SOCKET_INET6:
+		return syscall(SYS_socket, AF_INET6, SOCK_DGRAM, 0);
+	case CALL_SOCKET_UNIX:
+		return syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0);
+	case CALL_SOCKET_PACKET:
+		return syscall(SYS_socket, AF_PACKET, SOCK_DGRAM, 0);
+	case CALL_UNLINK:
+		return syscall(SYS_unlink, "/nonexistent/strata-seccomp-test");
+	case CALL_EXECVE:
+		return syscall(SYS_execve, argv[0], argv, NULL);
+	case CALL_CHDIR_IN_THREAD:
+		break;
+	}
+	return -1;
+}
+
+/* Started before the filter, as stratad's threads are, and told to go on after it. */
+static void *thread_chdir(void *arg)
+{
+	char byte;
+
+	if (read(*(int *)arg, &byte, 1) == 1)
+		make(CALL_CHDIR);
+	return NULL;
+}
+
+/* The child's exit status, and what it wrote to stderr in out. */
+static int run(enum seccomp_role role, enum call call, char *out, size_t out_len)
+{
+	int pipefd[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char why[256];
+		pthread_t thread;
+		int go[2];
+
+		dup2(pipefd[1], STDERR_FILENO);
+		if (call == CALL_CHDIR_IN_THREAD && (pipe(go) < 0 || pthread_create(&thread, NULL, thread_chdir, &go[0])))
+			_exit(3);
+		if (seccomp_filter_install(role, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s\n", why);
+			_exit(2);
+		}
+		if (call == CALL_CHDIR_IN_THREAD) {
+			if (write(go[1], "", 1) == 1)
+				pthread_join(thread, NULL);
+		} else {
+			make(call);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	while (got < (ssize_t)out_len - 1 && (n = read(pipefd[0], out + got, out_len - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void expect_denied(enum seccomp_role role, enum call call, const char *role_name, const char *name,
+			  long nr)
+{
+	char out[512], expected[128];
+
+	snprintf(expected, sizeof(expected), "%s: seccomp denied system call %s (%ld); exiting\n", role_name, name,
+		 nr);
+	assert_int_equal(run(role, call, out, sizeof(out)), 128 + SIGSYS);
+	assert_non_null(strstr(out, expected));
+}
+
+static void expect_allowed(enum seccomp_role role, enum call call)
+{
+	char out[512];
+
+	assert_int_equal(run(role, call, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+static void test_engine(void **state)
+{
+	(void)state;
+	expect_allowed(SECCOMP_ENGINE, CALL_SOCKET_INET);
+	expect_allowed(SECCOMP_ENGINE, CALL_SOCKET_INET6);
+	expect_allowed(SECCOMP_ENGINE, CALL_SOCKET_UNIX);
+	expect_allowed(SECCOMP_ENGINE, CALL_UNLINK);
+	expect_denied(SECCOMP_ENGINE, CALL_SOCKET_PACKET, "engine", "socket", SYS_socket);
+	expect_denied(SECCOMP_ENGINE, CALL_CHDIR, "engine", "chdir", SYS_chdir);
+	expect_denied(SECCOMP_ENGINE, CALL_EXECVE, "engine", "execve", SYS_execve);
+}
+
+static void test_engine_threads(void **state)
+{
+	(void)state;
+	expect_denied(SECCOMP_ENGINE, CALL_CHDIR_IN_THREAD, "engine", "chdir", SYS_chdir);
+}
+
+static void test_clock_process(void **state)
+{
+	(void)state;
+	expect_allowed(SECCOMP_CLOCK, CALL_SOCKET_UNIX);
+	expect_denied(SECCOMP_CLOCK, CALL_SOCKET_INET, "clock process", "socket", SYS_socket);
+	expect_denied(SECCOMP_CLOCK, CALL_UNLINK, "clock process", "unlink", SYS_unlink);
+	expect_denied(SECCOMP_CLOCK, CALL_EXECVE, "clock process", "execve", SYS_execve);
+}
+
+static void test_janitor(void **state)
+{
+	(void)state;
+	expect_allowed(SECCOMP_JANITOR, CALL_UNLINK);
+	expect_denied(SECCOMP_JANITOR, CALL_SOCKET_UNIX, "janitor", "socket", SYS_socket);
+	expect_denied(SECCOMP_JANITOR, CALL_CHDIR, "janitor", "chdir", SYS_chdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_threads),
+		cmocka_unit_test(test_clock_process),
+		cmocka_unit_test(test_janitor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
