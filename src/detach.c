@@ -23,11 +23,13 @@ static _Noreturn void wait_for_child(pid_t child, int fd)
 	do
 		n = read(fd, &status, 1);
 	while (n < 0 && errno == EINTR);
-	if (n == 1)
-		_exit(status);
-	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-		;
-	status = WIFEXITED(st) && WEXITSTATUS(st) ? (unsigned char)WEXITSTATUS(st) : 1;
+	if (n == 1 && status == 0)
+		_exit(0);
+	if (n != 1) {
+		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(st) && WEXITSTATUS(st) ? (unsigned char)WEXITSTATUS(st) : 1;
+	}
 	fprintf(stderr, "stratad: start-up failed (exit status %u): the reason is in the system log\n", status);
 	_exit(status);
 }
