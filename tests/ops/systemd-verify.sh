@@ -38,4 +38,22 @@ check "Type=notify (stratad sends READY=1)" grep -qx 'Type=notify' "$unit"
 check "capabilities bounded to CAP_SYS_TIME and CAP_NET_BIND_SERVICE" \
 	grep -qx 'CapabilityBoundingSet=CAP_SYS_TIME CAP_NET_BIND_SERVICE' "$unit"
 check "the clock stays adjustable (no ProtectClock)" bash -c "! grep -q '^ProtectClock' '$unit'"
+check "a system-call filter" grep -q '^SystemCallFilter=@system-service' "$unit"
+check "address families restricted to IPv4, IPv6 and Unix" \
+	grep -qx 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' "$unit"
+
+# exposure LINE: the figure of "Overall exposure level for X: 2.0 OK"
+exposure() { sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p'; }
+ours=$(systemd-analyze security --offline=true "$work/stratad.service" 2>&1 | exposure)
+echo "systemd-analyze security: stratad.service ${ours:-?}"
+check "an exposure level of 2.0 or less (${ours:-none})" awk -v e="${ours:-99}" 'BEGIN { exit !(e <= 2.0) }'
+chrony_unit=$top/.peers/root/chrony/lib/systemd/system/chrony.service
+if [ -f "$chrony_unit" ]; then
+	theirs=$(systemd-analyze security --offline=true "$chrony_unit" 2>&1 | exposure)
+	echo "systemd-analyze security: chrony.service ${theirs:-?}"
+	check "below chrony's unit's (${ours:-none} < ${theirs:-none})" \
+		awk -v a="${ours:-99}" -v b="${theirs:-0}" 'BEGIN { exit !(a < b) }'
+else
+	echo "skip: no chrony unit in .peers: not compared"
+fi
 finish systemd-verify
