@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -18,13 +19,14 @@
 #include "seccomp_filter.h"
 
 /* In a child: everything but stdio and keep is closed (the engine's sockets,
- * the readiness pipe, syslog's socket, which syslog() opens again itself),
- * and the signals that stop the engine do not stop it: it ends when the
- * engine's end of its channel closes. */
+ * the readiness pipe, syslog's socket, which syslog() opens again when it
+ * next logs), and the signals that stop the engine do not stop it: it ends
+ * when the engine's end of its channel closes. */
 static void become_helper(int keep)
 {
 	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
+	closelog();
 	if (keep > STDERR_FILENO + 1)
 		close_range(STDERR_FILENO + 1, (unsigned)keep - 1, 0);
 	close_range((unsigned)keep + 1, ~0U, 0);
