@@ -9,16 +9,21 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "driftfile.h"
+#include "resolver.h"
 #include "seccomp_filter.h"
 
 enum call { CALL_CHDIR, CALL_SOCKET_INET, CALL_SOCKET_INET6, CALL_SOCKET_UNIX, CALL_SOCKET_PACKET,
-	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD };
+	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD, CALL_DRIFT_FILE, CALL_RESOLVE };
+
+static char drift_path[64];
 
 static long make(enum call call)
 {
@@ -39,6 +44,24 @@ static long make(enum call call)
 		return syscall(SYS_unlink, "/nonexistent/strata-seccomp-test");
 	case CALL_EXECVE:
 		return syscall(SYS_execve, argv[0], argv, NULL);
+	case CALL_DRIFT_FILE: {
+		/* the engine's real work, not a syscall picked for the test */
+		char why[256];
+		double ppm;
+
+		if (driftfile_write(drift_path, -12.5, why, sizeof(why)) < 0 ||
+		    driftfile_read(drift_path, 500.0, &ppm, why, sizeof(why)) != DRIFTFILE_OK || ppm != -12.5)
+			_exit(4);
+		return 0;
+	}
+	case CALL_RESOLVE: {
+		struct net_addr addrs[4];
+		size_t count;
+
+		if (resolver_lookup("localhost", AF_UNSPEC, 123, addrs, 4, &count) != 0 || count == 0)
+			_exit(5);
+		return 0;
+	}
 	case CALL_CHDIR_IN_THREAD:
 		break;
 	}
@@ -126,6 +149,20 @@ static void test_engine(void **state)
 	expect_denied(SECCOMP_ENGINE, CALL_EXECVE, "engine", "execve", SYS_execve);
 }
 
+/* What the engine does after its filter is in place passes it. */
+static void test_engine_work(void **state)
+{
+	char dir[] = "/tmp/strata-seccomp-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(drift_path, sizeof(drift_path), "%s/drift", dir);
+	expect_allowed(SECCOMP_ENGINE, CALL_DRIFT_FILE);
+	expect_allowed(SECCOMP_ENGINE, CALL_RESOLVE);
+	unlink(drift_path);
+	rmdir(dir);
+}
+
 static void test_engine_threads(void **state)
 {
 	(void)state;
@@ -153,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_work),
 		cmocka_unit_test(test_engine_threads),
 		cmocka_unit_test(test_clock_process),
 		cmocka_unit_test(test_janitor),
