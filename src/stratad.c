@@ -27,6 +27,7 @@
 #include "driftfile.h"
 #include "engine.h"
 #include "linux_clock.h"
+#include "listenfds.h"
 #include "log.h"
 #include "logsink.h"
 #include "metrics.h"
@@ -728,6 +729,7 @@ static int setup(struct daemon *d, const struct options *opt)
 			return -1;
 		}
 	}
+	listenfds_close(); /* the service manager's sockets: copies taken, the rest unused */
 	if (d->cfg.control_socket[0]) {
 		d->control = control_create(d->cfg.control_socket, uid, gid, control_handler, d, why, sizeof(why));
 		if (!d->control) {

@@ -7,7 +7,8 @@
 # root-owned directory. The clock process (started around a fake clock by
 # privsep_probe, so it may keep CAP_SYS_TIME without touching any clock)
 # holds CAP_SYS_TIME alone and refuses insane requests. Detached start-up
-# reports a busy port in its exit status. stratadate -q ends up with no
+# reports a busy port in its exit status. Socket-activated (as under
+# stratad.socket), it serves port 123 with no capability at all. stratadate -q ends up with no
 # capability, -b with CAP_SYS_TIME only. A user that does not exist is a
 # clear error.
 . "$(dirname "$0")/stratad_lib.sh"
@@ -124,6 +125,42 @@ if [ -n "$daemon" ]; then
 	peers_stop "$daemon"
 else
 	not_ok "detached, port free: a pid file"
+fi
+
+# socket activation, as stratad.socket does it: port 123 handed over, the
+# daemon started as nobody with no capability at all still serves on it
+if command -v systemd-socket-activate > /dev/null; then
+	cat > "$workdir/activated.conf" <<EOC
+sources = ( { server = "127.0.0.2"; port = 1123; } );
+clock = { driftfile = ""; };
+serve = { listen = [ "127.0.0.1" ]; port = 123; };
+control = { socket = "$workdir/activated/stratad.sock"; };
+pidfile = "";
+EOC
+	mkdir -p "$workdir/activated"
+	chown nobody "$workdir/activated"
+	systemd-socket-activate --datagram -l 127.0.0.1:123 -l 127.0.0.1:124 \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all -- \
+		"$STRATAD" -n -x -c "$workdir/activated.conf" > "$workdir/activated.log" 2>&1 &
+	activated=$!
+	peers_track "$activated"
+	# the first datagram starts it, and is answered
+	check "socket-activated: the first request is answered" python3 - <<'EOPY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.sendto(b"\x23" + b"\0" * 39 + b"\x01\x02\x03\x04\x05\x06\x07\x08", ("127.0.0.1", 123))
+reply = s.recv(100)
+sys.exit(not (len(reply) == 48 and reply[0] & 7 == 4))
+EOPY
+	check "socket-activated: no capability at all" every_task "$activated" CapPrm 0000000000000000
+	check "socket-activated: it holds port 123" bash -c "ss -ulpn | grep -q '127.0.0.1:123 .*pid=$activated'"
+	check "socket-activated: a socket it does not serve on is closed, and said" \
+		grep -q "the service manager's socket 127.0.0.1:124 is not in serve.listen: closed" "$workdir/activated.log"
+	check "socket-activated: port 124 is not held" bash -c "! ss -ulpn | grep -q '127.0.0.1:124 '"
+	peers_stop "$activated"
+else
+	not_ok "systemd-socket-activate is installed (systemd)"
 fi
 
 # the clock process, around a fake clock
