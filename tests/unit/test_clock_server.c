@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -269,6 +270,28 @@ static void test_over_the_socketpair(void **state)
 	close(fds[1]);
 }
 
+/* A clock process that is gone: the change fails and the daemon is told to
+ * stop (SIGTERM to itself, ignored here), once. */
+static void test_proxy_without_clock_process(void **state)
+{
+	int fds[2];
+	struct clock_proxy proxy;
+	struct clock_ops ops;
+	void (*old)(int) = signal(SIGTERM, SIG_IGN);
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
+	ops = clock_proxy_ops(&proxy, fds[0]);
+	close(fds[1]);
+	assert_int_equal(ops.slew(ops.ctx, 0.001), -EPIPE);
+	assert_true(proxy.lost);
+	assert_int_equal(log_count, 1);
+	assert_int_equal(ops.step(ops.ctx, 0.001), -EPIPE);
+	assert_int_equal(log_count, 1);
+	close(fds[0]);
+	signal(SIGTERM, old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_messages_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_are_logged_a_few_times_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_over_the_socketpair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_without_clock_process, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
