@@ -58,7 +58,8 @@ static const char *insane(const struct clock_server *srv, const struct clock_req
 	}
 }
 
-static int carry_out(struct clock_server *srv, const struct clock_request *rq)
+/* An operation that answers with a figure puts it in reply->value. */
+static int carry_out(struct clock_server *srv, const struct clock_request *rq, struct clock_reply *reply)
 {
 	const struct clock_ops *c = &srv->clock;
 	int ret = -EINVAL;
@@ -78,6 +79,7 @@ static int carry_out(struct clock_server *srv, const struct clock_request *rq)
 		ret = c->set_status(c->ctx, &rq->status);
 		break;
 	}
+	(void)reply; /* no operation answers with a figure yet */
 	return ret;
 }
 
@@ -98,7 +100,7 @@ void clock_server_handle(struct clock_server *srv, const void *msg, size_t len, 
 			log_msg(LOG_LEVEL_ERROR, "clock process: refused a request: %s", why);
 		return;
 	}
-	reply->result = carry_out(srv, &rq);
+	reply->result = carry_out(srv, &rq, reply);
 }
 
 int clock_server_run(struct clock_server *srv, int fd)
