@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -37,7 +38,7 @@ static const char *const engine_calls[] = {
 	"unlink", "unlinkat", "access", "faccessat", "faccessat2", "umask",
 	/* sockets: NTP, control, statsd, DNS, systemd notification */
 	"connect", "bind", "accept", "accept4", "getsockname", "getpeername", "setsockopt",
-	"getsockopt", "recvfrom", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "ioctl",
+	"getsockopt", "recvfrom", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
 	"poll", "ppoll",
 	/* memory, threads (started before the filter: none after it), time, randomness */
 	"mprotect", "mremap", "set_robust_list", "rseq", "sched_yield", "clock_getres", "time",
@@ -61,7 +62,7 @@ static const char *const asan_calls[] = {
 	"sigaltstack", "prctl", "getrlimit", "prlimit64", "readlink", "readlinkat", "openat", "open",
 	"read", "fstat", "newfstatat", "lseek", "getdents", "getdents64", "ptrace", "wait4", "clone", "clone3",
 	"sched_yield", "sched_getaffinity", "mprotect", "getppid", "kill", "tgkill", "tkill",
-	"rt_sigaction", "pipe", "pipe2", "dup", "dup2", "dup3", "ioctl", "mremap", "uname", NULL
+	"rt_sigaction", "pipe", "pipe2", "dup", "dup2", "dup3", "mremap", "uname", NULL
 };
 
 /* Filled in before the filter: the handler may only read them. */
@@ -163,6 +164,22 @@ static int allow_sockets(scmp_filter_ctx ctx, enum seccomp_role role)
 	return 0;
 }
 
+/* ioctl() only to ask how much a socket holds (the resolver) and whether a
+ * stream is a terminal (stdio): never TIOCSTI into the terminal of the shell
+ * that started stratad -n, nor anything else. */
+static int allow_engine_ioctls(scmp_filter_ctx ctx, enum seccomp_role role)
+{
+	static const unsigned long requests[] = { FIONREAD, TCGETS };
+
+	if (role != SECCOMP_ENGINE)
+		return 0;
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)requests[i])) < 0)
+			return -1;
+	return 0;
+}
+
 int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 {
 	static const char *const *const role_calls[] = { engine_calls, clock_calls, janitor_calls };
@@ -180,6 +197,8 @@ int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 		ret = allow_list(ctx, everyone) < 0 || allow_list(ctx, role_calls[role]) < 0 ? -EINVAL : 0;
 	if (ret == 0)
 		ret = allow_sockets(ctx, role);
+	if (ret == 0)
+		ret = allow_engine_ioctls(ctx, role);
 	if (ret == 0 && SECCOMP_UNDER_ASAN)
 		ret = allow_list(ctx, asan_calls) < 0 ? -EINVAL : 0;
 	if (ret == 0)

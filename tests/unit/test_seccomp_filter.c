@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,7 +22,8 @@
 #include "seccomp_filter.h"
 
 enum call { CALL_CHDIR, CALL_SOCKET_INET, CALL_SOCKET_INET6, CALL_SOCKET_UNIX, CALL_SOCKET_PACKET,
-	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD, CALL_DRIFT_FILE, CALL_RESOLVE };
+	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD, CALL_DRIFT_FILE, CALL_RESOLVE, CALL_ISATTY,
+	    CALL_TIOCSTI };
 
 static char drift_path[64];
 
@@ -61,6 +63,13 @@ static long make(enum call call)
 		if (resolver_lookup("localhost", AF_UNSPEC, 123, addrs, 4, &count) != 0 || count == 0)
 			_exit(5);
 		return 0;
+	}
+	case CALL_ISATTY:
+		return isatty(STDIN_FILENO);
+	case CALL_TIOCSTI: {
+		char c = '\n';
+
+		return syscall(SYS_ioctl, STDIN_FILENO, TIOCSTI, &c);
 	}
 	case CALL_CHDIR_IN_THREAD:
 		break;
@@ -147,6 +156,8 @@ static void test_engine(void **state)
 	expect_denied(SECCOMP_ENGINE, CALL_SOCKET_PACKET, "engine", "socket", SYS_socket);
 	expect_denied(SECCOMP_ENGINE, CALL_CHDIR, "engine", "chdir", SYS_chdir);
 	expect_denied(SECCOMP_ENGINE, CALL_EXECVE, "engine", "execve", SYS_execve);
+	expect_allowed(SECCOMP_ENGINE, CALL_ISATTY);
+	expect_denied(SECCOMP_ENGINE, CALL_TIOCSTI, "engine", "ioctl", SYS_ioctl);
 }
 
 /* What the engine does after its filter is in place passes it. */
