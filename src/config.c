@@ -61,6 +61,8 @@ static void set_defaults(struct daemon_config *cfg)
 	cfg->serve.rcvbuf = 4 << 20;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s/strata/stratad.sock", RUNSTATEDIR);
 	snprintf(cfg->user, sizeof(cfg->user), "_strata");
+	cfg->seccomp = true;
+	cfg->clock_process = true;
 	snprintf(cfg->pidfile, sizeof(cfg->pidfile), "%s/strata/stratad.pid", RUNSTATEDIR);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->log_syslog = true;
@@ -548,10 +550,22 @@ static void parse_statsd(struct checker *ck, const config_setting_t *root, struc
 	get_unsigned(ck, g, "statsd", "interval", 1, 3600, &cfg->statsd.interval);
 }
 
+static void parse_security(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
+{
+	static const char *const known[] = { "seccomp", "clock_process", NULL };
+	const config_setting_t *g = get_group(ck, root, "security");
+
+	if (!g)
+		return;
+	check_known(ck, g, "security", known);
+	get_bool(ck, g, "security", "seccomp", &cfg->seccomp);
+	get_bool(ck, g, "security", "clock_process", &cfg->clock_process);
+}
+
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "sources", "clock", "serve", "control", "user", "pidfile", "log",
-					     "statsd", NULL };
+					     "statsd", "security", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
@@ -568,6 +582,7 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));
 	parse_log(ck, root, cfg);
 	parse_statsd(ck, root, cfg);
+	parse_security(ck, root, cfg);
 }
 
 static const char *file_kind(mode_t mode)
@@ -847,4 +862,6 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	} else {
 		fprintf(out, "# statsd: no section, not reporting\n");
 	}
+	fprintf(out, "security = { seccomp = %s; clock_process = %s; };\n", yes(cfg->seccomp),
+		yes(cfg->clock_process));
 }

@@ -50,6 +50,8 @@ struct daemon_config {
 	enum log_level log_level;    /* default info */
 	bool log_syslog;             /* service mode logs to syslog; default true */
 	struct config_statsd statsd;
+	bool seccomp;                /* security.seccomp; default true */
+	bool clock_process;          /* security.clock_process; default true */
 };
 
 /* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */

@@ -57,6 +57,35 @@ static int set_caps(bool keep_sys_time, char *why, size_t why_len)
 	return ret;
 }
 
+static int trim_bounding_set(bool keep_sys_time, char *why, size_t why_len)
+{
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+		if (!(keep_sys_time && c == CAP_SYS_TIME) && cap_drop_bound(c) < 0 && errno != EINVAL) {
+			snprintf(why, why_len, "cannot drop capability %d from the bounding set: %s", c,
+				 strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+static int set_no_new_privs(char *why, size_t why_len)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
+		snprintf(why, why_len, "cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int privdrop_shed(bool keep_sys_time, char *why, size_t why_len)
+{
+	if (geteuid() == 0 && trim_bounding_set(keep_sys_time, why, why_len) < 0)
+		return -1;
+	if (set_caps(keep_sys_time, why, why_len) < 0)
+		return -1;
+	return set_no_new_privs(why, why_len);
+}
+
 int privdrop_switch(const char *user, bool keep_sys_time, char *why, size_t why_len)
 {
 	uid_t uid;
@@ -66,12 +95,8 @@ int privdrop_switch(const char *user, bool keep_sys_time, char *why, size_t why_
 		if (!privdrop_lookup(user, &uid, &gid, why, why_len))
 			return -1;
 		/* Trim the bounding set while CAP_SETPCAP is still ours. */
-		for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-			if (!(keep_sys_time && c == CAP_SYS_TIME) && cap_drop_bound(c) < 0 && errno != EINVAL) {
-				snprintf(why, why_len, "cannot drop capability %d from the bounding set: %s", c,
-					 strerror(errno));
-				return -1;
-			}
+		if (trim_bounding_set(keep_sys_time, why, why_len) < 0)
+			return -1;
 		if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgroups(1, &gid) < 0 ||
 		    setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
 			snprintf(why, why_len, "cannot switch to user \"%s\": %s", user, strerror(errno));
@@ -81,9 +106,5 @@ int privdrop_switch(const char *user, bool keep_sys_time, char *why, size_t why_
 	}
 	if (set_caps(keep_sys_time, why, why_len) < 0)
 		return -1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
-		snprintf(why, why_len, "cannot set no_new_privs: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return set_no_new_privs(why, why_len);
 }

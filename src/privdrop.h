@@ -16,4 +16,9 @@ bool privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *why, size_t
  * keep_sys_time). Both set no_new_privs. 0, or -1 with a message. */
 int privdrop_switch(const char *user, bool keep_sys_time, char *why, size_t why_len);
 
+/* Stays who it is (root too) and gives up every capability but
+ * CAP_SYS_TIME when keep_sys_time (and it had it), the bounding set included
+ * when root, and sets no_new_privs. 0, or -1 with a message. */
+int privdrop_shed(bool keep_sys_time, char *why, size_t why_len);
+
 #endif

@@ -23,16 +23,20 @@
 #include "paths.h"
 #include "config.h"
 #include "control.h"
+#include "detach.h"
 #include "driftfile.h"
 #include "engine.h"
 #include "linux_clock.h"
+#include "listenfds.h"
 #include "log.h"
 #include "logsink.h"
 #include "metrics.h"
 #include "notify.h"
 #include "ntp_time.h"
 #include "privdrop.h"
+#include "privsep.h"
 #include "resolver.h"
+#include "seccomp_filter.h"
 #include "server.h"
 #include "statsd.h"
 #include "status.h"
@@ -62,7 +66,8 @@ struct daemon {
 	bool no_adjust;
 	bool debug;
 	struct linux_clock *linux_clock;
-	struct clock_ops real_clock;  /* linux_clock's */
+	struct clock_ops real_clock;  /* linux_clock's, or the clock process's proxy */
+	struct privsep privsep;
 	struct clock_ops clock;       /* what the engine drives: real_clock, reporting EPERM once */
 	bool eperm_reported;
 	struct engine *engine;
@@ -667,28 +672,35 @@ static int write_pidfile(const char *path, uid_t uid, gid_t gid)
 	return fclose(f);
 }
 
-/* Service mode: detach from the terminal; the parent returns once the child runs. */
-static int daemonize(void)
+/* Only the changes need the privilege: with adjusting on (and not asked to
+ * keep it in this process), a clock process makes them. */
+static int start_clock_process(struct daemon *d)
 {
-	pid_t pid = fork();
-	int fd;
+	struct clock_limits limits;
+	char why[512];
 
-	if (pid < 0)
+	if (!d->cfg.engine.adjust || !d->cfg.clock_process)
+		return 0;
+	limits = clock_limits_for(d->cfg.engine.panic_threshold, d->cfg.engine.allow_initial_insane_step);
+	if (privsep_start_clock(&d->privsep, &d->real_clock, &limits, d->cfg.user, d->cfg.seccomp, why,
+				sizeof(why)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
+	}
+	return 0;
+}
+
+/* Started as root, the files in a root-owned directory can only be removed
+ * by root: the janitor keeps uid 0 for that. */
+static int start_janitor(struct daemon *d)
+{
+	const char *paths[PRIVSEP_JANITOR_PATHS] = { d->pidfile, d->control ? d->cfg.control_socket : "" };
+	char why[512];
+
+	if (privsep_start_janitor(&d->privsep, paths, d->cfg.seccomp, why, sizeof(why)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
-	if (chdir("/") < 0)
-		return -1;
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
+	}
 	return 0;
 }
 
@@ -700,7 +712,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	uint64_t seed;
 	struct timespec now;
 	struct engine_tracking tracking;
-	bool root = geteuid() == 0;
+	bool root = geteuid() == 0, keep_sys_time;
 
 	if (root && !privdrop_lookup(d->cfg.user, &uid, &gid, why, sizeof(why))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
@@ -712,6 +724,8 @@ static int setup(struct daemon *d, const struct options *opt)
 		return -1;
 	}
 	d->real_clock = linux_clock_ops(d->linux_clock);
+	if (start_clock_process(d) < 0)
+		return -1;
 	d->clock = (struct clock_ops){ .ctx = d, .read = clock_read, .step = clock_step, .slew = clock_slew,
 				       .set_frequency = clock_set_frequency, .set_status = clock_set_status,
 				       .max_frequency_ppm = d->real_clock.max_frequency_ppm,
@@ -725,9 +739,8 @@ static int setup(struct daemon *d, const struct options *opt)
 		d->cfg.engine.random_seed = seed;
 	now = now_of(d);
 	d->engine = engine_create(&d->cfg.engine, &d->clock, now);
-	d->resolver = resolver_create();
-	if (!d->engine || !d->resolver) {
-		log_msg(LOG_LEVEL_ERROR, "cannot start the engine or the resolver thread");
+	if (!d->engine) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
 	}
 	if (d->cfg.serve.enabled) {
@@ -737,6 +750,7 @@ static int setup(struct daemon *d, const struct options *opt)
 			return -1;
 		}
 	}
+	listenfds_close(); /* the service manager's sockets: copies taken, the rest unused */
 	if (d->cfg.control_socket[0]) {
 		d->control = control_create(d->cfg.control_socket, uid, gid, control_handler, d, why, sizeof(why));
 		if (!d->control) {
@@ -754,13 +768,23 @@ static int setup(struct daemon *d, const struct options *opt)
 	/* The drift file is written after the drop: its directory must be ours then. */
 	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
-	if (privdrop_switch(d->cfg.user, d->cfg.engine.adjust, why, sizeof(why)) < 0) {
+	if (root && start_janitor(d) < 0)
+		return -1;
+	/* With a clock process, it alone keeps CAP_SYS_TIME. */
+	keep_sys_time = d->cfg.engine.adjust && !d->privsep.clock_pid;
+	if (privdrop_switch(d->cfg.user, keep_sys_time, why, sizeof(why)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
 	}
 	if (root)
 		log_msg(LOG_LEVEL_INFO, "running as %s with %s", d->cfg.user,
-			d->cfg.engine.adjust ? "CAP_SYS_TIME only" : "no capabilities");
+			keep_sys_time ? "CAP_SYS_TIME only" : "no capabilities");
+	/* Threads start after the drop, so they hold no more than the process. */
+	d->resolver = resolver_create();
+	if (!d->resolver) {
+		log_msg(LOG_LEVEL_ERROR, "cannot start the resolver thread");
+		return -1;
+	}
 	if (d->server && server_start(d->server, why, sizeof(why)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
@@ -779,6 +803,10 @@ static int setup(struct daemon *d, const struct options *opt)
 	publish(d);
 	if (!start_statsd(&d->cfg, now))
 		return -1;
+	if (d->cfg.seccomp && seccomp_filter_install(SECCOMP_ENGINE, why, sizeof(why)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", why);
+		return -1;
+	}
 	/* Configuration loaded, sockets bound, privileges dropped: ready. */
 	engine_get_tracking(d->engine, now, &tracking);
 	status_line(&tracking, d->status, sizeof(d->status));
@@ -802,6 +830,7 @@ static void teardown(struct daemon *d)
 	/* only our own: a second instance that failed to start leaves the first's */
 	if (d->pidfile[0])
 		unlink(d->pidfile);
+	privsep_stop(&d->privsep);
 }
 
 int main(int argc, char **argv)
@@ -831,13 +860,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stratad: cannot install signal handlers: %s\n", strerror(errno));
 		return 1;
 	}
-	if (!opt.foreground && daemonize() < 0) {
+	if (!opt.foreground && detach_start() < 0) {
 		fprintf(stderr, "stratad: cannot detach: %s\n", strerror(errno));
 		return 1;
 	}
 	set_log_sink(&d.cfg, opt.foreground, opt.debug);
 	log_msg(LOG_LEVEL_INFO, "starting with %s", opt.config_path);
 	status = setup(&d, &opt) == 0 ? 0 : 1;
+	detach_done(status);
 	if (status == 0)
 		run(&d);
 	teardown(&d);

@@ -25,6 +25,7 @@
 
 #include "json_writer.h"
 #include "linux_clock.h"
+#include "privdrop.h"
 #include "log.h"
 #include "logsink.h"
 #include "netaddr.h"
@@ -743,6 +744,7 @@ int main(int argc, char **argv)
 	const char *refused;
 	char offset[32];
 	int status = 0;
+	char why[256];
 
 	if (first < 0)
 		return 1;
@@ -757,6 +759,11 @@ int main(int argc, char **argv)
 		resolve(argv[i], &opt);
 	if (target_count == 0) {
 		report(stderr, LOG_ERR, "no servers can be used, exiting");
+		return 1;
+	}
+	/* The sockets are bound: keep only what changing the clock needs, if anything. */
+	if (privdrop_shed(!opt.query_only && !opt.debug, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s: %s\n", PROGRAM, why);
 		return 1;
 	}
 

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "listenfds.h"
 #include "log.h"
 
 /* SO_TIMESTAMPING carries three timespecs: software, (deprecated), hardware. */
@@ -40,6 +41,21 @@ int udp_socket(int family)
 	return fd;
 }
 
+/* What a socket needs whether bound here or handed over by the service manager. */
+static void set_receive_options(int fd, int rcvbuf)
+{
+	int err;
+
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "receive buffer of %d bytes: %s", rcvbuf, strerror(errno));
+	/* Without kernel stamps udp_receive falls back to the clock right after
+	 * the receive: worse, but still working (and said under debug). */
+	err = enable_rx_timestamps(fd);
+	if (err < 0)
+		log_msg(LOG_LEVEL_DEBUG, "no kernel receive timestamps: %s", strerror(-err));
+}
+
 static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 {
 	struct sockaddr_storage ss;
@@ -57,14 +73,7 @@ static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 		goto fail;
 	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		goto fail;
-	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-		log_msg(LOG_LEVEL_DEBUG, "receive buffer of %d bytes: %s", rcvbuf, strerror(errno));
-	/* Without kernel stamps udp_receive falls back to the clock right after
-	 * the receive: worse, but still working (and said under debug). */
-	err = enable_rx_timestamps(fd);
-	if (err < 0)
-		log_msg(LOG_LEVEL_DEBUG, "no kernel receive timestamps: %s", strerror(-err));
+	set_receive_options(fd, rcvbuf);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
 		goto fail;
 	return fd;
@@ -87,7 +96,14 @@ int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
 	 * its shared, hashed ID generator, which was 4 % of the CPU time per
 	 * answer under bench/serve. */
 	int probe = IP_PMTUDISC_PROBE;
-	int fd = open_bound(local, shared, rcvbuf);
+	/* A socket from the service manager needs no privilege for port 123;
+	 * shared by the serving threads, as it cannot be SO_REUSEPORT. */
+	int fd = listenfds_take(local);
+
+	if (fd >= 0)
+		set_receive_options(fd, rcvbuf);
+	else
+		fd = open_bound(local, shared, rcvbuf);
 
 	if (fd >= 0 && local->family == AF_INET &&
 	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)

@@ -32,7 +32,9 @@ int udp_open(const struct net_addr *local);
 /* A listening socket for the server: as udp_open, plus SO_REUSEPORT when
  * shared (one socket per worker thread on one address), a receive buffer
  * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
- * 0 leaves the default), and on IPv4 the DF bit on what it sends. */
+ * 0 leaves the default), and on IPv4 the DF bit on what it sends. A socket
+ * the service manager handed over for local (listenfds.h) is used instead
+ * of binding one, shared even when shared is asked. */
 int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf);
 /* The kernel receive timestamp of a datagram received with recvmsg or
  * recvmmsg on one of these sockets; false when the kernel gave none. */

@@ -40,6 +40,7 @@ for page in "$top"/man/*.[1-8]; do
 done
 check "the systemd unit under the prefix" has "$unitdir/stratad.service"
 case $unitdir in "$prefix"/*) ;; *) check "unit dir $unitdir is under $prefix" false ;; esac
+check "the socket unit beside it" has "$unitdir/stratad.socket"
 check "the unit runs the installed daemon" grep -qx "ExecStart=$sbindir/stratad -n" "$dest$unitdir/stratad.service"
 check "the sysusers.d file" has "$sysusersdir/strata.conf"
 check "the example configuration in the docs" has "$docdir/ntpd.conf.example"

@@ -1,0 +1,21 @@
+/* System-call allow-lists (libseccomp), one per process of stratad. A call
+ * off the list traps: a SIGSYS handler writes the call's name (looked up
+ * when the filter is installed, since nothing may be looked up in a signal
+ * handler) to stderr and to syslog, and the process exits with status
+ * 128 + SIGSYS. Installed in every thread at once (TSYNC); threads started
+ * later inherit it. */
+#ifndef STRATA_SECCOMP_FILTER_H
+#define STRATA_SECCOMP_FILTER_H
+
+#include <stddef.h>
+
+enum seccomp_role {
+	SECCOMP_ENGINE,   /* network, parsing, core, control, reloads, DNS, drift file */
+	SECCOMP_CLOCK,    /* the clock process: requests in, clock_adjtime, replies out */
+	SECCOMP_JANITOR,  /* waits for the engine to end, then removes two files */
+};
+
+/* 0, or -1 with a message. The process must already have no_new_privs. */
+int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len);
+
+#endif
