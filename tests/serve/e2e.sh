@@ -49,13 +49,10 @@ stop_and_check_log() { # WHAT
 
 # the answers only: the hostile requests are meant to look malformed
 replies_filter="ntp.flags.mode == 4 && udp.srcport == 123 && !icmp"
-# every_answer_captured: the capture file holds at least as many replies as
-# stratad counts answered (dumpcap writes its file as it goes)
-every_answer_captured() {
-	local answered captured
-	answered=$(ctl serverstats | awk -F: '/^Requests answered/ { print $2 + 0 }')
-	captured=$(tshark -r "$workdir/ntp.pcap" -Y "$replies_filter" 2> /dev/null | wc -l)
-	[ -n "$answered" ] && [ "$captured" -ge "$answered" ]
+# reply_captured: the capture file holds a server reply, which the checks
+# below decode (dumpcap writes the file as it goes, a buffer at a time)
+reply_captured() {
+	tshark -r "$workdir/ntp.pcap" -Y "$replies_filter" 2> /dev/null | grep -q .
 }
 
 mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
@@ -71,7 +68,7 @@ start_stratad "$workdir/stratad.conf"
 wait_for 5 test -S "$sock"
 hostile "main loop"
 if [ -n "$cap" ]; then
-	wait_for 20 every_answer_captured || echo "e2e: tshark has not written every answer after 20 s"
+	wait_for 20 reply_captured || echo "e2e: tshark has written no reply after 20 s"
 	kill -INT "$cap"
 	wait "$cap"
 	out=$(tshark -r "$workdir/ntp.pcap" -V -Y "$replies_filter" 2>&1)
