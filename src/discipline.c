@@ -16,6 +16,18 @@
 /* The poll is the interval over which the clock's unseen drift reaches this
  * fraction of the variance of one measurement. */
 #define POLL_DRIFT_RATIO 0.25
+/* The poll leaves this many samples within the filter's time constant: with
+ * fewer, each estimate rests on one or two measurements, and the clock runs
+ * unwatched for as long as it takes to wander away. */
+#define POLL_SAMPLES_PER_TIME_CONSTANT 8.0
+/* The wander is learnt from the correlation of consecutive innovations,
+ * averaged over about this many of them. */
+#define WANDER_CORRELATION_SAMPLES 16.0
+/* log(wander variance) moves by this times the mean correlation per update. */
+#define WANDER_ADAPTATION_GAIN 0.5
+/* The wander learnt stays within these factors of the configured guess
+ * (of the variance: 10^4 is 100 times the random walk). */
+#define WANDER_VARIANCE_RANGE 1e4
 /* The initial guess counts as this many samples. */
 #define EXTRA_NOISE_PRIOR 0.25
 /* This many outliers in a row on the same side mean the model is wrong. */
@@ -61,6 +73,14 @@ struct discipline {
 	double outlier_sign;
 	struct timespec last_consistent; /* of the last measurement within the gate */
 	double mean_information;  /* running mean of 1 / measurement variance */
+	/* The frequency's random walk (s^-1: variance of the frequency per
+	 * second), learnt from the innovations: a model that wanders too little
+	 * lags behind the clock, and its innovations run on the same side one
+	 * after the other; one that wanders too much chases the noise, and they
+	 * alternate. */
+	double wander_variance;
+	double last_normalized_innovation;
+	double innovation_correlation; /* running mean of consecutive products */
 	struct timespec last_update;
 };
 
@@ -82,6 +102,7 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 	d->last_update = now;
 	d->last_consistent = now;
 	d->pxx = INITIAL_OFFSET_VARIANCE;
+	d->wander_variance = cfg->wander_ppm_per_s * 1e-6 * cfg->wander_ppm_per_s * 1e-6;
 	d->pyy = UNKNOWN_FREQUENCY_SD * UNKNOWN_FREQUENCY_SD;
 	if (cfg->have_initial_frequency) {
 		double f = cfg->initial_frequency_ppm;
@@ -253,11 +274,10 @@ static void apply_frequency(struct discipline *d, double dfreq, double slew_peak
 static void kalman_predict(struct discipline *d, struct timespec t)
 {
 	double dt = timespec_diff(t, d->state_time);
-	double q = d->cfg.wander_ppm_per_s * 1e-6;
+	double q = d->wander_variance;
 
 	if (dt <= 0.0)
 		return;
-	q *= q;
 	d->x += d->y * dt;
 	d->pxx += 2.0 * dt * d->pxy + dt * dt * d->pyy + q * dt * dt * dt / 3.0;
 	d->pxy += dt * d->pyy + q * dt * dt / 2.0;
@@ -270,6 +290,20 @@ static double measurement_variance(const struct discipline *d, const struct disc
 	/* Queueing delays one way or the other by up to the excess, so the
 	 * error is uniform within +-excess/2: variance excess^2 / 12. */
 	return s->noise * s->noise + d->extra_variance + s->delay_excess * s->delay_excess / 12.0;
+}
+
+/* Moves the wander towards the value that leaves consecutive innovations
+ * uncorrelated (outliers are not counted: they say nothing of the wander). */
+static void learn_wander(struct discipline *d, double normalized)
+{
+	double guess = d->cfg.wander_ppm_per_s * 1e-6 * d->cfg.wander_ppm_per_s * 1e-6;
+	double product = fmax(-4.0, fmin(4.0, normalized * d->last_normalized_innovation));
+
+	d->last_normalized_innovation = normalized;
+	d->innovation_correlation += (product - d->innovation_correlation) / WANDER_CORRELATION_SAMPLES;
+	d->wander_variance *= exp(WANDER_ADAPTATION_GAIN * d->innovation_correlation);
+	d->wander_variance = fmin(fmax(d->wander_variance, guess / WANDER_VARIANCE_RANGE),
+				  guess * WANDER_VARIANCE_RANGE);
 }
 
 /* elapsed: seconds since the last measurement the model expected */
@@ -311,6 +345,7 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 		}
 	} else {
 		d->outliers = 0;
+		learn_wander(d, innovation / sqrt(s));
 	}
 	kx = pxx / s;
 	ky = pxy / s;
@@ -471,16 +506,17 @@ bool discipline_has_updated(const struct discipline *d)
 
 int discipline_poll(const struct discipline *d)
 {
-	double q = d->cfg.wander_ppm_per_s * 1e-6, r, interval;
+	double q = d->wander_variance, r, interval;
 
 	if (!d->updated || d->mean_information <= 0.0)
 		return 0;
-	r = POLL_DRIFT_RATIO / d->mean_information;
-	q *= q;
-	/* frequency error: pyy T^2 = r; wander: q T^3 / 3 = r */
-	interval = sqrt(r / d->pyy);
+	r = 1.0 / d->mean_information;
+	/* frequency error: pyy T^2 = POLL_DRIFT_RATIO r */
+	interval = sqrt(POLL_DRIFT_RATIO * r / d->pyy);
+	/* wander: the filter's time constant, (r T / q)^(1/4) for samples of
+	 * variance r every T seconds, is POLL_SAMPLES_PER_TIME_CONSTANT T */
 	if (q > 0.0)
-		interval = fmin(interval, cbrt(3.0 * r / q));
+		interval = fmin(interval, cbrt(r / q / pow(POLL_SAMPLES_PER_TIME_CONSTANT, 4.0)));
 	return interval < 1.0 ? 0 : (int)floor(log2(interval));
 }
 
