@@ -11,8 +11,8 @@
 /* Without a drift file the oscillator may be anywhere in its tolerance. */
 #define UNKNOWN_FREQUENCY_SD 1e-4
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
-/* The unexplained measurement noise is averaged over about this many samples. */
-#define EXTRA_NOISE_SAMPLES 32.0
+/* The running mean of 1 / measurement variance spans about this many samples. */
+#define INFORMATION_SAMPLES 32.0
 /* The poll is the interval over which the clock's unseen drift reaches this
  * fraction of the variance of one measurement. */
 #define POLL_DRIFT_RATIO 0.25
@@ -20,16 +20,17 @@
  * fewer, each estimate rests on one or two measurements, and the clock runs
  * unwatched for as long as it takes to wander away. */
 #define POLL_SAMPLES_PER_TIME_CONSTANT 8.0
-/* The wander is learnt from the correlation of consecutive innovations,
- * averaged over about this many of them. */
-#define WANDER_CORRELATION_SAMPLES 16.0
-/* log(wander variance) moves by this times the mean correlation per update. */
-#define WANDER_ADAPTATION_GAIN 0.5
+/* The wander is learnt from blocks of this many consecutive innovations
+ * (a runs test: how much more their sum varies than its terms do)... */
+#define WANDER_BLOCK 16
+/* ...averaged over about this many blocks... */
+#define WANDER_TREND_SAMPLES 64.0
+/* ...and log(wander variance) moves by this times that average per update:
+ * slowly, for at 10 ms of jitter one block says little. */
+#define WANDER_ADAPTATION_GAIN 0.05
 /* The wander learnt stays within these factors of the configured guess
  * (of the variance: 10^4 is 100 times the random walk). */
 #define WANDER_VARIANCE_RANGE 1e4
-/* The initial guess counts as this many samples. */
-#define EXTRA_NOISE_PRIOR 0.25
 /* This many outliers in a row on the same side mean the model is wrong. */
 #define OUTLIER_RUN 3
 
@@ -63,12 +64,6 @@ struct discipline {
 	double x, y;
 	double pxx, pxy, pyy;
 	double rms_offset;
-	/* measurement noise the delay excess does not explain (the least delay
-	 * seen had queueing of its own, timestamps are not exact), estimated
-	 * from the innovations */
-	double extra_variance;
-	double extra_weight;      /* decayed sum of the weights it was learnt with */
-	double innovation_mean;   /* a bias is the model's error, not noise */
 	unsigned outliers;        /* consecutive measurements far off on the same side */
 	double outlier_sign;
 	struct timespec last_consistent; /* of the last measurement within the gate */
@@ -79,8 +74,9 @@ struct discipline {
 	 * after the other; one that wanders too much chases the noise, and they
 	 * alternate. */
 	double wander_variance;
-	double last_normalized_innovation;
-	double innovation_correlation; /* running mean of consecutive products */
+	double recent_innovations[WANDER_BLOCK]; /* normalized, capped */
+	unsigned innovations_seen;
+	double wander_trend;      /* running mean of the blocks' excess variation */
 	struct timespec last_update;
 };
 
@@ -285,23 +281,36 @@ static void kalman_predict(struct discipline *d, struct timespec t)
 	d->state_time = t;
 }
 
-static double measurement_variance(const struct discipline *d, const struct discipline_sample *s)
+static double measurement_variance(const struct discipline_sample *s)
 {
 	/* Queueing delays one way or the other by up to the excess, so the
 	 * error is uniform within +-excess/2: variance excess^2 / 12. */
-	return s->noise * s->noise + d->extra_variance + s->delay_excess * s->delay_excess / 12.0;
+	return s->noise * s->noise + s->delay_excess * s->delay_excess / 12.0;
 }
 
-/* Moves the wander towards the value that leaves consecutive innovations
- * uncorrelated (outliers are not counted: they say nothing of the wander). */
+/* Moves the wander towards the value that leaves the innovations
+ * uncorrelated. The sum of a block of them varies as much as its terms
+ * together when they are independent; more when they run on one side (the
+ * model lags: too little wander), less when they alternate (it chases the
+ * noise: too much). Compared with the block's own squares, so the test
+ * asks only about runs, not about the scale of the noise. Outliers are
+ * not counted: they say nothing of the wander. */
 static void learn_wander(struct discipline *d, double normalized)
 {
 	double guess = d->cfg.wander_ppm_per_s * 1e-6 * d->cfg.wander_ppm_per_s * 1e-6;
-	double product = fmax(-4.0, fmin(4.0, normalized * d->last_normalized_innovation));
+	double sum = 0.0, squares = 0.0;
 
-	d->last_normalized_innovation = normalized;
-	d->innovation_correlation += (product - d->innovation_correlation) / WANDER_CORRELATION_SAMPLES;
-	d->wander_variance *= exp(WANDER_ADAPTATION_GAIN * d->innovation_correlation);
+	d->recent_innovations[d->innovations_seen++ % WANDER_BLOCK] = fmax(-3.0, fmin(3.0, normalized));
+	if (d->innovations_seen < WANDER_BLOCK)
+		return;
+	for (unsigned i = 0; i < WANDER_BLOCK; i++) {
+		sum += d->recent_innovations[i];
+		squares += d->recent_innovations[i] * d->recent_innovations[i];
+	}
+	if (squares <= 0.0)
+		return;
+	d->wander_trend += (fmin(sum * sum / squares - 1.0, 4.0) - d->wander_trend) / WANDER_TREND_SAMPLES;
+	d->wander_variance *= exp(WANDER_ADAPTATION_GAIN * d->wander_trend);
 	d->wander_variance = fmin(fmax(d->wander_variance, guess / WANDER_VARIANCE_RANGE),
 				  guess * WANDER_VARIANCE_RANGE);
 }
@@ -311,19 +320,7 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 {
 	double innovation = z - d->x;
 	double s = d->pxx + r;
-	double kx, ky, w, spread, pxx = d->pxx, pxy = d->pxy;
-
-	/* What the innovation shows beyond the predicted variance is noise the
-	 * model missed (method of moments, outliers capped), learnt from the
-	 * samples whose innovation the measurement rather than the prediction
-	 * dominates. */
-	w = (r / s) * (r / s);
-	d->extra_weight = d->extra_weight * (1.0 - 1.0 / EXTRA_NOISE_SAMPLES) + w;
-	d->innovation_mean += w * (innovation - d->innovation_mean) / d->extra_weight;
-	spread = innovation - d->innovation_mean;
-	d->extra_variance += w * (fmin(spread * spread, 9.0 * s) - s) / d->extra_weight;
-	if (d->extra_variance < 0.0)
-		d->extra_variance = 0.0;
+	double kx, ky, pxx = d->pxx, pxy = d->pxy;
 
 	/* A measurement far outside what the model expects is more likely noise
 	 * than news: weigh it as if its variance were that large (Huber-like).
@@ -394,13 +391,9 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
-	if (!d->updated && d->extra_weight == 0.0) {
-		d->extra_variance = s->delay * s->delay / 12.0;
-		d->extra_weight = EXTRA_NOISE_PRIOR;
-	}
-	r = measurement_variance(d, s);
+	r = measurement_variance(s);
 	d->mean_information += (1.0 / r - d->mean_information) /
-			       (d->mean_information > 0.0 ? EXTRA_NOISE_SAMPLES : 1.0);
+			       (d->mean_information > 0.0 ? INFORMATION_SAMPLES : 1.0);
 	if (d->updated && timespec_diff(s->time, d->last_update) <= 0.0)
 		return;
 

@@ -70,7 +70,7 @@ void engine_config_defaults(struct engine_config *cfg)
 		.minsources = 1,
 		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
 		.precision = -20,
-		.wander_ppm_per_s = 1e-3,
+		.wander_ppm_per_s = 3e-3,
 		.random_seed = 0x5eed5eed5eedULL,
 	};
 }
