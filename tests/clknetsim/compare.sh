@@ -160,11 +160,13 @@ for net in "${NETWORKS[@]}"; do
 				grep -q 'Selected source 192.168.123.2' "$dir/node3.log"
 			check "$what exited on the simulator's SIGTERM" grep -q 'exiting on signal 15' "$dir/node2.log"
 			# the oscillator at the end, as the simulator logged it, is what
-			# the saved frequency must cancel
+			# the saved frequency must cancel: within 5 ppm (the estimate's
+			# own error at 10 ms of jitter and 10 ppb/s reaches 3 ppm), where
+			# an unsaved or initial frequency would be 100 ppm off
 			drift=$(cat "$dir/drift" 2>/dev/null)
 			oscillator=$(tail -n 1 "$dir/oscillator" | awk '{ printf "%.3f", $2 * 1e6 }')
-			check "$what saved a frequency of -($oscillator) ±1 ppm (drift file: ${drift:-none})" \
-				awk -v f="${drift:-nan}" -v o="$oscillator" 'BEGIN { exit !(f + o < 1 && f + o > -1) }'
+			check "$what saved a frequency of -($oscillator) ±5 ppm (drift file: ${drift:-none})" \
+				awk -v f="${drift:-nan}" -v o="$oscillator" 'BEGIN { exit !(f + o < 5 && f + o > -5) }'
 		done
 		rms[$client]=$(echo "$rms_list" | median)
 		max[$client]=$(echo "$max_list" | median)
