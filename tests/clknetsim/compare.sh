@@ -26,9 +26,11 @@
 # (default .peers/clknetsim, which tests/peers/fetch clones and builds where
 # github.com can be reached); skips (77) without them.
 # Knobs: CLKNETSIM_SEEDS (default "1 2 3"); CLKNETSIM_CELLS: "check" (the
-# default, two cells for make check) or "matrix" (issue 11's eight: jitter
+# default, two cells for make check), "matrix" (issue 11's eight: jitter
 # 10 us to 10 ms, default polls with 1 ppb/s of wander and the poll fixed at
-# 64 s with 10 ppb/s; bench/clknetsim-matrix runs it).
+# 64 s with 10 ppb/s; bench/clknetsim-matrix runs it) or "fidelity" (those
+# and four more); CLKNETSIM_TABLE: a file to which each run adds a line
+# "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us".
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../peers/lib.sh"
 # Everything below, the simulator and every node, without CAP_SYS_TIME: a
@@ -59,14 +61,21 @@ check)
 		"default-10us 1e-5 - - 1e-9 100000"
 		"poll64-100us 1e-4 6 6 1e-8 100000"
 	) ;;
-matrix)
+matrix|fidelity)
 	NETWORKS=()
 	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
 		NETWORKS+=("default-${jitter%:*} ${jitter#*:} - - 1e-9 100000")
 	done
 	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
 		NETWORKS+=("poll64-${jitter%:*} ${jitter#*:} 6 6 1e-8 100000")
-	done ;;
+	done
+	# tests/clknetsim/fidelity.sh: four more, for strata-sim to agree with
+	[ "$CLKNETSIM_CELLS" = fidelity ] && NETWORKS+=(
+		"poll16-10us 1e-5 4 4 1e-9 100000"
+		"poll16-100us 1e-4 4 4 1e-9 100000"
+		"poll16-1ms 1e-3 4 4 1e-9 100000"
+		"default-100us-10ppb 1e-4 - - 1e-8 100000"
+	) ;;
 *)
 	echo "CLKNETSIM_CELLS is check or matrix, not $CLKNETSIM_CELLS" >&2
 	exit 2 ;;
@@ -151,6 +160,7 @@ for net in "${NETWORKS[@]}"; do
 			read -r r m < <(settled "$dir" 2)
 			read -r r3 _ < <(settled "$dir" 3)
 			rms_list="$rms_list $r" max_list="$max_list $m" served_list="$served_list $r3"
+			[ -z "$CLKNETSIM_TABLE" ] || echo "$net $s $client $r" >> "$CLKNETSIM_TABLE"
 			[ "$client" = stratad ] || continue
 			what="$name seed $s: stratad"
 			check "$what ran the whole simulation (simulator status $(cat "$dir/status"))" \
