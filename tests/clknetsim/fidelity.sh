@@ -1,6 +1,6 @@
 #!/bin/bash
 # strata-sim against clknetsim: the same scenarios, stratad's RMS offset in
-# both (three seeds each, median), and whether strata-sim's is within 25 %
+# both (seeds 1-5 each, CLKNETSIM_SEEDS to change; median), and whether strata-sim's is within 25 %
 # of clknetsim's. Writes the table to tests/clknetsim/fidelity.md (or $1)
 # and fails when a cell is outside. clknetsim runs stratad itself, unmodified
 # (tests/clknetsim/compare.sh, CLKNETSIM_CELLS=fidelity); strata-sim runs the
@@ -12,6 +12,10 @@ out=${1:-$here/fidelity.md}
 sim=${STRATA_SIM:-$here/../../build/src/strata-sim}
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
+# five seeds, not three: at 10 ms of jitter with default polls one seed's
+# RMS in clknetsim ranges over 520-1310 us, and three can miss the median
+# of nine by a third
+export CLKNETSIM_SEEDS=${CLKNETSIM_SEEDS:-1 2 3 4 5}
 CLKNETSIM_CELLS=fidelity CLKNETSIM_TABLE=$table "$here/compare.sh" > /dev/null
 [ -s "$table" ] || { echo "compare.sh gave no runs (is clknetsim built?)" >&2; exit 77; }
 
@@ -24,7 +28,7 @@ failed=0
 {
 	echo "# strata-sim against clknetsim"
 	echo
-	echo "stratad's RMS offset from true time (us), 2000 s to the end, median of seeds 1-3; the client starts"
+	echo "stratad's RMS offset from true time (us), 2000 s to the end, median of seeds $CLKNETSIM_SEEDS; the client starts"
 	echo "0.1 s off and 100 ppm fast, 100 us base delay each way plus exponential jitter. Regenerate with"
 	echo "\`tests/clknetsim/fidelity.sh\` (root, clknetsim in .peers/clknetsim, a build in build/)."
 	echo
