@@ -80,7 +80,7 @@ struct discipline {
 	 * after the other; one that wanders too much chases the noise, and they
 	 * alternate. */
 	double wander_variance;
-	double recent_innovations[WANDER_BLOCK]; /* normalized, capped */
+	double recent_innovations[WANDER_BLOCK]; /* normalized, capped, weighted */
 	unsigned innovations_seen;
 	double wander_trend;      /* running mean of the blocks' excess variation */
 	struct timespec last_update;
@@ -299,14 +299,17 @@ static double measurement_variance(const struct discipline_sample *s)
  * together when they are independent; more when they run on one side (the
  * model lags: too little wander), less when they alternate (it chases the
  * noise: too much). Compared with the block's own squares, so the test
- * asks only about runs, not about the scale of the noise. Outliers are
- * not counted: they say nothing of the wander. */
-static void learn_wander(struct discipline *d, double normalized)
+ * asks only about runs, not about the scale of the noise. Each innovation
+ * counts by weight, the share of its spread the prediction's error makes
+ * (as a standard deviation): a lag shows in the precise measurements, and
+ * is lost in the noise of the imprecise ones. Outliers are not counted:
+ * they say nothing of the wander. */
+static void learn_wander(struct discipline *d, double normalized, double weight)
 {
 	double guess = d->cfg.wander_ppm_per_s * 1e-6 * d->cfg.wander_ppm_per_s * 1e-6;
 	double sum = 0.0, squares = 0.0;
 
-	d->recent_innovations[d->innovations_seen++ % WANDER_BLOCK] = fmax(-3.0, fmin(3.0, normalized));
+	d->recent_innovations[d->innovations_seen++ % WANDER_BLOCK] = weight * fmax(-3.0, fmin(3.0, normalized));
 	if (d->innovations_seen < WANDER_BLOCK)
 		return;
 	for (unsigned i = 0; i < WANDER_BLOCK; i++) {
@@ -348,7 +351,7 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 		}
 	} else {
 		d->outliers = 0;
-		learn_wander(d, innovation / sqrt(s));
+		learn_wander(d, innovation / sqrt(s), sqrt(d->pxx / s));
 	}
 	kx = pxx / s;
 	ky = pxy / s;
