@@ -3,7 +3,7 @@
 # chrony's own test suite. Each in turn is node 2, the client of a chronyd
 # that serves its own clock at stratum 1 on node 1, in the same simulated
 # network: the same seed gives both the same delays and the same wander of
-# node 2's oscillator (20 ppm fast, plus a random walk). stratad runs
+# node 2's oscillator. stratad runs
 # unmodified, preloaded with clknetsim.so like chronyd, and disciplines the
 # simulated clock (no -x: the simulator stands in for adjtimex).
 #
