@@ -55,14 +55,6 @@ struct discipline {
 
 	double frequency_ppm;     /* the correction the clock runs with */
 
-	/* The kernel's slew as the last call left it (clock.h): from slew_start,
-	 * the chunk already scheduled for that second runs on at slew_inflight
-	 * (s/s) to the next whole second of the local clock; from there
-	 * slew_amount goes in chunks of at most max_slew_ppm, each spread over
-	 * its second. */
-	struct timespec slew_start;
-	double slew_inflight;
-	double slew_amount;
 	/* the frequency correction the running slew began with: the rate limit
 	 * holds for the slew and the frequency's move from there together */
 	double slew_base_ppm;
@@ -130,76 +122,42 @@ static double max_chunk(const struct discipline *d)
 	return d->clock.max_slew_ppm * 1e-6;
 }
 
-static struct timespec next_second(struct timespec t)
+/* The clock's slew now, as it says; none when it cannot say (or does not
+ * adjust). */
+static struct clock_slew slew_state(const struct discipline *d)
 {
-	return (struct timespec){ t.tv_sec + 1, 0 };
+	struct clock_slew st = { 0 };
+
+	if (!d->cfg.adjust || d->clock.slew_state(d->clock.ctx, &st) != 0)
+		return (struct clock_slew){ 0 };
+	return st;
 }
 
-/* Seconds from the first chunk of slew_amount to t (negative before it). */
-static double since_first_chunk(const struct discipline *d, struct timespec t)
+static bool slew_running(const struct clock_slew *st)
 {
-	return timespec_diff(t, next_second(d->slew_start));
+	return st->pending != 0.0 || st->rate != 0.0;
 }
 
-/* For the second holding `since` (seconds from the start of the first chunk):
- * how much of |slew_amount| the earlier chunks applied, and its own chunk. */
-static void slew_chunks(const struct discipline *d, double since, double *done, double *chunk)
+double discipline_pending_slew(const struct discipline *d)
 {
-	double amount = fabs(d->slew_amount);
-
-	*done = fmin(amount, floor(since) * max_chunk(d));
-	*chunk = fmin(max_chunk(d), amount - *done);
+	return slew_state(d).pending;
 }
 
-/* The rate (s/s, signed) the slew moves the clock at, at local time t. */
-static double slew_rate(const struct discipline *d, struct timespec t)
-{
-	double since = since_first_chunk(d, t), done, chunk;
-
-	if (since < 0.0)
-		return d->slew_inflight;
-	slew_chunks(d, since, &done, &chunk);
-	return sign(d->slew_amount) * chunk;
-}
-
-static bool slew_running(const struct discipline *d, struct timespec t)
-{
-	double since = since_first_chunk(d, t), done, chunk;
-
-	if (since < 0.0)
-		return d->slew_inflight != 0.0 || d->slew_amount != 0.0;
-	slew_chunks(d, since, &done, &chunk);
-	return chunk > 0.0;
-}
-
-double discipline_pending_slew(const struct discipline *d, struct timespec t)
-{
-	double since, done, chunk;
-
-	if (timespec_diff(t, d->slew_start) < 0.0)
-		t = d->slew_start;
-	since = since_first_chunk(d, t);
-	if (since < 0.0)
-		return d->slew_inflight * -since + d->slew_amount;
-	slew_chunks(d, since, &done, &chunk);
-	return sign(d->slew_amount) * (fabs(d->slew_amount) - done - chunk * (since - floor(since)));
-}
-
-/* A slew the kernel is to run from now: it keeps the chunk of this second. */
+/* A slew the clock is to run from now: the chunk of this second runs on. */
 struct slew_plan {
 	double amount;          /* seconds to hand to the clock */
-	double inflight;        /* s/s, to the next whole second */
 	double peak_ppm;        /* the fastest it moves the clock */
+	bool was_running;
 };
 
-static struct slew_plan plan_slew(const struct discipline *d, struct timespec now, double offset)
+static struct slew_plan plan_slew(const struct discipline *d, double offset)
 {
-	struct slew_plan plan = { .inflight = slew_rate(d, now) };
+	struct clock_slew st = slew_state(d);
+	struct slew_plan plan = { .was_running = slew_running(&st) };
 
 	/* all that is pending, less what the chunk of this second still does */
-	plan.amount = offset + discipline_pending_slew(d, now) -
-		      plan.inflight * timespec_diff(next_second(now), now);
-	plan.peak_ppm = fmax(fabs(plan.inflight), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
+	plan.amount = offset + st.pending - st.scheduled;
+	plan.peak_ppm = fmax(fabs(st.rate), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
 	return plan;
 }
 
@@ -213,31 +171,24 @@ static void move_times(struct discipline *d, double offset)
 }
 
 /* Takes offset out of the corrected clock: slews offset plus what is still pending. */
-static void apply_slew(struct discipline *d, struct timespec now, double offset,
-		       struct discipline_change *change)
+static void apply_slew(struct discipline *d, double offset, struct discipline_change *change)
 {
-	struct slew_plan plan = plan_slew(d, now, offset);
+	struct slew_plan plan = plan_slew(d, offset);
 
 	if (d->clock.slew(d->clock.ctx, plan.amount) != 0)
 		return;
-	if (!slew_running(d, now))
+	if (!plan.was_running)
 		d->slew_base_ppm = d->frequency_ppm;
-	d->slew_start = now;
-	d->slew_inflight = plan.inflight;
-	d->slew_amount = plan.amount;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
 }
 
-static void apply_step(struct discipline *d, struct timespec now, double offset,
-		       struct discipline_change *change)
+static void apply_step(struct discipline *d, double offset, struct discipline_change *change)
 {
 	/* the step cancels the slew, the chunk of this second included */
-	if (d->clock.step(d->clock.ctx, offset + discipline_pending_slew(d, now)) != 0)
+	if (d->clock.step(d->clock.ctx, offset + discipline_pending_slew(d)) != 0)
 		return;
-	d->slew_inflight = 0.0;
-	d->slew_amount = 0.0;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
@@ -397,8 +348,9 @@ static bool step_allowed(const struct discipline *d, struct timespec now)
 void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec local,
 		       struct discipline_change *change)
 {
-	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
+	struct timespec now = timespec_add(local, discipline_pending_slew(d));
 	double z = s->offset, r, slew_peak_ppm;
+	struct slew_plan plan;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
@@ -433,7 +385,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			kalman_predict(d, now);
 			d->x = z;
 			d->pxx = r;
-			apply_step(d, local, z, change);
+			apply_step(d, z, change);
 			d->excess_seen = false;
 			d->updated = true;
 			d->last_update = timespec_add(s->time, change->offset);
@@ -454,7 +406,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		d->last_consistent = s->time;
 		if (d->cfg.adjust) {
 			change->action = DISCIPLINE_SLEWED;
-			apply_slew(d, local, z, change);
+			apply_slew(d, z, change);
 			report_status(d, s);
 		}
 		return;
@@ -472,15 +424,16 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	slew_peak_ppm = slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0;
+	plan = plan_slew(d, d->x);
+	slew_peak_ppm = plan.was_running ? plan.peak_ppm : 0.0;
 	apply_frequency(d, d->y * 1e6, slew_peak_ppm, change);
-	apply_slew(d, local, d->x, change);
+	apply_slew(d, d->x, change);
 	report_status(d, s);
 }
 
 double discipline_offset_estimate(const struct discipline *d, struct timespec t)
 {
-	return d->x + d->y * timespec_diff(t, d->state_time) + discipline_pending_slew(d, t);
+	return d->x + d->y * timespec_diff(t, d->state_time) + discipline_pending_slew(d);
 }
 
 double discipline_frequency_ppm(const struct discipline *d)

@@ -163,6 +163,13 @@ static int clock_slew(void *ctx, double offset)
 	return report_eperm(d, d->real_clock.slew(d->real_clock.ctx, offset), "slew");
 }
 
+static int clock_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct daemon *d = ctx;
+
+	return d->real_clock.slew_state(d->real_clock.ctx, out);
+}
+
 static int clock_set_frequency(void *ctx, double ppm)
 {
 	struct daemon *d = ctx;
@@ -692,6 +699,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	d->real_clock = linux_clock_ops(d->linux_clock);
 	d->clock = (struct clock_ops){ .ctx = d, .read = clock_read, .step = clock_step, .slew = clock_slew,
+				       .slew_state = clock_slew_state,
 				       .set_frequency = clock_set_frequency, .set_status = clock_set_status,
 				       .max_frequency_ppm = d->real_clock.max_frequency_ppm,
 				       .max_slew_ppm = d->real_clock.max_slew_ppm };
