@@ -16,6 +16,14 @@ struct clock_status {
 	double est_error;      /* seconds */
 };
 
+/* The slew a clock is running, as it reports it (clock_ops.slew_state). */
+struct clock_slew {
+	double pending;    /* seconds slew() was given that the clock has still to apply */
+	double scheduled;  /* the part of pending the current second's chunk applies: a new
+			      slew() replaces only the rest */
+	double rate;       /* s/s the slew moves the clock at now */
+};
+
 struct clock_ops {
 	void *ctx;
 	int (*read)(void *ctx, struct timespec *now);
@@ -32,6 +40,9 @@ struct clock_ops {
 	 * second runs on whatever replaces it, and a remainder smaller than a
 	 * chunk takes a whole second. */
 	int (*slew)(void *ctx, double offset);
+	/* The slew in progress, now: the core asks the clock rather than model
+	 * the kernel's chunks itself. A clock that does not adjust reports none. */
+	int (*slew_state)(void *ctx, struct clock_slew *out);
 	/* Sets the frequency correction, in ppm; positive makes the clock run faster. */
 	int (*set_frequency)(void *ctx, double ppm);
 	int (*set_status)(void *ctx, const struct clock_status *status);

@@ -63,6 +63,19 @@ static int proxy_slew(void *ctx, double offset)
 	return send_value(ctx, CLOCK_WIRE_SLEW, offset);
 }
 
+static int proxy_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct clock_request rq;
+	struct clock_reply reply;
+	int ret;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op = CLOCK_WIRE_SLEW_STATE;
+	ret = call(ctx, &rq, &reply);
+	*out = ret == 0 ? reply.slew : (struct clock_slew){ 0 };
+	return ret;
+}
+
 static int proxy_set_frequency(void *ctx, double ppm)
 {
 	return send_value(ctx, CLOCK_WIRE_SET_FREQUENCY, ppm);
@@ -91,6 +104,7 @@ struct clock_ops clock_proxy_ops(struct clock_proxy *proxy, int fd)
 		.read = proxy_read,
 		.step = proxy_step,
 		.slew = proxy_slew,
+		.slew_state = proxy_slew_state,
 		.set_frequency = proxy_set_frequency,
 		.set_status = proxy_set_status,
 		.max_frequency_ppm = LINUX_CLOCK_MAX_PPM,

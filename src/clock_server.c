@@ -53,12 +53,14 @@ static const char *insane(const struct clock_server *srv, const struct clock_req
 		    !(rq->status.est_error >= 0 && isfinite(rq->status.est_error)))
 			return "bad error estimate";
 		return NULL;
+	case CLOCK_WIRE_SLEW_STATE:
+		return NULL;
 	default:
 		return "unknown operation";
 	}
 }
 
-/* An operation that answers with a figure puts it in reply->value. */
+/* An operation that answers puts its figures in the reply. */
 static int carry_out(struct clock_server *srv, const struct clock_request *rq, struct clock_reply *reply)
 {
 	const struct clock_ops *c = &srv->clock;
@@ -78,8 +80,11 @@ static int carry_out(struct clock_server *srv, const struct clock_request *rq, s
 	case CLOCK_WIRE_SET_STATUS:
 		ret = c->set_status(c->ctx, &rq->status);
 		break;
+	case CLOCK_WIRE_SLEW_STATE:
+		/* the clock process made the slews: only its clock knows their chunks */
+		ret = c->slew_state(c->ctx, &reply->slew);
+		break;
 	}
-	(void)reply; /* no operation answers with a figure yet */
 	return ret;
 }
 

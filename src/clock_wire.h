@@ -17,6 +17,7 @@ enum clock_wire_op {
 	CLOCK_WIRE_SLEW,          /* value: offset, seconds */
 	CLOCK_WIRE_SET_FREQUENCY, /* value: ppm */
 	CLOCK_WIRE_SET_STATUS,    /* status */
+	CLOCK_WIRE_SLEW_STATE,    /* nothing; the reply's slew */
 	CLOCK_WIRE_OPS
 };
 
@@ -29,6 +30,7 @@ struct clock_request {
 struct clock_reply {
 	int32_t result;           /* 0 or -errno, as clock_ops return */
 	double value;             /* for operations that return a figure */
+	struct clock_slew slew;   /* CLOCK_WIRE_SLEW_STATE's answer */
 };
 
 #endif

@@ -11,13 +11,34 @@
 /* Without a drift file the oscillator may be anywhere in its tolerance. */
 #define UNKNOWN_FREQUENCY_SD 1e-4
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
-/* The unexplained measurement noise is averaged over about this many samples. */
-#define EXTRA_NOISE_SAMPLES 32.0
+/* The running mean of 1 / measurement variance spans about this many samples. */
+#define INFORMATION_SAMPLES 32.0
 /* The poll is the interval over which the clock's unseen drift reaches this
  * fraction of the variance of one measurement. */
 #define POLL_DRIFT_RATIO 0.25
-/* The initial guess counts as this many samples. */
-#define EXTRA_NOISE_PRIOR 0.25
+/* The poll leaves this many samples within the filter's time constant: with
+ * fewer, each estimate rests on one or two measurements, and the clock runs
+ * unwatched for as long as it takes to wander away. */
+#define POLL_SAMPLES_PER_TIME_CONSTANT 8.0
+/* The wander is learnt from blocks of this many consecutive innovations
+ * (a runs test: how much more their sum varies than its terms do)... */
+#define WANDER_BLOCK 16
+/* ...averaged over about this many blocks... */
+#define WANDER_TREND_SAMPLES 64.0
+/* ...and log(wander variance) moves by this times that average per update:
+ * slowly, for at 10 ms of jitter one block says little. */
+#define WANDER_ADAPTATION_GAIN 0.05
+/* The wander settles where the blocks vary a little less than independent
+ * innovations would: erring on the side of too much wander, for lagging
+ * behind the oscillator costs more than following some noise (clknetsim,
+ * 10 us jitter, 10 ppb/s: RMS 11.9 us at a third of the true wander, 8.7 us
+ * at three times it). -0.25 rather than less: the LAN's largest errors
+ * (10 us, poll 64 s: 70 us at -0.15, 52 us here, chronyd 67 us) against
+ * 10 ms of jitter's RMS (770 us at -0.15, 818 us here). */
+#define WANDER_TREND_TARGET -0.25
+/* The wander learnt stays within these factors of the configured guess
+ * (of the variance: 10^4 is 100 times the random walk). */
+#define WANDER_VARIANCE_RANGE 1e4
 /* This many outliers in a row on the same side mean the model is wrong. */
 #define OUTLIER_RUN 3
 
@@ -34,14 +55,6 @@ struct discipline {
 
 	double frequency_ppm;     /* the correction the clock runs with */
 
-	/* The kernel's slew as the last call left it (clock.h): from slew_start,
-	 * the chunk already scheduled for that second runs on at slew_inflight
-	 * (s/s) to the next whole second of the local clock; from there
-	 * slew_amount goes in chunks of at most max_slew_ppm, each spread over
-	 * its second. */
-	struct timespec slew_start;
-	double slew_inflight;
-	double slew_amount;
 	/* the frequency correction the running slew began with: the rate limit
 	 * holds for the slew and the frequency's move from there together */
 	double slew_base_ppm;
@@ -51,16 +64,19 @@ struct discipline {
 	double x, y;
 	double pxx, pxy, pyy;
 	double rms_offset;
-	/* measurement noise the delay excess does not explain (the least delay
-	 * seen had queueing of its own, timestamps are not exact), estimated
-	 * from the innovations */
-	double extra_variance;
-	double extra_weight;      /* decayed sum of the weights it was learnt with */
-	double innovation_mean;   /* a bias is the model's error, not noise */
 	unsigned outliers;        /* consecutive measurements far off on the same side */
 	double outlier_sign;
 	struct timespec last_consistent; /* of the last measurement within the gate */
 	double mean_information;  /* running mean of 1 / measurement variance */
+	/* The frequency's random walk (s^-1: variance of the frequency per
+	 * second), learnt from the innovations: a model that wanders too little
+	 * lags behind the clock, and its innovations run on the same side one
+	 * after the other; one that wanders too much chases the noise, and they
+	 * alternate. */
+	double wander_variance;
+	double recent_innovations[WANDER_BLOCK]; /* normalized, capped, weighted */
+	unsigned innovations_seen;
+	double wander_trend;      /* running mean of the blocks' excess variation */
 	struct timespec last_update;
 };
 
@@ -82,6 +98,7 @@ struct discipline *discipline_create(const struct discipline_config *cfg, const 
 	d->last_update = now;
 	d->last_consistent = now;
 	d->pxx = INITIAL_OFFSET_VARIANCE;
+	d->wander_variance = cfg->wander_ppm_per_s * 1e-6 * cfg->wander_ppm_per_s * 1e-6;
 	d->pyy = UNKNOWN_FREQUENCY_SD * UNKNOWN_FREQUENCY_SD;
 	if (cfg->have_initial_frequency) {
 		double f = cfg->initial_frequency_ppm;
@@ -105,76 +122,42 @@ static double max_chunk(const struct discipline *d)
 	return d->clock.max_slew_ppm * 1e-6;
 }
 
-static struct timespec next_second(struct timespec t)
+/* The clock's slew now, as it says; none when it cannot say (or does not
+ * adjust). */
+static struct clock_slew slew_state(const struct discipline *d)
 {
-	return (struct timespec){ t.tv_sec + 1, 0 };
+	struct clock_slew st = { 0 };
+
+	if (!d->cfg.adjust || d->clock.slew_state(d->clock.ctx, &st) != 0)
+		return (struct clock_slew){ 0 };
+	return st;
 }
 
-/* Seconds from the first chunk of slew_amount to t (negative before it). */
-static double since_first_chunk(const struct discipline *d, struct timespec t)
+static bool slew_running(const struct clock_slew *st)
 {
-	return timespec_diff(t, next_second(d->slew_start));
+	return st->pending != 0.0 || st->rate != 0.0;
 }
 
-/* For the second holding `since` (seconds from the start of the first chunk):
- * how much of |slew_amount| the earlier chunks applied, and its own chunk. */
-static void slew_chunks(const struct discipline *d, double since, double *done, double *chunk)
+double discipline_pending_slew(const struct discipline *d)
 {
-	double amount = fabs(d->slew_amount);
-
-	*done = fmin(amount, floor(since) * max_chunk(d));
-	*chunk = fmin(max_chunk(d), amount - *done);
+	return slew_state(d).pending;
 }
 
-/* The rate (s/s, signed) the slew moves the clock at, at local time t. */
-static double slew_rate(const struct discipline *d, struct timespec t)
-{
-	double since = since_first_chunk(d, t), done, chunk;
-
-	if (since < 0.0)
-		return d->slew_inflight;
-	slew_chunks(d, since, &done, &chunk);
-	return sign(d->slew_amount) * chunk;
-}
-
-static bool slew_running(const struct discipline *d, struct timespec t)
-{
-	double since = since_first_chunk(d, t), done, chunk;
-
-	if (since < 0.0)
-		return d->slew_inflight != 0.0 || d->slew_amount != 0.0;
-	slew_chunks(d, since, &done, &chunk);
-	return chunk > 0.0;
-}
-
-double discipline_pending_slew(const struct discipline *d, struct timespec t)
-{
-	double since, done, chunk;
-
-	if (timespec_diff(t, d->slew_start) < 0.0)
-		t = d->slew_start;
-	since = since_first_chunk(d, t);
-	if (since < 0.0)
-		return d->slew_inflight * -since + d->slew_amount;
-	slew_chunks(d, since, &done, &chunk);
-	return sign(d->slew_amount) * (fabs(d->slew_amount) - done - chunk * (since - floor(since)));
-}
-
-/* A slew the kernel is to run from now: it keeps the chunk of this second. */
+/* A slew the clock is to run from now: the chunk of this second runs on. */
 struct slew_plan {
 	double amount;          /* seconds to hand to the clock */
-	double inflight;        /* s/s, to the next whole second */
 	double peak_ppm;        /* the fastest it moves the clock */
+	bool was_running;
 };
 
-static struct slew_plan plan_slew(const struct discipline *d, struct timespec now, double offset)
+static struct slew_plan plan_slew(const struct discipline *d, double offset)
 {
-	struct slew_plan plan = { .inflight = slew_rate(d, now) };
+	struct clock_slew st = slew_state(d);
+	struct slew_plan plan = { .was_running = slew_running(&st) };
 
 	/* all that is pending, less what the chunk of this second still does */
-	plan.amount = offset + discipline_pending_slew(d, now) -
-		      plan.inflight * timespec_diff(next_second(now), now);
-	plan.peak_ppm = fmax(fabs(plan.inflight), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
+	plan.amount = offset + st.pending - st.scheduled;
+	plan.peak_ppm = fmax(fabs(st.rate), fmin(max_chunk(d), fabs(plan.amount))) * 1e6;
 	return plan;
 }
 
@@ -188,31 +171,24 @@ static void move_times(struct discipline *d, double offset)
 }
 
 /* Takes offset out of the corrected clock: slews offset plus what is still pending. */
-static void apply_slew(struct discipline *d, struct timespec now, double offset,
-		       struct discipline_change *change)
+static void apply_slew(struct discipline *d, double offset, struct discipline_change *change)
 {
-	struct slew_plan plan = plan_slew(d, now, offset);
+	struct slew_plan plan = plan_slew(d, offset);
 
 	if (d->clock.slew(d->clock.ctx, plan.amount) != 0)
 		return;
-	if (!slew_running(d, now))
+	if (!plan.was_running)
 		d->slew_base_ppm = d->frequency_ppm;
-	d->slew_start = now;
-	d->slew_inflight = plan.inflight;
-	d->slew_amount = plan.amount;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
 }
 
-static void apply_step(struct discipline *d, struct timespec now, double offset,
-		       struct discipline_change *change)
+static void apply_step(struct discipline *d, double offset, struct discipline_change *change)
 {
 	/* the step cancels the slew, the chunk of this second included */
-	if (d->clock.step(d->clock.ctx, offset + discipline_pending_slew(d, now)) != 0)
+	if (d->clock.step(d->clock.ctx, offset + discipline_pending_slew(d)) != 0)
 		return;
-	d->slew_inflight = 0.0;
-	d->slew_amount = 0.0;
 	d->x -= offset;
 	move_times(d, offset);
 	change->offset += offset;
@@ -253,11 +229,10 @@ static void apply_frequency(struct discipline *d, double dfreq, double slew_peak
 static void kalman_predict(struct discipline *d, struct timespec t)
 {
 	double dt = timespec_diff(t, d->state_time);
-	double q = d->cfg.wander_ppm_per_s * 1e-6;
+	double q = d->wander_variance;
 
 	if (dt <= 0.0)
 		return;
-	q *= q;
 	d->x += d->y * dt;
 	d->pxx += 2.0 * dt * d->pxy + dt * dt * d->pyy + q * dt * dt * dt / 3.0;
 	d->pxy += dt * d->pyy + q * dt * dt / 2.0;
@@ -265,11 +240,41 @@ static void kalman_predict(struct discipline *d, struct timespec t)
 	d->state_time = t;
 }
 
-static double measurement_variance(const struct discipline *d, const struct discipline_sample *s)
+static double measurement_variance(const struct discipline_sample *s)
 {
 	/* Queueing delays one way or the other by up to the excess, so the
 	 * error is uniform within +-excess/2: variance excess^2 / 12. */
-	return s->noise * s->noise + d->extra_variance + s->delay_excess * s->delay_excess / 12.0;
+	return s->noise * s->noise + s->delay_excess * s->delay_excess / 12.0;
+}
+
+/* Moves the wander towards the value that leaves the innovations
+ * uncorrelated. The sum of a block of them varies as much as its terms
+ * together when they are independent; more when they run on one side (the
+ * model lags: too little wander), less when they alternate (it chases the
+ * noise: too much). Compared with the block's own squares, so the test
+ * asks only about runs, not about the scale of the noise. Each innovation
+ * counts by weight, the share of its spread the prediction's error makes
+ * (as a standard deviation): a lag shows in the precise measurements, and
+ * is lost in the noise of the imprecise ones. Outliers are not counted:
+ * they say nothing of the wander. */
+static void learn_wander(struct discipline *d, double normalized, double weight)
+{
+	double guess = d->cfg.wander_ppm_per_s * 1e-6 * d->cfg.wander_ppm_per_s * 1e-6;
+	double sum = 0.0, squares = 0.0;
+
+	d->recent_innovations[d->innovations_seen++ % WANDER_BLOCK] = weight * fmax(-3.0, fmin(3.0, normalized));
+	if (d->innovations_seen < WANDER_BLOCK)
+		return;
+	for (unsigned i = 0; i < WANDER_BLOCK; i++) {
+		sum += d->recent_innovations[i];
+		squares += d->recent_innovations[i] * d->recent_innovations[i];
+	}
+	if (squares <= 0.0)
+		return;
+	d->wander_trend += (fmin(sum * sum / squares - 1.0, 4.0) - d->wander_trend) / WANDER_TREND_SAMPLES;
+	d->wander_variance *= exp(WANDER_ADAPTATION_GAIN * (d->wander_trend - WANDER_TREND_TARGET));
+	d->wander_variance = fmin(fmax(d->wander_variance, guess / WANDER_VARIANCE_RANGE),
+				  guess * WANDER_VARIANCE_RANGE);
 }
 
 /* elapsed: seconds since the last measurement the model expected */
@@ -277,19 +282,7 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 {
 	double innovation = z - d->x;
 	double s = d->pxx + r;
-	double kx, ky, w, spread, pxx = d->pxx, pxy = d->pxy;
-
-	/* What the innovation shows beyond the predicted variance is noise the
-	 * model missed (method of moments, outliers capped), learnt from the
-	 * samples whose innovation the measurement rather than the prediction
-	 * dominates. */
-	w = (r / s) * (r / s);
-	d->extra_weight = d->extra_weight * (1.0 - 1.0 / EXTRA_NOISE_SAMPLES) + w;
-	d->innovation_mean += w * (innovation - d->innovation_mean) / d->extra_weight;
-	spread = innovation - d->innovation_mean;
-	d->extra_variance += w * (fmin(spread * spread, 9.0 * s) - s) / d->extra_weight;
-	if (d->extra_variance < 0.0)
-		d->extra_variance = 0.0;
+	double kx, ky, pxx = d->pxx, pxy = d->pxy;
 
 	/* A measurement far outside what the model expects is more likely noise
 	 * than news: weigh it as if its variance were that large (Huber-like).
@@ -311,6 +304,7 @@ static void kalman_update(struct discipline *d, double z, double r, double elaps
 		}
 	} else {
 		d->outliers = 0;
+		learn_wander(d, innovation / sqrt(s), sqrt(d->pxx / s));
 	}
 	kx = pxx / s;
 	ky = pxy / s;
@@ -354,18 +348,15 @@ static bool step_allowed(const struct discipline *d, struct timespec now)
 void discipline_update(struct discipline *d, const struct discipline_sample *s, struct timespec local,
 		       struct discipline_change *change)
 {
-	struct timespec now = timespec_add(local, discipline_pending_slew(d, local));
+	struct timespec now = timespec_add(local, discipline_pending_slew(d));
 	double z = s->offset, r, slew_peak_ppm;
+	struct slew_plan plan;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
-	if (!d->updated && d->extra_weight == 0.0) {
-		d->extra_variance = s->delay * s->delay / 12.0;
-		d->extra_weight = EXTRA_NOISE_PRIOR;
-	}
-	r = measurement_variance(d, s);
+	r = measurement_variance(s);
 	d->mean_information += (1.0 / r - d->mean_information) /
-			       (d->mean_information > 0.0 ? EXTRA_NOISE_SAMPLES : 1.0);
+			       (d->mean_information > 0.0 ? INFORMATION_SAMPLES : 1.0);
 	if (d->updated && timespec_diff(s->time, d->last_update) <= 0.0)
 		return;
 
@@ -398,7 +389,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 			 * frequency (grown since start) would leave a covariance that
 			 * is not positive, and the next update a NaN */
 			d->pxy = 0.0;
-			apply_step(d, local, z, change);
+			apply_step(d, z, change);
 			d->excess_seen = false;
 			d->updated = true;
 			d->last_update = timespec_add(s->time, change->offset);
@@ -420,7 +411,7 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		d->last_consistent = s->time;
 		if (d->cfg.adjust) {
 			change->action = DISCIPLINE_SLEWED;
-			apply_slew(d, local, z, change);
+			apply_slew(d, z, change);
 			report_status(d, s);
 		}
 		return;
@@ -438,15 +429,16 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	if (!d->cfg.adjust)
 		return;
 	change->action = DISCIPLINE_SLEWED;
-	slew_peak_ppm = slew_running(d, local) ? plan_slew(d, local, d->x).peak_ppm : 0.0;
+	plan = plan_slew(d, d->x);
+	slew_peak_ppm = plan.was_running ? plan.peak_ppm : 0.0;
 	apply_frequency(d, d->y * 1e6, slew_peak_ppm, change);
-	apply_slew(d, local, d->x, change);
+	apply_slew(d, d->x, change);
 	report_status(d, s);
 }
 
 double discipline_offset_estimate(const struct discipline *d, struct timespec t)
 {
-	return d->x + d->y * timespec_diff(t, d->state_time) + discipline_pending_slew(d, t);
+	return d->x + d->y * timespec_diff(t, d->state_time) + discipline_pending_slew(d);
 }
 
 double discipline_frequency_ppm(const struct discipline *d)
@@ -476,16 +468,17 @@ bool discipline_has_updated(const struct discipline *d)
 
 int discipline_poll(const struct discipline *d)
 {
-	double q = d->cfg.wander_ppm_per_s * 1e-6, r, interval;
+	double q = d->wander_variance, r, interval;
 
 	if (!d->updated || d->mean_information <= 0.0)
 		return 0;
-	r = POLL_DRIFT_RATIO / d->mean_information;
-	q *= q;
-	/* frequency error: pyy T^2 = r; wander: q T^3 / 3 = r */
-	interval = sqrt(r / d->pyy);
+	r = 1.0 / d->mean_information;
+	/* frequency error: pyy T^2 = POLL_DRIFT_RATIO r */
+	interval = sqrt(POLL_DRIFT_RATIO * r / d->pyy);
+	/* wander: the filter's time constant, (r T / q)^(1/4) for samples of
+	 * variance r every T seconds, is POLL_SAMPLES_PER_TIME_CONSTANT T */
 	if (q > 0.0)
-		interval = fmin(interval, cbrt(3.0 * r / q));
+		interval = fmin(interval, cbrt(r / q / pow(POLL_SAMPLES_PER_TIME_CONSTANT, 4.0)));
 	return interval < 1.0 ? 0 : (int)floor(log2(interval));
 }
 

@@ -8,7 +8,8 @@
  * Offsets are "true - local" in seconds. The discipline works on the clock as
  * it will be once the pending slew has completed (the "corrected clock"):
  * a raw measurement taken while a slew runs is mapped onto it with
- * discipline_pending_slew(), and every correction the discipline makes is
+ * discipline_pending_slew(), which asks the clock (clock_ops.slew_state),
+ * and every correction the discipline makes is
  * reported as a struct discipline_change so that the samples stored
  * elsewhere (the clock filters) can be moved with it. */
 #ifndef STRATA_DISCIPLINE_H
@@ -67,9 +68,10 @@ void discipline_destroy(struct discipline *d);
  * pending slew) when the corrections are made. */
 void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec local,
 		       struct discipline_change *change);
-/* The part of the last slew not yet applied at local time t (same sign as
- * the slew): a raw offset measured at t minus this is on the corrected clock. */
-double discipline_pending_slew(const struct discipline *d, struct timespec t);
+/* The part of the slews not yet applied now, as the clock reports it (same
+ * sign as the slew): a raw offset measured now minus this is on the
+ * corrected clock. */
+double discipline_pending_slew(const struct discipline *d);
 /* Tells the kernel the clock is not synchronized (no usable source, guard). */
 void discipline_set_unsynchronized(struct discipline *d);
 

@@ -83,7 +83,7 @@ void engine_config_defaults(struct engine_config *cfg)
 		.minsources = 1,
 		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
 		.precision = -20,
-		.wander_ppm_per_s = 1e-3,
+		.wander_ppm_per_s = 3e-3,
 		.random_seed = 0x5eed5eed5eedULL,
 	};
 }
@@ -102,7 +102,7 @@ static uint64_t next_random(struct engine *engine)
  * pending slew has been applied, so samples taken during a long slew agree. */
 static struct timespec corrected(const struct engine *engine, struct timespec t)
 {
-	return timespec_add(t, discipline_pending_slew(engine->discipline, t));
+	return timespec_add(t, discipline_pending_slew(engine->discipline));
 }
 
 struct engine *engine_create(const struct engine_config *cfg, const struct clock_ops *clock,
@@ -229,7 +229,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	if (!any)
 		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
-	return timespec_add(next, -discipline_pending_slew(engine->discipline, next));
+	return timespec_add(next, -discipline_pending_slew(engine->discipline));
 }
 
 static size_t engine_sources(const struct engine *engine)

@@ -36,7 +36,7 @@ struct engine_config {
 	double initial_frequency_ppm;
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
 	int8_t precision;               /* log2 seconds, measured by the edge */
-	double wander_ppm_per_s;        /* frequency random walk the discipline allows for; default 0.001 */
+	double wander_ppm_per_s;        /* frequency random walk the discipline starts from (it learns its own); default 0.003 */
 	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
 };
 

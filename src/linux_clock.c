@@ -13,7 +13,19 @@ struct linux_clock {
 	linux_clock_adjtime_fn adjtime_fn;
 	bool adjust;
 	bool eperm_reported;
+	/* Our last slew as the kernel runs it (kernel/time/ntp.c): the chunk
+	 * the kernel had scheduled for the second of the call runs on at
+	 * slew_inflight (s/s) to the next whole second; from there what the
+	 * kernel holds (time_adjust, slew_amount at the call) goes in chunks of
+	 * at most 500 us, each spread over its second. The kernel reports what
+	 * it holds (ADJ_OFFSET_SS_READ); the chunk in flight it does not, so
+	 * that part is worked out here. */
+	struct timespec slew_start;
+	double slew_inflight;
+	double slew_amount;
 };
+
+#define MAX_CHUNK (LINUX_CLOCK_MAX_PPM * 1e-6)
 
 struct linux_clock *linux_clock_create(linux_clock_adjtime_fn adjtime_fn, bool adjust)
 {
@@ -61,10 +73,62 @@ static int clock_read(void *ctx, struct timespec *now)
 	return 0;
 }
 
+/* The slew's rate at now (s/s, signed), held: what the kernel holds
+ * beyond this second's chunk. A chunk is a full one whenever the kernel
+ * still holds something after taking it. */
+static double chunk_rate(const struct linux_clock *clock, struct timespec now, double held)
+{
+	struct timespec first = { clock->slew_start.tv_sec + 1, 0 };
+	double since = (double)(now.tv_sec - first.tv_sec) + (double)(now.tv_nsec - first.tv_nsec) * 1e-9;
+	double done, chunk;
+
+	if (since < 0.0)
+		return clock->slew_inflight;
+	if (held != 0.0)
+		return copysign(MAX_CHUNK, held);
+	done = fmin(fabs(clock->slew_amount), floor(since) * MAX_CHUNK);
+	chunk = fmin(MAX_CHUNK, fabs(clock->slew_amount) - done);
+	return copysign(chunk, clock->slew_amount);
+}
+
+/* What the kernel holds beyond this second's chunk, seconds. */
+static int read_held(struct linux_clock *clock, double *held)
+{
+	struct timex tx = { .modes = ADJ_OFFSET_SS_READ };
+
+	errno = 0;
+	if (clock->adjtime_fn(CLOCK_REALTIME, &tx) < 0)
+		return errno ? -errno : -EIO;
+	*held = (double)tx.offset * 1e-6;
+	return 0;
+}
+
+static int clock_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct linux_clock *clock = ctx;
+	struct timespec now;
+	double held, rate;
+	int err;
+
+	*out = (struct clock_slew){ 0 };
+	/* not adjusting, the kernel's slew is another program's */
+	if (!clock->adjust)
+		return 0;
+	if ((err = read_held(clock, &held)) != 0 || (err = clock_read(ctx, &now)) != 0)
+		return err;
+	rate = chunk_rate(clock, now, held);
+	out->rate = rate;
+	out->scheduled = rate * (1.0 - (double)now.tv_nsec * 1e-9);
+	out->pending = held + out->scheduled;
+	return 0;
+}
+
 static int clock_step(void *ctx, double offset)
 {
+	struct linux_clock *clock = ctx;
 	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
 	double whole, nsec;
+	int err;
 
 	if (!isfinite(offset) || fabs(offset) > LINUX_CLOCK_MAX_STEP)
 		return -ERANGE;
@@ -77,17 +141,37 @@ static int clock_step(void *ctx, double offset)
 	}
 	tx.time.tv_sec = (time_t)whole;
 	tx.time.tv_usec = (long)nsec;
-	return apply(ctx, &tx, "step the clock");
+	err = apply(clock, &tx, "step the clock");
+	if (err == 0) {
+		/* the kernel clears its adjtime state on a step, this second's chunk too */
+		clock->slew_inflight = 0.0;
+		clock->slew_amount = 0.0;
+	}
+	return err;
 }
 
 static int clock_slew(void *ctx, double offset)
 {
+	struct linux_clock *clock = ctx;
 	struct timex tx = { .modes = ADJ_OFFSET_SINGLESHOT };
+	struct clock_slew before;
+	struct timespec now;
+	int err;
 
 	if (!isfinite(offset) || fabs(offset) > LINUX_CLOCK_MAX_SLEW)
 		return -ERANGE;
 	tx.offset = lround(offset * 1e6);
-	return apply(ctx, &tx, "slew the clock");
+	/* the chunk of this second runs on whatever replaces the slew */
+	if (clock->adjust && clock_slew_state(clock, &before) == 0 && clock_read(clock, &now) == 0) {
+		err = apply(clock, &tx, "slew the clock");
+		if (err == 0) {
+			clock->slew_start = now;
+			clock->slew_inflight = before.rate;
+			clock->slew_amount = (double)tx.offset * 1e-6;
+		}
+		return err;
+	}
+	return apply(clock, &tx, "slew the clock");
 }
 
 static int clock_set_frequency(void *ctx, double ppm)
@@ -136,6 +220,7 @@ struct clock_ops linux_clock_ops(struct linux_clock *clock)
 		.read = clock_read,
 		.step = clock_step,
 		.slew = clock_slew,
+		.slew_state = clock_slew_state,
 		.set_frequency = clock_set_frequency,
 		.set_status = clock_set_status,
 		.max_frequency_ppm = LINUX_CLOCK_MAX_PPM,

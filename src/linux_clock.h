@@ -4,6 +4,10 @@
  *   between reading the clock and setting it;
  * - slew: ADJ_OFFSET_SINGLESHOT, the kernel's adjtime(), which runs at
  *   500 ppm and replaces any correction still pending;
+ * - slew_state: what the kernel holds (ADJ_OFFSET_SS_READ) and the rest of
+ *   the chunk it runs this second, which it does not report and which is
+ *   worked out here from our last slew (none in no-adjust mode: the
+ *   kernel's slew is then another program's);
  * - set_frequency: ADJ_FREQUENCY, clamped to +-500 ppm;
  * - set_status: STA_UNSYNC, leap (STA_INS/STA_DEL, with the kernel PLL
  *   left off so it never fights our discipline), maxerror and esterror.

@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -122,7 +123,7 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 
 static void prepare_report(enum seccomp_role role)
 {
-	static const char *const roles[] = { "engine", "clock process", "janitor" };
+	static const char *const roles[] = { "engine", "clock process", "janitor", "engine" };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
@@ -154,10 +155,15 @@ static int allow_list(scmp_filter_ctx ctx, const char *const *list)
 
 /* socket() only for the families a role speaks (the clock process: syslog
  * only); the unit's RestrictAddressFamilies= says the same to the kernel. */
+static bool is_engine(enum seccomp_role role)
+{
+	return role == SECCOMP_ENGINE || role == SECCOMP_ENGINE_WITH_CLOCK;
+}
+
 static int allow_sockets(scmp_filter_ctx ctx, enum seccomp_role role)
 {
 	static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
-	size_t count = role == SECCOMP_ENGINE ? 3 : role == SECCOMP_CLOCK ? 1 : 0;
+	size_t count = is_engine(role) ? 3 : role == SECCOMP_CLOCK ? 1 : 0;
 
 	for (size_t i = 0; i < count; i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
@@ -173,7 +179,7 @@ static int allow_engine_ioctls(scmp_filter_ctx ctx, enum seccomp_role role)
 {
 	static const unsigned long requests[] = { FIONREAD, TCGETS };
 
-	if (role != SECCOMP_ENGINE)
+	if (!is_engine(role))
 		return 0;
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -192,14 +198,14 @@ static int allow_engine_fork(scmp_filter_ctx ctx, enum seccomp_role role)
 				    CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC |
 				    CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PARENT | CLONE_PTRACE;
 
-	if (role != SECCOMP_ENGINE)
+	if (!is_engine(role))
 		return 0;
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, shared, 0));
 }
 
 int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 {
-	static const char *const *const role_calls[] = { engine_calls, clock_calls, janitor_calls };
+	static const char *const *const role_calls[] = { engine_calls, clock_calls, janitor_calls, engine_calls };
 	scmp_filter_ctx ctx;
 	int ret;
 
@@ -211,7 +217,8 @@ int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 	}
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (ret == 0)
-		ret = allow_list(ctx, everyone) < 0 || allow_list(ctx, role_calls[role]) < 0 ? -EINVAL : 0;
+		ret = allow_list(ctx, everyone) < 0 || allow_list(ctx, role_calls[role]) < 0 ||
+			      (role == SECCOMP_ENGINE_WITH_CLOCK && allow_list(ctx, clock_calls) < 0) ? -EINVAL : 0;
 	if (ret == 0)
 		ret = allow_sockets(ctx, role);
 	if (ret == 0)

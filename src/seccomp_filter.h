@@ -13,6 +13,7 @@ enum seccomp_role {
 	SECCOMP_ENGINE,   /* network, parsing, core, control, reloads, DNS, drift file */
 	SECCOMP_CLOCK,    /* the clock process: requests in, clock_adjtime, replies out */
 	SECCOMP_JANITOR,  /* waits for the engine to end, then removes two files */
+	SECCOMP_ENGINE_WITH_CLOCK, /* the engine making the clock's changes itself (clock_process = false) */
 };
 
 /* 0, or -1 with a message. The process must already have no_new_privs. */

@@ -142,6 +142,18 @@ static int sim_slew(void *ctx, double offset)
 	return 0;
 }
 
+/* The kernel's own state: what is not yet scheduled, and the rest of this
+ * second's chunk to the next whole second of the clock. */
+static int sim_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct sim_clock *c = ctx;
+
+	out->rate = c->chunk;
+	out->scheduled = c->chunk * (floor(c->local) + 1.0 - c->local);
+	out->pending = c->adjust + out->scheduled;
+	return 0;
+}
+
 static int sim_set_frequency(void *ctx, double ppm)
 {
 	struct sim_clock *c = ctx;
@@ -174,6 +186,7 @@ void sim_clock_ops(struct sim_clock *c, struct clock_ops *ops)
 		.read = sim_read,
 		.step = sim_step,
 		.slew = sim_slew,
+		.slew_state = sim_slew_state,
 		.set_frequency = sim_set_frequency,
 		.set_status = sim_set_status,
 		.max_frequency_ppm = c->max_frequency * 1e6,

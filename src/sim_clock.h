@@ -10,7 +10,8 @@
  * next chunk of at most max_slew for that second is taken from it and spread
  * over the second, so a slew starts moving the clock only at the next whole
  * second and the chunk of the current second runs on whatever slew replaces
- * it; a leap second announced through set_status is inserted (or deleted)
+ * it; slew_state reports that state (what is not yet scheduled, and the
+ * rest of this second's chunk); a leap second announced through set_status is inserted (or deleted)
  * when the clock reaches midnight UTC. */
 #ifndef STRATA_SIM_CLOCK_H
 #define STRATA_SIM_CLOCK_H

@@ -168,6 +168,13 @@ static int clock_slew(void *ctx, double offset)
 	return report_eperm(d, d->real_clock.slew(d->real_clock.ctx, offset), "slew");
 }
 
+static int clock_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct daemon *d = ctx;
+
+	return d->real_clock.slew_state(d->real_clock.ctx, out);
+}
+
 static int clock_set_frequency(void *ctx, double ppm)
 {
 	struct daemon *d = ctx;
@@ -727,6 +734,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	if (start_clock_process(d) < 0)
 		return -1;
 	d->clock = (struct clock_ops){ .ctx = d, .read = clock_read, .step = clock_step, .slew = clock_slew,
+				       .slew_state = clock_slew_state,
 				       .set_frequency = clock_set_frequency, .set_status = clock_set_status,
 				       .max_frequency_ppm = d->real_clock.max_frequency_ppm,
 				       .max_slew_ppm = d->real_clock.max_slew_ppm };
@@ -803,7 +811,10 @@ static int setup(struct daemon *d, const struct options *opt)
 	publish(d);
 	if (!start_statsd(&d->cfg, now))
 		return -1;
-	if (d->cfg.seccomp && seccomp_filter_install(SECCOMP_ENGINE, why, sizeof(why)) < 0) {
+	if (d->cfg.seccomp &&
+	    seccomp_filter_install(d->cfg.engine.adjust && !d->cfg.clock_process ? SECCOMP_ENGINE_WITH_CLOCK
+										  : SECCOMP_ENGINE,
+				   why, sizeof(why)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
 	}

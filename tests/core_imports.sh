@@ -25,7 +25,7 @@ NM=${NM:-nm}
 # text, sorting
 pure="memcmp memcpy memmove memset strchr strcmp strlen strnlen strspn strtol \
 snprintf vsnprintf \
-cbrt fmax fmin ldexp log2 lround sqrt \
+cbrt exp fmax fmin ldexp log log2 lround pow sqrt \
 inet_ntop inet_pton \
 qsort"
 allocators="calloc free malloc"

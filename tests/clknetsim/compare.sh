@@ -3,24 +3,34 @@
 # chrony's own test suite. Each in turn is node 2, the client of a chronyd
 # that serves its own clock at stratum 1 on node 1, in the same simulated
 # network: the same seed gives both the same delays and the same wander of
-# node 2's oscillator (20 ppm fast, plus a random walk). stratad runs
+# node 2's oscillator. stratad runs
 # unmodified, preloaded with clknetsim.so like chronyd, and disciplines the
 # simulated clock (no -x: the simulator stands in for adjtimex).
 #
-# Node 3, a chronyd, is the client of node 2 in both: what node 2 serves.
+# Node 2's clock starts 0.1 s off and 100 ppm fast, and its frequency
+# wanders as a random walk; each way has a base delay of 100 us plus
+# exponential jitter (the networks of chrony's public comparison, Tests 1
+# and 2). Node 3, a chronyd, is the client of node 2 in both: what node 2
+# serves.
 #
 # Prints, per network and client, the RMS and the largest offset of node 2
 # from true time after the first 2000 s, and node 3's RMS, and checks that
 # stratad ran the whole simulation, was synchronized, served node 3, left its
-# frequency in the drift file at the simulator's closing SIGTERM, and kept
-# its own clock and node 3's no worse than chronyd does (median over the
-# seeds, within 25 %).
+# frequency in the drift file at the simulator's closing SIGTERM, and that
+# (medians over the seeds) its RMS offset is at least 20 % below chronyd's,
+# its largest offset no larger than chronyd's, and node 3's RMS served by it
+# no larger than served by chronyd (issue 11).
 #
 # Needs root (setpriv drops CAP_SYS_TIME from every process here for good),
 # chronyd from tests/peers/fetch, and a clknetsim build in CLKNETSIM_PATH
 # (default .peers/clknetsim, which tests/peers/fetch clones and builds where
 # github.com can be reached); skips (77) without them.
-# Knobs: CLKNETSIM_SEEDS (default "1 2 3").
+# Knobs: CLKNETSIM_SEEDS (default "1 2 3"); CLKNETSIM_CELLS: "check" (the
+# default, two cells for make check), "matrix" (issue 11's eight: jitter
+# 10 us to 10 ms, default polls with 1 ppb/s of wander and the poll fixed at
+# 64 s with 10 ppb/s; bench/clknetsim-matrix runs it) or "fidelity" (those
+# and four more); CLKNETSIM_TABLE: a file to which each run adds a line
+# "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us".
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../peers/lib.sh"
 # Everything below, the simulator and every node, without CAP_SYS_TIME: a
@@ -42,14 +52,34 @@ run_in_netns "$@"
 SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
 SETTLE=2000          # simulated seconds left out of the figures
 SIM_TIMEOUT=120      # wall seconds one simulation may take
-# name, one-way delay jitter (mean of the exponential part, s), minpoll,
-# maxpoll, simulated seconds
-NETWORKS=(
-	"jitter-10us 1e-5 4 4 20000"
-	"jitter-100us 1e-4 4 4 20000"
-	"jitter-1ms 1e-3 4 4 20000"
-	"default-polls-100us 1e-4 6 10 100000"
-)
+# name, one-way delay jitter (mean of the exponential part, s), minpoll and
+# maxpoll ("-": the client's defaults), the frequency's random walk (per
+# sqrt(s)), simulated seconds
+case ${CLKNETSIM_CELLS:-check} in
+check)
+	NETWORKS=(
+		"default-10us 1e-5 - - 1e-9 100000"
+		"poll64-100us 1e-4 6 6 1e-8 100000"
+	) ;;
+matrix|fidelity)
+	NETWORKS=()
+	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
+		NETWORKS+=("default-${jitter%:*} ${jitter#*:} - - 1e-9 100000")
+	done
+	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
+		NETWORKS+=("poll64-${jitter%:*} ${jitter#*:} 6 6 1e-8 100000")
+	done
+	# tests/clknetsim/fidelity.sh: four more, for strata-sim to agree with
+	[ "$CLKNETSIM_CELLS" = fidelity ] && NETWORKS+=(
+		"poll16-10us 1e-5 4 4 1e-9 100000"
+		"poll16-100us 1e-4 4 4 1e-9 100000"
+		"poll16-1ms 1e-3 4 4 1e-9 100000"
+		"default-100us-10ppb 1e-4 - - 1e-8 100000"
+	) ;;
+*)
+	echo "CLKNETSIM_CELLS is check or matrix, not $CLKNETSIM_CELLS" >&2
+	exit 2 ;;
+esac
 
 # node DIR N LOGNAME CMD...: node N of the simulation in DIR, in the background
 # (an AddressSanitizer build of stratad tolerates the preload ahead of it)
@@ -69,15 +99,17 @@ node() {
 	node_pids+=($!)
 }
 
-# simulate CLIENT SEED JITTER MINPOLL MAXPOLL SECONDS: prints the directory
-# of the run; its "status" file holds the simulator's exit status
+# simulate CLIENT SEED JITTER MINPOLL MAXPOLL WANDER SECONDS: prints the
+# directory of the run; its "status" file holds the simulator's exit status
 simulate() {
-	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 seconds=$6 dir pid node_pids=()
+	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 wander=$6 seconds=$7 dir pid node_pids=()
+	local polls="minpoll $minpoll maxpoll $maxpoll" stratad_polls="minpoll = $minpoll; maxpoll = $maxpoll;"
 	seed=$2
+	[ "$minpoll" = - ] && polls="" stratad_polls=""
 	dir=$(mktemp -d "$workdir/$client.XXXX")
 	cat > "$dir/network" <<-EOF
-		node2_offset = 0.01
-		node2_freq = (+ 2e-5 (sum (* 1e-9 (normal))))
+		node2_offset = 0.1
+		node2_freq = (+ 1e-4 (sum (* $wander (normal))))
 		node2_delay1 = (+ 1e-4 (* $jitter (exponential)))
 		node1_delay2 = (+ 1e-4 (* $jitter (exponential)))
 		node3_offset = -0.01
@@ -89,7 +121,7 @@ simulate() {
 	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
 	if [ "$client" = stratad ]; then
 		cat > "$dir/stratad.conf" <<-EOF
-			sources = ( { server = "192.168.123.1"; minpoll = $minpoll; maxpoll = $maxpoll; } );
+			sources = ( { server = "192.168.123.1"; $stratad_polls } );
 			clock = { driftfile = "$dir/drift"; };
 			serve = { listen = [ "0.0.0.0" ]; allow = [ "192.168.123.0/24" ]; };
 			control = { socket = ""; };
@@ -100,15 +132,15 @@ simulate() {
 		EOF
 		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	else
-		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 minpoll %s maxpoll %s\nallow\n' \
-			"$dir" "$minpoll" "$maxpoll" > "$dir/chrony.2.conf"
+		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 %s\nallow\n' \
+			"$dir" "$polls" > "$dir/chrony.2.conf"
 		node "$dir" 2 node2.log "$CHRONYD" -d -f "$dir/chrony.2.conf"
 	fi
-	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 minpoll %s maxpoll %s\n' \
-		"$dir" "$minpoll" "$maxpoll" > "$dir/chrony.3.conf"
+	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 %s\n' \
+		"$dir" "$polls" > "$dir/chrony.3.conf"
 	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"
 	CLKNETSIM_RANDOM_SEED=$seed timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
-		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
+		-o "$dir/offsets" -g "$dir/oscillator" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
 	echo $? > "$dir/status"
 	# the simulator has ended each node with SIGTERM: a bounded wait, then KILL
 	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
@@ -123,18 +155,19 @@ settled() {
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-table=$(printf '%-20s %-8s %-24s %-24s %s' network node2 "node 2 RMS µs per seed" "node 2 max µs" \
-	"node 3 (chronyd served by node 2) RMS µs")
+table=$(printf '%-14s %-8s %9s %9s %9s   %-22s %-22s %s' network node2 "RMS µs" "max µs" "node 3" \
+	"node 2 RMS per seed" "node 2 max per seed" "node 3 RMS per seed (chronyd served by node 2)")
 for net in "${NETWORKS[@]}"; do
-	read -r name jitter minpoll maxpoll seconds <<< "$net"
-	declare -A rms=() served=()
+	read -r name jitter minpoll maxpoll wander seconds <<< "$net"
+	declare -A rms=() max=() served=()
 	for client in stratad chronyd; do
 		rms_list="" max_list="" served_list=""
 		for s in $SEEDS; do
-			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$seconds")
+			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
 			read -r r m < <(settled "$dir" 2)
 			read -r r3 _ < <(settled "$dir" 3)
 			rms_list="$rms_list $r" max_list="$max_list $m" served_list="$served_list $r3"
+			[ -z "$CLKNETSIM_TABLE" ] || echo "$net $s $client $r" >> "$CLKNETSIM_TABLE"
 			[ "$client" = stratad ] || continue
 			what="$name seed $s: stratad"
 			check "$what ran the whole simulation (simulator status $(cat "$dir/status"))" \
@@ -143,19 +176,28 @@ for net in "${NETWORKS[@]}"; do
 			check "$what served node 3, whose chronyd selected it" \
 				grep -q 'Selected source 192.168.123.2' "$dir/node3.log"
 			check "$what exited on the simulator's SIGTERM" grep -q 'exiting on signal 15' "$dir/node2.log"
+			# the oscillator at the end, as the simulator logged it, is what
+			# the saved frequency must cancel: within 5 ppm (the estimate's
+			# own error at 10 ms of jitter and 10 ppb/s reaches 3 ppm), where
+			# an unsaved or initial frequency would be 100 ppm off
 			drift=$(cat "$dir/drift" 2>/dev/null)
-			check "$what saved a frequency of -20 ±1 ppm (drift file: ${drift:-none})" \
-				awk -v f="${drift:-nan}" 'BEGIN { exit !(f + 20 < 1 && f + 20 > -1) }'
+			oscillator=$(tail -n 1 "$dir/oscillator" | awk '{ printf "%.3f", $2 * 1e6 }')
+			check "$what saved a frequency of -($oscillator) ±5 ppm (drift file: ${drift:-none})" \
+				awk -v f="${drift:-nan}" -v o="$oscillator" 'BEGIN { exit !(f + o < 5 && f + o > -5) }'
 		done
 		rms[$client]=$(echo "$rms_list" | median)
+		max[$client]=$(echo "$max_list" | median)
 		served[$client]=$(echo "$served_list" | median)
-		table+=$'\n'$(printf '%-20s %-8s %-24s %-24s %s' "$name" "$client" "$rms_list" "$max_list" "$served_list")
+		table+=$'\n'$(printf '%-14s %-8s %9s %9s %9s  %-22s %-22s %s' "$name" "$client" "${rms[$client]}" \
+			"${max[$client]}" "${served[$client]}" "$rms_list" "$max_list" "$served_list")
 	done
-	check "$name: stratad's median RMS ${rms[stratad]} µs is within 25 % of chronyd's ${rms[chronyd]} µs or better" \
-		awk -v a="${rms[stratad]}" -v b="${rms[chronyd]}" 'BEGIN { exit !(a <= 1.25 * b) }'
-	check "$name: node 3 served by stratad, median ${served[stratad]} µs, within 25 % of served by chronyd, ${served[chronyd]} µs, or better" \
-		awk -v a="${served[stratad]}" -v b="${served[chronyd]}" 'BEGIN { exit !(a <= 1.25 * b) }'
-	unset rms served
+	check "$name: stratad's median RMS ${rms[stratad]} µs is at least 20 % below chronyd's ${rms[chronyd]} µs" \
+		awk -v a="${rms[stratad]}" -v b="${rms[chronyd]}" 'BEGIN { exit !(a <= 0.8 * b) }'
+	check "$name: stratad's median largest offset ${max[stratad]} µs is no larger than chronyd's ${max[chronyd]} µs" \
+		awk -v a="${max[stratad]}" -v b="${max[chronyd]}" 'BEGIN { exit !(a <= b) }'
+	check "$name: node 3 served by stratad, median ${served[stratad]} µs, no worse than served by chronyd, ${served[chronyd]} µs" \
+		awk -v a="${served[stratad]}" -v b="${served[chronyd]}" 'BEGIN { exit !(a <= b) }'
+	unset rms max served
 done
 echo "$table"
 finish clknetsim

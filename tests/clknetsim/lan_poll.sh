@@ -71,6 +71,7 @@ simulate() {
 			pidfile = "";
 			user = "root";
 			log = { syslog = false; };
+			security = { clock_process = false; seccomp = false; };
 		EOF
 		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	else

@@ -21,9 +21,20 @@ static struct timex last_call;
 static int call_count;
 static int log_count;
 
+/* Counts and keeps the calls that change the clock; a slew also reads what
+ * the kernel holds first (ADJ_OFFSET_SS_READ), which changes nothing and
+ * here answers the last single-shot slew, as if none of it had run yet. */
 static int fake_adjtime(clockid_t clock, struct timex *tx)
 {
+	static long held_us;
+
 	(void)clock;
+	if (tx->modes == ADJ_OFFSET_SS_READ) {
+		tx->offset = held_us;
+		return TIME_OK;
+	}
+	if (tx->modes == ADJ_OFFSET_SINGLESHOT)
+		held_us = tx->offset;
 	last_call = *tx;
 	call_count++;
 	return TIME_OK;
@@ -245,6 +256,7 @@ static void test_over_the_socketpair(void **state)
 	struct clock_status status = { .synchronized = false };
 	unsigned char big[sizeof(struct clock_request) + 16] = { 0 };
 	struct clock_reply reply;
+	struct clock_slew slew, direct;
 	void *ret;
 
 	(void)state;
@@ -264,6 +276,13 @@ static void test_over_the_socketpair(void **state)
 	assert_int_equal(recv(fds[0], &reply, sizeof(reply), 0), (ssize_t)sizeof(reply));
 	assert_int_equal(reply.result, -EINVAL);
 	assert_int_equal(call_count, 3);
+	/* the slew in progress is the clock process's to tell: it made it */
+	assert_int_equal(ops.slew(ops.ctx, 0.002), 0);
+	assert_int_equal(ops.slew_state(ops.ctx, &slew), 0);
+	assert_int_equal(srv.clock.slew_state(srv.clock.ctx, &direct), 0);
+	assert_true(slew.pending >= 0.002); /* what the kernel holds, and this second's chunk */
+	assert_float_equal(slew.pending, direct.pending, 1e-5); /* read a moment apart */
+	assert_float_equal(slew.rate, direct.rate, 1e-12);
 	close(fds[0]);
 	pthread_join(thread, &ret);
 	assert_int_equal((intptr_t)ret, 0);

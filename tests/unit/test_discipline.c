@@ -87,6 +87,16 @@ static int fake_slew(void *ctx, double offset)
 	return 0;
 }
 
+static int fake_slew_state(void *ctx, struct clock_slew *out)
+{
+	struct fake_clock *c = ctx;
+
+	out->rate = c->chunk;
+	out->scheduled = c->chunk * (floor(c->now) + 1.0 - c->now);
+	out->pending = kernel_pending(c);
+	return 0;
+}
+
 static int fake_set_frequency(void *ctx, double ppm)
 {
 	struct fake_clock *c = ctx;
@@ -122,7 +132,7 @@ static struct discipline_config config(void)
 static struct discipline *make(const struct discipline_config *cfg)
 {
 	struct clock_ops ops = {
-		.ctx = &fake, .read = fake_read, .step = fake_step, .slew = fake_slew,
+		.ctx = &fake, .read = fake_read, .step = fake_step, .slew = fake_slew, .slew_state = fake_slew_state,
 		.set_frequency = fake_set_frequency, .set_status = fake_set_status,
 		.max_frequency_ppm = 500.0, .max_slew_ppm = 500.0,
 	};
@@ -265,14 +275,71 @@ static void frequency_is_learnt_and_clamped(void **state)
 		for (int i = 0; i < 40; i++) {
 			double t = 1.0 + 64.0 * i;
 
-			truth += (20e-6 - discipline_frequency_ppm(d) * 1e-6) * (t - last) - fake.slewed;
-			fake.slewed = 0.0;
+			truth += (20e-6 - discipline_frequency_ppm(d) * 1e-6) * (t - last);
+			kernel_run_to(&fake, t);
+			truth -= fake.applied;
+			fake.applied = 0.0;
 			last = t;
-			update(d, t, truth, NTP_LEAP_NONE);
+			update(d, t, truth - kernel_pending(&fake), NTP_LEAP_NONE);
 		}
 	}
 	assert_float_equal(discipline_frequency_ppm(d), 20.0, 0.5);
 	discipline_destroy(d);
+}
+
+/* Standard normal numbers from a fixed seed (xorshift64, Box-Muller). */
+static double gaussian(uint64_t *state)
+{
+	double u1, u2;
+
+	*state ^= *state << 13, *state ^= *state >> 7, *state ^= *state << 17;
+	u1 = ((double)(*state >> 11) + 0.5) / 9007199254740992.0;
+	*state ^= *state << 13, *state ^= *state >> 7, *state ^= *state << 17;
+	u2 = ((double)(*state >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* The poll the discipline settles on for an oscillator wandering wander
+ * (ppm/sqrt(s)), measured every 64 s with 10 us of noise, from a start
+ * guess of 1 ppb/sqrt(s). */
+static int poll_for_wander(double wander)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+	uint64_t random = 0x9e3779b97f4a7c15ULL;
+	double truth = 0.0, oscillator = 0.0;
+	int poll;
+
+	for (int i = 0; i < 1000; i++) {
+		oscillator += wander * 1e-6 * sqrt(64.0) * gaussian(&random);
+		truth += (oscillator - discipline_frequency_ppm(d) * 1e-6) * 64.0;
+		kernel_run_to(&fake, 1.0 + 64.0 * i);
+		truth -= fake.applied;
+		fake.applied = 0.0;
+		struct discipline_sample sample = {
+			.time = timespec_add(t0, 1.0 + 64.0 * i),
+			.offset = truth - kernel_pending(&fake) + 10e-6 * gaussian(&random),
+			.noise = 10e-6, .delay = 1e-4, .root_distance = 0.001, .leap = NTP_LEAP_NONE,
+		};
+		struct discipline_change change;
+
+		discipline_update(d, &sample, sample.time, &change);
+	}
+	poll = discipline_poll(d);
+	discipline_destroy(d);
+	return poll;
+}
+
+/* The wander is learnt, not assumed: an oscillator 30 times steadier than
+ * the guess earns longer polls than one 30 times less steady, from the
+ * same configuration (with the wander fixed both would get the same). */
+static void wander_is_learnt_from_the_measurements(void **state)
+{
+	int steady = poll_for_wander(3e-5), wandering = poll_for_wander(3e-2);
+
+	(void)state;
+	print_message("poll %d for 0.03 ppb/sqrt(s), %d for 30 ppb/sqrt(s)\n", steady, wandering);
+	assert_true(steady >= wandering + 2);
 }
 
 static enum discipline_action update_at(struct discipline *d, double at, double offset)
@@ -281,9 +348,10 @@ static enum discipline_action update_at(struct discipline *d, double at, double 
 	return update(d, at, offset, NTP_LEAP_NONE);
 }
 
-/* The pending slew the discipline maps measurements with is the kernel's:
- * nothing moves before the next whole second, then 500 us a second, and the
- * chunk of the current second runs on when the slew is replaced. */
+/* The pending slew the discipline maps measurements with is what the clock
+ * reports (the kernel's: nothing moves before the next whole second, then
+ * 500 us a second), and a slew replaced mid-second hands the kernel the
+ * correction less the chunk of the current second, which runs on. */
 static void pending_slew_follows_the_kernel(void **state)
 {
 	struct discipline_config cfg = config();
@@ -296,8 +364,7 @@ static void pending_slew_follows_the_kernel(void **state)
 	assert_float_equal(fake.slewed, -0.0012, 1e-9);
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		kernel_run_to(&fake, probes[i]);
-		assert_float_equal(discipline_pending_slew(d, timespec_add(t0, probes[i])), kernel_pending(&fake),
-				   1e-12);
+		assert_float_equal(discipline_pending_slew(d), kernel_pending(&fake), 1e-12);
 		if (probes[i] == 2.5) {
 			/* replaced mid-second: the corrected clock moves by what the
 			 * discipline says, the chunk of this second runs on */
@@ -340,7 +407,7 @@ static void frequency_stays_within_the_rate_limit_during_a_slew(void **state)
 		fake.applied = 0.0;
 		last = at;
 		/* the engine hands the discipline true - corrected clock */
-		update_at(d, at, -ahead - discipline_pending_slew(d, timespec_add(t0, at)));
+		update_at(d, at, -ahead - discipline_pending_slew(d));
 		kernel_check_rate(&fake);
 	}
 	assert_int_equal(fake.steps, 0);
@@ -359,6 +426,7 @@ int main(void)
 		cmocka_unit_test(panic_threshold_refuses_unless_one_initial_step_is_allowed),
 		cmocka_unit_test(leap_is_passed_to_the_clock),
 		cmocka_unit_test(frequency_is_learnt_and_clamped),
+		cmocka_unit_test(wander_is_learnt_from_the_measurements),
 		cmocka_unit_test(pending_slew_follows_the_kernel),
 		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
 	};

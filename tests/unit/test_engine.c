@@ -99,6 +99,13 @@ static int fake_slew(void *ctx, double offset)
 	return w.clock.sim_ops.slew(w.clock.sim_ops.ctx, offset);
 }
 
+static int fake_slew_state(void *ctx, struct clock_slew *out)
+{
+	(void)ctx;
+	local_now(); /* the simulated kernel, brought up to the true time */
+	return w.clock.sim_ops.slew_state(w.clock.sim_ops.ctx, out);
+}
+
 static int fake_set_frequency(void *ctx, double ppm)
 {
 	(void)ctx;
@@ -162,7 +169,7 @@ static struct engine_config default_config(void)
 static void start(const struct engine_config *cfg)
 {
 	struct clock_ops ops = {
-		.ctx = &w.clock, .read = fake_read, .step = fake_step, .slew = fake_slew,
+		.ctx = &w.clock, .read = fake_read, .step = fake_step, .slew = fake_slew, .slew_state = fake_slew_state,
 		.set_frequency = fake_set_frequency, .set_status = fake_set_status,
 		.max_frequency_ppm = 500.0, .max_slew_ppm = 500.0,
 	};

@@ -11,6 +11,7 @@ static struct timex calls[8];
 static clockid_t call_clock[8];
 static int call_count;
 static int fail_with;
+static long kernel_held_us;     /* what ADJ_OFFSET_SS_READ reports */
 
 static int fake_adjtime(clockid_t clock, struct timex *tx)
 {
@@ -23,6 +24,8 @@ static int fake_adjtime(clockid_t clock, struct timex *tx)
 		errno = fail_with;
 		return -1;
 	}
+	if (tx->modes == ADJ_OFFSET_SS_READ)
+		tx->offset = kernel_held_us;
 	return TIME_OK;
 }
 
@@ -46,6 +49,7 @@ static int setup(void **state)
 	memset(calls, 0, sizeof(calls));
 	call_count = 0;
 	fail_with = 0;
+	kernel_held_us = 0;
 	log_count = 0;
 	last_log[0] = '\0';
 	log_set_sink(capture_log, NULL, LOG_LEVEL_DEBUG);
@@ -101,16 +105,54 @@ static void step_refuses_nonsense(void **state)
 static void slew_is_adjtime_in_microseconds(void **state)
 {
 	(void)state;
+	/* the kernel is asked what it holds first: the chunk in flight is worked out from it */
 	assert_int_equal(ops.slew(ops.ctx, -0.0123456), 0);
-	assert_int_equal(calls[0].modes, ADJ_OFFSET_SINGLESHOT);
-	assert_int_equal(calls[0].offset, -12346);
+	assert_int_equal(calls[0].modes, ADJ_OFFSET_SS_READ);
+	assert_int_equal(calls[1].modes, ADJ_OFFSET_SINGLESHOT);
+	assert_int_equal(calls[1].offset, -12346);
 
 	/* Beyond MAXPHASE (0.5 s), which limits only the kernel PLL: passed whole. */
 	assert_int_equal(ops.slew(ops.ctx, 2.0), 0);
-	assert_int_equal(calls[1].offset, 2000000);
+	assert_int_equal(calls[3].offset, 2000000);
 
 	assert_int_equal(ops.slew(ops.ctx, LINUX_CLOCK_MAX_SLEW + 1), -ERANGE);
-	assert_int_equal(call_count, 2);
+	assert_int_equal(call_count, 4);
+}
+
+/* The slew in progress is what the kernel holds (ADJ_OFFSET_SS_READ) and
+ * the rest of this second's chunk: a full 500 us one whenever the kernel
+ * still holds something after taking it. */
+static void slew_state_asks_the_kernel(void **state)
+{
+	struct clock_slew st;
+
+	(void)state;
+	kernel_held_us = -1500;
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_int_equal(calls[0].modes, ADJ_OFFSET_SS_READ);
+	assert_true(st.rate == -500e-6);
+	assert_true(st.scheduled <= 0.0 && st.scheduled >= -500e-6);
+	assert_float_equal(st.pending, -1500e-6 + st.scheduled, 1e-12);
+
+	/* nothing held, nothing slewed by us: no slew */
+	kernel_held_us = 0;
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_true(st.pending == 0.0 && st.rate == 0.0 && st.scheduled == 0.0);
+
+	/* a slew just given: the kernel holds it all until the next second
+	 * (this fake kernel never takes a chunk: should the real clock pass a
+	 * whole second in between, a full chunk is in flight) */
+	assert_int_equal(ops.slew(ops.ctx, 0.0002), 0);
+	kernel_held_us = 200;
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_true(st.rate == 0.0 || st.rate == 500e-6);
+	assert_float_equal(st.pending, 0.0002 + st.scheduled, 1e-12);
+	assert_true(st.rate != 0.0 || st.scheduled == 0.0);
+
+	/* it cannot be read: the error, and no slew */
+	fail_with = EINVAL;
+	assert_int_equal(ops.slew_state(ops.ctx, &st), -EINVAL);
+	assert_true(st.pending == 0.0);
 }
 
 static void frequency_is_scaled_ppm_and_clamped(void **state)
@@ -160,7 +202,8 @@ static void eperm_is_reported_once(void **state)
 	assert_int_equal(ops.step(ops.ctx, 1.0), -EPERM);
 	assert_int_equal(ops.slew(ops.ctx, 0.1), -EPERM);
 	assert_int_equal(ops.set_frequency(ops.ctx, 1.0), -EPERM);
-	assert_int_equal(call_count, 3);
+	/* the slew asked what the kernel holds first */
+	assert_int_equal(call_count, 4);
 	assert_int_equal(log_count, 1);
 	assert_string_equal(last_log, "no permission to adjust the clock: run as root or with CAP_SYS_TIME");
 }
@@ -188,6 +231,14 @@ static void no_adjust_mode_reads_but_never_calls(void **state)
 	assert_int_equal(ro.slew(ro.ctx, 0.1), -EROFS);
 	assert_int_equal(ro.set_frequency(ro.ctx, 1.0), -EROFS);
 	assert_int_equal(ro.set_status(ro.ctx, &status), -EROFS);
+	/* the kernel's slew, if any, is another program's */
+	{
+		struct clock_slew st;
+
+		kernel_held_us = 1234;
+		assert_int_equal(ro.slew_state(ro.ctx, &st), 0);
+		assert_true(st.pending == 0.0 && st.rate == 0.0);
+	}
 	assert_int_equal(call_count, 0);
 	assert_int_equal(log_count, 0);
 	linux_clock_destroy(readonly);
@@ -200,6 +251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(negative_step_keeps_nanoseconds_positive, setup, teardown),
 		cmocka_unit_test_setup_teardown(step_refuses_nonsense, setup, teardown),
 		cmocka_unit_test_setup_teardown(slew_is_adjtime_in_microseconds, setup, teardown),
+		cmocka_unit_test_setup_teardown(slew_state_asks_the_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(frequency_is_scaled_ppm_and_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_sets_sync_leap_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(eperm_is_reported_once, setup, teardown),

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timex.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,8 @@
 
 enum call { CALL_CHDIR, CALL_SOCKET_INET, CALL_SOCKET_INET6, CALL_SOCKET_UNIX, CALL_SOCKET_PACKET,
 	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD, CALL_DRIFT_FILE, CALL_RESOLVE, CALL_ISATTY,
-	    CALL_TIOCSTI, CALL_CONFIG_RELOAD, CALL_NEW_THREAD };
+	    CALL_TIOCSTI, CALL_CONFIG_RELOAD, CALL_NEW_THREAD,
+	    CALL_READ_CLOCK_STATE };
 
 static char drift_path[64];
 static char config_path[64];
@@ -68,6 +70,12 @@ static long make(enum call call)
 		if (config_reload(config_path, &cfg, why, sizeof(why)) != 0 || cfg.source_count != 1)
 			_exit(6);
 		return 0;
+	}
+	case CALL_READ_CLOCK_STATE: {
+		/* modes 0: reads the kernel's clock state, changes nothing */
+		struct timex tx = { .modes = 0 };
+
+		return syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx);
 	}
 	case CALL_NEW_THREAD:
 		/* the flags of a thread; were it allowed, the child would crash on
@@ -211,6 +219,16 @@ static void test_engine_threads(void **state)
 #endif
 }
 
+/* clock_process = false: the engine makes the clock's calls itself */
+static void test_engine_with_clock(void **state)
+{
+	(void)state;
+	expect_denied(SECCOMP_ENGINE, CALL_READ_CLOCK_STATE, "engine", "clock_adjtime", SYS_clock_adjtime);
+	expect_allowed(SECCOMP_ENGINE_WITH_CLOCK, CALL_READ_CLOCK_STATE);
+	expect_allowed(SECCOMP_ENGINE_WITH_CLOCK, CALL_SOCKET_INET);
+	expect_denied(SECCOMP_ENGINE_WITH_CLOCK, CALL_EXECVE, "engine", "execve", SYS_execve);
+}
+
 static void test_clock_process(void **state)
 {
 	(void)state;
@@ -234,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_engine),
 		cmocka_unit_test(test_engine_work),
 		cmocka_unit_test(test_engine_threads),
+		cmocka_unit_test(test_engine_with_clock),
 		cmocka_unit_test(test_clock_process),
 		cmocka_unit_test(test_janitor),
 	};
