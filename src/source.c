@@ -309,7 +309,9 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 
 	if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
 		return reject(src, SOURCE_BAD_HEADER, "server reference time after its transmit time");
-	if (ntp_ts_diff(reply.transmit, reply.receive) < 0)
+	/* beyond the server's precision: chronyd fills the bits below it with
+	 * noise, so a server that answers within it may send T3 just before T2 */
+	if (ntp_ts_diff(reply.transmit, reply.receive) < -ldexp(1.0, reply.precision))
 		return reject(src, SOURCE_BAD_HEADER, "server transmit time before its receive time");
 
 	src->server_precision = reply.precision;

@@ -656,6 +656,14 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
 	assert_string_equal(source_last_rejection(src), "server transmit time before its receive time");
 
+	/* ...but by less than the server's precision it is the noise chronyd
+	 * writes below it, in an answer sent within that precision. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005 - 2e-8));
+	reply.precision = -20;
+	assert_int_not_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
+
 	/* No reference time at all (ntpd in orphan mode sends zero): not a fault. */
 	t = source_next_poll(src);
 	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
