@@ -230,6 +230,8 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 		json_integer(&w, "kod_sent", (long long)c->kod_sent);
 		json_integer(&w, "malformed", (long long)c->malformed);
 		json_integer(&w, "denied", (long long)c->denied);
+		json_integer(&w, "authenticated", (long long)c->authenticated);
+		json_integer(&w, "auth_failed", (long long)c->auth_failed);
 		json_end_object(&w);
 		json_writer_finish(&w);
 		return;
@@ -241,4 +243,6 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 	fprintf(out, "KoD RATE sent        : %" PRIu64 "\n", c->kod_sent);
 	fprintf(out, "Malformed dropped    : %" PRIu64 "\n", c->malformed);
 	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
+	fprintf(out, "Authenticated (MAC)  : %" PRIu64 "\n", c->authenticated);
+	fprintf(out, "Auth failed (dropped): %" PRIu64 "\n", c->auth_failed);
 }

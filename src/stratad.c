@@ -710,7 +710,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		return -1;
 	}
 	if (d->cfg.serve.enabled) {
-		d->server = server_create(&d->cfg.serve, why, sizeof(why));
+		d->server = server_create(&d->cfg.serve, NULL, why, sizeof(why));
 		if (!d->server) {
 			log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 			return -1;
