@@ -493,20 +493,21 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	return n;
 }
 
-size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[NTP_HEADER_LEN])
+size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[SOURCE_REQUEST_MAX])
 {
 	struct source *src = source_of(engine, id);
 	struct timespec t = corrected(engine, now);
 	enum source_result r;
+	size_t len = 0;
 
 	if (!src)
 		return 0;
-	r = source_poll(src, t, (uint32_t)next_random(engine), out);
+	r = source_poll(src, t, (uint32_t)next_random(engine), out, &len);
 	if (r == SOURCE_STOPPED)
 		return 0;
 	if (r == SOURCE_POLL_UNREACHABLE)
 		run_selection(engine, now, -1);
-	return NTP_HEADER_LEN;
+	return len;
 }
 
 static bool near_leap(const struct engine *engine, struct timespec t)
@@ -605,6 +606,9 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 	out->jitter = st.jitter;
 	memcpy(out->kiss, st.kiss, sizeof(out->kiss));
 	out->stopped = st.stopped;
+	out->key = st.key;
+	out->auth_ok = st.auth_ok;
+	out->auth_failed = st.auth_failed;
 	return true;
 }
 

@@ -95,6 +95,9 @@ struct engine_source_info {
 	double jitter;
 	char kiss[5];                /* last kiss code received, "" if none */
 	bool stopped;                /* a KoD DENY/RSTR stopped it */
+	const struct auth_key *key;  /* NULL: unauthenticated */
+	uint64_t auth_ok;            /* replies with a valid MAC */
+	uint64_t auth_failed;        /* replies rejected for want of one */
 };
 
 /* What the server answers downstream clients with. */
@@ -124,9 +127,10 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 struct timespec engine_next_wakeup(const struct engine *engine);
 /* Ids of the sources whose poll is due at now (writes at most max). */
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
-/* The request for a source; now is read just before it is sent. */
+/* The request for a source (with its MAC when the source has a key); now is
+ * read just before it is sent. Returns its length, 0 when nothing is to be sent. */
 size_t engine_build_request(struct engine *engine, int id, struct timespec now,
-			    uint8_t out[NTP_HEADER_LEN]);
+			    uint8_t out[SOURCE_REQUEST_MAX]);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
 

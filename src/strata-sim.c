@@ -553,7 +553,7 @@ static int run(struct scenario *sc)
 				continue;
 			}
 			for (size_t k = 0; k < n; k++) {
-				uint8_t req[NTP_HEADER_LEN];
+				uint8_t req[SOURCE_REQUEST_MAX];
 				struct ntp_packet in, out;
 				struct sim_server *s = NULL;
 				unsigned si;

@@ -328,7 +328,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 
 	for (size_t i = 0; i < n; i++) {
 		struct upstream_slot *slot = NULL;
-		uint8_t request[NTP_HEADER_LEN];
+		uint8_t request[SOURCE_REQUEST_MAX];
 		struct timespec tx;
 		size_t len;
 		int err;
