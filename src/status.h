@@ -12,6 +12,9 @@
 
 void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
 void status_sources(FILE *out, const struct engine_source_info *sources, size_t count, bool json);
+/* Per source: how it authenticates (none, symmetric key: id, type, length)
+ * and how many replies passed and failed, like chronyc authdata. */
+void status_authdata(FILE *out, const struct engine_source_info *sources, size_t count, bool json);
 /* serving is false when no serve section is configured. */
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
 

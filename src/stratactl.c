@@ -21,6 +21,7 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  tracking     the system clock: reference, stratum, offset, frequency, sync state\n"
 		"  sources      every source with its selection state, reach, offset, delay, jitter\n"
+		"  authdata     how each source authenticates (key id, type, length) and MACs passed/failed\n"
 		"  serverstats  the server's request counters\n"
 		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n",
 		RUNSTATEDIR);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "auth_keyfile.h"
 #include "config.h"
 #include "control.h"
 #include "driftfile.h"
@@ -57,6 +58,7 @@ struct options {
 
 struct daemon {
 	struct daemon_config cfg;
+	struct auth_keyring keys;     /* read once at start (as root): fixed while running */
 	const char *config_path;
 	bool foreground;
 	bool no_adjust;
@@ -388,8 +390,19 @@ static void control_handler(void *ctx, const char *command, bool json, FILE *out
 		status_serverstats(out, &c, d->server != NULL, json);
 	} else if (!strcmp(command, "metrics")) {
 		print_metrics(d, now, out);
+	} else if (!strcmp(command, "authdata")) {
+		size_t n;
+		struct engine_source_info *infos = collect_sources(d, now, &n);
+
+		if (!infos) {
+			fprintf(out, "error: out of memory\n");
+			return;
+		}
+		status_authdata(out, infos, n, json);
+		free(infos);
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, serverstats, metrics)\n", command);
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, authdata, serverstats, metrics)\n",
+			command);
 	}
 }
 
@@ -510,6 +523,12 @@ static void reload(struct daemon *d)
 	}
 	if (d->no_adjust)
 		next.engine.adjust = false;
+	/* The keys were read as root at the start; new sources use those. */
+	if (config_check_keys(&next, d->config_path, &d->keys, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		notify_ready(d->status);
+		return;
+	}
 	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
@@ -710,7 +729,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		return -1;
 	}
 	if (d->cfg.serve.enabled) {
-		d->server = server_create(&d->cfg.serve, NULL, why, sizeof(why));
+		d->server = server_create(&d->cfg.serve, &d->keys, why, sizeof(why));
 		if (!d->server) {
 			log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 			return -1;
@@ -745,7 +764,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	if (d->cfg.source_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
-	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, d->cfg.sources, d->cfg.source_count, now);
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->keys, d->cfg.sources, d->cfg.source_count,
+				      now);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
@@ -776,6 +796,7 @@ static void teardown(struct daemon *d)
 		engine_destroy(d->engine);
 	if (d->linux_clock)
 		linux_clock_destroy(d->linux_clock);
+	auth_keyring_free(&d->keys);
 	/* only our own: a second instance that failed to start leaves the first's */
 	if (d->pidfile[0])
 		unlink(d->pidfile);
@@ -796,7 +817,14 @@ int main(int argc, char **argv)
 	}
 	if (opt.no_adjust)
 		d.cfg.engine.adjust = false;
+	if ((d.cfg.keys[0] && auth_keyfile_load(d.cfg.keys, &d.keys, err, sizeof(err)) < 0) ||
+	    config_check_keys(&d.cfg, opt.config_path, &d.keys, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		auth_keyring_free(&d.keys);
+		return DAEMON_EXIT_CONFIG;
+	}
 	if (opt.check_config) {
+		auth_keyring_free(&d.keys);
 		config_print(&d.cfg, stdout);
 		return 0;
 	}

@@ -20,9 +20,11 @@
 
 struct upstream;
 
-/* Starts every entry: numeric addresses at once, names through res. */
+/* Starts every entry: numeric addresses at once, names through res. keys
+ * (NULL: none) holds every entry's key (config_check_keys) and outlives up. */
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
-				 const struct config_source *entries, size_t count, struct timespec now);
+				 const struct auth_keyring *keys, const struct config_source *entries, size_t count,
+				 struct timespec now);
 /* Removes its sources from the engine and closes the sockets. */
 void upstream_destroy(struct upstream *up);
 
