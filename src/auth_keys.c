@@ -246,7 +246,8 @@ int auth_keys_parse(const char *text, size_t len, const char *path, struct auth_
 		keys[count++] = key;
 		explicit_bzero(&key, sizeof(key));
 	}
-	qsort(keys, count, sizeof(*keys), compare_ids);
+	if (count)
+		qsort(keys, count, sizeof(*keys), compare_ids);
 	for (size_t i = 1; i < count; i++)
 		if (keys[i].id == keys[i - 1].id) {
 			snprintf(err, err_len, "%s: key %u is defined twice", path, keys[i].id);
