@@ -445,7 +445,9 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		if (st.unreachable && !engine->sources[i].unreachable_logged)
 			log_msg(LOG_LEVEL_WARNING, "source %s is unreachable", st.name);
 		engine->sources[i].unreachable_logged = st.unreachable;
-		set_selection(engine, i, st.unreachable ? SOURCE_UNREACHABLE : SOURCE_UNUSABLE, now);
+		set_selection(engine, i,
+			      st.unreachable     ? SOURCE_UNREACHABLE :
+			      st.unsynchronized ? SOURCE_SERVER_UNSYNCHRONIZED : SOURCE_UNUSABLE, now);
 	}
 	status = select_run(c, n, engine->cfg.minsources, previous, &result);
 	if (status != SELECT_OK) {
@@ -539,6 +541,10 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		/* it may have been the system peer: choose again without it */
 		if (r == SOURCE_KOD_STOP)
 			run_selection(engine, receive_time, -1);
+		break;
+	case SOURCE_UNSYNCHRONIZED:
+		/* shown as such, and if it was the system peer, choose again without it */
+		run_selection(engine, receive_time, -1);
 		break;
 	case SOURCE_SAMPLE_ACCEPTED:
 	case SOURCE_SAMPLE_HELD:

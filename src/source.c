@@ -44,6 +44,7 @@ struct source {
 	double root_dispersion;
 	char kiss[5];
 	bool stopped;
+	char rejection[80];             /* why the last datagram gave no sample, "" after one */
 
 	/* authentication, when cfg.key */
 	uint64_t auth_ok;
@@ -87,7 +88,7 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 	int minpoll = cfg->minpoll ? cfg->minpoll : SOURCE_DEFAULT_MINPOLL;
 	int maxpoll = cfg->maxpoll ? cfg->maxpoll : SOURCE_DEFAULT_MAXPOLL;
 
-	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll)
+	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll || cfg->version > NTP_VERSION)
 		return NULL;
 	src = calloc(1, sizeof(*src));
 	if (!src)
@@ -160,7 +161,7 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	bool became_unreachable;
 	struct ntp_packet request = {
 		.leap = NTP_LEAP_NONE,
-		.version = NTP_VERSION,
+		.version = (uint8_t)(src->cfg.version ? src->cfg.version : NTP_VERSION),
 		.mode = NTP_MODE_CLIENT,
 		.precision = src->limits.precision,
 	};
@@ -249,51 +250,84 @@ static bool authentic(const struct source *src, const uint8_t *buf, const struct
 			       trailer->mac_len);
 }
 
+static bool server_synchronized(const struct source *src)
+{
+	return src->leap != NTP_LEAP_UNSYNC && src->stratum != 0 && src->stratum < NTP_MAX_STRATUM;
+}
+
+/* The server answered but has no time to give (ntpd's stratum 0 INIT, or
+ * leap 3 / stratum 16): it is reachable, so its poll must not back off as
+ * for a dead server, but it gives no sample. */
+static enum source_result unsynchronized(struct source *src, const struct ntp_packet *reply)
+{
+	note_server(src, reply);
+	src->reach |= 1;
+	snprintf(src->rejection, sizeof(src->rejection), src->kiss[0] ? "server is unsynchronized (kiss code %s)" :
+		 "server is unsynchronized", src->kiss);
+	return SOURCE_UNSYNCHRONIZED;
+}
+
+static enum source_result reject(struct source *src, enum source_result result, const char *why)
+{
+	snprintf(src->rejection, sizeof(src->rejection), "%s", why);
+	return result;
+}
+
 enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time)
 {
 	struct ntp_packet reply;
 	struct ntp_packet_trailer trailer;
 	struct filter_sample sample;
-	double precision, root_delay, root_dispersion;
+	double precision, root_delay, root_dispersion, distance;
+	enum packet_status status;
+	enum reply_verdict verdict;
+	enum source_result kiss;
 
 	if (src->stopped)
 		return SOURCE_STOPPED;
-	if (packet_decode(buf, len, &reply, &trailer) != PACKET_OK) {
+	status = packet_decode(buf, len, &reply, &trailer);
+	if (status != PACKET_OK) {
 		/* a cut MAC lands here: for a keyed source, one more reply without a valid MAC */
 		src->auth_failed += src->cfg.key != NULL;
-		return SOURCE_MALFORMED;
+		return reject(src, SOURCE_MALFORMED, packet_status_str(status));
 	}
 	if (src->cfg.key) {
 		/* Before anything in it is believed, a kiss-o'-death included. */
 		if (!authentic(src, buf, &trailer)) {
 			src->auth_failed++;
-			return SOURCE_AUTH_FAILED;
+			return reject(src, SOURCE_AUTH_FAILED, "no valid MAC under the source's key");
 		}
 		src->auth_ok++;
 	}
 	if (!src->outstanding) {
 		if (src->have_request && reply.origin == src->sent_transmit)
-			return SOURCE_DUPLICATE;
-		return SOURCE_BOGUS;
+			return reject(src, SOURCE_DUPLICATE, "duplicate reply");
+		return reject(src, SOURCE_BOGUS, "no request outstanding");
 	}
 
-	switch (reply_check(&reply, src->sent_transmit)) {
+	verdict = reply_check(&reply, src->sent_transmit);
+	switch (verdict) {
 	case REPLY_BAD_MODE:
 	case REPLY_BAD_VERSION:
 	case REPLY_BOGUS_ORIGIN:
 		/* Not proven to come from the server: the request stays open. */
-		return SOURCE_BOGUS;
+		return reject(src, SOURCE_BOGUS, reply_verdict_str(verdict));
 	case REPLY_ZERO_TIMESTAMP:
 		src->outstanding = false;
-		return SOURCE_BOGUS;
+		return reject(src, SOURCE_BAD_HEADER, reply_verdict_str(verdict));
 	case REPLY_KOD:
 		src->outstanding = false;
-		return handle_kiss(src, &reply);
+		kiss = handle_kiss(src, &reply);
+		if (kiss == SOURCE_KOD_OTHER && reply.leap == NTP_LEAP_UNSYNC)
+			return unsynchronized(src, &reply);
+		snprintf(src->rejection, sizeof(src->rejection), "%s (kiss code %s)",
+			 kiss == SOURCE_KOD_RATE ? "rate limited by the server" : "kiss-o'-death", src->kiss);
+		return kiss;
 	case REPLY_UNSYNCHRONIZED:
 		src->outstanding = false;
-		note_server(src, &reply);
-		return SOURCE_UNSYNCHRONIZED;
+		src->kiss[0] = '\0';
+		return unsynchronized(src, &reply);
 	case REPLY_OK:
 		break;
 	}
@@ -302,7 +336,9 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	src->kiss[0] = '\0';
 
 	if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
-		return SOURCE_BAD_HEADER;
+		return reject(src, SOURCE_BAD_HEADER, "server reference time after its transmit time");
+	if (ntp_ts_diff(reply.transmit, reply.receive) < 0)
+		return reject(src, SOURCE_BAD_HEADER, "server transmit time before its receive time");
 
 	src->server_precision = reply.precision;
 	precision = precision_sum(src);
@@ -311,22 +347,32 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	reply_offset_delay(&reply, src->sent_time, receive_time, &sample.offset, &sample.delay);
 	/* A server that takes longer than the whole round trip is lying. */
 	if (sample.delay < -precision)
-		return SOURCE_BAD_HEADER;
+		return reject(src, SOURCE_BAD_HEADER, "server held the request longer than the round trip took");
 	sample.delay = fmax(sample.delay, log2_seconds(src->limits.precision));
 	sample.dispersion = precision + FILTER_PHI * sample.delay;
 	sample.time = receive_time;
 
 	root_delay = ntp_short_to_seconds(reply.root_delay);
 	root_dispersion = ntp_short_to_seconds(reply.root_dispersion);
-	if ((root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion > src->limits.max_distance)
+	distance = (root_delay + sample.delay) / 2 + root_dispersion + sample.dispersion;
+	if (distance > src->limits.max_distance) {
+		snprintf(src->rejection, sizeof(src->rejection), "root distance %.3g s exceeds the limit of %g s",
+			 distance, src->limits.max_distance);
 		return SOURCE_TOO_FAR;
+	}
 	src->root_delay = root_delay;
 	src->root_dispersion = root_dispersion;
 	src->reach |= 1;
+	src->rejection[0] = '\0';
 
 	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
 		return SOURCE_SAMPLE_HELD;
 	return SOURCE_SAMPLE_ACCEPTED;
+}
+
+const char *source_last_rejection(const struct source *src)
+{
+	return src->rejection;
 }
 
 double source_precision(const struct source *src)
@@ -404,7 +450,7 @@ bool source_select_candidate(const struct source *src, struct timespec now,
 
 	if (src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
 		return false;
-	if (src->leap == NTP_LEAP_UNSYNC || src->stratum == 0 || src->stratum >= NTP_MAX_STRATUM)
+	if (!server_synchronized(src))
 		return false;
 	distance = distance_of(src, &e);
 	if (distance > src->limits.max_distance)
@@ -438,6 +484,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->key = src->cfg.key;
 	out->auth_ok = src->auth_ok;
 	out->auth_failed = src->auth_failed;
+	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->last_sample_age = -1;
 	out->root_distance = INFINITY;
 	if (!filter_get(&src->filter, now, &e))
@@ -476,13 +523,14 @@ const char *source_result_str(enum source_result result)
 	case SOURCE_MALFORMED:
 		return "malformed packet";
 	case SOURCE_BOGUS:
-		return "bogus reply (mode, version, zero timestamp or origin mismatch)";
+		return "bogus reply (mode, version or origin mismatch)";
 	case SOURCE_DUPLICATE:
 		return "duplicate reply";
 	case SOURCE_UNSYNCHRONIZED:
 		return "server unsynchronized";
 	case SOURCE_BAD_HEADER:
-		return "invalid header (reference after transmit time, or negative delay)";
+		return "invalid header (zero timestamp, reference after transmit, transmit before receive, "
+		       "or negative delay)";
 	case SOURCE_TOO_FAR:
 		return "root distance exceeds max_distance";
 	case SOURCE_KOD_RATE:
@@ -506,6 +554,8 @@ const char *source_selection_str(enum source_selection selection)
 		return "unusable";
 	case SOURCE_UNREACHABLE:
 		return "unreachable";
+	case SOURCE_SERVER_UNSYNCHRONIZED:
+		return "unsynchronized";
 	case SOURCE_FALSETICKER:
 		return "falseticker";
 	case SOURCE_TOO_VARIABLE:

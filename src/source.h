@@ -56,6 +56,7 @@ struct source_config {
 	int maxpoll;            /* log2 seconds; default 10 */
 	bool iburst;
 	bool pool_member;       /* may be replaced when dead or a falseticker */
+	unsigned version;       /* NTP version of the requests, 1 to 4; 0: 4 */
 	const struct auth_key *key; /* NULL: none; else every request carries a MAC under it and only
 				     * replies with a valid MAC under it count (must outlive the source) */
 };
@@ -70,6 +71,7 @@ struct source_limits {
 enum source_selection {
 	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
 	SOURCE_UNREACHABLE,
+	SOURCE_SERVER_UNSYNCHRONIZED, /* answers, but the server is unsynchronized (leap 3, stratum 0 or 16) */
 	SOURCE_FALSETICKER,
 	SOURCE_TOO_VARIABLE,    /* truechimer left out by clustering */
 	SOURCE_COMBINED,
@@ -83,10 +85,11 @@ enum source_result {
 	SOURCE_SAMPLE_ACCEPTED,     /* the reply gave a sample and the filter a new estimate */
 	SOURCE_SAMPLE_HELD,         /* the reply gave a sample; the filter kept its estimate (older or spike) */
 	SOURCE_MALFORMED,           /* not a decodable NTP packet */
-	SOURCE_BOGUS,               /* failed the header checks (mode, version, zero timestamps, origin) */
+	SOURCE_BOGUS,               /* not an answer to our request (mode, version, origin): it stays open */
 	SOURCE_DUPLICATE,           /* a second reply to a request already answered */
-	SOURCE_UNSYNCHRONIZED,      /* the server is unsynchronized (leap 3, stratum 16) */
-	SOURCE_BAD_HEADER,          /* reference time after transmit time, or a negative delay */
+	SOURCE_UNSYNCHRONIZED,      /* the server answered but is unsynchronized (leap 3, stratum 0 or 16) */
+	SOURCE_BAD_HEADER,          /* an answer with impossible timestamps: zero, reference after
+				       transmit, transmit before receive, or a negative delay */
 	SOURCE_TOO_FAR,             /* the sample's root distance exceeds max_distance */
 	SOURCE_KOD_RATE,            /* kiss-o'-death RATE: poll raised */
 	SOURCE_KOD_STOP,            /* kiss-o'-death DENY or RSTR: the source is stopped for good */
@@ -117,6 +120,7 @@ struct source_status {
 	char kiss[5];                     /* last kiss code received, "" if none */
 	bool stopped;
 	bool unreachable;
+	bool unsynchronized;              /* it answers, but the server says it is unsynchronized */
 	const struct auth_key *key;       /* as configured, NULL: none */
 	uint64_t auth_ok;                 /* replies whose MAC was valid */
 	uint64_t auth_failed;             /* replies without a valid MAC under the key (malformed included) */
@@ -157,6 +161,10 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
  * key id, a wrong digest), never falling back to unauthenticated ones. */
 enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time);
+
+/* Why the last datagram handed to source_handle_reply gave no sample, for
+ * people ("" after a sample): the check that failed, or the kiss code. */
+const char *source_last_rejection(const struct source *src);
 
 /* The noise floor of its measurements: the precision of both clocks, seconds. */
 double source_precision(const struct source *src);

@@ -208,12 +208,14 @@ void status_sources(FILE *out, const struct engine_source_info *sources, size_t 
 		}
 		fprintf(out, "%c %-31.31s %7u %4d %5o %6s %9s %9s %9s", selection_mark(s->selection), name,
 			s->stratum, s->poll, s->reach, age, offset, delay, jitter);
+		if (s->selection == SOURCE_SERVER_UNSYNCHRONIZED)
+			fprintf(out, " unsynchronized");
 		if (s->kiss[0])
 			fprintf(out, " kiss %s%s", s->kiss, s->stopped ? " (stopped)" : "");
 		fputc('\n', out);
 	}
 	fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
-		     "   blank: not usable (no sample yet, unsynchronised or too far)\n");
+		     "   blank: not usable (no sample yet, the server unsynchronized, or too far)\n");
 }
 
 /* How a source authenticates, as chronyc authdata names it: "-" none, "SK"

@@ -1,8 +1,13 @@
 /* stratadate: query NTP servers once and set the clock, with ntpdate's
- * command line, output and exit codes. Every address of every server is
- * asked `samples` times in parallel; each server's minimum-delay sample
- * stands for it; the truechimers are found and combined by select_run; the
- * clock is stepped or slewed through linux_clock. */
+ * command line, output and exit codes. It is a short-lived loop around the
+ * same client core as stratad: every address of every server is a struct
+ * source (source.c: reply checks, kiss codes, clock filter, root distance),
+ * asked `samples` times in parallel; the sources that can be candidates are
+ * chosen and combined by select_run; the clock is stepped or slewed through
+ * linux_clock. Only the timing (requests 1 s apart, a timeout each) and the
+ * ntpdate policy (step at 0.5 s, -b, -B) are its own. */
+#include "autoconfig.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -14,18 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "filter.h"
+#include "auth_keyfile.h"
 #include "json_writer.h"
 #include "linux_clock.h"
 #include "log.h"
+#include "logsink.h"
 #include "netaddr.h"
 #include "ntp_time.h"
 #include "packet.h"
 #include "refid.h"
-#include "reply_check.h"
 #include "resolver.h"
 #include "select.h"
 #include "source.h"
@@ -41,10 +47,19 @@
 #define REQUEST_SPACING 1.0
 /* ntpdate's rule: at or beyond half a second the clock is stepped. */
 #define STEP_THRESHOLD 0.5
-/* Our own clock's reading error, added to every sample's dispersion. */
-#define LOCAL_PRECISION 1e-6
+/* Our own clock's reading error, log2 seconds (1 us), as source_limits wants it. */
+#define LOCAL_PRECISION (-20)
 #define MAX_TARGETS SELECT_MAX_CANDIDATES
 #define RECEIVE_BUFFER 1024
+/* The insane-time guard of a one-shot client. stratad refuses anything past
+ * its panic threshold (1000 s); a one-shot client is what sets the clock at
+ * boot or after a VM was resumed from an old snapshot, so it allows up to a
+ * year, and any offset at all when the local clock reads before this
+ * program's epoch (a reset RTC), but never a time before that epoch: no
+ * honest server is 10 or 100 years off a working clock. */
+#define PANIC_THRESHOLD (366 * 86400.0)
+#define STRATA_EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
+#define DEFAULT_KEY_FILE "/etc/ntp.keys" /* ntpdate's */
 
 struct options {
 	bool query_only;
@@ -52,51 +67,53 @@ struct options {
 	bool always_slew;
 	bool json;
 	bool debug;
+	bool syslog;
+	bool verbose;
 	unsigned samples;
 	double timeout;
 	unsigned version;
 	int family;
+	long key_id;            /* -a, 0: none */
+	const char *key_file;   /* -k, NULL: ntpdate's default */
+	const struct auth_key *key; /* key_id's, from key_file; NULL: no authentication */
 };
 
+/* What became of one request, for -d and --json. */
 struct sample {
 	bool answered;
-	const char *rejected;   /* why the reply was not used; NULL when it was */
-	char reason[64];        /* rejected points here when the reason is composed */
-	double offset;          /* seconds, true - local */
-	double delay;           /* seconds */
-	struct ntp_packet reply;
+	char status[96];        /* "ok", or why the reply gave no sample */
+	unsigned stratum;
+	double offset;          /* seconds, true - local, when status is "ok" */
+	double delay;
 };
 
 struct target {
 	const char *name;       /* as given on the command line */
 	struct net_addr addr;
-	char text[NETADDR_TEXT_LEN]; /* the address alone, as ntpdate prints it */
+	char address[NETADDR_TEXT_LEN]; /* the address alone */
+	char text[NETADDR_TEXT_LEN];    /* as lines print it: the address, with the port when not 123 */
+	struct source *src;     /* the client core: checks, kiss codes, filter, distance */
 	int fd;
 	unsigned sent;
 	unsigned malformed;     /* datagrams that were not NTP packets */
+	unsigned bogus;         /* datagrams that answered nothing we asked (mode, origin, oversized) */
+	unsigned auth_failed;   /* replies without a valid MAC under the -a key */
+	char dropped[96];       /* why the last of those was dropped */
 	bool waiting;           /* a request is outstanding */
 	bool done;
-	ntp_ts cookie;          /* the transmit field of the outstanding request */
-	struct timespec t1;     /* CLOCK_REALTIME just before it was sent */
+	bool rate_limited;      /* KoD RATE: asked no more, as ntpdate */
 	double sent_at;         /* CLOCK_MONOTONIC seconds, for spacing and timeouts */
 	struct sample samples[MAX_SAMPLES];
-	char error[160];        /* why the server gives no result, "" when it may */
-	int best;               /* index of the minimum-delay usable sample, -1 if none */
-	double jitter;
-	double root_distance;
-	enum select_state state;
+	struct ntp_packet last_reply; /* the last reply that gave a sample, for display */
+	char error[200];        /* why the server gives no result, "" when it may */
 	bool candidate;
+	struct select_candidate cand;
 };
 
 static struct target targets[MAX_TARGETS];
+static struct auth_keyring keyring; /* -k's, while the sources use its key */
 static size_t target_count;
-
-static void stderr_sink(void *ctx, enum log_level level, const char *message)
-{
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "%s: %s\n", PROGRAM, message);
-}
+static bool use_syslog;
 
 static double monotonic_now(void)
 {
@@ -106,10 +123,69 @@ static double monotonic_now(void)
 	return timespec_to_double(t);
 }
 
+static struct timespec realtime_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return t;
+}
+
+/* printf of seconds that never says -0.000000. */
+static const char *seconds_text(char *buf, size_t len, double v, int digits)
+{
+	snprintf(buf, len, "%.*f", digits, v);
+	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
+/* ntpdate's syslog-style line: " 4 Dec 10:55:36 stratadate[123]: ...", or
+ * the message alone to syslog with -s. */
+static void report(FILE *out, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(FILE *out, int priority, const char *fmt, ...)
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(priority, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	localtime_r(&now, &tm);
+	fprintf(out, "%2d %s %02d:%02d:%02d %s[%d]: ", tm.tm_mday, months[tm.tm_mon], tm.tm_hour, tm.tm_min,
+		tm.tm_sec, PROGRAM, (int)getpid());
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+}
+
+/* "stratadate: ..." on stderr, or to syslog with -s. */
+static void error_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void error_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(LOG_ERR, fmt, ap);
+	} else {
+		fprintf(stderr, "%s: ", PROGRAM);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: %s [-q] [-b | -B] [-u] [-p samples] [-t timeout] [-o version] [-4 | -6]\n"
-		"                  [--json] [-d] server ...\n", PROGRAM);
+	fprintf(out, "usage: %s [-46bBdqsuv] [-a keyid] [-e authdelay] [-k keyfile] [-o version]\n"
+		"                  [-p samples] [-t timeout] [--json] server ...\n", PROGRAM);
 }
 
 static bool parse_number(const char *text, double min, double max, double *out)
@@ -138,13 +214,20 @@ static int parse_options(int argc, char **argv, struct options *opt)
 
 	*opt = (struct options){ .samples = DEFAULT_SAMPLES, .timeout = DEFAULT_TIMEOUT,
 				 .version = NTP_VERSION, .family = AF_UNSPEC };
-	while ((c = getopt_long(argc, argv, "46bBdhp:qt:o:u", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "46a:bBde:hk:o:p:qst:uv", longopts, NULL)) != -1) {
 		switch (c) {
 		case '4':
 			opt->family = AF_INET;
 			break;
 		case '6':
 			opt->family = AF_INET6;
+			break;
+		case 'a':
+			if (!parse_number(optarg, 1, 65535, &v) || v != floor(v)) {
+				fprintf(stderr, "%s: -a: key id must be 1 to 65535, not '%s'\n", PROGRAM, optarg);
+				return -1;
+			}
+			opt->key_id = (long)v;
 			break;
 		case 'b':
 			opt->always_step = true;
@@ -155,11 +238,29 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'd':
 			opt->debug = true;
 			break;
+		case 'e':
+			/* ntpdate's authentication delay: our MACs cost microseconds
+			 * and the delay is measured, so it is checked and ignored. */
+			if (!parse_number(optarg, 0, 1, &v) || v == 1) {
+				fprintf(stderr, "%s: -e: authentication delay must be 0 to below 1 second, not '%s'\n",
+					PROGRAM, optarg);
+				return -1;
+			}
+			break;
+		case 'k':
+			opt->key_file = optarg;
+			break;
 		case 'q':
 			opt->query_only = true;
 			break;
+		case 's':
+			opt->syslog = true;
+			break;
 		case 'u':
 			/* ntpdate's unprivileged source port: ours always is. */
+			break;
+		case 'v':
+			opt->verbose = true;
 			break;
 		case 'j':
 			opt->json = true;
@@ -203,7 +304,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	return optind;
 }
 
-static void add_target(const char *name, const struct net_addr *addr)
+static void add_target(const char *name, const struct net_addr *addr, const struct options *opt)
 {
 	for (size_t i = 0; i < target_count; i++)
 		if (netaddr_equal(&targets[i].addr, addr))
@@ -212,14 +313,26 @@ static void add_target(const char *name, const struct net_addr *addr)
 		log_msg(LOG_LEVEL_WARNING, "%s: more than %d addresses in all, the rest are ignored", name, MAX_TARGETS);
 		return;
 	}
-	struct target *t = &targets[target_count++];
+	struct target *t = &targets[target_count];
+	struct source_config cfg = { .addr = *addr, .name = name, .version = opt->version, .key = opt->key };
+	struct source_limits limits = { .precision = LOCAL_PRECISION };
 
-	*t = (struct target){ .name = name, .addr = *addr, .fd = -1, .best = -1 };
-	netaddr_format(addr, t->text, sizeof(t->text));
+	*t = (struct target){ .name = name, .addr = *addr, .fd = -1 };
+	t->src = source_create(&cfg, &limits, realtime_now());
+	if (!t->src) {
+		fprintf(stderr, "%s: out of memory\n", PROGRAM);
+		exit(1);
+	}
+	netaddr_format(addr, t->address, sizeof(t->address));
+	if (addr->port == NTP_PORT)
+		netaddr_format(addr, t->text, sizeof(t->text));
+	else
+		netaddr_format_with_port(addr, t->text, sizeof(t->text));
+	target_count++;
 }
 
 /* Adds every address of the server; false after a message naming it. */
-static bool resolve(const char *arg, int family)
+static bool resolve(const char *arg, const struct options *opt)
 {
 	char host[256];
 	uint16_t port = NTP_PORT;
@@ -228,18 +341,16 @@ static bool resolve(const char *arg, int family)
 	int err;
 
 	if (!netaddr_split_host_port(arg, host, sizeof(host), &port)) {
-		fprintf(stderr, "%s: %s: not a server name or address (name, name:port, [v6addr]:port)\n",
-			PROGRAM, arg);
+		error_line("%s: not a server name or address (name, name:port, [v6addr]:port)", arg);
 		return false;
 	}
-	err = resolver_lookup(host, family, port, addrs, MAX_TARGETS + 1, &count);
+	err = resolver_lookup(host, opt->family, port, addrs, MAX_TARGETS + 1, &count);
 	if (err) {
-		fprintf(stderr, "%s: %s: cannot resolve: %s\n", PROGRAM, arg,
-			err == EAI_SYSTEM ? strerror(errno) : resolver_error_str(err));
+		error_line("%s: cannot resolve: %s", arg, err == EAI_SYSTEM ? strerror(errno) : resolver_error_str(err));
 		return false;
 	}
 	for (size_t i = 0; i < count; i++)
-		add_target(arg, &addrs[i]);
+		add_target(arg, &addrs[i], opt);
 	return true;
 }
 
@@ -284,22 +395,20 @@ static bool open_target(struct target *t)
 
 static void send_request(struct target *t, const struct options *opt, double now)
 {
-	struct ntp_packet request = { .leap = NTP_LEAP_UNSYNC, .version = (uint8_t)opt->version,
-				      .mode = NTP_MODE_CLIENT };
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[SOURCE_REQUEST_MAX];
+	size_t len;
+	uint32_t nonce;
 	int err;
 
-	/* The transmit field is a random nonce, not our clock: it tells
-	 * observers nothing, and a reply must echo it to be believed. */
-	do {
-		if (getrandom(&t->cookie, sizeof(t->cookie), 0) != sizeof(t->cookie))
-			t->cookie = (ntp_ts)random() << 32 | (ntp_ts)random();
-	} while (t->cookie == 0);
-	request.transmit = t->cookie;
-	packet_encode(&request, buf);
-
-	clock_gettime(CLOCK_REALTIME, &t->t1);
-	err = udp_send(t->fd, buf, sizeof(buf), NULL);
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint32_t)random();
+	/* T1 is read just before the send; the source keeps it apart from the
+	 * nonce it puts in the transmit field. */
+	if (source_poll(t->src, realtime_now(), nonce, buf, &len) == SOURCE_STOPPED) {
+		t->done = true;
+		return;
+	}
+	err = udp_send(t->fd, buf, len, NULL);
 	t->sent_at = now;
 	t->sent++;
 	if (err < 0) {
@@ -307,7 +416,7 @@ static void send_request(struct target *t, const struct options *opt, double now
 		return;
 	}
 	t->waiting = true;
-	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent", t->text, t->sent);
+	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent (NTP version %u)", t->text, t->sent, opt->version);
 }
 
 /* The outstanding request is over (answered or timed out); the target is
@@ -319,70 +428,74 @@ static void end_request(struct target *t, const struct options *opt)
 		t->done = true;
 }
 
-static void finish_sample(struct target *t, struct sample *s, const struct options *opt)
+static void drop_datagram(struct target *t, unsigned *counter, const char *why)
 {
-	end_request(t, opt);
-	if (s->rejected)
-		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u rejected: %s", t->text, t->sent, s->rejected);
-	else
-		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u: stratum %u, offset %+.6f, delay %.6f", t->text, t->sent,
-			s->reply.stratum, s->offset, s->delay);
+	(*counter)++;
+	snprintf(t->dropped, sizeof(t->dropped), "%s", why);
+	log_msg(LOG_LEVEL_DEBUG, "%s: dropped a datagram: %s", t->text, why);
 }
 
-/* A reply to the outstanding request of t; rx is T4. */
+/* A datagram from the server's address; rx is T4. The source decides what
+ * it is; only what to wait for next is decided here. */
 static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struct timespec rx,
 			 const struct options *opt)
 {
-	struct ntp_packet p;
-	enum packet_status status = packet_decode(buf, len, &p, NULL);
-	struct sample *s;
-	enum reply_verdict verdict;
+	enum source_result r = source_handle_reply(t->src, buf, len, rx);
+	struct sample *s = t->sent ? &t->samples[t->sent - 1] : NULL;
+	struct filter_sample latest;
+	struct source_status st;
+	char offset[32];
 
-	if (status != PACKET_OK) {
-		t->malformed++;
-		log_msg(LOG_LEVEL_DEBUG, "%s: dropped a datagram of %zu bytes: %s", t->text, len,
-			packet_status_str(status));
+	switch (r) {
+	case SOURCE_MALFORMED:
+		drop_datagram(t, &t->malformed, source_last_rejection(t->src));
 		return;
-	}
-	verdict = reply_check(&p, t->cookie);
-	if (!t->waiting || verdict == REPLY_BOGUS_ORIGIN) {
-		/* Late, duplicated or forged: not an answer to what we asked. */
-		log_msg(LOG_LEVEL_DEBUG, "%s: dropped a reply: %s", t->text,
-			t->waiting ? reply_verdict_str(verdict) : "no request outstanding");
+	case SOURCE_BOGUS:
+		/* Not an answer to what we asked (an injected or stray datagram):
+		 * the request stays open and we keep waiting. */
+		drop_datagram(t, &t->bogus, source_last_rejection(t->src));
 		return;
-	}
-	s = &t->samples[t->sent - 1];
-	s->answered = true;
-	s->reply = p;
-	if (verdict == REPLY_KOD) {
-		char code[5];
-		enum kiss_code kiss = reply_kiss_code(&p);
-
-		refid_ascii(p.refid, code);
-		/* ntpd sends its unsynchronized stratum 16 as 0 with INIT: not an order.
-		 * openntpd sends refid 0 there, which names no kiss code at all. */
-		snprintf(s->reason, sizeof(s->reason), code[0] ? "%s (kiss code %s)" : "%s",
-			 p.leap == NTP_LEAP_UNSYNC ? "server is unsynchronized" : "kiss-o'-death", code);
-		s->rejected = s->reason;
-		finish_sample(t, s, opt);
-		if (kiss == KISS_DENY || kiss == KISS_RSTR)
-			fail_target(t, "kiss-o'-death %s: the server refuses to serve us", code);
-		else if (kiss == KISS_RATE)
-			t->done = true; /* asked to slow down: no more requests, earlier samples stand */
+	case SOURCE_AUTH_FAILED:
+		/* -a: unsigned, or not by our key; the request stays open too. */
+		drop_datagram(t, &t->auth_failed, source_last_rejection(t->src));
 		return;
-	}
-	if (verdict != REPLY_OK) {
-		s->rejected = reply_verdict_str(verdict);
-		finish_sample(t, s, opt);
+	case SOURCE_DUPLICATE:
+	case SOURCE_STOPPED:
+	case SOURCE_POLL_SENT:
+	case SOURCE_POLL_UNREACHABLE:
+		log_msg(LOG_LEVEL_DEBUG, "%s: dropped a reply: %s", t->text, source_result_str(r));
 		return;
+	case SOURCE_SAMPLE_ACCEPTED:
+	case SOURCE_SAMPLE_HELD:
+		source_latest_sample(t->src, &latest);
+		packet_decode(buf, len, &t->last_reply, NULL);
+		*s = (struct sample){ .answered = true, .stratum = t->last_reply.stratum,
+				      .offset = latest.offset, .delay = latest.delay };
+		snprintf(s->status, sizeof(s->status), "ok");
+		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u: stratum %u, offset %s, delay %.6f", t->text, t->sent,
+			s->stratum, seconds_text(offset, sizeof(offset), s->offset, 6), s->delay);
+		break;
+	case SOURCE_UNSYNCHRONIZED:
+	case SOURCE_BAD_HEADER:
+	case SOURCE_TOO_FAR:
+	case SOURCE_KOD_RATE:
+	case SOURCE_KOD_STOP:
+	case SOURCE_KOD_OTHER:
+		source_get_status(t->src, rx, &st);
+		*s = (struct sample){ .answered = true, .stratum = st.stratum };
+		snprintf(s->status, sizeof(s->status), "%s", source_last_rejection(t->src));
+		log_msg(LOG_LEVEL_DEBUG, "%s: sample %u rejected: %s", t->text, t->sent, s->status);
+		break;
 	}
-
-	reply_offset_delay(&p, t->t1, rx, &s->offset, &s->delay);
-	if (ntp_ts_diff(p.transmit, p.receive) < 0)
-		s->rejected = "server transmit time before its receive time";
-	else if (s->delay < 0)
-		s->rejected = "server held the request longer than the round trip took";
-	finish_sample(t, s, opt);
+	end_request(t, opt);
+	if (r == SOURCE_KOD_STOP) {
+		source_get_status(t->src, rx, &st);
+		fail_target(t, "kiss-o'-death %s: the server refuses to serve us", st.kiss);
+	} else if (r == SOURCE_KOD_RATE) {
+		/* As ntpdate: no more requests to it; earlier samples stand. */
+		t->rate_limited = true;
+		t->done = true;
+	}
 }
 
 static void receive_all(struct target *t, const struct options *opt)
@@ -397,7 +510,7 @@ static void receive_all(struct target *t, const struct options *opt)
 			return;
 		}
 		if (d.truncated) {
-			log_msg(LOG_LEVEL_DEBUG, "%s: dropped an oversized datagram", t->text);
+			drop_datagram(t, &t->bogus, "oversized datagram (more than 1024 bytes)");
 			continue;
 		}
 		if (!d.kernel_stamp)
@@ -443,7 +556,7 @@ static void run_queries(const struct options *opt)
 		int ms = (int)ceil((wake - now) * 1000);
 
 		if (poll(pfds, nfds, ms < 0 ? 0 : ms) < 0 && errno != EINTR) {
-			fprintf(stderr, "%s: poll: %s\n", PROGRAM, strerror(errno));
+			error_line("poll: %s", strerror(errno));
 			exit(1);
 		}
 		for (size_t k = 0; k < nfds; k++)
@@ -452,72 +565,47 @@ static void run_queries(const struct options *opt)
 	}
 }
 
-/* The sample that stands for a target with a result (best >= 0). */
-static const struct sample *best_sample(const struct target *t)
+/* A candidate for selection, as stratad's sources are; else t->error says why. */
+static void summarize(struct target *t, struct timespec now)
 {
-	return &t->samples[t->best];
-}
+	unsigned answered = 0;
+	const char *last = NULL;
 
-/* The minimum-delay usable sample stands for the server, with the jitter of
- * the others about it and the root distance stratad would give it. */
-static void summarize(struct target *t)
-{
-	unsigned answered = 0, usable = 0;
-	double sum = 0;
-
+	t->candidate = !t->error[0] && source_select_candidate(t->src, now, &t->cand);
+	if (t->candidate || t->error[0])
+		return;
 	for (unsigned i = 0; i < t->sent; i++) {
-		struct sample *s = &t->samples[i];
-
-		answered += s->answered;
-		if (!s->answered || s->rejected)
+		if (!t->samples[i].answered)
 			continue;
-		usable++;
-		if (t->best < 0 || s->delay < t->samples[t->best].delay)
-			t->best = (int)i;
+		answered++;
+		if (strcmp(t->samples[i].status, "ok"))
+			last = t->samples[i].status;
 	}
-	if (t->error[0])
-		return;
-	if (t->best < 0) {
-		const char *last = NULL;
+	if (answered == 0 && t->auth_failed > 0) {
+		struct source_status st;
 
-		for (unsigned i = 0; i < t->sent; i++)
-			if (t->samples[i].rejected)
-				last = t->samples[i].rejected;
-		if (answered == 0 && t->malformed > 0)
-			snprintf(t->error, sizeof(t->error), "only malformed replies (%u), no NTP answer", t->malformed);
-		else if (answered == 0)
-			snprintf(t->error, sizeof(t->error), "no reply (%u request%s timed out)", t->sent,
-				 t->sent == 1 ? "" : "s");
-		else
-			snprintf(t->error, sizeof(t->error), "every reply rejected: %s", last);
-		return;
+		source_get_status(t->src, now, &st);
+		snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
+			 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
 	}
-
-	const struct sample *b = best_sample(t);
-
-	for (unsigned i = 0; i < t->sent; i++) {
-		struct sample *s = &t->samples[i];
-
-		if (s->answered && !s->rejected && (int)i != t->best)
-			sum += (s->offset - b->offset) * (s->offset - b->offset);
-	}
-	t->jitter = usable > 1 ? sqrt(sum / (usable - 1)) : 0;
-
-	double precision = ldexp(1, b->reply.precision) + LOCAL_PRECISION;
-	double dispersion = precision + FILTER_PHI * b->delay;
-
-	t->jitter = fmax(t->jitter, precision);
-	t->root_distance = source_distance(ntp_short_to_seconds(b->reply.root_delay),
-					   ntp_short_to_seconds(b->reply.root_dispersion), b->delay, dispersion,
-					   t->jitter);
-	t->candidate = true;
+	else if (answered == 0 && t->bogus > 0)
+		snprintf(t->error, sizeof(t->error), "only bogus replies (%u): %s", t->bogus + t->malformed, t->dropped);
+	else if (answered == 0 && t->malformed > 0)
+		snprintf(t->error, sizeof(t->error), "only malformed replies (%u), no NTP answer: %s", t->malformed,
+			 t->dropped);
+	else if (answered == 0)
+		snprintf(t->error, sizeof(t->error), "no reply (%u request%s timed out)", t->sent,
+			 t->sent == 1 ? "" : "s");
+	else
+		snprintf(t->error, sizeof(t->error), "every reply rejected: %s",
+			 last ? last : "the server is not usable now");
 }
 
 static const char *state_str(const struct target *t)
 {
 	if (!t->candidate)
 		return "unusable";
-	switch (t->state) {
+	switch (t->cand.state) {
 	case SELECT_FALSETICKER:
 		return "falseticker";
 	case SELECT_OUTLIER:
@@ -530,7 +618,7 @@ static const char *state_str(const struct target *t)
 	return "unknown";
 }
 
-/* Selection over every target with a usable sample; the chosen target or NULL. */
+/* Selection over every candidate, as stratad's (quorum 1); the chosen target or NULL. */
 static struct target *select_targets(struct select_result *result)
 {
 	struct select_candidate cands[MAX_TARGETS];
@@ -538,54 +626,37 @@ static struct target *select_targets(struct select_result *result)
 	size_t n = 0;
 
 	for (size_t i = 0; i < target_count; i++) {
-		struct target *t = &targets[i];
-
-		if (!t->candidate)
+		if (!targets[i].candidate)
 			continue;
-		const struct sample *b = best_sample(t);
-
-		cands[n] = (struct select_candidate){
-			.offset = b->offset,
-			.root_distance = t->root_distance,
-			.jitter = t->jitter,
-			.root_delay = ntp_short_to_seconds(b->reply.root_delay) + b->delay,
-			.root_dispersion = ntp_short_to_seconds(b->reply.root_dispersion) + t->jitter,
-			.stratum = b->reply.stratum,
-		};
-		which[n++] = t;
+		cands[n] = targets[i].cand;
+		which[n++] = &targets[i];
 	}
 	*result = (struct select_result){ .status = SELECT_NO_CANDIDATES };
 	if (n == 0)
 		return NULL;
 	select_run(cands, n, 1, -1, result);
 	for (size_t i = 0; i < n; i++)
-		which[i]->state = cands[i].state;
+		which[i]->cand.state = cands[i].state;
 	return result->status == SELECT_OK ? which[result->system_peer] : NULL;
 }
 
-/* ntpdate's syslog-style line: " 4 Dec 10:55:36 stratadate[123]: ..." */
-static void print_log_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void print_log_line(FILE *out, const char *fmt, ...)
+/* Why the combined offset must not be used, or NULL: see PANIC_THRESHOLD. */
+static const char *insane_time(double offset, struct timespec local)
 {
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
+	double corrected = (double)local.tv_sec + offset;
 
-	localtime_r(&now, &tm);
-	fprintf(out, "%2d %s %02d:%02d:%02d %s[%d]: ", tm.tm_mday, months[tm.tm_mon], tm.tm_hour, tm.tm_min,
-		tm.tm_sec, PROGRAM, (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
+	if (corrected < STRATA_EPOCH)
+		return "it would set the clock before 2026";
+	if (local.tv_sec >= STRATA_EPOCH && fabs(offset) > PANIC_THRESHOLD)
+		return "beyond the one-shot panic threshold of 366 days";
+	return NULL;
 }
 
 static void print_json(const struct select_result *result, const struct target *chosen, const char *action,
-		       bool applied)
+		       bool applied, const char *refused)
 {
 	struct json_writer w;
+	struct timespec now = realtime_now();
 
 	json_writer_init(&w, stdout);
 	json_begin_object(&w, NULL);
@@ -595,23 +666,24 @@ static void print_json(const struct select_result *result, const struct target *
 
 		json_begin_object(&w, NULL);
 		json_string(&w, "server", t->name);
-		json_string(&w, "address", t->text);
+		json_string(&w, "address", t->address);
 		json_integer(&w, "port", t->addr.port);
 		if (t->candidate) {
-			const struct sample *b = best_sample(t);
-			const struct ntp_packet *r = &b->reply;
+			const struct ntp_packet *r = &t->last_reply;
+			struct source_status st;
 			char refid[REFID_TEXT_LEN];
 
+			source_get_status(t->src, now, &st);
 			refid_format(r->refid, r->stratum, refid);
 			json_integer(&w, "stratum", r->stratum);
 			json_integer(&w, "leap", r->leap);
 			json_string(&w, "refid", refid);
 			json_number(&w, "root_delay", ntp_short_to_seconds(r->root_delay), 6);
 			json_number(&w, "root_dispersion", ntp_short_to_seconds(r->root_dispersion), 6);
-			json_number(&w, "offset", b->offset, 9);
-			json_number(&w, "delay", b->delay, 9);
-			json_number(&w, "jitter", t->jitter, 9);
-			json_number(&w, "root_distance", t->root_distance, 9);
+			json_number(&w, "offset", st.offset, 9);
+			json_number(&w, "delay", st.delay, 9);
+			json_number(&w, "jitter", st.jitter, 9);
+			json_number(&w, "root_distance", t->cand.root_distance, 9);
 		}
 		json_string(&w, "selection", state_str(t));
 		if (t->error[0])
@@ -626,9 +698,9 @@ static void print_json(const struct select_result *result, const struct target *
 			if (!s->answered) {
 				json_string(&w, "status", "no reply");
 			} else {
-				json_string(&w, "status", s->rejected ? s->rejected : "ok");
-				json_integer(&w, "stratum", s->reply.stratum);
-				if (!s->rejected) {
+				json_string(&w, "status", s->status);
+				json_integer(&w, "stratum", s->stratum);
+				if (!strcmp(s->status, "ok")) {
 					json_number(&w, "offset", s->offset, 9);
 					json_number(&w, "delay", s->delay, 9);
 				}
@@ -641,7 +713,8 @@ static void print_json(const struct select_result *result, const struct target *
 	json_end_array(&w);
 	if (chosen) {
 		json_begin_object(&w, "result");
-		json_string(&w, "system_peer", chosen->text);
+		json_string(&w, "system_peer", chosen->address);
+		json_integer(&w, "system_peer_port", chosen->addr.port);
 		json_number(&w, "offset", result->offset, 9);
 		json_number(&w, "jitter", result->jitter, 9);
 		json_integer(&w, "truechimers", (long long)result->truechimers);
@@ -649,12 +722,58 @@ static void print_json(const struct select_result *result, const struct target *
 		json_end_object(&w);
 	} else {
 		json_null(&w, "result");
-		json_string(&w, "error", select_status_str(result->status));
 	}
+	if (refused)
+		json_string(&w, "error", refused);
+	else if (!chosen)
+		json_string(&w, "error", select_status_str(result->status));
 	json_string(&w, "action", action);
 	json_bool(&w, "applied", applied);
 	json_end_object(&w);
 	json_writer_finish(&w);
+}
+
+static void print_server_lines(void)
+{
+	for (size_t i = 0; i < target_count; i++) {
+		struct source_status st;
+		char offset[32], delay[32];
+
+		if (!targets[i].candidate)
+			continue;
+		source_get_status(targets[i].src, realtime_now(), &st);
+		printf("server %s, stratum %u, offset %s, delay %s\n", targets[i].text, st.stratum,
+		       seconds_text(offset, sizeof(offset), st.offset, 6), seconds_text(delay, sizeof(delay), st.delay, 5));
+	}
+}
+
+static void stderr_sink(void *ctx, enum log_level level, const char *message)
+{
+	(void)ctx;
+	(void)level;
+	fprintf(stderr, "%s: %s\n", PROGRAM, message);
+}
+
+/* -a as ntpdate: the key from -k's file (ntpdate's /etc/ntp.keys by default),
+ * chrony's or ntpd's format; -k alone reads nothing, as ntpdate. */
+static int load_key(struct options *opt, struct auth_keyring *ring)
+{
+	char err[512];
+
+	if (!opt->key_id)
+		return 0;
+	if (!opt->key_file)
+		opt->key_file = DEFAULT_KEY_FILE;
+	if (auth_keyfile_load(opt->key_file, ring, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: -k: %s\n", PROGRAM, err);
+		return -1;
+	}
+	opt->key = auth_keyring_find(ring, (uint32_t)opt->key_id);
+	if (!opt->key) {
+		fprintf(stderr, "%s: -a: key %ld is not in %s\n", PROGRAM, opt->key_id, opt->key_file);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -664,46 +783,53 @@ int main(int argc, char **argv)
 	struct target *chosen;
 	int first = parse_options(argc, argv, &opt);
 	bool adjust, step, applied = false;
+	const char *refused;
+	char offset[32];
 	int status = 0;
 
-	if (first < 0)
+	if (first < 0 || load_key(&opt, &keyring) < 0)
 		return 1;
-	log_set_sink(stderr_sink, NULL, opt.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+	use_syslog = opt.syslog;
+	if (use_syslog)
+		logsink_use_syslog(PROGRAM, opt.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+	else
+		log_set_sink(stderr_sink, NULL, opt.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+	if (opt.verbose)
+		report(stdout, LOG_NOTICE, "%s %s (strata)", PROGRAM, PACKAGE_VERSION);
 	for (int i = first; i < argc; i++)
-		resolve(argv[i], opt.family);
+		resolve(argv[i], &opt);
 	if (target_count == 0) {
-		print_log_line(stderr, "no servers can be used, exiting");
+		report(stderr, LOG_ERR, "no servers can be used, exiting");
 		return 1;
 	}
 
 	run_queries(&opt);
 	for (size_t i = 0; i < target_count; i++) {
-		summarize(&targets[i]);
-		udp_close(targets[i].fd);
-		if (targets[i].error[0])
-			fprintf(stderr, "%s: %s (%s): %s\n", PROGRAM, targets[i].name, targets[i].text,
-				targets[i].error);
+		struct target *t = &targets[i];
+
+		summarize(t, realtime_now());
+		udp_close(t->fd);
+		if (t->error[0])
+			error_line("%s (%s): %s", t->name, t->text, t->error);
+		else if (t->rate_limited)
+			error_line("%s (%s): rate limited by the server (kiss code RATE): asked no more", t->name,
+				   t->text);
 	}
 	chosen = select_targets(&result);
 
-	if (!opt.json && (opt.query_only || opt.debug)) {
-		for (size_t i = 0; i < target_count; i++) {
-			const struct sample *b;
+	if (!opt.json && (opt.query_only || opt.debug))
+		print_server_lines();
 
-			if (!targets[i].candidate)
-				continue;
-			b = best_sample(&targets[i]);
-			printf("server %s, stratum %u, offset %.6f, delay %.5f\n", targets[i].text, b->reply.stratum,
-			       b->offset, b->delay);
-		}
-	}
-
-	if (!chosen) {
-		if (result.status != SELECT_NO_CANDIDATES)
-			fprintf(stderr, "%s: %s\n", PROGRAM, select_status_str(result.status));
+	refused = chosen ? insane_time(result.offset, realtime_now()) : NULL;
+	if (!chosen || refused) {
+		if (refused)
+			error_line("insane time: %s puts the clock %s s off, %s; not using it", chosen->text,
+				   seconds_text(offset, sizeof(offset), result.offset, 3), refused);
+		else if (result.status != SELECT_NO_CANDIDATES)
+			error_line("%s", select_status_str(result.status));
 		if (opt.json)
-			print_json(&result, NULL, "none", false);
-		print_log_line(stderr, "no server suitable for synchronization found");
+			print_json(&result, chosen, "none", false, refused);
+		report(stderr, LOG_ERR, "no server suitable for synchronization found");
 		return 1;
 	}
 
@@ -716,7 +842,7 @@ int main(int argc, char **argv)
 		int err;
 
 		if (!clock) {
-			fprintf(stderr, "%s: out of memory\n", PROGRAM);
+			error_line("out of memory");
 			return 1;
 		}
 		ops = linux_clock_ops(clock);
@@ -728,9 +854,11 @@ int main(int argc, char **argv)
 		applied = err == 0;
 	}
 	if (opt.json)
-		print_json(&result, chosen, step ? "step" : "slew", applied);
+		print_json(&result, chosen, step ? "step" : "slew", applied, NULL);
 	else if (status == 0)
-		print_log_line(stdout, "%s time server %s offset %.6f sec", step ? "step" : "adjust", chosen->text,
-			       result.offset);
+		report(stdout, LOG_NOTICE, "%s time server %s offset %s sec", step ? "step" : "adjust", chosen->text,
+		       seconds_text(offset, sizeof(offset), result.offset, 6));
+	for (size_t i = 0; i < target_count; i++)
+		source_destroy(targets[i].src);
 	return status;
 }

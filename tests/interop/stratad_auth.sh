@@ -22,11 +22,13 @@ run_in_netns "$@"
 ip addr add 10.1.1.1/32 dev lo || skip "cannot add an address to lo in the namespace"
 
 AUTH_PEER=$(dirname "$0")/auth_peer.py
+STRATADATE=$STRATA_BUILD/src/stratadate
 PEERS_LIFETIME=120
 mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
 
 # The same keys in both formats: ntpd's bare ASCII (20 characters) and hex,
-# chrony's ASCII:/HEX: and its CMAC name. 9 is ours alone.
+# chrony's ASCII:/HEX: and its CMAC name. 8 is only the clients' (ntpdig.keys):
+# no server holds it.
 cat > "$workdir/ntp.keys" <<EOK
 # ntp.keys(5)
 1 MD5 abcdefghijklmnopqrst
@@ -176,6 +178,24 @@ EOC
 	out=$(run_ntpsec_ntpdate -a "$k" -k "$workdir/ntp.keys" -t 2 127.0.0.1 2>&1)
 	echo "$out"
 	check "NTPsec ntpdate -q -a $k -k ntp.keys gets a time from stratad" grep -q ' 127.0.0.1 ' <<< "$out"
+	# stratadate -a/-k against chronyd (with the file stratad does not read this round)
+	other=$workdir/chrony.keys
+	[ "$keyfile" = "$other" ] && other=$workdir/ntp.keys
+	out=$("${PEERS_NOCAP[@]}" "$STRATADATE" -q -a "$k" -k "$other" 127.0.0.3 2>&1)
+	status=$?
+	echo "$out"
+	check "stratadate -q -a $k -k $(basename "$other") gets chronyd's time (status $status)" \
+		bash -c '[ "$1" = 0 ] && grep -q "^server 127.0.0.3, stratum [0-9]*, offset" <<< "$2"' _ "$status" "$out"
+	out=$("${PEERS_NOCAP[@]}" "$STRATADATE" -q -a "$k" -k "$other" 127.0.0.4 2>&1)
+	status=$?
+	echo "$out"
+	check "stratadate refuses chronyd's spoiled MACs through the relay (status $status)" \
+		bash -c '[ "$1" = 1 ] && grep -q "no reply authenticated with key $3" <<< "$2"' _ "$status" "$out" "$k"
+	out=$("${PEERS_NOCAP[@]}" "$STRATADATE" -q -a 8 -k "$workdir/ntpdig.keys" 127.0.0.3 2>&1)
+	status=$?
+	echo "$out"
+	check "stratadate -a 8 (a key chronyd lacks): no time (status $status)" test "$status" = 1
+
 	out=$(run_ntpsec_ntpdate -a 8 -k "$workdir/ntpdig.keys" -t 2 127.0.0.1 2>&1)
 	echo "$out"
 	check "and no time with key 8, which stratad lacks" bash -c '! grep -q " 127.0.0.1 " <<< "$1"' _ "$out"

@@ -36,7 +36,7 @@ wait_for() {
 # A source's line in "stratactl sources": its mark, stratum, poll, reach...
 source_line() { ctl sources | grep -F " $1 "; }
 source_mark() { source_line "$1" | cut -c1; }
-source_reach() { source_line "$1" | awk '{ print $(NF - 4) }'; }
+source_reach() { source_line "$1" | cut -c48-52 | tr -d ' '; }
 source_used() { [[ "$(source_mark "$1")" == [*+] ]]; }
 source_is_falseticker() { [ "$(source_mark "$1")" = x ]; }
 # The last two polls of the source went unanswered.

@@ -56,9 +56,9 @@ if start_chronyd_server "$port" > /dev/null; then
 	out=$("${SD[@]}" -q "127.0.0.1:$port" 2>"$workdir/err"); rc=$?
 	check "chronyd: exit 0" [ $rc = 0 ]
 	check "chronyd: server line in ntpdate's format" \
-		grep -Eq '^server 127\.0\.0\.1, stratum 10, offset -?[0-9]+\.[0-9]{6}, delay -?[0-9]+\.[0-9]{5}$' <<<"$out"
-	check "chronyd: log line in ntpdate's format" \
-		grep -Eq "^[ 0-9][0-9] [A-Z][a-z]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} stratadate\[[0-9]+\]: adjust time server 127\.0\.0\.1 offset -?[0-9]+\.[0-9]{6} sec$" <<<"$out"
+		grep -Eq "^server 127\.0\.0\.1:$port, stratum 10, offset -?[0-9]+\.[0-9]{6}, delay [0-9]+\.[0-9]{5}$" <<<"$out"
+	check "chronyd: log line in ntpdate's format, naming the port" \
+		grep -Eq "^[ 0-9][0-9] [A-Z][a-z]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} stratadate\[[0-9]+\]: adjust time server 127\.0\.0\.1:$port offset -?[0-9]+\.[0-9]{6} sec$" <<<"$out"
 	off=$(offset_of <<<"$out")
 	check "chronyd: offset ${off:-?} within 1 ms of 0" abs_below "${off:-9}" 0.001
 	"${SD[@]}" -q --json -p 2 "127.0.0.1:$port" > "$workdir/json" 2>/dev/null
@@ -76,24 +76,52 @@ if start_chronyd_server "$port" +1h > /dev/null; then
 	out=$("${SD[@]}" -q "127.0.0.1:$port" 2>&1)
 	off=$(offset_of <<<"$out")
 	check "faketime +1h: offset ${off:-?} is 3600 s within 10 ms" abs_below "$(python3 -c "print(${off:-0} - 3600)")" 0.01
-	check "faketime +1h: would step" grep -q "step time server 127.0.0.1 offset 3600" <<<"$out"
+	check "faketime +1h: would step" grep -q "step time server 127.0.0.1:$port offset 3600" <<<"$out"
 else
 	not_ok "chronyd +1h starts on port $port"
 fi
 
 # --- misbehaving servers ------------------------------------------------------
-for mode in short kod-deny silent unsync; do
+for mode in short kod-deny kod-rate silent unsync bad-origin zero-xmt root-max precision-max oversized; do
 	if ! read -r _ port < <(start_fake_server "$mode"); then
 		not_ok "fake server ($mode) starts"
 		continue
 	fi
 	case $mode in
-	short) expect_failure garbage "127.0.0.1:$port (127.0.0.1): only malformed replies" -p 2 -t 0.3 "127.0.0.1:$port" ;;
+	short) expect_failure garbage "127.0.0.1:$port (127.0.0.1:$port): only malformed replies (2)" -p 2 -t 0.3 "127.0.0.1:$port" ;;
 	kod-deny) expect_failure "KoD DENY" "kiss-o'-death DENY: the server refuses to serve us" "127.0.0.1:$port" ;;
-	silent) expect_failure silent "127.0.0.1:$port (127.0.0.1): no reply (2 requests timed out)" -p 2 -t 0.3 "127.0.0.1:$port" ;;
+	kod-rate)
+		expect_failure_line "KoD RATE" "stratadate: 127.0.0.1:$port (127.0.0.1:$port): every reply rejected: rate limited by the server (kiss code RATE)" "127.0.0.1:$port"
+		# ntpdate's back-off: no further request to a server that said RATE
+		sent=$("${SD[@]}" -q -d -p 4 "127.0.0.1:$port" 2>&1 | grep -c ': request [0-9]* sent ')
+		check "KoD RATE: one request of 4 sent ($sent)" [ "$sent" = 1 ] ;;
+	silent) expect_failure silent "127.0.0.1:$port (127.0.0.1:$port): no reply (2 requests timed out)" -p 2 -t 0.3 "127.0.0.1:$port" ;;
 	unsync) expect_failure unsynchronized "every reply rejected: server is unsynchronized" -p 1 "127.0.0.1:$port" ;;
+	bad-origin) expect_failure "wrong origin, without -d" "127.0.0.1:$port (127.0.0.1:$port): only bogus replies (2): origin timestamp does not match our request (bogus or replayed)" -p 2 -t 0.3 "127.0.0.1:$port" ;;
+	zero-xmt) expect_failure "zero transmit time" "every reply rejected: zero receive or transmit timestamp" -p 1 "127.0.0.1:$port" ;;
+	root-max) expect_failure "root distance 98,304 s" "every reply rejected: root distance 9.83e+04 s exceeds the limit of 1.5 s" -p 1 "127.0.0.1:$port" ;;
+	precision-max) expect_failure "precision 2^127 s" "every reply rejected: root distance 1.7e+38 s exceeds the limit of 1.5 s" -p 1 "127.0.0.1:$port" ;;
+	oversized) expect_failure "oversized reply" "127.0.0.1:$port (127.0.0.1:$port): only bogus replies (1): oversized datagram (more than 1024 bytes)" -p 1 -t 0.3 "127.0.0.1:$port" ;;
 	esac
 done
+# --- an injected datagram (a request echoed back, a reply with a wrong
+# origin) before the real reply does not cost the sample ------------------
+if read -r _ port < <(start_fake_server inject); then
+	out=$("${SD[@]}" -q -p 1 "127.0.0.1:$port" 2>&1); rc=$?
+	check "injected datagrams ignored: exit 0" [ $rc = 0 ] || echo "  got: $out"
+	check "injected datagrams ignored: the server line" grep -q "^server 127.0.0.1:$port, stratum 2, " <<<"$out"
+else
+	not_ok "fake server (inject) starts"
+fi
+# --- servers 10 and 100 years off: the one-shot insane-time guard ----------
+for years in 10 100; do
+	if read -r _ port < <(start_fake_server offset $((years * 31536000))); then
+		expect_failure "$years years off" "insane time: 127.0.0.1:$port puts the clock" -p 1 "127.0.0.1:$port"
+	else
+		not_ok "fake server ($years years off) starts"
+	fi
+done
+
 # --- two LAN-like servers 0.6 ms apart, with root delay and dispersion 0 ------
 # Their root distances are well under 0.3 ms: only the 1 ms floor of a
 # correctness interval (as stratad's) lets them agree.

@@ -17,6 +17,13 @@ MODE is one of:
     bad-origin  normal reply but the origin timestamp is not the client's
                 transmit timestamp
     zero-xmt    normal reply but the transmit timestamp is zero
+    root-max    normal reply with the largest root delay and dispersion
+                (0xffff.ffff s each: a root distance of about 98,304 s)
+    precision-max  normal reply with precision 127 (2^127 s)
+    inject      first a copy of the request (mode 3, right origin) and a
+                reply with a wrong origin, as an off-path sender would
+                inject them, then the normal reply
+    oversized   the normal reply followed by 2000 bytes of padding
 
 "Normal" replies copy the client's transmit timestamp into the origin
 field, use the client's version (3 or 4), mode 4, poll = client's poll,
@@ -45,7 +52,8 @@ import time
 
 NTP_EPOCH_DELTA = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 MODES = ("good", "offset", "garbage", "short", "kod-deny", "kod-rate", "silent",
-         "unsync", "bad-origin", "zero-xmt")
+         "unsync", "bad-origin", "zero-xmt", "root-max", "precision-max", "inject",
+         "oversized")
 
 
 def to_ntp(t):
@@ -92,13 +100,20 @@ def build_reply(mode, req, t_recv, t_xmt_fn, offset, root):
 
     recv = to_ntp(t_recv + offset)
     ref = to_ntp(t_recv + offset - 1.0)
+    root_delay = root_disp = short(root)
+    if mode == "root-max":
+        root_delay = root_disp = 0xFFFFFFFF
+    precision = 127 if mode == "precision-max" else -20
     head = struct.pack("!BBbbII4sQ8sQ",
                        (leap << 6) | (version << 3) | 4,
-                       stratum, poll, -20,
-                       short(root), short(root), refid,
+                       stratum, poll, precision,
+                       root_delay, root_disp, refid,
                        ref, origin, recv)
     xmt = 0 if mode == "zero-xmt" else to_ntp(t_xmt_fn() + offset)
-    return head + struct.pack("!Q", xmt)
+    reply = head + struct.pack("!Q", xmt)
+    if mode == "oversized":
+        reply += bytes(2000)
+    return reply
 
 
 def loopback_only(host):
@@ -168,6 +183,9 @@ def main(argv):
                 log.write("silent request %d from %s:%d\n"
                           % (served, peer[0], peer[1]))
             continue
+        if a.mode == "inject":
+            s.sendto(req[:48], peer)
+            s.sendto(build_reply("bad-origin", req, t_recv, time.time, offset, a.root), peer)
         reply = build_reply(a.mode, req, t_recv, time.time, offset, a.root)
         s.sendto(reply, peer)
         if log:

@@ -510,6 +510,32 @@ static void quorum_not_met_leaves_the_clock_alone(void **state)
 	assert_float_equal(source_info(s).offset, 0.3, 0.003);
 }
 
+/* A server that answers as unsynchronized is shown so, reachable, and
+ * polled at its usual rate; a silent one is unreachable and backs off. */
+static void unsynchronized_server_is_shown_reachable(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *unsync, *dead;
+	struct engine_source_info info;
+
+	(void)state;
+	start(&cfg);
+	unsync = add_server(0.0, 2);
+	unsync->leap = NTP_LEAP_UNSYNC;
+	dead = add_server(0.0, 2);
+	dead->silent = true;
+	run_for(3600);
+
+	info = source_info(unsync);
+	assert_int_equal(info.selection, SOURCE_SERVER_UNSYNCHRONIZED);
+	assert_int_equal(info.reach, 0xff);
+	assert_int_equal(info.poll, SOURCE_DEFAULT_MINPOLL);
+	info = source_info(dead);
+	assert_int_equal(info.selection, SOURCE_UNREACHABLE);
+	assert_true(info.poll > SOURCE_DEFAULT_MINPOLL);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+}
+
 static void insane_time_is_refused(void **state)
 {
 	struct engine_config cfg = default_config();
@@ -749,6 +775,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_source_gone_silent_leaves_no_usable_source, stop),
 		cmocka_unit_test_teardown(quorum_not_met_leaves_the_clock_alone, stop),
 		cmocka_unit_test_teardown(insane_time_is_refused, stop),
+		cmocka_unit_test_teardown(unsynchronized_server_is_shown_reachable, stop),
 		cmocka_unit_test_teardown(local_stratum_serves_the_local_clock_without_sources, stop),
 		cmocka_unit_test_teardown(kod_deny_stops_the_source, stop),
 		cmocka_unit_test_teardown(kod_deny_from_the_system_peer_unsynchronizes, stop),

@@ -412,6 +412,128 @@ static void accepts_one_reply_per_request(void **state)
 	source_destroy(src);
 }
 
+/* A server that answers but is unsynchronized is reachable: it is shown as
+ * such and its poll stays, unlike a dead server's. */
+static void unsynchronized_server_stays_reachable(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 10, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct ntp_packet reply;
+	struct timespec t = t0;
+	struct source_status st;
+
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(source_poll(src, t, 7, request, NULL), SOURCE_POLL_SENT);
+		reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005));
+		if (i % 2) {
+			reply.stratum = NTP_MAX_STRATUM;
+		} else { /* ntpd's way: stratum 0, leap 3, kiss code INIT */
+			reply.stratum = 0;
+			reply.leap = NTP_LEAP_UNSYNC;
+			reply.refid = refid_from_name("INIT");
+		}
+		assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_UNSYNCHRONIZED);
+		t = source_next_poll(src);
+	}
+	assert_string_equal(source_last_rejection(src), "server is unsynchronized");
+	st = status(src, t);
+	assert_false(st.unreachable);
+	assert_true(st.unsynchronized);
+	assert_int_equal(st.reach, 0xff);
+	assert_int_equal(st.poll, 6);
+	assert_int_equal(st.samples, 0);
+	/* the INIT reply names its kiss code */
+	assert_int_equal(source_poll(src, t, 7, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005));
+	reply.stratum = 0;
+	reply.leap = NTP_LEAP_UNSYNC;
+	reply.refid = refid_from_name("INIT");
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_UNSYNCHRONIZED);
+	assert_string_equal(source_last_rejection(src), "server is unsynchronized (kiss code INIT)");
+	/* a dead server, for comparison: unreachable, and its poll backs off */
+	source_destroy(src);
+	src = make(false, false, 6, 10, 0);
+	t = t0;
+	for (int i = 0; i < 12; i++) {
+		assert_true(source_poll(src, t, 7, request, NULL) != SOURCE_STOPPED);
+		t = source_next_poll(src);
+	}
+	st = status(src, t);
+	assert_true(st.unreachable);
+	assert_false(st.unsynchronized);
+	assert_true(st.poll > 6);
+	source_destroy(src);
+}
+
+/* Absurd but well-formed replies, as an attacker or a broken server sends
+ * them: each is refused with its reason. */
+static void absurd_replies_are_refused(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 0, 0, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct ntp_packet reply, injected;
+	struct timespec t = t0, t2;
+
+	/* the largest root delay and dispersion: 98,304 s of root distance */
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.root_delay = 0xffffffffu;
+	reply.root_dispersion = 0xffffffffu;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_TOO_FAR);
+	assert_non_null(strstr(source_last_rejection(src), "root distance"));
+
+	/* a precision of 2^127 s: 3.4e38 s of root distance */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	reply.precision = 127;
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_TOO_FAR);
+
+	/* a datagram that is no server reply, even with the right origin, is
+	 * ignored (the mode is checked before the origin): the request stays open */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
+	t2 = timespec_add(t, 0.005);
+	reply = answer(request, t2, t2);
+	injected = reply;
+	injected.mode = NTP_MODE_CLIENT;
+	assert_int_equal(deliver(src, &injected, timespec_add(t, 0.002)), SOURCE_BOGUS);
+	assert_string_equal(source_last_rejection(src), "not a server reply (wrong mode)");
+	injected = reply;
+	injected.origin ^= 1;
+	assert_int_equal(deliver(src, &injected, timespec_add(t, 0.003)), SOURCE_BOGUS);
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_SAMPLE_ACCEPTED);
+	assert_string_equal(source_last_rejection(src), "");
+
+	/* KoD RATE says so */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
+	reply = kiss(request, "RATE", 8);
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_KOD_RATE);
+	assert_string_equal(source_last_rejection(src), "rate limited by the server (kiss code RATE)");
+	source_destroy(src);
+}
+
+static void requests_carry_the_configured_version(void **state)
+{
+	(void)state;
+	struct source_config cfg = { .name = "v3", .version = 3 };
+	struct source_limits limits = { .precision = LOCAL_PRECISION };
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct source *src = source_create(&cfg, &limits, t0);
+
+	assert_non_null(src);
+	assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_POLL_SENT);
+	assert_int_equal(decode(request).version, 3);
+	source_destroy(src);
+	cfg.version = 5;
+	assert_null(source_create(&cfg, &limits, t0));
+}
+
 static void applies_the_rfc_5905_header_tests(void **state)
 {
 	(void)state;
@@ -457,9 +579,16 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.receive = 0;
-	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BOGUS);
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
 	assert_int_equal(status(src, t).samples, 0);
-	assert_int_equal(status(src, t).reach, 0);
+	assert_int_equal(status(src, t).reach & 1, 0);
+
+	/* Transmitted before it received the request. */
+	t = source_next_poll(src);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, timespec_add(t, 0.006), timespec_add(t, 0.004));
+	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
+	assert_string_equal(source_last_rejection(src), "server transmit time before its receive time");
 
 	/* No reference time at all (ntpd in orphan mode sends zero): not a fault. */
 	t = source_next_poll(src);
@@ -661,6 +790,9 @@ int main(void)
 		cmocka_unit_test(spoofed_kod_is_ignored),
 		cmocka_unit_test(accepts_one_reply_per_request),
 		cmocka_unit_test(applies_the_rfc_5905_header_tests),
+		cmocka_unit_test(unsynchronized_server_stays_reachable),
+		cmocka_unit_test(absurd_replies_are_refused),
+		cmocka_unit_test(requests_carry_the_configured_version),
 		cmocka_unit_test(root_distance_and_candidate),
 		cmocka_unit_test(root_distance_has_a_floor),
 		cmocka_unit_test(distance_formula_and_floor),

@@ -102,6 +102,31 @@ static void tracking_json_carries_the_figures(void **state)
 	assert_non_null(strstr(captured, "\"unsync_reason\": null"));
 }
 
+/* A server that answers but is unsynchronized: reachable (its reach shown)
+ * and named unsynchronized, in text and JSON. */
+static void unsynchronized_source_is_named(void **state)
+{
+	(void)state;
+	struct engine_source_info s = { .name = "ntpsec", .selection = SOURCE_SERVER_UNSYNCHRONIZED,
+					.stratum = 0, .poll = 6, .reach = 0377, .last_sample_age = -1,
+					.kiss = "INIT" };
+	FILE *f;
+
+	assert_true(netaddr_parse("127.0.0.1", &s.addr));
+	s.addr.port = 123;
+	f = capture();
+	status_sources(f, &s, 1, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "\n  127.0.0.1:123 "));
+	assert_non_null(strstr(captured, "  377 "));
+	assert_non_null(strstr(captured, " unsynchronized kiss INIT\n"));
+	f = capture();
+	status_sources(f, &s, 1, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"state\": \"unsynchronized\""));
+	assert_non_null(strstr(captured, "\"reach\": \"377\""));
+}
+
 static void sources_show_state_reach_and_figures(void **state)
 {
 	(void)state;
@@ -219,6 +244,7 @@ int main(void)
 		cmocka_unit_test(unsynchronized_tracking_says_why),
 		cmocka_unit_test(tracking_json_carries_the_figures),
 		cmocka_unit_test(sources_show_state_reach_and_figures),
+		cmocka_unit_test(unsynchronized_source_is_named),
 		cmocka_unit_test(durations_pick_a_readable_unit),
 		cmocka_unit_test(authdata_shows_mode_key_and_counts),
 		cmocka_unit_test(serverstats_count),
