@@ -228,4 +228,11 @@ check "chronyd with a wrong key 2: stratad refuses and counts" wait_for 20 auth_
 check "and answers none of it" test "$(ctl serverstats | awk -F: '/^Authenticated/ { print $2 + 0 }')" = 0
 ctl serverstats
 "$CHRONYC" -h "$workdir/chronyd-2/chronyd.sock" -n ntpdata 127.0.0.1 | grep -E 'Authenticated|Total RX' || true
+
+# A reload whose source names a key the running keyring lacks is refused.
+sed -i 's|^sources = ();|sources = ( { server = "127.0.0.3"; key = 5; } );|' "$workdir/stratad-wrong.conf"
+kill -HUP "$STRATAD_PID"
+reload_refused() { grep -q "configuration not reloaded.*sources\[0\]\.key: key 5 is not in" "$workdir/stratad.log"; }
+check "a reload with a key not in the keys file is refused, naming it" wait_for 10 reload_refused
+check "and the running configuration has no source" bash -c "! '$STRATACTL' -s '$workdir/run/stratad.sock' authdata | grep -q 127.0.0.3"
 finish
