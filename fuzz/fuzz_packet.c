@@ -55,7 +55,7 @@ static void check_trailer(size_t size, const struct ntp_packet_trailer *t)
 /* Every key type on the MAC the packet carries, then on one we make. */
 static void check_macs(const uint8_t *data, size_t size, const struct ntp_packet_trailer *t)
 {
-	static const enum auth_type types[] = { AUTH_MD5, AUTH_SHA1, AUTH_SHA256, AUTH_SHA512,
+	static const enum auth_type types[] = { AUTH_MD5, AUTH_SHA1, AUTH_SHA224, AUTH_SHA256, AUTH_SHA384, AUTH_SHA512,
 						AUTH_AES128_CMAC, AUTH_AES256_CMAC };
 	uint8_t signed_copy[NTP_HEADER_LEN + AUTH_MAX_MAC_LEN];
 

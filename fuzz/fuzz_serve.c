@@ -100,7 +100,7 @@ static void check_keys(const uint8_t *data, size_t size, const struct serve_snap
 	struct serve_config open_cfg = { 0 };
 	struct serve_request request = { .bytes = data, .len = size, .rx = rx, .now = { 100, 0 } };
 	struct serve_reply *out = malloc(sizeof(*out));
-	struct auth_key key = { .type = (enum auth_type)(data[1] % 6), .len = 32 };
+	struct auth_key key = { .type = (enum auth_type)(data[1] % 8), .len = 32 };
 	struct auth_keyring ring = { .count = 1, .keys = &key };
 	struct ntp_packet req;
 	struct ntp_packet_trailer trailer;

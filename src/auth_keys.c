@@ -21,7 +21,9 @@ struct type_name {
 static const struct type_name type_names[] = {
 	{ "MD5", AUTH_MD5 },       { "M", AUTH_MD5 },
 	{ "SHA1", AUTH_SHA1 },     { "SHA-1", AUTH_SHA1 },
+	{ "SHA224", AUTH_SHA224 }, { "SHA-224", AUTH_SHA224 },
 	{ "SHA256", AUTH_SHA256 }, { "SHA-256", AUTH_SHA256 },
+	{ "SHA384", AUTH_SHA384 }, { "SHA-384", AUTH_SHA384 },
 	{ "SHA512", AUTH_SHA512 }, { "SHA-512", AUTH_SHA512 },
 	{ "AES128", AUTH_AES128_CMAC }, { "AES128CMAC", AUTH_AES128_CMAC },
 	{ "AES", AUTH_AES128_CMAC },    { "AES-128", AUTH_AES128_CMAC },
@@ -36,8 +38,12 @@ const char *auth_type_name(enum auth_type type)
 		return "MD5";
 	case AUTH_SHA1:
 		return "SHA1";
+	case AUTH_SHA224:
+		return "SHA224";
 	case AUTH_SHA256:
 		return "SHA256";
+	case AUTH_SHA384:
+		return "SHA384";
 	case AUTH_SHA512:
 		return "SHA512";
 	case AUTH_AES128_CMAC:
@@ -181,7 +187,7 @@ static int parse_line(struct parser *p, char *line, struct auth_key *key)
 	if (n == 2)
 		key->type = AUTH_MD5; /* chrony: "ID KEY" */
 	else if (!parse_type(words[1], &key->type))
-		return fail(p, "key %u: unknown type \"%s\" (MD5, SHA1, SHA256, SHA512, AES128, AES256, AES128CMAC)",
+		return fail(p, "key %u: unknown type \"%s\" (MD5, SHA1, SHA224, SHA256, SHA384, SHA512, AES128, AES256, AES128CMAC)",
 			    key->id, words[1]);
 	len = decode_key(p, words[n - 1], key->value);
 	if (len < 0)

@@ -4,7 +4,8 @@
  *
  * One key a line, "ID TYPE KEY" (chrony also takes "ID KEY", meaning MD5):
  *   ID    1 to 4294967295 (0 is the crypto-NAK's);
- *   TYPE  MD5, SHA1, SHA256, SHA512 (any case; ntpd's "M" is MD5), AES128 or
+ *   TYPE  MD5, SHA1, SHA224, SHA256, SHA384, SHA512 (any case; ntpd's "M" is
+ *         MD5), AES128 or
  *         AES256 (chrony's CMAC names), AES128CMAC (ntpd's), AES or AES-128
  *         (NTPsec's);
  *   KEY   "HEX:..." or "ASCII:..." (chrony), else ntpd's rule: up to 20
@@ -28,6 +29,8 @@ enum auth_type {
 	AUTH_SHA512,
 	AUTH_AES128_CMAC,
 	AUTH_AES256_CMAC,
+	AUTH_SHA224,
+	AUTH_SHA384,
 };
 
 struct auth_key {
@@ -56,7 +59,8 @@ void auth_keyring_free(struct auth_keyring *ring);
 /* NULL when id is not in the ring (or ring is NULL). */
 const struct auth_key *auth_keyring_find(const struct auth_keyring *ring, uint32_t id);
 
-/* "MD5", "SHA1", "SHA256", "SHA512", "AES128" or "AES256" (chrony's names). */
+/* "MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "AES128" or
+ * "AES256" (chrony's names). */
 const char *auth_type_name(enum auth_type type);
 
 #endif

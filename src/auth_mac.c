@@ -16,8 +16,12 @@ size_t auth_digest_len(enum auth_type type)
 		return MD5_DIGEST_SIZE;
 	case AUTH_SHA1:
 		return SHA1_DIGEST_SIZE;
+	case AUTH_SHA224:
+		return SHA224_DIGEST_SIZE;
 	case AUTH_SHA256:
 		return SHA256_DIGEST_SIZE;
+	case AUTH_SHA384:
+		return SHA384_DIGEST_SIZE;
 	case AUTH_SHA512:
 		return SHA512_DIGEST_SIZE;
 	case AUTH_AES128_CMAC:
@@ -65,6 +69,18 @@ static size_t compute(const struct auth_key *key, const uint8_t *packet, size_t 
 		sha256_update(&ctx.sha256, key->len, key->value);
 		sha256_update(&ctx.sha256, len, packet);
 		sha256_digest(&ctx.sha256, n, out);
+		break;
+	case AUTH_SHA224:
+		sha224_init(&ctx.sha256);
+		sha224_update(&ctx.sha256, key->len, key->value);
+		sha224_update(&ctx.sha256, len, packet);
+		sha224_digest(&ctx.sha256, n, out);
+		break;
+	case AUTH_SHA384:
+		sha384_init(&ctx.sha512);
+		sha384_update(&ctx.sha512, key->len, key->value);
+		sha384_update(&ctx.sha512, len, packet);
+		sha384_digest(&ctx.sha512, n, out);
 		break;
 	case AUTH_SHA512:
 		sha512_init(&ctx.sha512);

@@ -3,7 +3,8 @@
  *
  * The MAC follows the header (and any extension fields): the 4-byte key id,
  * then the digest of everything before it:
- *   MD5, SHA1, SHA256, SHA512: hash(key || packet), as ntpd and chronyd;
+ *   MD5, SHA1, SHA224, SHA256, SHA384, SHA512: hash(key || packet), as ntpd
+ *                              and chronyd;
  *   AES128, AES256:            AES-CMAC(key, packet) (RFC 4493), 16 bytes.
  * In NTPv4 a digest longer than 20 bytes is cut to its first 20, so a MAC is
  * never longer than 24 bytes and cannot be mistaken for an extension field

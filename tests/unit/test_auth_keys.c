@@ -70,13 +70,18 @@ static void reads_ntpd_files(void **state)
 				   "12 sha256 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 				   "13 AES128CMAC 2b7e151628aed2a6abf7158809cf4f3c\n"
 				   "14 AES 000102030405060708090a0b0c0d0e0f\n"
-				   "15 M short\n";
+				   "15 M short\n"
+				   "16 SHA384 HEX:00112233\n"
+				   "17 sha224 00112233\n";
 	struct auth_keyring ring;
 	const struct auth_key *k;
 	char err[256];
 
 	assert_int_equal(parse(text, &ring, err, sizeof(err)), 0);
-	assert_int_equal(ring.count, 6);
+	assert_int_equal(ring.count, 8);
+	assert_int_equal(auth_keyring_find(&ring, 16)->type, AUTH_SHA384);
+	assert_int_equal(auth_keyring_find(&ring, 17)->type, AUTH_SHA224);
+	assert_int_equal(auth_keyring_find(&ring, 17)->len, 8); /* 8 characters: ASCII */
 	k = auth_keyring_find(&ring, 1);
 	assert_int_equal(k->type, AUTH_MD5);
 	assert_int_equal(k->len, 20); /* 20 characters: ASCII, "#" ends it only after */

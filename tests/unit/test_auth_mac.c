@@ -116,6 +116,35 @@ static void chronyd_macs_verify_and_are_reproduced(void **state)
 	}
 }
 
+/* SHA224 and SHA384 (ntpd's and NTPsec's, chrony's SHA384): digests from
+ * Python's hashlib of key "strata-sha2" || the header of chronyd's MD5 request. */
+static void sha224_and_sha384_match_hashlib(void **state)
+{
+	(void)state;
+	static const struct {
+		enum auth_type type;
+		const char *digest;
+	} cases[] = {
+		{ AUTH_SHA224, "0ffa14c7c817b7a359ea0a8022903dc8ec4b355a6bfef494a5562d81" },
+		{ AUTH_SHA384, "2cc1bcc51b6ebf3f83e702e5ea55ee6b96f8b5edce7f6f7a65ed70439ed830c7"
+			       "d4f5429a9c628fa10f77eba2958692b9" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct auth_key key = make_key(3, cases[i].type, "7374726174612d73686132");
+		uint8_t packet[NTP_HEADER_LEN + AUTH_MAX_MAC_LEN], digest[AUTH_MAX_DIGEST_LEN];
+		size_t n = unhex(cases[i].digest, digest);
+
+		unhex(chronyd_requests[0].packet, packet);
+		assert_int_equal(auth_digest_len(cases[i].type), n);
+		assert_int_equal(auth_mac_append(&key, packet, NTP_HEADER_LEN, n), NTP_HEADER_LEN + 4 + n);
+		assert_memory_equal(packet + 52, digest, n);
+		assert_int_equal(auth_send_digest_len(&key), 20);
+		assert_true(auth_mac_verify(&key, packet, NTP_HEADER_LEN, digest, 20));
+		assert_true(auth_mac_verify(&key, packet, NTP_HEADER_LEN, digest, n));
+	}
+}
+
 static void bad_macs_fail(void **state)
 {
 	(void)state;
@@ -163,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(aes_cmac_matches_rfc4493),
 		cmocka_unit_test(chronyd_macs_verify_and_are_reproduced),
+		cmocka_unit_test(sha224_and_sha384_match_hashlib),
 		cmocka_unit_test(bad_macs_fail),
 		cmocka_unit_test(we_send_at_most_20_bytes),
 	};
