@@ -8,12 +8,15 @@
  * - the reply is mode 4, echoes the version and the client's transmit
  *   timestamp as origin, carries our stratum and the kernel receive time;
  * - a KoD for the same request is stratum 0 "RATE" and echoes the same;
+ * - with keys, an answer carries a MAC only when the request had a valid
+ *   one, and is never longer than the request;
  * - the rate limiter's table never holds more clients than it was given. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acl.h"
+#include "auth_mac.h"
 #include "ratelimit.h"
 #include "refid.h"
 #include "serve.h"
@@ -60,21 +63,71 @@ static void check_kod(const uint8_t *data, size_t size, const struct serve_snaps
 	struct ratelimit *rl = ratelimit_create(&cfg);
 	struct serve_config open_cfg = { 0 };
 	struct serve_request request = { .bytes = data, .len = size, .rx = rx, .now = { 100, 0 } };
-	uint8_t *out = malloc(NTP_HEADER_LEN);
+	struct serve_reply *out = malloc(sizeof(*out));
 	struct acl acl;
 	struct ntp_packet req, kod;
+	struct ntp_packet_trailer trailer;
 
 	if (!out || !rl || !netaddr_parse("127.0.0.1", &request.peer))
 		abort();
 	request.peer.port = 4000;
 	acl_from_config(&open_cfg, &acl);
-	if (serve_request(&acl, rl, snap, &request, out) != SERVE_ANSWER ||
-	    serve_request(&acl, rl, snap, &request, out) != SERVE_KISS)
+	packet_decode(data, size, &req, &trailer);
+	if (trailer.has_mac) {
+		/* no keys: a MAC is never answered */
+		if (serve_request(&acl, NULL, rl, snap, &request, out) != SERVE_AUTH_FAILED)
+			abort();
+	} else if (serve_request(&acl, NULL, rl, snap, &request, out) != SERVE_ANSWER ||
+		   serve_request(&acl, NULL, rl, snap, &request, out) != SERVE_KISS ||
+		   serve_sign_reply(out) != NTP_HEADER_LEN) {
 		abort();
-	packet_decode(data, NTP_HEADER_LEN, &req, NULL);
-	if (packet_decode(out, NTP_HEADER_LEN, &kod, NULL) != PACKET_OK || kod.stratum != 0 ||
-	    kod.mode != NTP_MODE_SERVER || kod.refid != refid_from_name("RATE") || kod.origin != req.transmit)
+	}
+	if (!trailer.has_mac &&
+	    (packet_decode(out->bytes, NTP_HEADER_LEN, &kod, NULL) != PACKET_OK || kod.stratum != 0 ||
+	     kod.mode != NTP_MODE_SERVER || kod.refid != refid_from_name("RATE") || kod.origin != req.transmit))
 		abort();
+	ratelimit_destroy(rl);
+	free(out);
+}
+
+/* With a keyring holding the request's key id (data decides the type):
+ * whatever comes back is no longer than the request, and signed only when
+ * the request's MAC was valid. */
+static void check_keys(const uint8_t *data, size_t size, const struct serve_snapshot *snap, struct timespec rx)
+{
+	struct ratelimit_config cfg = { .interval = 1.0, .burst = 4, .kod = true, .table_size = 16 };
+	struct ratelimit *rl = ratelimit_create(&cfg);
+	struct serve_config open_cfg = { 0 };
+	struct serve_request request = { .bytes = data, .len = size, .rx = rx, .now = { 100, 0 } };
+	struct serve_reply *out = malloc(sizeof(*out));
+	struct auth_key key = { .type = (enum auth_type)(data[1] % 8), .len = 32 };
+	struct auth_keyring ring = { .count = 1, .keys = &key };
+	struct ntp_packet req;
+	struct ntp_packet_trailer trailer;
+	struct acl acl;
+
+	if (!out || !rl || !netaddr_parse("127.0.0.1", &request.peer))
+		abort();
+	request.peer.port = 4000;
+	acl_from_config(&open_cfg, &acl);
+	packet_decode(data, size, &req, &trailer);
+	key.id = trailer.key_id;
+	switch (serve_request(&acl, &ring, rl, snap, &request, out)) {
+	case SERVE_ANSWER:
+	case SERVE_KISS:
+		if (serve_sign_reply(out) > size || (out->key != NULL) != trailer.has_mac)
+			abort();
+		if (out->key && !auth_mac_verify(&key, data, trailer.mac_offset, data + trailer.mac_offset + 4,
+						 trailer.mac_len))
+			abort();
+		break;
+	case SERVE_AUTH_FAILED:
+		if (!trailer.has_mac)
+			abort();
+		break;
+	default:
+		abort();
+	}
 	ratelimit_destroy(rl);
 	free(out);
 }
@@ -124,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_reply(data, out, &snap, rx);
 		check_kod(data, size, &snap, rx);
+		check_keys(data, size, &snap, rx);
 		check_limiter(data, size);
 	}
 	free(out);

@@ -302,7 +302,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 			 struct config_source *src)
 {
 	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", NULL };
+					     "maxsources", "key", NULL };
 	char prefix[32];
 	bool has_server, has_pool;
 	int port = 123;
@@ -347,6 +347,13 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		fail(ck, config_setting_get_member(entry, "maxsources"), full, "only a pool has maxsources");
 	}
 	get_unsigned(ck, entry, prefix, "maxsources", 1, CONFIG_POOL_MAX_SOURCES, &src->maxsources);
+	if (config_setting_get_member(entry, "key")) {
+		long long key = 0;
+
+		src->key_line = config_setting_source_line(config_setting_get_member(entry, "key"));
+		if (get_long(ck, entry, prefix, "key", 1, UINT32_MAX, &key))
+			src->key = (uint32_t)key;
+	}
 }
 
 static void parse_sources(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -565,7 +572,7 @@ static void parse_security(struct checker *ck, const config_setting_t *root, str
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "sources", "clock", "serve", "control", "user", "pidfile", "log",
-					     "statsd", "security", NULL };
+					     "statsd", "security", "keys", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
@@ -580,6 +587,7 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	}
 	get_string(ck, root, "", "user", false, cfg->user, sizeof(cfg->user));
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));
+	get_path(ck, root, "", "keys", true, cfg->keys, sizeof(cfg->keys));
 	parse_log(ck, root, cfg);
 	parse_statsd(ck, root, cfg);
 	parse_security(ck, root, cfg);
@@ -740,6 +748,25 @@ int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t
 	return ret;
 }
 
+int config_check_keys(const struct daemon_config *cfg, const char *path, const struct auth_keyring *ring,
+		      char *err, size_t err_len)
+{
+	for (size_t i = 0; i < cfg->source_count; i++) {
+		const struct config_source *s = &cfg->sources[i];
+
+		if (!s->key || auth_keyring_find(ring, s->key))
+			continue;
+		if (!cfg->keys[0])
+			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u, but no keys file (keys = \"PATH\";)",
+				 path, s->key_line, i, s->key);
+		else
+			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u is not in %s", path, s->key_line, i,
+				 s->key, cfg->keys);
+		return -1;
+	}
+	return 0;
+}
+
 /* libconfig reads "1" as an integer: floats always carry a point. */
 static void print_double(FILE *out, const char *indent, const char *name, double v)
 {
@@ -813,6 +840,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 			yes(s->iburst));
 		if (s->pool)
 			fprintf(out, " maxsources = %u;", s->maxsources);
+		if (s->key)
+			fprintf(out, " key = %u;", s->key);
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
@@ -853,6 +882,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	fputs("; };\n", out);
 	print_string(out, "", "user", cfg->user);
 	print_string(out, "", "pidfile", cfg->pidfile);
+	print_string(out, "", "keys", cfg->keys);
 	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {

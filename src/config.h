@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "auth_keys.h"
 #include "engine.h"
 #include "log.h"
 #include "netaddr.h"
@@ -28,7 +29,9 @@ struct config_source {
 	int maxpoll;                 /* default 10 */
 	bool iburst;                 /* default false */
 	unsigned maxsources;         /* pool: default 4; server: 1 */
+	uint32_t key;                /* symmetric key id; 0: none */
 	unsigned line;               /* where it was configured, for messages */
+	unsigned key_line;           /* where its key was set */
 };
 
 struct config_statsd {
@@ -43,6 +46,7 @@ struct daemon_config {
 	struct config_source sources[CONFIG_MAX_SOURCES];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
+	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];
 	char user[64];
@@ -62,6 +66,11 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
  * ("user \"nobody\";" loses 64 bytes per reload) and its scanner exits on a
  * read error; neither reaches the caller. Same results as config_load. */
 int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+/* Every source's key is in ring (loaded from cfg->keys; NULL when there is
+ * none): 0, or -1 with "PATH:LINE: sources[N].key: what is wrong" in err,
+ * path being the configuration file's. */
+int config_check_keys(const struct daemon_config *cfg, const char *path, const struct auth_keyring *ring,
+		      char *err, size_t err_len);
 
 /* Every setting, defaults included, in the file's own syntax. */
 void config_print(const struct daemon_config *cfg, FILE *out);

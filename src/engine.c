@@ -524,15 +524,16 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	return n;
 }
 
-size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[NTP_HEADER_LEN])
+size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[SOURCE_REQUEST_MAX])
 {
 	struct source *src = source_of(engine, id);
 	struct timespec t = corrected(engine, now);
 	enum source_result r;
+	size_t len = 0;
 
 	if (!src)
 		return 0;
-	r = source_poll(src, t, (uint32_t)next_random(engine), out);
+	r = source_poll(src, t, (uint32_t)next_random(engine), out, &len);
 	if (r == SOURCE_STOPPED)
 		return 0;
 	if (!engine->polled) {
@@ -541,7 +542,7 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	}
 	if (r == SOURCE_POLL_UNREACHABLE)
 		run_selection(engine, now, -1);
-	return NTP_HEADER_LEN;
+	return len;
 }
 
 static bool near_leap(const struct engine *engine, struct timespec t)

@@ -108,9 +108,10 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 struct timespec engine_next_wakeup(const struct engine *engine);
 /* Ids of the sources whose poll is due at now (writes at most max). */
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
-/* The request for a source; now is read just before it is sent. */
+/* The request for a source (with its MAC when the source has a key); now is
+ * read just before it is sent. Returns its length, 0 when nothing is to be sent. */
 size_t engine_build_request(struct engine *engine, int id, struct timespec now,
-			    uint8_t out[NTP_HEADER_LEN]);
+			    uint8_t out[SOURCE_REQUEST_MAX]);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
 /* The refids that mark a server as synchronized to us (loop_own_refids):

@@ -28,7 +28,7 @@ struct figure {
 	uint64_t *sent;         /* counters: what StatsD has already counted */
 };
 
-enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 8, SERVER_FIGURES = 6 };
+enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 8, SERVER_FIGURES = 8 };
 
 static void system_figures(const struct engine_tracking *t, struct metrics_statsd_sent *sent,
 			   struct figure out[SYSTEM_FIGURES])
@@ -107,6 +107,10 @@ static void server_figures(const struct serve_counters *c, struct metrics_statsd
 		  UNIT_COUNTER, true, 0, c->malformed, sent ? &sent->serve.malformed : NULL },
 		{ "denied", "Requests dropped by the access list.",
 		  UNIT_COUNTER, true, 0, c->denied, sent ? &sent->serve.denied : NULL },
+		{ "authenticated", "Requests with a valid MAC, answered with a MAC under the same key.",
+		  UNIT_COUNTER, true, 0, c->authenticated, sent ? &sent->serve.authenticated : NULL },
+		{ "auth_failed", "Requests with a MAC under an unknown key or a wrong one, dropped.",
+		  UNIT_COUNTER, true, 0, c->auth_failed, sent ? &sent->serve.auth_failed : NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));

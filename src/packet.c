@@ -6,11 +6,24 @@
 
 #define EXTENSION_MIN_LEN 16
 #define KEY_ID_LEN 4
+#define MAC_MIN_LEN (KEY_ID_LEN + 16)   /* MD5, AES-CMAC */
+#define MAC_V4_MAX_LEN (KEY_ID_LEN + 20) /* longer digests are cut to 20 in NTPv4 */
+#define MAC_MAX_LEN (KEY_ID_LEN + 64)    /* SHA-512, whole, in NTPv3 */
 
-/* A crypto-NAK (key id alone) or a key id with an MD5 or SHA-1 digest. */
-static bool is_mac_length(size_t remaining)
+/* A MAC is a key id and a digest. NTPv4 tells it from extension fields by
+ * its length (RFC 7822); before NTPv4 whatever follows the header is one. */
+static bool is_mac_length(size_t remaining, uint8_t version)
 {
-	return remaining == KEY_ID_LEN || remaining == KEY_ID_LEN + 16 || remaining == KEY_ID_LEN + 20;
+	if (version < 4)
+		return remaining >= MAC_MIN_LEN && remaining <= MAC_MAX_LEN;
+	return remaining >= MAC_MIN_LEN && remaining <= MAC_V4_MAX_LEN;
+}
+
+/* RFC 5905: a crypto-NAK is a key id of 0 alone. Any other 4 bytes are no
+ * MAC of any kind. */
+static bool is_crypto_nak(const uint8_t *p, size_t remaining)
+{
+	return remaining == KEY_ID_LEN && load_be32(p) == 0;
 }
 
 /* RFC 7822: a MAC is recognised by its length; anything else must be a chain
@@ -26,8 +39,9 @@ static enum packet_status walk_trailer(const uint8_t *buf, size_t len, uint8_t v
 	while (pos < len) {
 		size_t remaining = len - pos;
 
-		if (is_mac_length(remaining)) {
+		if (is_mac_length(remaining, version) || is_crypto_nak(buf + pos, remaining)) {
 			trailer->has_mac = true;
+			trailer->mac_offset = pos;
 			trailer->key_id = load_be32(buf + pos);
 			trailer->mac_len = remaining - KEY_ID_LEN;
 			return PACKET_OK;

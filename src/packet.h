@@ -51,7 +51,8 @@ struct ntp_packet {
 /* What follows the header, as far as it could be walked safely. */
 struct ntp_packet_trailer {
 	unsigned extension_fields; /* RFC 7822 fields walked */
-	bool has_mac;
+	bool has_mac;              /* a MAC, or a crypto-NAK (key id 0, no digest) */
+	size_t mac_offset;         /* where the key id starts: the MAC covers the bytes before */
 	uint32_t key_id;           /* valid when has_mac */
 	size_t mac_len;            /* digest length (0 for a crypto-NAK) */
 };

@@ -3,17 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <nettle/md5.h>
+
 #include "byteorder.h"
-#include "md5.h"
 
 uint32_t refid_from_addr(const struct net_addr *addr)
 {
 	struct net_addr plain = netaddr_unmapped(addr);
-	uint8_t digest[MD5_DIGEST_LEN];
+	uint8_t digest[MD5_DIGEST_SIZE];
+	struct md5_ctx ctx;
 
 	if (plain.family == AF_INET)
 		return load_be32(plain.bytes);
-	md5_digest(plain.bytes, 16, digest);
+	md5_init(&ctx);
+	md5_update(&ctx, 16, plain.bytes);
+	md5_digest(&ctx, sizeof(digest), digest);
 	return load_be32(digest);
 }
 

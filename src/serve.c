@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "auth_mac.h"
 #include "byteorder.h"
 #include "filter.h"
 #include "refid.h"
@@ -55,9 +56,13 @@ static double dispersion_at(const struct serve_snapshot *snap, struct timespec n
 	return snap->root_dispersion + FILTER_PHI * age;
 }
 
-static enum serve_verdict check_request(const uint8_t *req, size_t len, struct ntp_packet *request)
+static enum serve_verdict check_request(const uint8_t *req, size_t len, struct ntp_packet *request,
+				       struct ntp_packet_trailer *trailer)
 {
-	if (packet_decode(req, len, request, NULL) != PACKET_OK)
+	if (packet_decode(req, len, request, trailer) != PACKET_OK)
+		return SERVE_DROP_MALFORMED;
+	/* A crypto-NAK is a server's word: in a request it means nothing. */
+	if (trailer->has_mac && trailer->mac_len == 0)
 		return SERVE_DROP_MALFORMED;
 	if (request->version < 1 || request->version > NTP_VERSION)
 		return SERVE_DROP_VERSION;
@@ -113,7 +118,8 @@ enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struc
 				     struct timespec rx, uint8_t out[NTP_HEADER_LEN])
 {
 	struct ntp_packet request;
-	enum serve_verdict verdict = check_request(req, len, &request);
+	struct ntp_packet_trailer trailer;
+	enum serve_verdict verdict = check_request(req, len, &request, &trailer);
 
 	if (verdict == SERVE_REPLY)
 		encode_reply(&request, snap, rx, out);
@@ -142,27 +148,57 @@ const char *serve_verdict_str(enum serve_verdict verdict)
 	return "unknown";
 }
 
-enum serve_outcome serve_request(const struct acl *acl, struct ratelimit *rl, const struct serve_snapshot *snap,
-				 const struct serve_request *req, uint8_t reply[NTP_HEADER_LEN])
+/* The key the request's MAC is valid under, or NULL. */
+static const struct auth_key *authenticate(const struct auth_keyring *keys, const struct serve_request *req,
+					   const struct ntp_packet_trailer *trailer)
+{
+	const struct auth_key *key = auth_keyring_find(keys, trailer->key_id);
+
+	if (!key || !auth_mac_verify(key, req->bytes, trailer->mac_offset,
+				     req->bytes + trailer->mac_offset + AUTH_KEY_ID_LEN, trailer->mac_len))
+		return NULL;
+	return key;
+}
+
+enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyring *keys, struct ratelimit *rl,
+				 const struct serve_snapshot *snap, const struct serve_request *req,
+				 struct serve_reply *reply)
 {
 	struct ntp_packet request;
+	struct ntp_packet_trailer trailer;
+	enum ratelimit_verdict rate;
 
 	if (req->peer.port == 0)
 		return SERVE_MALFORMED;
 	if (!acl_allows(acl, &req->peer))
 		return SERVE_DENIED;
 	/* decoded once; encoded only when something is sent */
-	if (req->truncated || check_request(req->bytes, req->len, &request) != SERVE_REPLY)
+	if (req->truncated || check_request(req->bytes, req->len, &request, &trailer) != SERVE_REPLY)
 		return SERVE_MALFORMED;
-	switch (ratelimit_check(rl, &req->peer, req->now)) {
-	case RATELIMIT_PASS:
-		encode_reply(&request, snap, req->rx, reply);
-		return SERVE_ANSWER;
-	case RATELIMIT_KOD:
-		encode_kod_rate(&request, reply);
-		return SERVE_KISS;
-	case RATELIMIT_DROP:
-		break;
+	rate = ratelimit_check(rl, &req->peer, req->now);
+	if (rate == RATELIMIT_DROP)
+		return SERVE_LIMITED;
+	reply->key = NULL;
+	/* After the rate limiter: a flood of forged MACs costs one lookup each,
+	 * not a digest. Like chronyd, a MAC that fails gets no answer: a
+	 * crypto-NAK would be unauthenticated anyway. */
+	if (trailer.has_mac) {
+		reply->key = authenticate(keys, req, &trailer);
+		if (!reply->key)
+			return SERVE_AUTH_FAILED;
+		reply->digest_len = trailer.mac_len; /* as long as the request's: no amplification */
 	}
-	return SERVE_LIMITED;
+	if (rate == RATELIMIT_KOD) {
+		encode_kod_rate(&request, reply->bytes);
+		return SERVE_KISS;
+	}
+	encode_reply(&request, snap, req->rx, reply->bytes);
+	return SERVE_ANSWER;
+}
+
+size_t serve_sign_reply(struct serve_reply *reply)
+{
+	if (!reply->key)
+		return NTP_HEADER_LEN;
+	return auth_mac_append(reply->key, reply->bytes, NTP_HEADER_LEN, reply->digest_len);
 }

@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "acl.h"
+#include "auth_keys.h"
+#include "auth_mac.h"
 #include "engine.h"
 #include "netaddr.h"
 #include "ntp_time.h"
@@ -45,9 +47,11 @@ enum serve_verdict {
 
 void serve_snapshot_from_system(const struct engine_system *sys, struct serve_snapshot *out);
 
-/* The answer to the request in req, received at rx (kernel timestamp,
- * CLOCK_REALTIME). The transmit timestamp is left zero: stamp it with
- * serve_stamp_transmit as close to the send as the caller can. */
+/* The header of the answer to the request in req, received at rx (kernel
+ * timestamp, CLOCK_REALTIME); a MAC in the request is not looked at (that is
+ * serve_request's), a crypto-NAK in it is malformed. The transmit timestamp
+ * is left zero: stamp it with serve_stamp_transmit as close to the send as
+ * the caller can. */
 enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struct serve_snapshot *snap,
 				     struct timespec rx, uint8_t out[NTP_HEADER_LEN]);
 
@@ -72,12 +76,32 @@ enum serve_outcome {
 	SERVE_DENIED,                /* refused by the access list: silence */
 	SERVE_MALFORMED,             /* not a request we answer: silence */
 	SERVE_LIMITED,               /* over the rate limit, no kiss due: silence */
+	SERVE_AUTH_FAILED,           /* a MAC with a key we do not hold, or wrong: silence */
+};
+
+#define SERVE_REPLY_MAX (NTP_HEADER_LEN + AUTH_MAX_MAC_LEN)
+
+/* An answer, and for an authenticated request the key to sign it with once
+ * its transmit time is stamped (the MAC covers it). */
+struct serve_reply {
+	uint8_t bytes[SERVE_REPLY_MAX];
+	const struct auth_key *key;  /* NULL: no MAC */
+	size_t digest_len;           /* as long as the request's */
 };
 
 /* The whole decision about one request, in order: a source port (0 is
- * not one to answer), the access list, the request's form (before the rate limiter, so that garbage never takes a
- * place in its table), then the client's rate. */
-enum serve_outcome serve_request(const struct acl *acl, struct ratelimit *rl, const struct serve_snapshot *snap,
-				 const struct serve_request *req, uint8_t reply[NTP_HEADER_LEN]);
+ * not one to answer), the access list, the request's form (before the rate
+ * limiter, so that garbage never takes a place in its table), the client's
+ * rate, then its MAC if it has one: valid under a key in keys (NULL: none)
+ * and the answer is signed with that key, else silence. Requests without a
+ * MAC cost nothing more. */
+enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyring *keys, struct ratelimit *rl,
+				 const struct serve_snapshot *snap, const struct serve_request *req,
+				 struct serve_reply *reply);
+
+/* Appends the MAC when the answer has a key (after serve_stamp_transmit for
+ * an answer; a kiss keeps the client's timestamp); returns the length to
+ * send. */
+size_t serve_sign_reply(struct serve_reply *reply);
 
 #endif

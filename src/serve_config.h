@@ -39,6 +39,8 @@ struct serve_counters {
 	uint64_t kod_sent;
 	uint64_t malformed;           /* short, bad extension fields, wrong mode or version */
 	uint64_t denied;              /* by the access list */
+	uint64_t authenticated;       /* answers with a MAC (a valid MAC came in) */
+	uint64_t auth_failed;         /* a MAC with an unknown key id, or wrong: no answer */
 };
 
 #endif

@@ -34,7 +34,7 @@
 
 /* What one serving thread (or the main loop) counts; only it writes. */
 struct counters {
-	_Atomic uint64_t received, answered, rate_limited, kod_sent, malformed, denied;
+	_Atomic uint64_t received, answered, rate_limited, kod_sent, malformed, denied, authenticated, auth_failed;
 };
 
 /* The published system state, one writer (the main loop), many readers. */
@@ -58,11 +58,12 @@ struct worker {
 	struct sockaddr_storage peers[BATCH];
 	uint8_t control[BATCH][CONTROL_LEN] __attribute__((aligned(8)));
 	uint8_t requests[BATCH][REQUEST_MAX];
-	uint8_t replies[BATCH][NTP_HEADER_LEN];
+	struct serve_reply replies[BATCH];
 };
 
 struct server {
 	struct acl acl;
+	const struct auth_keyring *keys;
 	struct seqlock published __attribute__((aligned(64)));
 	unsigned threads;
 	size_t worker_count;        /* 1 (the main loop) or threads */
@@ -91,7 +92,7 @@ static void prepare_buffers(struct worker *w)
 {
 	for (size_t i = 0; i < BATCH; i++) {
 		w->in_iov[i] = (struct iovec){ w->requests[i], REQUEST_MAX };
-		w->out_iov[i] = (struct iovec){ w->replies[i], NTP_HEADER_LEN };
+		w->out_iov[i] = (struct iovec){ w->replies[i].bytes, NTP_HEADER_LEN };
 	}
 }
 
@@ -143,7 +144,8 @@ static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *
 	return cfg->listen_default && *count > 0 ? 1 : *count;
 }
 
-struct server *server_create(const struct serve_config *cfg, char *err, size_t err_len)
+struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
+			     size_t err_len)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct net_addr listen[SERVE_MAX_LISTEN];
@@ -165,6 +167,7 @@ struct server *server_create(const struct serve_config *cfg, char *err, size_t e
 	}
 	srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
 	acl_from_config(cfg, &srv->acl);
+	srv->keys = keys;
 	serve_snapshot_from_system(&unsynchronized, &srv->published.snap);
 	if (getrandom(rl_cfg.key, sizeof(rl_cfg.key), 0) != (ssize_t)sizeof(rl_cfg.key)) {
 		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
@@ -314,7 +317,7 @@ static int serve_batch(struct worker *w, int fd)
 		}
 		if (!udp_rx_timestamp(msg, &req.rx))
 			req.rx = fallback_rx;
-		switch (serve_request(&srv->acl, w->rl, &snap, &req, w->replies[out])) {
+		switch (serve_request(&srv->acl, srv->keys, w->rl, &snap, &req, &w->replies[out])) {
 		case SERVE_DENIED:
 			t.denied++;
 			continue;
@@ -323,6 +326,9 @@ static int serve_batch(struct worker *w, int fd)
 			continue;
 		case SERVE_LIMITED:
 			t.rate_limited++;
+			continue;
+		case SERVE_AUTH_FAILED:
+			t.auth_failed++;
 			continue;
 		case SERVE_KISS:
 			t.rate_limited++;
@@ -344,9 +350,12 @@ static int serve_batch(struct worker *w, int fd)
 	if (out) {
 		/* As late as we can: one reading for the whole batch, just before the send. */
 		clock_gettime(CLOCK_REALTIME, &tx);
-		for (unsigned i = 0; i < out; i++)
+		for (unsigned i = 0; i < out; i++) {
 			if (!is_kod[i])
-				serve_stamp_transmit(w->replies[i], tx);
+				serve_stamp_transmit(w->replies[i].bytes, tx);
+			w->out_iov[i].iov_len = serve_sign_reply(&w->replies[i]);
+			t.authenticated += w->replies[i].key != NULL;
+		}
 		sent = send_batch(w, fd, out, is_kod, &kods_sent);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
@@ -358,6 +367,8 @@ static int serve_batch(struct worker *w, int fd)
 	count(&w->counters.kod_sent, t.kod_sent);
 	count(&w->counters.malformed, t.malformed);
 	count(&w->counters.denied, t.denied);
+	count(&w->counters.authenticated, t.authenticated);
+	count(&w->counters.auth_failed, t.auth_failed);
 	return n;
 }
 
@@ -459,6 +470,8 @@ void server_get_counters(const struct server *srv, struct serve_counters *out)
 		out->kod_sent += atomic_load_explicit(&c->kod_sent, memory_order_relaxed);
 		out->malformed += atomic_load_explicit(&c->malformed, memory_order_relaxed);
 		out->denied += atomic_load_explicit(&c->denied, memory_order_relaxed);
+		out->authenticated += atomic_load_explicit(&c->authenticated, memory_order_relaxed);
+		out->auth_failed += atomic_load_explicit(&c->auth_failed, memory_order_relaxed);
 	}
 }
 

@@ -2,7 +2,7 @@
  * kernel timestamps, access list, rate limiter and the pure answer builder
  * (serve.h), then batched sends. The daemon drives it:
  *
- *     srv = server_create(&cfg.serve, err, sizeof(err));   while root: binds
+ *     srv = server_create(&cfg.serve, keys, err, sizeof(err));   while root: binds
  *     ... drop privileges ...
  *     server_start(srv, err, sizeof(err));     workers, when cfg.threads > 0
  *     loop:
@@ -19,14 +19,18 @@
 
 #include <stddef.h>
 
+#include "auth_keys.h"
 #include "engine.h"
 #include "serve_config.h"
 
 /* Binds every listen address (SO_REUSEPORT, one socket per worker when
  * threads > 0), sizes SO_RCVBUF and turns on kernel receive timestamps.
+ * keys (NULL: none) authenticate requests with a MAC; the keyring must
+ * outlive the server and not change while it serves.
  * Until the first server_publish, answers say unsynchronized (stratum 16).
  * Returns NULL with a message naming the address on failure. */
-struct server *server_create(const struct serve_config *cfg, char *err, size_t err_len);
+struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
+			     size_t err_len);
 
 /* Starts cfg->threads workers (none when 0). Call after dropping privileges:
  * threads keep the capabilities they were created with. Returns -1 with a

@@ -47,6 +47,10 @@ struct source {
 	bool stopped;
 	char rejection[80];             /* why the last datagram gave no sample, "" after one */
 
+	/* authentication, when cfg.key */
+	uint64_t auth_ok;
+	uint64_t auth_failed;
+
 	/* what the engine told us */
 	enum source_selection selection;
 	struct timespec falseticker_since;
@@ -153,7 +157,7 @@ static void schedule_next_poll(struct source *src)
 }
 
 enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
-			       uint8_t out[NTP_HEADER_LEN])
+			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len)
 {
 	bool was_unreachable = is_unreachable(src);
 	bool became_unreachable;
@@ -193,6 +197,10 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	 * apart, so nothing is lost and a blind spoofer must guess 32 bits. */
 	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | random;
 	packet_encode(&request, out);
+	if (len)
+		*len = src->cfg.key ? auth_mac_append(src->cfg.key, out, NTP_HEADER_LEN,
+						      auth_send_digest_len(src->cfg.key))
+				    : NTP_HEADER_LEN;
 
 	src->outstanding = true;
 	src->have_request = true;
@@ -234,6 +242,16 @@ static void note_server(struct source *src, const struct ntp_packet *reply)
 	src->leap = (enum ntp_leap)reply->leap;
 }
 
+/* The reply carries a valid MAC under the source's key. */
+static bool authentic(const struct source *src, const uint8_t *buf, const struct ntp_packet_trailer *trailer)
+{
+	const struct auth_key *key = src->cfg.key;
+
+	return trailer->has_mac && trailer->key_id == key->id &&
+	       auth_mac_verify(key, buf, trailer->mac_offset, buf + trailer->mac_offset + AUTH_KEY_ID_LEN,
+			       trailer->mac_len);
+}
+
 static bool server_synchronized(const struct source *src)
 {
 	return src->leap != NTP_LEAP_UNSYNC && src->stratum != 0 && src->stratum < NTP_MAX_STRATUM;
@@ -261,6 +279,7 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 				       struct timespec receive_time)
 {
 	struct ntp_packet reply;
+	struct ntp_packet_trailer trailer;
 	struct filter_sample sample;
 	double precision, root_delay, root_dispersion, distance;
 	enum packet_status status;
@@ -269,9 +288,20 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 
 	if (src->stopped)
 		return SOURCE_STOPPED;
-	status = packet_decode(buf, len, &reply, NULL);
-	if (status != PACKET_OK)
+	status = packet_decode(buf, len, &reply, &trailer);
+	if (status != PACKET_OK) {
+		/* a cut MAC lands here: for a keyed source, one more reply without a valid MAC */
+		src->auth_failed += src->cfg.key != NULL;
 		return reject(src, SOURCE_MALFORMED, packet_status_str(status));
+	}
+	if (src->cfg.key) {
+		/* Before anything in it is believed, a kiss-o'-death included. */
+		if (!authentic(src, buf, &trailer)) {
+			src->auth_failed++;
+			return reject(src, SOURCE_AUTH_FAILED, "no valid MAC under the source's key");
+		}
+		src->auth_ok++;
+	}
 	if (!src->outstanding) {
 		if (src->have_request && reply.origin == src->sent_transmit)
 			return reject(src, SOURCE_DUPLICATE, "duplicate reply");
@@ -494,6 +524,9 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	memcpy(out->kiss, src->kiss, sizeof(out->kiss));
 	out->stopped = src->stopped;
 	out->unreachable = is_unreachable(src);
+	out->key = src->cfg.key;
+	out->auth_ok = src->auth_ok;
+	out->auth_failed = src->auth_failed;
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->root_distance = INFINITY;
 	if (filter_latest(&src->filter, &last)) {
@@ -559,6 +592,8 @@ const char *source_result_str(enum source_result result)
 		return "KoD received (ignored)";
 	case SOURCE_STOPPED:
 		return "source stopped";
+	case SOURCE_AUTH_FAILED:
+		return "no valid MAC under the source's key";
 	}
 	return "unknown";
 }

@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "auth_keys.h"
+#include "auth_mac.h"
 #include "filter.h"
 #include "netaddr.h"
 #include "packet.h"
@@ -46,6 +48,7 @@
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
+#define SOURCE_REQUEST_MAX (NTP_HEADER_LEN + AUTH_MAX_MAC_LEN) /* a request with a MAC */
 
 /* One configured server. */
 struct source_config {
@@ -56,6 +59,8 @@ struct source_config {
 	bool iburst;
 	bool pool_member;       /* may be replaced when dead or a falseticker */
 	unsigned version;       /* NTP version of the requests, 1 to 4; 0: 4 */
+	const struct auth_key *key; /* NULL: none; else every request carries a MAC under it and only
+				     * replies with a valid MAC under it count (must outlive the source) */
 };
 
 /* What the whole system tells every source. */
@@ -92,6 +97,7 @@ enum source_result {
 	SOURCE_KOD_STOP,            /* kiss-o'-death DENY or RSTR: the source is stopped for good */
 	SOURCE_KOD_OTHER,           /* another kiss code: reply ignored */
 	SOURCE_STOPPED,             /* the source is stopped: nothing sent, replies ignored */
+	SOURCE_AUTH_FAILED,         /* the source has a key and the reply no valid MAC under it */
 };
 
 /* For status displays and the engine's view of a source. */
@@ -134,6 +140,9 @@ struct source_status {
 	bool unreachable;
 	bool unsynchronized;              /* it answers, but the server says it is unsynchronized */
 	bool loop;                        /* set by the engine: synchronized to us (its refid is ours), never selected */
+	const struct auth_key *key;       /* as configured, NULL: none */
+	uint64_t auth_ok;                 /* replies whose MAC was valid */
+	uint64_t auth_failed;             /* replies without a valid MAC under the key (malformed included) */
 };
 
 struct source;
@@ -155,15 +164,20 @@ bool source_stopped(const struct source *src);
 enum ntp_leap source_leap(const struct source *src);
 
 /* Writes the request (mode 3, version 4) for a poll at now, the local time
- * read just before sending. The transmit timestamp carries now's seconds and
- * `random` as its fraction: it is a nonce an off-path attacker must guess,
- * while T1 for the offset is now itself. Returns SOURCE_POLL_SENT,
- * SOURCE_POLL_UNREACHABLE or SOURCE_STOPPED (nothing written). */
+ * read just before sending, followed by a MAC when the source has a key; its
+ * length goes to *len (NULL: the caller knows there is no key, 48 bytes).
+ * The transmit timestamp carries now's seconds and `random` as its
+ * fraction: it is a nonce an off-path attacker must guess, while T1 for the
+ * offset is now itself. Returns SOURCE_POLL_SENT, SOURCE_POLL_UNREACHABLE or
+ * SOURCE_STOPPED (nothing written). */
 enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
-			       uint8_t out[NTP_HEADER_LEN]);
+			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len);
 
 /* A datagram from the source's address; receive_time is the local time it
- * arrived (T4, a kernel timestamp when available). */
+ * arrived (T4, a kernel timestamp when available). A source with a key takes
+ * only replies with a valid MAC under that key (SOURCE_AUTH_FAILED, the
+ * request staying open, for anything else: a crypto-NAK, no MAC, another
+ * key id, a wrong digest), never falling back to unauthenticated ones. */
 enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time);
 

@@ -341,6 +341,68 @@ void status_sourcestats(FILE *out, const struct source_status *sources, size_t c
 		     "Offset (true - local, now) and Std Dev of a straight line through the samples.\n");
 }
 
+/* How a source authenticates, as chronyc authdata names it: "-" none, "SK"
+ * a symmetric key ("NTS" will be the third). */
+static const char *auth_mode(const struct source_status *s)
+{
+	return s->key ? "SK" : "-";
+}
+
+static void authdata_json(FILE *out, const struct source_status *sources, size_t count)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_begin_array(&w, NULL);
+	for (size_t i = 0; i < count; i++) {
+		const struct source_status *s = &sources[i];
+		char addr[NETADDR_TEXT_LEN];
+
+		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
+		json_begin_object(&w, NULL);
+		json_string(&w, "name", s->name);
+		json_string(&w, "address", addr);
+		json_string(&w, "mode", s->key ? "symmetric" : "none");
+		if (s->key) {
+			json_integer(&w, "key_id", s->key->id);
+			json_string(&w, "key_type", auth_type_name(s->key->type));
+			json_integer(&w, "key_bits", (long long)(8 * s->key->len));
+		} else {
+			json_null(&w, "key_id");
+			json_null(&w, "key_type");
+			json_null(&w, "key_bits");
+		}
+		json_integer(&w, "authenticated", (long long)s->auth_ok);
+		json_integer(&w, "failed", (long long)s->auth_failed);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_writer_finish(&w);
+}
+
+void status_authdata(FILE *out, const struct source_status *sources, size_t count, bool json)
+{
+	if (json) {
+		authdata_json(out, sources, count);
+		return;
+	}
+	fprintf(out, "Name/IP address                 Mode      KeyID Type    KLen       Good     Failed\n");
+	fprintf(out, "==================================================================================\n");
+	for (size_t i = 0; i < count; i++) {
+		const struct source_status *s = &sources[i];
+		char name[NETADDR_TEXT_LEN + 8];
+
+		netaddr_format_with_port(&s->addr, name, sizeof(name));
+		if (s->key)
+			fprintf(out, "%-31.31s %-4s %10u %-7s %4zu %10" PRIu64 " %10" PRIu64 "\n", name, auth_mode(s),
+				s->key->id, auth_type_name(s->key->type), 8 * s->key->len, s->auth_ok, s->auth_failed);
+		else
+			fprintf(out, "%-31.31s %-4s %10s %-7s %4s %10s %10s\n", name, auth_mode(s), "-", "-", "-", "-", "-");
+	}
+	fprintf(out, "\nMode: SK symmetric key, - none. KLen in bits. Good/Failed: replies with a valid MAC,\n"
+		     "      and replies refused for want of one.\n");
+}
+
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)
 {
 	if (json) {
@@ -355,6 +417,8 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 		json_integer(&w, "kod_sent", (long long)c->kod_sent);
 		json_integer(&w, "malformed", (long long)c->malformed);
 		json_integer(&w, "denied", (long long)c->denied);
+		json_integer(&w, "authenticated", (long long)c->authenticated);
+		json_integer(&w, "auth_failed", (long long)c->auth_failed);
 		json_end_object(&w);
 		json_writer_finish(&w);
 		return;
@@ -366,4 +430,6 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 	fprintf(out, "KoD RATE sent        : %" PRIu64 "\n", c->kod_sent);
 	fprintf(out, "Malformed dropped    : %" PRIu64 "\n", c->malformed);
 	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
+	fprintf(out, "Authenticated (MAC)  : %" PRIu64 "\n", c->authenticated);
+	fprintf(out, "Auth failed (dropped): %" PRIu64 "\n", c->auth_failed);
 }

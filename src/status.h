@@ -16,6 +16,9 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
 void status_sources(FILE *out, const struct source_status *sources, size_t count, bool json, bool verbose);
 /* A straight line through each source's samples, as chronyc's sourcestats. */
 void status_sourcestats(FILE *out, const struct source_status *sources, size_t count, bool json);
+/* Per source: how it authenticates (none, symmetric key: id, type, length)
+ * and how many replies passed and failed, like chronyc authdata. */
+void status_authdata(FILE *out, const struct source_status *sources, size_t count, bool json);
 /* serving is false when no serve section is configured. */
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
 

@@ -532,7 +532,7 @@ static bool send_due_requests(struct sim *sim)
 	size_t n = engine_due_requests(sim->engine, sim_clock_now(&sim->clock), ids, MAX_SERVERS);
 
 	for (size_t k = 0; k < n; k++) {
-		uint8_t request[NTP_HEADER_LEN];
+		uint8_t request[SOURCE_REQUEST_MAX];
 
 		if (server_of(sim, ids[k]) &&
 		    engine_build_request(sim->engine, ids[k], sim_clock_now(&sim->clock), request))

@@ -23,6 +23,7 @@ static void usage(FILE *out)
 		"  tracking     the system clock: reference, stratum, offset, frequency, sync state\n"
 		"  sources      every source: selection state, reach, its last reply's age, offset and error\n"
 		"  sourcestats  a straight line through each source's samples: frequency, skew, std dev\n"
+		"  authdata     how each source authenticates (key id, type, length) and MACs passed/failed\n"
 		"  serverstats  the server's request counters\n"
 		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n",
 		RUNSTATEDIR);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "auth_keyfile.h"
 #include "config.h"
 #include "control.h"
 #include "detach.h"
@@ -61,6 +62,7 @@ struct options {
 
 struct daemon {
 	struct daemon_config cfg;
+	struct auth_keyring keys;     /* read once at start (as root): fixed while running */
 	const char *config_path;
 	bool foreground;
 	bool no_adjust;
@@ -399,7 +401,7 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 
 		engine_get_tracking(d->engine, now, &t);
 		status_tracking(out, &t, json);
-	} else if (!strcmp(command, "sources") || !strcmp(command, "sourcestats")) {
+	} else if (!strcmp(command, "sources") || !strcmp(command, "sourcestats") || !strcmp(command, "authdata")) {
 		size_t n;
 		struct source_status *infos = collect_sources(d, now, &n);
 
@@ -409,8 +411,10 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 		}
 		if (!strcmp(command, "sources"))
 			status_sources(out, infos, n, json, format == CONTROL_VERBOSE);
-		else
+		else if (!strcmp(command, "sourcestats"))
 			status_sourcestats(out, infos, n, json);
+		else
+			status_authdata(out, infos, n, json);
 		free(infos);
 	} else if (!strcmp(command, "serverstats")) {
 		struct serve_counters c = { 0 };
@@ -421,7 +425,7 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 	} else if (!strcmp(command, "metrics")) {
 		print_metrics(d, now, out);
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, serverstats, metrics)\n",
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics)\n",
 			command);
 	}
 }
@@ -543,6 +547,12 @@ static void reload(struct daemon *d)
 	}
 	if (d->no_adjust)
 		next.engine.adjust = false;
+	/* The keys were read as root at the start; new sources use those. */
+	if (config_check_keys(&next, d->config_path, &d->keys, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		notify_ready(d->status);
+		return;
+	}
 	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
@@ -752,7 +762,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		return -1;
 	}
 	if (d->cfg.serve.enabled) {
-		d->server = server_create(&d->cfg.serve, why, sizeof(why));
+		d->server = server_create(&d->cfg.serve, &d->keys, why, sizeof(why));
 		if (!d->server) {
 			log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 			return -1;
@@ -799,7 +809,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	}
 	if (d->cfg.source_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
-	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, d->cfg.sources,
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, d->cfg.sources,
 				      d->cfg.source_count, now);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
@@ -838,6 +848,7 @@ static void teardown(struct daemon *d)
 		engine_destroy(d->engine);
 	if (d->linux_clock)
 		linux_clock_destroy(d->linux_clock);
+	auth_keyring_free(&d->keys);
 	/* only our own: a second instance that failed to start leaves the first's */
 	if (d->pidfile[0])
 		unlink(d->pidfile);
@@ -859,7 +870,14 @@ int main(int argc, char **argv)
 	}
 	if (opt.no_adjust)
 		d.cfg.engine.adjust = false;
+	if ((d.cfg.keys[0] && auth_keyfile_load(d.cfg.keys, &d.keys, err, sizeof(err)) < 0) ||
+	    config_check_keys(&d.cfg, opt.config_path, &d.keys, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		auth_keyring_free(&d.keys);
+		return DAEMON_EXIT_CONFIG;
+	}
 	if (opt.check_config) {
+		auth_keyring_free(&d.keys);
 		config_print(&d.cfg, stdout);
 		return 0;
 	}

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_keyfile.h"
 #include "json_writer.h"
 #include "linux_clock.h"
 #include "privdrop.h"
@@ -60,6 +61,7 @@
  * honest server is 10 or 100 years off a working clock. */
 #define PANIC_THRESHOLD (366 * 86400.0)
 #define STRATA_EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
+#define DEFAULT_KEY_FILE "/etc/ntp.keys" /* ntpdate's */
 
 struct options {
 	bool query_only;
@@ -74,7 +76,8 @@ struct options {
 	unsigned version;
 	int family;
 	long key_id;            /* -a, 0: none */
-	const char *key_file;   /* -k, NULL: none */
+	const char *key_file;   /* -k, NULL: ntpdate's default */
+	const struct auth_key *key; /* key_id's, from key_file; NULL: no authentication */
 };
 
 /* What became of one request, for -d and --json. */
@@ -96,6 +99,7 @@ struct target {
 	unsigned sent;
 	unsigned malformed;     /* datagrams that were not NTP packets */
 	unsigned bogus;         /* datagrams that answered nothing we asked (mode, origin, oversized) */
+	unsigned auth_failed;   /* replies without a valid MAC under the -a key */
 	char dropped[96];       /* why the last of those was dropped */
 	bool waiting;           /* a request is outstanding */
 	bool done;
@@ -109,6 +113,7 @@ struct target {
 };
 
 static struct target targets[MAX_TARGETS];
+static struct auth_keyring keyring; /* -k's, while the sources use its key */
 static size_t target_count;
 static bool use_syslog;
 
@@ -285,10 +290,6 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, "%s: -b and -B exclude each other\n", PROGRAM);
 		return -1;
 	}
-	if (opt->key_id || opt->key_file) {
-		fprintf(stderr, "%s: %s: symmetric keys are not supported yet\n", PROGRAM, opt->key_id ? "-a" : "-k");
-		return -1;
-	}
 	if (optind >= argc) {
 		usage(stderr);
 		return -1;
@@ -306,7 +307,7 @@ static void add_target(const char *name, const struct net_addr *addr, const stru
 		return;
 	}
 	struct target *t = &targets[target_count];
-	struct source_config cfg = { .addr = *addr, .name = name, .version = opt->version };
+	struct source_config cfg = { .addr = *addr, .name = name, .version = opt->version, .key = opt->key };
 	struct source_limits limits = { .precision = LOCAL_PRECISION };
 
 	*t = (struct target){ .name = name, .addr = *addr, .fd = -1 };
@@ -387,7 +388,8 @@ static bool open_target(struct target *t)
 
 static void send_request(struct target *t, const struct options *opt, double now)
 {
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[SOURCE_REQUEST_MAX];
+	size_t len;
 	uint32_t nonce;
 	int err;
 
@@ -395,11 +397,11 @@ static void send_request(struct target *t, const struct options *opt, double now
 		nonce = (uint32_t)random();
 	/* T1 is read just before the send; the source keeps it apart from the
 	 * nonce it puts in the transmit field. */
-	if (source_poll(t->src, realtime_now(), nonce, buf) == SOURCE_STOPPED) {
+	if (source_poll(t->src, realtime_now(), nonce, buf, &len) == SOURCE_STOPPED) {
 		t->done = true;
 		return;
 	}
-	err = udp_send(t->fd, buf, sizeof(buf), NULL);
+	err = udp_send(t->fd, buf, len, NULL);
 	t->sent_at = now;
 	t->sent++;
 	if (err < 0) {
@@ -445,6 +447,10 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		/* Not an answer to what we asked (an injected or stray datagram):
 		 * the request stays open and we keep waiting. */
 		drop_datagram(t, &t->bogus, source_last_rejection(t->src));
+		return;
+	case SOURCE_AUTH_FAILED:
+		/* -a: unsigned, or not by our key; the request stays open too. */
+		drop_datagram(t, &t->auth_failed, source_last_rejection(t->src));
 		return;
 	case SOURCE_DUPLICATE:
 	case SOURCE_STOPPED:
@@ -568,7 +574,14 @@ static void summarize(struct target *t, struct timespec now)
 		if (strcmp(t->samples[i].status, "ok"))
 			last = t->samples[i].status;
 	}
-	if (answered == 0 && t->bogus > 0)
+	if (answered == 0 && t->auth_failed > 0) {
+		struct source_status st;
+
+		source_get_status(t->src, now, &st);
+		snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
+			 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
+	}
+	else if (answered == 0 && t->bogus > 0)
 		snprintf(t->error, sizeof(t->error), "only bogus replies (%u): %s", t->bogus + t->malformed, t->dropped);
 	else if (answered == 0 && t->malformed > 0)
 		snprintf(t->error, sizeof(t->error), "only malformed replies (%u), no NTP answer: %s", t->malformed,
@@ -734,6 +747,28 @@ static void stderr_sink(void *ctx, enum log_level level, const char *message)
 	fprintf(stderr, "%s: %s\n", PROGRAM, message);
 }
 
+/* -a as ntpdate: the key from -k's file (ntpdate's /etc/ntp.keys by default),
+ * chrony's or ntpd's format; -k alone reads nothing, as ntpdate. */
+static int load_key(struct options *opt, struct auth_keyring *ring)
+{
+	char err[512];
+
+	if (!opt->key_id)
+		return 0;
+	if (!opt->key_file)
+		opt->key_file = DEFAULT_KEY_FILE;
+	if (auth_keyfile_load(opt->key_file, ring, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: -k: %s\n", PROGRAM, err);
+		return -1;
+	}
+	opt->key = auth_keyring_find(ring, (uint32_t)opt->key_id);
+	if (!opt->key) {
+		fprintf(stderr, "%s: -a: key %ld is not in %s\n", PROGRAM, opt->key_id, opt->key_file);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -746,7 +781,7 @@ int main(int argc, char **argv)
 	int status = 0;
 	char why[256];
 
-	if (first < 0)
+	if (first < 0 || load_key(&opt, &keyring) < 0)
 		return 1;
 	use_syslog = opt.syslog;
 	if (use_syslog)

@@ -36,6 +36,7 @@ struct upstream_entry {
 
 struct upstream {
 	struct engine *engine;
+	const struct auth_keyring *keys;
 	struct resolver *resolver;
 	const struct clock_ops *clock;
 	struct upstream_entry entries[CONFIG_MAX_SOURCES];
@@ -96,7 +97,14 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 		return false;
 	}
 	sc = (struct source_config){ .addr = *addr, .name = cfg->name, .minpoll = cfg->minpoll,
-				     .maxpoll = cfg->maxpoll, .iburst = cfg->iburst, .pool_member = cfg->pool };
+				     .maxpoll = cfg->maxpoll, .iburst = cfg->iburst, .pool_member = cfg->pool,
+				     .key = cfg->key ? auth_keyring_find(up->keys, cfg->key) : NULL };
+	if (cfg->key && !sc.key) {
+		/* config_check_keys keeps this from happening; never poll unsigned instead */
+		log_msg(LOG_LEVEL_ERROR, "%s (%s): key %u is not in the keys file", cfg->name, text, cfg->key);
+		udp_close(fd);
+		return false;
+	}
 	slot->engine_id = engine_add_source(up->engine, &sc, now);
 	if (slot->engine_id < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): no room for another source", cfg->name, text);
@@ -185,7 +193,8 @@ static void learn_self(struct upstream *up, const struct serve_config *serve)
 }
 
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
-				 const struct serve_config *serve, const struct config_source *entries, size_t count,
+				 const struct serve_config *serve, const struct auth_keyring *keys,
+				 const struct config_source *entries, size_t count,
 				 struct timespec now)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
@@ -193,6 +202,7 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	if (!up)
 		return NULL;
 	up->engine = engine;
+	up->keys = keys;
 	up->resolver = res;
 	up->clock = clock;
 	learn_self(up, serve);
@@ -228,7 +238,7 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 {
 	return a->pool == b->pool && a->port == b->port && a->minpoll == b->minpoll &&
 	       a->maxpoll == b->maxpoll && a->iburst == b->iburst && a->maxsources == b->maxsources &&
-	       !strcmp(a->name, b->name);
+	       a->key == b->key && !strcmp(a->name, b->name);
 }
 
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,
@@ -365,7 +375,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 
 	for (size_t i = 0; i < n; i++) {
 		struct upstream_slot *slot = NULL;
-		uint8_t request[NTP_HEADER_LEN];
+		uint8_t request[SOURCE_REQUEST_MAX];
 		struct timespec tx;
 		size_t len;
 		int err;

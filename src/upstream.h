@@ -22,9 +22,12 @@ struct upstream;
 
 /* Starts every entry: numeric addresses at once, names through res. serve
  * (NULL: not serving) says where we serve: such an address is refused as a
- * source, and the engine learns the refids of a server synchronized to us. */
+ * source, and the engine learns the refids of a server synchronized to us.
+ * keys (NULL: none) holds every entry's key (config_check_keys) and
+ * outlives up. */
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
-				 const struct serve_config *serve, const struct config_source *entries, size_t count,
+				 const struct serve_config *serve, const struct auth_keyring *keys,
+				 const struct config_source *entries, size_t count,
 				 struct timespec now);
 /* Removes its sources from the engine and closes the sockets. */
 void upstream_destroy(struct upstream *up);

@@ -76,9 +76,17 @@ run -q -e 0.010 127.0.0.1
 expect "-e 0.010: accepted, no effect, exit 0" '[ $rc = 0 ] && grep -Eq "$server_line" <<<"$out"'
 run -q -e 2 127.0.0.1
 expect "-e 2: exit 1, range named" '[ $rc = 1 ] && grep -q "authentication delay must be" <<<"$err"'
+# -a/-k: signed requests (tests/interop/stratad_auth.sh has chronyd with keys);
+# this chronyd holds none, so it ignores them
 echo "1 MD5 secret" > "$workdir/keys"
+chmod 644 "$workdir/keys"
 run -q -a 1 -k "$workdir/keys" 127.0.0.1
-expect "-a 1 -k FILE: exit 1, 'not supported yet'" '[ $rc = 1 ] && grep -q "symmetric keys are not supported yet" <<<"$err"'
+expect "-a 1 -k FILE readable by all: exit 1, the file named" '[ $rc = 1 ] && grep -q "keys: the keys file is readable by others" <<<"$err"'
+chmod 600 "$workdir/keys"
+run -q -a 2 -k "$workdir/keys" 127.0.0.1
+expect "-a 2, not in the file: exit 1, said" '[ $rc = 1 ] && grep -q "key 2 is not in" <<<"$err"'
+run -q -p 1 -t 0.5 -a 1 -k "$workdir/keys" 127.0.0.1
+expect "-a 1 to a server without the key: no answer, exit 1" '[ $rc = 1 ] && grep -q "no reply" <<<"$err"'
 
 # -4 / -6: a name with both addresses (our own /etc/hosts, in this private
 # mount namespace only); a second chronyd listens on ::1 alone

@@ -143,6 +143,9 @@ def main():
     bad["extension field past the end"] = request(trailer=struct.pack(">HH", 0x0104, 64) + b"\0" * 28)
     bad["zero-length extension field"] = request(trailer=struct.pack(">HH", 0x0104, 0) + b"\0" * 28)
     bad["version 3 with a trailer"] = request(version=3, trailer=b"\0" * 16)
+    # issue 15, defect 5: four bytes are no MAC, and a crypto-NAK is no request
+    bad["4-byte trailer (a key id alone)"] = request(trailer=struct.pack(">I", 1))
+    bad["crypto-NAK in a request"] = request(trailer=struct.pack(">I", 0))
     socks = {}
     for name, pkt in bad.items():
         socks[name] = client()
@@ -160,6 +163,12 @@ def main():
     got = replies(s)
     answered += len(got)
     check([len(g) for g in got] == [48], "a request with extension fields gets a bare 48-byte answer")
+
+    # a MAC under a key the server does not hold (it has no keys file): silence
+    s = client()
+    s.sendto(request(trailer=struct.pack(">I", 7) + os.urandom(16)), SERVER)
+    sent += 1
+    check(replies(s) == [], "no reply to a MAC under an unknown key")
 
     # the access list
     s = client("127.0.0.66")
@@ -222,6 +231,7 @@ def main():
     check(stats["received"] == sent, "received counts every request (%d)" % sent)
     check(stats["malformed"] == len(bad), "malformed counts every hostile packet (%d)" % len(bad))
     check(stats["denied"] == 1, "denied counts the denied address")
+    check(stats["auth_failed"] == 1, "auth_failed counts the unknown key")
     check(stats["answered"] == answered + flood_from, "answered matches what arrived (%d)" % answered)
     check(stats["kod_sent"] == len(kods), "kod_sent matches the kisses that arrived")
     check(stats["rate_limited"] == 2000 - len(normal), "rate_limited counts the flooder's unanswered requests")

@@ -273,7 +273,8 @@ static void the_printed_configuration_reads_back(void **state)
 	size_t len = 0;
 	FILE *out;
 
-	assert_int_equal(load("sources = ( { pool = \"p.example\"; maxsources = 3; }, { server = \"127.0.0.1\"; } );\n"
+	assert_int_equal(load("sources = ( { pool = \"p.example\"; maxsources = 3; }, { server = \"127.0.0.1\"; key = 7; } );\n"
+			      "keys = \"/etc/strata/keys\";\n"
 			      "clock = { step_threshold = 0.5; stepout = 60; };\n"
 			      "serve = { allow = [ \"192.168.0.0/16\", \"::1\" ]; ratelimit = { interval = 0.25; }; };\n"
 			      "statsd = { address = \"127.0.0.1\"; };\n",
@@ -285,8 +286,10 @@ static void the_printed_configuration_reads_back(void **state)
 	fclose(out);
 	assert_int_equal(load(printed, &b, err, sizeof(err)), 0);
 	free(printed);
-	for (size_t i = 0; i < a.source_count; i++)
+	for (size_t i = 0; i < a.source_count; i++) {
 		b.sources[i].line = a.sources[i].line;
+		b.sources[i].key_line = a.sources[i].key_line;
+	}
 	/* the printed file names the default wildcards, so they read back as chosen */
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);
@@ -419,6 +422,40 @@ static void a_reload_reads_what_a_load_reads(void **state)
 	unlink(path);
 }
 
+/* keys = PATH and a source's key = N; a key the keys file lacks names the
+ * configuration file, the line and the setting. */
+static void keys_and_source_keys(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	struct auth_key keys[1] = { { .id = 10, .type = AUTH_SHA1, .len = 1 } };
+	struct auth_keyring ring = { .count = 1, .keys = keys };
+	char err[256];
+
+	assert_int_equal(load("keys = \"/etc/strata/keys\";\n"
+			      "sources = (\n { server = \"a\"; key = 10; },\n { server = \"b\"; },\n"
+			      " { server = \"c\";\n   key = 11; }\n);\n",
+			      &cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(cfg.keys, "/etc/strata/keys");
+	assert_int_equal(cfg.sources[0].key, 10);
+	assert_int_equal(cfg.sources[1].key, 0);
+	assert_int_equal(cfg.sources[2].key, 11);
+	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", &ring, err, sizeof(err)), -1);
+	assert_string_equal(err, "/etc/stratad.conf:6: sources[2].key: key 11 is not in /etc/strata/keys");
+	cfg.sources[2].key = 10;
+	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", &ring, err, sizeof(err)), 0);
+	cfg.keys[0] = '\0';
+	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "/etc/stratad.conf:3: sources[0].key: key 10, but no keys file (keys = \"PATH\";)");
+
+	assert_string_equal(error_of("sources = ( { server = \"a\"; key = 0; } );"),
+			    ":1: sources[0].key: 0 is out of range [1, 4294967295]");
+	assert_string_equal(error_of("sources = ( { server = \"a\";\n key = \"ten\"; } );"),
+			    ":2: sources[0].key: expected an integer");
+	assert_string_equal(error_of("keys = \"keys\";"), ":1: keys: \"keys\" is not an absolute path");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +473,7 @@ int main(void)
 		cmocka_unit_test(printed_strings_are_escaped),
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
+		cmocka_unit_test(keys_and_source_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

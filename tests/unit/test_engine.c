@@ -229,7 +229,7 @@ static struct ntp_packet decode(const uint8_t *buf)
 /* The request the engine sends the server now; false when it sends none. */
 static bool request_to(const struct fake_server *s, struct ntp_packet *request)
 {
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[SOURCE_REQUEST_MAX];
 
 	if (engine_build_request(w.engine, s->id, local_now(), buf) == 0)
 		return false;

@@ -57,7 +57,8 @@ static void fixture_init(struct fixture *f)
 	f->sources[1].poll = -1;
 
 	f->serve = (struct serve_counters){ .received = 100, .answered = 90, .rate_limited = 6,
-					    .kod_sent = 2, .malformed = 3, .denied = 1 };
+					    .kod_sent = 2, .malformed = 3, .denied = 1,
+					    .authenticated = 4, .auth_failed = 5 };
 	f->snap = (struct metrics_snapshot){ &f->tracking, f->sources, 2, &f->serve };
 }
 
@@ -119,7 +120,9 @@ static const char statsd_expected[] =
 	"strata.server.rate_limited:6|c\n"
 	"strata.server.kod_sent:2|c\n"
 	"strata.server.malformed:3|c\n"
-	"strata.server.denied:1|c\n\f";
+	"strata.server.denied:1|c\n"
+	"strata.server.authenticated:4|c\n"
+	"strata.server.auth_failed:5|c\n\f";
 
 static void statsd_lines_are_exact(void **state)
 {
@@ -336,7 +339,13 @@ static const char prometheus_expected[] =
 	"strata_server_malformed_total 3\n"
 	"# HELP strata_server_denied_total Requests dropped by the access list.\n"
 	"# TYPE strata_server_denied_total counter\n"
-	"strata_server_denied_total 1\n";
+	"strata_server_denied_total 1\n"
+	"# HELP strata_server_authenticated_total Requests with a valid MAC, answered with a MAC under the same key.\n"
+	"# TYPE strata_server_authenticated_total counter\n"
+	"strata_server_authenticated_total 4\n"
+	"# HELP strata_server_auth_failed_total Requests with a MAC under an unknown key or a wrong one, dropped.\n"
+	"# TYPE strata_server_auth_failed_total counter\n"
+	"strata_server_auth_failed_total 5\n";
 
 static void prometheus_text_is_exact(void **state)
 {

@@ -139,17 +139,58 @@ static void recognises_macs_by_length(void **state)
 {
 	(void)state;
 	uint8_t mac[24] = { 0, 0, 0, 7 };
+	uint8_t nak[4] = { 0 };
 	struct ntp_packet_trailer t;
 
-	assert_int_equal(decode_with_trailer(mac, 4, &t), PACKET_OK);
-	assert_true(t.has_mac);
-	assert_int_equal(t.mac_len, 0);
 	assert_int_equal(decode_with_trailer(mac, 20, &t), PACKET_OK);
+	assert_true(t.has_mac);
 	assert_int_equal(t.key_id, 7);
+	assert_int_equal(t.mac_offset, NTP_HEADER_LEN);
 	assert_int_equal(t.mac_len, 16);
 	assert_int_equal(decode_with_trailer(mac, 24, &t), PACKET_OK);
 	assert_int_equal(t.mac_len, 20);
 	assert_int_equal(decode_with_trailer(mac, 8, &t), PACKET_BAD_EXTENSION);
+	/* a crypto-NAK is key id 0 alone */
+	assert_int_equal(decode_with_trailer(nak, 4, &t), PACKET_OK);
+	assert_true(t.has_mac);
+	assert_int_equal(t.key_id, 0);
+	assert_int_equal(t.mac_len, 0);
+}
+
+/* Issue 15, defect 5: four bytes that are not a crypto-NAK are no MAC. */
+static void four_byte_trailer_with_a_key_id_is_malformed(void **state)
+{
+	(void)state;
+	uint8_t mac[4] = { 0, 0, 0, 7 };
+	struct ntp_packet_trailer t;
+
+	assert_int_equal(decode_with_trailer(mac, 4, &t), PACKET_BAD_EXTENSION);
+	mac[3] = 0;
+	mac[0] = 0x80;
+	assert_int_equal(decode_with_trailer(mac, 4, &t), PACKET_BAD_EXTENSION);
+}
+
+/* Before NTPv4 all that follows the header is the MAC: chronyd sends whole
+ * SHA-256 and SHA-512 digests that way (36 and 68 bytes). */
+static void ntpv3_takes_whole_long_digests(void **state)
+{
+	(void)state;
+	uint8_t buf[NTP_HEADER_LEN + 72] = { 0x1b }; /* version 3, mode 3 */
+	struct ntp_packet p;
+	struct ntp_packet_trailer t;
+
+	buf[NTP_HEADER_LEN + 3] = 5;
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 68, &p, &t), PACKET_OK);
+	assert_true(t.has_mac);
+	assert_int_equal(t.key_id, 5);
+	assert_int_equal(t.mac_len, 64);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 36, &p, &t), PACKET_OK);
+	assert_int_equal(t.mac_len, 32);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 72, &p, &t), PACKET_BAD_EXTENSION);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 16, &p, &t), PACKET_BAD_EXTENSION);
+	/* in NTPv4 a 36-byte trailer must be an extension field, and this is none */
+	buf[0] = 0x23;
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 36, &p, &t), PACKET_BAD_EXTENSION);
 }
 
 static void walks_extension_fields(void **state)
@@ -187,16 +228,23 @@ static void never_trusts_extension_lengths(void **state)
 	assert_int_equal(decode_with_trailer(field, 32, &t), PACKET_BAD_EXTENSION);
 }
 
+/* Before NTPv4 there are no extension fields: what follows the header is a
+ * MAC (chronyd reads it so), or the packet is malformed. */
 static void version_3_has_no_extension_fields(void **state)
 {
 	(void)state;
 	uint8_t buf[NTP_HEADER_LEN + 28] = { 0 };
 	struct ntp_packet p;
+	struct ntp_packet_trailer t;
 
 	memcpy(buf, golden_reply, NTP_HEADER_LEN);
 	buf[0] = 0x1c; /* v3 server */
 	buf[NTP_HEADER_LEN + 3] = 28;
-	assert_int_equal(packet_decode(buf, sizeof(buf), &p, NULL), PACKET_BAD_EXTENSION);
+	assert_int_equal(packet_decode(buf, sizeof(buf), &p, &t), PACKET_OK);
+	assert_true(t.has_mac);
+	assert_int_equal(t.extension_fields, 0);
+	assert_int_equal(t.key_id, 28);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 12, &p, NULL), PACKET_BAD_EXTENSION);
 }
 
 int main(void)
@@ -208,6 +256,8 @@ int main(void)
 		cmocka_unit_test(leap_and_negative_poll_survive),
 		cmocka_unit_test(rejects_short_and_ragged),
 		cmocka_unit_test(recognises_macs_by_length),
+		cmocka_unit_test(four_byte_trailer_with_a_key_id_is_malformed),
+		cmocka_unit_test(ntpv3_takes_whole_long_digests),
 		cmocka_unit_test(walks_extension_fields),
 		cmocka_unit_test(never_trusts_extension_lengths),
 		cmocka_unit_test(version_3_has_no_extension_fields),

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "auth_mac.h"
 #include "refid.h"
 #include "serve.h"
 
@@ -221,6 +222,14 @@ static void malformed_requests_are_dropped(void **state)
 	/* trailing bytes on a version 3 request that are not a MAC */
 	make_request(req, sizeof(req), 3, NTP_MODE_CLIENT);
 	assert_int_equal(serve_build_reply(req, 48 + 16, &snap, RX, out), SERVE_DROP_MALFORMED);
+	/* issue 15, defect 5: four bytes after the header were taken for a
+	 * crypto-NAK; a key id alone is nothing, and a crypto-NAK (key id 0) is
+	 * no request's business */
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	req[48 + 3] = 1;
+	assert_int_equal(serve_build_reply(req, 48 + 4, &snap, RX, out), SERVE_DROP_MALFORMED);
+	req[48 + 3] = 0;
+	assert_int_equal(serve_build_reply(req, 48 + 4, &snap, RX, out), SERVE_DROP_MALFORMED);
 }
 
 static void extension_fields_are_walked_and_not_echoed(void **state)
@@ -268,7 +277,8 @@ static void kod_rate_tells_nothing_about_the_clock(void **state)
 	struct ratelimit *rl = ratelimit_create(&rl_cfg);
 	struct serve_snapshot snap;
 	struct acl acl;
-	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	uint8_t req[NTP_HEADER_LEN];
+	struct serve_reply reply;
 	struct serve_request request = { .bytes = req, .len = sizeof(req), .rx = RX, .now = { 100, 0 } };
 
 	assert_non_null(rl);
@@ -277,11 +287,11 @@ static void kod_rate_tells_nothing_about_the_clock(void **state)
 	assert_true(netaddr_parse("127.0.0.1", &request.peer));
 	request.peer.port = 4000;
 	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
-	assert_int_equal(serve_request(&acl, rl, &snap, &request, out), SERVE_ANSWER);
-	assert_int_equal(serve_request(&acl, rl, &snap, &request, out), SERVE_KISS);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &request, &reply), SERVE_ANSWER);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &request, &reply), SERVE_KISS);
 	ratelimit_destroy(rl);
 
-	struct ntp_packet kod = decode_reply(out);
+	struct ntp_packet kod = decode_reply(reply.bytes);
 
 	assert_int_equal(kod.mode, NTP_MODE_SERVER);
 	assert_int_equal(kod.version, 4);
@@ -324,7 +334,8 @@ static void requests_meet_the_access_list_the_form_then_the_rate(void **state)
 	struct serve_snapshot snap;
 	struct acl acl;
 	struct ratelimit *rl;
-	uint8_t good[NTP_HEADER_LEN], bad[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	uint8_t good[NTP_HEADER_LEN], bad[NTP_HEADER_LEN];
+	struct serve_reply reply;
 	struct serve_request req = { .bytes = good, .len = sizeof(good), .rx = RX, .now = { 100, 0 } };
 
 	assert_true(netprefix_parse("192.0.2.0/24", &cfg.allow[0]));
@@ -340,32 +351,105 @@ static void requests_meet_the_access_list_the_form_then_the_rate(void **state)
 
 	assert_true(netaddr_parse("192.0.2.66", &req.peer));
 	req.peer.port = 4000;
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_DENIED);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_DENIED);
 	assert_true(netaddr_parse("198.51.100.1", &req.peer));
 	req.peer.port = 4000;
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_DENIED);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_DENIED);
 
 	assert_true(netaddr_parse("192.0.2.7", &req.peer));
 	req.peer.port = 0;
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_MALFORMED);
 	req.peer.port = 4000;
 	req.bytes = bad;
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+		assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_MALFORMED);
 	assert_int_equal(ratelimit_entries(rl), 0);
 	req.truncated = true;
 	req.bytes = good;
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_MALFORMED);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_MALFORMED);
 	req.truncated = false;
 
 	/* a burst of 2, then a kiss, then silence until the next interval */
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_ANSWER);
-	assert_int_equal(decode_reply(out).stratum, 3);
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_ANSWER);
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_KISS);
-	assert_int_equal(decode_reply(out).stratum, 0);
-	assert_int_equal(decode_reply(out).refid, refid_from_name("RATE"));
-	assert_int_equal(serve_request(&acl, rl, &snap, &req, out), SERVE_LIMITED);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_ANSWER);
+	assert_int_equal(decode_reply(reply.bytes).stratum, 3);
+	assert_int_equal(serve_sign_reply(&reply), NTP_HEADER_LEN);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_ANSWER);
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_KISS);
+	assert_int_equal(decode_reply(reply.bytes).stratum, 0);
+	assert_int_equal(decode_reply(reply.bytes).refid, refid_from_name("RATE"));
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &req, &reply), SERVE_LIMITED);
+	ratelimit_destroy(rl);
+}
+
+/* A server with keys: a request signed with a key we hold is answered with a
+ * MAC under that key, as long as the request's; a request whose MAC fails,
+ * or names a key we lack, gets nothing; requests without a MAC as before. */
+static void authenticated_requests_get_signed_answers(void **state)
+{
+	(void)state;
+	struct auth_key keys[2] = {
+		{ .id = 10, .type = AUTH_SHA1, .len = 4, .value = { 1, 2, 3, 4 } },
+		{ .id = 20, .type = AUTH_AES128_CMAC, .len = 16, .value = { 0x2b, 0x7e } },
+	};
+	struct auth_keyring ring = { .count = 2, .keys = keys };
+	struct serve_config cfg = { 0 };
+	struct ratelimit_config rl_cfg = { .interval = 1.0, .burst = 100, .kod = true, .table_size = 16 };
+	struct serve_snapshot snap;
+	struct acl acl;
+	struct ratelimit *rl;
+	uint8_t req[NTP_HEADER_LEN + AUTH_MAX_MAC_LEN];
+	struct serve_reply reply;
+	struct serve_request r = { .bytes = req, .rx = RX, .now = { 100, 0 } };
+	struct ntp_packet_trailer t;
+	struct ntp_packet p;
+	size_t len;
+	struct timespec tx = { 1700000100, 250100000 };
+
+	assert_true(netprefix_parse("192.0.2.0/24", &cfg.allow[0]));
+	cfg.allow_count = 1;
+	acl_from_config(&cfg, &acl);
+	rl = ratelimit_create(&rl_cfg);
+	synced_snapshot(&snap);
+	assert_true(netaddr_parse("192.0.2.7", &r.peer));
+	r.peer.port = 4000;
+
+	for (int k = 0; k < 2; k++) {
+		make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+		r.len = auth_mac_append(&keys[k], req, NTP_HEADER_LEN, auth_send_digest_len(&keys[k]));
+		assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_ANSWER);
+		assert_ptr_equal(reply.key, &keys[k]);
+		serve_stamp_transmit(reply.bytes, tx);
+		len = serve_sign_reply(&reply);
+		assert_int_equal(len, r.len);
+		assert_int_equal(packet_decode(reply.bytes, len, &p, &t), PACKET_OK);
+		assert_true(t.has_mac);
+		assert_int_equal(t.key_id, keys[k].id);
+		assert_true(p.transmit == ntp_ts_from_timespec(tx));
+		assert_true(auth_mac_verify(&keys[k], reply.bytes, NTP_HEADER_LEN, reply.bytes + 52, t.mac_len));
+	}
+	/* a flipped bit anywhere: silence */
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	r.len = auth_mac_append(&keys[0], req, NTP_HEADER_LEN, 20);
+	req[60] ^= 4;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_AUTH_FAILED);
+	req[60] ^= 4;
+	req[2] ^= 1;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_AUTH_FAILED);
+	req[2] ^= 1;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_ANSWER);
+	/* a key id we do not hold, or no keys at all */
+	req[48 + 3] = 11;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_AUTH_FAILED);
+	req[48 + 3] = 10;
+	assert_int_equal(serve_request(&acl, NULL, rl, &snap, &r, &reply), SERVE_AUTH_FAILED);
+	/* a MAC of the wrong length for its key (MD5-sized under a SHA1 key) */
+	r.len = NTP_HEADER_LEN + 20;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_AUTH_FAILED);
+	/* no MAC: answered bare */
+	r.len = NTP_HEADER_LEN;
+	assert_int_equal(serve_request(&acl, &ring, rl, &snap, &r, &reply), SERVE_ANSWER);
+	assert_null(reply.key);
+	assert_int_equal(serve_sign_reply(&reply), NTP_HEADER_LEN);
 	ratelimit_destroy(rl);
 }
 
@@ -385,6 +469,7 @@ int main(void)
 		cmocka_unit_test(dispersion_does_not_shrink_when_the_clock_goes_back),
 		cmocka_unit_test(verdicts_have_names),
 		cmocka_unit_test(requests_meet_the_access_list_the_form_then_the_rate),
+		cmocka_unit_test(authenticated_requests_get_signed_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,11 +67,11 @@ static enum source_result deliver(struct source *src, const struct ntp_packet *r
 /* A poll at t1 answered after a symmetric round trip of `delay`. */
 static enum source_result round_trip(struct source *src, struct timespec t1, double offset, double delay)
 {
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct timespec t2 = timespec_add(t1, offset + delay / 2);
 	struct ntp_packet reply;
 
-	assert_int_equal(source_poll(src, t1, 0x12345678, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t1, 0x12345678, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, t2, t2);
 	return deliver(src, &reply, timespec_add(t1, delay));
 }
@@ -88,12 +88,12 @@ static void builds_a_client_request_with_a_random_fraction(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t out[NTP_HEADER_LEN];
+	uint8_t out[SOURCE_REQUEST_MAX];
 	struct ntp_packet p;
 
 	assert_string_equal(source_name(src), "test");
 	assert_int_equal(timespec_diff(source_next_poll(src), t0), 0);
-	assert_int_equal(source_poll(src, t0, 0xdeadbeef, out), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t0, 0xdeadbeef, out, NULL), SOURCE_POLL_SENT);
 	p = decode(out);
 	assert_int_equal(p.mode, NTP_MODE_CLIENT);
 	assert_int_equal(p.version, 4);
@@ -122,7 +122,7 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply;
 	struct timespec t1 = { t0.tv_sec, 250000000 };
 	/* The server is 0.5 s ahead; 10 ms out, 1 ms inside, 10 ms back. */
@@ -130,7 +130,7 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 	struct timespec t4 = timespec_add(t1, 0.021);
 	struct source_status st;
 
-	assert_int_equal(source_poll(src, t1, 7, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t1, 7, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, t2, t3);
 	assert_int_equal(deliver(src, &reply, t4), SOURCE_SAMPLE_ACCEPTED);
 	st = status(src, t4);
@@ -216,13 +216,13 @@ static void reach_register_records_answered_polls(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t out[NTP_HEADER_LEN];
+	uint8_t out[SOURCE_REQUEST_MAX];
 	struct timespec t = t0;
 
 	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
 	assert_int_equal(status(src, t).reach, 0x01);
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	assert_int_equal(status(src, t).reach, 0x02);
 	t = source_next_poll(src);
 	assert_int_equal(round_trip(src, t, 0.001, 0.01), SOURCE_SAMPLE_ACCEPTED);
@@ -232,12 +232,12 @@ static void reach_register_records_answered_polls(void **state)
 	 * eighth shifts it out: unreachable. */
 	for (int i = 0; i < 7; i++) {
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 		assert_false(status(src, t).unreachable);
 	}
 	assert_int_equal(status(src, t).reach, 0x80);
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_UNREACHABLE);
+	assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_UNREACHABLE);
 	assert_true(status(src, t).unreachable);
 	assert_int_equal(status(src, t).reach, 0);
 	assert_string_equal(source_result_str(SOURCE_POLL_UNREACHABLE), "unreachable (no reply to the last 8 polls)");
@@ -246,12 +246,12 @@ static void reach_register_records_answered_polls(void **state)
 	assert_int_equal(status(src, t).poll, 6);
 	for (int p = 7; p <= 10; p++) {
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 		assert_int_equal(status(src, t).poll, p);
 		assert_int_equal(timespec_diff(source_next_poll(src), t), 1 << p);
 	}
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	assert_int_equal(status(src, t).poll, 10);
 
 	/* The old samples were dropped with the server; it comes back with a
@@ -270,13 +270,13 @@ static void sub_second_polls_when_the_admin_asks(void **state)
 {
 	(void)state;
 	struct source *src = make(true, false, -2, -2, 0);
-	uint8_t out[NTP_HEADER_LEN];
+	uint8_t out[SOURCE_REQUEST_MAX];
 	struct timespec t = t0;
 
 	for (int i = 0; i < SOURCE_BURST_POLLS + 2; i++) {
 		assert_float_equal(timespec_diff(source_next_poll(src), t0), 0.25 * i, 1e-9);
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 		assert_int_equal(decode(out).poll, -2);
 	}
 	/* the engine asking for a longer poll cannot pass maxpoll */
@@ -289,33 +289,33 @@ static void iburst_sends_quick_polls_at_start_and_after_losing_the_server(void *
 {
 	(void)state;
 	struct source *src = make(true, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t out[NTP_HEADER_LEN];
+	uint8_t out[SOURCE_REQUEST_MAX];
 	struct timespec t = t0;
 	enum source_result r;
 
 	for (int i = 0; i < SOURCE_BURST_POLLS; i++) {
 		assert_int_equal(timespec_diff(source_next_poll(src), t0), 2 * i);
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	}
 	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
 	/* Nobody answers: the eighth poll finds the source unreachable and
 	 * starts another burst. */
 	for (int i = SOURCE_BURST_POLLS; i < 7; i++) {
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	}
 	t = source_next_poll(src);
-	r = source_poll(src, t, 1, out);
+	r = source_poll(src, t, 1, out, NULL);
 	assert_int_equal(r, SOURCE_POLL_UNREACHABLE);
 	for (int i = 1; i < SOURCE_BURST_POLLS; i++) {
 		assert_int_equal(timespec_diff(source_next_poll(src), t), 2);
 		t = source_next_poll(src);
-		assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	}
 	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, out), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, out, NULL), SOURCE_POLL_SENT);
 	assert_int_equal(timespec_diff(source_next_poll(src), t), 128);
 	source_destroy(src);
 }
@@ -382,11 +382,11 @@ static void kod_rate_backs_off(void **state)
 {
 	(void)state;
 	struct source *src = make(true, false, 6, 10, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply;
 	struct timespec t = t0;
 
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	reply = kiss(request, "RATE", 9);
 	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
 	assert_int_equal(status(src, t).poll, 9);
@@ -395,13 +395,13 @@ static void kod_rate_backs_off(void **state)
 	assert_int_equal(timespec_diff(source_next_poll(src), t), 512);
 
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 2, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 2, request, NULL), SOURCE_POLL_SENT);
 	reply = kiss(request, "RATE", 4);
 	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
 	assert_int_equal(status(src, t).poll, 10);
 	/* Past maxpoll when the server insists. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
 	reply = kiss(request, "RATE", 12);
 	assert_int_equal(deliver(src, &reply, t), SOURCE_KOD_RATE);
 	assert_int_equal(status(src, t).poll, 12);
@@ -421,16 +421,16 @@ static void kod_deny_and_rstr_stop_the_source(void **state)
 
 	for (int i = 0; i < 2; i++) {
 		struct source *src = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-		uint8_t request[NTP_HEADER_LEN];
+		uint8_t request[SOURCE_REQUEST_MAX];
 		struct ntp_packet reply;
 
 		assert_false(source_wants_replacement(src, t0));
-		assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_POLL_SENT);
 		reply = kiss(request, codes[i], 6);
 		assert_int_equal(deliver(src, &reply, t0), SOURCE_KOD_STOP);
 		assert_true(status(src, t0).stopped);
 		assert_string_equal(status(src, t0).kiss, codes[i]);
-		assert_int_equal(source_poll(src, t0, 1, request), SOURCE_STOPPED);
+		assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_STOPPED);
 		assert_int_equal(deliver(src, &reply, t0), SOURCE_STOPPED);
 		assert_true(source_wants_replacement(src, t0));
 		source_destroy(src);
@@ -441,11 +441,11 @@ static void spoofed_kod_is_ignored(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005);
 
-	assert_int_equal(source_poll(src, t0, 0xabcdef01, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t0, 0xabcdef01, request, NULL), SOURCE_POLL_SENT);
 	reply = kiss(request, "DENY", 6);
 	reply.origin ^= 1; /* an off-path guess that missed the nonce */
 	assert_int_equal(deliver(src, &reply, t0), SOURCE_BOGUS);
@@ -461,13 +461,13 @@ static void accepts_one_reply_per_request(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t request[NTP_HEADER_LEN], buf[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX], buf[NTP_HEADER_LEN];
 	struct ntp_packet reply;
 	struct timespec t2 = timespec_add(t0, 0.005), t4 = timespec_add(t0, 0.01);
 
 	packet_encode(&(struct ntp_packet){ .mode = NTP_MODE_SERVER, .version = 4 }, buf);
 	assert_int_equal(source_handle_reply(src, buf, sizeof(buf), t0), SOURCE_BOGUS); /* nothing asked */
-	assert_int_equal(source_poll(src, t0, 42, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t0, 42, request, NULL), SOURCE_POLL_SENT);
 	assert_int_equal(source_handle_reply(src, buf, 20, t4), SOURCE_MALFORMED);
 	reply = answer(request, t2, t2);
 	packet_encode(&reply, buf);
@@ -484,13 +484,13 @@ static void unsynchronized_server_stays_reachable(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, 6, 10, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply;
 	struct timespec t = t0;
 	struct source_status st;
 
 	for (int i = 0; i < 12; i++) {
-		assert_int_equal(source_poll(src, t, 7, request), SOURCE_POLL_SENT);
+		assert_int_equal(source_poll(src, t, 7, request, NULL), SOURCE_POLL_SENT);
 		reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005));
 		if (i % 2) {
 			reply.stratum = NTP_MAX_STRATUM;
@@ -510,7 +510,7 @@ static void unsynchronized_server_stays_reachable(void **state)
 	assert_int_equal(st.poll, 6);
 	assert_int_equal(st.samples, 0);
 	/* the INIT reply names its kiss code */
-	assert_int_equal(source_poll(src, t, 7, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 7, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005));
 	reply.stratum = 0;
 	reply.leap = NTP_LEAP_UNSYNC;
@@ -522,7 +522,7 @@ static void unsynchronized_server_stays_reachable(void **state)
 	src = make(false, false, 6, 10, 0);
 	t = t0;
 	for (int i = 0; i < 12; i++) {
-		assert_true(source_poll(src, t, 7, request) != SOURCE_STOPPED);
+		assert_true(source_poll(src, t, 7, request, NULL) != SOURCE_STOPPED);
 		t = source_next_poll(src);
 	}
 	st = status(src, t);
@@ -538,12 +538,12 @@ static void absurd_replies_are_refused(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, 0, 0, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply, injected;
 	struct timespec t = t0, t2;
 
 	/* the largest root delay and dispersion: 98,304 s of root distance */
-	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.root_delay = 0xffffffffu;
@@ -553,7 +553,7 @@ static void absurd_replies_are_refused(void **state)
 
 	/* a precision of 2^127 s: 3.4e38 s of root distance */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.precision = 127;
@@ -562,7 +562,7 @@ static void absurd_replies_are_refused(void **state)
 	/* a datagram that is no server reply, even with the right origin, is
 	 * ignored (the mode is checked before the origin): the request stays open */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	injected = reply;
@@ -577,7 +577,7 @@ static void absurd_replies_are_refused(void **state)
 
 	/* KoD RATE says so */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 3, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 3, request, NULL), SOURCE_POLL_SENT);
 	reply = kiss(request, "RATE", 8);
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_KOD_RATE);
 	assert_string_equal(source_last_rejection(src), "rate limited by the server (kiss code RATE)");
@@ -589,11 +589,11 @@ static void requests_carry_the_configured_version(void **state)
 	(void)state;
 	struct source_config cfg = { .name = "v3", .version = 3 };
 	struct source_limits limits = { .precision = LOCAL_PRECISION };
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct source *src = source_create(&cfg, &limits, t0);
 
 	assert_non_null(src);
-	assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_POLL_SENT);
 	assert_int_equal(decode(request).version, 3);
 	source_destroy(src);
 	cfg.version = 5;
@@ -604,13 +604,13 @@ static void applies_the_rfc_5905_header_tests(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct ntp_packet reply;
 	struct timespec t = t0, t2;
 	struct select_candidate c;
 
 	/* Unsynchronized server: reachable at the network level, not usable. */
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.leap = NTP_LEAP_UNSYNC;
@@ -619,7 +619,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 
 	/* Root distance beyond max_distance (default 1.5 s). */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.root_dispersion = ntp_short_from_seconds(1.5);
@@ -627,7 +627,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 
 	/* Reference time after the transmit time. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.reference = reply.transmit + (1ull << 32);
@@ -635,13 +635,13 @@ static void applies_the_rfc_5905_header_tests(void **state)
 
 	/* A server "busy" 100 ms inside a 10 ms round trip. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, timespec_add(t, -0.05), timespec_add(t, 0.05));
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
 
 	/* Zero timestamps. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.receive = 0;
@@ -651,7 +651,7 @@ static void applies_the_rfc_5905_header_tests(void **state)
 
 	/* Transmitted before it received the request. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, timespec_add(t, 0.006), timespec_add(t, 0.004));
 	assert_int_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
 	assert_string_equal(source_last_rejection(src), "server transmit time before its receive time");
@@ -659,14 +659,14 @@ static void applies_the_rfc_5905_header_tests(void **state)
 	/* ...but by less than the server's precision it is the noise chronyd
 	 * writes below it, in an answer sent within that precision. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, timespec_add(t, 0.005), timespec_add(t, 0.005 - 2e-8));
 	reply.precision = -20;
 	assert_int_not_equal(deliver(src, &reply, timespec_add(t, 0.01)), SOURCE_BAD_HEADER);
 
 	/* No reference time at all (ntpd in orphan mode sends zero): not a fault. */
 	t = source_next_poll(src);
-	assert_int_equal(source_poll(src, t, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
 	t2 = timespec_add(t, 0.005);
 	reply = answer(request, t2, t2);
 	reply.reference = 0;
@@ -685,11 +685,11 @@ static void root_distance_has_a_floor(void **state)
 {
 	(void)state;
 	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
-	uint8_t request[NTP_HEADER_LEN];
+	uint8_t request[SOURCE_REQUEST_MAX];
 	struct timespec t2 = timespec_add(t0, 0.00001);
 	struct ntp_packet reply;
 
-	assert_int_equal(source_poll(src, t0, 1, request), SOURCE_POLL_SENT);
+	assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_POLL_SENT);
 	reply = answer(request, t2, t2);
 	reply.root_delay = 0;
 	reply.root_dispersion = 0;
@@ -759,7 +759,7 @@ static void pool_members_ask_for_replacement(void **state)
 	struct source *pool = make(false, true, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct source *server = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
 	struct timespec t = t0;
-	uint8_t out[NTP_HEADER_LEN];
+	uint8_t out[SOURCE_REQUEST_MAX];
 
 	assert_int_equal(round_trip(pool, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
 	assert_int_equal(round_trip(server, t, 0.5, 0.02), SOURCE_SAMPLE_ACCEPTED);
@@ -780,12 +780,72 @@ static void pool_members_ask_for_replacement(void **state)
 	source_set_selection(pool, SOURCE_COMBINED, t);
 	for (int i = 0; i < 8; i++) {
 		t = source_next_poll(pool);
-		source_poll(pool, t, 1, out);
+		source_poll(pool, t, 1, out, NULL);
 	}
 	assert_true(status(pool, t).unreachable);
 	assert_true(source_wants_replacement(pool, t));
 	source_destroy(pool);
 	source_destroy(server);
+}
+
+/* A source with a key signs its requests and believes only replies signed
+ * with that key: no MAC, a crypto-NAK, another key id, a flipped bit or a
+ * cut digest are refused and counted, and the request stays open for the
+ * real answer. */
+static void a_keyed_source_takes_only_signed_replies(void **state)
+{
+	(void)state;
+	struct auth_key key = { .id = 42, .type = AUTH_AES128_CMAC, .len = 16, .value = { 1, 2, 3 } };
+	struct auth_key other = key;
+	struct source_config cfg = { .name = "keyed", .key = &key };
+	struct source_limits limits = { .max_distance = 1.5, .precision = LOCAL_PRECISION };
+	struct source *src;
+	uint8_t request[SOURCE_REQUEST_MAX], buf[SOURCE_REQUEST_MAX];
+	struct ntp_packet_trailer t;
+	struct ntp_packet p, reply;
+	struct timespec t1 = t0, t2 = timespec_add(t0, 0.01);
+	size_t len = 0, signed_len;
+
+	assert_true(netaddr_parse("192.0.2.1", &cfg.addr));
+	src = source_create(&cfg, &limits, t0);
+	assert_non_null(src);
+	assert_int_equal(source_poll(src, t1, 7, request, &len), SOURCE_POLL_SENT);
+	assert_int_equal(len, NTP_HEADER_LEN + 4 + 16);
+	assert_int_equal(packet_decode(request, len, &p, &t), PACKET_OK);
+	assert_int_equal(t.key_id, 42);
+	assert_true(auth_mac_verify(&key, request, NTP_HEADER_LEN, request + 52, 16));
+
+	reply = answer(request, t2, t2);
+	packet_encode(&reply, buf);
+	/* unsigned */
+	assert_int_equal(source_handle_reply(src, buf, NTP_HEADER_LEN, timespec_add(t1, 0.02)), SOURCE_AUTH_FAILED);
+	/* a crypto-NAK */
+	memset(buf + NTP_HEADER_LEN, 0, 4);
+	assert_int_equal(source_handle_reply(src, buf, NTP_HEADER_LEN + 4, timespec_add(t1, 0.02)),
+			 SOURCE_AUTH_FAILED);
+	/* another key id, a right digest under another key */
+	other.id = 43;
+	signed_len = auth_mac_append(&other, buf, NTP_HEADER_LEN, 16);
+	assert_int_equal(source_handle_reply(src, buf, signed_len, timespec_add(t1, 0.02)), SOURCE_AUTH_FAILED);
+	other.id = 42;
+	other.value[0] ^= 1;
+	signed_len = auth_mac_append(&other, buf, NTP_HEADER_LEN, 16);
+	assert_int_equal(source_handle_reply(src, buf, signed_len, timespec_add(t1, 0.02)), SOURCE_AUTH_FAILED);
+	/* the right key, a flipped bit, then the digest cut short */
+	signed_len = auth_mac_append(&key, buf, NTP_HEADER_LEN, 16);
+	buf[signed_len - 1] ^= 1;
+	assert_int_equal(source_handle_reply(src, buf, signed_len, timespec_add(t1, 0.02)), SOURCE_AUTH_FAILED);
+	buf[signed_len - 1] ^= 1;
+	assert_int_equal(source_handle_reply(src, buf, signed_len - 4, timespec_add(t1, 0.02)),
+			 SOURCE_MALFORMED);
+	assert_int_equal(status(src, t1).auth_failed, 6);
+	assert_int_equal(status(src, t1).auth_ok, 0);
+	/* the request is still open: the signed reply is the answer */
+	assert_int_equal(source_handle_reply(src, buf, signed_len, timespec_add(t1, 0.02)), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t1).auth_ok, 1);
+	assert_ptr_equal(status(src, t1).key, &key);
+	assert_int_equal(status(src, t1).reach, 1);
+	source_destroy(src);
 }
 
 int main(void)
@@ -814,6 +874,7 @@ int main(void)
 		cmocka_unit_test(distance_formula_and_floor),
 		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
 		cmocka_unit_test(pool_members_ask_for_replacement),
+		cmocka_unit_test(a_keyed_source_takes_only_signed_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

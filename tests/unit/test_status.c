@@ -303,6 +303,38 @@ static void fixed_seconds_never_say_minus_zero(void **state)
 	assert_string_equal(status_format_fixed(buf, sizeof(buf), 2e-7, 6), "0.000000");
 }
 
+static void authdata_shows_mode_key_and_counts(void **state)
+{
+	(void)state;
+	struct source_status s[2];
+	struct auth_key key = { .id = 10, .type = AUTH_AES128_CMAC, .len = 16 };
+	FILE *f = capture();
+
+	memset(s, 0, sizeof(s));
+	snprintf(s[0].name, sizeof(s[0].name), "a.example");
+	netaddr_parse("127.0.0.1", &s[0].addr);
+	s[0].addr.port = 123;
+	s[0].key = &key;
+	s[0].auth_ok = 12;
+	s[0].auth_failed = 3;
+	netaddr_parse("::1", &s[1].addr);
+	s[1].addr.port = 4123;
+	status_authdata(f, s, 2, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "127.0.0.1:123                   SK           10 AES128   128         12          3\n"));
+	assert_non_null(strstr(captured, "[::1]:4123                      -             - -          -          -          -\n"));
+	f = capture();
+	status_authdata(f, s, 2, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"mode\": \"symmetric\""));
+	assert_non_null(strstr(captured, "\"key_id\": 10"));
+	assert_non_null(strstr(captured, "\"key_type\": \"AES128\""));
+	assert_non_null(strstr(captured, "\"key_bits\": 128"));
+	assert_non_null(strstr(captured, "\"authenticated\": 12"));
+	assert_non_null(strstr(captured, "\"failed\": 3"));
+	assert_non_null(strstr(captured, "\"mode\": \"none\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +346,7 @@ int main(void)
 		cmocka_unit_test(sourcestats_show_the_line_through_the_samples),
 		cmocka_unit_test(tracking_before_the_first_update_has_no_dispersion),
 		cmocka_unit_test(durations_pick_a_readable_unit),
+		cmocka_unit_test(authdata_shows_mode_key_and_counts),
 		cmocka_unit_test(serverstats_count),
 		cmocka_unit_test(fixed_seconds_never_say_minus_zero),
 	};
