@@ -8,8 +8,9 @@
  *   AES128, AES256:            AES-CMAC(key, packet) (RFC 4493), 16 bytes.
  * In NTPv4 a digest longer than 20 bytes is cut to its first 20, so a MAC is
  * never longer than 24 bytes and cannot be mistaken for an extension field
- * (RFC 7822): NTPsec always sends and accepts 20; chronyd sends 20 in NTPv4
- * and the whole digest in NTPv3. We accept both and send 20. */
+ * (RFC 7822): NTPsec's ntpd always sends and accepts 20; chronyd sends 20 in
+ * NTPv4 and the whole digest in NTPv3; NTPsec's ntpdig sends the whole
+ * digest in NTPv4. We accept them all and send 20. */
 #ifndef STRATA_AUTH_MAC_H
 #define STRATA_AUTH_MAC_H
 

@@ -19,6 +19,12 @@ static bool is_mac_length(size_t remaining, uint8_t version)
 	return remaining >= MAC_MIN_LEN && remaining <= MAC_V4_MAX_LEN;
 }
 
+/* A key id and a whole SHA-256 or SHA-512 digest, right after the header. */
+static bool is_whole_long_mac(size_t trailer_len)
+{
+	return trailer_len == KEY_ID_LEN + 32 || trailer_len == MAC_MAX_LEN;
+}
+
 /* RFC 5905: a crypto-NAK is a key id of 0 alone. Any other 4 bytes are no
  * MAC of any kind. */
 static bool is_crypto_nak(const uint8_t *p, size_t remaining)
@@ -63,6 +69,7 @@ enum packet_status packet_decode(const uint8_t *buf, size_t len, struct ntp_pack
 				 struct ntp_packet_trailer *trailer)
 {
 	struct ntp_packet_trailer unused;
+	enum packet_status status;
 
 	if (len < NTP_HEADER_LEN)
 		return PACKET_TOO_SHORT;
@@ -83,7 +90,20 @@ enum packet_status packet_decode(const uint8_t *buf, size_t len, struct ntp_pack
 	packet->receive = load_be64(buf + 32);
 	packet->transmit = load_be64(buf + 40);
 
-	return walk_trailer(buf, len, packet->version, trailer ? trailer : &unused);
+	if (!trailer)
+		trailer = &unused;
+	status = walk_trailer(buf, len, packet->version, trailer);
+	if (status == PACKET_BAD_EXTENSION && is_whole_long_mac(len - NTP_HEADER_LEN)) {
+		/* NTPsec's ntpdig sends whole SHA256/SHA512 digests in NTPv4:
+		 * no extension field chain, so it can only be that. */
+		memset(trailer, 0, sizeof(*trailer));
+		trailer->has_mac = true;
+		trailer->mac_offset = NTP_HEADER_LEN;
+		trailer->key_id = load_be32(buf + NTP_HEADER_LEN);
+		trailer->mac_len = len - NTP_HEADER_LEN - KEY_ID_LEN;
+		status = PACKET_OK;
+	}
+	return status;
 }
 
 size_t packet_encode(const struct ntp_packet *packet, uint8_t out[NTP_HEADER_LEN])

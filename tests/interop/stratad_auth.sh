@@ -1,6 +1,6 @@
 #!/bin/bash
-# Symmetric-key MACs both ways with the real peers, for MD5, SHA1 and
-# AES128-CMAC, in a private network namespace (NTPsec only works on port 123):
+# Symmetric-key MACs both ways with the real peers, for MD5, SHA1,
+# AES128-CMAC and SHA256, in a private network namespace (NTPsec only works on port 123):
 #   10.1.1.1:123   NTPsec ntpd (local refclock), on an address of its own
 #                  added to lo: a server of stratad and a client of it (keys,
 #                  trustedkey, server ... key N); NTPsec refuses loopback
@@ -34,19 +34,21 @@ cat > "$workdir/ntp.keys" <<EOK
 1 MD5 abcdefghijklmnopqrst
 2 SHA1 0102030405060708090a0b0c0d0e0f1011121314
 3 AES128CMAC 2b7e151628aed2a6abf7158809cf4f3c
+4 SHA256 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 9 SHA1 ffeeddccbbaa99887766554433221100ffeeddcc
 EOK
 cat > "$workdir/chrony.keys" <<EOK
 1 MD5 ASCII:abcdefghijklmnopqrst
 2 SHA1 HEX:0102030405060708090A0B0C0D0E0F1011121314
 3 AES128 HEX:2B7E151628AED2A6ABF7158809CF4F3C
+4 SHA256 HEX:000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F
 9 SHA1 HEX:FFEEDDCCBBAA99887766554433221100FFEEDDCC
 EOK
 { cat "$workdir/ntp.keys"; echo "8 SHA1 00112233445566778899aabbccddeeff00112233"; } > "$workdir/ntpdig.keys"
 chmod 600 "$workdir/ntp.keys" "$workdir/chrony.keys" "$workdir/ntpdig.keys"
 key_hex=(- 6162636465666768696a6b6c6d6e6f7071727374 0102030405060708090a0b0c0d0e0f1011121314
-	2b7e151628aed2a6abf7158809cf4f3c)
-key_type=(- MD5 SHA1 AES128)
+	2b7e151628aed2a6abf7158809cf4f3c 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f)
+key_type=(- MD5 SHA1 AES128 SHA256)
 
 # A world-readable keys file stops the start, naming the file.
 cp "$workdir/ntp.keys" "$workdir/open.keys" && chmod 644 "$workdir/open.keys"
@@ -73,7 +75,7 @@ statsdir $dir/stats/
 statistics peerstats
 filegen peerstats file peerstats type none enable
 keys $workdir/ntp.keys
-trustedkey 1 2 3
+trustedkey 1 2 3 4
 server 127.0.0.1 key $1 iburst minpoll 3 maxpoll 3
 EOC
 	echo 0.000 > "$dir/drift"
@@ -117,7 +119,9 @@ ntpsec_auth_ok() {
 	[ -n "$word" ] && [ $((0x$word & 0x7000)) = $((0x7000)) ]
 }
 
-for k in 1 2 3; do
+# SHA256: chronyd sends NTPv3 requests with the whole 32-byte digest (and
+# takes 20 in NTPv4), NTPsec cuts it to 20 both ways.
+for k in 1 2 3 4; do
 	type=${key_type[$k]}
 	keyfile=$workdir/ntp.keys
 	[ $((k % 2)) = 0 ] && keyfile=$workdir/chrony.keys

@@ -188,9 +188,22 @@ static void ntpv3_takes_whole_long_digests(void **state)
 	assert_int_equal(t.mac_len, 32);
 	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 72, &p, &t), PACKET_BAD_EXTENSION);
 	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 16, &p, &t), PACKET_BAD_EXTENSION);
-	/* in NTPv4 a 36-byte trailer must be an extension field, and this is none */
+	/* in NTPv4 a 36-byte trailer that is no extension field is a whole
+	 * SHA-256 digest (NTPsec's ntpdig sends them so), a 40-byte one nothing */
 	buf[0] = 0x23;
-	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 36, &p, &t), PACKET_BAD_EXTENSION);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 36, &p, &t), PACKET_OK);
+	assert_true(t.has_mac);
+	assert_int_equal(t.key_id, 5);
+	assert_int_equal(t.mac_len, 32);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 68, &p, &t), PACKET_OK);
+	assert_int_equal(t.mac_len, 64);
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 40, &p, &t), PACKET_BAD_EXTENSION);
+	/* a real 36-byte extension field stays one */
+	buf[NTP_HEADER_LEN + 2] = 0;
+	buf[NTP_HEADER_LEN + 3] = 36;
+	assert_int_equal(packet_decode(buf, NTP_HEADER_LEN + 36, &p, &t), PACKET_OK);
+	assert_false(t.has_mac);
+	assert_int_equal(t.extension_fields, 1);
 }
 
 static void walks_extension_fields(void **state)
