@@ -216,8 +216,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			opt->family = AF_INET6;
 			break;
 		case 'a':
-			if (!parse_number(optarg, 1, 65535, &v) || v != floor(v)) {
-				fprintf(stderr, "%s: -a: key id must be 1 to 65535, not '%s'\n", PROGRAM, optarg);
+			if (!parse_number(optarg, 1, 4294967295.0, &v) || v != floor(v)) {
+				fprintf(stderr, "%s: -a: key id must be 1 to 4294967295, not '%s'\n", PROGRAM, optarg);
 				return -1;
 			}
 			opt->key_id = (long)v;
