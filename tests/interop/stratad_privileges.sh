@@ -112,7 +112,7 @@ timeout 20 "${PEERS_NOCAP[@]}" "$STRATAD" -x -c "$workdir/stratad.conf" > "$work
 status=$?
 check "detached, port 123 busy: a non-zero exit status ($status)" test "$status" -ne 0 -a "$status" -ne 124
 check "detached, port 123 busy: it says where the reason is" grep -q 'start-up failed' "$workdir/detached-busy.log"
-check "detached, port 123 busy: no daemon left behind" bash -c "! pgrep -f '^$STRATAD -x -c $workdir/stratad.conf'"
+check "detached, port 123 busy: no daemon left behind (it may take a moment to end)" wait_for 10 bash -c "! pgrep -f '^$STRATAD -x -c $workdir/stratad.conf'"
 peers_stop "$holder"
 timeout 20 "${PEERS_NOCAP[@]}" "$STRATAD" -x -c "$workdir/stratad.conf" > "$workdir/detached.log" 2>&1
 status=$?
