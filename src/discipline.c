@@ -13,12 +13,17 @@
 #define DRIFT_FILE_FREQUENCY_SD 1e-6
 /* The running mean of 1 / measurement variance spans about this many samples. */
 #define INFORMATION_SAMPLES 32.0
-/* The least delay seen lies above the true one by about this fraction of the
- * mean excess (of the order of the least of a thousand sums of two
- * exponential queueing delays), so each offset's interval is blurred by it,
- * as normal noise (clknetsim, 10 ms of jitter, poll 64 s: RMS 975 us
- * without it, 470 us at 0.02, 495 us at 0.03). */
-#define LEAST_DELAY_ERROR 0.02
+/* The least of n delays seen lies above the true one by about this times
+ * the mean excess over sqrt(n) (0.63 for the sum of two exponential
+ * queueing delays), so each offset's interval is blurred by that much, as
+ * normal noise: early, a new least delay is far from the truth. Below the
+ * theory, for the mean excess is over the least, not the truth (clknetsim,
+ * 10 ms of jitter, medians of seeds 1-9, RMS / largest offset, us: poll 64 s
+ * 508 / 2154 at 0.4, 547 / 2297 at 0.6, 619 / 2742 at 1.2, and 502 / 2068
+ * with a constant 2 % of the mean excess; default polls 450 / 1735 at 0.4,
+ * 451 / 1558 at 0.6, 554 / 2321 with the constant, whose early intervals
+ * were too narrow: 26 ms off at 2000 s on seed 4). */
+#define LEAST_DELAY_ERROR 0.4
 /* ...and by this much (s, standard deviation) for what neither the delay
  * nor the precision shows, the timestamps' own jitter: weighed as an
  * interval, a sample at the least delay would otherwise pin the offset to
@@ -83,6 +88,7 @@ struct discipline {
 	struct timespec last_consistent; /* of the last measurement within the gate */
 	double mean_information;  /* running mean of 1 / measurement variance */
 	double mean_excess;       /* running mean of the samples' delay excess */
+	double excess_samples;    /* samples seen, the least delay taken over */
 	/* The frequency's random walk (s^-1: variance of the frequency per
 	 * second), learnt from the innovations: a model that wanders too little
 	 * lags behind the clock, and its innovations run on the same side one
@@ -424,12 +430,13 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		       struct discipline_change *change)
 {
 	struct timespec now = timespec_add(local, discipline_pending_slew(d));
-	double z = s->offset, r, noise2 = s->noise * s->noise, slew_peak_ppm;
+	double z = s->offset, r, noise2 = s->noise * s->noise, least_delay_error, slew_peak_ppm;
 	struct slew_plan plan;
 	bool insane = d->cfg.panic_threshold > 0.0 && fabs(z) > d->cfg.panic_threshold;
 
 	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
 	r = measurement_variance(s);
+	d->excess_samples++;
 	d->mean_excess += (s->delay_excess - d->mean_excess) /
 			  (d->mean_information > 0.0 ? INFORMATION_SAMPLES : 1.0);
 	d->mean_information += (1.0 / r - d->mean_information) /
@@ -497,7 +504,8 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 		d->excess_seen = false;
 	}
 
-	noise2 += LEAST_DELAY_ERROR * LEAST_DELAY_ERROR * d->mean_excess * d->mean_excess;
+	least_delay_error = LEAST_DELAY_ERROR * d->mean_excess / sqrt(d->excess_samples);
+	noise2 += least_delay_error * least_delay_error;
 	noise2 += TIMESTAMP_NOISE * TIMESTAMP_NOISE;
 	kalman_update(d, z, noise2, s->delay_excess / 2.0, timespec_diff(s->time, d->last_consistent));
 	if (d->outliers == 0)
