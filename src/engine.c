@@ -283,7 +283,11 @@ static void set_selection(struct engine *engine, int id, enum source_selection s
 			source_name(src));
 }
 
-/* The least delay the source showed, creeping up with age. */
+/* How much the delay exceeds the least the source showed. That least is
+ * given up for a larger delay once it creeps up past it (a route that got
+ * longer), but the excess is over the least itself, not the crept floor:
+ * the discipline takes the offset's error to lie within +-excess / 2, which
+ * the creep would narrow below the truth. */
 static double delay_excess(struct engine_source *es, double delay, struct timespec now)
 {
 	double floor = es->min_delay + MIN_DELAY_CREEP * timespec_diff(now, es->min_delay_time);
@@ -293,7 +297,7 @@ static double delay_excess(struct engine_source *es, double delay, struct timesp
 		es->min_delay_time = now;
 		return 0.0;
 	}
-	return delay - floor;
+	return delay - es->min_delay;
 }
 
 /* Left in by selection: its offset is part of the combined one. */
