@@ -26,7 +26,7 @@ NM=${NM:-nm}
 pure="memchr memcmp memcpy memmove memset strcasecmp strchr strcmp strlen strncmp strnlen strspn strtok_r strtol \
 strtoull __errno_location __ctype_b_loc __ctype_tolower_loc explicit_bzero \
 snprintf vsnprintf \
-cbrt exp fmax fmin ldexp log log2 lround pow sqrt \
+cbrt erfc exp fmax fmin ldexp log log2 lround pow sqrt \
 inet_ntop inet_pton \
 qsort"
 allocators="calloc free malloc realloc"
