@@ -162,50 +162,59 @@ static void json_seconds(struct json_writer *w, const char *key, bool present, d
 		json_null(w, key);
 }
 
-static void sources_json(FILE *out, const struct source_status *sources, size_t count)
+/* A JSON array with an object per source: its name and address, then what
+ * fields() writes. */
+static void per_source_json(FILE *out, const struct source_status *sources, size_t count,
+			    void (*fields)(struct json_writer *w, const struct source_status *s))
 {
 	struct json_writer w;
 
 	json_writer_init(&w, out);
 	json_begin_array(&w, NULL);
 	for (size_t i = 0; i < count; i++) {
-		const struct source_status *s = &sources[i];
-		char addr[NETADDR_TEXT_LEN], refid[REFID_TEXT_LEN], reach[8];
+		char addr[NETADDR_TEXT_LEN];
 
-		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
-		refid_format(s->refid, s->stratum, refid);
+		netaddr_format_with_port(&sources[i].addr, addr, sizeof(addr));
 		json_begin_object(&w, NULL);
-		json_string(&w, "name", s->name);
+		json_string(&w, "name", sources[i].name);
 		json_string(&w, "address", addr);
-		json_string(&w, "state", source_selection_str(s->selection));
-		json_integer(&w, "stratum", s->stratum);
-		json_string(&w, "refid", refid);
-		json_integer(&w, "poll", s->poll);
-		snprintf(reach, sizeof(reach), "%03o", s->reach);
-		json_string(&w, "reach", reach);
-		json_seconds(&w, "last_rx_age", s->have_sample, s->last_rx_age);
-		json_seconds(&w, "offset", s->have_sample, s->last_offset);
-		json_seconds(&w, "error", s->have_sample, s->last_error);
-		json_seconds(&w, "delay", s->have_sample, s->last_delay);
-		json_seconds(&w, "jitter", s->have_estimate, s->jitter);
-		if (s->have_estimate) {
-			json_begin_object(&w, "estimate");
-			json_number(&w, "age", s->estimate_age, 9);
-			json_number(&w, "offset", s->offset, 9);
-			json_number(&w, "error", s->root_distance, 9);
-			json_number(&w, "delay", s->delay, 9);
-			json_number(&w, "dispersion", s->dispersion, 9);
-			json_end_object(&w);
-		} else {
-			json_null(&w, "estimate");
-		}
-		json_string(&w, "kiss", s->kiss);
-		json_bool(&w, "stopped", s->stopped);
-		json_bool(&w, "loop", s->loop);
+		fields(&w, &sources[i]);
 		json_end_object(&w);
 	}
 	json_end_array(&w);
 	json_writer_finish(&w);
+}
+
+static void source_fields(struct json_writer *w, const struct source_status *s)
+{
+	char refid[REFID_TEXT_LEN], reach[8];
+
+	refid_format(s->refid, s->stratum, refid);
+	json_string(w, "state", source_selection_str(s->selection));
+	json_integer(w, "stratum", s->stratum);
+	json_string(w, "refid", refid);
+	json_integer(w, "poll", s->poll);
+	snprintf(reach, sizeof(reach), "%03o", s->reach);
+	json_string(w, "reach", reach);
+	json_seconds(w, "last_rx_age", s->have_sample, s->last_rx_age);
+	json_seconds(w, "offset", s->have_sample, s->last_offset);
+	json_seconds(w, "error", s->have_sample, s->last_error);
+	json_seconds(w, "delay", s->have_sample, s->last_delay);
+	json_seconds(w, "jitter", s->have_estimate, s->jitter);
+	if (s->have_estimate) {
+		json_begin_object(w, "estimate");
+		json_number(w, "age", s->estimate_age, 9);
+		json_number(w, "offset", s->offset, 9);
+		json_number(w, "error", s->root_distance, 9);
+		json_number(w, "delay", s->delay, 9);
+		json_number(w, "dispersion", s->dispersion, 9);
+		json_end_object(w);
+	} else {
+		json_null(w, "estimate");
+	}
+	json_string(w, "kiss", s->kiss);
+	json_bool(w, "stopped", s->stopped);
+	json_bool(w, "loop", s->loop);
 }
 
 static void format_age(char *buf, size_t len, double age)
@@ -227,7 +236,7 @@ static const char sources_legend[] =
 void status_sources(FILE *out, const struct source_status *sources, size_t count, bool json, bool verbose)
 {
 	if (json) {
-		sources_json(out, sources, count);
+		per_source_json(out, sources, count, source_fields);
 		return;
 	}
 	if (verbose)
@@ -275,45 +284,29 @@ void status_sources(FILE *out, const struct source_status *sources, size_t count
 			     "   blank: not usable (no sample yet, the server unsynchronized, or too far)\n");
 }
 
-static void sourcestats_json(FILE *out, const struct source_status *sources, size_t count)
+static void sourcestats_fields(struct json_writer *w, const struct source_status *s)
 {
-	struct json_writer w;
-
-	json_writer_init(&w, out);
-	json_begin_array(&w, NULL);
-	for (size_t i = 0; i < count; i++) {
-		const struct source_status *s = &sources[i];
-		char addr[NETADDR_TEXT_LEN];
-
-		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
-		json_begin_object(&w, NULL);
-		json_string(&w, "name", s->name);
-		json_string(&w, "address", addr);
-		json_integer(&w, "samples", s->samples);
-		if (s->have_stats)
-			json_integer(&w, "runs", s->runs);
-		else
-			json_null(&w, "runs");
-		json_seconds(&w, "span", s->samples > 0, s->span);
-		if (s->have_stats) {
-			json_number(&w, "residual_frequency_ppm", s->residual_frequency_ppm, 6);
-			json_number(&w, "skew_ppm", s->skew_ppm, 6);
-		} else {
-			json_null(&w, "residual_frequency_ppm");
-			json_null(&w, "skew_ppm");
-		}
-		json_seconds(&w, "offset", s->have_stats, s->stats_offset);
-		json_seconds(&w, "std_dev", s->have_stats, s->std_dev);
-		json_end_object(&w);
+	json_integer(w, "samples", s->samples);
+	if (s->have_stats)
+		json_integer(w, "runs", s->runs);
+	else
+		json_null(w, "runs");
+	json_seconds(w, "span", s->samples > 0, s->span);
+	if (s->have_stats) {
+		json_number(w, "residual_frequency_ppm", s->residual_frequency_ppm, 6);
+		json_number(w, "skew_ppm", s->skew_ppm, 6);
+	} else {
+		json_null(w, "residual_frequency_ppm");
+		json_null(w, "skew_ppm");
 	}
-	json_end_array(&w);
-	json_writer_finish(&w);
+	json_seconds(w, "offset", s->have_stats, s->stats_offset);
+	json_seconds(w, "std_dev", s->have_stats, s->std_dev);
 }
 
 void status_sourcestats(FILE *out, const struct source_status *sources, size_t count, bool json)
 {
 	if (json) {
-		sourcestats_json(out, sources, count);
+		per_source_json(out, sources, count, sourcestats_fields);
 		return;
 	}
 	fprintf(out, "Name/IP address                  NP  NR  Span  Frequency  Freq Skew    Offset   Std Dev\n");
@@ -348,42 +341,26 @@ static const char *auth_mode(const struct source_status *s)
 	return s->key ? "SK" : "-";
 }
 
-static void authdata_json(FILE *out, const struct source_status *sources, size_t count)
+static void authdata_fields(struct json_writer *w, const struct source_status *s)
 {
-	struct json_writer w;
-
-	json_writer_init(&w, out);
-	json_begin_array(&w, NULL);
-	for (size_t i = 0; i < count; i++) {
-		const struct source_status *s = &sources[i];
-		char addr[NETADDR_TEXT_LEN];
-
-		netaddr_format_with_port(&s->addr, addr, sizeof(addr));
-		json_begin_object(&w, NULL);
-		json_string(&w, "name", s->name);
-		json_string(&w, "address", addr);
-		json_string(&w, "mode", s->key ? "symmetric" : "none");
-		if (s->key) {
-			json_integer(&w, "key_id", s->key->id);
-			json_string(&w, "key_type", auth_type_name(s->key->type));
-			json_integer(&w, "key_bits", (long long)(8 * s->key->len));
-		} else {
-			json_null(&w, "key_id");
-			json_null(&w, "key_type");
-			json_null(&w, "key_bits");
-		}
-		json_integer(&w, "authenticated", (long long)s->auth_ok);
-		json_integer(&w, "failed", (long long)s->auth_failed);
-		json_end_object(&w);
+	json_string(w, "mode", s->key ? "symmetric" : "none");
+	if (s->key) {
+		json_integer(w, "key_id", s->key->id);
+		json_string(w, "key_type", auth_type_name(s->key->type));
+		json_integer(w, "key_bits", (long long)(8 * s->key->len));
+	} else {
+		json_null(w, "key_id");
+		json_null(w, "key_type");
+		json_null(w, "key_bits");
 	}
-	json_end_array(&w);
-	json_writer_finish(&w);
+	json_integer(w, "authenticated", (long long)s->auth_ok);
+	json_integer(w, "failed", (long long)s->auth_failed);
 }
 
 void status_authdata(FILE *out, const struct source_status *sources, size_t count, bool json)
 {
 	if (json) {
-		authdata_json(out, sources, count);
+		per_source_json(out, sources, count, authdata_fields);
 		return;
 	}
 	fprintf(out, "Name/IP address                 Mode      KeyID Type    KLen       Good     Failed\n");
