@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 
 #include "config.h"
-#include "config_scan.h"
+#include "config_text.h"
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -23,16 +23,13 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
-/* Far beyond any sensible configuration: a bound on what is read. */
-#define CONFIG_MAX_FILE_SIZE (1 << 20)
-
 /* The validation state: the first error wins, later checks are skipped. */
 struct checker {
 	const char *path;
 	char *err;
 	size_t err_len;
 	bool failed;
-	const struct config_scan *scan; /* the integers libconfig truncated */
+	const struct config_text *text; /* where each line came from; the integers libconfig truncated */
 };
 
 static const char *const log_level_names[] = { "error", "warning", "notice", "info", "debug" };
@@ -84,11 +81,8 @@ static void fail(struct checker *ck, const config_setting_t *where, const char *
 	if (ck->failed)
 		return;
 	ck->failed = true;
-	if (where) {
-		line = config_setting_source_line(where);
-		if (config_setting_source_file(where))
-			file = config_setting_source_file(where);
-	}
+	if (where)
+		config_text_where(ck->text, config_setting_source_line(where), &file, &line);
 	n = snprintf(ck->err, ck->err_len, "%s:%u: %s: ", file, line, name);
 	if (n < 0 || (size_t)n >= ck->err_len)
 		return;
@@ -163,9 +157,11 @@ static const char *truncated_literal(const struct checker *ck, const config_sett
 	const char *name = config_setting_name(s);
 	unsigned line = config_setting_source_line(s);
 
-	for (size_t i = 0; name && i < ck->scan->wide_count; i++)
-		if (ck->scan->wide[i].line == line && !strcmp(ck->scan->wide[i].name, name))
-			return ck->scan->wide[i].literal;
+	const struct config_scan *scan = &ck->text->scan;
+
+	for (size_t i = 0; name && i < scan->wide_count; i++)
+		if (scan->wide[i].line == line && !strcmp(scan->wide[i].name, name))
+			return scan->wide[i].literal;
 	return NULL;
 }
 
@@ -350,7 +346,11 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	if (config_setting_get_member(entry, "key")) {
 		long long key = 0;
 
-		src->key_line = config_setting_source_line(config_setting_get_member(entry, "key"));
+		const char *file;
+
+		config_text_where(ck->text, config_setting_source_line(config_setting_get_member(entry, "key")),
+				  &file, &src->key_line);
+		snprintf(src->key_file, sizeof(src->key_file), "%s", file);
 		if (get_long(ck, entry, prefix, "key", 1, UINT32_MAX, &key))
 			src->key = (uint32_t)key;
 	}
@@ -593,90 +593,30 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	parse_security(ck, root, cfg);
 }
 
-static const char *file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "a special file";
-}
-
-/* The whole file, NUL-terminated, to free; NULL with a message in err. Only
- * a regular file is read, and the open cannot block: a FIFO would stall the
- * daemon, and libconfig's scanner exits the process on a directory. */
-static char *read_text(const char *path, size_t *len, char *err, size_t err_len)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	struct stat st;
-	char *text = NULL;
-	size_t n = 0;
-	ssize_t got = 1;
-
-	if (fd < 0) {
-		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, err_len, "%s:0: file: cannot open: %s", path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(err, err_len, "%s:0: file: not a regular file (%s)", path, file_kind(st.st_mode));
-	} else if (!(text = malloc(CONFIG_MAX_FILE_SIZE + 1))) {
-		snprintf(err, err_len, "%s:0: file: out of memory", path);
-	} else {
-		while (n <= CONFIG_MAX_FILE_SIZE && (got = read(fd, text + n, CONFIG_MAX_FILE_SIZE + 1 - n)) > 0)
-			n += (size_t)got;
-		if (got < 0 || n > CONFIG_MAX_FILE_SIZE) {
-			snprintf(err, err_len, "%s:0: file: %s", path,
-				 got < 0 ? strerror(errno) : "larger than 1 MiB");
-			free(text);
-			text = NULL;
-		} else {
-			text[n] = '\0';
-		}
-	}
-	close(fd);
-	*len = n;
-	return text;
-}
-
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
-	struct config_scan scan;
-	struct checker ck = { .path = path, .err = err, .err_len = err_len, .scan = &scan };
+	struct config_text text;
+	struct checker ck = { .path = path, .err = err, .err_len = err_len, .text = &text };
 	config_t lc;
-	size_t len;
-	char *text;
-	int ok;
 
 	set_defaults(cfg);
-	text = read_text(path, &len, err, err_len);
-	if (!text)
-		return -1;
-	config_scan(text, len, &scan);
-	if (scan.nul_line || scan.include_line) {
-		if (scan.nul_line)
-			snprintf(err, err_len, "%s:%u: file: a NUL byte: not a text file", path, scan.nul_line);
-		else
-			snprintf(err, err_len, "%s:%u: @include: not supported: one file holds the whole configuration",
-				 path, scan.include_line);
-		free(text);
+	if (config_text_read(path, &text, err, err_len) < 0) {
+		config_text_free(&text);
 		return -1;
 	}
 	config_init(&lc);
-	ok = config_read_string(&lc, text);
-	free(text);
-	if (ok != CONFIG_TRUE) {
-		snprintf(err, err_len, "%s:%d: syntax: %s", path, config_error_line(&lc), config_error_text(&lc));
-		config_destroy(&lc);
-		return -1;
+	if (config_read_string(&lc, text.text) != CONFIG_TRUE) {
+		const char *file;
+		unsigned line;
+
+		config_text_where(&text, (unsigned)config_error_line(&lc), &file, &line);
+		snprintf(err, err_len, "%s:%u: syntax: %s", file, line, config_error_text(&lc));
+		ck.failed = true;
+	} else {
+		parse_root(&ck, config_root_setting(&lc), cfg);
 	}
-	parse_root(&ck, config_root_setting(&lc), cfg);
 	config_destroy(&lc);
+	config_text_free(&text);
 	return ck.failed ? -1 : 0;
 }
 
@@ -758,10 +698,10 @@ int config_check_keys(const struct daemon_config *cfg, const char *path, const s
 			continue;
 		if (!cfg->keys[0])
 			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u, but no keys file (keys = \"PATH\";)",
-				 path, s->key_line, i, s->key);
+				 s->key_file[0] ? s->key_file : path, s->key_line, i, s->key);
 		else
-			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u is not in %s", path, s->key_line, i,
-				 s->key, cfg->keys);
+			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u is not in %s",
+				 s->key_file[0] ? s->key_file : path, s->key_line, i, s->key, cfg->keys);
 		return -1;
 	}
 	return 0;

@@ -31,7 +31,8 @@ struct config_source {
 	unsigned maxsources;         /* pool: default 4; server: 1 */
 	uint32_t key;                /* symmetric key id; 0: none */
 	unsigned line;               /* where it was configured, for messages */
-	unsigned key_line;           /* where its key was set */
+	unsigned key_line;           /* where its key was set: key_file's line */
+	char key_file[CONFIG_PATH_LEN]; /* the file (main or included) that set it */
 };
 
 struct config_statsd {

@@ -133,6 +133,73 @@ static void number(struct cursor *c, const char *name)
 	}
 }
 
+static bool is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/* Only blanks between the line's start and position i. */
+static bool starts_line(const struct cursor *c, size_t i)
+{
+	while (i > 0 && is_blank((unsigned char)c->text[i - 1]))
+		i--;
+	return i == 0 || c->text[i - 1] == '\n';
+}
+
+/* The quoted path at the cursor into inc->path; the problem, or NULL. */
+static const char *include_path(struct cursor *c, struct config_scan_include *inc)
+{
+	size_t n = 0;
+
+	if (peek(c, 0) != '"')
+		return "expected @include \"PATH\"";
+	c->i++;
+	while (c->i < c->len && peek(c, 0) != '"' && peek(c, 0) != '\n') {
+		if (peek(c, 0) == '\\' && (peek(c, 1) == '"' || peek(c, 1) == '\\'))
+			c->i++;
+		if (n + 1 >= sizeof(inc->path))
+			return "the path is too long";
+		inc->path[n++] = c->text[c->i++];
+	}
+	inc->path[n] = '\0';
+	if (peek(c, 0) != '"')
+		return "the path's closing quote is missing";
+	c->i++;
+	if (n == 0)
+		return "the path is empty";
+	while (is_blank(peek(c, 0)))
+		c->i++;
+	if (peek(c, 0) != -1 && peek(c, 0) != '\n' && peek(c, 0) != '#' && !(peek(c, 0) == '/' && peek(c, 1) == '/'))
+		return "text after the path (one @include per line)";
+	return NULL;
+}
+
+/* An @include directive at the cursor, recorded with the span it replaces. */
+static void include(struct cursor *c)
+{
+	struct config_scan_include spare, *inc = &spare;
+
+	if (c->out->include_count < CONFIG_SCAN_MAX_INCLUDES)
+		inc = &c->out->includes[c->out->include_count];
+	c->out->include_count++;
+	memset(inc, 0, sizeof(*inc));
+	inc->line = c->line;
+	inc->start = c->i;
+	if (!starts_line(c, c->i))
+		inc->problem = "must start a line";
+	c->i += 8;
+	if (!is_blank(peek(c, 0)) && !inc->problem)
+		inc->problem = "expected @include \"PATH\"";
+	while (is_blank(peek(c, 0)))
+		c->i++;
+	if (!inc->problem)
+		inc->problem = include_path(c, inc);
+	skip_line(c);
+	if (c->i < c->len)
+		advance(c);
+	inc->end = c->i;
+}
+
 void config_scan(const char *text, size_t len, struct config_scan *out)
 {
 	struct cursor c = { .text = text, .len = len, .line = 1, .out = out };
@@ -149,9 +216,10 @@ void config_scan(const char *text, size_t len, struct config_scan *out)
 		} else if (ch == '"') {
 			skip_string(&c);
 		} else if (ch == '@') {
-			if (c.len - c.i >= 8 && !memcmp(c.text + c.i, "@include", 8) && !out->include_line)
-				out->include_line = c.line;
-			skip_line(&c);
+			if (c.len - c.i >= 8 && !memcmp(c.text + c.i, "@include", 8))
+				include(&c);
+			else
+				skip_line(&c);
 		} else if (is_digit(ch) || ((ch == '-' || ch == '+') && is_digit(peek(&c, 1)))) {
 			number(&c, name);
 		} else if (is_name_char(ch)) {

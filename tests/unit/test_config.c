@@ -203,9 +203,8 @@ static void only_a_regular_file_is_read(void **state)
 	assert_string_equal(err + strlen(fifo), ":0: file: not a regular file (a FIFO)");
 }
 
-/* libconfig stops at a NUL byte and opens included files itself, past the
- * checks above. */
-static void nul_bytes_and_includes_are_refused(void **state)
+/* libconfig stops at a NUL byte. */
+static void nul_bytes_are_refused(void **state)
 {
 	(void)state;
 	struct daemon_config cfg;
@@ -221,8 +220,108 @@ static void nul_bytes_and_includes_are_refused(void **state)
 	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
 	unlink(path);
 	assert_string_equal(err + strlen(path), ":2: file: a NUL byte: not a text file");
-	assert_string_equal(error_of("user = \"a\";\n@include \"/tmp\"\n"),
-			    ":2: @include: not supported: one file holds the whole configuration");
+}
+
+/* A directory of drop-ins for the include tests: DIR/NAME with text. */
+static char dir[64];
+
+static void write_in(const char *name, const char *text)
+{
+	char p[160];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int load_in(const char *name, struct daemon_config *cfg, char *err, size_t err_len)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return config_load(p, cfg, err, err_len);
+}
+
+static void remove_dir(void)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* @include of a file, a directory (its *.conf, sorted) or a glob, relative
+ * to the including file; errors name the included file's line. */
+static void includes_expand_files_directories_and_globs(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[512], want[512];
+
+	snprintf(dir, sizeof(dir), "/tmp/test_config.d.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(want, sizeof(want), "%s/conf.d", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	write_in("main.conf", "# main\n@include \"conf.d\"  # drop-ins\nuser = \"main\";\n  @include \"extra/*.conf\"\n");
+	write_in("conf.d/20-clock.conf", "clock = {\n  step_threshold = 0.5;\n};");
+	write_in("conf.d/10-sources.conf", "sources = ( { server = \"192.0.2.1\"; } );\n");
+	write_in("conf.d/README", "not configuration\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.source_count, 1);
+	assert_string_equal(cfg.sources[0].name, "192.0.2.1");
+	assert_true(cfg.engine.step_threshold == 0.5);
+	assert_string_equal(cfg.user, "main");
+
+	/* an error in an included file names it, its line and the setting */
+	write_in("conf.d/20-clock.conf", "clock = {\n  step_threshold = -1.0;\n};\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/conf.d/20-clock.conf:2: clock.step_threshold: -1 is out of range [0, 1e+06]", dir);
+	assert_string_equal(err, want);
+	write_in("conf.d/20-clock.conf", "clock = {\n  step_threshold = 0.5;\n  = ;\n};\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/conf.d/20-clock.conf:3: syntax: syntax error", dir);
+	assert_string_equal(err, want);
+	write_in("conf.d/20-clock.conf", "clock = { step_threshold = 4294967419; };\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/conf.d/20-clock.conf:1: clock.step_threshold: 4294967419 is out of range [0, 1e+06]", dir);
+	assert_string_equal(err, want);
+	write_in("conf.d/20-clock.conf", "\n");
+	/* lines after an include still map to the including file */
+	write_in("main.conf", "@include \"conf.d/10-sources.conf\"\n\nuser = 5;\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/main.conf:3: user: expected a string", dir);
+	assert_string_equal(err, want);
+
+	/* a named file that is missing or not regular is an error at the directive */
+	write_in("main.conf", "user = \"a\";\n@include \"missing.conf\"\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/missing.conf:0: file: cannot open: No such file or directory", dir);
+	assert_string_equal(err, want);
+	write_in("main.conf", "@include \"/dev/null\"\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "/dev/null:0: file: not a regular file (a device)");
+	/* a glob that matches nothing is an empty drop-in directory */
+	write_in("main.conf", "@include \"none/*.conf\"\nuser = \"b\";\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "b");
+
+	/* a loop stops at the depth bound */
+	write_in("main.conf", "@include \"main.conf\"\n");
+	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/main.conf:1: @include: \"main.conf\": nested more than 8 deep (an include loop?)", dir);
+	assert_string_equal(err, want);
+	/* malformed directives */
+	assert_string_equal(error_of("user = \"a\";\n@include /tmp\n"), ":2: @include: expected @include \"PATH\"");
+	assert_string_equal(error_of("user = \"a\"; @include \"x\"\n"), ":1: @include: must start a line");
+	assert_string_equal(error_of("@include \"x\" user = \"a\";\n"),
+			    ":1: @include: text after the path (one @include per line)");
+	/* inside a string or a comment it is no directive */
+	assert_int_equal(load("user = \"@include x\";\n# @include \"y\"\n", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "@include x");
+	remove_dir();
 }
 
 static void a_missing_file_is_an_error(void **state)
@@ -289,6 +388,7 @@ static void the_printed_configuration_reads_back(void **state)
 	for (size_t i = 0; i < a.source_count; i++) {
 		b.sources[i].line = a.sources[i].line;
 		b.sources[i].key_line = a.sources[i].key_line;
+		memcpy(b.sources[i].key_file, a.sources[i].key_file, sizeof(b.sources[i].key_file));
 	}
 	/* the printed file names the default wildcards, so they read back as chosen */
 	assert_true(a.serve.listen_default);
@@ -452,13 +552,16 @@ static void keys_and_source_keys(void **state)
 	assert_int_equal(cfg.sources[0].key, 10);
 	assert_int_equal(cfg.sources[1].key, 0);
 	assert_int_equal(cfg.sources[2].key, 11);
+	/* the message names the file that set the key (here the loaded one) */
 	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", &ring, err, sizeof(err)), -1);
-	assert_string_equal(err, "/etc/stratad.conf:6: sources[2].key: key 11 is not in /etc/strata/keys");
+	assert_memory_equal(err, path, strlen(path));
+	assert_string_equal(err + strlen(path), ":6: sources[2].key: key 11 is not in /etc/strata/keys");
 	cfg.sources[2].key = 10;
 	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", &ring, err, sizeof(err)), 0);
 	cfg.keys[0] = '\0';
 	assert_int_equal(config_check_keys(&cfg, "/etc/stratad.conf", NULL, err, sizeof(err)), -1);
-	assert_string_equal(err, "/etc/stratad.conf:3: sources[0].key: key 10, but no keys file (keys = \"PATH\";)");
+	assert_memory_equal(err, path, strlen(path));
+	assert_string_equal(err + strlen(path), ":3: sources[0].key: key 10, but no keys file (keys = \"PATH\";)");
 
 	assert_string_equal(error_of("sources = ( { server = \"a\"; key = 0; } );"),
 			    ":1: sources[0].key: 0 is out of range [1, 4294967295]");
@@ -480,7 +583,8 @@ int main(void)
 		cmocka_unit_test(the_printed_configuration_reads_back),
 		cmocka_unit_test(integers_beyond_32_bits_are_out_of_range),
 		cmocka_unit_test(only_a_regular_file_is_read),
-		cmocka_unit_test(nul_bytes_and_includes_are_refused),
+		cmocka_unit_test(nul_bytes_are_refused),
+		cmocka_unit_test(includes_expand_files_directories_and_globs),
 		cmocka_unit_test(printed_strings_are_escaped),
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
