@@ -572,7 +572,7 @@ static void parse_security(struct checker *ck, const config_setting_t *root, str
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "sources", "clock", "serve", "control", "user", "pidfile", "log",
-					     "statsd", "security", "keys", NULL };
+					     "statsd", "security", "keys", "sourcedir", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
@@ -588,6 +588,7 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	get_string(ck, root, "", "user", false, cfg->user, sizeof(cfg->user));
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));
 	get_path(ck, root, "", "keys", true, cfg->keys, sizeof(cfg->keys));
+	get_path(ck, root, "", "sourcedir", true, cfg->sourcedir, sizeof(cfg->sourcedir));
 	parse_log(ck, root, cfg);
 	parse_statsd(ck, root, cfg);
 	parse_security(ck, root, cfg);
@@ -823,6 +824,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_string(out, "", "user", cfg->user);
 	print_string(out, "", "pidfile", cfg->pidfile);
 	print_string(out, "", "keys", cfg->keys);
+	print_string(out, "", "sourcedir", cfg->sourcedir);
 	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {

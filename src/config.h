@@ -48,6 +48,7 @@ struct daemon_config {
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
+	char sourcedir[CONFIG_PATH_LEN];          /* *.sources files of server/pool lines; "" : none */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];
 	char user[64];

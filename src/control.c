@@ -178,14 +178,14 @@ static void build_reply(struct control *ctl, struct control_client *c)
 		client_close(c);
 		return;
 	}
-	space = strchr(command, ' ');
-	if (space) {
+	/* the format is the last word; a command may have words of its own ("reload sources") */
+	space = strrchr(command, ' ');
+	if (space && !strcmp(space + 1, "json"))
+		format = CONTROL_JSON;
+	else if (space && !strcmp(space + 1, "verbose"))
+		format = CONTROL_VERBOSE;
+	if (format != CONTROL_TEXT)
 		*space = '\0';
-		if (!strcmp(space + 1, "json"))
-			format = CONTROL_JSON;
-		else if (!strcmp(space + 1, "verbose"))
-			format = CONTROL_VERBOSE;
-	}
 	ctl->handler(ctl->ctx, command, format, out);
 	if (fclose(out) != 0 || !c->reply) {
 		client_close(c);

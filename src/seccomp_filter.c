@@ -38,6 +38,7 @@ static const char *const engine_calls[] = {
 	"read", "readv", "pread64", "openat", "open", "fstat", "newfstatat", "statx", "stat", "lstat",
 	"lseek", "fcntl", "fsync", "fdatasync", "fchmod", "rename", "renameat", "renameat2",
 	"unlink", "unlinkat", "access", "faccessat", "faccessat2", "umask",
+	"getdents64", "getdents", /* @include of a directory, the sourcedir */
 	/* sockets: NTP, control, statsd, DNS, systemd notification */
 	"connect", "bind", "accept", "accept4", "getsockname", "getpeername", "setsockopt",
 	"getsockopt", "recvfrom", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",

@@ -25,7 +25,8 @@ static void usage(FILE *out)
 		"  sourcestats  a straight line through each source's samples: frequency, skew, std dev\n"
 		"  authdata     how each source authenticates (key id, type, length) and MACs passed/failed\n"
 		"  serverstats  the server's request counters\n"
-		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n",
+		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n"
+		"  reload sources  read the sourcedir again: its sources come and go, the others stay\n",
 		RUNSTATEDIR);
 }
 
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
 	};
 	const char *socket_path = RUNSTATEDIR "/strata/stratad.sock";
 	enum control_format format = CONTROL_TEXT;
-	char why[512];
+	char why[512], command[100] = "";
 	char *reply;
 	int c;
 
@@ -64,15 +65,21 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind == argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (strchr(argv[optind], '\n') || strchr(argv[optind], ' ')) {
-		fprintf(stderr, "stratactl: bad command \"%s\"\n", argv[optind]);
-		return 2;
+	/* the words of the command, one space apart ("reload sources") */
+	for (int i = optind; i < argc; i++) {
+		if (!argv[i][0] || strpbrk(argv[i], "\n ") || strlen(command) + strlen(argv[i]) + 2 > sizeof(command)) {
+			fprintf(stderr, "stratactl: bad command word \"%s\"\n", argv[i]);
+			return 2;
+		}
+		if (i > optind)
+			strcat(command, " ");
+		strcat(command, argv[i]);
 	}
-	reply = control_query(socket_path, argv[optind], format, why, sizeof(why));
+	reply = control_query(socket_path, command, format, why, sizeof(why));
 	if (!reply) {
 		fprintf(stderr, "stratactl: %s\n", why);
 		return 1;

@@ -39,6 +39,7 @@
 #include "resolver.h"
 #include "seccomp_filter.h"
 #include "server.h"
+#include "sourcedir.h"
 #include "statsd.h"
 #include "status.h"
 #include "upstream.h"
@@ -390,6 +391,32 @@ static bool start_statsd(const struct daemon_config *cfg, struct timespec now)
 	       statsd_init(&cfg->statsd.address, cfg->statsd.prefix, cfg->statsd.interval, now);
 }
 
+/* The configured sources, then those of the sourcedir, into out
+ * (CONFIG_MAX_SOURCES entries). */
+static size_t all_sources(const struct daemon_config *cfg, struct config_source *out)
+{
+	size_t n = cfg->source_count;
+
+	memcpy(out, cfg->sources, n * sizeof(*out));
+	if (cfg->sourcedir[0])
+		n += sourcedir_read(cfg->sourcedir, out + n, CONFIG_MAX_SOURCES - n);
+	return n;
+}
+
+/* "stratactl reload sources": the sourcedir read again; sources that are
+ * still listed keep their state, the others come and go. */
+static void reload_sources(struct daemon *d, FILE *out)
+{
+	struct config_source entries[CONFIG_MAX_SOURCES];
+	size_t n = all_sources(&d->cfg, entries);
+
+	upstream_reconfigure(d->upstream, entries, n, now_of(d));
+	log_msg(LOG_LEVEL_INFO, "sources reloaded: %zu configured, %zu from %s", d->cfg.source_count,
+		n - d->cfg.source_count, d->cfg.sourcedir[0] ? d->cfg.sourcedir : "no sourcedir");
+	fprintf(out, "%zu sources: %zu configured, %zu from the sourcedir\n", n, d->cfg.source_count,
+		n - d->cfg.source_count);
+}
+
 static void control_handler(void *ctx, const char *command, enum control_format format, FILE *out)
 {
 	struct daemon *d = ctx;
@@ -424,6 +451,8 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 		status_serverstats(out, &c, d->server != NULL, json);
 	} else if (!strcmp(command, "metrics")) {
 		print_metrics(d, now, out);
+	} else if (!strcmp(command, "reload sources")) {
+		reload_sources(d, out);
 	} else {
 		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics)\n",
 			command);
@@ -553,7 +582,11 @@ static void reload(struct daemon *d)
 		notify_ready(d->status);
 		return;
 	}
-	upstream_reconfigure(d->upstream, next.sources, next.source_count, now_of(d));
+	{
+		struct config_source entries[CONFIG_MAX_SOURCES];
+
+		upstream_reconfigure(d->upstream, entries, all_sources(&next, entries), now_of(d));
+	}
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
 		statsd_fini();
@@ -730,6 +763,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	struct timespec now;
 	struct engine_tracking tracking;
 	bool root = geteuid() == 0, keep_sys_time;
+	struct config_source entries[CONFIG_MAX_SOURCES];
+	size_t entry_count;
 
 	if (root && !privdrop_lookup(d->cfg.user, &uid, &gid, why, sizeof(why))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
@@ -807,10 +842,11 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
 	}
-	if (d->cfg.source_count == 0)
+	entry_count = all_sources(&d->cfg, entries);
+	if (entry_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
-	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, d->cfg.sources,
-				      d->cfg.source_count, now);
+	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, entries,
+				      entry_count, now);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
