@@ -63,6 +63,8 @@ static void set_defaults(struct daemon_config *cfg)
 	snprintf(cfg->pidfile, sizeof(cfg->pidfile), "%s/strata/stratad.pid", RUNSTATEDIR);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->log_syslog = true;
+	snprintf(cfg->history.dir, sizeof(cfg->history.dir), "%s/log/strata", LOCALSTATEDIR);
+	cfg->history.logchange = 1.0;
 	cfg->statsd.enabled = false;
 	netaddr_parse("127.0.0.1", &cfg->statsd.address);
 	cfg->statsd.address.port = 8125;
@@ -502,7 +504,8 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 
 static void parse_log(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
-	static const char *const known[] = { "level", "syslog", NULL };
+	static const char *const known[] = { "level", "syslog", "dir", "measurements", "statistics", "tracking",
+					     "logchange", NULL };
 	const config_setting_t *g = get_group(ck, root, "log");
 	const config_setting_t *s;
 	char level[16];
@@ -523,6 +526,11 @@ static void parse_log(struct checker *ck, const config_setting_t *root, struct d
 			cfg->log_level = (enum log_level)i;
 	}
 	get_bool(ck, g, "log", "syslog", &cfg->log_syslog);
+	get_path(ck, g, "log", "dir", false, cfg->history.dir, sizeof(cfg->history.dir));
+	get_bool(ck, g, "log", "measurements", &cfg->history.measurements);
+	get_bool(ck, g, "log", "statistics", &cfg->history.statistics);
+	get_bool(ck, g, "log", "tracking", &cfg->history.tracking);
+	get_double(ck, g, "log", "logchange", 0.0, 1e9, &cfg->history.logchange);
 }
 
 static void parse_statsd(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -825,8 +833,13 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_string(out, "", "pidfile", cfg->pidfile);
 	print_string(out, "", "keys", cfg->keys);
 	print_string(out, "", "sourcedir", cfg->sourcedir);
-	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
+	fprintf(out, "log = {\n  level = \"%s\";\n  syslog = %s;\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
+	print_string(out, "  ", "dir", cfg->history.dir);
+	fprintf(out, "  measurements = %s;\n  statistics = %s;\n  tracking = %s;\n", yes(cfg->history.measurements),
+		yes(cfg->history.statistics), yes(cfg->history.tracking));
+	print_double(out, "  ", "logchange", cfg->history.logchange);
+	fputs("};\n", out);
 	if (cfg->statsd.enabled) {
 		netaddr_format_with_port(&cfg->statsd.address, buf, sizeof(buf));
 		fprintf(out, "statsd = { address = \"%s\"; prefix = \"%s\"; interval = %u; };\n", buf,

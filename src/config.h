@@ -42,6 +42,15 @@ struct config_statsd {
 	unsigned interval;           /* seconds; default 10 */
 };
 
+/* The history logs and logchange (chrony's log, logdir and logchange). */
+struct config_history {
+	char dir[CONFIG_PATH_LEN];   /* default LOCALSTATEDIR/log/strata */
+	bool measurements;           /* one line per accepted sample; default false */
+	bool statistics;             /* one line per source statistics update; default false */
+	bool tracking;               /* one line per clock update; default false */
+	double logchange;            /* seconds: warn of a clock update beyond it; 0: never; default 1 */
+};
+
 struct daemon_config {
 	size_t source_count;
 	struct config_source sources[CONFIG_MAX_SOURCES];
@@ -55,6 +64,7 @@ struct daemon_config {
 	char pidfile[CONFIG_PATH_LEN];            /* "" : none */
 	enum log_level log_level;    /* default info */
 	bool log_syslog;             /* service mode logs to syslog; default true */
+	struct config_history history;
 	struct config_statsd statsd;
 	bool seccomp;                /* security.seccomp; default true */
 	bool clock_process;          /* security.clock_process; default true */

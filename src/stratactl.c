@@ -26,7 +26,8 @@ static void usage(FILE *out)
 		"  authdata     how each source authenticates (key id, type, length) and MACs passed/failed\n"
 		"  serverstats  the server's request counters\n"
 		"  metrics      every figure in the Prometheus text format (node_exporter textfile)\n"
-		"  reload sources  read the sourcedir again: its sources come and go, the others stay\n",
+		"  reload sources  read the sourcedir again: its sources come and go, the others stay\n"
+		"  cyclelogs    close and reopen the history logs (after logrotate moved them)\n",
 		RUNSTATEDIR);
 }
 

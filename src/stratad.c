@@ -27,6 +27,8 @@
 #include "detach.h"
 #include "driftfile.h"
 #include "engine.h"
+#include "history.h"
+#include "history_log.h"
 #include "linux_clock.h"
 #include "listenfds.h"
 #include "log.h"
@@ -78,6 +80,8 @@ struct daemon {
 	struct upstream *upstream;
 	struct server *server;
 	struct control *control;
+	struct history history;       /* when the history logs and logchange speak */
+	struct history_log *history_log; /* NULL: no history logs */
 	bool ever_synchronized;
 	enum sync_state last_state;
 	enum unsync_reason last_reason;
@@ -453,8 +457,12 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 		print_metrics(d, now, out);
 	} else if (!strcmp(command, "reload sources")) {
 		reload_sources(d, out);
+	} else if (!strcmp(command, "cyclelogs")) {
+		history_log_reopen(d->history_log);
+		fprintf(out, "history logs %s\n", d->history_log ? "reopened" : "off (no log.measurements, "
+									"log.statistics or log.tracking)");
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics)\n",
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics, reload sources, cyclelogs)\n",
 			command);
 	}
 }
@@ -497,6 +505,59 @@ static void note_state(struct daemon *d, struct timespec now)
 	d->last_reason = t.reason;
 }
 
+/* chrony's logchange: a clock update that found the clock off by more than
+ * the threshold is worth a warning. */
+static void log_change(struct daemon *d, const struct engine_tracking *t)
+{
+	double limit = d->cfg.history.logchange;
+
+	switch (history_change(&d->history, t, limit, d->cfg.engine.adjust)) {
+	case HISTORY_CHANGE_STEPPED:
+		log_msg(LOG_LEVEL_WARNING, "clock stepped by %+.6f s (more than logchange %g s)", t->last_offset, limit);
+		break;
+	case HISTORY_CHANGE_SLEWING:
+		log_msg(LOG_LEVEL_WARNING, "clock off by %+.6f s (more than logchange %g s): slewing", t->last_offset,
+			limit);
+		break;
+	case HISTORY_CHANGE_NOT_ADJUSTED:
+		log_msg(LOG_LEVEL_WARNING, "clock off by %+.6f s (more than logchange %g s): not adjusted (%s)",
+			t->last_offset, limit, d->no_adjust ? "-x" : "clock.adjust = false");
+		break;
+	case HISTORY_CHANGE_NONE:
+		break;
+	}
+}
+
+/* The history logs' lines for what happened since the last pass: a clock
+ * update, and (when replies came in) the sources' new samples. */
+static void record_history(struct daemon *d, struct timespec now, bool replies)
+{
+	struct engine_tracking t;
+	size_t cap = engine_source_capacity(d->engine);
+
+	engine_get_tracking(d->engine, now, &t);
+	if (history_clock_updated(&d->history, &t)) {
+		history_log_tracking(d->history_log, &t);
+		log_change(d, &t);
+	}
+	if (!replies || (!history_log_wants(d->history_log, HISTORY_MEASUREMENTS) &&
+			 !history_log_wants(d->history_log, HISTORY_STATISTICS)))
+		return;
+	for (size_t id = 0; id < cap && id < HISTORY_MAX_SOURCES; id++) {
+		struct source_status s;
+		struct timespec rx;
+
+		if (!engine_source_exists(d->engine, (int)id) || !engine_get_source(d->engine, (int)id, now, &s)) {
+			history_forget(&d->history, (int)id);
+			continue;
+		}
+		if (history_sample_arrived(&d->history, (int)id, &s, now, &rx)) {
+			history_log_measurement(d->history_log, &s, rx);
+			history_log_statistics(d->history_log, &s, now);
+		}
+	}
+}
+
 static void publish(struct daemon *d)
 {
 	struct engine_system sys;
@@ -517,7 +578,8 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
-/* Everything but the sources, logging and statsd is fixed once running. */
+/* Everything but the sources (and the sourcedir), logging (and the history
+ * logs) and statsd is fixed once running. */
 static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
 {
 	struct config_source sources[CONFIG_MAX_SOURCES];
@@ -525,9 +587,14 @@ static void keep_running_settings(const struct daemon_config *running, struct da
 	enum log_level level = next->log_level;
 	bool use_syslog = next->log_syslog;
 	struct config_statsd statsd = next->statsd;
+	struct config_history history = next->history;
+	char sourcedir[CONFIG_PATH_LEN];
 
 	memcpy(sources, next->sources, sizeof(sources));
+	memcpy(sourcedir, next->sourcedir, sizeof(sourcedir));
 	*next = *running;
+	next->history = history;
+	memcpy(next->sourcedir, sourcedir, sizeof(sourcedir));
 	next->statsd = statsd;
 	memcpy(next->sources, sources, sizeof(sources));
 	next->source_count = count;
@@ -569,6 +636,7 @@ static void reload(struct daemon *d)
 	char err[512];
 
 	notify_reloading();
+	history_log_reopen(d->history_log); /* logrotate's signal, whatever the file says */
 	if (config_reload(d->config_path, &next, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
 		notify_ready(d->status);
@@ -600,6 +668,10 @@ static void reload(struct daemon *d)
 					  "at the next start");
 	/* The rest is what the running engine and sockets were built from. */
 	keep_running_settings(&d->cfg, &next);
+	if (memcmp(&next.history, &d->cfg.history, sizeof(next.history)) != 0) {
+		history_log_close(d->history_log);
+		d->history_log = history_log_open(&next.history);
+	}
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, d->debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
@@ -631,7 +703,7 @@ static void run(struct daemon *d)
 	for (;;) {
 		struct timespec now, due;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
-		bool resolving;
+		bool resolving, replies = false;
 		int server_fds[SERVE_MAX_LISTEN * 2];
 
 		if (stop_signal) {
@@ -695,6 +767,8 @@ static void run(struct daemon *d)
 				upstream_resolved(d->upstream, &result, now);
 		}
 		upstream_dispatch(d->upstream, fds + up_first, up_n);
+		for (size_t i = 0; i < up_n && !replies; i++)
+			replies = fds[up_first + i].revents != 0;
 		for (size_t i = 0; i < srv_n; i++)
 			if (fds[srv_first + i].revents)
 				server_handle_readable(d->server, fds[srv_first + i].fd);
@@ -704,6 +778,7 @@ static void run(struct daemon *d)
 		 * pool replacement and reloads change the engine's state too. */
 		publish(d);
 		note_state(d, now);
+		record_history(d, now, replies);
 	}
 }
 
@@ -752,6 +827,20 @@ static int start_janitor(struct daemon *d)
 		return -1;
 	}
 	return 0;
+}
+
+static bool history_wanted(const struct config_history *h)
+{
+	return h->measurements || h->statistics || h->tracking;
+}
+
+/* The directory itself, mode 0755, given to the daemon's user. */
+static int make_history_dir(const char *dir, uid_t uid, gid_t gid)
+{
+	char inside[CONFIG_PATH_LEN + 2];
+
+	snprintf(inside, sizeof(inside), "%s/x", dir);
+	return path_make_parent_dir(inside, uid, gid);
 }
 
 static int setup(struct daemon *d, const struct options *opt)
@@ -818,6 +907,10 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_WARNING, "cannot write the pid file %s: %s", d->cfg.pidfile, strerror(errno));
 	else
 		snprintf(d->pidfile, sizeof(d->pidfile), "%s", d->cfg.pidfile);
+	/* The history logs are opened after the drop, and again at each cyclelogs: their directory must be ours. */
+	if (root && history_wanted(&d->cfg.history) && make_history_dir(d->cfg.history.dir, uid, gid) < 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot create the history logs' directory %s: %s", d->cfg.history.dir,
+			strerror(errno));
 	/* The drift file is written after the drop: its directory must be ours then. */
 	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
@@ -832,6 +925,8 @@ static int setup(struct daemon *d, const struct options *opt)
 	if (root)
 		log_msg(LOG_LEVEL_INFO, "running as %s with %s", d->cfg.user,
 			keep_sys_time ? "CAP_SYS_TIME only" : "no capabilities");
+	history_init(&d->history);
+	d->history_log = history_log_open(&d->cfg.history);
 	/* Threads start after the drop, so they hold no more than the process. */
 	d->resolver = resolver_create();
 	if (!d->resolver) {
@@ -876,6 +971,7 @@ static void teardown(struct daemon *d)
 	if (d->engine)
 		save_drift(d);
 	statsd_fini();
+	history_log_close(d->history_log);
 	upstream_destroy(d->upstream);
 	control_destroy(d->control);
 	server_destroy(d->server);
