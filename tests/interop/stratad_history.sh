@@ -10,7 +10,8 @@
 #    opens a new one, and the moved one gets no more lines;
 #  - logchange: every clock update beyond the threshold gives one warning
 #    with the offset of its tracking line; a threshold above every offset
-#    (set by SIGHUP) gives none.
+#    (set by SIGHUP) gives none;
+#  - contrib/strata.logrotate, run by logrotate -f with this test's paths.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 need_peers
@@ -139,4 +140,21 @@ lines=$(grep -vc '^#' "$logs/tracking.log")
 sleep 4
 check "logchange 1000: updates go on ($lines -> $(grep -vc '^#' "$logs/tracking.log") lines), no warning" \
 	test "$(grep -c 'clock off by' "$workdir/stratad.log")" -eq "$before" -a "$(grep -vc '^#' "$logs/tracking.log")" -gt "$lines"
+echo "--- contrib/strata.logrotate, with this test's paths"
+if command -v logrotate > /dev/null; then
+	sed -e "s|/var/log/strata/|$logs/|" -e "s|_strata _strata|nobody nogroup|" \
+		-e "s|/usr/bin/stratactl cyclelogs|$STRATACTL -s $workdir/run/stratad.sock cyclelogs|" \
+		"$interop_top/contrib/strata.logrotate" > "$workdir/logrotate.conf"
+	rm -f "$logs"/*.log.1
+	check "logrotate -f runs the snippet" logrotate -f -s "$workdir/logrotate.state" "$workdir/logrotate.conf"
+	ls "$logs"
+	moved=$(wc -l < "$logs/statistics.log.1")
+	sleep 3
+	check "the rotated statistics.log.1 got no more lines" test "$(wc -l < "$logs/statistics.log.1")" -eq "$moved"
+	check "a new statistics.log with its header and new lines" \
+		bash -c "head -n 1 '$logs/statistics.log' | grep -q '^# Date' && [ \$(grep -c ' 127\.0\.0\.2 ' '$logs/statistics.log') -ge 1 ]"
+else
+	echo "SKIP: logrotate: not installed (tools/setup-debian --tests installs it)"
+fi
+
 finish
