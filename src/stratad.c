@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "history.h"
 #include "history_log.h"
+#include "json_writer.h"
 #include "linux_clock.h"
 #include "listenfds.h"
 #include "log.h"
@@ -409,7 +410,7 @@ static size_t all_sources(const struct daemon_config *cfg, struct config_source 
 
 /* "stratactl reload sources": the sourcedir read again; sources that are
  * still listed keep their state, the others come and go. */
-static void reload_sources(struct daemon *d, FILE *out)
+static void reload_sources(struct daemon *d, bool json, FILE *out)
 {
 	struct config_source entries[CONFIG_MAX_SOURCES];
 	size_t n = all_sources(&d->cfg, entries);
@@ -417,8 +418,37 @@ static void reload_sources(struct daemon *d, FILE *out)
 	upstream_reconfigure(d->upstream, entries, n, now_of(d));
 	log_msg(LOG_LEVEL_INFO, "sources reloaded: %zu configured, %zu from %s", d->cfg.source_count,
 		n - d->cfg.source_count, d->cfg.sourcedir[0] ? d->cfg.sourcedir : "no sourcedir");
-	fprintf(out, "%zu sources: %zu configured, %zu from the sourcedir\n", n, d->cfg.source_count,
-		n - d->cfg.source_count);
+	if (json) {
+		struct json_writer w;
+
+		json_writer_init(&w, out);
+		json_begin_object(&w, NULL);
+		json_integer(&w, "configured", (long long)d->cfg.source_count);
+		json_integer(&w, "sourcedir", (long long)(n - d->cfg.source_count));
+		json_end_object(&w);
+		json_writer_finish(&w);
+	} else {
+		fprintf(out, "%zu sources: %zu configured, %zu from the sourcedir\n", n, d->cfg.source_count,
+			n - d->cfg.source_count);
+	}
+}
+
+/* "stratactl cyclelogs": the history logs opened again by name (logrotate). */
+static void cycle_logs(struct daemon *d, bool json, FILE *out)
+{
+	history_log_reopen(d->history_log);
+	if (json) {
+		struct json_writer w;
+
+		json_writer_init(&w, out);
+		json_begin_object(&w, NULL);
+		json_bool(&w, "reopened", d->history_log != NULL);
+		json_end_object(&w);
+		json_writer_finish(&w);
+	} else {
+		fprintf(out, "history logs %s\n",
+			d->history_log ? "reopened" : "off (no log.measurements, log.statistics or log.tracking)");
+	}
 }
 
 static void control_handler(void *ctx, const char *command, enum control_format format, FILE *out)
@@ -456,11 +486,9 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 	} else if (!strcmp(command, "metrics")) {
 		print_metrics(d, now, out);
 	} else if (!strcmp(command, "reload sources")) {
-		reload_sources(d, out);
+		reload_sources(d, json, out);
 	} else if (!strcmp(command, "cyclelogs")) {
-		history_log_reopen(d->history_log);
-		fprintf(out, "history logs %s\n", d->history_log ? "reopened" : "off (no log.measurements, "
-									"log.statistics or log.tracking)");
+		cycle_logs(d, json, out);
 	} else {
 		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics, reload sources, cyclelogs)\n",
 			command);

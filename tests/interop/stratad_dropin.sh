@@ -58,6 +58,9 @@ sleep 2
 before=$(samples 127.0.0.2:1123)
 check "reload sources answers" ctl reload sources
 check "the sourcedir's source comes and answers" wait_for 10 source_answered 127.0.0.3:123
+check "reload sources --json counts them: 1 configured, 1 from the sourcedir" python3 -c "
+import json, sys
+sys.exit(json.loads(sys.argv[1]) != {'configured': 1, 'sourcedir': 1})" "$(ctl --json reload sources)"
 check "a file not named *.sources is left alone" lacks_source 127.0.0.4:123
 check "the bad line is logged with its file and line" grep -q \
 	"$workdir/dhcp/lan.sources:3: sourcedir: server 127.0.0.9: unknown option \"bogus\": line left out" "$workdir/stratad.log"

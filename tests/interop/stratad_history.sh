@@ -108,6 +108,9 @@ check "the measurement lines are in time order" bash -c "grep -v '^#' '$logs/mea
 echo "--- cyclelogs and SIGHUP reopen the files"
 mv "$logs/tracking.log" "$logs/tracking.log.1"
 check "stratactl cyclelogs answers" ctl cyclelogs
+check "and with --json" python3 -c "
+import json, sys
+sys.exit(json.loads(sys.argv[1]) != {'reopened': True})" "$(ctl --json cyclelogs)"
 moved=$(wc -l < "$logs/tracking.log.1")
 sleep 3
 check "a new tracking.log with its header and new lines" \
