@@ -9,6 +9,8 @@
 #  - contrib/NetworkManager/20-strata-dhcp run as NetworkManager runs it
 #    (INTERFACE ACTION, DHCP4_NTP_SERVERS) writes, replaces and removes the
 #    interface's file and reloads the sources of the running daemon;
+#    The same script run as networkd-dispatcher runs it (IFACE, STATE) takes
+#    the link's NTP= servers from systemd-networkd's state file;
 #  - contrib/NetworkManager/20-strata-onoffline (and networkd-dispatcher's
 #    link to it) says online with a default route and offline without one.
 #    stratactl online/offline are not in this tree's stratactl: the hooks
@@ -119,6 +121,20 @@ check "down: its source goes" lacks_source 127.0.0.3:123
 check "down: the configured one stays" has_source 127.0.0.2:1123
 nm DHCP4_NTP_SERVERS="127.0.0.3" sh "$hook" '../x' up
 check "an interface name with a slash writes nothing" test ! -e "$workdir/x.sources"
+
+echo "--- the same hook under networkd-dispatcher: the link's NTP= servers"
+mkdir -p "$workdir/netif"
+printf 'ADMIN_STATE=configured\nDNS=127.0.0.53\nNTP=127.0.0.4 bad;name\n' > "$workdir/netif/$(cat /sys/class/net/lo/ifindex)"
+networkd() { nm STRATA_NETIF_LINKS="$workdir/netif" IFACE=lo "$@" sh "$interop_top/contrib/networkd-dispatcher/strata-dhcp"; }
+: > "$calls"
+networkd STATE=routable
+check "routable: the link's NTP= servers are written" test "$(cat "$workdir/dhcp/lo.sources")" = "server 127.0.0.4 iburst"
+check "routable: reload sources asked, and the server answers" wait_for 10 source_answered 127.0.0.4:123
+networkd STATE=degraded
+check "other states change nothing" test -f "$workdir/dhcp/lo.sources"
+networkd STATE=off
+check "off: the file goes, reload sources asked again" bash -c "[ ! -e '$workdir/dhcp/lo.sources' ] && [ \$(grep -c 'reload sources' '$calls') -eq 2 ]"
+check "off: its source goes" lacks_source 127.0.0.4:123
 
 echo "--- the online/offline hook (NetworkManager and networkd-dispatcher)"
 onoff=$interop_top/contrib/NetworkManager/20-strata-onoffline
