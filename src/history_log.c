@@ -11,9 +11,12 @@
 static const char *const file_names[HISTORY_FILES] = { "measurements.log", "statistics.log", "tracking.log" };
 
 static const char *const headers[HISTORY_FILES] = {
-	"# Date      Time(UTC)       Address         L St Poll       Offset        Delay        Error Refid    Name",
-	"# Date      Time(UTC)       Address         Samples Runs      Span       Offset       StdDev ResidFreq(ppm)  Skew(ppm)",
-	"# Date      Time(UTC)       Reference       St     Freq(ppm) ResidFreq(ppm)  Skew(ppm)       Offset    RMSOffset    RootDelay     RootDisp L Steps",
+	"# Date      Time(UTC)       Address         L St Poll       Offset        Delay        Error Refid    "
+	"Name",
+	"# Date      Time(UTC)       Address         Samples Runs      Span       Offset       StdDev ResidFreq(ppm)"
+	"  Skew(ppm)",
+	"# Date      Time(UTC)       Reference       St     Freq(ppm) ResidFreq(ppm)  Skew(ppm)       Offset    RMSOffset"
+	"    RootDelay     RootDisp L Steps",
 };
 
 struct history_log {

@@ -490,7 +490,8 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 	} else if (!strcmp(command, "cyclelogs")) {
 		cycle_logs(d, json, out);
 	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics, reload sources, cyclelogs)\n",
+		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, "
+			     "metrics, reload sources, cyclelogs)\n",
 			command);
 	}
 }
