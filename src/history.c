@@ -4,8 +4,9 @@
 #include <string.h>
 
 /* Samples of one source arrive 1/64 s apart at the least; a receive time
- * recomputed from an age moves by rounding only. */
-#define HISTORY_SAME_RX 1e-6
+ * recomputed from an age moves by rounding only (a double holds today's
+ * Unix time to 2.4e-7 s). */
+#define HISTORY_SAME_RX 1e-4
 
 void history_init(struct history *h)
 {
