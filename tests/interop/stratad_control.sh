@@ -179,4 +179,8 @@ check "the daemon closed the silent clients by itself ($closed of 8)" test "$clo
 check "stratactl still answers" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' tracking > /dev/null"
 
 check "no seccomp denial was logged" bash -c "! grep -q 'seccomp denied' '$workdir/stratad.log'"
+peers_stop "$STRATAD_PID"
+# in a sanitizer build, what ASan and UBSan found goes to the log
+check "no sanitizer report (in an ASan/UBSan build)" \
+	bash -c "! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' '$workdir/stratad.log'"
 finish stratad_control
