@@ -162,6 +162,15 @@ for i in range(20):         # 20 queries 50 ms apart while they hang, each from
         lost += 1
     u.close()
     time.sleep(0.05)
+# a request line longer than the daemon takes: it hangs up at once
+big = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); big.connect(path); big.settimeout(1.0)
+big.sendall(b"x" * 600)
+try:
+    hung_up = big.recv(1) == b""
+except ConnectionResetError:  # closed with our bytes unread: a reset
+    hung_up = True
+except OSError:
+    hung_up = False
 closed = 0
 for s in silent:
     s.settimeout(4.0)
@@ -169,14 +178,28 @@ for s in silent:
         closed += s.recv(1) == b""
     except OSError:
         pass
-print("worst=%.6f lost=%d closed=%d" % (worst, lost, closed))
+print("worst=%.6f lost=%d closed=%d oversized_hung_up=%d" % (worst, lost, closed, hung_up))
 EOF
 cat "$workdir/silent.txt"
-read -r worst lost closed < <(sed 's/[a-z]*=//g' "$workdir/silent.txt")
+read -r worst lost closed oversized < <(sed 's/[a-z_]*=//g' "$workdir/silent.txt")
 check "NTP answers while 8 control clients hang: all 20 ($lost lost)" test "$lost" -eq 0
 check "...the slowest in $worst s (< 0.05)" python3 -c "import sys; sys.exit(not $worst < 0.05)"
 check "the daemon closed the silent clients by itself ($closed of 8)" test "$closed" -eq 8
+check "a request line over 511 bytes: the daemon hangs up" test "$oversized" -eq 1
 check "stratactl still answers" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' tracking > /dev/null"
+
+echo "--- clients with serving threads (one rate limiter per thread)"
+sed -e 's|"127.0.0.5" ]; port = 1124;|"127.0.0.6" ]; port = 1124; threads = 2;|' -e 's|stratad.sock|threads.sock|' \
+	"$workdir/stratad.conf" > "$workdir/threads.conf"
+"${PEERS_NOCAP[@]}" "$STRATAD" -n -x -c "$workdir/threads.conf" > "$workdir/threads.log" 2>&1 &
+peers_track $!
+threads_pid=$!
+wait_for 10 "$STRATACTL" -s "$workdir/run/threads.sock" tracking > /dev/null || not_ok "the threaded stratad answers"
+for i in 1 2 3 4 5 6; do peers_query 127.0.0.6 1124 0.3 > /dev/null; done
+"$STRATACTL" -s "$workdir/run/threads.sock" clients | tee "$workdir/clients-threads.txt"
+check "clients (2 threads): 127.0.0.1 sent 6, 2 over the limit" \
+	awk '$1 == "127.0.0.1" && $2 == 6 && $3 == 2 { found = 1 } END { exit !found }' "$workdir/clients-threads.txt"
+peers_stop "$threads_pid"
 
 check "no seccomp denial was logged" bash -c "! grep -q 'seccomp denied' '$workdir/stratad.log'"
 peers_stop "$STRATAD_PID"
