@@ -266,7 +266,7 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	src->sent_time = now;
 	src->last_poll = now;
 	if (src->manual_good_left > 0 && src->manual_sends_left == 0)
-		/* the last request of the burst: its answer, if any, still counts */
+		/* the burst's last request went: it is over, whatever comes back */
 		end_manual_burst(src);
 	schedule_next_poll(src);
 	return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
@@ -450,7 +450,6 @@ static void note_exchange(struct source *src, const uint8_t *buf, size_t len, st
 	if (packet_decode(buf, len, &x->reply, NULL) != PACKET_OK)
 		return;
 	x->have_reply = true;
-	x->t1 = src->sent_time;
 	x->t4 = receive_time;
 	reply_offset_delay(&x->reply, src->sent_time, receive_time, &x->offset, &x->delay);
 	x->result = r;

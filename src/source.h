@@ -161,7 +161,6 @@ struct source_status {
 struct source_exchange {
 	bool have_reply;                  /* a reply to one of our requests was decoded */
 	struct ntp_packet reply;          /* its header, as sent */
-	struct timespec t1;               /* local time the request went out */
 	struct timespec t4;               /* local time the reply arrived */
 	double offset;                    /* seconds, of that exchange, before any later clock change */
 	double delay;                     /* seconds, round trip */

@@ -633,10 +633,14 @@ static void cmd_activity(struct daemon *d, const struct control_request *req, st
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (infos[i].bursting)
-			infos[i].burst_then_offline ? a.burst_offline++ : a.burst_online++;
+		if (infos[i].bursting && infos[i].burst_then_offline)
+			a.burst_offline++;
+		else if (infos[i].bursting)
+			a.burst_online++;
+		else if (infos[i].offline)
+			a.offline++;
 		else
-			infos[i].offline ? a.offline++ : a.online++;
+			a.online++;
 	}
 	free(infos);
 	status_activity(out, &a, is_json(req));
