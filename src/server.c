@@ -488,6 +488,38 @@ static int most_recent_first(const void *a, const void *b)
 	return x->last.tv_nsec < y->last.tv_nsec ? 1 : x->last.tv_nsec > y->last.tv_nsec ? -1 : 0;
 }
 
+static int by_address(const void *a, const void *b)
+{
+	const struct ratelimit_client *x = a, *y = b;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
+}
+
+/* One row per client: with SO_REUSEPORT the kernel spreads a client's
+ * requests (one source port each) over the workers, whose tables each
+ * count a share. */
+static size_t merge_clients(struct ratelimit_client *c, size_t n)
+{
+	size_t kept = 0;
+
+	qsort(c, n, sizeof(*c), by_address);
+	for (size_t i = 0; i < n; i++) {
+		struct ratelimit_client *last = kept ? &c[kept - 1] : NULL;
+
+		if (!last || by_address(last, &c[i]) != 0) {
+			c[kept++] = c[i];
+			continue;
+		}
+		last->packets += c[i].packets;
+		last->drops += c[i].drops;
+		if (most_recent_first(&c[i], last) < 0)
+			last->last = c[i].last;
+	}
+	return kept;
+}
+
 size_t server_clients(struct server *srv, struct ratelimit_client *out, size_t max)
 {
 	/* each worker's most recent max, then the most recent max of those */
@@ -502,6 +534,7 @@ size_t server_clients(struct server *srv, struct ratelimit_client *out, size_t m
 			n += ratelimit_clients(srv->workers[i].rl, all + n, max);
 		pthread_mutex_unlock(&srv->workers[i].rl_lock);
 	}
+	n = merge_clients(all, n);
 	qsort(all, n, sizeof(*all), most_recent_first);
 	n = n < max ? n : max;
 	memcpy(out, all, n * sizeof(*out));
