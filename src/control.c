@@ -12,13 +12,19 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#define CONTROL_REQUEST_MAX 128
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59        /* Linux 4.13; older headers lack it */
+#endif
+#define CONTROL_MAX_GROUPS 256
 
 struct control_client {
 	int fd;                  /* -1: free slot */
 	unsigned long serial;    /* accept order: the oldest is evicted when full */
+	struct timespec deadline; /* CLOCK_MONOTONIC: closed then, finished or not */
+	bool may_change;
 	char request[CONTROL_REQUEST_MAX];
 	size_t request_len;
 	char *reply;             /* NULL until the request line is complete */
@@ -31,6 +37,7 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	control_handler_fn handler;
 	void *ctx;
+	gid_t group;             /* the socket's: its members may change things */
 	unsigned long serial;
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
@@ -72,6 +79,7 @@ struct control *control_create(const char *path, uid_t owner, gid_t group, contr
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ctl->handler = handler;
 	ctl->ctx = ctx;
+	ctl->group = owner != (uid_t)-1 ? group : getegid();
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ctl->clients[i].fd = -1;
 	/* A socket left by a daemon that died is removed; one that still answers
@@ -90,7 +98,7 @@ struct control *control_create(const char *path, uid_t owner, gid_t group, contr
 		free(ctl);
 		return NULL;
 	}
-	old_umask = umask(0117);
+	old_umask = umask(0111);
 	if (bind(ctl->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		snprintf(why, why_len, "%s: bind: %s", path, strerror(errno));
 		umask(old_umask);
@@ -99,7 +107,7 @@ struct control *control_create(const char *path, uid_t owner, gid_t group, contr
 		return NULL;
 	}
 	umask(old_umask);
-	if (chmod(path, 0660) < 0 || (owner != (uid_t)-1 && chown(path, owner, group) < 0) ||
+	if (chmod(path, 0666) < 0 || (owner != (uid_t)-1 && chown(path, owner, group) < 0) ||
 	    listen(ctl->listen_fd, CONTROL_MAX_CLIENTS) < 0) {
 		snprintf(why, why_len, "%s: %s", path, strerror(errno));
 		control_destroy(ctl);
@@ -144,6 +152,40 @@ size_t control_pollfds(const struct control *ctl, struct pollfd *fds, size_t max
 	return n;
 }
 
+static struct timespec monotonic_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static long ms_until(struct timespec deadline, struct timespec now)
+{
+	return (long)(deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Root, the daemon's own user, or the socket's group among the peer's
+ * groups, as the kernel saw them at connect(): nothing the client says. */
+static bool peer_may_change(const struct control *ctl, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[CONTROL_MAX_GROUPS];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	if (cred.uid == 0 || cred.uid == geteuid() || cred.gid == ctl->group)
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == ctl->group)
+			return true;
+	return false;
+}
+
 static void accept_client(struct control *ctl)
 {
 	struct control_client *slot = NULL;
@@ -165,28 +207,46 @@ static void accept_client(struct control *ctl)
 	client_close(slot);
 	slot->fd = fd;
 	slot->serial = ++ctl->serial;
+	slot->deadline = monotonic_now();
+	slot->deadline.tv_sec += CONTROL_CLIENT_TIMEOUT_MS / 1000;
+	slot->deadline.tv_nsec += (CONTROL_CLIENT_TIMEOUT_MS % 1000) * 1000000L;
+	if (slot->deadline.tv_nsec >= 1000000000L) {
+		slot->deadline.tv_sec++;
+		slot->deadline.tv_nsec -= 1000000000L;
+	}
+	slot->may_change = peer_may_change(ctl, fd);
+}
+
+/* Splits "COMMAND ARGS... [json|verbose]" in place. */
+static struct control_request parse_request(char *line)
+{
+	struct control_request req = { .command = line, .args = "", .format = CONTROL_TEXT };
+	char *last = strrchr(line, ' ');
+	char *space;
+
+	if (last && (!strcmp(last + 1, "json") || !strcmp(last + 1, "verbose"))) {
+		req.format = !strcmp(last + 1, "json") ? CONTROL_JSON : CONTROL_VERBOSE;
+		*last = '\0';
+	}
+	space = strchr(line, ' ');
+	if (space) {
+		*space = '\0';
+		req.args = space + 1;
+	}
+	return req;
 }
 
 static void build_reply(struct control *ctl, struct control_client *c)
 {
-	char *command = c->request;
-	char *space;
-	enum control_format format = CONTROL_TEXT;
+	struct control_request req = parse_request(c->request);
 	FILE *out = open_memstream(&c->reply, &c->reply_len);
 
 	if (!out) {
 		client_close(c);
 		return;
 	}
-	/* the format is the last word; a command may have words of its own ("reload sources") */
-	space = strrchr(command, ' ');
-	if (space && !strcmp(space + 1, "json"))
-		format = CONTROL_JSON;
-	else if (space && !strcmp(space + 1, "verbose"))
-		format = CONTROL_VERBOSE;
-	if (format != CONTROL_TEXT)
-		*space = '\0';
-	ctl->handler(ctl->ctx, command, format, out);
+	req.may_change = c->may_change;
+	ctl->handler(ctl->ctx, &req, out);
 	if (fclose(out) != 0 || !c->reply) {
 		client_close(c);
 		return;
@@ -234,6 +294,33 @@ static void write_reply(struct control_client *c)
 		client_close(c);
 }
 
+static void close_expired(struct control *ctl)
+{
+	struct timespec now = monotonic_now();
+
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (ctl->clients[i].fd >= 0 && ms_until(ctl->clients[i].deadline, now) <= 0)
+			client_close(&ctl->clients[i]);
+}
+
+int control_timeout_ms(const struct control *ctl)
+{
+	struct timespec now = monotonic_now();
+	long least = -1;
+
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		long ms;
+
+		if (ctl->clients[i].fd < 0)
+			continue;
+		ms = ms_until(ctl->clients[i].deadline, now);
+		if (least < 0 || ms < least)
+			least = ms < 0 ? 0 : ms;
+	}
+	/* rounded up: waking a millisecond early would only spin */
+	return least < 0 ? -1 : (int)least + 1;
+}
+
 void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -255,6 +342,7 @@ void control_dispatch(struct control *ctl, const struct pollfd *fds, size_t coun
 			break;
 		}
 	}
+	close_expired(ctl);
 }
 
 char *control_query(const char *path, const char *command, enum control_format format, char *why,

@@ -524,6 +524,18 @@ void discipline_update(struct discipline *d, const struct discipline_sample *s, 
 	report_status(d, s);
 }
 
+void discipline_step_now(struct discipline *d, struct timespec local, struct discipline_change *change)
+{
+	struct timespec now = timespec_add(local, discipline_pending_slew(d));
+
+	*change = (struct discipline_change){ .action = DISCIPLINE_IGNORED };
+	if (!d->cfg.adjust || !d->updated)
+		return;
+	kalman_predict(d, now);
+	apply_step(d, d->x, change);
+	d->excess_seen = false;
+}
+
 double discipline_offset_estimate(const struct discipline *d, struct timespec t)
 {
 	return d->x + d->y * timespec_diff(t, d->state_time) + discipline_pending_slew(d);

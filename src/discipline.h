@@ -68,6 +68,11 @@ void discipline_destroy(struct discipline *d);
  * pending slew) when the corrections are made. */
 void discipline_update(struct discipline *d, const struct discipline_sample *sample, struct timespec local,
 		       struct discipline_change *change);
+/* chronyc makestep: steps the clock now by the whole remaining correction
+ * (the estimate of true - local plus the slew still pending), whatever the
+ * step policy says, once the discipline has an estimate. With adjust off,
+ * or before the first update, the clock is left alone (DISCIPLINE_IGNORED). */
+void discipline_step_now(struct discipline *d, struct timespec local, struct discipline_change *change);
 /* The part of the slews not yet applied now, as the clock reports it (same
  * sign as the slew): a raw offset measured now minus this is on the
  * corrected clock. */

@@ -169,7 +169,7 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 
 static bool pollable(const struct engine_source *es)
 {
-	return es->src && !source_stopped(es->src);
+	return es->src && !source_stopped(es->src) && !source_offline(es->src);
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -200,6 +200,21 @@ size_t engine_source_capacity(const struct engine *engine)
 bool engine_source_exists(const struct engine *engine, int id)
 {
 	return source_of(engine, id) != NULL;
+}
+
+void engine_set_online(struct engine *engine, int id, bool online, struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+
+	if (src)
+		source_set_online(src, online, corrected(engine, now));
+}
+
+bool engine_burst(struct engine *engine, int id, unsigned good, unsigned max, struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+
+	return src && source_burst(src, good, max, corrected(engine, now));
 }
 
 bool engine_source_wants_replacement(const struct engine *engine, int id, struct timespec now)
@@ -549,6 +564,36 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 	return len;
 }
 
+enum engine_makestep engine_makestep(struct engine *engine, struct timespec now, double *offset)
+{
+	struct timespec when = corrected(engine, now);
+	struct discipline_change change;
+
+	*offset = 0.0;
+	if (!engine->cfg.adjust)
+		return ENGINE_STEP_NOT_ADJUSTING;
+	if (engine->state != SYNC_SYNCHRONIZED)
+		return ENGINE_STEP_NOT_SYNCHRONIZED;
+	discipline_step_now(engine->discipline, now, &change);
+	if (change.action != DISCIPLINE_STEPPED)
+		return ENGINE_STEP_FAILED;
+	log_msg(LOG_LEVEL_WARNING, "stepped the clock by %+.6f s (makestep)", change.offset);
+	correct_sources(engine, when, &change);
+	*offset = change.offset;
+	return ENGINE_STEPPED;
+}
+
+const char *engine_makestep_str(enum engine_makestep result)
+{
+	switch (result) {
+	case ENGINE_STEPPED: return "stepped";
+	case ENGINE_STEP_NOT_SYNCHRONIZED: return "not synchronized: no estimate to step by";
+	case ENGINE_STEP_NOT_ADJUSTING: return "not adjusting the clock (-x or clock.adjust = false): left alone";
+	case ENGINE_STEP_FAILED: return "the clock refused the step";
+	}
+	return "?";
+}
+
 static bool near_leap(const struct engine *engine, struct timespec t)
 {
 	long into_day = (long)(t.tv_sec % SECONDS_PER_DAY);
@@ -687,6 +732,16 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 		return false;
 	source_get_status(src, corrected(engine, now), out);
 	out->loop = engine->sources[id].loop;
+	return true;
+}
+
+bool engine_get_exchange(const struct engine *engine, int id, struct source_exchange *out)
+{
+	const struct source *src = source_of(engine, id);
+
+	if (!src)
+		return false;
+	source_get_exchange(src, out);
 	return true;
 }
 

@@ -105,6 +105,23 @@ bool engine_source_exists(const struct engine *engine, int id);
 /* A pool member that is dead or a falseticker, to be replaced by a new address. */
 bool engine_source_wants_replacement(const struct engine *engine, int id, struct timespec now);
 
+/* chronyc online/offline and burst for one source (see source.h); burst
+ * returns false when the counts are out of range or the source is stopped. */
+void engine_set_online(struct engine *engine, int id, bool online, struct timespec now);
+bool engine_burst(struct engine *engine, int id, unsigned good, unsigned max, struct timespec now);
+
+enum engine_makestep {
+	ENGINE_STEPPED = 0,
+	ENGINE_STEP_NOT_SYNCHRONIZED, /* no estimate to step by */
+	ENGINE_STEP_NOT_ADJUSTING,    /* adjust is off (-x): the clock is left alone */
+	ENGINE_STEP_FAILED,           /* the clock refused the step */
+};
+/* chronyc makestep: when synchronized, steps the clock through the clock
+ * seam by the whole remaining correction (*offset, seconds), outside the
+ * step policy, and moves every stored sample with it. */
+enum engine_makestep engine_makestep(struct engine *engine, struct timespec now, double *offset);
+const char *engine_makestep_str(enum engine_makestep result);
+
 struct timespec engine_next_wakeup(const struct engine *engine);
 /* Ids of the sources whose poll is due at now (writes at most max). */
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
@@ -121,6 +138,8 @@ void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out);
 bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 		       struct source_status *out);
+/* The source's last exchange, as chronyc ntpdata shows it. */
+bool engine_get_exchange(const struct engine *engine, int id, struct source_exchange *out);
 void engine_get_system(const struct engine *engine, struct engine_system *out);
 /* The frequency to save in the drift file. */
 double engine_frequency_ppm(const struct engine *engine);

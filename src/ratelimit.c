@@ -16,6 +16,8 @@ struct entry {
 	struct client_id id;
 	int64_t tat_ns;          /* theoretical arrival time of the next request */
 	int64_t next_kod_ns;     /* no KoD to this client before */
+	int64_t last_ns;         /* its last request */
+	uint64_t packets, drops;
 	uint32_t bucket;
 	uint32_t hash_next;
 	uint32_t lru_prev, lru_next;
@@ -217,16 +219,56 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct net_ad
 	if (!rl->enabled)
 		return RATELIMIT_PASS;
 	e = find_or_add(rl, addr, t);
+	e->packets++;
+	e->last_ns = t;
 	tat = e->tat_ns > t ? e->tat_ns : t;
 	if (tat - t <= rl->tolerance_ns) {
 		e->tat_ns = tat + rl->interval_ns;
 		return RATELIMIT_PASS;
 	}
+	e->drops++;
 	if (rl->kod && t >= e->next_kod_ns) {
 		e->next_kod_ns = t + rl->kod_spacing_ns;
 		return RATELIMIT_KOD;
 	}
 	return RATELIMIT_DROP;
+}
+
+static struct net_addr addr_of(const struct client_id *id)
+{
+	uint8_t bytes[16];
+	struct net_addr addr = { 0 };
+	static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memcpy(bytes, &id->hi, 8);
+	memcpy(bytes + 8, &id->lo, 8);
+	if (!memcmp(bytes, v4_prefix, sizeof(v4_prefix))) {
+		addr.family = AF_INET;
+		memcpy(addr.bytes, bytes + 12, 4);
+	} else {
+		addr.family = AF_INET6;
+		memcpy(addr.bytes, bytes, 16);
+	}
+	return addr;
+}
+
+size_t ratelimit_clients(const struct ratelimit *rl, struct ratelimit_client *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!rl->enabled)
+		return 0;
+	for (uint32_t i = rl->used ? rl->lru_head : NONE; i != NONE && n < max; i = rl->entries[i].lru_next) {
+		const struct entry *e = &rl->entries[i];
+
+		out[n++] = (struct ratelimit_client){
+			.addr = addr_of(&e->id),
+			.packets = e->packets,
+			.drops = e->drops,
+			.last = { (time_t)(e->last_ns / NSEC_PER_SEC), (long)(e->last_ns % NSEC_PER_SEC) },
+		};
+	}
+	return n;
 }
 
 size_t ratelimit_entries(const struct ratelimit *rl)

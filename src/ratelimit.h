@@ -48,6 +48,18 @@ void ratelimit_destroy(struct ratelimit *rl);
 enum ratelimit_verdict ratelimit_check(struct ratelimit *rl, const struct net_addr *addr,
 				       struct timespec now);
 
+/* One tracked client, for chronyc-like "clients" reports. */
+struct ratelimit_client {
+	struct net_addr addr;   /* IPv4, or the /64 of an IPv6 client (host bits zero) */
+	uint64_t packets;       /* requests checked since it entered the table */
+	uint64_t drops;         /* of them over the limit (dropped or answered with a KoD) */
+	struct timespec last;   /* the now of its last request */
+};
+
+/* The most recently seen clients first, at most max of them; returns how
+ * many were written. Nothing is tracked while limiting is disabled. */
+size_t ratelimit_clients(const struct ratelimit *rl, struct ratelimit_client *out, size_t max);
+
 /* Clients currently tracked, and the bytes the table holds (fixed at creation). */
 size_t ratelimit_entries(const struct ratelimit *rl);
 size_t ratelimit_memory(const struct ratelimit *rl);

@@ -48,6 +48,7 @@ struct worker {
 	int fds[SERVE_MAX_LISTEN];
 	size_t fd_count;
 	struct ratelimit *rl;
+	pthread_mutex_t rl_lock;  /* taken once per batch, and by server_clients */
 	pthread_t thread;
 	bool running;
 	bool one_at_a_time;      /* sendmsg, not sendmmsg: see send_some */
@@ -102,6 +103,7 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 {
 	w->srv = srv;
 	prepare_buffers(w);
+	pthread_mutex_init(&w->rl_lock, NULL);
 	w->rl = ratelimit_create(rl_cfg);
 	if (!w->rl) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
@@ -301,6 +303,7 @@ static int serve_batch(struct worker *w, int fd)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now_mono);
 	read_published(srv, &snap);
 
+	pthread_mutex_lock(&w->rl_lock);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *msg = &w->in[i].msg_hdr;
 		struct serve_request req = {
@@ -346,6 +349,7 @@ static int serve_batch(struct worker *w, int fd)
 		};
 		out++;
 	}
+	pthread_mutex_unlock(&w->rl_lock);
 
 	if (out) {
 		/* As late as we can: one reading for the whole batch, just before the send. */
@@ -473,6 +477,69 @@ void server_get_counters(const struct server *srv, struct serve_counters *out)
 		out->authenticated += atomic_load_explicit(&c->authenticated, memory_order_relaxed);
 		out->auth_failed += atomic_load_explicit(&c->auth_failed, memory_order_relaxed);
 	}
+}
+
+static int most_recent_first(const void *a, const void *b)
+{
+	const struct ratelimit_client *x = a, *y = b;
+
+	if (x->last.tv_sec != y->last.tv_sec)
+		return x->last.tv_sec < y->last.tv_sec ? 1 : -1;
+	return x->last.tv_nsec < y->last.tv_nsec ? 1 : x->last.tv_nsec > y->last.tv_nsec ? -1 : 0;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	const struct ratelimit_client *x = a, *y = b;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
+}
+
+/* One row per client: with SO_REUSEPORT the kernel spreads a client's
+ * requests (one source port each) over the workers, whose tables each
+ * count a share. */
+static size_t merge_clients(struct ratelimit_client *c, size_t n)
+{
+	size_t kept = 0;
+
+	qsort(c, n, sizeof(*c), by_address);
+	for (size_t i = 0; i < n; i++) {
+		struct ratelimit_client *last = kept ? &c[kept - 1] : NULL;
+
+		if (!last || by_address(last, &c[i]) != 0) {
+			c[kept++] = c[i];
+			continue;
+		}
+		last->packets += c[i].packets;
+		last->drops += c[i].drops;
+		if (most_recent_first(&c[i], last) < 0)
+			last->last = c[i].last;
+	}
+	return kept;
+}
+
+size_t server_clients(struct server *srv, struct ratelimit_client *out, size_t max)
+{
+	/* each worker's most recent max, then the most recent max of those */
+	struct ratelimit_client *all = calloc(srv->worker_count * max + 1, sizeof(*all));
+	size_t n = 0;
+
+	if (!all)
+		return 0;
+	for (size_t i = 0; i < srv->worker_count; i++) {
+		pthread_mutex_lock(&srv->workers[i].rl_lock);
+		if (srv->workers[i].rl)
+			n += ratelimit_clients(srv->workers[i].rl, all + n, max);
+		pthread_mutex_unlock(&srv->workers[i].rl_lock);
+	}
+	n = merge_clients(all, n);
+	qsort(all, n, sizeof(*all), most_recent_first);
+	n = n < max ? n : max;
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
 }
 
 void server_destroy(struct server *srv)

@@ -21,6 +21,7 @@
 
 #include "auth_keys.h"
 #include "engine.h"
+#include "ratelimit.h"
 #include "serve_config.h"
 
 /* Binds every listen address (SO_REUSEPORT, one socket per worker when
@@ -51,6 +52,10 @@ void server_publish(struct server *srv, const struct engine_system *sys);
 
 /* Sums over the main loop and every worker. */
 void server_get_counters(const struct server *srv, struct serve_counters *out);
+
+/* The clients the rate limiters track, the most recently seen first, at
+ * most max; from the main loop, while workers serve too. */
+size_t server_clients(struct server *srv, struct ratelimit_client *out, size_t max);
 
 /* Stops the workers, closes the sockets. NULL is fine. */
 void server_destroy(struct server *srv);

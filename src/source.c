@@ -29,6 +29,10 @@ struct source {
 	unsigned burst_left;            /* polls of the current burst still to send */
 	struct timespec last_poll;
 	struct timespec next_poll;
+	bool offline;                   /* chronyc offline: nothing sent, reach stands still */
+	unsigned manual_good_left;      /* samples a manual burst still wants, 0: none running */
+	unsigned manual_sends_left;     /* requests it may still send */
+	bool burst_then_offline;
 
 	/* the request in flight */
 	bool outstanding;               /* sent and not yet answered */
@@ -50,6 +54,8 @@ struct source {
 	/* authentication, when cfg.key */
 	uint64_t auth_ok;
 	uint64_t auth_failed;
+
+	struct source_exchange exchange;
 
 	/* what the engine told us */
 	enum source_selection selection;
@@ -140,9 +146,58 @@ bool source_stopped(const struct source *src)
 	return src->stopped;
 }
 
+bool source_offline(const struct source *src)
+{
+	return src->offline;
+}
+
 enum ntp_leap source_leap(const struct source *src)
 {
 	return src->leap;
+}
+
+static void end_manual_burst(struct source *src)
+{
+	src->manual_good_left = 0;
+	src->manual_sends_left = 0;
+	if (src->burst_then_offline)
+		src->offline = true;
+	src->burst_then_offline = false;
+}
+
+void source_set_online(struct source *src, bool online, struct timespec now)
+{
+	if (!online) {
+		if (src->manual_good_left > 0)
+			src->burst_then_offline = true;
+		else
+			src->offline = true;
+		return;
+	}
+	src->burst_then_offline = false;
+	if (!src->offline)
+		return;
+	src->offline = false;
+	/* what was asked before the network went away is not coming back */
+	src->outstanding = false;
+	src->burst_pending = src->cfg.iburst;
+	src->last_poll = now;
+	src->next_poll = now;
+}
+
+bool source_burst(struct source *src, unsigned good, unsigned max, struct timespec now)
+{
+	if (good < 1 || good > max || max > SOURCE_MAX_MANUAL_BURST || src->stopped)
+		return false;
+	src->manual_good_left = good;
+	src->manual_sends_left = max;
+	if (src->offline) {
+		src->offline = false;
+		src->burst_then_offline = true;
+		src->outstanding = false;
+	}
+	src->next_poll = now;
+	return true;
 }
 
 static void schedule_next_poll(struct source *src)
@@ -150,7 +205,7 @@ static void schedule_next_poll(struct source *src)
 	double interval = log2_seconds(src->poll);
 
 	/* a burst is quick, but never slower than the polls the admin asked for */
-	if (src->burst_left > 0)
+	if (src->burst_left > 0 || src->manual_good_left > 0)
 		interval = fmin(interval, SOURCE_BURST_INTERVAL);
 
 	src->next_poll = timespec_add(src->last_poll, interval);
@@ -168,7 +223,7 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 		.precision = src->limits.precision,
 	};
 
-	if (src->stopped)
+	if (src->stopped || src->offline)
 		return SOURCE_STOPPED;
 
 	src->reach <<= 1;
@@ -191,6 +246,9 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	}
 	if (src->burst_left > 0)
 		src->burst_left--;
+	if (src->manual_sends_left > 0)
+		src->manual_sends_left--;
+	src->exchange.requests++;
 
 	request.poll = (int8_t)src->poll;
 	/* Honest seconds, random fraction: the fraction is a nonce, T1 is kept
@@ -207,6 +265,9 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	src->sent_transmit = request.transmit;
 	src->sent_time = now;
 	src->last_poll = now;
+	if (src->manual_good_left > 0 && src->manual_sends_left == 0)
+		/* the burst's last request went: it is over, whatever comes back */
+		end_manual_burst(src);
 	schedule_next_poll(src);
 	return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
 }
@@ -275,7 +336,7 @@ static enum source_result reject(struct source *src, enum source_result result, 
 	return result;
 }
 
-enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
+static enum source_result handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time)
 {
 	struct ntp_packet reply;
@@ -372,6 +433,57 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
 		return SOURCE_SAMPLE_HELD;
 	return SOURCE_SAMPLE_ACCEPTED;
+}
+
+/* A reply to our own request, whatever it gave: kept as it was for ntpdata. */
+static bool answered_our_request(enum source_result r)
+{
+	return r != SOURCE_MALFORMED && r != SOURCE_BOGUS && r != SOURCE_DUPLICATE && r != SOURCE_STOPPED &&
+	       r != SOURCE_AUTH_FAILED;
+}
+
+static void note_exchange(struct source *src, const uint8_t *buf, size_t len, struct timespec receive_time,
+			  enum source_result r)
+{
+	struct source_exchange *x = &src->exchange;
+
+	if (packet_decode(buf, len, &x->reply, NULL) != PACKET_OK)
+		return;
+	x->have_reply = true;
+	x->t4 = receive_time;
+	reply_offset_delay(&x->reply, src->sent_time, receive_time, &x->offset, &x->delay);
+	x->result = r;
+	snprintf(x->rejection, sizeof(x->rejection), "%s", src->rejection);
+}
+
+/* A sample counts towards a manual burst; the burst over, the poll goes
+ * back to its interval from the last request. */
+static void count_burst_sample(struct source *src)
+{
+	if (src->manual_good_left == 0 || --src->manual_good_left > 0)
+		return;
+	end_manual_burst(src);
+	schedule_next_poll(src);
+}
+
+enum source_result source_handle_reply(struct source *src, const uint8_t *buf, size_t len,
+				       struct timespec receive_time)
+{
+	enum source_result r = handle_reply(src, buf, len, receive_time);
+
+	src->exchange.replies++;
+	if (answered_our_request(r))
+		note_exchange(src, buf, len, receive_time, r);
+	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD) {
+		src->exchange.valid_replies++;
+		count_burst_sample(src);
+	}
+	return r;
+}
+
+void source_get_exchange(const struct source *src, struct source_exchange *out)
+{
+	*out = src->exchange;
 }
 
 const char *source_last_rejection(const struct source *src)
@@ -527,6 +639,9 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->key = src->cfg.key;
 	out->auth_ok = src->auth_ok;
 	out->auth_failed = src->auth_failed;
+	out->offline = src->offline;
+	out->bursting = src->manual_good_left > 0;
+	out->burst_then_offline = src->burst_then_offline;
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->root_distance = INFINITY;
 	if (filter_latest(&src->filter, &last)) {
@@ -541,6 +656,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	if (!filter_get(&src->filter, now, &e))
 		return;
 	out->have_estimate = true;
+	out->too_far = distance_of(src, &e) > src->limits.max_distance;
 	out->estimate_age = timespec_diff(now, e.time);
 	out->offset = e.offset;
 	out->delay = e.delay;
@@ -558,6 +674,55 @@ bool source_wants_replacement(const struct source *src, struct timespec now)
 		return true;
 	return src->selection == SOURCE_FALSETICKER &&
 	       timespec_diff(now, src->falseticker_since) >= SOURCE_FALSETICKER_POLLS * log2_seconds(src->poll);
+}
+
+char source_select_code(const struct source_status *st, const char **why)
+{
+	/* the verdicts of a selection round first: they saw the source whole */
+	switch (st->selection) {
+	case SOURCE_SYSTEM_PEER:
+		*why = "selected: the system peer";
+		return '*';
+	case SOURCE_COMBINED:
+		*why = "combined with the system peer";
+		return '+';
+	case SOURCE_FALSETICKER:
+		*why = "falseticker: its interval misses the majority's";
+		return 'x';
+	case SOURCE_TOO_VARIABLE:
+		*why = "truechimer left out by clustering: adds most to the jitter";
+		return 'D';
+	case SOURCE_UNUSABLE:
+	case SOURCE_UNREACHABLE:
+	case SOURCE_SERVER_UNSYNCHRONIZED:
+		break;
+	}
+	if (st->stopped) {
+		*why = "stopped by a kiss-o'-death";
+		return 'N';
+	}
+	if (st->loop) {
+		*why = "synchronized to this daemon: a timing loop";
+		return 's';
+	}
+	if (st->unsynchronized) {
+		*why = "the server is unsynchronized";
+		return 's';
+	}
+	if (st->unreachable) {
+		*why = st->offline ? "offline, and no sample left" : "unreachable: no sample left";
+		return 'M';
+	}
+	if (!st->have_estimate) {
+		*why = st->offline ? "offline, and no sample yet" : "no sample yet";
+		return 'M';
+	}
+	if (st->too_far) {
+		*why = "root distance exceeds max_distance";
+		return 'd';
+	}
+	*why = "selectable, but the last round used nothing: no majority, fewer than minsources, or the start-up wait";
+	return 'W';
 }
 
 const char *source_result_str(enum source_result result)

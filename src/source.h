@@ -20,7 +20,14 @@
  *     (minpoll), maxpoll];
  *   - KoD RATE raises the poll to max(poll + 1, the server's poll), possibly
  *     past maxpoll (the server's limit wins), and that stays the floor;
- *     KoD DENY/RSTR stops the source for good.
+ *     KoD DENY/RSTR stops the source for good;
+ *   - an offline source (source_set_online, chronyc's offline) sends nothing
+ *     and its reach register stands still, so a laptop off the network does
+ *     not count its servers unreachable; going online polls at once;
+ *   - a manual burst (source_burst, chronyc's burst good/max) polls every
+ *     SOURCE_BURST_INTERVAL seconds until `good` samples were accepted or
+ *     `max` requests went out, then the poll goes back to its interval (and
+ *     an offline source back offline).
  */
 #ifndef STRATA_SOURCE_H
 #define STRATA_SOURCE_H
@@ -45,6 +52,7 @@
 #define SOURCE_MAX_POLL 24          /* highest poll ever used, even under KoD RATE */
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
+#define SOURCE_MAX_MANUAL_BURST 32  /* the most requests one manual burst may send */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
@@ -143,6 +151,24 @@ struct source_status {
 	const struct auth_key *key;       /* as configured, NULL: none */
 	uint64_t auth_ok;                 /* replies whose MAC was valid */
 	uint64_t auth_failed;             /* replies without a valid MAC under the key (malformed included) */
+	bool too_far;                     /* its estimate's root distance exceeds max_distance */
+	bool offline;                     /* not polled until set online */
+	bool bursting;                    /* a manual burst is running */
+	bool burst_then_offline;          /* ...on an offline source, which goes back offline after it */
+};
+
+/* The last exchange with a source, as it was on the wire (chronyc ntpdata). */
+struct source_exchange {
+	bool have_reply;                  /* a reply to one of our requests was decoded */
+	struct ntp_packet reply;          /* its header, as sent */
+	struct timespec t4;               /* local time the reply arrived */
+	double offset;                    /* seconds, of that exchange, before any later clock change */
+	double delay;                     /* seconds, round trip */
+	enum source_result result;        /* what the reply gave */
+	char rejection[80];               /* why it gave no sample, "" if it gave one */
+	uint64_t requests;                /* sent */
+	uint64_t replies;                 /* datagrams handed in */
+	uint64_t valid_replies;           /* that gave a sample */
 };
 
 struct source;
@@ -224,9 +250,30 @@ bool source_select_candidate(const struct source *src, struct timespec now,
 
 void source_get_status(const struct source *src, struct timespec now, struct source_status *out);
 
+/* Offline: no request goes out and reach stands still; online: polled at
+ * now (with iburst, a burst). A running manual burst on an offline source
+ * ends offline. */
+void source_set_online(struct source *src, bool online, struct timespec now);
+/* A manual burst: polls every SOURCE_BURST_INTERVAL s from now until good
+ * samples were accepted or max requests sent. False (nothing changed) when
+ * 1 <= good <= max <= SOURCE_MAX_MANUAL_BURST does not hold or the source is
+ * stopped by KoD. An offline source runs the burst and goes back offline. */
+bool source_burst(struct source *src, unsigned good, unsigned max, struct timespec now);
+bool source_offline(const struct source *src);
+
+void source_get_exchange(const struct source *src, struct source_exchange *out);
+
 /* A pool member that was stopped by KoD, is unreachable (reach 0 after 8
  * polls), or was a falseticker continuously for 8 of its poll intervals. */
 bool source_wants_replacement(const struct source *src, struct timespec now);
+
+/* chronyc selectdata's state letter for a source as the last selection
+ * round left it, and why in words: N stopped by a kiss-o'-death, s the
+ * server is unsynchronized or synchronized to us, M no usable sample (none
+ * yet, or unreachable), d root distance over max_distance, W selectable but
+ * fewer agreeing sources than minsources, x falseticker, D a truechimer left
+ * out by clustering, + combined, * the system peer. */
+char source_select_code(const struct source_status *st, const char **why);
 
 const char *source_result_str(enum source_result result);
 const char *source_selection_str(enum source_selection selection);

@@ -9,7 +9,7 @@
 #include "json_writer.h"
 #include "refid.h"
 
-static const char *leap_str(enum ntp_leap leap)
+const char *status_leap_str(enum ntp_leap leap)
 {
 	switch (leap) {
 	case NTP_LEAP_NONE:
@@ -87,7 +87,7 @@ static void tracking_json(FILE *out, const struct engine_tracking *t)
 	json_number(&w, "skew_ppm", t->skew_ppm, 9);
 	json_number(&w, "root_delay", t->root_delay, 9);
 	json_number(&w, "root_dispersion", t->root_dispersion, 9);
-	json_string(&w, "leap", leap_str(t->leap));
+	json_string(&w, "leap", status_leap_str(t->leap));
 	json_string(&w, "state", sync_state_str(t->state));
 	if (t->state == SYNC_UNSYNCHRONIZED)
 		json_string(&w, "unsync_reason", unsync_reason_str(t->reason));
@@ -130,7 +130,7 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 		fprintf(out, "Root dispersion : %.9f seconds\n", t->root_dispersion);
 	else
 		fprintf(out, "Root dispersion : - (no clock update yet)\n");
-	fprintf(out, "Leap status     : %s\n", leap_str(t->leap));
+	fprintf(out, "Leap status     : %s\n", status_leap_str(t->leap));
 	fprintf(out, "Sync state      : %s\n", why);
 	fprintf(out, "Steps           : %u\n", t->steps);
 }

@@ -22,6 +22,8 @@ void status_authdata(FILE *out, const struct source_status *sources, size_t coun
 /* serving is false when no serve section is configured. */
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json);
 
+/* "normal", "insert second", "delete second" or "not synchronised". */
+const char *status_leap_str(enum ntp_leap leap);
 /* A duration with a readable unit: "+12.3us", "4.56ms", "1.234s". */
 void status_format_seconds(char *buf, size_t len, double seconds, bool sign);
 /* printf's %.*f of seconds, except that what rounds to zero is never

@@ -44,7 +44,9 @@
 #include "server.h"
 #include "sourcedir.h"
 #include "statsd.h"
+#include "source_line.h"
 #include "status.h"
+#include "status_control.h"
 #include "upstream.h"
 
 #ifndef SYSCONFDIR
@@ -408,17 +410,314 @@ static size_t all_sources(const struct daemon_config *cfg, struct config_source 
 	return n;
 }
 
-/* "stratactl reload sources": the sourcedir read again; sources that are
- * still listed keep their state, the others come and go. */
-static void reload_sources(struct daemon *d, bool json, FILE *out)
+/* The configured sources and the sourcedir's to upstream: those still
+ * listed keep their state, the others come and go. Returns how many. */
+static size_t reconfigure_sources(struct daemon *d, struct timespec now)
 {
 	struct config_source entries[CONFIG_MAX_SOURCES];
 	size_t n = all_sources(&d->cfg, entries);
 
-	upstream_reconfigure(d->upstream, entries, n, now_of(d));
+	upstream_reconfigure(d->upstream, entries, n, now);
+	return n;
+}
+
+/* One command of the control socket: what it is called, whether it changes
+ * the daemon (then only root, the daemon's user and the socket's group may
+ * run it), and what does it. To add one, write its function and add a row. */
+struct control_command {
+	const char *name;
+	bool changes;
+	void (*run)(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out);
+};
+
+static bool is_json(const struct control_request *req)
+{
+	return req->format == CONTROL_JSON;
+}
+
+static void cmd_tracking(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct engine_tracking t;
+
+	engine_get_tracking(d->engine, now, &t);
+	status_tracking(out, &t, is_json(req));
+}
+
+static void cmd_source_report(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	size_t n;
+	struct source_status *infos = collect_sources(d, now, &n);
+
+	if (!infos) {
+		fprintf(out, "error: out of memory\n");
+		return;
+	}
+	if (!strcmp(req->command, "sources"))
+		status_sources(out, infos, n, is_json(req), req->format == CONTROL_VERBOSE);
+	else if (!strcmp(req->command, "sourcestats"))
+		status_sourcestats(out, infos, n, is_json(req));
+	else if (!strcmp(req->command, "authdata"))
+		status_authdata(out, infos, n, is_json(req));
+	else
+		status_selectdata(out, infos, n, is_json(req));
+	free(infos);
+}
+
+static void cmd_serverstats(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct serve_counters c = { 0 };
+
+	(void)now;
+	if (d->server)
+		server_get_counters(d->server, &c);
+	status_serverstats(out, &c, d->server != NULL, is_json(req));
+}
+
+static void cmd_metrics(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	(void)req;
+	print_metrics(d, now, out);
+}
+
+static bool same_host(const struct net_addr *a, const struct net_addr *b)
+{
+	struct net_addr x = netaddr_unmapped(a), y = netaddr_unmapped(b);
+
+	return x.family == y.family && !memcmp(x.bytes, y.bytes, x.family == AF_INET ? 4 : 16);
+}
+
+/* Whether a source is the one an argument names: "all" or "" (every
+ * source), its address (with or without the port) or its configured name. */
+static bool source_matches(const struct source_status *st, const char *which)
+{
+	char with_port[NETADDR_TEXT_LEN];
+	struct net_addr addr;
+
+	if (!which[0] || !strcmp(which, "all"))
+		return true;
+	netaddr_format_with_port(&st->addr, with_port, sizeof(with_port));
+	if (!strcmp(which, st->name) || !strcmp(which, with_port))
+		return true;
+	return netaddr_parse(which, &addr) && same_host(&addr, &st->addr);
+}
+
+/* The ids of the sources `which` names (at most max); an error line when none. */
+static size_t matching_sources(struct daemon *d, const char *which, struct timespec now, int *ids, size_t max,
+			       FILE *out)
+{
+	size_t cap = engine_source_capacity(d->engine), n = 0;
+	struct source_status st;
+
+	for (size_t id = 0; id < cap && n < max; id++)
+		if (engine_get_source(d->engine, (int)id, now, &st) && source_matches(&st, which))
+			ids[n++] = (int)id;
+	if (n == 0)
+		fprintf(out, "error: no source %s\n", which[0] ? which : "at all");
+	return n;
+}
+
+static void cmd_online(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	int ids[SELECT_MAX_CANDIDATES];
+	bool online = !strcmp(req->command, "online");
+	size_t n = matching_sources(d, req->args, now, ids, SELECT_MAX_CANDIDATES, out);
+	char what[64];
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		engine_set_online(d->engine, ids[i], online, now);
+	log_msg(LOG_LEVEL_NOTICE, "stratactl: %zu source%s %s", n, n == 1 ? "" : "s", online ? "online" : "offline");
+	snprintf(what, sizeof(what), "%zu source%s %s", n, n == 1 ? "" : "s", online ? "online" : "offline");
+	status_done(out, is_json(req), what);
+}
+
+static void cmd_burst(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	int ids[SELECT_MAX_CANDIDATES];
+	unsigned good, max;
+	int used = 0;
+	size_t n;
+	char what[64];
+
+	if (sscanf(req->args, "%u/%u%n", &good, &max, &used) != 2 || (req->args[used] && req->args[used] != ' ') ||
+	    good < 1 || good > max || max > SOURCE_MAX_MANUAL_BURST) {
+		fprintf(out, "error: burst wants GOOD/MAX with 1 <= GOOD <= MAX <= %d, then an optional address\n",
+			SOURCE_MAX_MANUAL_BURST);
+		return;
+	}
+	n = matching_sources(d, req->args[used] ? req->args + used + 1 : "", now, ids, SELECT_MAX_CANDIDATES, out);
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		engine_burst(d->engine, ids[i], good, max, now);
+	snprintf(what, sizeof(what), "burst %u/%u on %zu source%s", good, max, n, n == 1 ? "" : "s");
+	status_done(out, is_json(req), what);
+}
+
+static void cmd_makestep(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	double offset;
+	enum engine_makestep r = engine_makestep(d->engine, now, &offset);
+	char what[64];
+
+	if (r != ENGINE_STEPPED) {
+		fprintf(out, "error: clock not stepped: %s\n", engine_makestep_str(r));
+		return;
+	}
+	snprintf(what, sizeof(what), "stepped the clock by %+.9f s", offset);
+	status_done(out, is_json(req), what);
+}
+
+static void cmd_add(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct config_source src;
+	char why[256], what[CONFIG_NAME_LEN + 32];
+
+	if (source_line_parse(req->args, &src, why, sizeof(why)) < 0) {
+		fprintf(out, "error: add: %s\n", why);
+		return;
+	}
+	for (size_t i = 0; i < d->cfg.source_count; i++)
+		if (!strcmp(d->cfg.sources[i].name, src.name) && d->cfg.sources[i].port == src.port) {
+			fprintf(out, "error: %s is a source already\n", src.name);
+			return;
+		}
+	if (d->cfg.source_count == CONFIG_MAX_SOURCES) {
+		fprintf(out, "error: already %d sources, the most there may be\n", CONFIG_MAX_SOURCES);
+		return;
+	}
+	d->cfg.sources[d->cfg.source_count++] = src;
+	reconfigure_sources(d, now);
+	log_msg(LOG_LEVEL_NOTICE, "stratactl: added %s %s", src.pool ? "pool" : "server", src.name);
+	snprintf(what, sizeof(what), "added %s %s", src.pool ? "pool" : "server", src.name);
+	status_done(out, is_json(req), what);
+}
+
+static void cmd_delete(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	const struct config_source *entry = NULL;
+	struct net_addr addr;
+	char name[CONFIG_NAME_LEN], what[CONFIG_NAME_LEN + 32];
+	size_t kept = 0;
+
+	if (!req->args[0]) {
+		fprintf(out, "error: delete wants the address or name of a source\n");
+		return;
+	}
+	if (netaddr_parse(req->args, &addr)) {
+		int ids[SELECT_MAX_CANDIDATES];
+		size_t n = matching_sources(d, req->args, now, ids, SELECT_MAX_CANDIDATES, out);
+		struct source_status st;
+
+		if (n == 0)
+			return;
+		engine_get_source(d->engine, ids[0], now, &st);
+		entry = upstream_entry_of(d->upstream, &st.addr);
+		if (entry && entry->pool) {
+			fprintf(out, "error: %s is a member of pool %s: delete the pool, or take it offline\n", req->args,
+				entry->name);
+			return;
+		}
+	}
+	snprintf(name, sizeof(name), "%s", entry ? entry->name : req->args);
+	for (size_t i = 0; i < d->cfg.source_count; i++)
+		if (strcmp(d->cfg.sources[i].name, name) != 0)
+			d->cfg.sources[kept++] = d->cfg.sources[i];
+	if (kept == d->cfg.source_count) {
+		fprintf(out, "error: no source %s\n", req->args);
+		return;
+	}
+	d->cfg.source_count = kept;
+	reconfigure_sources(d, now);
+	log_msg(LOG_LEVEL_NOTICE, "stratactl: deleted %s", name);
+	snprintf(what, sizeof(what), "deleted %s", name);
+	status_done(out, is_json(req), what);
+}
+
+static void cmd_ntpdata(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	int ids[SELECT_MAX_CANDIDATES];
+	struct source_status st[SELECT_MAX_CANDIDATES];
+	struct source_exchange x[SELECT_MAX_CANDIDATES];
+	size_t n = matching_sources(d, req->args, now, ids, SELECT_MAX_CANDIDATES, out);
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		engine_get_source(d->engine, ids[i], now, &st[i]);
+		engine_get_exchange(d->engine, ids[i], &x[i]);
+	}
+	status_ntpdata(out, st, x, n, is_json(req));
+}
+
+static void cmd_activity(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct status_activity a = { .unresolved = upstream_unresolved(d->upstream) };
+	size_t n;
+	struct source_status *infos = collect_sources(d, now, &n);
+
+	if (!infos) {
+		fprintf(out, "error: out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (infos[i].bursting && infos[i].burst_then_offline)
+			a.burst_offline++;
+		else if (infos[i].bursting)
+			a.burst_online++;
+		else if (infos[i].offline)
+			a.offline++;
+		else
+			a.online++;
+	}
+	free(infos);
+	status_activity(out, &a, is_json(req));
+}
+
+/* The most clients "clients" lists: the reply stays small whatever the table holds. */
+#define CONTROL_CLIENTS_MAX 256
+
+static void cmd_clients(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct ratelimit_client clients[CONTROL_CLIENTS_MAX];
+	unsigned max = 64;
+	struct timespec mono;
+	size_t n = 0;
+
+	(void)now;
+	if (req->args[0] && (sscanf(req->args, "%u", &max) != 1 || max < 1 || max > CONTROL_CLIENTS_MAX)) {
+		fprintf(out, "error: clients takes the number of clients to list, 1 to %d (default 64)\n",
+			CONTROL_CLIENTS_MAX);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono); /* the rate limiter's clock */
+	if (d->server)
+		n = server_clients(d->server, clients, max);
+	status_clients(out, clients, n, d->server != NULL, mono, is_json(req));
+}
+
+static void cmd_waitsync(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	struct engine_tracking t;
+
+	engine_get_tracking(d->engine, now, &t);
+	status_syncstate(out, &t, is_json(req));
+}
+
+/* "stratactl reload sources": the sourcedir read again. */
+static void cmd_reload(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
+{
+	size_t n;
+
+	if (strcmp(req->args, "sources") != 0) {
+		fprintf(out, "error: reload takes one argument: sources\n");
+		return;
+	}
+	n = reconfigure_sources(d, now);
 	log_msg(LOG_LEVEL_INFO, "sources reloaded: %zu configured, %zu from %s", d->cfg.source_count,
 		n - d->cfg.source_count, d->cfg.sourcedir[0] ? d->cfg.sourcedir : "no sourcedir");
-	if (json) {
+	if (is_json(req)) {
 		struct json_writer w;
 
 		json_writer_init(&w, out);
@@ -434,10 +733,11 @@ static void reload_sources(struct daemon *d, bool json, FILE *out)
 }
 
 /* "stratactl cyclelogs": the history logs opened again by name (logrotate). */
-static void cycle_logs(struct daemon *d, bool json, FILE *out)
+static void cmd_cyclelogs(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
 {
+	(void)now;
 	history_log_reopen(d->history_log);
-	if (json) {
+	if (is_json(req)) {
 		struct json_writer w;
 
 		json_writer_init(&w, out);
@@ -451,49 +751,47 @@ static void cycle_logs(struct daemon *d, bool json, FILE *out)
 	}
 }
 
-static void control_handler(void *ctx, const char *command, enum control_format format, FILE *out)
+static const struct control_command control_commands[] = {
+	{ "tracking", false, cmd_tracking },
+	{ "sources", false, cmd_source_report },
+	{ "sourcestats", false, cmd_source_report },
+	{ "authdata", false, cmd_source_report },
+	{ "selectdata", false, cmd_source_report },
+	{ "serverstats", false, cmd_serverstats },
+	{ "metrics", false, cmd_metrics },
+	{ "ntpdata", false, cmd_ntpdata },
+	{ "activity", false, cmd_activity },
+	{ "clients", false, cmd_clients },
+	{ "waitsync", false, cmd_waitsync },
+	{ "online", true, cmd_online },
+	{ "offline", true, cmd_online },
+	{ "burst", true, cmd_burst },
+	{ "makestep", true, cmd_makestep },
+	{ "add", true, cmd_add },
+	{ "delete", true, cmd_delete },
+	{ "reload", true, cmd_reload },
+	{ "cyclelogs", true, cmd_cyclelogs },
+};
+
+static void control_handler(void *ctx, const struct control_request *req, FILE *out)
 {
 	struct daemon *d = ctx;
-	struct timespec now = now_of(d);
-	bool json = format == CONTROL_JSON;
 
-	if (!strcmp(command, "tracking")) {
-		struct engine_tracking t;
+	for (size_t i = 0; i < sizeof(control_commands) / sizeof(control_commands[0]); i++) {
+		const struct control_command *c = &control_commands[i];
 
-		engine_get_tracking(d->engine, now, &t);
-		status_tracking(out, &t, json);
-	} else if (!strcmp(command, "sources") || !strcmp(command, "sourcestats") || !strcmp(command, "authdata")) {
-		size_t n;
-		struct source_status *infos = collect_sources(d, now, &n);
-
-		if (!infos) {
-			fprintf(out, "error: out of memory\n");
+		if (strcmp(req->command, c->name) != 0)
+			continue;
+		if (c->changes && !req->may_change) {
+			fprintf(out, "error: permission denied: \"%s\" changes the daemon, which only root, the user "
+				     "stratad runs as and members of its control socket's group may do (%s)\n",
+				req->command, d->cfg.control_socket);
 			return;
 		}
-		if (!strcmp(command, "sources"))
-			status_sources(out, infos, n, json, format == CONTROL_VERBOSE);
-		else if (!strcmp(command, "sourcestats"))
-			status_sourcestats(out, infos, n, json);
-		else
-			status_authdata(out, infos, n, json);
-		free(infos);
-	} else if (!strcmp(command, "serverstats")) {
-		struct serve_counters c = { 0 };
-
-		if (d->server)
-			server_get_counters(d->server, &c);
-		status_serverstats(out, &c, d->server != NULL, json);
-	} else if (!strcmp(command, "metrics")) {
-		print_metrics(d, now, out);
-	} else if (!strcmp(command, "reload sources")) {
-		reload_sources(d, json, out);
-	} else if (!strcmp(command, "cyclelogs")) {
-		cycle_logs(d, json, out);
-	} else {
-		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, "
-			     "metrics, reload sources, cyclelogs)\n",
-			command);
+		c->run(d, req, now_of(d), out);
+		return;
 	}
+	fprintf(out, "error: unknown command \"%s\" (see stratactl --help)\n", req->command);
 }
 
 /* One line for systemctl status. */
@@ -732,6 +1030,7 @@ static void run(struct daemon *d)
 	for (;;) {
 		struct timespec now, due;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
+		int timeout;
 		bool resolving, replies = false;
 		int server_fds[SERVE_MAX_LISTEN * 2];
 
@@ -782,7 +1081,14 @@ static void run(struct daemon *d)
 
 		if (stop_signal || reload_signal)
 			continue; /* came in while the above ran: see to it before sleeping */
-		if (poll(fds, n, poll_timeout_ms(now, due)) < 0) {
+		timeout = poll_timeout_ms(now, due);
+		if (d->control) {
+			int ctl_timeout = control_timeout_ms(d->control);
+
+			if (ctl_timeout >= 0 && (timeout < 0 || ctl_timeout < timeout))
+				timeout = ctl_timeout;
+		}
+		if (poll(fds, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));

@@ -455,6 +455,23 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 			look_up_if_due(up, i, now);
 }
 
+unsigned upstream_unresolved(const struct upstream *up)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+		n += up->entries[i].used && members(up, i) == 0;
+	return n;
+}
+
+const struct config_source *upstream_entry_of(const struct upstream *up, const struct net_addr *addr)
+{
+	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+		if (up->slots[i].used && netaddr_equal(&up->slots[i].addr, addr))
+			return &up->entries[up->slots[i].entry].cfg;
+	return NULL;
+}
+
 struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec now)
 {
 	struct timespec next = timespec_add(now, LOOKUP_RETRY_MAX);

@@ -46,6 +46,13 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 void upstream_send_due(struct upstream *up, struct timespec now);
 /* Replaces dead pool members, re-resolves unreachable names, retries failed lookups. */
 void upstream_maintain(struct upstream *up, struct timespec now);
+/* Entries with no address in use yet (a name being looked up, or that
+ * failed to resolve): chronyc activity's "unknown address". */
+unsigned upstream_unresolved(const struct upstream *up);
+/* The configured entry (name as written) an address in use belongs to, or
+ * NULL. */
+const struct config_source *upstream_entry_of(const struct upstream *up, const struct net_addr *addr);
+
 /* When upstream_maintain has a retry due (far future: nothing waiting). */
 struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec now);
 

@@ -42,6 +42,9 @@ check "the systemd unit under the prefix" has "$unitdir/stratad.service"
 case $unitdir in "$prefix"/*) ;; *) check "unit dir $unitdir is under $prefix" false ;; esac
 check "the socket unit beside it" has "$unitdir/stratad.socket"
 check "the unit runs the installed daemon" grep -qx "ExecStart=$sbindir/stratad -n" "$dest$unitdir/stratad.service"
+check "strata-wait.service beside it" has "$unitdir/strata-wait.service"
+check "strata-wait.service runs the installed stratactl's waitsync" \
+	grep -qx "ExecStart=$bindir/stratactl waitsync 0 0.1 0 1" "$dest$unitdir/strata-wait.service"
 check "the sysusers.d file" has "$sysusersdir/strata.conf"
 check "the example configuration in the docs" has "$docdir/ntpd.conf.example"
 check "the configuration from the example" cmp -s "$top/ntpd.conf.example" "$dest$sysconfdir/stratad.conf"

@@ -11,7 +11,7 @@ command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-make -s -C "$build" contrib/stratad.service src/stratad >/dev/null
+make -s -C "$build" contrib/stratad.service contrib/strata-wait.service src/stratad src/stratactl >/dev/null
 unit=$build/contrib/stratad.service
 check "the unit is generated" test -s "$unit"
 check "the daemon is built" test -x "$build/src/stratad"
@@ -29,6 +29,14 @@ done
 check "systemd-analyze verify passes" env MANPATH="$work/man" systemd-analyze verify --man=yes "$work/stratad.service"
 check "systemd-analyze verify passes on the socket unit" \
 	env MANPATH="$work/man" systemd-analyze verify --man=yes "$work/stratad.socket"
+wait_unit=$build/contrib/strata-wait.service
+sed "s|^ExecStart=[^ ]*|ExecStart=$build/src/stratactl|" "$wait_unit" >"$work/strata-wait.service"
+mkdir -p "$work/man/man8" && ln -sf "$top/man/stratactl.8" "$work/man/man8/stratactl.8"
+check "systemd-analyze verify passes on strata-wait.service" \
+	env MANPATH="$work/man" systemd-analyze verify --man=yes "$work/strata-wait.service"
+check "strata-wait.service runs stratactl waitsync, after stratad, before time-sync.target" \
+	bash -c "grep -q '^ExecStart=.*/stratactl waitsync ' '$wait_unit' && grep -qx 'Before=time-sync.target' '$wait_unit' &&
+		grep -qx 'After=stratad.service' '$wait_unit' && grep -qx 'Type=oneshot' '$wait_unit'"
 check "Type=notify (stratad sends READY=1)" grep -qx 'Type=notify' "$unit"
 check "capabilities bounded to CAP_SYS_TIME (port 123 comes from stratad.socket)" \
 	grep -qx 'CapabilityBoundingSet=CAP_SYS_TIME' "$unit"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "source_line.h"
 
 static char path[64];
 
@@ -570,6 +571,41 @@ static void keys_and_source_keys(void **state)
 	assert_string_equal(error_of("keys = \"keys\";"), ":1: keys: \"keys\" is not an absolute path");
 }
 
+/* stratactl add: chrony's one-line form of a source. */
+static void source_lines_as_chrony_writes_them(void **state)
+{
+	struct config_source src;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(source_line_parse("server ntp.example.net iburst minpoll 4 maxpoll 8 port 1123", &src, err,
+					   sizeof(err)), 0);
+	assert_string_equal(src.name, "ntp.example.net");
+	assert_false(src.pool);
+	assert_true(src.iburst);
+	assert_int_equal(src.minpoll, 4);
+	assert_int_equal(src.maxpoll, 8);
+	assert_int_equal(src.port, 1123);
+	assert_int_equal(src.maxsources, 1);
+	assert_int_equal(source_line_parse("pool pool.example.net maxsources 6", &src, err, sizeof(err)), 0);
+	assert_true(src.pool);
+	assert_int_equal(src.maxsources, 6);
+	assert_int_equal(src.port, 123);
+	assert_int_equal(src.minpoll, 6);
+	assert_int_equal(src.maxpoll, 10);
+
+	assert_int_equal(source_line_parse("server", &src, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("peer a.example", &src, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("server a.example minpol 3", &src, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"minpol\""));
+	assert_int_equal(source_line_parse("server a.example minpoll", &src, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "minpoll"));
+	assert_int_equal(source_line_parse("server a.example port 0", &src, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("server a.example minpoll 9 maxpoll 8", &src, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "below minpoll"));
+	assert_int_equal(source_line_parse("server a.example maxsources 2", &src, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +625,7 @@ int main(void)
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
 		cmocka_unit_test(keys_and_source_keys),
+		cmocka_unit_test(source_lines_as_chrony_writes_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -915,6 +915,81 @@ static void a_server_synchronized_to_us_is_refused(void **state)
 	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
 }
 
+/* makestep: once synchronized, the whole remaining correction goes in one
+ * step through the clock seam, and the clock then reads the true time. */
+static void makestep_steps_the_remaining_correction(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	double offset;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	assert_int_equal(engine_makestep(w.engine, local_now(), &offset), ENGINE_STEP_NOT_SYNCHRONIZED);
+	assert_int_equal(calls_of(CALL_STEP), 0);
+	run_for(600);
+	assert_int_equal(calls_of(CALL_STEP), 0);
+	/* the server moves 50 ms ahead: below step_threshold, so a slew begins */
+	s->ahead = 0.05;
+	run_for(200);
+	assert_int_equal(calls_of(CALL_STEP), 0);
+	assert_int_equal(engine_makestep(w.engine, local_now(), &offset), ENGINE_STEPPED);
+	assert_int_equal(calls_of(CALL_STEP), 1);
+	/* what the clock was told covers what the slews had not done yet */
+	assert_float_equal(timespec_diff(timespec_add(w.true_now, s->ahead), local_now()), 0.0, 0.002);
+	assert_true(fabs(tracking().system_offset) < 0.002);
+	assert_int_equal(tracking().steps, 1);
+	/* and the samples moved with the clock: the next ones agree */
+	run_for(300);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+	assert_true(fabs(source_info(s).offset) < 0.002);
+}
+
+static void makestep_without_adjust_leaves_the_clock_alone(void **state)
+{
+	struct engine_config cfg = default_config();
+	double offset;
+
+	(void)state;
+	cfg.adjust = false;
+	start(&cfg);
+	add_server(0.3, 2);
+	run_for(600);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+	assert_int_equal(engine_makestep(w.engine, local_now(), &offset), ENGINE_STEP_NOT_ADJUSTING);
+	assert_int_equal(w.clock.count, 0);
+	assert_float_equal(offset, 0.0, 0.0);
+}
+
+/* offline: no request, the source keeps its reach and is never called
+ * unreachable; online: polled at once. */
+static void an_offline_source_is_not_polled(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *s;
+	struct ntp_packet request;
+	uint8_t reach;
+
+	(void)state;
+	start(&cfg);
+	s = add_server(0.0, 2);
+	run_for(600);
+	reach = source_info(s).reach;
+	assert_int_not_equal(reach, 0);
+	engine_set_online(w.engine, s->id, false, local_now());
+	s->silent = true; /* would empty the reach register if it were polled */
+	run_for(7200);
+	assert_int_equal(source_info(s).reach, reach);
+	assert_false(source_info(s).unreachable);
+	assert_false(request_to(s, &request));
+	s->silent = false;
+	engine_set_online(w.engine, s->id, true, local_now());
+	assert_float_equal(timespec_diff(true_time_of(engine_next_wakeup(w.engine)), w.true_now), 0.0, 1e-6);
+	run_for(1);
+	assert_int_equal(source_info(s).reach, (uint8_t)(reach << 1 | 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +1013,9 @@ int main(void)
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
 		cmocka_unit_test_teardown(a_server_answering_late_is_used, stop),
 		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
+		cmocka_unit_test_teardown(makestep_steps_the_remaining_correction, stop),
+		cmocka_unit_test_teardown(makestep_without_adjust_leaves_the_clock_alone, stop),
+		cmocka_unit_test_teardown(an_offline_source_is_not_polled, stop),
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 	};

@@ -234,6 +234,42 @@ static void table_of_one_still_works(void **state)
 	ratelimit_destroy(rl);
 }
 
+/* "clients": the most recently seen first, with their requests and drops,
+ * IPv6 as its /64, never more than asked for. */
+static void clients_lists_the_most_recent_first(void **state)
+{
+	(void)state;
+	struct ratelimit *rl = create(1.0, 2, false, 16);
+	struct ratelimit_client c[4];
+	struct net_addr six = addr("2001:db8::1");
+	char text[NETADDR_TEXT_LEN];
+
+	assert_int_equal(ratelimit_clients(rl, c, 4), 0);
+	ratelimit_check(rl, &(struct net_addr){ .family = AF_INET, .bytes = { 192, 0, 2, 9 } }, at(0));
+	for (int i = 0; i < 5; i++)
+		ratelimit_check(rl, &six, at(10.0 + 0.01 * i));
+	ratelimit_check(rl, &(struct net_addr){ .family = AF_INET, .bytes = { 192, 0, 2, 7 } }, at(20));
+	assert_int_equal(ratelimit_clients(rl, c, 4), 3);
+	netaddr_format(&c[0].addr, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.7");
+	assert_int_equal(c[0].packets, 1);
+	assert_int_equal(c[0].drops, 0);
+	assert_int_equal(c[0].last.tv_sec, 20);
+	netaddr_format(&c[1].addr, text, sizeof(text));
+	assert_string_equal(text, "2001:db8::");
+	assert_int_equal(c[1].packets, 5);
+	assert_int_equal(c[1].drops, 3);      /* burst 2 within 40 ms */
+	netaddr_format(&c[2].addr, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.9");
+	assert_int_equal(ratelimit_clients(rl, c, 2), 2);
+	ratelimit_destroy(rl);
+
+	rl = create(0.0, 1, false, 16);
+	ratelimit_check(rl, &six, at(1));
+	assert_int_equal(ratelimit_clients(rl, c, 4), 0);
+	ratelimit_destroy(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +281,7 @@ int main(void)
 		cmocka_unit_test(a_million_sources_cost_no_memory),
 		cmocka_unit_test(clients_outnumbering_the_table_get_no_free_passes),
 		cmocka_unit_test(table_of_one_still_works),
+		cmocka_unit_test(clients_lists_the_most_recent_first),
 		cmocka_unit_test(oversized_table_is_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

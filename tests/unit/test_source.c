@@ -848,6 +848,148 @@ static void a_keyed_source_takes_only_signed_replies(void **state)
 	source_destroy(src);
 }
 
+/* chronyc offline: nothing goes out and the reach register stands still, so
+ * a host off the network does not call its servers unreachable; online
+ * polls at once. */
+static void offline_sends_nothing_and_keeps_reach(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 6, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct timespec t = t0;
+
+	assert_int_equal(round_trip(src, t, 0.0, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	source_set_online(src, false, t);
+	assert_true(source_offline(src));
+	assert_true(status(src, t).offline);
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(source_poll(src, timespec_add(t, 64.0 * i), 1, request, NULL), SOURCE_STOPPED);
+	t = timespec_add(t, 64.0 * 20);
+	assert_int_equal(status(src, t).reach, 1);
+	assert_false(status(src, t).unreachable);
+
+	source_set_online(src, true, t);
+	assert_false(source_offline(src));
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 0);
+	assert_int_equal(round_trip(src, t, 0.0, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t).reach, 3);
+	source_destroy(src);
+}
+
+/* chronyc burst good/max: polls 2 s apart from now until `good` samples,
+ * then back to the poll interval from the last request. */
+static void manual_burst_polls_until_enough_good_samples(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 6, 0);
+	struct timespec t = t0;
+
+	assert_int_equal(round_trip(src, t, 0.0, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
+	t = timespec_add(t, 10.0);
+	assert_false(source_burst(src, 3, 2, t));    /* good > max */
+	assert_false(source_burst(src, 0, 2, t));
+	assert_false(source_burst(src, 1, SOURCE_MAX_MANUAL_BURST + 1, t));
+	assert_true(source_burst(src, 2, 4, t));
+	assert_true(status(src, t).bursting);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 0);
+	assert_int_equal(round_trip(src, t, 0.0, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), SOURCE_BURST_INTERVAL);
+	t = source_next_poll(src);
+	round_trip(src, t, 0.0, 0.01);
+	/* two good samples: over, the next poll a whole interval after this one */
+	assert_false(status(src, t).bursting);
+	assert_int_equal(timespec_diff(source_next_poll(src), t), 64);
+	source_destroy(src);
+}
+
+/* Unanswered, a burst ends after max requests; on an offline source it
+ * runs and then leaves the source offline. */
+static void manual_burst_gives_up_after_max_and_returns_offline(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 6, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct timespec t = t0;
+
+	source_set_online(src, false, t);
+	assert_true(source_burst(src, 2, 3, t));
+	assert_false(source_offline(src));
+	assert_true(status(src, t).burst_then_offline);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(timespec_diff(source_next_poll(src), t), i ? SOURCE_BURST_INTERVAL : 0);
+		t = source_next_poll(src);
+		assert_int_equal(source_poll(src, t, 1, request, NULL), SOURCE_POLL_SENT);
+	}
+	assert_false(status(src, t).bursting);
+	assert_true(source_offline(src));
+	assert_int_equal(source_poll(src, timespec_add(t, 64), 1, request, NULL), SOURCE_STOPPED);
+	/* offline during a burst: the burst finishes, then offline */
+	source_set_online(src, true, t);
+	assert_true(source_burst(src, 1, 2, t));
+	source_set_online(src, false, t);
+	assert_false(source_offline(src));
+	assert_int_equal(round_trip(src, t, 0.0, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_true(source_offline(src));
+	source_destroy(src);
+}
+
+/* ntpdata: the last reply as it was sent, and the counts. */
+static void the_last_exchange_is_kept(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, 6, 6, 0);
+	struct source_exchange x;
+	uint8_t request[SOURCE_REQUEST_MAX];
+
+	source_get_exchange(src, &x);
+	assert_false(x.have_reply);
+	assert_int_equal(round_trip(src, t0, 0.25, 0.01), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(src, timespec_add(t0, 64), 1, request, NULL), SOURCE_POLL_SENT);
+	source_get_exchange(src, &x);
+	assert_true(x.have_reply);
+	assert_int_equal(x.reply.stratum, 2);
+	assert_int_equal(x.reply.refid, 0xc0000202);
+	assert_float_equal(x.offset, 0.25, TS_TOLERANCE);
+	assert_float_equal(x.delay, 0.01, TS_TOLERANCE);
+	assert_int_equal(x.result, SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(x.requests, 2);
+	assert_int_equal(x.replies, 1);
+	assert_int_equal(x.valid_replies, 1);
+	source_destroy(src);
+}
+
+/* selectdata's letters, from what the source and the last round say. */
+static void select_codes_say_why(void **state)
+{
+	(void)state;
+	struct source_status st = { 0 };
+	const char *why;
+
+	assert_int_equal(source_select_code(&st, &why), 'M');
+	st.offline = true;
+	assert_int_equal(source_select_code(&st, &why), 'M');
+	assert_non_null(strstr(why, "offline"));
+	st = (struct source_status){ .have_estimate = true, .too_far = true };
+	assert_int_equal(source_select_code(&st, &why), 'd');
+	st.unsynchronized = true;
+	assert_int_equal(source_select_code(&st, &why), 's');
+	st = (struct source_status){ .have_estimate = true, .loop = true };
+	assert_int_equal(source_select_code(&st, &why), 's');
+	st = (struct source_status){ .stopped = true };
+	assert_int_equal(source_select_code(&st, &why), 'N');
+	st = (struct source_status){ .have_estimate = true };
+	assert_int_equal(source_select_code(&st, &why), 'W');
+	st.selection = SOURCE_FALSETICKER;
+	assert_int_equal(source_select_code(&st, &why), 'x');
+	st.selection = SOURCE_TOO_VARIABLE;
+	assert_int_equal(source_select_code(&st, &why), 'D');
+	st.selection = SOURCE_COMBINED;
+	assert_int_equal(source_select_code(&st, &why), '+');
+	st.selection = SOURCE_SYSTEM_PEER;
+	assert_int_equal(source_select_code(&st, &why), '*');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +1017,11 @@ int main(void)
 		cmocka_unit_test(correction_moves_the_estimate_and_the_schedule),
 		cmocka_unit_test(pool_members_ask_for_replacement),
 		cmocka_unit_test(a_keyed_source_takes_only_signed_replies),
+		cmocka_unit_test(offline_sends_nothing_and_keeps_reach),
+		cmocka_unit_test(manual_burst_polls_until_enough_good_samples),
+		cmocka_unit_test(manual_burst_gives_up_after_max_and_returns_offline),
+		cmocka_unit_test(the_last_exchange_is_kept),
+		cmocka_unit_test(select_codes_say_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,7 +69,7 @@ static void bad_lines_are_reported_and_left_out(void **state)
 	assert_int_equal(out[1].line, 11);
 	assert_int_equal(result.error_count, 9);
 	assert_int_equal(errors[0].line, 2);
-	assert_string_equal(errors[0].message, "\"peer\": only server and pool lines belong in a sourcedir file");
+	assert_string_equal(errors[0].message, "\"peer\": only server and pool lines name sources");
 	assert_int_equal(errors[1].line, 3);
 	assert_string_equal(errors[1].message, "server: the name is missing");
 	assert_int_equal(errors[2].line, 4);
