@@ -1,7 +1,5 @@
 #include "leap.h"
 
-#include <time.h>
-
 #define SECONDS_PER_DAY 86400
 
 int64_t leap_day_end(int64_t now)
@@ -11,15 +9,41 @@ int64_t leap_day_end(int64_t now)
 	return (day + 1) * SECONDS_PER_DAY;
 }
 
-/* The first day of the month after the one holding now, as a midnight. */
-static int64_t month_end(int64_t now)
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian; month 1-12),
+ * and back: plain arithmetic, since the C library's gmtime and timegm apply
+ * leap seconds of their own when TZ names a right/ zone. */
+static int64_t days_from_civil(int64_t y, int m, int d)
 {
-	time_t t = (time_t)now;
-	struct tm tm;
+	int64_t era, yoe, doy, doe;
 
-	gmtime_r(&t, &tm);
-	tm = (struct tm){ .tm_year = tm.tm_year + (tm.tm_mon == 11), .tm_mon = (tm.tm_mon + 1) % 12, .tm_mday = 1 };
-	return (int64_t)timegm(&tm);
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void leap_civil_date(int64_t t, int *year, int *month, int *day)
+{
+	int64_t z = t / SECONDS_PER_DAY - (t % SECONDS_PER_DAY < 0) + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
+int64_t leap_month_end(int64_t now)
+{
+	int y, m, d;
+
+	leap_civil_date(now, &y, &m, &d);
+	return days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * SECONDS_PER_DAY;
 }
 
 /* The leap the table has at the midnight when. */
@@ -36,7 +60,7 @@ static enum ntp_leap table_leap_at(const struct leap_table *table, int64_t when)
 void leap_decide(const struct leap_table *table, int64_t now, enum ntp_leap upstream, struct leap_decision *out)
 {
 	int64_t day_end = leap_day_end(now);
-	bool last_day = month_end(now) == day_end;
+	bool last_day = leap_month_end(now) == day_end;
 
 	*out = (struct leap_decision){ .upstream = upstream == NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : upstream };
 	if (table && table->count > 0 && now < table->expires) {
@@ -44,7 +68,7 @@ void leap_decide(const struct leap_table *table, int64_t now, enum ntp_leap upst
 		out->leap = table_leap_at(table, day_end);
 		/* servers announce a month ahead, or only on the day */
 		out->outvoted = (out->upstream != NTP_LEAP_NONE &&
-				 out->upstream != table_leap_at(table, month_end(now))) ||
+				 out->upstream != table_leap_at(table, leap_month_end(now))) ||
 				(last_day && out->upstream != out->leap);
 		return;
 	}

@@ -34,8 +34,13 @@ struct leap_decision {
 void leap_decide(const struct leap_table *table, int64_t now, enum ntp_leap upstream,
 		 struct leap_decision *out);
 
-/* The Unix time of the midnight that ends the UTC day holding now. */
+/* The Unix time of the midnight that ends the UTC day holding now, and the
+ * one that ends its month. */
 int64_t leap_day_end(int64_t now);
+int64_t leap_month_end(int64_t now);
+/* The UTC date (month 1-12) of Unix time t, without the C library (which
+ * counts leap seconds into it when TZ names a right/ zone). */
+void leap_civil_date(int64_t t, int *year, int *month, int *day);
 
 enum leap_smear_shape {
 	LEAP_SMEAR_OFF = 0,

@@ -30,6 +30,20 @@ static void day_end_is_the_next_midnight(void **state)
 	assert_int_equal(leap_day_end(-1), 0);
 }
 
+static void month_ends_and_dates(void **state)
+{
+	(void)state;
+	int y, m, d;
+
+	assert_int_equal(leap_month_end(DEC15_2016), JAN01_2017);
+	assert_int_equal(leap_month_end(JAN01_2017 - 1), JAN01_2017);
+	assert_int_equal(leap_month_end(1455062400 /* 2016-02-10 */), 1456790400 /* 2016-03-01 */);
+	leap_civil_date(1456704000, &y, &m, &d);
+	assert_true(y == 2016 && m == 2 && d == 29);
+	leap_civil_date(-1, &y, &m, &d);
+	assert_true(y == 1969 && m == 12 && d == 31);
+}
+
 static void table_announces_without_upstream(void **state)
 {
 	(void)state;
@@ -183,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(day_end_is_the_next_midnight),
+		cmocka_unit_test(month_ends_and_dates),
 		cmocka_unit_test(table_announces_without_upstream),
 		cmocka_unit_test(table_outvotes_a_wrong_upstream),
 		cmocka_unit_test(expired_table_leaves_it_to_upstream),
