@@ -46,6 +46,8 @@ struct daemon_config {
 	struct config_source sources[CONFIG_MAX_SOURCES];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
+	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
+	char leapsectz[64];                       /* clock.leapsectz, e.g. "right/UTC"; "" : none */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];
