@@ -773,6 +773,8 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 	memset(out, 0, sizeof(*out));
 	out->precision = engine->cfg.precision;
 	out->smear = engine->cfg.leap_smear;
+	out->leap_moves_clock = engine->cfg.adjust &&
+				(engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
 	out->leap_when = engine->leap_when ? engine->leap_when : engine->passed_leap_when;
 	out->leap_sign = engine->leap_when ? (engine->leap == NTP_LEAP_INSERT ? 1 : -1) : engine->passed_leap_sign;
 	switch (engine->state) {

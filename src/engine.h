@@ -97,6 +97,8 @@ struct engine_system {
 	 * the one pending, else the last that passed */
 	int64_t leap_when;           /* Unix time of the midnight after it */
 	int leap_sign;               /* +1 inserted, -1 deleted */
+	bool leap_moves_clock;       /* the clock takes the leap at once (the kernel or a step): it
+					reads 23:59:59 twice; else it runs through the leap */
 	struct leap_smear smear;
 };
 
