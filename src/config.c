@@ -392,6 +392,11 @@ static void parse_clock_leap(struct checker *ck, const config_setting_t *g, stru
 
 	get_path(ck, g, "clock", "leapsecond_list", true, cfg->leapsecond_list, sizeof(cfg->leapsecond_list));
 	get_string(ck, g, "clock", "leapsectz", true, cfg->leapsectz, sizeof(cfg->leapsectz));
+	/* the tables are read later, by the daemon: its errors name these lines */
+	s = config_setting_get_member(g, "leapsecond_list");
+	cfg->leapsecond_list_line = s ? config_setting_source_line(s) : 0;
+	s = config_setting_get_member(g, "leapsectz");
+	cfg->leapsectz_line = s ? config_setting_source_line(s) : 0;
 	s = get_string(ck, g, "clock", "leap_mode", false, mode, sizeof(mode));
 	if (!s)
 		return;

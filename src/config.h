@@ -48,6 +48,7 @@ struct daemon_config {
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
 	char leapsectz[64];                       /* clock.leapsectz, e.g. "right/UTC"; "" : none */
+	unsigned leapsecond_list_line, leapsectz_line; /* where they were set, for the loader's errors */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];

@@ -3,11 +3,14 @@
 #include "leap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LIST_MAX_BYTES (256 * 1024)
 #define SECONDS_PER_DAY 86400
@@ -19,11 +22,21 @@ int leap_load_list(const char *path, struct leap_table *out, char *err, size_t e
 {
 	static char text[LIST_MAX_BYTES + 1];
 	struct leap_list_error perr;
-	FILE *f = fopen(path, "r");
+	/* a FIFO or a device must not stall the start: only a regular file */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
 	size_t n;
 
-	if (!f) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+		close(fd);
 		return -1;
 	}
 	n = fread(text, 1, sizeof(text), f);

@@ -547,14 +547,14 @@ static int load_leap_tables(struct daemon *d, char *err, size_t err_len)
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (d->cfg.leapsecond_list[0]) {
 		if (leap_load_list(d->cfg.leapsecond_list, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "clock.leapsecond_list: %s", why);
+			snprintf(err, err_len, "%u: clock.leapsecond_list: %s", d->cfg.leapsecond_list_line, why);
 			return -1;
 		}
 		d->leap_table_count++;
 	}
 	if (d->cfg.leapsectz[0]) {
 		if (leap_load_tz(d->cfg.leapsectz, now.tv_sec, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "clock.leapsectz: %s", why);
+			snprintf(err, err_len, "%u: clock.leapsectz: %s", d->cfg.leapsectz_line, why);
 			return -1;
 		}
 		d->leap_table_count++;
@@ -920,7 +920,7 @@ int main(int argc, char **argv)
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (load_leap_tables(&d, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", opt.config_path, err);
+		fprintf(stderr, "%s:%s\n", opt.config_path, err);
 		auth_keyring_free(&d.keys);
 		return DAEMON_EXIT_CONFIG;
 	}
