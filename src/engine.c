@@ -721,11 +721,14 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	memset(out, 0, sizeof(*out));
 	out->state = engine->state;
 	out->reason = engine->reason;
-	/* stratum, refid and leap as the server announces them */
+	/* stratum and refid as the server announces them; the leap below */
 	engine_get_system(engine, &system);
 	out->stratum = system.stratum;
 	out->refid = system.refid;
 	out->leap = system.leap;
+	/* the operator sees the pending leap even when clients are served a smear */
+	if (engine->state == SYNC_SYNCHRONIZED)
+		out->leap = engine->leap;
 	if (engine->system_peer >= 0) {
 		const struct source *peer = engine->sources[engine->system_peer].src;
 

@@ -320,6 +320,8 @@ static void the_printed_configuration_reads_back(void **state)
 		b.sources[i].line = a.sources[i].line;
 		b.sources[i].key_line = a.sources[i].key_line;
 	}
+	b.leapsecond_list_line = a.leapsecond_list_line;
+	b.leapsectz_line = a.leapsectz_line;
 	/* the printed file names the default wildcards, so they read back as chosen */
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);

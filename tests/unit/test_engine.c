@@ -982,6 +982,7 @@ static void smeared_service_announces_no_leap(void **state)
 	assert_int_equal(sys.leap_when, LEAP_MIDNIGHT);
 	assert_int_equal(sys.smear.shape, LEAP_SMEAR_QUADRATIC);
 	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_INSERT);
+	assert_int_equal(tracking().leap, NTP_LEAP_INSERT);
 }
 
 /* A server that first answers a while after start (a network up late): the
