@@ -258,12 +258,20 @@ static enum leap_mode parse_leap_mode(const char *v)
 	return LEAP_MODE_SYSTEM;
 }
 
+/* The directory of the scenario file being read: a relative leap-list is
+ * found beside it. */
+static char scenario_dir[256] = ".";
+
 /* The engine's leap tables, as stratad loads them. */
 static void load_leap_table(struct scenario *sc, const char *what, bool zone)
 {
-	char err[320];
+	char err[320], path[512];
 	int rc;
 
+	if (!zone && what[0] != '/') {
+		snprintf(path, sizeof(path), "%s/%s", scenario_dir, what);
+		what = path;
+	}
 	if (sc->leap_tables >= 2)
 		die("at most one leap-list and one leap-tz");
 	rc = zone ? leap_load_tz(what, SIM_EPOCH, &sc->leap_table[sc->leap_tables], err, sizeof(err)) :
@@ -329,6 +337,12 @@ static void parse_scenario_file(struct scenario *sc, const char *path)
 
 		set_name(sc, base ? base + 1 : path);
 	}
+	{
+		const char *slash = strrchr(path, '/');
+
+		snprintf(scenario_dir, sizeof(scenario_dir), "%.*s", slash ? (int)(slash - path) : 1,
+			 slash ? path : ".");
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *key, *value, *hash = strchr(line, '#');
 
@@ -378,7 +392,7 @@ static void usage(FILE *out)
 "  --wander W               random walk of the frequency, ppm per sqrt(second)\n"
 "  --reference-error X      measure offsets against UTC + X (the time the servers agree on)\n"
 "  --drift-file F           start with this frequency correction (ppm) as if read from a drift file\n"
-"  --leap-insert            UTC has a leap second at the end of the first day (servers with leap=yes announce it)\n"
+"  --leap-insert            UTC has a leap second at the end of the first day\n"
 "  --leap-mode M            system, step, slew or ignore: what is done to the clock at the leap\n"
 "  --leap-list PATH         the engine's leap table from a leap-seconds.list file\n"
 "  --leap-tz ZONE           the engine's leap table from a zone with leap seconds (right/UTC)\n"
@@ -392,7 +406,7 @@ static void usage(FILE *out)
 "           minpoll=N,maxpoll=N,poll=N,iburst=yes|no,leap=yes|no,outage=START:LENGTH\n"
 "     delay: one-way base delay (100us); asym: up minus down; jitter: mean extra delay\n"
 "     each way (exponential by default); loss: probability; error: the server clock's\n"
-"     constant error (a falseticker or insane time); leap: announce the leap second\n"
+"     constant error (a falseticker or insane time); leap: announce a leap second at the end of the first day (true or not)\n"
 "Criteria (repeatable): --expect 'METRIC OP VALUE', OP one of <= < >= > == !=\n"
 "  metrics: offset_rms offset_max offset_max_after_sync first_sync settled steps\n"
 "           (settled: from then on |offset| stays within 1 ms)\n"
@@ -513,7 +527,8 @@ static void server_answer(const struct sim *sim, const struct sim_server *s, con
 {
 	const struct scenario *sc = sim->sc;
 	double t2 = utc(sc, tau + up) + s->error;
-	bool leap_day = sc->leap_insert && tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
+	/* servers with leap=yes announce one whether UTC has it (leap-insert) or not */
+	bool leap_day = tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
 	struct ntp_packet reply = {
 		.leap = s->announce_leap && leap_day ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
 		.version = NTP_VERSION,
