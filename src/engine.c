@@ -215,6 +215,14 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 	return src && source_wants_replacement(src, corrected(engine, now));
 }
 
+/* When the pending leap takes the clock: an inserted second at midnight
+ * (the clock reads 23:59:59 again), a deleted one at 23:59:59, which never
+ * shows. */
+static int64_t leap_moment(const struct engine *engine)
+{
+	return engine->leap_when - (engine->leap == NTP_LEAP_DELETE ? 1 : 0);
+}
+
 struct timespec engine_next_wakeup(const struct engine *engine)
 {
 	struct timespec next = { 0, 0 };
@@ -232,8 +240,8 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	}
 	if (engine->reselect)
 		return engine->last_due_check;
-	if (engine->leap_when && (!any || next.tv_sec >= engine->leap_when))
-		next = (struct timespec){ (time_t)engine->leap_when, 0 };
+	if (engine->leap_when && (!any || next.tv_sec >= leap_moment(engine)))
+		next = (struct timespec){ (time_t)leap_moment(engine), 0 };
 	else if (!any)
 		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
@@ -366,7 +374,7 @@ static enum ntp_leap decide_leap(struct engine *engine, struct timespec now, enu
 	return engine->cfg.leap_mode == LEAP_MODE_SYSTEM ? d.leap : NTP_LEAP_NONE;
 }
 
-/* At the leap second itself (now, local time, at or past its midnight):
+/* At the leap second itself (now, local time, at or past leap_moment):
  * step or slew the clock as leap_mode says; the kernel does it in system
  * mode, nobody in ignore mode. */
 static void pass_leap(struct engine *engine, struct timespec now)
@@ -376,7 +384,7 @@ static void pass_leap(struct engine *engine, struct timespec now)
 	struct clock_slew st = { 0 };
 	int rc = 0;
 
-	if ((engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE) || t.tv_sec < engine->leap_when)
+	if ((engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE) || t.tv_sec < leap_moment(engine))
 		return;
 	if (engine->cfg.adjust && engine->cfg.leap_mode == LEAP_MODE_STEP) {
 		rc = engine->clock.step(engine->clock.ctx, -sign + discipline_pending_slew(engine->discipline));

@@ -940,6 +940,29 @@ static void leap_mode_step_steps_at_midnight(void **state)
 	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT - 1);
 }
 
+/* A deleted second is 23:59:59, which the clock never shows: stepped
+ * forward as it begins. (The servers announce it; the table has none.) */
+static void leap_mode_step_deletes_23_59_59(void **state)
+{
+	struct engine_config cfg = default_config();
+	size_t forward = 0;
+
+	(void)state;
+	cfg.leap_mode = LEAP_MODE_STEP;
+	start_leap_day(&cfg, 600, NTP_LEAP_DELETE, false);
+	run_for(598.5);
+	assert_int_equal(system_state().leap, NTP_LEAP_DELETE);
+	for (size_t i = 0; i < w.clock.count; i++)
+		forward += w.clock.calls[i].kind == CALL_STEP && fabs(w.clock.calls[i].value - 1.0) < 0.01;
+	assert_int_equal(forward, 0);
+	run_for(1.0);
+	for (size_t i = 0; i < w.clock.count; i++)
+		forward += w.clock.calls[i].kind == CALL_STEP && fabs(w.clock.calls[i].value - 1.0) < 0.01;
+	assert_int_equal(forward, 1);
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT);
+	assert_int_equal(system_state().leap, NTP_LEAP_NONE);
+}
+
 static void leap_mode_slew_slews_from_midnight(void **state)
 {
 	(void)state;
@@ -1106,6 +1129,7 @@ int main(void)
 		cmocka_unit_test_teardown(the_table_announces_and_outvotes, stop),
 		cmocka_unit_test_teardown(served_state_across_the_leap, stop),
 		cmocka_unit_test_teardown(leap_mode_step_steps_at_midnight, stop),
+		cmocka_unit_test_teardown(leap_mode_step_deletes_23_59_59, stop),
 		cmocka_unit_test_teardown(leap_mode_slew_slews_from_midnight, stop),
 		cmocka_unit_test_teardown(leap_mode_system_and_ignore_leave_the_clock, stop),
 		cmocka_unit_test_teardown(smeared_service_announces_no_leap, stop),
