@@ -41,7 +41,8 @@ struct serve_snapshot {
 	int leap_sign;               /* +1 inserted, -1 deleted */
 	bool leap_moves_clock;       /* engine_system's */
 	struct leap_smear smear;
-	struct timespec leap_mono;   /* the monotonic time of leap_when, as the edge saw it coming;
+	struct timespec leap_mono;   /* the monotonic time the clock takes the leap (leap_when, or a
+					second before for a deleted one), as the edge saw it coming;
 					zero: not known (the clock took the leap when it read leap_when) */
 };
 

@@ -205,6 +205,8 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 static void note_leap_time(struct server *srv, struct serve_snapshot *snap)
 {
 	struct timespec real, mono;
+	/* the clock takes an inserted second at midnight, a deleted one (23:59:59) a second before */
+	int64_t moment = snap->leap_when - (snap->leap_sign < 0 ? 1 : 0);
 
 	if (snap->smear.shape == LEAP_SMEAR_OFF || !snap->leap_when)
 		return;
@@ -214,8 +216,8 @@ static void note_leap_time(struct server *srv, struct serve_snapshot *snap)
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
-	if (real.tv_sec < snap->leap_when - 1)
-		srv->leap_mono = timespec_add(mono, (double)(snap->leap_when - real.tv_sec) - real.tv_nsec * 1e-9);
+	if (real.tv_sec < moment - 1)
+		srv->leap_mono = timespec_add(mono, (double)(moment - real.tv_sec) - real.tv_nsec * 1e-9);
 	snap->leap_mono = srv->leap_mono;
 }
 
