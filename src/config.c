@@ -385,11 +385,64 @@ static void parse_sources(struct checker *ck, const config_setting_t *root, stru
 		     CONFIG_MAX_SOURCES);
 }
 
+/* clock.leapsecond_list, clock.leapsectz and clock.leap_mode */
+static void parse_clock_leap(struct checker *ck, const config_setting_t *g, struct daemon_config *cfg)
+{
+	const config_setting_t *s;
+	char mode[16];
+	enum leap_mode m;
+
+	get_path(ck, g, "clock", "leapsecond_list", true, cfg->leapsecond_list, sizeof(cfg->leapsecond_list));
+	get_string(ck, g, "clock", "leapsectz", true, cfg->leapsectz, sizeof(cfg->leapsectz));
+	/* the tables are read later, by the daemon: its errors name these lines */
+	s = config_setting_get_member(g, "leapsecond_list");
+	cfg->leapsecond_list_line = s ? config_setting_source_line(s) : 0;
+	s = config_setting_get_member(g, "leapsectz");
+	cfg->leapsectz_line = s ? config_setting_source_line(s) : 0;
+	s = get_string(ck, g, "clock", "leap_mode", false, mode, sizeof(mode));
+	if (!s)
+		return;
+	for (m = LEAP_MODE_SYSTEM; m <= LEAP_MODE_IGNORE; m++)
+		if (!strcmp(mode, leap_mode_str(m)))
+			break;
+	if (m > LEAP_MODE_IGNORE)
+		fail(ck, s, "clock.leap_mode", "\"%s\" is not one of system, step, slew, ignore", mode);
+	else
+		cfg->engine.leap_mode = m;
+}
+
+/* serve.leap_smear and serve.leap_smear_duration */
+static void parse_serve_leap(struct checker *ck, const config_setting_t *g, struct daemon_config *cfg)
+{
+	struct leap_smear *sm = &cfg->engine.leap_smear;
+	const config_setting_t *s;
+	char shape[16];
+
+	s = get_string(ck, g, "serve", "leap_smear", false, shape, sizeof(shape));
+	if (s) {
+		if (!strcmp(shape, "off"))
+			*sm = (struct leap_smear){ LEAP_SMEAR_OFF, 0.0 };
+		else if (!strcmp(shape, "quadratic"))
+			*sm = (struct leap_smear){ LEAP_SMEAR_QUADRATIC, LEAP_SMEAR_QUADRATIC_DEFAULT };
+		else if (!strcmp(shape, "linear"))
+			*sm = (struct leap_smear){ LEAP_SMEAR_LINEAR, LEAP_SMEAR_LINEAR_DEFAULT };
+		else
+			fail(ck, s, "serve.leap_smear", "\"%s\" is not one of off, quadratic, linear", shape);
+	}
+	get_double(ck, g, "serve", "leap_smear_duration", 600.0, 7 * 86400.0, &sm->duration);
+	/* a smear needs the clock to take the second at midnight: a slewed
+	 * clock is off by up to a second for half an hour, which the smear
+	 * would serve on top */
+	if (!ck->failed && sm->shape != LEAP_SMEAR_OFF && cfg->engine.leap_mode == LEAP_MODE_SLEW)
+		fail(ck, s ? s : g, "serve.leap_smear", "needs clock.leap_mode system, step or ignore, not slew");
+}
+
 static void parse_clock(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
 					     "allow_initial_insane_step", "stepout", "max_steps", "minsources",
-					     "max_distance", "driftfile", "local_stratum", NULL };
+					     "max_distance", "driftfile", "local_stratum", "leapsecond_list",
+					     "leapsectz", "leap_mode", NULL };
 	const config_setting_t *g = get_group(ck, root, "clock");
 	struct engine_config *e = &cfg->engine;
 
@@ -406,6 +459,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_double(ck, g, "clock", "max_distance", 0.001, 16.0, &e->max_distance);
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
+	parse_clock_leap(ck, g, cfg);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
 		fail(ck, member_or_group(g, "step_threshold"), "clock.step_threshold",
 		     "%g is above panic_threshold %g", e->step_threshold, e->panic_threshold);
@@ -461,7 +515,7 @@ static bool parse_prefix(const char *text, void *out)
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "listen", "port", "allow", "deny", "ratelimit", "threads", "rcvbuf",
-					     NULL };
+					     "leap_smear", "leap_smear_duration", NULL };
 	static const char *const rl_known[] = { "interval", "burst", "kod", "table_size", NULL };
 	const config_setting_t *g = get_group(ck, root, "serve");
 	const config_setting_t *rl;
@@ -500,6 +554,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	}
 	get_unsigned(ck, g, "serve", "threads", 0, 64, &sv->threads);
 	get_int(ck, g, "serve", "rcvbuf", 0, 1 << 30, &sv->rcvbuf);
+	parse_serve_leap(ck, g, cfg);
 }
 
 static void parse_log(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -803,7 +858,10 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
 	print_string(out, "  ", "driftfile", cfg->driftfile);
-	fprintf(out, "  local_stratum = %u;\n};\n", e->local_stratum);
+	fprintf(out, "  local_stratum = %u;\n", e->local_stratum);
+	print_string(out, "  ", "leapsecond_list", cfg->leapsecond_list);
+	print_string(out, "  ", "leapsectz", cfg->leapsectz);
+	fprintf(out, "  leap_mode = \"%s\";\n};\n", leap_mode_str(e->leap_mode));
 
 	if (sv->enabled) {
 		fprintf(out, "serve = {\n  listen = [");
@@ -822,7 +880,13 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		} else {
 			fprintf(out, "  # ratelimit: off (no ratelimit group)\n");
 		}
-		fprintf(out, "  threads = %u;\n  rcvbuf = %d;\n};\n", sv->threads, sv->rcvbuf);
+		fprintf(out, "  threads = %u;\n  rcvbuf = %d;\n", sv->threads, sv->rcvbuf);
+		fprintf(out, "  leap_smear = \"%s\";\n",
+			e->leap_smear.shape == LEAP_SMEAR_QUADRATIC ? "quadratic" :
+			e->leap_smear.shape == LEAP_SMEAR_LINEAR ? "linear" : "off");
+		if (e->leap_smear.shape != LEAP_SMEAR_OFF)
+			print_double(out, "  ", "leap_smear_duration", e->leap_smear.duration);
+		fprintf(out, "};\n");
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");
 	}

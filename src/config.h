@@ -56,6 +56,9 @@ struct daemon_config {
 	struct config_source sources[CONFIG_MAX_SOURCES];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
+	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
+	char leapsectz[64];                       /* clock.leapsectz, e.g. "right/UTC"; "" : none */
+	unsigned leapsecond_list_line, leapsectz_line; /* where they were set, for the loader's errors */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	char sourcedir[CONFIG_PATH_LEN];          /* *.sources files of server/pool lines; "" : none */
 	struct serve_config serve;

@@ -19,7 +19,6 @@
 /* Replies this close to a leap second are not used: the server's timestamps
  * may straddle it. */
 #define LEAP_GUARD 2.0
-#define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
 #define ENGINE_MAX_OWN_REFIDS 64
@@ -29,6 +28,7 @@
 #define NO_ANSWER_WARNING 300.0
 /* How long the loop may sleep when no source is to be polled. */
 #define IDLE_WAKEUP 3600.0
+#define ENGINE_MAX_LEAP_TABLES 2
 
 struct engine_source {
 	struct source *src;
@@ -70,6 +70,12 @@ struct engine {
 	bool no_answer_warned;
 	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
 	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
+	size_t leap_table_count;
+	struct leap_table leap_tables[ENGINE_MAX_LEAP_TABLES];
+	int64_t leap_when;              /* the midnight engine->leap (INSERT or DELETE) comes at */
+	int64_t passed_leap_when;       /* the last leap second that passed, for the smear; 0: none */
+	int passed_leap_sign;
+	int64_t outvoted_logged;        /* the day end an outvoting was last logged for */
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -224,6 +230,14 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 	return src && source_wants_replacement(src, corrected(engine, now));
 }
 
+/* When the pending leap takes the clock: an inserted second at midnight
+ * (the clock reads 23:59:59 again), a deleted one at 23:59:59, which never
+ * shows. */
+static int64_t leap_moment(const struct engine *engine)
+{
+	return engine->leap_when - (engine->leap == NTP_LEAP_DELETE ? 1 : 0);
+}
+
 struct timespec engine_next_wakeup(const struct engine *engine)
 {
 	struct timespec next = { 0, 0 };
@@ -241,7 +255,9 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	}
 	if (engine->reselect)
 		return engine->last_due_check;
-	if (!any)
+	if (engine->leap_when && (!any || next.tv_sec >= leap_moment(engine)))
+		next = (struct timespec){ (time_t)leap_moment(engine), 0 };
+	else if (!any)
 		return timespec_add(engine->last_due_check, IDLE_WAKEUP);
 	/* the sources keep corrected time; the caller waits on the local clock */
 	return timespec_add(next, -discipline_pending_slew(engine->discipline));
@@ -340,6 +356,77 @@ static enum ntp_leap majority_leap(const struct engine *engine, const int *ids, 
 	return NTP_LEAP_NONE;
 }
 
+static const struct leap_table *trusted_leap_table(const struct engine *engine, int64_t now)
+{
+	for (size_t i = 0; i < engine->leap_table_count; i++)
+		if (now < engine->leap_tables[i].expires)
+			return &engine->leap_tables[i];
+	return NULL;
+}
+
+/* The leap pending at the end of today, as the server will announce it
+ * (engine->leap); returns what the kernel is to be told: nothing unless it
+ * is the kernel that inserts it (leap_mode system). */
+static enum ntp_leap decide_leap(struct engine *engine, struct timespec now, enum ntp_leap upstream)
+{
+	struct leap_decision d;
+
+	leap_decide(trusted_leap_table(engine, now.tv_sec), now.tv_sec, upstream, &d);
+	if (d.outvoted && engine->outvoted_logged != leap_day_end(now.tv_sec)) {
+		engine->outvoted_logged = leap_day_end(now.tv_sec);
+		log_msg(LOG_LEVEL_WARNING,
+			"leap second: the sources announce %s this month, the leap table says otherwise; following "
+			"the table (%s at the end of today)",
+			d.upstream == NTP_LEAP_NONE ? "none" : d.upstream == NTP_LEAP_INSERT ? "an insertion" : "a deletion",
+			d.leap == NTP_LEAP_NONE ? "none" : d.leap == NTP_LEAP_INSERT ? "inserted" : "deleted");
+	}
+	if (d.leap != NTP_LEAP_NONE && (engine->leap != d.leap || engine->leap_when != leap_day_end(now.tv_sec)))
+		log_msg(LOG_LEVEL_NOTICE, "leap second: %s at the end of today (UTC), announced by %s; leap_mode %s",
+			d.leap == NTP_LEAP_INSERT ? "inserted" : "deleted", d.from_table ? "the leap table" : "the sources",
+			leap_mode_str(engine->cfg.leap_mode));
+	engine->leap = d.leap;
+	engine->leap_when = d.leap == NTP_LEAP_NONE ? 0 : leap_day_end(now.tv_sec);
+	return engine->cfg.leap_mode == LEAP_MODE_SYSTEM ? d.leap : NTP_LEAP_NONE;
+}
+
+/* At the leap second itself (now, local time, at or past leap_moment):
+ * step or slew the clock as leap_mode says; the kernel does it in system
+ * mode, nobody in ignore mode. */
+static void pass_leap(struct engine *engine, struct timespec now)
+{
+	struct timespec t = corrected(engine, now);
+	int sign = engine->leap == NTP_LEAP_INSERT ? 1 : -1;
+	struct clock_slew st = { 0 };
+	int rc = 0;
+
+	if ((engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE) || t.tv_sec < leap_moment(engine))
+		return;
+	if (engine->cfg.adjust && engine->cfg.leap_mode == LEAP_MODE_STEP) {
+		rc = engine->clock.step(engine->clock.ctx, -sign + discipline_pending_slew(engine->discipline));
+	} else if (engine->cfg.adjust && engine->cfg.leap_mode == LEAP_MODE_SLEW) {
+		/* the second joins the slew in progress: the discipline keeps it */
+		if (engine->clock.slew_state(engine->clock.ctx, &st) == 0)
+			rc = engine->clock.slew(engine->clock.ctx, st.pending - st.scheduled - sign);
+	}
+	log_msg(rc ? LOG_LEVEL_ERROR : LOG_LEVEL_NOTICE, "leap second %s at %lld (leap_mode %s)%s",
+		sign > 0 ? "inserted" : "deleted", (long long)engine->leap_when, leap_mode_str(engine->cfg.leap_mode),
+		rc ? ": the clock refused the correction" :
+		engine->cfg.leap_mode == LEAP_MODE_STEP ? ": stepped the clock by one second" :
+		engine->cfg.leap_mode == LEAP_MODE_SLEW ? ": slewing the clock by one second" : "");
+	engine->passed_leap_when = engine->leap_when;
+	engine->passed_leap_sign = sign;
+	engine->leap = NTP_LEAP_NONE;
+	engine->leap_when = 0;
+}
+
+void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count)
+{
+	if (count > ENGINE_MAX_LEAP_TABLES)
+		count = ENGINE_MAX_LEAP_TABLES;
+	memcpy(engine->leap_tables, tables, count * sizeof(tables[0]));
+	engine->leap_table_count = count;
+}
+
 static void correct_sources(struct engine *engine, struct timespec when, const struct discipline_change *change)
 {
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
@@ -407,7 +494,7 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 		.delay = latest.delay,
 		.delay_excess = delay_excess(es, latest.delay, latest.time),
 		.root_distance = c[from].root_distance,
-		.leap = majority_leap(engine, ids, c, n),
+		.leap = decide_leap(engine, now, majority_leap(engine, ids, c, n)),
 	};
 	discipline_update(engine->discipline, &sample, local, &change);
 	log_msg(LOG_LEVEL_DEBUG, "update from %s: offset %+.9f excess %.9f age %.1f: %s %+.9f s %+.6f ppm",
@@ -433,7 +520,6 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	}
 	engine->insane_logged = false;
 	correct_sources(engine, now, &change);
-	engine->leap = sample.leap;
 	engine->last_offset = sample.offset;
 	engine->reference_time = now;
 	engine->root_delay = result->root_delay;
@@ -525,6 +611,7 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 	size_t n = 0;
 
 	engine->last_due_check = now;
+	pass_leap(engine, now);
 	if (no_answer_warning_due(engine, now)) {
 		engine->no_answer_warned = true;
 		log_msg(LOG_LEVEL_WARNING,
@@ -594,13 +681,12 @@ const char *engine_makestep_str(enum engine_makestep result)
 	return "?";
 }
 
+/* Around the midnight of a leap second, pending or just passed. */
 static bool near_leap(const struct engine *engine, struct timespec t)
 {
-	long into_day = (long)(t.tv_sec % SECONDS_PER_DAY);
+	int64_t when = engine->leap_when ? engine->leap_when : engine->passed_leap_when;
 
-	if (engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE)
-		return false;
-	return into_day < LEAP_GUARD || into_day >= SECONDS_PER_DAY - LEAP_GUARD;
+	return when && fabs(timespec_diff(t, (struct timespec){ (time_t)when, 0 })) < LEAP_GUARD;
 }
 
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count)
@@ -688,11 +774,14 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	memset(out, 0, sizeof(*out));
 	out->state = engine->state;
 	out->reason = engine->reason;
-	/* stratum, refid and leap as the server announces them */
+	/* stratum and refid as the server announces them; the leap below */
 	engine_get_system(engine, &system);
 	out->stratum = system.stratum;
 	out->refid = system.refid;
 	out->leap = system.leap;
+	/* the operator sees the pending leap even when clients are served a smear */
+	if (engine->state == SYNC_SYNCHRONIZED)
+		out->leap = engine->leap;
 	if (engine->system_peer >= 0) {
 		const struct source *peer = engine->sources[engine->system_peer].src;
 
@@ -749,9 +838,15 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->precision = engine->cfg.precision;
+	out->smear = engine->cfg.leap_smear;
+	out->leap_moves_clock = engine->cfg.adjust &&
+				(engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
+	out->leap_when = engine->leap_when ? engine->leap_when : engine->passed_leap_when;
+	out->leap_sign = engine->leap_when ? (engine->leap == NTP_LEAP_INSERT ? 1 : -1) : engine->passed_leap_sign;
 	switch (engine->state) {
 	case SYNC_SYNCHRONIZED:
-		out->leap = engine->leap;
+		/* smeared time has no leap second for clients to insert */
+		out->leap = engine->cfg.leap_smear.shape != LEAP_SMEAR_OFF ? NTP_LEAP_NONE : engine->leap;
 		out->stratum = (uint8_t)(engine->peer_stratum + 1);
 		out->refid = engine->refid;
 		out->reference_time = engine->reference_time;

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "discipline.h"
+#include "leap.h"
 #include "netaddr.h"
 #include "packet.h"
 #include "source.h" /* struct source_config, struct source_status */
@@ -38,6 +39,8 @@ struct engine_config {
 	int8_t precision;               /* log2 seconds, measured by the edge */
 	double wander_ppm_per_s;        /* frequency random walk the discipline starts from (it learns its own); default 0.003 */
 	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
+	enum leap_mode leap_mode;       /* what is done to the clock at a leap second; default system */
+	struct leap_smear leap_smear;   /* served time around a leap second; default off */
 };
 
 /* The defaults listed above. */
@@ -90,6 +93,13 @@ struct engine_system {
 	struct timespec reference_time;
 	double root_delay;
 	double root_dispersion;      /* at reference_time; the server adds growth since */
+	/* the leap second to smear served time around (leap_when 0: none):
+	 * the one pending, else the last that passed */
+	int64_t leap_when;           /* Unix time of the midnight after it */
+	int leap_sign;               /* +1 inserted, -1 deleted */
+	bool leap_moves_clock;       /* the clock takes the leap at once (the kernel or a step): it
+					reads 23:59:59 twice; else it runs through the leap */
+	struct leap_smear smear;
 };
 
 struct engine *engine_create(const struct engine_config *cfg, const struct clock_ops *clock,
@@ -131,6 +141,10 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now,
 			    uint8_t out[SOURCE_REQUEST_MAX]);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
+/* The leap tables (leapsecond_list, then leapsectz), in the order they are
+ * trusted: the first one not expired decides (leap_decide). Copied. */
+void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
+
 /* The refids that mark a server as synchronized to us (loop_own_refids):
  * such a server is never selected. */
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count);

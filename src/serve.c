@@ -31,6 +31,25 @@ void serve_snapshot_from_system(const struct engine_system *sys, struct serve_sn
 			 ntp_ts_from_timespec(sys->reference_time);
 	out->root_delay = sys->root_delay;
 	out->root_dispersion = sys->root_dispersion;
+	out->leap_when = sys->leap_when;
+	out->leap_sign = sys->leap_sign;
+	out->leap_moves_clock = sys->leap_moves_clock;
+	out->smear = sys->smear;
+}
+
+double serve_smear_offset(const struct serve_snapshot *snap, struct timespec rx, struct timespec mono)
+{
+	bool applied;
+
+	if (snap->smear.shape == LEAP_SMEAR_OFF || !snap->leap_when)
+		return 0.0;
+	if (!snap->leap_moves_clock)
+		applied = false;
+	else if (!timespec_is_zero(snap->leap_mono))
+		applied = timespec_diff(mono, snap->leap_mono) >= 0.0;
+	else
+		applied = rx.tv_sec >= snap->leap_when;
+	return leap_smear_offset(&snap->smear, snap->leap_when, snap->leap_sign, timespec_to_double(rx), applied);
 }
 
 /* A usable stratum without a reference time: the local clock itself is the
@@ -192,7 +211,9 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 		encode_kod_rate(&request, reply->bytes);
 		return SERVE_KISS;
 	}
-	encode_reply(&request, snap, req->rx, reply->bytes);
+	/* the smear moves what is served, never what the clock reads */
+	reply->smear = serve_smear_offset(snap, req->rx, req->now);
+	encode_reply(&request, snap, timespec_add(req->rx, reply->smear), reply->bytes);
 	return SERVE_ANSWER;
 }
 

@@ -17,6 +17,7 @@
 #include "auth_keys.h"
 #include "auth_mac.h"
 #include "engine.h"
+#include "leap.h"
 #include "netaddr.h"
 #include "ntp_time.h"
 #include "packet.h"
@@ -35,6 +36,14 @@ struct serve_snapshot {
 					 * reference (local_stratum), stamped at each answer */
 	double root_delay;           /* seconds */
 	double root_dispersion;      /* seconds at reference_time */
+	/* the leap second served time is smeared around (leap_when 0: none) */
+	int64_t leap_when;           /* Unix time of the midnight after it */
+	int leap_sign;               /* +1 inserted, -1 deleted */
+	bool leap_moves_clock;       /* engine_system's */
+	struct leap_smear smear;
+	struct timespec leap_mono;   /* the monotonic time the clock takes the leap (leap_when, or a
+					second before for a deleted one), as the edge saw it coming;
+					zero: not known (the clock took the leap when it read leap_when) */
 };
 
 enum serve_verdict {
@@ -57,6 +66,12 @@ enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struc
 
 /* Writes the transmit timestamp into a reply. */
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx);
+
+/* Seconds the served time stands away from the clock at rx (CLOCK_REALTIME)
+ * with the monotonic time mono: the leap smear (leap.h). A clock that takes
+ * the leap (leap_moves_clock) has taken it once mono reaches leap_mono: a
+ * clock that repeats 23:59:59 cannot say so itself. 0 without a smear. */
+double serve_smear_offset(const struct serve_snapshot *snap, struct timespec rx, struct timespec mono);
 
 const char *serve_verdict_str(enum serve_verdict verdict);
 
@@ -85,6 +100,7 @@ enum serve_outcome {
  * its transmit time is stamped (the MAC covers it). */
 struct serve_reply {
 	uint8_t bytes[SERVE_REPLY_MAX];
+	double smear;                /* seconds to add to the transmit time (serve_smear_offset) */
 	const struct auth_key *key;  /* NULL: no MAC */
 	size_t digest_len;           /* as long as the request's */
 };

@@ -70,6 +70,8 @@ struct server {
 	size_t worker_count;        /* 1 (the main loop) or threads */
 	struct worker *workers;
 	int stop_pipe[2];
+	int64_t leap_mono_for;      /* the leap second leap_mono is of (note_leap_time) */
+	struct timespec leap_mono;
 };
 
 static void fail(char *err, size_t err_len, const char *fmt, const char *what, int error)
@@ -199,6 +201,28 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 	return srv;
 }
 
+/* Where the smeared leap second falls on the monotonic clock (which the
+ * leap does not move), taken while the clock still reads before its last
+ * second: the inserted second reads 23:59:59 again. */
+static void note_leap_time(struct server *srv, struct serve_snapshot *snap)
+{
+	struct timespec real, mono;
+	/* the clock takes an inserted second at midnight, a deleted one (23:59:59) a second before */
+	int64_t moment = snap->leap_when - (snap->leap_sign < 0 ? 1 : 0);
+
+	if (snap->smear.shape == LEAP_SMEAR_OFF || !snap->leap_when)
+		return;
+	if (srv->leap_mono_for != snap->leap_when) {
+		srv->leap_mono_for = snap->leap_when;
+		srv->leap_mono = (struct timespec){ 0, 0 };
+	}
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	if (real.tv_sec < moment - 1)
+		srv->leap_mono = timespec_add(mono, (double)(moment - real.tv_sec) - real.tv_nsec * 1e-9);
+	snap->leap_mono = srv->leap_mono;
+}
+
 void server_publish(struct server *srv, const struct engine_system *sys)
 {
 	struct seqlock *p = &srv->published;
@@ -206,6 +230,7 @@ void server_publish(struct server *srv, const struct engine_system *sys)
 	struct serve_snapshot snap;
 
 	serve_snapshot_from_system(sys, &snap);
+	note_leap_time(srv, &snap);
 	atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	p->snap = snap;
@@ -356,7 +381,7 @@ static int serve_batch(struct worker *w, int fd)
 		clock_gettime(CLOCK_REALTIME, &tx);
 		for (unsigned i = 0; i < out; i++) {
 			if (!is_kod[i])
-				serve_stamp_transmit(w->replies[i].bytes, tx);
+				serve_stamp_transmit(w->replies[i].bytes, timespec_add(tx, w->replies[i].smear));
 			w->out_iov[i].iov_len = serve_sign_reply(&w->replies[i]);
 			t.authenticated += w->replies[i].key != NULL;
 		}

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "json_writer.h"
+#include "leap_load.h"
 #include "log.h"
 #include "packet.h"
 #include "refid.h"
@@ -72,6 +73,8 @@ struct scenario {
 	double clock_offset, clock_freq, wander;
 	double reference_error; /* offsets are measured against UTC plus this */
 	bool leap_insert;
+	size_t leap_tables;
+	struct leap_table leap_table[2]; /* leap-list, then leap-tz */
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
 	struct engine_config engine;
@@ -99,6 +102,11 @@ struct metrics {
 	bool insane_seen;
 	double insane_offset;
 	double leap_offset_max; /* |offset| within an hour after the leap */
+	double leap_settled;    /* seconds after the leap from which |offset| < SETTLE_OFFSET; -1: never */
+	double clock_jump_min;  /* the clock's reading against true time from one measurement to the next */
+	double clock_jump_max;
+	double last_local, last_tau;
+	bool have_last;
 	double outage_start_offset, outage_end_offset, outage_drift;
 	bool outage_started;
 	unsigned log_count;
@@ -241,6 +249,38 @@ static void set_name(struct scenario *sc, const char *name)
 	sc->name[n] = '\0';
 }
 
+static enum leap_mode parse_leap_mode(const char *v)
+{
+	for (enum leap_mode m = LEAP_MODE_SYSTEM; m <= LEAP_MODE_IGNORE; m++)
+		if (!strcmp(v, leap_mode_str(m)))
+			return m;
+	die("leap-mode: %s is not system, step, slew or ignore", v);
+	return LEAP_MODE_SYSTEM;
+}
+
+/* The directory of the scenario file being read: a relative leap-list is
+ * found beside it. */
+static char scenario_dir[256] = ".";
+
+/* The engine's leap tables, as stratad loads them. */
+static void load_leap_table(struct scenario *sc, const char *what, bool zone)
+{
+	char err[320], path[512];
+	int rc;
+
+	if (!zone && what[0] != '/') {
+		snprintf(path, sizeof(path), "%s/%s", scenario_dir, what);
+		what = path;
+	}
+	if (sc->leap_tables >= 2)
+		die("at most one leap-list and one leap-tz");
+	rc = zone ? leap_load_tz(what, SIM_EPOCH, &sc->leap_table[sc->leap_tables], err, sizeof(err)) :
+		    leap_load_list(what, &sc->leap_table[sc->leap_tables], err, sizeof(err));
+	if (rc != 0)
+		die("%s", err);
+	sc->leap_tables++;
+}
+
 /* One setting, from an option or a scenario line; returns false when unknown. */
 static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 {
@@ -259,6 +299,9 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "drift-file")) { NEED(); ec->have_initial_frequency = true;
 		ec->initial_frequency_ppm = parse_value(v, key); }
 	else if (!strcmp(key, "leap-insert")) sc->leap_insert = parse_bool(v, key);
+	else if (!strcmp(key, "leap-mode")) { NEED(); ec->leap_mode = parse_leap_mode(v); }
+	else if (!strcmp(key, "leap-list")) { NEED(); load_leap_table(sc, v, false); }
+	else if (!strcmp(key, "leap-tz")) { NEED(); load_leap_table(sc, v, true); }
 	else if (!strcmp(key, "outage")) { NEED(); if (sc->outages < MAX_OUTAGES)
 		parse_window(v, &sc->outage[sc->outages++], key); }
 	else if (!strcmp(key, "server")) { NEED(); parse_server(sc, v); }
@@ -293,6 +336,12 @@ static void parse_scenario_file(struct scenario *sc, const char *path)
 		const char *base = strrchr(path, '/');
 
 		set_name(sc, base ? base + 1 : path);
+	}
+	{
+		const char *slash = strrchr(path, '/');
+
+		snprintf(scenario_dir, sizeof(scenario_dir), "%.*s", slash ? (int)(slash - path) : 1,
+			 slash ? path : ".");
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *key, *value, *hash = strchr(line, '#');
@@ -343,7 +392,10 @@ static void usage(FILE *out)
 "  --wander W               random walk of the frequency, ppm per sqrt(second)\n"
 "  --reference-error X      measure offsets against UTC + X (the time the servers agree on)\n"
 "  --drift-file F           start with this frequency correction (ppm) as if read from a drift file\n"
-"  --leap-insert            the servers announce a leap second at the end of the first day\n"
+"  --leap-insert            UTC has a leap second at the end of the first day\n"
+"  --leap-mode M            system, step, slew or ignore: what is done to the clock at the leap\n"
+"  --leap-list PATH         the engine's leap table from a leap-seconds.list file\n"
+"  --leap-tz ZONE           the engine's leap table from a zone with leap seconds (right/UTC)\n"
 "  --outage START:LENGTH    no server answers in this window (up to 4)\n"
 "Engine (see stratad.conf(5)):\n"
 "  --adjust yes|no, --step-threshold X, --panic-threshold X, --allow-initial-insane-step,\n"
@@ -354,7 +406,7 @@ static void usage(FILE *out)
 "           minpoll=N,maxpoll=N,poll=N,iburst=yes|no,leap=yes|no,outage=START:LENGTH\n"
 "     delay: one-way base delay (100us); asym: up minus down; jitter: mean extra delay\n"
 "     each way (exponential by default); loss: probability; error: the server clock's\n"
-"     constant error (a falseticker or insane time); leap: announce the leap second\n"
+"     constant error (a falseticker or insane time); leap: announce a leap second at the end of the first day (true or not)\n"
 "Criteria (repeatable): --expect 'METRIC OP VALUE', OP one of <= < >= > == !=\n"
 "  metrics: offset_rms offset_max offset_max_after_sync first_sync settled steps\n"
 "           (settled: from then on |offset| stays within 1 ms)\n"
@@ -363,7 +415,8 @@ static void usage(FILE *out)
 "           (slew_total_rate_max_ppm: while a slew runs, its rate plus how far the\n"
 "           frequency correction moved from the one the slew began with)\n"
 "           synchronized_end unsync_reason_end\n"
-"           falseticker_selected leap_announced_before leap_offset_max\n"
+"           falseticker_selected leap_announced_before leap_offset_max leap_settled\n"
+"           clock_jump_min clock_jump_max (the clock against true time between measurements)\n"
 "           outage_drift outage_freq_error_ppm refused_calls\n"
 "Exit status: 0 when every criterion holds, 1 when one fails, 2 on bad input.\n",
 	      out);
@@ -450,6 +503,8 @@ static void sim_start(struct sim *sim, struct scenario *sc)
 	sim->engine = engine_create(&sc->engine, &ops, sim_clock_now(&sim->clock));
 	if (!sim->engine)
 		die("engine_create failed");
+	engine_set_leap_tables(sim->engine, sc->leap_table, sc->leap_tables);
+	sim->m.leap_settled = -1.0;
 	for (unsigned i = 0; i < sc->servers; i++) {
 		struct sim_server *s = &sc->server[i];
 		char name[32];
@@ -472,7 +527,8 @@ static void server_answer(const struct sim *sim, const struct sim_server *s, con
 {
 	const struct scenario *sc = sim->sc;
 	double t2 = utc(sc, tau + up) + s->error;
-	bool leap_day = sc->leap_insert && tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
+	/* servers with leap=yes announce one whether UTC has it (leap-insert) or not */
+	bool leap_day = tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
 	struct ntp_packet reply = {
 		.leap = s->announce_leap && leap_day ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
 		.version = NTP_VERSION,
@@ -594,6 +650,18 @@ static void measure(struct sim *sim)
 		m->settled = tau + sc->measure_interval;
 	if (sc->leap_insert && tau >= sim->leap_tau && tau < sim->leap_tau + 3600.0)
 		m->leap_offset_max = fmax(m->leap_offset_max, fabs(offset));
+	if (sc->leap_insert && tau >= sim->leap_tau && (fabs(offset) > SETTLE_OFFSET || m->leap_settled < 0.0))
+		m->leap_settled = fabs(offset) > SETTLE_OFFSET ? -1.0 : tau - sim->leap_tau;
+	/* a clock that repeats or skips a second shows here as a jump of -1 or +1 */
+	if (m->have_last) {
+		double jump = (sim_clock_local(&sim->clock) - m->last_local) - (tau - m->last_tau);
+
+		m->clock_jump_min = fmin(m->clock_jump_min, jump);
+		m->clock_jump_max = fmax(m->clock_jump_max, jump);
+	}
+	m->have_last = true;
+	m->last_local = sim_clock_local(&sim->clock);
+	m->last_tau = tau;
 	if (sc->outages) {
 		bool in = outage_active(sc->outage, 1, tau);
 
@@ -658,6 +726,9 @@ static size_t collect_figures(const struct sim *sim, const struct engine_trackin
 		clock->leap_announced_tau >= 0.0 && clock->leap_announced_tau < sim->leap_tau };
 	figures[nf++] = (struct figure){ "leap_applied", clock->leap_applied_tau >= 0.0 };
 	figures[nf++] = (struct figure){ "leap_offset_max", m->leap_offset_max };
+	figures[nf++] = (struct figure){ "leap_settled", m->leap_settled };
+	figures[nf++] = (struct figure){ "clock_jump_min", m->clock_jump_min };
+	figures[nf++] = (struct figure){ "clock_jump_max", m->clock_jump_max };
 	figures[nf++] = (struct figure){ "outage_drift", fabs(m->outage_drift) };
 	figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
 	figures[nf++] = (struct figure){ "refused_calls", clock->refused };

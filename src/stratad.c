@@ -26,6 +26,7 @@
 #include "control.h"
 #include "detach.h"
 #include "driftfile.h"
+#include "leap_load.h"
 #include "engine.h"
 #include "history.h"
 #include "history_log.h"
@@ -91,6 +92,8 @@ struct daemon {
 	struct timespec next_drift_write;
 	char status[160];             /* the service manager's STATUS= line */
 	char pidfile[CONFIG_PATH_LEN]; /* the one we wrote, "" if none */
+	size_t leap_table_count;      /* clock.leapsecond_list, then clock.leapsectz: read once at start */
+	struct leap_table leap_tables[2];
 };
 
 /* Signals only set flags, which the loop reads before it sleeps; a signal
@@ -957,6 +960,44 @@ static bool needs_restart(const struct daemon_config *running, const struct daem
 }
 
 /* SIGHUP: the new file replaces the running configuration only when valid. */
+/* The leap tables, read at start as the keys are: a list that does not
+ * parse, or a zone without leap seconds, is a configuration error. */
+static int load_leap_tables(struct daemon *d, char *err, size_t err_len)
+{
+	struct timespec now;
+	char why[400];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (d->cfg.leapsecond_list[0]) {
+		if (leap_load_list(d->cfg.leapsecond_list, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
+			snprintf(err, err_len, "%u: clock.leapsecond_list: %s", d->cfg.leapsecond_list_line, why);
+			return -1;
+		}
+		d->leap_table_count++;
+	}
+	if (d->cfg.leapsectz[0]) {
+		if (leap_load_tz(d->cfg.leapsectz, now.tv_sec, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
+			snprintf(err, err_len, "%u: clock.leapsectz: %s", d->cfg.leapsectz_line, why);
+			return -1;
+		}
+		d->leap_table_count++;
+	}
+	return 0;
+}
+
+static void log_leap_tables(const struct daemon *d, struct timespec now)
+{
+	if (d->cfg.leapsecond_list[0] && now.tv_sec >= d->leap_tables[0].expires)
+		log_msg(LOG_LEVEL_WARNING,
+			"%s expired %.0f days ago: not used (update tzdata); leap seconds come from %s",
+			d->cfg.leapsecond_list, (double)(now.tv_sec - d->leap_tables[0].expires) / 86400.0,
+			d->cfg.leapsectz[0] ? d->cfg.leapsectz : "the sources");
+	else if (d->leap_table_count)
+		log_msg(LOG_LEVEL_INFO, "leap seconds from %s%s%s, leap_mode %s", d->cfg.leapsecond_list,
+			d->cfg.leapsecond_list[0] && d->cfg.leapsectz[0] ? " and " : "", d->cfg.leapsectz,
+			leap_mode_str(d->cfg.engine.leap_mode));
+}
+
 static void reload(struct daemon *d)
 {
 	struct daemon_config next;
@@ -1220,6 +1261,8 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
 	}
+	engine_set_leap_tables(d->engine, d->leap_tables, d->leap_table_count);
+	log_leap_tables(d, now);
 	if (d->cfg.serve.enabled) {
 		d->server = server_create(&d->cfg.serve, &d->keys, why, sizeof(why));
 		if (!d->server) {
@@ -1340,6 +1383,11 @@ int main(int argc, char **argv)
 	if ((d.cfg.keys[0] && auth_keyfile_load(d.cfg.keys, &d.keys, err, sizeof(err)) < 0) ||
 	    config_check_keys(&d.cfg, opt.config_path, &d.keys, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
+		auth_keyring_free(&d.keys);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (load_leap_tables(&d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s:%s\n", opt.config_path, err);
 		auth_keyring_free(&d.keys);
 		return DAEMON_EXIT_CONFIG;
 	}

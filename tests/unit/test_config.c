@@ -165,6 +165,34 @@ static void errors_name_line_and_setting(void **state)
 			    ":1: statsd.prefix: \"a b\" may only hold letters, digits, '_', '.' and '-'");
 }
 
+static void leap_settings(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+
+	assert_int_equal(load("clock = { leapsecond_list = \"/usr/share/zoneinfo/leap-seconds.list\";"
+			      " leapsectz = \"right/UTC\"; leap_mode = \"slew\"; };", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.leapsecond_list, "/usr/share/zoneinfo/leap-seconds.list");
+	assert_string_equal(cfg.leapsectz, "right/UTC");
+	assert_int_equal(cfg.engine.leap_mode, LEAP_MODE_SLEW);
+	assert_int_equal(cfg.engine.leap_smear.shape, LEAP_SMEAR_OFF);
+	assert_int_equal(load("serve = { leap_smear = \"linear\"; };", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.engine.leap_mode, LEAP_MODE_SYSTEM);
+	assert_int_equal(cfg.engine.leap_smear.shape, LEAP_SMEAR_LINEAR);
+	assert_true(cfg.engine.leap_smear.duration == 86400.0);
+	assert_string_equal(error_of("clock = {\n leap_mode = \"smear\";\n};"),
+			    ":2: clock.leap_mode: \"smear\" is not one of system, step, slew, ignore");
+	assert_string_equal(error_of("serve = { leap_smear = \"cubic\"; };"),
+			    ":1: serve.leap_smear: \"cubic\" is not one of off, quadratic, linear");
+	assert_string_equal(error_of("clock = { leap_mode = \"slew\"; };\nserve = { leap_smear = \"quadratic\"; };"),
+			    ":2: serve.leap_smear: needs clock.leap_mode system, step or ignore, not slew");
+	assert_string_equal(error_of("serve = { leap_smear_duration = 10; };"),
+			    ":1: serve.leap_smear_duration: 10 is out of range [600, 604800]");
+	assert_string_equal(error_of("clock = { leapsecond_list = \"leap.list\"; };"),
+			    ":1: clock.leapsecond_list: \"leap.list\" is not an absolute path");
+}
+
 /* libconfig 1.5 keeps only the low 32 bits of an integer without an L: the
  * value read would be another one, silently (4294967419 is 123). */
 static void integers_beyond_32_bits_are_out_of_range(void **state)
@@ -375,8 +403,10 @@ static void the_printed_configuration_reads_back(void **state)
 
 	assert_int_equal(load("sources = ( { pool = \"p.example\"; maxsources = 3; }, { server = \"127.0.0.1\"; key = 7; } );\n"
 			      "keys = \"/etc/strata/keys\";\n"
-			      "clock = { step_threshold = 0.5; stepout = 60; };\n"
-			      "serve = { allow = [ \"192.168.0.0/16\", \"::1\" ]; ratelimit = { interval = 0.25; }; };\n"
+			      "clock = { step_threshold = 0.5; stepout = 60; leapsecond_list = \"/l\"; leapsectz = \"right/UTC\";"
+			      " leap_mode = \"step\"; };\n"
+			      "serve = { allow = [ \"192.168.0.0/16\", \"::1\" ]; ratelimit = { interval = 0.25; };"
+			      " leap_smear = \"quadratic\"; leap_smear_duration = 3600; };\n"
 			      "statsd = { address = \"127.0.0.1\"; };\n",
 			      &a, err, sizeof(err)),
 			 0);
@@ -391,6 +421,8 @@ static void the_printed_configuration_reads_back(void **state)
 		b.sources[i].key_line = a.sources[i].key_line;
 		memcpy(b.sources[i].key_file, a.sources[i].key_file, sizeof(b.sources[i].key_file));
 	}
+	b.leapsecond_list_line = a.leapsecond_list_line;
+	b.leapsectz_line = a.leapsectz_line;
 	/* the printed file names the default wildcards, so they read back as chosen */
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);
@@ -613,6 +645,7 @@ int main(void)
 		cmocka_unit_test(a_full_file_is_read),
 		cmocka_unit_test(serve_without_listen_uses_both_wildcards),
 		cmocka_unit_test(errors_name_line_and_setting),
+		cmocka_unit_test(leap_settings),
 		cmocka_unit_test(a_missing_file_is_an_error),
 		cmocka_unit_test(a_ratelimit_group_turns_the_limiter_on),
 		cmocka_unit_test(sub_second_polls_are_accepted_down_to_minus_6),

@@ -57,7 +57,9 @@ struct world {
 };
 
 static struct world w;
-static const struct timespec t0 = { 1700000000, 0 }; /* 22:13:20 UTC, far from a leap second */
+#define FAR_FROM_LEAPS 1700000000 /* 2023-11-14 22:13:20 UTC, far from a leap second */
+#define LEAP_MIDNIGHT 1483228800  /* 2017-01-01: 2016 ended with 23:59:60 */
+static struct timespec t0 = { FAR_FROM_LEAPS, 0 };
 
 static void record(enum call_kind kind, double value, const struct clock_status *status)
 {
@@ -187,6 +189,7 @@ static int stop(void **state)
 	(void)state;
 	engine_destroy(w.engine);
 	w.engine = NULL;
+	t0.tv_sec = FAR_FROM_LEAPS; /* the next test starts there unless it says otherwise */
 	return 0;
 }
 
@@ -798,18 +801,39 @@ static void removing_the_system_peer_reselects(void **state)
 	assert_unsynchronized_downstream();
 }
 
+/* the leap of 2016 and the one before, valid until 2017-06-28 */
+static struct leap_table table_2017(void)
+{
+	struct leap_table t = { .expires = 1498608000 };
+
+	leap_table_add(&t, 1435708800, 36);
+	leap_table_add(&t, LEAP_MIDNIGHT, 37);
+	return t;
+}
+
+/* Two servers on 2016-12-31 from `before` seconds before its end, announcing leap. */
+static void start_leap_day(struct engine_config *cfg, double before, enum ntp_leap leap, bool table)
+{
+	struct leap_table t = table_2017();
+	struct fake_server *a, *b;
+
+	t0.tv_sec = LEAP_MIDNIGHT - (time_t)before;
+	start(cfg);
+	if (table)
+		engine_set_leap_tables(w.engine, &t, 1);
+	a = add_server(0.0, 2);
+	b = add_server(0.0, 2);
+	a->leap = leap;
+	b->leap = leap;
+}
+
 static void announced_leap_second_reaches_the_clock(void **state)
 {
 	struct engine_config cfg = default_config();
-	struct fake_server *a, *b;
 	const struct call *status;
 
 	(void)state;
-	start(&cfg);
-	a = add_server(0.0, 2);
-	b = add_server(0.0, 2);
-	a->leap = NTP_LEAP_INSERT;
-	b->leap = NTP_LEAP_INSERT;
+	start_leap_day(&cfg, 7200, NTP_LEAP_INSERT, false);
 	run_for(600);
 
 	status = last_call(CALL_STATUS);
@@ -817,6 +841,171 @@ static void announced_leap_second_reaches_the_clock(void **state)
 	assert_int_equal(status->status.leap, NTP_LEAP_INSERT);
 	assert_int_equal(tracking().leap, NTP_LEAP_INSERT);
 	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+}
+
+/* ntpd announces a leap for the whole month: the kernel would insert it
+ * at the end of the first day it hears of it. */
+static void a_leap_announced_mid_month_waits(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct fake_server *a;
+
+	(void)state;
+	start(&cfg);
+	a = add_server(0.0, 2);
+	a->leap = NTP_LEAP_INSERT;
+	run_for(600);
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_NONE);
+	assert_int_equal(system_state().leap, NTP_LEAP_NONE);
+}
+
+static unsigned outvoted_logs;
+
+static void count_outvoted(void *ctx, enum log_level level, const char *message)
+{
+	(void)ctx;
+	if (level == LOG_LEVEL_WARNING && strstr(message, "leap table says otherwise"))
+		outvoted_logs++;
+}
+
+/* The table announces the leap no server announces, and says so once. */
+static void the_table_announces_and_outvotes(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	outvoted_logs = 0;
+	log_set_sink(count_outvoted, NULL, LOG_LEVEL_DEBUG);
+	start_leap_day(&cfg, 7200, NTP_LEAP_NONE, true);
+	run_for(1200);
+	log_set_sink(NULL, NULL, LOG_LEVEL_DEBUG);
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_INSERT);
+	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+	assert_int_equal(outvoted_logs, 1);
+}
+
+/* Served leap, stratum and refid before, at and after the leap second:
+ * the leap bits go at midnight, stratum and refid stay. */
+static void served_state_across_the_leap(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct engine_system before, after;
+
+	(void)state;
+	start_leap_day(&cfg, 600, NTP_LEAP_INSERT, true);
+	run_for(599);
+	engine_get_system(w.engine, &before);
+	assert_int_equal(before.leap, NTP_LEAP_INSERT);
+	assert_int_equal(before.stratum, 3);
+	assert_int_equal(before.leap_when, LEAP_MIDNIGHT);
+	assert_int_equal(before.leap_sign, 1);
+	run_for(4);
+	engine_get_system(w.engine, &after);
+	assert_int_equal(after.leap, NTP_LEAP_NONE);
+	assert_int_equal(after.stratum, 3);
+	assert_int_equal(after.refid, before.refid);
+	assert_int_equal(after.leap_when, LEAP_MIDNIGHT); /* the one that passed, for the smear */
+}
+
+/* the call that took the second, if any: |value + 1| small */
+static const struct call *leap_call(enum call_kind kind)
+{
+	for (size_t i = 0; i < w.clock.count; i++)
+		if (w.clock.calls[i].kind == kind && fabs(w.clock.calls[i].value + 1.0) < 0.01)
+			return &w.clock.calls[i];
+	return NULL;
+}
+
+static void leap_mode_run(enum leap_mode mode)
+{
+	struct engine_config cfg = default_config();
+
+	cfg.leap_mode = mode;
+	start_leap_day(&cfg, 600, NTP_LEAP_INSERT, true);
+	run_for(599.5);
+	/* nothing has taken the second before midnight */
+	assert_null(leap_call(CALL_STEP));
+	assert_null(leap_call(CALL_SLEW));
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, mode == LEAP_MODE_SYSTEM ? NTP_LEAP_INSERT : NTP_LEAP_NONE);
+	run_for(1.0);
+}
+
+static void leap_mode_step_steps_at_midnight(void **state)
+{
+	(void)state;
+	leap_mode_run(LEAP_MODE_STEP);
+	assert_non_null(leap_call(CALL_STEP));
+	assert_null(leap_call(CALL_SLEW));
+	/* the clock reads the second before midnight again */
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT - 1);
+}
+
+/* A deleted second is 23:59:59, which the clock never shows: stepped
+ * forward as it begins. (The servers announce it; the table has none.) */
+static void leap_mode_step_deletes_23_59_59(void **state)
+{
+	struct engine_config cfg = default_config();
+	size_t forward = 0;
+
+	(void)state;
+	cfg.leap_mode = LEAP_MODE_STEP;
+	start_leap_day(&cfg, 600, NTP_LEAP_DELETE, false);
+	run_for(598.5);
+	assert_int_equal(system_state().leap, NTP_LEAP_DELETE);
+	for (size_t i = 0; i < w.clock.count; i++)
+		forward += w.clock.calls[i].kind == CALL_STEP && fabs(w.clock.calls[i].value - 1.0) < 0.01;
+	assert_int_equal(forward, 0);
+	run_for(1.0);
+	for (size_t i = 0; i < w.clock.count; i++)
+		forward += w.clock.calls[i].kind == CALL_STEP && fabs(w.clock.calls[i].value - 1.0) < 0.01;
+	assert_int_equal(forward, 1);
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT);
+	assert_int_equal(system_state().leap, NTP_LEAP_NONE);
+}
+
+static void leap_mode_slew_slews_from_midnight(void **state)
+{
+	(void)state;
+	leap_mode_run(LEAP_MODE_SLEW);
+	assert_null(leap_call(CALL_STEP));
+	assert_non_null(leap_call(CALL_SLEW));
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT);
+	/* the clock holds the second as a slew still to run */
+	struct clock_slew st;
+
+	assert_int_equal(fake_slew_state(NULL, &st), 0);
+	assert_true(fabs(st.pending + 1.0) < 0.002);
+}
+
+static void leap_mode_system_and_ignore_leave_the_clock(void **state)
+{
+	(void)state;
+	leap_mode_run(LEAP_MODE_SYSTEM);
+	assert_null(leap_call(CALL_STEP));
+	assert_null(leap_call(CALL_SLEW));
+	stop(NULL);
+	leap_mode_run(LEAP_MODE_IGNORE);
+	assert_null(leap_call(CALL_STEP));
+	assert_null(leap_call(CALL_SLEW));
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT);
+}
+
+/* Smeared time carries no leap bits: clients must not insert it again. */
+static void smeared_service_announces_no_leap(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct engine_system sys;
+
+	(void)state;
+	cfg.leap_smear = (struct leap_smear){ LEAP_SMEAR_QUADRATIC, LEAP_SMEAR_QUADRATIC_DEFAULT };
+	start_leap_day(&cfg, 600, NTP_LEAP_INSERT, true);
+	run_for(300);
+	engine_get_system(w.engine, &sys);
+	assert_int_equal(sys.leap, NTP_LEAP_NONE);
+	assert_int_equal(sys.leap_when, LEAP_MIDNIGHT);
+	assert_int_equal(sys.smear.shape, LEAP_SMEAR_QUADRATIC);
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_INSERT);
+	assert_int_equal(tracking().leap, NTP_LEAP_INSERT);
 }
 
 /* A server that first answers a while after start (a network up late): the
@@ -1011,6 +1200,14 @@ int main(void)
 		cmocka_unit_test_teardown(stratum_and_refid_follow_the_system_peer, stop),
 		cmocka_unit_test_teardown(removing_the_system_peer_reselects, stop),
 		cmocka_unit_test_teardown(announced_leap_second_reaches_the_clock, stop),
+		cmocka_unit_test_teardown(a_leap_announced_mid_month_waits, stop),
+		cmocka_unit_test_teardown(the_table_announces_and_outvotes, stop),
+		cmocka_unit_test_teardown(served_state_across_the_leap, stop),
+		cmocka_unit_test_teardown(leap_mode_step_steps_at_midnight, stop),
+		cmocka_unit_test_teardown(leap_mode_step_deletes_23_59_59, stop),
+		cmocka_unit_test_teardown(leap_mode_slew_slews_from_midnight, stop),
+		cmocka_unit_test_teardown(leap_mode_system_and_ignore_leave_the_clock, stop),
+		cmocka_unit_test_teardown(smeared_service_announces_no_leap, stop),
 		cmocka_unit_test_teardown(a_server_answering_late_is_used, stop),
 		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
 		cmocka_unit_test_teardown(makestep_steps_the_remaining_correction, stop),

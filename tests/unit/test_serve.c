@@ -1,5 +1,6 @@
 #include "cmocka_all.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "auth_mac.h"
@@ -195,6 +196,105 @@ static void leap_warning_is_passed_on(void **state)
 	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
 	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, RX, out), SERVE_REPLY);
 	assert_int_equal(decode_reply(out).leap, NTP_LEAP_INSERT);
+}
+
+#define LEAP_MIDNIGHT 1483228800 /* 2017-01-01, after 2016-12-31 23:59:60 */
+
+/* The leap bits go out before midnight and not after; stratum and refid
+ * stay what the engine says throughout. */
+static void leap_bits_stratum_and_refid_around_a_leap(void **state)
+{
+	(void)state;
+	struct engine_system sys = { .leap = NTP_LEAP_INSERT, .stratum = 2, .refid = 0xc0000202u,
+				     .reference_time = { LEAP_MIDNIGHT - 30, 0 }, .leap_when = LEAP_MIDNIGHT,
+				     .leap_sign = 1 };
+	struct serve_snapshot snap;
+	uint8_t req[NTP_HEADER_LEN], out[NTP_HEADER_LEN];
+	struct ntp_packet reply;
+
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	serve_snapshot_from_system(&sys, &snap);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, (struct timespec){ LEAP_MIDNIGHT - 1, 0 }, out),
+			 SERVE_REPLY);
+	reply = decode_reply(out);
+	assert_int_equal(reply.leap, NTP_LEAP_INSERT);
+	assert_int_equal(reply.stratum, 2);
+	assert_int_equal(reply.refid, 0xc0000202u);
+	sys.leap = NTP_LEAP_NONE; /* the engine, past midnight */
+	serve_snapshot_from_system(&sys, &snap);
+	assert_int_equal(serve_build_reply(req, sizeof(req), &snap, (struct timespec){ LEAP_MIDNIGHT + 1, 0 }, out),
+			 SERVE_REPLY);
+	reply = decode_reply(out);
+	assert_int_equal(reply.leap, NTP_LEAP_NONE);
+	assert_int_equal(reply.stratum, 2);
+	assert_int_equal(reply.refid, 0xc0000202u);
+	/* no smear configured: the clock as it reads */
+	assert_true(serve_smear_offset(&snap, (struct timespec){ LEAP_MIDNIGHT - 1, 0 }, (struct timespec){ 9, 0 }) == 0.0);
+}
+
+/* A quadratic smear of 1000 s after an inserted second; the monotonic
+ * clock reaches the leap at 5000 s. */
+static double smeared_receive(struct serve_snapshot *snap, double clock_since_midnight, double mono)
+{
+	struct serve_config cfg = { 0 };
+	struct ratelimit_config rl_cfg = { .interval = 0.0, .burst = 1, .table_size = 16 };
+	struct ratelimit *rl = ratelimit_create(&rl_cfg);
+	uint8_t req[NTP_HEADER_LEN];
+	struct serve_reply reply;
+	struct acl acl;
+	struct serve_request request = { .bytes = req, .len = sizeof(req),
+					 .rx = timespec_add((struct timespec){ LEAP_MIDNIGHT, 0 }, clock_since_midnight),
+					 .now = timespec_add((struct timespec){ 0, 0 }, mono) };
+	struct ntp_packet p;
+
+	assert_non_null(rl);
+	acl_from_config(&cfg, &acl);
+	assert_true(netaddr_parse("127.0.0.1", &request.peer));
+	request.peer.port = 4000;
+	make_request(req, sizeof(req), 4, NTP_MODE_CLIENT);
+	assert_int_equal(serve_request(&acl, NULL, rl, snap, &request, &reply), SERVE_ANSWER);
+	ratelimit_destroy(rl);
+	p = decode_reply(reply.bytes);
+	/* the transmit time gets the same smear as the receive time */
+	assert_true(fabs(reply.smear - serve_smear_offset(snap, request.rx, request.now)) < 1e-12);
+	return ntp_ts_diff(p.receive, ntp_ts_from_timespec((struct timespec){ LEAP_MIDNIGHT, 0 }));
+}
+
+static void served_time_is_smeared_across_the_leap(void **state)
+{
+	(void)state;
+	struct engine_system sys = { .leap = NTP_LEAP_NONE, .stratum = 2, .reference_time = { LEAP_MIDNIGHT, 0 },
+				     .leap_when = LEAP_MIDNIGHT, .leap_sign = 1, .leap_moves_clock = true,
+				     .smear = { LEAP_SMEAR_QUADRATIC, 1000.0 } };
+	struct serve_snapshot snap;
+
+	serve_snapshot_from_system(&sys, &snap);
+	snap.leap_mono = (struct timespec){ 5000, 0 };
+	/* 23:59:59.5 the first time: as the clock reads */
+	assert_true(fabs(smeared_receive(&snap, -0.5, 4999.5) + 0.5) < 1e-6);
+	/* 23:59:60.5, which the clock reads as 23:59:59.5: one second on */
+	assert_true(fabs(smeared_receive(&snap, -0.5, 5000.5) - 0.5) < 1e-6);
+	/* halfway: the served time half a second ahead of the clock */
+	assert_true(fabs(smeared_receive(&snap, 499.0, 5500.0) - 499.5) < 1e-6);
+	/* the end: the clock itself */
+	assert_true(fabs(smeared_receive(&snap, 1500.0, 6501.0) - 1500.0) < 1e-6);
+}
+
+/* A clock that runs through the leap (-x, leap_mode slew or ignore) is
+ * smeared the other way: served time falls behind it by the second. */
+static void a_clock_that_runs_through_is_smeared_back(void **state)
+{
+	(void)state;
+	struct engine_system sys = { .leap = NTP_LEAP_NONE, .stratum = 2, .reference_time = { LEAP_MIDNIGHT, 0 },
+				     .leap_when = LEAP_MIDNIGHT, .leap_sign = 1, .leap_moves_clock = false,
+				     .smear = { LEAP_SMEAR_QUADRATIC, 1000.0 } };
+	struct serve_snapshot snap;
+
+	serve_snapshot_from_system(&sys, &snap);
+	snap.leap_mono = (struct timespec){ 5000, 0 };
+	assert_true(fabs(smeared_receive(&snap, 0.5, 5000.5) - 0.5) < 1e-6);
+	assert_true(fabs(smeared_receive(&snap, 500.0, 5500.0) - 499.5) < 1e-6);
+	assert_true(fabs(smeared_receive(&snap, 1500.0, 6500.0) - 1499.0) < 1e-6);
 }
 
 static void malformed_requests_are_dropped(void **state)
@@ -462,6 +562,9 @@ int main(void)
 		cmocka_unit_test(unsynchronized_says_so),
 		cmocka_unit_test(local_stratum_serves_its_name),
 		cmocka_unit_test(leap_warning_is_passed_on),
+		cmocka_unit_test(leap_bits_stratum_and_refid_around_a_leap),
+		cmocka_unit_test(served_time_is_smeared_across_the_leap),
+		cmocka_unit_test(a_clock_that_runs_through_is_smeared_back),
 		cmocka_unit_test(malformed_requests_are_dropped),
 		cmocka_unit_test(extension_fields_are_walked_and_not_echoed),
 		cmocka_unit_test(zero_transmit_is_dropped),

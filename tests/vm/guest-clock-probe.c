@@ -35,6 +35,17 @@
  *       the shortest bracket of 9 tries).  A change of this value between two
  *       calls means the realtime clock was stepped (or slewed) in between.
  *
+ *   leapwatch SECONDS
+ *       Watch the kernel's clock for SECONDS (at most 600), reading it with
+ *       adjtimex() every 10 ms (read only).  One line each time the second
+ *       shown or the kernel's leap state changes, the inserted second shown as
+ *       23:59:60 (the kernel's TIME_OOP state, in which the clock reads
+ *       23:59:59 again):
+ *         @@LEAPWATCH 2016-12-31T23:59:60.003 state=OOP realmono=S
+ *       then  @@LEAPWATCH-END polls=N oop=0|1 back=S fwd=S  with the largest
+ *       fall and rise of CLOCK_REALTIME - CLOCK_MONOTONIC between two polls
+ *       (a stepped or inserted second shows as back=-1).
+ *
  * All loops are bounded in count and time.
  */
 #define _GNU_SOURCE
@@ -93,7 +104,8 @@ static void usage(void)
 	      "       guest-clock-probe query HOST PORT [-n N] [-r ROUNDS] [-i S] [-g MS] [-w MS] [-q]\n"
 	      "       guest-clock-probe step SECONDS\n"
 	      "       guest-clock-probe set-offset HOST PORT TARGET [-n N] [-r ROUNDS]\n"
-	      "       guest-clock-probe realmono\n",
+	      "       guest-clock-probe realmono\n"
+	      "       guest-clock-probe leapwatch SECONDS\n",
 	      stderr);
 	exit(2);
 }
@@ -476,6 +488,67 @@ static int cmd_realmono(void)
 	return 0;
 }
 
+static const char *leap_state(int state)
+{
+	switch (state) {
+	case TIME_OK: return "OK";
+	case TIME_INS: return "INS";
+	case TIME_DEL: return "DEL";
+	case TIME_OOP: return "OOP";
+	case TIME_WAIT: return "WAIT";
+	case TIME_ERROR: return "ERROR";
+	}
+	return "?";
+}
+
+static int cmd_leapwatch(int argc, char **argv)
+{
+	if (argc != 1)
+		usage();
+	long seconds = num_arg(argv[0], 1, 600), polls = 0;
+	int64_t end = now_ns(CLOCK_MONOTONIC) + (int64_t)seconds * 1000000000;
+	double back = 0.0, fwd = 0.0, last_rm = 0.0;
+	char last[64] = "";
+	int last_state = -1, oop = 0;
+
+	while (now_ns(CLOCK_MONOTONIC) < end) {
+		struct timex tx = {0};
+		int state = adjtimex(&tx);
+		int64_t mono = now_ns(CLOCK_MONOTONIC);
+		long frac = (tx.status & STA_NANO) ? tx.time.tv_usec : tx.time.tv_usec * 1000;
+		double rm = (double)tx.time.tv_sec + frac * 1e-9 - mono * 1e-9;
+		time_t sec = tx.time.tv_sec;
+		struct tm tm;
+		char label[64];
+
+		if (state < 0) {
+			perror("adjtimex");
+			return 1;
+		}
+		gmtime_r(&sec, &tm);
+		if (state == TIME_OOP) {
+			tm.tm_sec = 60; /* the kernel reads 23:59:59 again: show the second it is */
+			oop = 1;
+		}
+		snprintf(label, sizeof(label), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (polls > 0) {
+			back = fmin(back, rm - last_rm);
+			fwd = fmax(fwd, rm - last_rm);
+		}
+		if (strcmp(label, last) || state != last_state)
+			printf("@@LEAPWATCH %s.%03ld state=%s realmono=%.6f\n", label, frac / 1000000, leap_state(state), rm);
+		fflush(stdout);
+		snprintf(last, sizeof(last), "%s", label);
+		last_state = state;
+		last_rm = rm;
+		polls++;
+		usleep(10000);
+	}
+	printf("@@LEAPWATCH-END polls=%ld oop=%d back=%.6f fwd=%.6f\n", polls, oop, back, fwd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -491,6 +564,8 @@ int main(int argc, char **argv)
 		return cmd_set_offset(argc - 2, argv + 2);
 	if (!strcmp(cmd, "realmono"))
 		return cmd_realmono();
+	if (!strcmp(cmd, "leapwatch"))
+		return cmd_leapwatch(argc - 2, argv + 2);
 	usage();
 	return 2;
 }

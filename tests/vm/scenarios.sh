@@ -251,3 +251,61 @@ boot_c() {
 	say "scenario 6: kernel $k; tracking leap \"$(tracking s6 leap)\", state $(tracking s6 state)"
 	say "scenario 6: log: $(logs s6 | grep -E 'stepped|synchronized' | head -n 3 | tr '\n' ';')"
 }
+
+# leapwatch NAME: the guest's clock across midnight in phase NAME, as
+# guest-clock-probe leapwatch printed it ("LABEL.MS STATE REALMONO" lines,
+# then "END polls=... oop=... back=... fwd=...")
+leapwatch() {
+	tr -d '\r' <"$VM_CONSOLE_LOG" | awk -v phase="$1" '
+		$1 == "@@PHASE" { on = ($2 == phase); next }
+		on && $1 == "@@LEAPWATCH" { sub("state=", "", $3); sub("realmono=", "", $4); print $2, $3, $4 }
+		on && $1 == "@@LEAPWATCH-END" { print "END", $2, $3, $4, $5; on = 0 }'
+}
+
+# the guest clock's seconds across midnight, compactly
+leap_seconds_shown() { leapwatch "$1" | awk '$1 != "END" { sub("^2016-12-3", "", $1); sub("^2017-01-0", "", $1); printf "%s%s(%s)", (n++ ? " " : ""), substr($1, 3, 8), $2 } END { print "" }'; }
+
+boot_d() {
+	local mode target fake pid w oop back fwd slewed shown
+	say "=== boot D: scenarios 7-9 (leap_mode system, step, slew: the guest's clock across 2016-12-31 23:59:60)"
+	boot_start d --timeout 300 || return
+	for mode in system step slew; do
+		# the server's clock at 23:59:50; the guest sets its own to it when released
+		target=$(date -u -d '2016-12-31 23:59:50' +%s)
+		fake=$((target - $(date +%s)))
+		pid=$(start_chronyd_server "$LEAP_MODE_PORT" "${fake}s") ||
+			{ bad "leap_mode $mode: chronyd under faketime on 127.0.0.1:$LEAP_MODE_PORT"; return; }
+		release
+		wait_marker "^@@STOPPED leap-$mode" 90 "leap_mode $mode" || return
+		peers_stop "$pid"
+		w=$(leapwatch "leap-$mode" | tail -n1)
+		oop=$(kv oop "$w") back=$(kv back "$w") fwd=$(kv fwd "$w")
+		shown=$(leap_seconds_shown "leap-$mode")
+		say "leap_mode $mode: the guest's clock (second shown, kernel state): $shown"
+		say "leap_mode $mode: stratad: $(logs "leap-$mode" | grep -m2 -E 'leap second (inserted|:)' | sed 's/^.*leap second/leap second/' | tr '\n' ';')"
+		case $mode in
+		system)
+			check "scenario 7: leap_mode system: the guest kernel shows 23:59:60 (TIME_OOP), announced from the list" \
+				"$oop == 1 && $back <= -0.999 && $back >= -1.001" \
+				"23:59:60 seen: $oop; largest fall of realtime - monotonic between 10 ms polls: $back s"
+			check "scenario 7: the kernel had STA_INS (TIME_INS) before midnight" \
+				"$(leapwatch leap-system | grep -c '^2016-12-31T23:59:5[0-9].* INS ') >= 1" "$(leapwatch leap-system | grep -m1 ' INS ')"
+			;;
+		step)
+			check "scenario 8: leap_mode step: stratad steps back one second at midnight, the kernel inserts nothing" \
+				"$oop == 0 && $back <= -0.99 && $back >= -1.01 && $(logs leap-step | grep -c 'stepped the clock by one second') == 1" \
+				"23:59:60 seen: $oop; fall of realtime - monotonic $back s"
+			;;
+		slew)
+			# after midnight the slew takes 500 us each second: realmono falls steadily
+			slewed=$(leapwatch leap-slew | awk '$1 ~ /^2017/ { if (first == "") first = $3; last = $3 } END { printf "%.6f", last - first }')
+			check "scenario 9: leap_mode slew: the guest clock never repeats or skips a second" \
+				"$oop == 0 && $back >= -0.001 && $fwd <= 0.001 && $(leapwatch leap-slew | awk '$1 != "END" { if ($1 <= prev) bad++; prev = $1 } END { print bad + 0 }') == 0" \
+				"23:59:60 seen: $oop; realtime - monotonic between 10 ms polls moved within [$back, $fwd] s"
+			check "scenario 9: the second is being slewed from midnight on (~500 us/s)" \
+				"$slewed <= -0.002" "realtime - monotonic moved $slewed s from 00:00:00 to the end of the watch"
+			;;
+		esac
+	done
+	wait_marker '^@@END' 30 "boot D" || return
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Boot D: scenarios 7-9, leap_mode system, step and slew. For each, the host
+# starts a server whose clock reads 2016-12-31 23:59:50 (chronyd under
+# faketime, announcing no leap) and releases us; the guest sets its own clock
+# to that time, stratad (leap-seconds.list, which has the leap) steps it onto
+# the server's and takes the leap second as leap_mode says, and the kernel's
+# clock is watched from the first update to 6 s after midnight.
+. /etc/strata-vm/lib.sh
+NTP_PORT=11126
+LIST=/usr/share/zoneinfo/leap-seconds.list
+MIDNIGHT=1483228800 # 2017-01-01 00:00:00 UTC
+echo "@@READY $(date -u '+%Y-%m-%dT%H:%M:%S')"
+for mode in system step slew; do
+	wait_host 120
+	date -u -s '2016-12-31 23:59:50' >/dev/null
+	start_stratad "$(conf "leap-$mode" "leapsecond_list = \"$LIST\"; leap_mode = \"$mode\";")"
+	# the start-up step is not the thing watched: wait for the first update
+	i=0
+	while [ $i -lt 16 ] && ! stratactl --json tracking 2>/dev/null | grep -q '"state": *"synchronized"'; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	echo "@@PHASE leap-$mode"
+	watch=$((MIDNIGHT - $(date +%s) + 6))
+	[ "$watch" -ge 1 ] || watch=1
+	guest-clock-probe leapwatch "$watch"
+	stop_stratad "leap-$mode"
+done
+echo "@@END $(date -u '+%Y-%m-%dT%H:%M:%S')"
