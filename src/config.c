@@ -387,7 +387,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 {
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
 					     "allow_initial_insane_step", "stepout", "max_steps", "minsources",
-					     "max_distance", "driftfile", "local_stratum", NULL };
+					     "max_distance", "driftfile", "local_stratum", "max_clock_error", NULL };
 	const config_setting_t *g = get_group(ck, root, "clock");
 	struct engine_config *e = &cfg->engine;
 
@@ -404,6 +404,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_double(ck, g, "clock", "max_distance", 0.001, 16.0, &e->max_distance);
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
+	get_double(ck, g, "clock", "max_clock_error", 0.0, 100.0, &e->max_clock_error_ppm);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
 		fail(ck, member_or_group(g, "step_threshold"), "clock.step_threshold",
 		     "%g is above panic_threshold %g", e->step_threshold, e->panic_threshold);
@@ -854,7 +855,9 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
 	print_string(out, "  ", "driftfile", cfg->driftfile);
-	fprintf(out, "  local_stratum = %u;\n};\n", e->local_stratum);
+	fprintf(out, "  local_stratum = %u;\n", e->local_stratum);
+	print_double(out, "  ", "max_clock_error", e->max_clock_error_ppm);
+	fprintf(out, "};\n");
 
 	if (sv->enabled) {
 		fprintf(out, "serve = {\n  listen = [");

@@ -35,6 +35,7 @@ struct serve_snapshot {
 					 * reference (local_stratum), stamped at each answer */
 	double root_delay;           /* seconds */
 	double root_dispersion;      /* seconds at reference_time */
+	double dispersion_rate;      /* s/s it grows at from there */
 };
 
 enum serve_verdict {
