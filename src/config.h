@@ -19,6 +19,8 @@
 #define CONFIG_PATH_LEN 256
 /* A Unix socket path must fit in sun_path. */
 #define CONFIG_SOCKET_PATH_LEN 108
+/* clock.slew_method: through the frequency (true) or by adjtime */
+#define CONFIG_DEFAULT_SLEW_BY_FREQUENCY false
 #define CONFIG_POOL_MAX_SOURCES 16
 
 struct config_source {
@@ -46,6 +48,8 @@ struct daemon_config {
 	struct config_source sources[CONFIG_MAX_SOURCES];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
+	bool slew_by_frequency;      /* clock.slew_method: "frequency" (true) or "adjtime" */
+	double max_slew_rate;        /* clock.max_slew_rate, ppm: the frequency method's fastest */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];

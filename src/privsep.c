@@ -60,6 +60,8 @@ static void clock_process(int fd, const struct clock_ops *clock, const struct cl
 	prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	confine_or_exit(seccomp, SECCOMP_CLOCK);
 	ret = clock_server_run(&srv, fd);
+	if (srv.clock.finish)
+		srv.clock.finish(srv.clock.ctx);
 	if (ret < 0)
 		log_msg(LOG_LEVEL_ERROR, "clock process: %s", strerror(-ret));
 	_exit(ret < 0);

@@ -35,6 +35,8 @@
 # polls and at poll -2, for tests/clknetsim/lan_poll.sh: run and checked,
 # but not held against chronyd); CLKNETSIM_ONLY: one network of those cells
 # by name (PEERS_KEEP=1 keeps each run's logs and offset series);
+# CLKNETSIM_STRATAD_CLOCK: settings added to stratad's clock group (to
+# measure one against another: 'slew_method = "adjtime";');
 # CLKNETSIM_TABLE: a file to which each run adds a line
 # "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us".
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,7 +146,7 @@ simulate() {
 	if [ "$client" = stratad ]; then
 		cat > "$dir/stratad.conf" <<-EOF
 			sources = ( { server = "192.168.123.1"; $stratad_polls } );
-			clock = { driftfile = "$dir/drift"; };
+			clock = { driftfile = "$dir/drift"; ${CLKNETSIM_STRATAD_CLOCK:-} };
 			serve = { listen = [ "0.0.0.0" ]; allow = [ "192.168.123.0/24" ]; };
 			control = { socket = ""; };
 			pidfile = "";
