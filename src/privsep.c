@@ -72,6 +72,7 @@ int privsep_start_clock(struct privsep *ps, struct clock_ops *clock, const struc
 {
 	int fds[2];
 	pid_t pid;
+	double max_slew_ppm;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
 		snprintf(why, why_len, "clock process: socketpair: %s", strerror(errno));
@@ -89,7 +90,10 @@ int privsep_start_clock(struct privsep *ps, struct clock_ops *clock, const struc
 	close(fds[1]);
 	ps->clock_pid = pid;
 	ps->clock_fd = fds[0];
+	max_slew_ppm = clock->max_slew_ppm;
 	*clock = clock_proxy_ops(&ps->proxy, fds[0]);
+	/* the clock process slews as its clock does (adjtime or the frequency) */
+	clock->max_slew_ppm = max_slew_ppm;
 	return 0;
 }
 
