@@ -176,10 +176,14 @@ static int frequency_slew(struct linux_clock *clock, double offset)
 	}
 	if ((err = write_frequency(clock, clock->base_ppm + rate * 1e6)) != 0)
 		return err;
+	if ((err = clock_read(clock, &clock->fslew_start)) != 0) {
+		/* a slew we could not time must not run on */
+		write_frequency(clock, clock->base_ppm);
+		clock->fslew_rate = 0.0;
+		return err;
+	}
 	clock->fslew_rate = rate;
 	clock->fslew_amount = offset;
-	if (clock_read(clock, &clock->fslew_start) != 0)
-		clock->fslew_rate = 0.0;
 	clock->fslew_end = clock->fslew_start;
 	clock->fslew_end.tv_sec += (time_t)floor(duration);
 	clock->fslew_end.tv_nsec += lround((duration - floor(duration)) * 1e9);
