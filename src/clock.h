@@ -33,12 +33,13 @@ struct clock_ops {
 	 * its adjtime state on a step). */
 	int (*step)(void *ctx, double offset);
 	/* Corrects offset seconds gradually, replacing the correction not yet
-	 * scheduled (adjtime semantics, as Linux runs them): at each whole second
+	 * scheduled. By adjtime (as Linux runs it): at each whole second
 	 * of the clock the next chunk of at most max_slew_ppm microseconds is
 	 * scheduled for that second and spread over it. So a slew starts moving
 	 * the clock only at the next whole second, the chunk of the current
 	 * second runs on whatever replaces it, and a remainder smaller than a
-	 * chunk takes a whole second. */
+	 * chunk takes a whole second. Through the frequency (linux_clock.h):
+	 * at once, at a rate of its own, nothing scheduled. */
 	int (*slew)(void *ctx, double offset);
 	/* The slew in progress, now: the core asks the clock rather than model
 	 * the kernel's chunks itself. A clock that does not adjust reports none. */
@@ -47,7 +48,15 @@ struct clock_ops {
 	int (*set_frequency)(void *ctx, double ppm);
 	int (*set_status)(void *ctx, const struct clock_status *status);
 	double max_frequency_ppm; /* Linux: 500 */
-	double max_slew_ppm;      /* Linux: 500 */
+	double max_slew_ppm;      /* Linux: 500 by adjtime, max_slew_rate through the frequency */
+	/* For the loop that runs the clock, never for the core: a clock that
+	 * corrects over time by itself (a slew through the frequency, which
+	 * must be ended) wants tick() at the time next_tick() gives (realtime;
+	 * false: nothing to do), and finish() before the program exits, so no
+	 * slew runs on without us. NULL: nothing of the kind. */
+	bool (*next_tick)(void *ctx, struct timespec *when);
+	void (*tick)(void *ctx);
+	void (*finish)(void *ctx);
 };
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "linux_clock.h"
@@ -108,14 +109,38 @@ void clock_server_handle(struct clock_server *srv, const void *msg, size_t len, 
 	reply->result = carry_out(srv, &rq, reply);
 }
 
+/* How long to wait for a request (ms, -1: for ever): until the clock wants
+ * its tick (the end of a slew through the frequency), which it gets when due. */
+static int tick_timeout(const struct clock_ops *c)
+{
+	struct timespec now, when;
+	double wait;
+
+	if (!c->next_tick || !c->next_tick(c->ctx, &when) || c->read(c->ctx, &now) != 0)
+		return -1;
+	wait = (double)(when.tv_sec - now.tv_sec) + (double)(when.tv_nsec - now.tv_nsec) * 1e-9;
+	if (wait <= 0.0) {
+		c->tick(c->ctx);
+		return tick_timeout(c);
+	}
+	return (int)ceil(fmin(wait, 3600.0) * 1000.0);
+}
+
 int clock_server_run(struct clock_server *srv, int fd)
 {
 	for (;;) {
 		/* one byte more than a request, so a longer message shows as such */
 		unsigned char msg[sizeof(struct clock_request) + 1];
 		struct clock_reply reply;
-		ssize_t n = recv(fd, msg, sizeof(msg), MSG_TRUNC);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int ready = poll(&pfd, 1, tick_timeout(&srv->clock));
 
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+		if (ready <= 0)
+			continue;
+		n = recv(fd, msg, sizeof(msg), MSG_TRUNC);
 		if (n == 0)
 			return 0;
 		if (n < 0) {

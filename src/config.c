@@ -3,6 +3,8 @@
 
 #include "config.h"
 #include "config_text.h"
+#include "config_scan.h"
+#include "linux_clock.h"
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -60,6 +62,8 @@ static void set_defaults(struct daemon_config *cfg)
 	snprintf(cfg->user, sizeof(cfg->user), "_strata");
 	cfg->seccomp = true;
 	cfg->clock_process = true;
+	cfg->slew_by_frequency = CONFIG_DEFAULT_SLEW_BY_FREQUENCY;
+	cfg->max_slew_rate = LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE;
 	snprintf(cfg->pidfile, sizeof(cfg->pidfile), "%s/strata/stratad.pid", RUNSTATEDIR);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->log_syslog = true;
@@ -442,9 +446,12 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
 					     "allow_initial_insane_step", "stepout", "max_steps", "minsources",
 					     "max_distance", "driftfile", "local_stratum", "leapsecond_list",
-					     "leapsectz", "leap_mode", NULL };
+					     "leapsectz", "leap_mode", "max_clock_error",
+					     "slew_method", "max_slew_rate", NULL };
 	const config_setting_t *g = get_group(ck, root, "clock");
+	const config_setting_t *s;
 	struct engine_config *e = &cfg->engine;
+	char method[16];
 
 	if (!g)
 		return;
@@ -460,6 +467,15 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
 	parse_clock_leap(ck, g, cfg);
+	get_double(ck, g, "clock", "max_clock_error", 0.0, 100.0, &e->max_clock_error_ppm);
+	s = get_string(ck, g, "clock", "slew_method", false, method, sizeof(method));
+	if (s && !strcmp(method, "frequency"))
+		cfg->slew_by_frequency = true;
+	else if (s && !strcmp(method, "adjtime"))
+		cfg->slew_by_frequency = false;
+	else if (s)
+		fail(ck, s, "clock.slew_method", "\"%s\" is not one of frequency, adjtime", method);
+	get_double(ck, g, "clock", "max_slew_rate", 1.0, LINUX_CLOCK_MAX_SLEW_RATE, &cfg->max_slew_rate);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
 		fail(ck, member_or_group(g, "step_threshold"), "clock.step_threshold",
 		     "%g is above panic_threshold %g", e->step_threshold, e->panic_threshold);
@@ -861,7 +877,11 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	fprintf(out, "  local_stratum = %u;\n", e->local_stratum);
 	print_string(out, "  ", "leapsecond_list", cfg->leapsecond_list);
 	print_string(out, "  ", "leapsectz", cfg->leapsectz);
-	fprintf(out, "  leap_mode = \"%s\";\n};\n", leap_mode_str(e->leap_mode));
+	fprintf(out, "  leap_mode = \"%s\";\n", leap_mode_str(e->leap_mode));
+	print_double(out, "  ", "max_clock_error", e->max_clock_error_ppm);
+	print_string(out, "  ", "slew_method", cfg->slew_by_frequency ? "frequency" : "adjtime");
+	print_double(out, "  ", "max_slew_rate", cfg->max_slew_rate);
+	fprintf(out, "};\n");
 
 	if (sv->enabled) {
 		fprintf(out, "serve = {\n  listen = [");

@@ -57,6 +57,7 @@ struct engine {
 	int system_peer;                /* engine source id, -1: none */
 	double root_delay;
 	double root_dispersion;
+	double dispersion_rate;       /* s/s the bound grows at from reference_time */
 	unsigned peer_stratum;
 	uint32_t refid;
 	enum ntp_leap leap;
@@ -90,6 +91,7 @@ void engine_config_defaults(struct engine_config *cfg)
 		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
 		.precision = -20,
 		.wander_ppm_per_s = 3e-3,
+		.max_clock_error_ppm = 1.0,
 		.random_seed = 0x5eed5eed5eedULL,
 	};
 }
@@ -463,6 +465,19 @@ static void log_insane(struct engine *engine, double offset, const int *ids, con
 	engine->insane_logged = true;
 }
 
+/* How fast the error bound we serve grows after an update: the oscillator's
+ * own instability (max_clock_error_ppm) plus what the discipline does not
+ * know of its frequency (the estimate's standard deviation), as chrony's
+ * maxclockerror and skew, not RFC 5905's PHI of 15 ppm: that assumes a
+ * frequency known only to 15 ppm, and with a disciplined clock told
+ * downstream clients our time was up to ten times worse than it is
+ * (tests/interop/stratad_chain_rating.sh). tests/clknetsim/compare.sh
+ * counts how often the true error exceeds the bound. */
+static double dispersion_rate(const struct engine *engine)
+{
+	return (engine->cfg.max_clock_error_ppm + discipline_skew_ppm(engine->discipline)) * 1e-6;
+}
+
 /* Every sample of a survivor goes to the discipline, not only those the
  * clock filter passes on: the filter's choice serves selection, while the
  * discipline weighs each sample by its delay excess itself. from indexes
@@ -524,6 +539,7 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	engine->reference_time = now;
 	engine->root_delay = result->root_delay;
 	engine->root_dispersion = result->root_dispersion;
+	engine->dispersion_rate = dispersion_rate(engine);
 	/* Stratum and refid are the system peer's, whichever survivor spoke. */
 	engine->peer_stratum = c[result->system_peer].stratum;
 	engine->refid = refid_from_addr(source_addr(engine->sources[engine->system_peer].src));
@@ -798,7 +814,7 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 		/* unsynchronized after an update still has that update's bound, grown */
 		out->reference_time = engine->reference_time;
 		out->root_delay = engine->root_delay;
-		out->root_dispersion = engine->root_dispersion + FILTER_PHI * fmax(0.0, age);
+		out->root_dispersion = engine->root_dispersion + engine->dispersion_rate * fmax(0.0, age);
 	} else {
 		/* never updated: no bound at all */
 		out->root_dispersion = INFINITY;
@@ -852,6 +868,7 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 		out->reference_time = engine->reference_time;
 		out->root_delay = engine->root_delay;
 		out->root_dispersion = engine->root_dispersion;
+		out->dispersion_rate = engine->dispersion_rate;
 		break;
 	case SYNC_LOCAL:
 		out->leap = NTP_LEAP_NONE;

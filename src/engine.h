@@ -38,6 +38,8 @@ struct engine_config {
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
 	int8_t precision;               /* log2 seconds, measured by the edge */
 	double wander_ppm_per_s;        /* frequency random walk the discipline starts from (it learns its own); default 0.003 */
+	double max_clock_error_ppm;     /* the oscillator's error the served bound allows beyond the estimated
+					 * frequency's skew (chrony's maxclockerror); default 1 */
 	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
 	enum leap_mode leap_mode;       /* what is done to the clock at a leap second; default system */
 	struct leap_smear leap_smear;   /* served time around a leap second; default off */
@@ -100,6 +102,7 @@ struct engine_system {
 	bool leap_moves_clock;       /* the clock takes the leap at once (the kernel or a step): it
 					reads 23:59:59 twice; else it runs through the leap */
 	struct leap_smear smear;
+	double dispersion_rate;      /* s/s: that growth, max_clock_error_ppm plus the frequency's skew */
 };
 
 struct engine *engine_create(const struct engine_config *cfg, const struct clock_ops *clock,

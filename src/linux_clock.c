@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -23,6 +24,18 @@ struct linux_clock {
 	struct timespec slew_start;
 	double slew_inflight;
 	double slew_amount;
+
+	enum linux_clock_slew_method method;
+	double max_slew_rate;     /* s/s, the frequency method's fastest */
+	long nominal_tick;        /* us, the kernel's tick at USER_HZ */
+	double ppm_per_tick_us;   /* what one microsecond more of tick adds */
+	double base_ppm;          /* the frequency correction set_frequency gave */
+	/* The frequency slew running: rate (s/s) on top of base_ppm since
+	 * fslew_start, with fslew_amount (s) to go then, until fslew_end. */
+	double fslew_rate;
+	double fslew_amount;
+	struct timespec fslew_start;
+	struct timespec fslew_end;
 };
 
 #define MAX_CHUNK (LINUX_CLOCK_MAX_PPM * 1e-6)
@@ -30,17 +43,27 @@ struct linux_clock {
 struct linux_clock *linux_clock_create(linux_clock_adjtime_fn adjtime_fn, bool adjust)
 {
 	struct linux_clock *clock = calloc(1, sizeof(*clock));
+	long hz;
 
 	if (!clock)
 		return NULL;
 	clock->adjtime_fn = adjtime_fn ? adjtime_fn : clock_adjtime;
 	clock->adjust = adjust;
+	clock->method = LINUX_CLOCK_SLEW_ADJTIME;
+	clock->max_slew_rate = LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE * 1e-6;
+	hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0)
+		hz = 100;
+	clock->nominal_tick = (1000000 + hz / 2) / hz;
+	clock->ppm_per_tick_us = (double)hz;
 	return clock;
 }
 
-void linux_clock_destroy(struct linux_clock *clock)
+void linux_clock_set_slew_method(struct linux_clock *clock, enum linux_clock_slew_method method,
+				 double max_slew_rate_ppm)
 {
-	free(clock);
+	clock->method = method;
+	clock->max_slew_rate = fmin(fmax(max_slew_rate_ppm, 1.0), LINUX_CLOCK_MAX_SLEW_RATE) * 1e-6;
 }
 
 /* Every change goes through here: one place for the no-adjust mode and for
@@ -103,6 +126,125 @@ static int read_held(struct linux_clock *clock, double *held)
 	return 0;
 }
 
+static double seconds_between(struct timespec a, struct timespec b)
+{
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+}
+
+/* Sets the kernel's frequency to ppm: the tick takes what ADJ_FREQUENCY
+ * cannot hold (the frequency method only; adjtime's leaves the tick be). */
+static int write_frequency(struct linux_clock *clock, double ppm)
+{
+	struct timex tx = { .modes = ADJ_FREQUENCY };
+	double freq = fmin(fmax(ppm, -LINUX_CLOCK_MAX_PPM), LINUX_CLOCK_MAX_PPM);
+
+	if (clock->method == LINUX_CLOCK_SLEW_FREQUENCY) {
+		long ticks = lround(ppm / clock->ppm_per_tick_us);
+
+		tx.modes |= ADJ_TICK;
+		tx.tick = clock->nominal_tick + ticks;
+		freq = ppm - (double)ticks * clock->ppm_per_tick_us;
+	}
+	tx.freq = lround(freq * 65536.0);
+	return apply(clock, &tx, "set the clock frequency");
+}
+
+/* What the frequency slew has still to correct at now (negative past its
+ * end: it overshot). */
+static double frequency_slew_left(const struct linux_clock *clock, struct timespec now)
+{
+	if (clock->fslew_rate == 0.0)
+		return 0.0;
+	return clock->fslew_amount - clock->fslew_rate * seconds_between(clock->fslew_start, now);
+}
+
+/* Starts correcting offset through the frequency, replacing any slew: as
+ * fast as max_slew_rate allows, but over at least
+ * LINUX_CLOCK_MIN_SLEW_DURATION. The rate starts when the kernel has it,
+ * so the clock is read right after. */
+static int frequency_slew(struct linux_clock *clock, double offset)
+{
+	double duration, rate;
+	int err;
+
+	if (fabs(offset) < 1e-9) {
+		duration = 0.0;
+		rate = 0.0;
+	} else {
+		duration = fmax(fabs(offset) / clock->max_slew_rate, LINUX_CLOCK_MIN_SLEW_DURATION);
+		rate = offset / duration;
+	}
+	if ((err = write_frequency(clock, clock->base_ppm + rate * 1e6)) != 0)
+		return err;
+	if ((err = clock_read(clock, &clock->fslew_start)) != 0) {
+		/* a slew we could not time must not run on */
+		write_frequency(clock, clock->base_ppm);
+		clock->fslew_rate = 0.0;
+		return err;
+	}
+	clock->fslew_rate = rate;
+	clock->fslew_amount = offset;
+	clock->fslew_end = clock->fslew_start;
+	clock->fslew_end.tv_sec += (time_t)floor(duration);
+	clock->fslew_end.tv_nsec += lround((duration - floor(duration)) * 1e9);
+	if (clock->fslew_end.tv_nsec >= 1000000000L) {
+		clock->fslew_end.tv_sec++;
+		clock->fslew_end.tv_nsec -= 1000000000L;
+	}
+	return 0;
+}
+
+static bool clock_next_tick(void *ctx, struct timespec *when)
+{
+	struct linux_clock *clock = ctx;
+
+	if (clock->fslew_rate == 0.0)
+		return false;
+	*when = clock->fslew_end;
+	return true;
+}
+
+/* Ends the frequency slew once due. The loop wakes late, by its latency:
+ * what that over- or undershot, known from the time, is slewed back. */
+void linux_clock_tick_at(struct linux_clock *clock, struct timespec now)
+{
+	double left;
+
+	if (clock->fslew_rate == 0.0 || seconds_between(clock->fslew_end, now) < 0.0)
+		return;
+	left = frequency_slew_left(clock, now);
+	if (fabs(left) < 1e-9) {
+		if (write_frequency(clock, clock->base_ppm) == 0)
+			clock->fslew_rate = 0.0;
+		return;
+	}
+	frequency_slew(clock, left);
+}
+
+static void clock_tick(void *ctx)
+{
+	struct timespec now;
+
+	if (clock_read(ctx, &now) == 0)
+		linux_clock_tick_at(ctx, now);
+}
+
+/* No slew may run on after us: the kernel would keep the rate for good. */
+static void clock_finish(void *ctx)
+{
+	struct linux_clock *clock = ctx;
+
+	if (clock->fslew_rate != 0.0 && write_frequency(clock, clock->base_ppm) == 0)
+		clock->fslew_rate = 0.0;
+}
+
+void linux_clock_destroy(struct linux_clock *clock)
+{
+	if (clock)
+		clock_finish(clock);
+	free(clock);
+}
+
 static int clock_slew_state(void *ctx, struct clock_slew *out)
 {
 	struct linux_clock *clock = ctx;
@@ -114,6 +256,13 @@ static int clock_slew_state(void *ctx, struct clock_slew *out)
 	/* not adjusting, the kernel's slew is another program's */
 	if (!clock->adjust)
 		return 0;
+	if (clock->method == LINUX_CLOCK_SLEW_FREQUENCY) {
+		if ((err = clock_read(ctx, &now)) != 0)
+			return err;
+		out->pending = frequency_slew_left(clock, now);
+		out->rate = clock->fslew_rate;
+		return 0;
+	}
 	if ((err = read_held(clock, &held)) != 0 || (err = clock_read(ctx, &now)) != 0)
 		return err;
 	rate = chunk_rate(clock, now, held);
@@ -146,6 +295,8 @@ static int clock_step(void *ctx, double offset)
 		/* the kernel clears its adjtime state on a step, this second's chunk too */
 		clock->slew_inflight = 0.0;
 		clock->slew_amount = 0.0;
+		/* and our frequency slew ends with it */
+		clock_finish(clock);
 	}
 	return err;
 }
@@ -160,6 +311,8 @@ static int clock_slew(void *ctx, double offset)
 
 	if (!isfinite(offset) || fabs(offset) > LINUX_CLOCK_MAX_SLEW)
 		return -ERANGE;
+	if (clock->method == LINUX_CLOCK_SLEW_FREQUENCY)
+		return clock->adjust ? frequency_slew(clock, offset) : -EROFS;
 	tx.offset = lround(offset * 1e6);
 	/* the chunk of this second runs on whatever replaces the slew */
 	if (clock->adjust && clock_slew_state(clock, &before) == 0 && clock_read(clock, &now) == 0) {
@@ -174,18 +327,18 @@ static int clock_slew(void *ctx, double offset)
 	return apply(clock, &tx, "slew the clock");
 }
 
+/* The correction the core asks for; a frequency slew runs on on top of it. */
 static int clock_set_frequency(void *ctx, double ppm)
 {
-	struct timex tx = { .modes = ADJ_FREQUENCY };
+	struct linux_clock *clock = ctx;
+	int err;
 
 	if (!isfinite(ppm))
 		return -EINVAL;
-	if (ppm > LINUX_CLOCK_MAX_PPM)
-		ppm = LINUX_CLOCK_MAX_PPM;
-	else if (ppm < -LINUX_CLOCK_MAX_PPM)
-		ppm = -LINUX_CLOCK_MAX_PPM;
-	tx.freq = lround(ppm * 65536.0);
-	return apply(ctx, &tx, "set the clock frequency");
+	ppm = fmin(fmax(ppm, -LINUX_CLOCK_MAX_PPM), LINUX_CLOCK_MAX_PPM);
+	if ((err = write_frequency(clock, ppm + clock->fslew_rate * 1e6)) == 0)
+		clock->base_ppm = ppm;
+	return err;
 }
 
 static long error_usec(double seconds)
@@ -224,6 +377,10 @@ struct clock_ops linux_clock_ops(struct linux_clock *clock)
 		.set_frequency = clock_set_frequency,
 		.set_status = clock_set_status,
 		.max_frequency_ppm = LINUX_CLOCK_MAX_PPM,
-		.max_slew_ppm = LINUX_CLOCK_MAX_PPM,
+		.max_slew_ppm = clock->method == LINUX_CLOCK_SLEW_FREQUENCY ? clock->max_slew_rate * 1e6 :
+									       LINUX_CLOCK_MAX_PPM,
+		.next_tick = clock_next_tick,
+		.tick = clock_tick,
+		.finish = clock_finish,
 	};
 }

@@ -8,6 +8,10 @@
  *   the chunk it runs this second, which it does not report and which is
  *   worked out here from our last slew (none in no-adjust mode: the
  *   kernel's slew is then another program's);
+ *   or, with LINUX_CLOCK_SLEW_FREQUENCY (chrony's way), through the
+ *   frequency: the clock runs faster or slower by up to max_slew_rate
+ *   (ADJ_TICK for what ADJ_FREQUENCY's 500 ppm cannot hold) until the
+ *   offset is taken out, and tick() ends it;
  * - set_frequency: ADJ_FREQUENCY, clamped to +-500 ppm;
  * - set_status: STA_UNSYNC, leap (STA_INS/STA_DEL, with the kernel PLL
  *   left off so it never fights our discipline), maxerror and esterror.
@@ -31,6 +35,23 @@
 /* The kernel's limit for maxerror and esterror (NTP_PHASE_LIMIT). */
 #define LINUX_CLOCK_MAX_ERROR 16.0
 
+/* How slew() corrects an offset. */
+enum linux_clock_slew_method {
+	/* the kernel's adjtime (ADJ_OFFSET_SINGLESHOT): 500 ppm, in chunks of
+	 * a second, the clock's frequency otherwise untouched */
+	LINUX_CLOCK_SLEW_ADJTIME,
+	/* through the frequency, at once, at up to max_slew_rate */
+	LINUX_CLOCK_SLEW_FREQUENCY,
+};
+#define LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE 83333.333 /* ppm: 1/12, chrony's maxslewrate */
+/* The kernel's tick may move 10 % from its nominal length; the frequency
+ * correction (500 ppm) stays inside that. */
+#define LINUX_CLOCK_MAX_SLEW_RATE 99000.0
+/* A slew through the frequency takes at least this long (s): the loop that
+ * ends it is late by its wakeup latency, which costs rate x latency (and is
+ * then slewed back): at 1 ms, a microsecond per millisecond of offset. */
+#define LINUX_CLOCK_MIN_SLEW_DURATION 1.0
+
 typedef int (*linux_clock_adjtime_fn)(clockid_t clock, struct timex *tx);
 
 struct linux_clock;
@@ -40,6 +61,14 @@ struct linux_clock;
  * (stratadate -q, adjust = false), without calling adjtime_fn. NULL when out
  * of memory. */
 struct linux_clock *linux_clock_create(linux_clock_adjtime_fn adjtime_fn, bool adjust);
+/* Slews by method from now on (LINUX_CLOCK_SLEW_ADJTIME at creation);
+ * max_slew_rate_ppm: the frequency method's fastest, up to
+ * LINUX_CLOCK_MAX_SLEW_RATE. */
+void linux_clock_set_slew_method(struct linux_clock *clock, enum linux_clock_slew_method method,
+				 double max_slew_rate_ppm);
+/* clock_ops.tick, at a given time (tests). */
+void linux_clock_tick_at(struct linux_clock *clock, struct timespec now);
+/* Ends a frequency slew still running (clock_ops.finish) and frees. */
 void linux_clock_destroy(struct linux_clock *clock);
 struct clock_ops linux_clock_ops(struct linux_clock *clock);
 

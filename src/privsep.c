@@ -60,6 +60,8 @@ static void clock_process(int fd, const struct clock_ops *clock, const struct cl
 	prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	confine_or_exit(seccomp, SECCOMP_CLOCK);
 	ret = clock_server_run(&srv, fd);
+	if (srv.clock.finish)
+		srv.clock.finish(srv.clock.ctx);
 	if (ret < 0)
 		log_msg(LOG_LEVEL_ERROR, "clock process: %s", strerror(-ret));
 	_exit(ret < 0);
@@ -70,6 +72,7 @@ int privsep_start_clock(struct privsep *ps, struct clock_ops *clock, const struc
 {
 	int fds[2];
 	pid_t pid;
+	double max_slew_ppm;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
 		snprintf(why, why_len, "clock process: socketpair: %s", strerror(errno));
@@ -87,7 +90,10 @@ int privsep_start_clock(struct privsep *ps, struct clock_ops *clock, const struc
 	close(fds[1]);
 	ps->clock_pid = pid;
 	ps->clock_fd = fds[0];
+	max_slew_ppm = clock->max_slew_ppm;
 	*clock = clock_proxy_ops(&ps->proxy, fds[0]);
+	/* the clock process slews as its clock does (adjtime or the frequency) */
+	clock->max_slew_ppm = max_slew_ppm;
 	return 0;
 }
 

@@ -53,6 +53,7 @@ static const char *const engine_calls[] = {
 
 static const char *const clock_calls[] = {
 	"recvfrom", "recvmsg", "read", "clock_adjtime", "adjtimex",
+	"poll", "ppoll", /* waiting for a request or the end of a frequency slew */
 	"connect", /* syslog reconnecting, with socket(AF_UNIX) */
 	"fstat", "newfstatat", /* stdio's first use of a stream */
 	NULL

@@ -4,7 +4,6 @@
 
 #include "auth_mac.h"
 #include "byteorder.h"
-#include "filter.h"
 #include "refid.h"
 
 #define TRANSMIT_OFFSET 40
@@ -35,6 +34,7 @@ void serve_snapshot_from_system(const struct engine_system *sys, struct serve_sn
 	out->leap_sign = sys->leap_sign;
 	out->leap_moves_clock = sys->leap_moves_clock;
 	out->smear = sys->smear;
+	out->dispersion_rate = sys->dispersion_rate;
 }
 
 double serve_smear_offset(const struct serve_snapshot *snap, struct timespec rx, struct timespec mono)
@@ -59,8 +59,9 @@ static bool serves_local_clock(const struct serve_snapshot *snap)
 	return snap->stratum < NTP_MAX_STRATUM && timespec_is_zero(snap->reference_time);
 }
 
-/* RFC 5905: the dispersion a client inherits grows at PHI since our last
- * update; with no update ever it is as large as the format holds. */
+/* The dispersion a client inherits grows since our last update at the rate
+ * the engine gives (RFC 5905's PHI there, our skew here: engine.c's
+ * dispersion_rate); with no update ever it is as large as the format holds. */
 static double dispersion_at(const struct serve_snapshot *snap, struct timespec now)
 {
 	double age;
@@ -72,7 +73,7 @@ static double dispersion_at(const struct serve_snapshot *snap, struct timespec n
 	age = timespec_diff(now, snap->reference_time);
 	if (age < 0.0)
 		age = 0.0;
-	return snap->root_dispersion + FILTER_PHI * age;
+	return snap->root_dispersion + snap->dispersion_rate * age;
 }
 
 static enum serve_verdict check_request(const uint8_t *req, size_t len, struct ntp_packet *request,

@@ -44,6 +44,7 @@ struct serve_snapshot {
 	struct timespec leap_mono;   /* the monotonic time the clock takes the leap (leap_when, or a
 					second before for a deleted one), as the edge saw it coming;
 					zero: not known (the clock took the leap when it read leap_when) */
+	double dispersion_rate;      /* s/s it grows at from there */
 };
 
 enum serve_verdict {

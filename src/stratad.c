@@ -1063,13 +1063,29 @@ static struct timespec earliest(struct timespec a, struct timespec b)
 	return timespec_diff(a, b) <= 0 ? a : b;
 }
 
+/* Runs the clock's own housekeeping when due (the end of a slew through the
+ * frequency), here when the clock is in this process: a clock process keeps
+ * its own time (clock_server_run). The time it next wants it in *next. */
+static bool clock_tick(struct daemon *d, struct timespec now, struct timespec *next)
+{
+	const struct clock_ops *c = &d->real_clock;
+
+	if (!c->next_tick || !c->next_tick(c->ctx, next))
+		return false;
+	if (timespec_diff(now, *next) >= 0) {
+		c->tick(c->ctx);
+		return c->next_tick(c->ctx, next);
+	}
+	return true;
+}
+
 static void run(struct daemon *d)
 {
 	struct pollfd fds[DAEMON_MAX_POLLFDS];
 
 	unblock_signals();
 	for (;;) {
-		struct timespec now, due;
+		struct timespec now, due, tick;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
 		int timeout;
 		bool resolving, replies = false;
@@ -1093,6 +1109,8 @@ static void run(struct daemon *d)
 		}
 		due = earliest(engine_next_wakeup(d->engine), upstream_next_wakeup(d->upstream, now));
 		due = earliest(due, d->next_drift_write);
+		if (clock_tick(d, now, &tick))
+			due = earliest(due, tick);
 		if (d->cfg.statsd.enabled) {
 			if (statsd_due(now))
 				send_statsd(d, now);
@@ -1240,6 +1258,9 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
 	}
+	linux_clock_set_slew_method(d->linux_clock,
+				    d->cfg.slew_by_frequency ? LINUX_CLOCK_SLEW_FREQUENCY : LINUX_CLOCK_SLEW_ADJTIME,
+				    d->cfg.max_slew_rate);
 	d->real_clock = linux_clock_ops(d->linux_clock);
 	if (start_clock_process(d) < 0)
 		return -1;

@@ -2,9 +2,11 @@
  * seccomp filter) around a fake clock that only prints what it is asked, so
  * the process may keep CAP_SYS_TIME without any clock being touched. Prints
  * what the kernel says about the clock process (/proc/PID/status), the
- * results of sane and insane requests, and the round trip of a request.
+ * results of sane and insane requests, the tick a slew asks for (which the
+ * clock process must wake for by itself) and the round trip of a request.
  * usage: privsep_probe USER [ROUND_TRIPS] */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,51 @@ static int fake_step(void *ctx, double offset)
 	return 0;
 }
 
+/* A slew wants its tick 50 ms later, as a slew through the frequency
+ * wants its end: the clock process must wake for it on its own. */
+static struct timespec tick_due;
+static int tick_armed;
+
+static int fake_read(void *ctx, struct timespec *now)
+{
+	(void)ctx;
+	return clock_gettime(CLOCK_REALTIME, now) < 0 ? -errno : 0;
+}
+
 static int fake_slew(void *ctx, double offset)
 {
 	(void)ctx;
 	say("slew", offset);
+	fake_read(ctx, &tick_due);
+	tick_due.tv_nsec += 50000000L;
+	if (tick_due.tv_nsec >= 1000000000L) {
+		tick_due.tv_sec++;
+		tick_due.tv_nsec -= 1000000000L;
+	}
+	tick_armed = 1;
 	return 0;
+}
+
+static bool fake_next_tick(void *ctx, struct timespec *when)
+{
+	(void)ctx;
+	*when = tick_due;
+	return tick_armed;
+}
+
+static void fake_tick(void *ctx)
+{
+	struct timespec now;
+
+	fake_read(ctx, &now);
+	say("tick, late by (s)", (double)(now.tv_sec - tick_due.tv_sec) + (double)(now.tv_nsec - tick_due.tv_nsec) * 1e-9);
+	tick_armed = 0;
+}
+
+static void fake_finish(void *ctx)
+{
+	(void)ctx;
+	say("finish", 0.0);
 }
 
 /* silent: the round trips are timed with it */
@@ -85,8 +127,11 @@ static double now_mono(void)
 
 int main(int argc, char **argv)
 {
-	struct clock_ops clock = { .step = fake_step, .slew = fake_slew, .set_frequency = fake_set_frequency,
-				   .set_status = fake_set_status };
+	struct clock_ops clock = { .read = fake_read, .step = fake_step, .slew = fake_slew,
+				   .set_frequency = fake_set_frequency, .set_status = fake_set_status,
+				   .max_slew_ppm = 83333.333, .next_tick = fake_next_tick, .tick = fake_tick,
+				   .finish = fake_finish };
+	struct timespec pause = { 0, 200000000L };
 	struct clock_limits limits = clock_limits_for(1000.0, false);
 	struct clock_status bad_leap = { .synchronized = true, .leap = NTP_LEAP_UNSYNC };
 	struct clock_status good = { .synchronized = true, .leap = NTP_LEAP_INSERT, .max_error = 0.1 };
@@ -109,6 +154,8 @@ int main(int argc, char **argv)
 	print_status(ps.clock_pid);
 	printf("step 5000: %d\n", clock.step(clock.ctx, 5000.0));
 	printf("slew -0.5: %d\n", clock.slew(clock.ctx, -0.5));
+	nanosleep(&pause, NULL); /* for the tick the slew asked for */
+	printf("the engine's max_slew_ppm: %.3f\n", clock.max_slew_ppm);
 	printf("frequency 600: %d\n", clock.set_frequency(clock.ctx, 600.0));
 	printf("frequency nan: %d\n", clock.set_frequency(clock.ctx, 0.0 / 0.0));
 	printf("frequency -12.5: %d\n", clock.set_frequency(clock.ctx, -12.5));

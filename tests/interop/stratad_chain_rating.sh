@@ -10,11 +10,12 @@
 # Asserts stratad's median "+/-" is within 2x of chronyd's.
 # CHAIN_POLL (default 0): the middles' poll; CHAIN_SECONDS (default 60): how
 # long the clients' ratings are sampled, every 2 s.
-# The bound stratad serves grows at RFC 5905's PHI, 15 ppm, from its last
-# clock update; chronyd's grows at its maxclockerror (1 ppm) plus its skew.
-# So the ratio depends on the poll: measured (one run each, stratad vs
-# chronyd) 33 vs 27 us at poll 0, 57 vs 27 us at poll 2, 125 vs 36 us at
-# poll 4, 446 vs 195 us at poll 6 (before the fix: ~10 ms vs a few us).
+# The bound stratad serves grows from its last clock update at
+# clock.max_clock_error (1 ppm) plus its frequency's skew, as chronyd's
+# (maxclockerror plus skew). Measured (one run each, stratad vs chronyd):
+# 25.8 vs 26.8 us at poll 0, 41.0 vs 26.6 us at poll 4, 110 vs 110 us at
+# poll 6; with RFC 5905's 15 ppm it was 33 vs 27, 125 vs 36 and 446 vs
+# 195 us, and before growing from the last update ~10 ms vs a few us.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 need_peers

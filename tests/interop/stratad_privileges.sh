@@ -178,8 +178,15 @@ if [ -x "$SEP_PROBE" ]; then
 	check "a frequency of 600 ppm is refused" grep -qx 'frequency 600: -22' "$workdir/privsep.txt"
 	check "a NaN frequency is refused" grep -qx 'frequency nan: -22' "$workdir/privsep.txt"
 	check "a bad leap is refused" grep -qx 'status leap 3: -22' "$workdir/privsep.txt"
-	check "only the sane requests reached the clock" \
-		test "$(grep -c '^fake clock:' "$workdir/privsep.txt")" -eq 3
+	check "a sane slew reaches the clock" grep -qx 'fake clock: slew -0.500000' "$workdir/privsep.txt"
+	check "the clock process woke for the tick the slew asked for, within 50 ms" \
+		grep -qE '^fake clock: tick, late by \(s\) \+0\.0[0-4][0-9]*$' "$workdir/privsep.txt"
+	check "the engine slews at the clock's own max_slew_ppm" \
+		grep -qx "the engine's max_slew_ppm: 83333.333" "$workdir/privsep.txt"
+	check "the clock process finishes its clock when the engine goes" grep -qx 'fake clock: finish +0.000000' \
+		"$workdir/privsep.txt"
+	check "only the sane requests reached the clock (and the tick and finish)" \
+		test "$(grep -c '^fake clock:' "$workdir/privsep.txt")" -eq 5
 	check "the clock process ends with the engine" grep -qx 'clock process ended' "$workdir/privsep.txt"
 else
 	not_ok "privsep_probe is built"

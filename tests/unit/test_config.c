@@ -43,6 +43,30 @@ static const char *error_of(const char *text)
 	return err + strlen(path);
 }
 
+/* The slew method and the served bound's clock error: defaults, values, errors. */
+static void clock_slew_method_and_clock_error(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+
+	assert_int_equal(load("", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.slew_by_frequency);
+	assert_true(cfg.max_slew_rate == 83333.333);
+	assert_true(cfg.engine.max_clock_error_ppm == 1.0);
+	assert_int_equal(load("clock = { slew_method = \"frequency\"; max_slew_rate = 1000.0; max_clock_error = 0.5; };",
+			      &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.slew_by_frequency);
+	assert_true(cfg.max_slew_rate == 1000.0);
+	assert_true(cfg.engine.max_clock_error_ppm == 0.5);
+	assert_int_equal(load("clock = { slew_method = \"adjtime\"; };", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.slew_by_frequency);
+	assert_string_equal(error_of("clock = {\n slew_method = \"fast\";\n};\n"),
+			    ":2: clock.slew_method: \"fast\" is not one of frequency, adjtime");
+	assert_non_null(strstr(error_of("clock = {\n max_slew_rate = 200000.0;\n};\n"), ":2: clock.max_slew_rate"));
+	assert_non_null(strstr(error_of("clock = {\n max_clock_error = -1.0;\n};\n"), ":2: clock.max_clock_error"));
+}
+
 static void defaults_fill_what_is_absent(void **state)
 {
 	(void)state;
@@ -642,6 +666,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_fill_what_is_absent),
+		cmocka_unit_test(clock_slew_method_and_clock_error),
 		cmocka_unit_test(a_full_file_is_read),
 		cmocka_unit_test(serve_without_listen_uses_both_wildcards),
 		cmocka_unit_test(errors_name_line_and_setting),

@@ -440,7 +440,8 @@ static void steps_once_to_a_server_ahead_then_tracks_it(void **state)
 	assert_true(sys.root_delay >= SERVER_ROOT_DELAY);
 }
 
-/* RFC 5905: what we serve grows at PHI from the last clock update, on top
+/* What we serve grows from the last clock update (at max_clock_error plus
+ * the discipline's frequency skew, not RFC 5905's PHI), on top
  * of the server's root dispersion, our newest measurement's dispersion and
  * the jitter. Every reply here takes 2 us longer than the one before, so the
  * clock filter keeps its oldest sample (up to 8 polls old): that age must not
@@ -468,10 +469,13 @@ static void served_dispersion_grows_from_the_last_update_not_the_filtered_sample
 	/* precision of both clocks (2 x 2^-20 s), PHI x delay, jitter (>= precision) */
 	assert_true(own > 0.0);
 	assert_true(own < 20e-6);
-	/* tracking says what a client is served now: the update's bound plus PHI x its age */
+	/* tracking says what a client is served now: the update's bound grown
+	 * over its age at 1 ppm (the default max_clock_error) plus the skew */
 	age = timespec_diff(local_now(), t.reference_time);
 	assert_true(age >= 0.0 && age < 64.0);
-	assert_float_equal(t.root_dispersion, sys.root_dispersion + 15e-6 * age, 1e-9);
+	assert_true(t.skew_ppm > 0.0 && t.skew_ppm < 1.0);
+	assert_float_equal(sys.dispersion_rate, (1.0 + t.skew_ppm) * 1e-6, 1e-12);
+	assert_float_equal(t.root_dispersion, sys.root_dispersion + sys.dispersion_rate * age, 1e-9);
 	/* and the source's view: the last reply is fresh, the estimate is not */
 	assert_true(source_info(s).last_rx_age < 64.0);
 }

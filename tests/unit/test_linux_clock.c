@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "linux_clock.h"
@@ -217,6 +218,114 @@ static void other_errors_name_the_operation(void **state)
 	assert_non_null(strstr(last_log, "cannot set the clock frequency"));
 }
 
+static struct timespec later(struct timespec t, double seconds)
+{
+	long ns = t.tv_nsec + lround(seconds * 1e9);
+
+	t.tv_sec += ns / 1000000000L;
+	t.tv_nsec = ns % 1000000000L;
+	if (t.tv_nsec < 0) {
+		t.tv_sec--;
+		t.tv_nsec += 1000000000L;
+	}
+	return t;
+}
+
+/* The kernel's frequency as the last call set it, ppm: tick and frequency. */
+static double kernel_ppm(int call)
+{
+	assert_int_equal(calls[call].modes, ADJ_FREQUENCY | ADJ_TICK);
+	return (double)(calls[call].tick - 10000) * 100.0 + (double)calls[call].freq / 65536.0;
+}
+
+static void use_frequency_slew(void)
+{
+	linux_clock_set_slew_method(lc, LINUX_CLOCK_SLEW_FREQUENCY, LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE);
+	ops = linux_clock_ops(lc);
+}
+
+/* Slewing through the frequency: 1 ms goes over the least duration, 1 s,
+ * at 1000 ppm on top of the frequency the core set, the tick taking the
+ * whole hundreds of ppm (USER_HZ 100: a microsecond of tick is 100 ppm);
+ * the core reads it as pending, nothing scheduled; tick() ends it, and what
+ * a late wakeup overshot is slewed back. */
+static void frequency_slew_runs_on_top_of_the_frequency_until_its_tick(void **state)
+{
+	struct clock_slew st;
+	struct timespec end, end2;
+
+	(void)state;
+	use_frequency_slew();
+	assert_true(ops.max_slew_ppm == LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE);
+	assert_false(ops.next_tick(ops.ctx, &end));
+	assert_int_equal(ops.set_frequency(ops.ctx, 12.5), 0);
+	assert_int_equal(calls[0].tick, 10000);
+	assert_float_equal(kernel_ppm(0), 12.5, 1e-9);
+
+	assert_int_equal(ops.slew(ops.ctx, 0.001), 0);
+	assert_int_equal(call_count, 2); /* no adjtime at all */
+	assert_int_equal(calls[1].tick, 10010);
+	assert_float_equal(kernel_ppm(1), 1012.5, 1e-9);
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_true(st.rate == 1e-3 && st.scheduled == 0.0);
+	assert_true(st.pending <= 0.001 && st.pending > 0.001 - 1e-6);
+	assert_true(ops.next_tick(ops.ctx, &end));
+
+	/* the core's frequency moves; the slew runs on on top of it */
+	assert_int_equal(ops.set_frequency(ops.ctx, -7.25), 0);
+	assert_float_equal(kernel_ppm(2), 992.75, 1e-9);
+
+	/* not yet due: nothing */
+	linux_clock_tick_at(lc, later(end, -0.5));
+	assert_int_equal(call_count, 3);
+
+	/* 2 ms late: 2 us too far, slewed back over a second */
+	linux_clock_tick_at(lc, later(end, 0.002));
+	assert_int_equal(call_count, 4);
+	assert_float_equal(kernel_ppm(3), -7.25 - 2.0, 1e-6);
+	assert_true(ops.next_tick(ops.ctx, &end2));
+
+	/* on time: back to the core's frequency, nothing more to do */
+	linux_clock_tick_at(lc, end2);
+	assert_int_equal(call_count, 5);
+	assert_float_equal(kernel_ppm(4), -7.25, 1e-9);
+	assert_false(ops.next_tick(ops.ctx, &end));
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_true(st.pending == 0.0 && st.rate == 0.0);
+}
+
+/* Large offsets go at max_slew_rate (83333 ppm: a 0.5 s offset in 6 s); a
+ * step and finish() end the slew, back to the core's frequency. */
+static void frequency_slew_is_bounded_and_ended_by_step_and_finish(void **state)
+{
+	struct clock_slew st;
+	struct timespec end;
+
+	(void)state;
+	use_frequency_slew();
+	assert_int_equal(ops.slew(ops.ctx, -0.5), 0);
+	assert_int_equal(calls[0].tick, 10000 - 833);
+	assert_float_equal(kernel_ppm(0), -83333.333, 1e-3);
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_float_equal(st.rate, -LINUX_CLOCK_DEFAULT_MAX_SLEW_RATE * 1e-6, 1e-12);
+
+	assert_int_equal(ops.step(ops.ctx, 1.0), 0);
+	assert_int_equal(calls[1].modes, ADJ_SETOFFSET | ADJ_NANO);
+	assert_float_equal(kernel_ppm(2), 0.0, 1e-9);
+	assert_false(ops.next_tick(ops.ctx, &end));
+
+	assert_int_equal(ops.slew(ops.ctx, 0.25), 0);
+	assert_true(ops.next_tick(ops.ctx, &end));
+	ops.finish(ops.ctx);
+	assert_float_equal(kernel_ppm(4), 0.0, 1e-9);
+	assert_false(ops.next_tick(ops.ctx, &end));
+	assert_int_equal(ops.slew_state(ops.ctx, &st), 0);
+	assert_true(st.pending == 0.0);
+	/* finish() with no slew running calls nothing */
+	ops.finish(ops.ctx);
+	assert_int_equal(call_count, 5);
+}
+
 static void no_adjust_mode_reads_but_never_calls(void **state)
 {
 	(void)state;
@@ -253,6 +362,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(slew_is_adjtime_in_microseconds, setup, teardown),
 		cmocka_unit_test_setup_teardown(slew_state_asks_the_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(frequency_is_scaled_ppm_and_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(frequency_slew_runs_on_top_of_the_frequency_until_its_tick, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(frequency_slew_is_bounded_and_ended_by_step_and_finish, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(status_sets_sync_leap_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(eperm_is_reported_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_errors_name_the_operation, setup, teardown),

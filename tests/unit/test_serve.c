@@ -35,6 +35,7 @@ static void synced_snapshot(struct serve_snapshot *snap)
 		.reference_time = REF_TIME,
 		.root_delay = 0.010,
 		.root_dispersion = 0.001,
+		.dispersion_rate = 3e-6,
 	};
 
 	serve_snapshot_from_system(&sys, snap);
@@ -72,8 +73,8 @@ static void client_request_gets_a_server_reply(void **state)
 	assert_true(reply.receive == ntp_ts_from_timespec(RX));
 	assert_true(reply.transmit == 0);
 	assert_int_equal(reply.root_delay, ntp_short_from_seconds(0.010));
-	/* 100.25 s after the update: 0.001 + 15e-6 * 100.25 */
-	assert_int_equal(reply.root_dispersion, ntp_short_from_seconds(0.001 + 15e-6 * 100.25));
+	/* 100.25 s after the update, at the engine's rate: 0.001 + 3e-6 * 100.25 */
+	assert_int_equal(reply.root_dispersion, ntp_short_from_seconds(0.001 + 3e-6 * 100.25));
 
 	struct timespec tx = { 1700000100, 250100000 };
 
