@@ -82,6 +82,7 @@ void engine_config_defaults(struct engine_config *cfg)
 		.max_steps = 0,
 		.minsources = 1,
 		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
+		.max_jitter = 1.0,
 		.precision = -20,
 		.wander_ppm_per_s = 3e-3,
 		.random_seed = 0x5eed5eed5eedULL,
@@ -131,6 +132,7 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 		return NULL;
 	}
 	engine->limits.max_distance = cfg->max_distance;
+	engine->limits.max_jitter = cfg->max_jitter;
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
 	engine->created = now;
@@ -256,6 +258,7 @@ static enum unsync_reason reason_of(enum select_status status, bool had_estimate
 	case SELECT_OK: return UNSYNC_NONE;
 	case SELECT_NO_MAJORITY: return UNSYNC_NO_MAJORITY;
 	case SELECT_QUORUM_NOT_MET: return UNSYNC_QUORUM_NOT_MET;
+	case SELECT_REQUIRE_NOT_MET: return UNSYNC_REQUIRE_NOT_MET;
 	case SELECT_NO_CANDIDATES:
 	case SELECT_TOO_MANY:
 		break;
@@ -268,6 +271,7 @@ static enum source_selection selection_of(enum select_state state)
 	switch (state) {
 	case SELECT_FALSETICKER: return SOURCE_FALSETICKER;
 	case SELECT_OUTLIER: return SOURCE_TOO_VARIABLE;
+	case SELECT_NOT_PREFERRED: return SOURCE_NOT_PREFERRED;
 	case SELECT_COMBINED: return SOURCE_COMBINED;
 	case SELECT_SYSTEM_PEER: return SOURCE_SYSTEM_PEER;
 	}
@@ -430,6 +434,15 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	engine->reason = UNSYNC_NONE;
 }
 
+/* chrony's require: some source was configured with it. */
+static bool any_required(const struct engine *engine)
+{
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		if (engine->sources[i].src && source_config(engine->sources[i].src)->require)
+			return true;
+	return false;
+}
+
 /* A selection round: who is a truechimer, who the system peer is, and, when
  * the source `from` (-1: none) that just gave a sample survived, a
  * discipline update. */
@@ -462,15 +475,16 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		if (st.unreachable && !engine->sources[i].unreachable_logged)
 			log_msg(LOG_LEVEL_WARNING, "source %s is unreachable", st.name);
 		engine->sources[i].unreachable_logged = st.unreachable;
-		set_selection(engine, i,
-			      st.unreachable     ? SOURCE_UNREACHABLE :
-			      st.unsynchronized ? SOURCE_SERVER_UNSYNCHRONIZED : SOURCE_UNUSABLE, now);
+		set_selection(engine, i, source_unselectable_reason(src, now), now);
 	}
 	status = select_run(c, n, engine->cfg.minsources, previous, &result);
+	if (status == SELECT_OK && !select_require_met(c, n, any_required(engine)))
+		status = SELECT_REQUIRE_NOT_MET;
 	if (status != SELECT_OK) {
 		for (size_t i = 0; i < n; i++)
 			set_selection(engine, ids[i],
-				      status == SELECT_QUORUM_NOT_MET ? selection_of(c[i].state) : SOURCE_UNUSABLE, now);
+				      status == SELECT_QUORUM_NOT_MET || status == SELECT_REQUIRE_NOT_MET
+					      ? selection_of(c[i].state) : SOURCE_UNUSABLE, now);
 		if (engine->reason != UNSYNC_INSANE_TIME || status == SELECT_NO_CANDIDATES)
 			set_unsynchronized(engine, reason_of(status, engine->had_estimate));
 		return;
@@ -739,6 +753,7 @@ const char *unsync_reason_str(enum unsync_reason reason)
 	case UNSYNC_NO_MAJORITY: return "the sources disagree: no majority";
 	case UNSYNC_QUORUM_NOT_MET: return "fewer agreeing sources than minsources";
 	case UNSYNC_INSANE_TIME: return "insane time: the offset is beyond the panic threshold";
+	case UNSYNC_REQUIRE_NOT_MET: return "no source configured with require is a truechimer";
 	}
 	return "?";
 }

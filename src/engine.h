@@ -32,6 +32,7 @@ struct engine_config {
 	int max_steps;                  /* steps allowed after start-up; 0: only at start-up; -1: no limit */
 	unsigned minsources;            /* quorum of truechimers before the clock is touched; default 1 */
 	double max_distance;            /* seconds; sources farther from their reference are unusable; default 1.5 */
+	double max_jitter;              /* seconds; noisier sources are not selectable; default 1 (chrony's maxjitter) */
 	bool have_initial_frequency;    /* a drift file was read */
 	double initial_frequency_ppm;
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
@@ -57,6 +58,7 @@ enum unsync_reason {
 	UNSYNC_NO_MAJORITY,     /* the sources disagree */
 	UNSYNC_QUORUM_NOT_MET,  /* fewer agreeing sources than minsources */
 	UNSYNC_INSANE_TIME,     /* the insane-time guard refused a correction */
+	UNSYNC_REQUIRE_NOT_MET, /* sources have require and none of them is a truechimer */
 };
 
 struct engine_tracking {

@@ -85,6 +85,44 @@ static bool intersect(const struct select_candidate *c, size_t n, double *low, d
 	return false;
 }
 
+/* With trusted candidates (chrony's trust): the region covered by the most
+ * trusted intervals, then by the most intervals; no majority is needed, as
+ * a trusted source is taken to be right unless another trusted one
+ * disagrees. Always found when a trusted candidate takes part. */
+static void intersect_trusted(const struct select_candidate *c, size_t n, double *low, double *high)
+{
+	struct endpoint e[2 * SELECT_MAX_CANDIDATES];
+	long depth = 0, trusted = 0, best_depth = -1, best_trusted = -1;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int weight = c[i].trust ? 2 : 1; /* type carries the sign, the weight marks trust */
+
+		e[m++] = (struct endpoint){ c[i].offset - c[i].root_distance, ENDPOINT_LOW * weight };
+		e[m++] = (struct endpoint){ c[i].offset + c[i].root_distance, ENDPOINT_HIGH * weight };
+	}
+	qsort(e, m, sizeof(e[0]), compare_endpoints);
+	for (size_t i = 0; i < m; i++) {
+		depth += e[i].type > 0 ? 1 : -1;
+		trusted += e[i].type / 2;
+		if (e[i].type > 0 && (trusted > best_trusted || (trusted == best_trusted && depth > best_depth))) {
+			best_trusted = trusted;
+			best_depth = depth;
+			*low = e[i].value;
+			/* the next endpoint closes the region: a low one would deepen it */
+			*high = i + 1 < m ? e[i + 1].value : e[i].value;
+		}
+	}
+}
+
+static bool any_trusted(const struct select_candidate *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].trust)
+			return true;
+	return false;
+}
+
 /* RMS distance of one survivor's offset from the others' (RFC 5905's
  * selection jitter). */
 static double selection_jitter(const struct select_candidate *c, const size_t *list, size_t m, size_t i)
@@ -187,12 +225,32 @@ static void combine(const struct select_candidate *c, const size_t *list, size_t
 	result->jitter = sqrt((spread + own) / weights);
 }
 
+/* chrony's prefer: when preferred survivors exist, the others step aside. */
+static size_t keep_preferred(struct select_candidate *c, size_t *list, size_t m)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < m; i++)
+		kept += c[list[i]].prefer;
+	if (kept == 0)
+		return m;
+	kept = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (c[list[i]].prefer)
+			list[kept++] = list[i];
+		else
+			c[list[i]].state = SELECT_NOT_PREFERRED;
+	}
+	return kept;
+}
+
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result)
 {
 	size_t list[SELECT_MAX_CANDIDATES];
 	size_t m = 0, peer;
 	double low = 0, high = 0;
+	bool trusted;
 
 	memset(result, 0, sizeof(*result));
 	for (size_t i = 0; i < count; i++)
@@ -201,17 +259,25 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 		return result->status = SELECT_NO_CANDIDATES;
 	if (count > SELECT_MAX_CANDIDATES)
 		return result->status = SELECT_TOO_MANY;
-	if (!intersect(candidates, count, &low, &high))
+	trusted = any_trusted(candidates, count);
+	if (trusted)
+		intersect_trusted(candidates, count, &low, &high);
+	else if (!intersect(candidates, count, &low, &high))
 		return result->status = SELECT_NO_MAJORITY;
 
 	for (size_t i = 0; i < count; i++) {
-		if (candidates[i].offset < low || candidates[i].offset > high)
+		const struct select_candidate *c = &candidates[i];
+
+		/* RFC 5905's midpoint rule; with trust, chrony's overlap rule */
+		if (trusted ? c->offset + c->root_distance < low || c->offset - c->root_distance > high
+			    : c->offset < low || c->offset > high)
 			continue;
 		candidates[i].state = SELECT_COMBINED;
 		list[m++] = i;
 	}
 	result->truechimers = m;
 	m = cluster(candidates, list, m);
+	m = keep_preferred(candidates, list, m);
 	result->survivors = m;
 	combine(candidates, list, m, result);
 
@@ -223,6 +289,16 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 
 	result->status = result->truechimers < minsources ? SELECT_QUORUM_NOT_MET : SELECT_OK;
 	return result->status;
+}
+
+bool select_require_met(const struct select_candidate *candidates, size_t count, bool any_required)
+{
+	if (!any_required)
+		return true;
+	for (size_t i = 0; i < count; i++)
+		if (candidates[i].require && candidates[i].state != SELECT_FALSETICKER)
+			return true;
+	return false;
 }
 
 const char *select_status_str(enum select_status status)
@@ -238,6 +314,8 @@ const char *select_status_str(enum select_status status)
 		return "fewer agreeing sources than minsources";
 	case SELECT_TOO_MANY:
 		return "too many candidates";
+	case SELECT_REQUIRE_NOT_MET:
+		return "no required source is a truechimer";
 	}
 	return "unknown";
 }

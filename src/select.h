@@ -7,6 +7,7 @@
 #ifndef STRATA_SELECT_H
 #define STRATA_SELECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* select_run works on fixed arrays of this size: no allocation. */
@@ -15,6 +16,7 @@
 enum select_state {
 	SELECT_FALSETICKER = 0, /* its interval misses the majority's */
 	SELECT_OUTLIER,         /* a truechimer dropped by clustering */
+	SELECT_NOT_PREFERRED,   /* a survivor left out: preferred survivors exist */
 	SELECT_COMBINED,        /* a survivor, part of the combined offset */
 	SELECT_SYSTEM_PEER,     /* the survivor that gives stratum and refid */
 };
@@ -27,6 +29,9 @@ struct select_candidate {
 	double root_delay;      /* seconds, from us to the reference clock */
 	double root_dispersion; /* seconds, from us to the reference clock, grown from its newest sample */
 	unsigned stratum;
+	bool prefer;            /* when preferred survivors exist, only they are combined */
+	bool trust;             /* see select_run */
+	bool require;           /* see select_require_met */
 	/* out */
 	enum select_state state;
 };
@@ -37,6 +42,7 @@ enum select_status {
 	SELECT_NO_MAJORITY,     /* no interval is shared by a majority */
 	SELECT_QUORUM_NOT_MET,  /* fewer truechimers than minsources: do not touch the clock */
 	SELECT_TOO_MANY,        /* more than SELECT_MAX_CANDIDATES */
+	SELECT_REQUIRE_NOT_MET, /* set by the caller from select_require_met: do not touch the clock */
 };
 
 /* Filled in for SELECT_OK and, for display only, SELECT_QUORUM_NOT_MET. */
@@ -53,9 +59,19 @@ struct select_result {
 
 /* previous_peer is the index of the current system peer or -1; it keeps its
  * place while it survives and is not clearly worse, so the system peer does
- * not flap. */
+ * not flap.
+ *
+ * Trusted candidates (chrony's trust): when any takes part, the
+ * intersection is the region covered by the most trusted intervals (then by
+ * the most intervals), it needs no majority, and the truechimers are the
+ * candidates whose intervals reach it; so a trusted source is voted out
+ * only by other trusted sources. Preferred survivors (prefer), when any,
+ * are the only ones combined and the system peer is one of them. */
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result);
+/* chrony's require: true when no candidate was configured with require
+ * (any_required false), or one with require is a truechimer after select_run. */
+bool select_require_met(const struct select_candidate *candidates, size_t count, bool any_required);
 const char *select_status_str(enum select_status status);
 
 #endif

@@ -143,7 +143,11 @@ static char selection_mark(enum source_selection s)
 	case SOURCE_COMBINED:
 		return '+';
 	case SOURCE_TOO_VARIABLE:
+	case SOURCE_JITTER_EXCEEDED:
 		return '~';
+	case SOURCE_NOT_PREFERRED:
+	case SOURCE_NOSELECT:
+		return '-';
 	case SOURCE_FALSETICKER:
 		return 'x';
 	case SOURCE_UNREACHABLE:

@@ -25,6 +25,8 @@
 #define MAX_EXPECT 32
 #define MAX_FLIGHTS 256
 #define MAX_LOG 64
+/* the global figures, then five per server */
+#define MAX_FIGURES (32 + 5 * MAX_SERVERS)
 /* 2016-12-31 00:00:00 UTC: the day that ended with a leap second */
 #define SIM_EPOCH 1483142400
 #define SECONDS_PER_DAY 86400
@@ -52,9 +54,12 @@ struct sim_server {
 	bool announce_leap;
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
+	struct source_config options; /* the per-source options (prefer, maxdelay, ...) */
+	unsigned request_version; /* of the last request it received */
 	int id;                 /* the engine's */
 	unsigned long selected; /* measurements it was system peer or combined at */
 	unsigned long falseticker;
+	unsigned long selected_after_warmup, falseticker_after_warmup; /* from warmup on */
 };
 
 struct expect {
@@ -163,6 +168,8 @@ static void parse_window(const char *text, struct window *w, const char *what)
 	w->length = parse_value(colon + 1, what);
 }
 
+static bool parse_source_option(struct source_config *o, const char *kv, const char *v);
+
 /* "delay=5ms,jitter=2ms,asym=0.5ms,loss=5%,..." */
 static void parse_server(struct scenario *sc, const char *spec)
 {
@@ -209,9 +216,37 @@ static void parse_server(struct scenario *sc, const char *spec)
 			s->announce_leap = parse_bool(v, kv);
 		else if (!strcmp(kv, "outage") && v && s->outages < MAX_OUTAGES)
 			parse_window(v, &s->outage[s->outages++], kv);
-		else
+		else if (!parse_source_option(&s->options, kv, v))
 			die("server: unknown setting '%s'", kv);
 	}
+}
+
+/* stratad.conf's per-source options, as key=value (flags alone). */
+static bool parse_source_option(struct source_config *o, const char *kv, const char *v)
+{
+	if (!strcmp(kv, "prefer"))
+		o->prefer = parse_bool(v, kv);
+	else if (!strcmp(kv, "noselect"))
+		o->noselect = parse_bool(v, kv);
+	else if (!strcmp(kv, "trust"))
+		o->trust = parse_bool(v, kv);
+	else if (!strcmp(kv, "require"))
+		o->require = parse_bool(v, kv);
+	else if (!strcmp(kv, "maxdelay") && v)
+		o->maxdelay = parse_value(v, kv);
+	else if (!strcmp(kv, "maxdelayratio") && v)
+		o->maxdelayratio = parse_value(v, kv);
+	else if (!strcmp(kv, "minstratum") && v)
+		o->minstratum = (unsigned)parse_value(v, kv);
+	else if (!strcmp(kv, "offset") && v)
+		o->offset = parse_value(v, kv);
+	else if (!strcmp(kv, "version") && v)
+		o->version = (unsigned)parse_value(v, kv);
+	else if (!strcmp(kv, "maxsamples") && v)
+		o->maxsamples = (unsigned)parse_value(v, kv);
+	else
+		return false;
+	return true;
 }
 
 static void parse_expect(struct scenario *sc, const char *text)
@@ -272,6 +307,7 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "max-steps")) { NEED(); ec->max_steps = (int)parse_value(v, key); }
 	else if (!strcmp(key, "minsources")) { NEED(); ec->minsources = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "local-stratum")) { NEED(); ec->local_stratum = (unsigned)parse_value(v, key); }
+	else if (!strcmp(key, "maxjitter")) { NEED(); ec->max_jitter = parse_value(v, key); }
 	else if (!strcmp(key, "assumed-wander")) { NEED(); ec->wander_ppm_per_s = parse_value(v, key); }
 	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
 	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
@@ -417,7 +453,7 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 }
 
 struct figure {
-	const char *name;
+	char name[32];
 	double value;
 };
 
@@ -453,7 +489,11 @@ static void sim_start(struct sim *sim, struct scenario *sc)
 	for (unsigned i = 0; i < sc->servers; i++) {
 		struct sim_server *s = &sc->server[i];
 		char name[32];
-		struct source_config cfg = { .minpoll = s->minpoll, .maxpoll = s->maxpoll, .iburst = s->iburst };
+		struct source_config cfg = s->options;
+
+		cfg.minpoll = s->minpoll;
+		cfg.maxpoll = s->maxpoll;
+		cfg.iburst = s->iburst;
 
 		snprintf(name, sizeof(name), "192.0.2.%u", i + 1);
 		netaddr_parse(name, &cfg.addr);
@@ -475,7 +515,7 @@ static void server_answer(const struct sim *sim, const struct sim_server *s, con
 	bool leap_day = sc->leap_insert && tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
 	struct ntp_packet reply = {
 		.leap = s->announce_leap && leap_day ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
-		.version = NTP_VERSION,
+		.version = request->version, /* as ours: the client's version, echoed */
 		.mode = NTP_MODE_SERVER,
 		.stratum = (uint8_t)s->stratum,
 		.poll = request->poll,
@@ -516,6 +556,7 @@ static void network_carry(struct sim *sim, int id, const uint8_t request[NTP_HEA
 		return;
 	f = &sim->flights[sim->nflights];
 	packet_decode(request, NTP_HEADER_LEN, &in, NULL);
+	s->request_version = in.version;
 	up = one_way(&sim->rng, s, s->delay + s->asymmetry / 2.0);
 	down = one_way(&sim->rng, s, s->delay - s->asymmetry / 2.0);
 	server_answer(sim, s, &in, tau, up, f->bytes);
@@ -611,13 +652,23 @@ static void measure(struct sim *sim)
 
 		if (!engine_get_source(sim->engine, sc->server[i].id, sim_clock_now(&sim->clock), &info))
 			continue;
-		if (info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED)
-			sc->server[i].selected++;
-		if (info.selection == SOURCE_FALSETICKER)
-			sc->server[i].falseticker++;
+		bool selected = info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED;
+		bool falseticker = info.selection == SOURCE_FALSETICKER;
+
+		sc->server[i].selected += selected;
+		sc->server[i].falseticker += falseticker;
+		sc->server[i].selected_after_warmup += selected && tau >= sc->warmup;
+		sc->server[i].falseticker_after_warmup += falseticker && tau >= sc->warmup;
 	}
 	if (sc->trace)
 		fprintf(stderr, "%.0f %.9f %s\n", tau, offset, sync_state_str(tr.state));
+}
+
+/* "selected_2": server 2's figure (servers count from 1, as in their addresses). */
+static void per_server_figure(struct figure *f, const char *what, unsigned index, double value)
+{
+	snprintf(f->name, sizeof(f->name), "%s_%u", what, index + 1);
+	f->value = value;
 }
 
 /* The figures the criteria and the report name; returns how many. */
@@ -662,6 +713,18 @@ static size_t collect_figures(const struct sim *sim, const struct engine_trackin
 	figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
 	figures[nf++] = (struct figure){ "refused_calls", clock->refused };
 	figures[nf++] = (struct figure){ "final_frequency_ppm", engine_frequency_ppm(sim->engine) };
+	figures[nf++] = (struct figure){ "stratum_end", tr->stratum };
+	for (unsigned i = 0; i < sc->servers; i++) {
+		const struct sim_server *s = &sc->server[i];
+		struct source_status info;
+
+		engine_get_source(sim->engine, s->id, sim_clock_now(&sim->clock), &info);
+		per_server_figure(&figures[nf++], "selected", i, (double)s->selected_after_warmup);
+		per_server_figure(&figures[nf++], "falseticker", i, (double)s->falseticker_after_warmup);
+		per_server_figure(&figures[nf++], "samples", i, info.samples);
+		per_server_figure(&figures[nf++], "delay_drops", i, (double)info.delay_drops);
+		per_server_figure(&figures[nf++], "request_version", i, s->request_version);
+	}
 	return nf;
 }
 
@@ -687,7 +750,7 @@ static bool report(struct sim *sim)
 	const struct scenario *sc = sim->sc;
 	const struct sim_clock *clock = &sim->clock;
 	struct engine_tracking tr;
-	struct figure figures[32];
+	struct figure figures[MAX_FIGURES];
 	struct json_writer w;
 	bool all_pass = true;
 	size_t nf;
