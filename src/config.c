@@ -298,11 +298,36 @@ static const config_setting_t *member_or_group(const config_setting_t *group, co
 	return s ? s : group;
 }
 
+/* prefer, noselect, trust, require, maxdelay, ...: chrony's names and meanings. */
+static void parse_source_options(struct checker *ck, const config_setting_t *entry, const char *prefix,
+				 struct config_source *src)
+{
+	get_bool(ck, entry, prefix, "prefer", &src->prefer);
+	get_bool(ck, entry, prefix, "noselect", &src->noselect);
+	get_bool(ck, entry, prefix, "trust", &src->trust);
+	get_bool(ck, entry, prefix, "require", &src->require);
+	get_double(ck, entry, prefix, "maxdelay", 0.0, 1000.0, &src->maxdelay);
+	get_double(ck, entry, prefix, "maxdelayratio", 0.0, 1e6, &src->maxdelayratio);
+	if (!ck->failed && src->maxdelayratio > 0 && src->maxdelayratio <= 1) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.maxdelayratio", prefix);
+		fail(ck, config_setting_get_member(entry, "maxdelayratio"), full,
+		     "%g must be above 1 (a ratio to the least delay), or 0 for no limit", src->maxdelayratio);
+	}
+	get_unsigned(ck, entry, prefix, "minstratum", 0, NTP_MAX_STRATUM - 1, &src->minstratum);
+	get_double(ck, entry, prefix, "offset", -1000.0, 1000.0, &src->offset);
+	get_unsigned(ck, entry, prefix, "version", 1, NTP_VERSION, &src->version);
+	get_unsigned(ck, entry, prefix, "maxsamples", 1, FILTER_SIZE, &src->maxsamples);
+}
+
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
 	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", "key", NULL };
+					     "maxsources", "key", "prefer", "noselect", "trust", "require",
+					     "maxdelay", "maxdelayratio", "minstratum", "offset", "version",
+					     "maxsamples", NULL };
 	char prefix[32];
 	bool has_server, has_pool;
 	int port = 123;
@@ -327,6 +352,8 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	src->maxpoll = 10;
 	src->iburst = false;
 	src->maxsources = has_pool ? 4 : 1;
+	src->version = NTP_VERSION;
+	src->maxsamples = FILTER_SIZE;
 	get_string(ck, entry, prefix, has_pool ? "pool" : "server", false, src->name, sizeof(src->name));
 	get_int(ck, entry, prefix, "port", 1, 65535, &port);
 	src->port = (uint16_t)port;
@@ -347,6 +374,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		fail(ck, config_setting_get_member(entry, "maxsources"), full, "only a pool has maxsources");
 	}
 	get_unsigned(ck, entry, prefix, "maxsources", 1, CONFIG_POOL_MAX_SOURCES, &src->maxsources);
+	parse_source_options(ck, entry, prefix, src);
 	if (config_setting_get_member(entry, "key")) {
 		long long key = 0;
 
@@ -387,7 +415,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 {
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
 					     "allow_initial_insane_step", "stepout", "max_steps", "minsources",
-					     "max_distance", "driftfile", "local_stratum", NULL };
+					     "max_distance", "maxjitter", "driftfile", "local_stratum", NULL };
 	const config_setting_t *g = get_group(ck, root, "clock");
 	struct engine_config *e = &cfg->engine;
 
@@ -402,6 +430,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_int(ck, g, "clock", "max_steps", -1, 1000000, &e->max_steps);
 	get_unsigned(ck, g, "clock", "minsources", 1, CONFIG_MAX_SOURCES, &e->minsources);
 	get_double(ck, g, "clock", "max_distance", 0.001, 16.0, &e->max_distance);
+	get_double(ck, g, "clock", "maxjitter", 1e-6, 1000.0, &e->max_jitter);
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
 	if (!ck->failed && e->panic_threshold > 0 && e->step_threshold > e->panic_threshold)
@@ -768,14 +797,19 @@ int config_check_keys(const struct daemon_config *cfg, const char *path, const s
 }
 
 /* libconfig reads "1" as an integer: floats always carry a point. */
+static const char *float_text(double v, char buf[64])
+{
+	snprintf(buf, 64, "%.9g", v);
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	return buf;
+}
+
 static void print_double(FILE *out, const char *indent, const char *name, double v)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%.9g", v);
-	if (!strpbrk(buf, ".eEn"))
-		strcat(buf, ".0");
-	fprintf(out, "%s%s = %s;\n", indent, name, buf);
+	fprintf(out, "%s%s = %s;\n", indent, name, float_text(v, buf));
 }
 
 /* A string as libconfig reads it back: quoted, with its escapes. */
@@ -824,6 +858,17 @@ static void print_prefixes(FILE *out, const char *name, const struct net_prefix 
 	fprintf(out, "%s];\n", n ? " " : "");
 }
 
+static void print_source_options(FILE *out, const struct config_source *s)
+{
+	char a[64], b[64], c[64];
+
+	fprintf(out, "\n    prefer = %s; noselect = %s; trust = %s; require = %s;", yes(s->prefer), yes(s->noselect),
+		yes(s->trust), yes(s->require));
+	fprintf(out, "\n    maxdelay = %s; maxdelayratio = %s; minstratum = %u; offset = %s; version = %u; maxsamples = %u;",
+		float_text(s->maxdelay, a), float_text(s->maxdelayratio, b), s->minstratum, float_text(s->offset, c),
+		s->version, s->maxsamples);
+}
+
 void config_print(const struct daemon_config *cfg, FILE *out)
 {
 	const struct engine_config *e = &cfg->engine;
@@ -842,6 +887,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 			fprintf(out, " maxsources = %u;", s->maxsources);
 		if (s->key)
 			fprintf(out, " key = %u;", s->key);
+		print_source_options(out, s);
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
@@ -853,6 +899,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_double(out, "  ", "stepout", e->stepout);
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
+	print_double(out, "  ", "maxjitter", e->max_jitter);
 	print_string(out, "  ", "driftfile", cfg->driftfile);
 	fprintf(out, "  local_stratum = %u;\n};\n", e->local_stratum);
 

@@ -30,6 +30,14 @@ struct config_source {
 	bool iburst;                 /* default false */
 	unsigned maxsources;         /* pool: default 4; server: 1 */
 	uint32_t key;                /* symmetric key id; 0: none */
+	/* chrony's per-source options, as struct source_config has them */
+	bool prefer, noselect, trust, require;
+	double maxdelay;             /* seconds; 0: no limit (default) */
+	double maxdelayratio;        /* 0: no limit (default); else > 1 */
+	unsigned minstratum;         /* default 0 */
+	double offset;               /* seconds; default 0 */
+	unsigned version;            /* of our requests, 1 to 4; default 4 */
+	unsigned maxsamples;         /* clock filter size, 1 to 8; default 8 */
 	unsigned line;               /* where it was configured, for messages */
 	unsigned key_line;           /* where its key was set */
 };

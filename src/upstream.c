@@ -98,7 +98,11 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 	}
 	sc = (struct source_config){ .addr = *addr, .name = cfg->name, .minpoll = cfg->minpoll,
 				     .maxpoll = cfg->maxpoll, .iburst = cfg->iburst, .pool_member = cfg->pool,
-				     .key = cfg->key ? auth_keyring_find(up->keys, cfg->key) : NULL };
+				     .key = cfg->key ? auth_keyring_find(up->keys, cfg->key) : NULL,
+				     .prefer = cfg->prefer, .noselect = cfg->noselect, .trust = cfg->trust,
+				     .require = cfg->require, .maxdelay = cfg->maxdelay, .maxdelayratio = cfg->maxdelayratio,
+				     .minstratum = cfg->minstratum, .offset = cfg->offset, .version = cfg->version,
+				     .maxsamples = cfg->maxsamples };
 	if (cfg->key && !sc.key) {
 		/* config_check_keys keeps this from happening; never poll unsigned instead */
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): key %u is not in the keys file", cfg->name, text, cfg->key);
@@ -238,7 +242,10 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 {
 	return a->pool == b->pool && a->port == b->port && a->minpoll == b->minpoll &&
 	       a->maxpoll == b->maxpoll && a->iburst == b->iburst && a->maxsources == b->maxsources &&
-	       a->key == b->key && !strcmp(a->name, b->name);
+	       a->key == b->key && !strcmp(a->name, b->name) && a->prefer == b->prefer &&
+	       a->noselect == b->noselect && a->trust == b->trust && a->require == b->require &&
+	       a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio && a->minstratum == b->minstratum &&
+	       a->offset == b->offset && a->version == b->version && a->maxsamples == b->maxsamples;
 }
 
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,

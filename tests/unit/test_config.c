@@ -467,6 +467,48 @@ static void keys_and_source_keys(void **state)
 	assert_string_equal(error_of("keys = \"keys\";"), ":1: keys: \"keys\" is not an absolute path");
 }
 
+static void per_source_options(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+	const struct config_source *s;
+
+	assert_int_equal(load("sources = ( { server = \"192.0.2.1\"; prefer = true; noselect = true; trust = true;\n"
+			      "  require = true; maxdelay = 0.05; maxdelayratio = 3; minstratum = 4; offset = -0.0001;\n"
+			      "  version = 3; maxsamples = 2; }, { pool = \"p.example\"; } );\n"
+			      "clock = { maxjitter = 0.25; };\n", &cfg, err, sizeof(err)), 0);
+	s = &cfg.sources[0];
+	assert_true(s->prefer && s->noselect && s->trust && s->require);
+	assert_true(s->maxdelay == 0.05 && s->maxdelayratio == 3.0 && s->offset == -0.0001);
+	assert_int_equal(s->minstratum, 4);
+	assert_int_equal(s->version, 3);
+	assert_int_equal(s->maxsamples, 2);
+	assert_true(cfg.engine.max_jitter == 0.25);
+	/* the defaults: no limits, version 4, a full filter */
+	s = &cfg.sources[1];
+	assert_false(s->prefer || s->noselect || s->trust || s->require);
+	assert_true(s->maxdelay == 0 && s->maxdelayratio == 0 && s->offset == 0);
+	assert_int_equal(s->version, 4);
+	assert_int_equal(s->maxsamples, 8);
+	assert_int_equal(s->minstratum, 0);
+
+	assert_string_equal(error_of("sources = ( { server = \"a\";\n version = 5; } );"),
+			    ":2: sources[0].version: 5 is out of range [1, 4]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; maxdelayratio = 0.5; } );"),
+			    ":1: sources[0].maxdelayratio: 0.5 must be above 1 (a ratio to the least delay), or 0 for no limit");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; maxsamples = 9; } );"),
+			    ":1: sources[0].maxsamples: 9 is out of range [1, 8]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; minstratum = 16; } );"),
+			    ":1: sources[0].minstratum: 16 is out of range [0, 15]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; prefer = 1; } );"),
+			    ":1: sources[0].prefer: expected true or false");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; polltarget = 8; } );"),
+			    ":1: sources[0].polltarget: unknown setting");
+	assert_string_equal(error_of("clock = { maxjitter = 0; };"),
+			    ":1: clock.maxjitter: 0 is out of range [1e-06, 1000]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +527,7 @@ int main(void)
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
 		cmocka_unit_test(keys_and_source_keys),
+		cmocka_unit_test(per_source_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
