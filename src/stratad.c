@@ -32,6 +32,7 @@
 #include "log.h"
 #include "logsink.h"
 #include "metrics.h"
+#include "metrics_json.h"
 #include "notify.h"
 #include "ntp_time.h"
 #include "privdrop.h"
@@ -352,7 +353,7 @@ static void take_snapshot(struct daemon *d, struct timespec now, struct engine_t
 	*snap = (struct metrics_snapshot){ t, infos, n, d->server ? c : NULL };
 }
 
-static void print_metrics(struct daemon *d, struct timespec now, FILE *out)
+static void print_metrics(struct daemon *d, struct timespec now, FILE *out, bool json)
 {
 	struct engine_tracking t;
 	struct serve_counters c = { 0 };
@@ -361,6 +362,11 @@ static void print_metrics(struct daemon *d, struct timespec now, FILE *out)
 	char *text;
 
 	take_snapshot(d, now, &t, &c, &snap);
+	if (json) {
+		metrics_json_print(&snap, out);
+		free((void *)snap.sources);
+		return;
+	}
 	need = metrics_prometheus_format(&snap, NULL, 0);
 	text = malloc(need + 1);
 	if (text) {
@@ -423,7 +429,7 @@ static void control_handler(void *ctx, const char *command, enum control_format 
 			server_get_counters(d->server, &c);
 		status_serverstats(out, &c, d->server != NULL, json);
 	} else if (!strcmp(command, "metrics")) {
-		print_metrics(d, now, out);
+		print_metrics(d, now, out, json);
 	} else {
 		fprintf(out, "error: unknown command \"%s\" (tracking, sources, sourcestats, authdata, serverstats, metrics)\n",
 			command);
