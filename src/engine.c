@@ -157,6 +157,30 @@ void engine_destroy(struct engine *engine)
 	free(engine);
 }
 
+void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
+{
+	struct engine_config *c = &engine->cfg;
+
+	c->step_threshold = cfg->step_threshold;
+	c->stepout = cfg->stepout;
+	c->max_steps = cfg->max_steps;
+	c->minsources = cfg->minsources;
+	c->max_distance = cfg->max_distance;
+	c->max_jitter = cfg->max_jitter;
+	c->local_stratum = cfg->local_stratum;
+	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
+	engine->limits.max_distance = cfg->max_distance;
+	engine->limits.max_jitter = cfg->max_jitter;
+	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+		if (engine->sources[i].src)
+			source_set_limits(engine->sources[i].src, &engine->limits);
+	/* serving the local clock or not follows local_stratum at once */
+	if (engine->state != SYNC_SYNCHRONIZED)
+		engine->state = c->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
+	/* a new quorum or limit may change who is selected */
+	engine->reselect = true;
+}
+
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now)
 {
 	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {

@@ -98,6 +98,13 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 			     struct timespec now);
 void engine_destroy(struct engine *engine);
 
+/* A reload (SIGHUP): step_threshold, stepout, max_steps, minsources,
+ * max_distance, max_jitter and local_stratum take effect at once (a
+ * selection round runs at the next engine_due_requests). adjust,
+ * panic_threshold, allow_initial_insane_step, the initial frequency, the
+ * precision and the seed are fixed at creation: the caller keeps them. */
+void engine_reconfigure(struct engine *engine, const struct engine_config *cfg);
+
 /* Returns the new source's id (>= 0) or -1 when the table is full. */
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
 /* The next engine_due_requests (due at once) runs selection without it. */

@@ -43,8 +43,17 @@ struct seqlock {
 	struct serve_snapshot snap;
 };
 
+/* New access lists and a new rate limiter table for one worker, handed over
+ * by server_reconfigure and taken by the worker itself between batches. */
+struct worker_update {
+	struct acl acl;
+	struct ratelimit *rl;
+};
+
 struct worker {
 	struct server *srv;
+	struct acl acl;          /* its own copy: replaced by the worker alone */
+	_Atomic(struct worker_update *) update; /* pending, NULL: none */
 	int fds[SERVE_MAX_LISTEN];
 	size_t fd_count;
 	struct ratelimit *rl;
@@ -62,7 +71,6 @@ struct worker {
 };
 
 struct server {
-	struct acl acl;
 	const struct auth_keyring *keys;
 	struct seqlock published __attribute__((aligned(64)));
 	unsigned threads;
@@ -79,8 +87,31 @@ static void fail(char *err, size_t err_len, const char *fmt, const char *what, i
 	snprintf(err, err_len, "%s: %s", text, strerror(error));
 }
 
+static void free_update(struct worker_update *u)
+{
+	if (!u)
+		return;
+	ratelimit_destroy(u->rl);
+	free(u);
+}
+
+/* Takes a pending reconfiguration: only the worker's own thread (or the main
+ * loop for the worker it serves) touches its acl and rl, so nothing locks. */
+static void take_update(struct worker *w)
+{
+	struct worker_update *u = atomic_exchange_explicit(&w->update, NULL, memory_order_acquire);
+
+	if (!u)
+		return;
+	w->acl = u->acl;
+	ratelimit_destroy(w->rl);
+	w->rl = u->rl;
+	free(u);
+}
+
 static void close_worker(struct worker *w)
 {
+	free_update(atomic_exchange(&w->update, NULL));
 	for (size_t i = 0; i < w->fd_count; i++)
 		udp_close(w->fds[i]);
 	w->fd_count = 0;
@@ -102,6 +133,7 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 {
 	w->srv = srv;
 	prepare_buffers(w);
+	acl_from_config(cfg, &w->acl);
 	w->rl = ratelimit_create(rl_cfg);
 	if (!w->rl) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
@@ -144,18 +176,33 @@ static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *
 	return cfg->listen_default && *count > 0 ? 1 : *count;
 }
 
+/* One worker's rate limiter settings, with a fresh random key. */
+static int ratelimit_config_for(const struct serve_config *cfg, unsigned threads, struct ratelimit_config *out,
+				char *err, size_t err_len)
+{
+	*out = (struct ratelimit_config){
+		.interval = cfg->ratelimit_interval,
+		.burst = cfg->ratelimit_burst ? cfg->ratelimit_burst : 1,
+		.kod = cfg->ratelimit_kod,
+		.table_size = cfg->ratelimit_table_size ? cfg->ratelimit_table_size : 65536,
+	};
+	if (getrandom(out->key, sizeof(out->key), 0) != (ssize_t)sizeof(out->key)) {
+		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
+		return -1;
+	}
+	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
+	if (threads)
+		out->table_size = (out->table_size + threads - 1) / threads;
+	return 0;
+}
+
 struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
 			     size_t err_len)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct net_addr listen[SERVE_MAX_LISTEN];
 	size_t listen_count, required;
-	struct ratelimit_config rl_cfg = {
-		.interval = cfg->ratelimit_interval,
-		.burst = cfg->ratelimit_burst ? cfg->ratelimit_burst : 1,
-		.kod = cfg->ratelimit_kod,
-		.table_size = cfg->ratelimit_table_size ? cfg->ratelimit_table_size : 65536,
-	};
+	struct ratelimit_config rl_cfg;
 	struct engine_system unsynchronized = {
 		.leap = NTP_LEAP_UNSYNC,
 		.stratum = NTP_MAX_STRATUM,
@@ -166,19 +213,14 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 		return NULL;
 	}
 	srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
-	acl_from_config(cfg, &srv->acl);
 	srv->keys = keys;
 	serve_snapshot_from_system(&unsynchronized, &srv->published.snap);
-	if (getrandom(rl_cfg.key, sizeof(rl_cfg.key), 0) != (ssize_t)sizeof(rl_cfg.key)) {
-		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
+	if (ratelimit_config_for(cfg, cfg->threads, &rl_cfg, err, err_len) < 0) {
 		free(srv);
 		return NULL;
 	}
 	srv->threads = cfg->threads;
 	srv->worker_count = cfg->threads ? cfg->threads : 1;
-	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
-	if (cfg->threads)
-		rl_cfg.table_size = (rl_cfg.table_size + cfg->threads - 1) / cfg->threads;
 	srv->workers = aligned_alloc(64, srv->worker_count * sizeof(srv->workers[0]));
 	if (!srv->workers) {
 		snprintf(err, err_len, "serve: out of memory");
@@ -317,7 +359,7 @@ static int serve_batch(struct worker *w, int fd)
 		}
 		if (!udp_rx_timestamp(msg, &req.rx))
 			req.rx = fallback_rx;
-		switch (serve_request(&srv->acl, srv->keys, w->rl, &snap, &req, &w->replies[out])) {
+		switch (serve_request(&w->acl, srv->keys, w->rl, &snap, &req, &w->replies[out])) {
 		case SERVE_DENIED:
 			t.denied++;
 			continue;
@@ -388,6 +430,7 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
  * and what came in since wakes the caller's poll at once. */
 static void drain(struct worker *w, int fd)
 {
+	take_update(w);
 	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
 		if (serve_batch(w, fd) < BATCH)
 			break;
@@ -455,6 +498,39 @@ int server_start(struct server *srv, char *err, size_t err_len)
 		srv->workers[i].running = true;
 	}
 	log_msg(LOG_LEVEL_INFO, "serving with %u worker threads", srv->threads);
+	return 0;
+}
+
+int server_reconfigure(struct server *srv, const struct serve_config *cfg, char *err, size_t err_len)
+{
+	struct worker_update **updates;
+	struct ratelimit_config rl_cfg;
+	size_t made = 0;
+
+	if (ratelimit_config_for(cfg, srv->threads, &rl_cfg, err, err_len) < 0)
+		return -1;
+	updates = calloc(srv->worker_count, sizeof(updates[0]));
+	if (!updates) {
+		snprintf(err, err_len, "serve: out of memory");
+		return -1;
+	}
+	/* every table first, so a failure changes nothing */
+	for (; made < srv->worker_count; made++) {
+		updates[made] = calloc(1, sizeof(*updates[made]));
+		if (!updates[made] || !(updates[made]->rl = ratelimit_create(&rl_cfg))) {
+			snprintf(err, err_len, "serve: rate limiter table of %u clients: out of memory", rl_cfg.table_size);
+			free(updates[made]);
+			while (made-- > 0)
+				free_update(updates[made]);
+			free(updates);
+			return -1;
+		}
+		acl_from_config(cfg, &updates[made]->acl);
+	}
+	for (size_t i = 0; i < srv->worker_count; i++)
+		/* an update the worker has not taken yet is simply superseded */
+		free_update(atomic_exchange_explicit(&srv->workers[i].update, updates[i], memory_order_acq_rel));
+	free(updates);
 	return 0;
 }
 

@@ -49,6 +49,13 @@ void server_handle_readable(struct server *srv, int fd);
  * sync state changes). Lock-free for the serving side. */
 void server_publish(struct server *srv, const struct engine_system *sys);
 
+/* A reload (SIGHUP): new allow and deny lists and rate limits (interval,
+ * burst, kod, table_size). Each worker takes them before its next batch, with
+ * a fresh rate limiter table (what clients had used up is forgotten). The
+ * sockets (listen, port, rcvbuf) and the threads stay as created. Returns -1
+ * with a message when the tables cannot be allocated: the old settings stay. */
+int server_reconfigure(struct server *srv, const struct serve_config *cfg, char *err, size_t err_len);
+
 /* Sums over the main loop and every worker. */
 void server_get_counters(const struct server *srv, struct serve_counters *out);
 

@@ -137,6 +137,12 @@ const struct net_addr *source_addr(const struct source *src)
 	return &src->cfg.addr;
 }
 
+void source_set_limits(struct source *src, const struct source_limits *limits)
+{
+	src->limits.max_distance = limits->max_distance > 0 ? limits->max_distance : SOURCE_DEFAULT_MAX_DISTANCE;
+	src->limits.max_jitter = limits->max_jitter;
+}
+
 const struct source_config *source_config(const struct source *src)
 {
 	return &src->cfg;

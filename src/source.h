@@ -176,6 +176,10 @@ const struct net_addr *source_addr(const struct source *src);
 /* As configured (name pointing at the source's copy). */
 const struct source_config *source_config(const struct source *src);
 
+/* A reload: new system-wide limits (max_distance, max_jitter; the precision
+ * is the clock's and stays). */
+void source_set_limits(struct source *src, const struct source_limits *limits);
+
 /* When the next request is due (local time). */
 struct timespec source_next_poll(const struct source *src);
 /* A KoD DENY or RSTR stopped it for good: it is never polled again. */

@@ -494,56 +494,93 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
-/* Everything but the sources, logging and statsd is fixed once running. */
+/* A reload applies the sources, logging, statsd, the clock's step policy,
+ * quorum and limits and local_stratum, and the server's access lists and
+ * rate limits; the rest (restart_only_changes) is what the running engine,
+ * sockets and processes were built from, kept from the running configuration. */
 static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
 {
-	struct config_source sources[CONFIG_MAX_SOURCES];
-	size_t count = next->source_count;
-	enum log_level level = next->log_level;
-	bool use_syslog = next->log_syslog;
-	struct config_statsd statsd = next->statsd;
+	struct daemon_config merged = *running;
+	struct engine_config *e = &merged.engine;
+	struct serve_config *sv = &merged.serve;
 
-	memcpy(sources, next->sources, sizeof(sources));
-	*next = *running;
-	next->statsd = statsd;
-	memcpy(next->sources, sources, sizeof(sources));
-	next->source_count = count;
-	next->log_level = level;
-	next->log_syslog = use_syslog;
+	memcpy(merged.sources, next->sources, sizeof(merged.sources));
+	merged.source_count = next->source_count;
+	merged.log_level = next->log_level;
+	merged.log_syslog = next->log_syslog;
+	merged.statsd = next->statsd;
+	e->step_threshold = next->engine.step_threshold;
+	e->stepout = next->engine.stepout;
+	e->max_steps = next->engine.max_steps;
+	e->minsources = next->engine.minsources;
+	e->max_distance = next->engine.max_distance;
+	e->max_jitter = next->engine.max_jitter;
+	e->local_stratum = next->engine.local_stratum;
+	if (sv->enabled && next->serve.enabled) {
+		memcpy(sv->allow, next->serve.allow, sizeof(sv->allow));
+		sv->allow_count = next->serve.allow_count;
+		memcpy(sv->deny, next->serve.deny, sizeof(sv->deny));
+		sv->deny_count = next->serve.deny_count;
+		sv->ratelimit_interval = next->serve.ratelimit_interval;
+		sv->ratelimit_burst = next->serve.ratelimit_burst;
+		sv->ratelimit_kod = next->serve.ratelimit_kod;
+		sv->ratelimit_table_size = next->serve.ratelimit_table_size;
+	}
+	*next = merged;
 }
 
-/* Compared as --check-config prints them, so only configured values count. */
-static bool needs_restart(const struct daemon_config *running, const struct daemon_config *next)
+/* The addresses alone: a new port is serve.port's change. */
+static bool same_listen(const struct serve_config *a, const struct serve_config *b)
 {
-	struct daemon_config merged = *next;
-	char *text_a = NULL, *text_b = NULL;
-	size_t len_a = 0, len_b = 0;
-	FILE *fa, *fb;
-	bool differ = true;
+	if (a->listen_count != b->listen_count)
+		return false;
+	for (size_t i = 0; i < a->listen_count; i++) {
+		struct net_addr x = a->listen[i], y = b->listen[i];
 
-	keep_running_settings(running, &merged);
-	fa = open_memstream(&text_a, &len_a);
-	fb = open_memstream(&text_b, &len_b);
-	if (fa && fb) {
-		config_print(&merged, fa);
-		config_print(next, fb);
+		x.port = y.port = 0;
+		if (!netaddr_equal(&x, &y))
+			return false;
 	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	if (text_a && text_b)
-		differ = strcmp(text_a, text_b) != 0;
-	free(text_a);
-	free(text_b);
-	return differ;
+	return true;
+}
+
+/* The settings that changed and take effect only at the next start (why, in
+ * stratad.conf(5) RELOADING), as "a, b, c"; "" when none. */
+static void restart_only_changes(const struct daemon_config *running, const struct daemon_config *next, char *out,
+				 size_t len)
+{
+	const struct engine_config *a = &running->engine, *b = &next->engine;
+	const struct serve_config *x = &running->serve, *y = &next->serve;
+	const struct { bool changed; const char *name; } settings[] = {
+		{ a->adjust != b->adjust, "clock.adjust" },
+		{ a->panic_threshold != b->panic_threshold, "clock.panic_threshold" },
+		{ a->allow_initial_insane_step != b->allow_initial_insane_step, "clock.allow_initial_insane_step" },
+		{ strcmp(running->driftfile, next->driftfile) != 0, "clock.driftfile" },
+		{ x->enabled != y->enabled, "serve (the section)" },
+		{ x->enabled && y->enabled && !same_listen(x, y), "serve.listen" },
+		{ x->enabled && y->enabled && x->port != y->port, "serve.port" },
+		{ x->enabled && y->enabled && x->threads != y->threads, "serve.threads" },
+		{ x->enabled && y->enabled && x->rcvbuf != y->rcvbuf, "serve.rcvbuf" },
+		{ strcmp(running->control_socket, next->control_socket) != 0, "control.socket" },
+		{ strcmp(running->user, next->user) != 0, "user" },
+		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
+		{ strcmp(running->keys, next->keys) != 0, "keys" },
+		{ running->seccomp != next->seccomp, "security.seccomp" },
+		{ running->clock_process != next->clock_process, "security.clock_process" },
+	};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]) && used < len; i++)
+		if (settings[i].changed)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", settings[i].name);
 }
 
 /* SIGHUP: the new file replaces the running configuration only when valid. */
 static void reload(struct daemon *d)
 {
 	struct daemon_config next;
-	char err[512];
+	char err[512], restart[512];
 
 	notify_reloading();
 	if (config_reload(d->config_path, &next, err, sizeof(err)) < 0) {
@@ -568,10 +605,15 @@ static void reload(struct daemon *d)
 			next.statsd.enabled = false; /* the loop asks statsd only while it runs */
 		}
 	}
-	if (needs_restart(&d->cfg, &next))
-		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources, logging and statsd; the other changes take effect "
-					  "at the next start");
-	/* The rest is what the running engine and sockets were built from. */
+	engine_reconfigure(d->engine, &next.engine);
+	if (d->server && next.serve.enabled && server_reconfigure(d->server, &next.serve, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s: keeping the running access lists and rate limits", err);
+		next.serve = d->cfg.serve;
+	}
+	restart_only_changes(&d->cfg, &next, restart, sizeof(restart));
+	if (restart[0])
+		log_msg(LOG_LEVEL_NOTICE, "reloaded; these changes take effect at the next start: %s", restart);
+	/* The rest is what the running engine, sockets and processes were built from. */
 	keep_running_settings(&d->cfg, &next);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, d->debug);

@@ -915,6 +915,43 @@ static void a_server_synchronized_to_us_is_refused(void **state)
 	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
 }
 
+/* SIGHUP: the quorum, the limits and local_stratum act at once on a running engine. */
+static void a_reload_changes_the_quorum_limits_and_local_stratum(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	start(&cfg);
+	add_server(0.0, 2);
+	run_for(600);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+
+	cfg.minsources = 2;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_QUORUM_NOT_MET);
+
+	cfg.local_stratum = 10;
+	engine_reconfigure(w.engine, &cfg);
+	assert_int_equal(tracking().state, SYNC_LOCAL);
+	assert_int_equal(tracking().stratum, 10);
+
+	/* back to one source, but a distance limit its ~3 ms cannot meet */
+	cfg = default_config();
+	cfg.max_distance = 0.001;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_NO_SOURCES);
+
+	/* synchronized again with the source's next sample (within maxpoll) */
+	cfg.max_distance = 1.5;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1100);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -940,6 +977,7 @@ int main(void)
 		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
+		cmocka_unit_test(a_reload_changes_the_quorum_limits_and_local_stratum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SIGHUP applies the clock's and the server's settings to a running stratad
+# (-x, without CAP_SYS_TIME, in its own network namespace), synchronized to a
+# chronyd and queried by ntpsec's ntpdig:
+#  - clock.minsources 1 -> 2 with one source: unsynchronized (quorum not
+#    met), and local_stratum 10 then serves stratum 10 (ntpdig sees it);
+#    back to 1 and 0: synchronized again, stratum 2;
+#  - serve.deny: the client answered before is refused after the reload
+#    (serverstats counts it), and answered again once the deny is gone;
+#  - serve.ratelimit added by a reload: a second request within the
+#    interval is limited;
+#  - serve.port, which needs a restart: the log names it, the old port keeps
+#    answering;
+#  - serve.deny again with two worker threads serving.
+. "$(dirname "$0")/stratad_lib.sh"
+need_stratad
+need_peers
+run_in_netns "$@"
+
+mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
+conf="$workdir/stratad.conf"
+# write_conf CLOCK_EXTRA SERVE_EXTRA [PORT]
+write_conf() {
+	cat > "$conf.new" <<-EOC
+		sources = ( { server = "127.0.0.2"; port = 1123; iburst = true; minpoll = 0; maxpoll = 0; } );
+		clock = { driftfile = ""; $1 };
+		serve = { listen = [ "127.0.0.1" ]; port = ${3:-123}; $2 };
+		control = { socket = "$workdir/run/stratad.sock"; };
+		pidfile = "";
+		user = "nobody";
+	EOC
+	mv "$conf.new" "$conf"
+}
+reloads=0
+# reload: SIGHUP, and wait until the daemon says it read the file again
+reload() {
+	reloads=$((reloads + 1))
+	kill -HUP "$STRATAD_PID"
+	wait_for 10 reloaded_times "$reloads"
+}
+reloaded_times() { [ "$(grep -c 'configuration reloaded from' "$workdir/stratad.log")" -ge "$1" ]; }
+logged() { wait_for 5 grep -qF -- "$1" "$workdir/stratad.log"; }
+not() { ! "$@"; }
+quiet() { "$@" > /dev/null; }
+state_is() { ctl tracking 2> /dev/null | grep -q "^Sync state      : $1"; }
+dig_stratum() { run_ntpdig 127.0.0.1 2> /dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["stratum"])'; }
+counter() { ctl --json serverstats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+stratum_is() { [ "$(dig_stratum)" = "$1" ]; }
+not_answered() { ! run_ntpdig 127.0.0.1 > /dev/null 2>&1; }
+counter_grew() { [ "$(counter "$1")" -gt "$2" ]; }
+reason_is() { ctl tracking | grep -qF "$1"; }
+
+export PEERS_STRATUM=1
+PEERS_BIND=127.0.0.2 start_chronyd_server 1123 > /dev/null || exit 1
+write_conf "minsources = 1;" ""
+start_stratad "$conf"
+check "stratad synchronizes to chronyd" wait_for 60 state_is synchronized
+check "ntpdig gets stratum 2 from it" wait_for 10 stratum_is 2
+
+echo "--- clock.minsources 2 with one source"
+write_conf "minsources = 2;" ""
+check "reloaded" reload
+check "unsynchronized: fewer agreeing sources than minsources" \
+	wait_for 10 reason_is "fewer agreeing sources than minsources"
+write_conf "minsources = 2; local_stratum = 10;" ""
+check "reloaded with local_stratum 10" reload
+check "tracking says local" wait_for 5 state_is local
+check "ntpdig gets stratum 10" wait_for 10 stratum_is 10
+write_conf "minsources = 1;" ""
+check "reloaded back" reload
+check "synchronized again" wait_for 10 state_is synchronized
+check "ntpdig gets stratum 2 again" wait_for 10 stratum_is 2
+
+echo "--- serve.deny"
+denied_before=$(counter denied)
+write_conf "minsources = 1;" 'deny = [ "127.0.0.0/8" ];'
+check "reloaded with a deny" reload
+check "ntpdig gets no answer" not_answered
+check "serverstats counts it denied ($denied_before before)" counter_grew denied "$denied_before"
+write_conf "minsources = 1;" ""
+check "reloaded without it" reload
+check "ntpdig is answered again" wait_for 5 stratum_is 2
+
+echo "--- serve.ratelimit"
+limited_before=$(counter rate_limited)
+write_conf "minsources = 1;" "ratelimit = { interval = 60.0; burst = 1; kod = false; };"
+check "reloaded with a rate limit" reload
+check "the first request is answered" quiet peers_query 127.0.0.1 123 1
+check "the second within the interval is not" not peers_query 127.0.0.1 123 1
+check "serverstats counts it limited ($limited_before before)" counter_grew rate_limited "$limited_before"
+
+echo "--- serve.port needs a restart"
+write_conf "minsources = 1;" "" 1234
+check "reloaded" reload
+check "the log names serve.port as waiting for the next start" \
+	logged "reloaded; these changes take effect at the next start: serve.port"
+check "the old port still answers" wait_for 5 stratum_is 2
+
+echo "--- serve.deny with worker threads (each takes the new lists itself)"
+kill -TERM "$STRATAD_PID" && wait "$STRATAD_PID"
+: > "$workdir/stratad.log"
+reloads=0
+write_conf "minsources = 1;" "threads = 2;"
+start_stratad "$conf"
+check "stratad with 2 workers answers" wait_for 30 stratum_is 2
+write_conf "minsources = 1;" 'threads = 2; deny = [ "127.0.0.0/8" ];'
+check "reloaded with a deny" reload
+check "ntpdig gets no answer" not_answered
+write_conf "minsources = 1;" "threads = 2;"
+check "reloaded without it" reload
+check "ntpdig is answered again" wait_for 5 stratum_is 2
+finish
