@@ -32,6 +32,7 @@ struct upstream_entry {
 	bool failing;             /* the last lookup failed: said once until it works again */
 	bool loop_said;           /* an address was refused as our own: said once */
 	struct lookup_state lookup; /* when the name may be looked up again */
+	struct lookup_replaced replaced; /* pool members dropped lately: not taken again yet */
 };
 
 struct upstream {
@@ -363,12 +364,13 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		}
 	}
 	for (size_t k = 0; k < result->count && members(up, entry) < wanted(e); k++)
-		if (!address_in_use(up, &result->addrs[k]))
+		if (!address_in_use(up, &result->addrs[k]) && !lookup_replaced_recently(&e->replaced, &result->addrs[k], now))
 			add_slot(up, entry, &result->addrs[k], now);
 	/* A pool short of members asks again later: its DNS answers rotate. */
 	if (members(up, entry) < wanted(e)) {
 		if (members(up, entry) == 0 && !e->loop_said)
-			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
+			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source or was replaced "
+						 "within the hour", e->cfg.name);
 		lookup_answered(&e->lookup, LOOKUP_SHORT, now);
 	} else {
 		lookup_answered(&e->lookup, LOOKUP_COMPLETE, now);
@@ -453,6 +455,7 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 
 			netaddr_format(&slot->addr, text, sizeof(text));
 			log_msg(LOG_LEVEL_NOTICE, "replacing pool member %s of %s", text, e->cfg.name);
+			lookup_replaced_note(&e->replaced, &slot->addr, now);
 			remove_slot(up, slot);
 			lookup_start(&e->lookup, now);
 		}
