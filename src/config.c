@@ -485,6 +485,25 @@ static bool parse_prefix(const char *text, void *out)
 	return netprefix_parse(text, out);
 }
 
+/* serve.allow or serve.deny: as many prefixes as the file lists, on the heap. */
+static void get_prefix_list(struct checker *ck, const config_setting_t *group, const char *name,
+			    struct net_prefix **out, size_t *count)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	int n;
+
+	if (!s || ck->failed)
+		return;
+	n = config_setting_length(s);
+	*out = calloc(n > 0 ? (size_t)n : 1, sizeof(**out));
+	if (!*out) {
+		fail(ck, s, name, "out of memory");
+		return;
+	}
+	*count = get_string_array(ck, group, name, (size_t)(n > 0 ? n : 0), "an address or ADDRESS/BITS", parse_prefix,
+				  *out, sizeof(**out));
+}
+
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "listen", "port", "allow", "deny", "ratelimit", "threads", "rcvbuf",
@@ -512,10 +531,8 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	sv->port = (uint16_t)port;
 	for (size_t i = 0; i < sv->listen_count; i++)
 		sv->listen[i].port = sv->port;
-	sv->allow_count = get_string_array(ck, g, "allow", SERVE_MAX_PREFIXES, "an address or ADDRESS/BITS",
-					   parse_prefix, sv->allow, sizeof(sv->allow[0]));
-	sv->deny_count = get_string_array(ck, g, "deny", SERVE_MAX_PREFIXES, "an address or ADDRESS/BITS",
-					  parse_prefix, sv->deny, sizeof(sv->deny[0]));
+	get_prefix_list(ck, g, "allow", &sv->allow, &sv->allow_count);
+	get_prefix_list(ck, g, "deny", &sv->deny, &sv->deny_count);
 	rl = get_group(ck, g, "ratelimit");
 	if (rl) {
 		sv->ratelimit_interval = SERVE_RATELIMIT_DEFAULT_INTERVAL;
@@ -706,7 +723,19 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 	}
 	parse_root(&ck, config_root_setting(&lc), cfg);
 	config_destroy(&lc);
-	return ck.failed ? -1 : 0;
+	if (ck.failed) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void config_free(struct daemon_config *cfg)
+{
+	free(cfg->serve.allow);
+	free(cfg->serve.deny);
+	cfg->serve.allow = cfg->serve.deny = NULL;
+	cfg->serve.allow_count = cfg->serve.deny_count = 0;
 }
 
 /* Reads exactly len bytes; false on EOF or an error first. */
@@ -738,6 +767,31 @@ static bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
+/* The allow and deny lists config_reload's child sends after the structure
+ * (their counts in it, bounded by what a file of CONFIG_MAX_FILE_SIZE can list). */
+static bool read_lists(int fd, struct daemon_config *cfg)
+{
+	struct serve_config *sv = &cfg->serve;
+	size_t allow = sv->allow_count, deny = sv->deny_count;
+
+	sv->allow = sv->deny = NULL;
+	sv->allow_count = sv->deny_count = 0;
+	if (allow > CONFIG_MAX_FILE_SIZE || deny > CONFIG_MAX_FILE_SIZE)
+		return false;
+	if (allow)
+		sv->allow = calloc(allow, sizeof(sv->allow[0]));
+	if (deny)
+		sv->deny = calloc(deny, sizeof(sv->deny[0]));
+	if ((allow && !sv->allow) || (deny && !sv->deny) || !read_all(fd, sv->allow, allow * sizeof(sv->allow[0])) ||
+	    !read_all(fd, sv->deny, deny * sizeof(sv->deny[0]))) {
+		config_free(cfg);
+		return false;
+	}
+	sv->allow_count = allow;
+	sv->deny_count = deny;
+	return true;
+}
+
 int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
 	int fds[2], ret = -1, status;
@@ -758,12 +812,15 @@ int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t
 	if (pid == 0) {
 		close(fds[0]);
 		ret = config_load(path, cfg, err, err_len);
+		/* the lists follow the structure, whose pointers mean nothing to the parent */
 		_exit(write_all(fds[1], &ret, sizeof(ret)) && write_all(fds[1], err, err_len) &&
-		      write_all(fds[1], cfg, sizeof(*cfg)) ? 0 : 1);
+		      write_all(fds[1], cfg, sizeof(*cfg)) &&
+		      write_all(fds[1], cfg->serve.allow, cfg->serve.allow_count * sizeof(cfg->serve.allow[0])) &&
+		      write_all(fds[1], cfg->serve.deny, cfg->serve.deny_count * sizeof(cfg->serve.deny[0])) ? 0 : 1);
 	}
 	close(fds[1]);
 	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&
-		read_all(fds[0], cfg, sizeof(*cfg));
+		read_all(fds[0], cfg, sizeof(*cfg)) && read_lists(fds[0], cfg);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

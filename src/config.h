@@ -66,8 +66,13 @@ struct daemon_config {
 	bool clock_process;          /* security.clock_process; default true */
 };
 
-/* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */
+/* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err
+ * (and nothing to free). A loaded cfg holds lists on the heap: config_free. */
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+/* Frees what config_load allocated (serve.allow and serve.deny); cfg stays
+ * usable with empty lists. */
+void config_free(struct daemon_config *cfg);
+
 
 /* config_load in a child process, for a daemon that reads its file again
  * and again: libconfig 1.5 leaks a string token at some syntax errors

@@ -47,12 +47,14 @@ struct seqlock {
  * by server_reconfigure and taken by the worker itself between batches. */
 struct worker_update {
 	struct acl acl;
+	struct net_prefix *lists; /* what acl refers to: allow, then deny */
 	struct ratelimit *rl;
 };
 
 struct worker {
 	struct server *srv;
-	struct acl acl;          /* its own copy: replaced by the worker alone */
+	struct acl acl;          /* its own: replaced by the worker alone */
+	struct net_prefix *lists; /* what acl refers to */
 	_Atomic(struct worker_update *) update; /* pending, NULL: none */
 	int fds[SERVE_MAX_LISTEN];
 	size_t fd_count;
@@ -87,11 +89,29 @@ static void fail(char *err, size_t err_len, const char *fmt, const char *what, i
 	snprintf(err, err_len, "%s: %s", text, strerror(error));
 }
 
+/* A copy of cfg's allow and deny lists in one allocation, and acl over it. */
+static struct net_prefix *copy_lists(const struct serve_config *cfg, struct acl *acl)
+{
+	size_t n = cfg->allow_count + cfg->deny_count;
+	struct net_prefix *lists = malloc(n ? n * sizeof(lists[0]) : 1);
+
+	if (!lists)
+		return NULL;
+	if (cfg->allow_count)
+		memcpy(lists, cfg->allow, cfg->allow_count * sizeof(lists[0]));
+	if (cfg->deny_count)
+		memcpy(lists + cfg->allow_count, cfg->deny, cfg->deny_count * sizeof(lists[0]));
+	*acl = (struct acl){ .allow_count = cfg->allow_count, .allow = lists,
+			     .deny_count = cfg->deny_count, .deny = lists + cfg->allow_count };
+	return lists;
+}
+
 static void free_update(struct worker_update *u)
 {
 	if (!u)
 		return;
 	ratelimit_destroy(u->rl);
+	free(u->lists);
 	free(u);
 }
 
@@ -104,6 +124,8 @@ static void take_update(struct worker *w)
 	if (!u)
 		return;
 	w->acl = u->acl;
+	free(w->lists);
+	w->lists = u->lists;
 	ratelimit_destroy(w->rl);
 	w->rl = u->rl;
 	free(u);
@@ -117,6 +139,8 @@ static void close_worker(struct worker *w)
 	w->fd_count = 0;
 	ratelimit_destroy(w->rl);
 	w->rl = NULL;
+	free(w->lists);
+	w->lists = NULL;
 }
 
 static void prepare_buffers(struct worker *w)
@@ -133,9 +157,9 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 {
 	w->srv = srv;
 	prepare_buffers(w);
-	acl_from_config(cfg, &w->acl);
+	w->lists = copy_lists(cfg, &w->acl);
 	w->rl = ratelimit_create(rl_cfg);
-	if (!w->rl) {
+	if (!w->rl || !w->lists) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
 		return -1;
 	}
@@ -517,15 +541,15 @@ int server_reconfigure(struct server *srv, const struct serve_config *cfg, char 
 	/* every table first, so a failure changes nothing */
 	for (; made < srv->worker_count; made++) {
 		updates[made] = calloc(1, sizeof(*updates[made]));
-		if (!updates[made] || !(updates[made]->rl = ratelimit_create(&rl_cfg))) {
+		if (!updates[made] || !(updates[made]->rl = ratelimit_create(&rl_cfg)) ||
+		    !(updates[made]->lists = copy_lists(cfg, &updates[made]->acl))) {
 			snprintf(err, err_len, "serve: rate limiter table of %u clients: out of memory", rl_cfg.table_size);
-			free(updates[made]);
+			free_update(updates[made]);
 			while (made-- > 0)
 				free_update(updates[made]);
 			free(updates);
 			return -1;
 		}
-		acl_from_config(cfg, &updates[made]->acl);
 	}
 	for (size_t i = 0; i < srv->worker_count; i++)
 		/* an update the worker has not taken yet is simply superseded */

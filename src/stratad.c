@@ -495,10 +495,12 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 }
 
 /* A reload applies the sources, logging, statsd, the clock's step policy,
- * quorum and limits and local_stratum, and the server's access lists and
- * rate limits; the rest (restart_only_changes) is what the running engine,
- * sockets and processes were built from, kept from the running configuration. */
-static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
+ * quorum and limits and local_stratum, and, when the server took them
+ * (serve_reloaded), its access lists and rate limits; the rest
+ * (restart_only_changes) is what the running engine, sockets and processes
+ * were built from, kept from the running configuration. next becomes the
+ * merge, owning its lists; what running still owns is the caller's to free. */
+static void keep_running_settings(struct daemon_config *running, struct daemon_config *next, bool serve_reloaded)
 {
 	struct daemon_config merged = *running;
 	struct engine_config *e = &merged.engine;
@@ -516,15 +518,21 @@ static void keep_running_settings(const struct daemon_config *running, struct da
 	e->max_distance = next->engine.max_distance;
 	e->max_jitter = next->engine.max_jitter;
 	e->local_stratum = next->engine.local_stratum;
-	if (sv->enabled && next->serve.enabled) {
-		memcpy(sv->allow, next->serve.allow, sizeof(sv->allow));
+	if (serve_reloaded) {
+		/* the new lists move to the merge; the old stay with running */
+		sv->allow = next->serve.allow;
 		sv->allow_count = next->serve.allow_count;
-		memcpy(sv->deny, next->serve.deny, sizeof(sv->deny));
+		sv->deny = next->serve.deny;
 		sv->deny_count = next->serve.deny_count;
 		sv->ratelimit_interval = next->serve.ratelimit_interval;
 		sv->ratelimit_burst = next->serve.ratelimit_burst;
 		sv->ratelimit_kod = next->serve.ratelimit_kod;
 		sv->ratelimit_table_size = next->serve.ratelimit_table_size;
+	} else {
+		/* the running lists move to the merge; the unused new ones go */
+		config_free(next);
+		running->serve.allow = running->serve.deny = NULL;
+		running->serve.allow_count = running->serve.deny_count = 0;
 	}
 	*next = merged;
 }
@@ -581,6 +589,7 @@ static void reload(struct daemon *d)
 {
 	struct daemon_config next;
 	char err[512], restart[512];
+	bool serve_reloaded;
 
 	notify_reloading();
 	if (config_reload(d->config_path, &next, err, sizeof(err)) < 0) {
@@ -593,6 +602,7 @@ static void reload(struct daemon *d)
 	/* The keys were read as root at the start; new sources use those. */
 	if (config_check_keys(&next, d->config_path, &d->keys, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		config_free(&next);
 		notify_ready(d->status);
 		return;
 	}
@@ -606,15 +616,17 @@ static void reload(struct daemon *d)
 		}
 	}
 	engine_reconfigure(d->engine, &next.engine);
-	if (d->server && next.serve.enabled && server_reconfigure(d->server, &next.serve, err, sizeof(err)) < 0) {
+	serve_reloaded = d->server && d->cfg.serve.enabled && next.serve.enabled;
+	if (serve_reloaded && server_reconfigure(d->server, &next.serve, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s: keeping the running access lists and rate limits", err);
-		next.serve = d->cfg.serve;
+		serve_reloaded = false;
 	}
 	restart_only_changes(&d->cfg, &next, restart, sizeof(restart));
 	if (restart[0])
 		log_msg(LOG_LEVEL_NOTICE, "reloaded; these changes take effect at the next start: %s", restart);
 	/* The rest is what the running engine, sockets and processes were built from. */
-	keep_running_settings(&d->cfg, &next);
+	keep_running_settings(&d->cfg, &next, serve_reloaded);
+	config_free(&d->cfg);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, d->debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
@@ -897,6 +909,7 @@ static void teardown(struct daemon *d)
 	if (d->linux_clock)
 		linux_clock_destroy(d->linux_clock);
 	auth_keyring_free(&d->keys);
+	config_free(&d->cfg);
 	/* only our own: a second instance that failed to start leaves the first's */
 	if (d->pidfile[0])
 		unlink(d->pidfile);
@@ -922,11 +935,13 @@ int main(int argc, char **argv)
 	    config_check_keys(&d.cfg, opt.config_path, &d.keys, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		auth_keyring_free(&d.keys);
+		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (opt.check_config) {
 		auth_keyring_free(&d.keys);
 		config_print(&d.cfg, stdout);
+		config_free(&d.cfg);
 		return 0;
 	}
 	d.config_path = opt.config_path;

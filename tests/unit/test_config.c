@@ -107,6 +107,7 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(text, "::1");
 	assert_int_equal(cfg.serve.allow_count, 1);
 	assert_int_equal(cfg.serve.allow[0].bits, 8);
+	config_free(&cfg);
 	assert_true(cfg.serve.ratelimit_interval == 2.5);
 	assert_int_equal(cfg.serve.ratelimit_burst, 4);
 	assert_false(cfg.serve.ratelimit_kod);
@@ -294,6 +295,13 @@ static void the_printed_configuration_reads_back(void **state)
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);
 	b.serve.listen_default = true;
+	/* the lists by content, then everything else */
+	assert_int_equal(a.serve.allow_count, 2);
+	assert_int_equal(b.serve.allow_count, 2);
+	assert_memory_equal(a.serve.allow, b.serve.allow, 2 * sizeof(a.serve.allow[0]));
+	assert_int_equal(b.serve.deny_count, 0);
+	config_free(&a);
+	config_free(&b);
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
@@ -433,6 +441,45 @@ static void a_reload_reads_what_a_load_reads(void **state)
 	unlink(path);
 }
 
+/* allow and deny hold as many prefixes as the file lists (there was a limit
+ * of 64), and a reload, parsed in a child, brings them all across. */
+static void access_lists_have_no_fixed_limit(void **state)
+{
+	(void)state;
+	struct daemon_config a, b;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int fd;
+
+	assert_non_null(out);
+	fputs("serve = { allow = [", out);
+	for (int i = 0; i < 1000; i++)
+		fprintf(out, "%s\"10.%d.%d.0/24\"", i ? ", " : " ", i / 256, i % 256);
+	fputs(" ]; deny = [ \"10.0.7.0/24\", \"::1\" ]; };\n", out);
+	fclose(out);
+	snprintf(path, sizeof(path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	free(text);
+	assert_int_equal(config_load(path, &a, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &b, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(a.serve.allow_count, 1000);
+	assert_int_equal(b.serve.allow_count, 1000);
+	assert_int_equal(b.serve.deny_count, 2);
+	assert_memory_equal(a.serve.allow, b.serve.allow, 1000 * sizeof(a.serve.allow[0]));
+	assert_memory_equal(a.serve.deny, b.serve.deny, 2 * sizeof(a.serve.deny[0]));
+	/* the last: 10.3.231.0/24 */
+	assert_int_equal(b.serve.allow[999].addr.bytes[1], 3);
+	assert_int_equal(b.serve.allow[999].addr.bytes[2], 231);
+	assert_int_equal(b.serve.allow[999].bits, 24);
+	config_free(&a);
+	config_free(&b);
+}
+
 /* keys = PATH and a source's key = N; a key the keys file lacks names the
  * configuration file, the line and the setting. */
 static void keys_and_source_keys(void **state)
@@ -526,6 +573,7 @@ int main(void)
 		cmocka_unit_test(printed_strings_are_escaped),
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
+		cmocka_unit_test(access_lists_have_no_fixed_limit),
 		cmocka_unit_test(keys_and_source_keys),
 		cmocka_unit_test(per_source_options),
 	};
