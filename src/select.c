@@ -85,34 +85,69 @@ static bool intersect(const struct select_candidate *c, size_t n, double *low, d
 	return false;
 }
 
-/* With trusted candidates (chrony's trust): the region covered by the most
- * trusted intervals, then by the most intervals; no majority is needed, as
- * a trusted source is taken to be right unless another trusted one
- * disagrees. Always found when a trusted candidate takes part. */
-static void intersect_trusted(const struct select_candidate *c, size_t n, double *low, double *high)
+/* Where the trusted candidates put the time (chrony's trust). */
+struct trusted_region {
+	double low, high;               /* covered by the most trusted intervals, then the most intervals */
+	double trust_low, trust_high;   /* covered by the most trusted intervals */
+};
+
+/* The region covered by the most trusted intervals, and within it by the
+ * most intervals. A majority is needed among the trusted candidates only,
+ * so a trusted source is a falseticker only when other trusted ones
+ * disagree with it. False when the trusted ones have no majority. */
+static bool intersect_trusted(const struct select_candidate *c, size_t n, struct trusted_region *r)
 {
 	struct endpoint e[2 * SELECT_MAX_CANDIDATES];
-	long depth = 0, trusted = 0, best_depth = -1, best_trusted = -1;
+	long depth = 0, trusted = 0, best_depth = 0, best_trusted = 0, trusted_count = 0;
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		int weight = c[i].trust ? 2 : 1; /* type carries the sign, the weight marks trust */
 
+		trusted_count += c[i].trust;
 		e[m++] = (struct endpoint){ c[i].offset - c[i].root_distance, ENDPOINT_LOW * weight };
 		e[m++] = (struct endpoint){ c[i].offset + c[i].root_distance, ENDPOINT_HIGH * weight };
 	}
 	qsort(e, m, sizeof(e[0]), compare_endpoints);
 	for (size_t i = 0; i < m; i++) {
-		depth += e[i].type > 0 ? 1 : -1;
-		trusted += e[i].type / 2;
-		if (e[i].type > 0 && (trusted > best_trusted || (trusted == best_trusted && depth > best_depth))) {
-			best_trusted = trusted;
-			best_depth = depth;
-			*low = e[i].value;
-			/* the next endpoint closes the region: a low one would deepen it */
-			*high = i + 1 < m ? e[i + 1].value : e[i].value;
+		bool is_trusted = e[i].type == 2 * ENDPOINT_LOW || e[i].type == 2 * ENDPOINT_HIGH;
+
+		if (e[i].type > 0) {
+			depth++;
+			trusted += is_trusted;
+			if (trusted > best_trusted) {
+				best_trusted = trusted;
+				r->trust_low = e[i].value;
+				best_depth = 0;
+			}
+			if (trusted == best_trusted && depth > best_depth) {
+				best_depth = depth;
+				r->low = e[i].value;
+			}
+			continue;
 		}
+		/* a high end closes the regions it was inside of */
+		if (trusted == best_trusted) {
+			if (depth == best_depth)
+				r->high = e[i].value;
+			r->trust_high = e[i].value;
+		}
+		depth--;
+		trusted -= is_trusted;
 	}
+	return 2 * best_trusted > trusted_count;
+}
+
+/* With trusted candidates (chrony's rule): an interval that holds the
+ * region or lies within it; an untrusted one must also lie within what the
+ * trusted ones cover, so it cannot pull the offset outside their interval. */
+static bool trusted_truechimer(const struct select_candidate *c, const struct trusted_region *r)
+{
+	double low = c->offset - c->root_distance, high = c->offset + c->root_distance;
+
+	if (!((low <= r->low && high >= r->high) || (low >= r->low && high <= r->high)))
+		return false;
+	return c->trust || (low >= r->trust_low && high <= r->trust_high);
 }
 
 static bool any_trusted(const struct select_candidate *c, size_t n)
@@ -249,7 +284,7 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 {
 	size_t list[SELECT_MAX_CANDIDATES];
 	size_t m = 0, peer;
-	double low = 0, high = 0;
+	struct trusted_region region = { 0 };
 	bool trusted;
 
 	memset(result, 0, sizeof(*result));
@@ -260,17 +295,14 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 	if (count > SELECT_MAX_CANDIDATES)
 		return result->status = SELECT_TOO_MANY;
 	trusted = any_trusted(candidates, count);
-	if (trusted)
-		intersect_trusted(candidates, count, &low, &high);
-	else if (!intersect(candidates, count, &low, &high))
+	if (trusted ? !intersect_trusted(candidates, count, &region)
+		    : !intersect(candidates, count, &region.low, &region.high))
 		return result->status = SELECT_NO_MAJORITY;
 
 	for (size_t i = 0; i < count; i++) {
 		const struct select_candidate *c = &candidates[i];
 
-		/* RFC 5905's midpoint rule; with trust, chrony's overlap rule */
-		if (trusted ? c->offset + c->root_distance < low || c->offset - c->root_distance > high
-			    : c->offset < low || c->offset > high)
+		if (!(trusted ? trusted_truechimer(c, &region) : c->offset >= region.low && c->offset <= region.high))
 			continue;
 		candidates[i].state = SELECT_COMBINED;
 		list[m++] = i;

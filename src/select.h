@@ -63,9 +63,10 @@ struct select_result {
  *
  * Trusted candidates (chrony's trust): when any takes part, the
  * intersection is the region covered by the most trusted intervals (then by
- * the most intervals), it needs no majority, and the truechimers are the
- * candidates whose intervals reach it; so a trusted source is voted out
- * only by other trusted sources. Preferred survivors (prefer), when any,
+ * the most intervals), a majority is needed among the trusted ones only, and
+ * the truechimers are the candidates whose intervals hold the region or lie
+ * within it, the untrusted ones also within what the trusted cover; so a
+ * trusted source is voted out only by other trusted sources. Preferred survivors (prefer), when any,
  * are the only ones combined and the system peer is one of them. */
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result);

@@ -207,12 +207,24 @@ static void a_trusted_source_survives_a_majority_against_it(void **state)
 	assert_int_equal(c[1].state, SELECT_FALSETICKER);
 	assert_int_equal(c[2].state, SELECT_FALSETICKER);
 	assert_float_equal(r.offset, 0.0, 1e-15);
-	/* two trusted sources that disagree: the one more agree with wins */
+	/* two trusted sources that disagree: no majority among the trusted */
 	c[1].trust = true;
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_NO_MAJORITY);
+	/* three trusted, two agree: the third is the falseticker */
+	c[2].trust = true;
 	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
 	assert_int_equal(c[0].state, SELECT_FALSETICKER);
 	assert_true(c[1].state == SELECT_SYSTEM_PEER || c[2].state == SELECT_SYSTEM_PEER);
-	/* trusted sources need no majority: one trusted, one not, apart */
+	/* an untrusted source must lie within the trusted interval: one that
+	 * holds it but reaches beyond is left out, one inside is combined */
+	struct select_candidate e[3] = { cand(0.0, 0.002, 1e-4, 2), cand(0.001, 0.010, 1e-4, 2),
+					 cand(0.0005, 0.001, 1e-4, 2) };
+
+	e[0].trust = true;
+	assert_int_equal(select_run(e, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(e[1].state, SELECT_FALSETICKER);
+	assert_true(e[2].state == SELECT_COMBINED || e[2].state == SELECT_SYSTEM_PEER);
+	/* trusted sources need no majority of all: one trusted, one not, apart */
 	struct select_candidate d[2] = { cand(0.0, 0.002, 1e-4, 2), cand(0.5, 0.002, 1e-4, 2) };
 
 	assert_int_equal(select_run(d, 2, 1, -1, &r), SELECT_NO_MAJORITY);
