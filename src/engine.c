@@ -12,7 +12,8 @@
 #include "refid.h"
 #include "select.h"
 
-#define ENGINE_MAX_SOURCES SELECT_MAX_CANDIDATES
+/* Room for this many sources at first; the table doubles when full. */
+#define ENGINE_INITIAL_SOURCES 16
 /* The least round-trip delay a source showed creeps up this fast (s/s), so a
  * route that got longer for good is learnt within hours. */
 #define MIN_DELAY_CREEP 1e-8
@@ -45,7 +46,13 @@ struct engine {
 	struct clock_ops clock;
 	struct discipline *discipline;
 	struct source_limits limits;
-	struct engine_source sources[ENGINE_MAX_SOURCES];
+	/* sources[capacity], and what a selection round works in, grown
+	 * together by engine_add_source: the rounds allocate nothing */
+	size_t capacity;
+	struct engine_source *sources;
+	struct select_candidate *candidates;
+	int *candidate_ids;
+	void *select_workspace;
 	uint64_t random_state;
 	struct timespec created;
 	struct timespec last_due_check; /* local time engine_due_requests was last asked */
@@ -151,9 +158,13 @@ void engine_destroy(struct engine *engine)
 {
 	if (!engine)
 		return;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		source_destroy(engine->sources[i].src);
 	discipline_destroy(engine->discipline);
+	free(engine->sources);
+	free(engine->candidates);
+	free(engine->candidate_ids);
+	free(engine->select_workspace);
 	free(engine);
 }
 
@@ -171,7 +182,7 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
 	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.max_jitter = cfg->max_jitter;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		if (engine->sources[i].src)
 			source_set_limits(engine->sources[i].src, &engine->limits);
 	/* serving the local clock or not follows local_stratum at once */
@@ -181,16 +192,46 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
 	engine->reselect = true;
 }
 
+/* Doubles the table and the selection's arrays; false when out of memory
+ * (the engine is unchanged, only some arrays may be larger). */
+static bool grow(struct engine *engine)
+{
+	size_t capacity = engine->capacity ? 2 * engine->capacity : ENGINE_INITIAL_SOURCES;
+	struct engine_source *sources = realloc(engine->sources, capacity * sizeof(sources[0]));
+	struct select_candidate *candidates;
+	int *ids;
+	void *workspace;
+
+	if (!sources)
+		return false;
+	engine->sources = sources;
+	memset(sources + engine->capacity, 0, (capacity - engine->capacity) * sizeof(sources[0]));
+	candidates = realloc(engine->candidates, capacity * sizeof(candidates[0]));
+	if (candidates)
+		engine->candidates = candidates;
+	ids = realloc(engine->candidate_ids, capacity * sizeof(ids[0]));
+	if (ids)
+		engine->candidate_ids = ids;
+	workspace = realloc(engine->select_workspace, select_workspace_size(capacity));
+	if (workspace)
+		engine->select_workspace = workspace;
+	if (!candidates || !ids || !workspace)
+		return false;
+	engine->capacity = capacity;
+	return true;
+}
+
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now)
 {
-	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
-		if (engine->sources[i].src)
-			continue;
-		engine->sources[i] = (struct engine_source){ 0 };
-		engine->sources[i].src = source_create(cfg, &engine->limits, corrected(engine, now));
-		return engine->sources[i].src ? i : -1;
-	}
-	return -1;
+	size_t i = 0;
+
+	while (i < engine->capacity && engine->sources[i].src)
+		i++;
+	if (i == engine->capacity && !grow(engine))
+		return -1;
+	engine->sources[i] = (struct engine_source){ 0 };
+	engine->sources[i].src = source_create(cfg, &engine->limits, corrected(engine, now));
+	return engine->sources[i].src ? (int)i : -1;
 }
 
 static bool pollable(const struct engine_source *es)
@@ -200,7 +241,7 @@ static bool pollable(const struct engine_source *es)
 
 static struct source *source_of(const struct engine *engine, int id)
 {
-	if (id < 0 || id >= ENGINE_MAX_SOURCES)
+	if (id < 0 || (size_t)id >= engine->capacity)
 		return NULL;
 	return engine->sources[id].src;
 }
@@ -219,8 +260,7 @@ void engine_remove_source(struct engine *engine, int id)
 
 size_t engine_source_capacity(const struct engine *engine)
 {
-	(void)engine;
-	return ENGINE_MAX_SOURCES;
+	return engine->capacity;
 }
 
 bool engine_source_exists(const struct engine *engine, int id)
@@ -240,7 +280,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	struct timespec next = { 0, 0 };
 	bool any = false;
 
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < engine->capacity; i++) {
 		struct timespec t;
 
 		if (!pollable(&engine->sources[i]))
@@ -262,7 +302,7 @@ static size_t engine_sources(const struct engine *engine)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		n += engine->sources[i].src != NULL;
 	return n;
 }
@@ -357,7 +397,7 @@ static void correct_sources(struct engine *engine, struct timespec when, const s
 {
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
 		return;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < engine->capacity; i++) {
 		struct engine_source *es = &engine->sources[i];
 
 		if (!es->src)
@@ -461,7 +501,7 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 /* chrony's require: some source was configured with it. */
 static bool any_required(const struct engine *engine)
 {
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		if (engine->sources[i].src && source_config(engine->sources[i].src)->require)
 			return true;
 	return false;
@@ -473,8 +513,8 @@ static bool any_required(const struct engine *engine)
 static void run_selection(struct engine *engine, struct timespec local, int from)
 {
 	struct timespec now = corrected(engine, local);
-	struct select_candidate c[ENGINE_MAX_SOURCES];
-	int ids[ENGINE_MAX_SOURCES];
+	struct select_candidate *c = engine->candidates;
+	int *ids = engine->candidate_ids;
 	struct select_result result;
 	enum select_status status;
 	long previous = -1;
@@ -482,7 +522,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	int peer;
 	long from_index = -1;           /* from's candidate, when it survived */
 
-	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (int i = 0; (size_t)i < engine->capacity; i++) {
 		struct source *src = engine->sources[i].src;
 		struct source_status st;
 
@@ -501,7 +541,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		engine->sources[i].unreachable_logged = st.unreachable;
 		set_selection(engine, i, source_unselectable_reason(src, now), now);
 	}
-	status = select_run(c, n, engine->cfg.minsources, previous, &result);
+	status = select_run_in(engine->select_workspace, c, n, engine->cfg.minsources, previous, &result);
 	if (status == SELECT_OK && !select_require_met(c, n, any_required(engine)))
 		status = SELECT_REQUIRE_NOT_MET;
 	if (status != SELECT_OK) {
@@ -559,7 +599,7 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 		engine->reselect = false;
 		run_selection(engine, now, -1);
 	}
-	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
+	for (int i = 0; (size_t)i < engine->capacity && n < max; i++)
 		if (pollable(&engine->sources[i]) &&
 		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;

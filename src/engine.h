@@ -105,10 +105,13 @@ void engine_destroy(struct engine *engine);
  * precision and the seed are fixed at creation: the caller keeps them. */
 void engine_reconfigure(struct engine *engine, const struct engine_config *cfg);
 
-/* Returns the new source's id (>= 0) or -1 when the table is full. */
+/* Returns the new source's id (>= 0), or -1 when out of memory or cfg is
+ * invalid. The table has no fixed size: it doubles when full (the only
+ * allocation besides source_create's; selection rounds allocate nothing). */
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
 /* The next engine_due_requests (due at once) runs selection without it. */
 void engine_remove_source(struct engine *engine, int id);
+/* Ids run from 0 to this, exclusive (some unused). */
 size_t engine_source_capacity(const struct engine *engine);
 bool engine_source_exists(const struct engine *engine, int id);
 /* A pool member that is dead or a falseticker, to be replaced by a new address. */

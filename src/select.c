@@ -41,9 +41,8 @@ static int compare_endpoints(const void *a, const void *b)
 /* RFC 5905 11.2.1: for f = 0, 1, ... while f < n/2, the smallest interval
  * [low, high] that n - f correctness intervals contain, with at most f
  * midpoints outside it. Returns false when no f works. */
-static bool intersect(const struct select_candidate *c, size_t n, double *low, double *high)
+static bool intersect(const struct select_candidate *c, size_t n, struct endpoint *e, double *low, double *high)
 {
-	struct endpoint e[3 * SELECT_MAX_CANDIDATES];
 	size_t m = 3 * n;
 
 	for (size_t i = 0; i < n; i++) {
@@ -95,9 +94,9 @@ struct trusted_region {
  * most intervals. A majority is needed among the trusted candidates only,
  * so a trusted source is a falseticker only when other trusted ones
  * disagree with it. False when the trusted ones have no majority. */
-static bool intersect_trusted(const struct select_candidate *c, size_t n, struct trusted_region *r)
+static bool intersect_trusted(const struct select_candidate *c, size_t n, struct endpoint *e,
+			      struct trusted_region *r)
 {
-	struct endpoint e[2 * SELECT_MAX_CANDIDATES];
 	long depth = 0, trusted = 0, best_depth = 0, best_trusted = 0, trusted_count = 0;
 	size_t m = 0;
 
@@ -279,10 +278,34 @@ static size_t keep_preferred(struct select_candidate *c, size_t *list, size_t m)
 	return kept;
 }
 
+/* The workspace: 3 endpoints per candidate, then the survivors' indices. */
+size_t select_workspace_size(size_t count)
+{
+	return count * (3 * sizeof(struct endpoint) + sizeof(size_t));
+}
+
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result)
 {
-	size_t list[SELECT_MAX_CANDIDATES];
+	union {
+		struct endpoint e[3 * SELECT_MAX_CANDIDATES];
+		char bytes[SELECT_MAX_CANDIDATES * (3 * sizeof(struct endpoint) + sizeof(size_t))];
+	} workspace;
+
+	if (count > SELECT_MAX_CANDIDATES) {
+		memset(result, 0, sizeof(*result));
+		for (size_t i = 0; i < count; i++)
+			candidates[i].state = SELECT_FALSETICKER;
+		return result->status = SELECT_TOO_MANY;
+	}
+	return select_run_in(&workspace, candidates, count, minsources, previous_peer, result);
+}
+
+enum select_status select_run_in(void *workspace, struct select_candidate *candidates, size_t count,
+				 size_t minsources, long previous_peer, struct select_result *result)
+{
+	struct endpoint *e = workspace;
+	size_t *list = (size_t *)(e + 3 * count);
 	size_t m = 0, peer;
 	struct trusted_region region = { 0 };
 	bool trusted;
@@ -292,11 +315,9 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 		candidates[i].state = SELECT_FALSETICKER;
 	if (count == 0)
 		return result->status = SELECT_NO_CANDIDATES;
-	if (count > SELECT_MAX_CANDIDATES)
-		return result->status = SELECT_TOO_MANY;
 	trusted = any_trusted(candidates, count);
-	if (trusted ? !intersect_trusted(candidates, count, &region)
-		    : !intersect(candidates, count, &region.low, &region.high))
+	if (trusted ? !intersect_trusted(candidates, count, e, &region)
+		    : !intersect(candidates, count, e, &region.low, &region.high))
 		return result->status = SELECT_NO_MAJORITY;
 
 	for (size_t i = 0; i < count; i++) {

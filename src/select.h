@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* select_run works on fixed arrays of this size: no allocation. */
+/* select_run works in a workspace on its stack for at most this many
+ * candidates; select_run_in has no limit, in a workspace of the caller's.
+ * Neither allocates. */
 #define SELECT_MAX_CANDIDATES 64
 
 enum select_state {
@@ -41,7 +43,7 @@ enum select_status {
 	SELECT_NO_CANDIDATES,   /* no source has a usable sample */
 	SELECT_NO_MAJORITY,     /* no interval is shared by a majority */
 	SELECT_QUORUM_NOT_MET,  /* fewer truechimers than minsources: do not touch the clock */
-	SELECT_TOO_MANY,        /* more than SELECT_MAX_CANDIDATES */
+	SELECT_TOO_MANY,        /* select_run: more than SELECT_MAX_CANDIDATES */
 	SELECT_REQUIRE_NOT_MET, /* set by the caller from select_require_met: do not touch the clock */
 };
 
@@ -70,6 +72,12 @@ struct select_result {
  * are the only ones combined and the system peer is one of them. */
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result);
+/* Bytes of workspace select_run_in needs for count candidates (suitably
+ * aligned, as malloc's are). */
+size_t select_workspace_size(size_t count);
+/* select_run for any number of candidates, in the caller's workspace. */
+enum select_status select_run_in(void *workspace, struct select_candidate *candidates, size_t count,
+				 size_t minsources, long previous_peer, struct select_result *result);
 /* chrony's require: true when no candidate was configured with require
  * (any_required false), or one with require is a truechimer after select_run. */
 bool select_require_met(const struct select_candidate *candidates, size_t count, bool any_required);

@@ -952,6 +952,50 @@ static void a_reload_changes_the_quorum_limits_and_local_stratum(void **state)
 	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
 }
 
+/* The source table has no fixed size (it was 64): 300 sources get their
+ * own ids, a freed id is used again, and a selection round takes them all. */
+static void the_source_table_grows(void **state)
+{
+	struct engine_config cfg = default_config();
+	int ids[300];
+
+	(void)state;
+	start(&cfg);
+	for (int i = 0; i < 300; i++) {
+		char text[32];
+		struct source_config sc = { .minpoll = 6, .maxpoll = 10 };
+
+		snprintf(text, sizeof(text), "10.0.%d.%d", i / 250, i % 250 + 1);
+		assert_true(netaddr_parse(text, &sc.addr));
+		sc.addr.port = 123;
+		ids[i] = engine_add_source(w.engine, &sc, local_now());
+		assert_true(ids[i] >= 0);
+		for (int k = 0; k < i; k++)
+			assert_int_not_equal(ids[k], ids[i]);
+	}
+	assert_true(engine_source_capacity(w.engine) >= 300);
+	engine_remove_source(w.engine, ids[123]);
+	assert_false(engine_source_exists(w.engine, ids[123]));
+	{
+		struct source_config sc = { .minpoll = 6, .maxpoll = 10 };
+
+		assert_true(netaddr_parse("10.9.9.9", &sc.addr));
+		assert_int_equal(engine_add_source(w.engine, &sc, local_now()), ids[123]);
+	}
+	/* every one due at once (the removal's selection round runs over the
+	 * whole table first), and each builds its request */
+	{
+		static int due[400];
+		uint8_t request[SOURCE_REQUEST_MAX];
+		size_t n = engine_due_requests(w.engine, local_now(), due, 400);
+
+		assert_int_equal(n, 300);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(engine_build_request(w.engine, due[i], local_now(), request), NTP_HEADER_LEN);
+	}
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -978,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 		cmocka_unit_test(a_reload_changes_the_quorum_limits_and_local_stratum),
+		cmocka_unit_test_teardown(the_source_table_grows, stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

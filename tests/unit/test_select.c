@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "select.h"
 
@@ -280,6 +281,26 @@ static void require_needs_a_required_truechimer(void **state)
 	assert_true(select_require_met(c, 3, true));
 }
 
+/* select_run_in has no limit on the candidates, in the caller's workspace. */
+static void any_number_of_candidates_in_a_workspace(void **state)
+{
+	(void)state;
+	enum { N = 500 };
+	static struct select_candidate c[N];
+	struct select_result r;
+	void *workspace = malloc(select_workspace_size(N));
+
+	assert_non_null(workspace);
+	for (int i = 0; i < N; i++)
+		c[i] = cand(i < 300 ? 0.001 : 0.5, 0.010, 1e-4, 2);
+	assert_int_equal(select_run(c, N, 1, -1, &r), SELECT_TOO_MANY);
+	assert_int_equal(select_run_in(workspace, c, N, 1, -1, &r), SELECT_OK);
+	assert_int_equal(r.truechimers, 300);
+	assert_int_equal(c[N - 1].state, SELECT_FALSETICKER);
+	assert_float_equal(r.offset, 0.001, 1e-12);
+	free(workspace);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +315,7 @@ int main(void)
 		cmocka_unit_test(a_trusted_source_survives_a_majority_against_it),
 		cmocka_unit_test(preferred_survivors_are_the_only_ones_combined),
 		cmocka_unit_test(require_needs_a_required_truechimer),
+		cmocka_unit_test(any_number_of_candidates_in_a_workspace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
