@@ -25,6 +25,8 @@
 
 /* Far beyond any sensible configuration: a bound on what is read. */
 #define CONFIG_MAX_FILE_SIZE (1 << 20)
+/* A quorum larger than this is a typo, not a configuration. */
+#define CONFIG_MAX_MINSOURCES 1000
 
 /* The validation state: the first error wins, later checks are skipped. */
 struct checker {
@@ -387,7 +389,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 static void parse_sources(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "sources");
-	size_t total = 0;
+	int n;
 
 	if (!list)
 		return;
@@ -395,20 +397,16 @@ static void parse_sources(struct checker *ck, const config_setting_t *root, stru
 		fail(ck, list, "sources", "expected a list ( { server = \"...\"; }, ... )");
 		return;
 	}
-	for (int i = 0; !ck->failed && i < config_setting_length(list); i++) {
-		const config_setting_t *entry = config_setting_get_elem(list, i);
-
-		if (cfg->source_count == CONFIG_MAX_SOURCES) {
-			fail(ck, entry, "sources", "more than %d entries", CONFIG_MAX_SOURCES);
-			return;
-		}
-		parse_source(ck, entry, (size_t)i, &cfg->sources[cfg->source_count]);
-		total += cfg->sources[cfg->source_count].maxsources;
+	n = config_setting_length(list);
+	cfg->sources = calloc(n > 0 ? (size_t)n : 1, sizeof(cfg->sources[0]));
+	if (!cfg->sources) {
+		fail(ck, list, "sources", "out of memory");
+		return;
+	}
+	for (int i = 0; !ck->failed && i < n; i++) {
+		parse_source(ck, config_setting_get_elem(list, i), (size_t)i, &cfg->sources[cfg->source_count]);
 		cfg->source_count++;
 	}
-	if (!ck->failed && total > CONFIG_MAX_SOURCES)
-		fail(ck, list, "sources", "%zu sources in all (pools count maxsources); at most %d", total,
-		     CONFIG_MAX_SOURCES);
 }
 
 static void parse_clock(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -428,7 +426,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_bool(ck, g, "clock", "allow_initial_insane_step", &e->allow_initial_insane_step);
 	get_double(ck, g, "clock", "stepout", 0.0, 1e6, &e->stepout);
 	get_int(ck, g, "clock", "max_steps", -1, 1000000, &e->max_steps);
-	get_unsigned(ck, g, "clock", "minsources", 1, CONFIG_MAX_SOURCES, &e->minsources);
+	get_unsigned(ck, g, "clock", "minsources", 1, CONFIG_MAX_MINSOURCES, &e->minsources);
 	get_double(ck, g, "clock", "max_distance", 0.001, 16.0, &e->max_distance);
 	get_double(ck, g, "clock", "maxjitter", 1e-6, 1000.0, &e->max_jitter);
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
@@ -732,6 +730,9 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 
 void config_free(struct daemon_config *cfg)
 {
+	free(cfg->sources);
+	cfg->sources = NULL;
+	cfg->source_count = 0;
 	free(cfg->serve.allow);
 	free(cfg->serve.deny);
 	cfg->serve.allow = cfg->serve.deny = NULL;
@@ -767,29 +768,44 @@ static bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-/* The allow and deny lists config_reload's child sends after the structure
- * (their counts in it, bounded by what a file of CONFIG_MAX_FILE_SIZE can list). */
+/* An array of count elements of size bytes that config_reload's child sends
+ * after the structure; NULL for none or on failure (*ok false). */
+static void *read_array(int fd, size_t count, size_t size, bool *ok)
+{
+	void *a = NULL;
+
+	/* counts come from the structure: bounded by what a file of
+	 * CONFIG_MAX_FILE_SIZE can list */
+	if (!*ok || count == 0 || count > CONFIG_MAX_FILE_SIZE)
+		*ok = *ok && count <= CONFIG_MAX_FILE_SIZE;
+	else if (!(a = calloc(count, size)) || !read_all(fd, a, count * size)) {
+		free(a);
+		a = NULL;
+		*ok = false;
+	}
+	return a;
+}
+
+/* The allow and deny lists and the sources, in the order the child sent them. */
 static bool read_lists(int fd, struct daemon_config *cfg)
 {
 	struct serve_config *sv = &cfg->serve;
-	size_t allow = sv->allow_count, deny = sv->deny_count;
+	bool ok = true;
 
-	sv->allow = sv->deny = NULL;
-	sv->allow_count = sv->deny_count = 0;
-	if (allow > CONFIG_MAX_FILE_SIZE || deny > CONFIG_MAX_FILE_SIZE)
-		return false;
-	if (allow)
-		sv->allow = calloc(allow, sizeof(sv->allow[0]));
-	if (deny)
-		sv->deny = calloc(deny, sizeof(sv->deny[0]));
-	if ((allow && !sv->allow) || (deny && !sv->deny) || !read_all(fd, sv->allow, allow * sizeof(sv->allow[0])) ||
-	    !read_all(fd, sv->deny, deny * sizeof(sv->deny[0]))) {
+	sv->allow = read_array(fd, sv->allow_count, sizeof(sv->allow[0]), &ok);
+	sv->deny = read_array(fd, sv->deny_count, sizeof(sv->deny[0]), &ok);
+	cfg->sources = read_array(fd, cfg->source_count, sizeof(cfg->sources[0]), &ok);
+	if (!ok) {
+		/* what was not read has a count and no array: empty them all */
+		if (!sv->allow)
+			sv->allow_count = 0;
+		if (!sv->deny)
+			sv->deny_count = 0;
+		if (!cfg->sources)
+			cfg->source_count = 0;
 		config_free(cfg);
-		return false;
 	}
-	sv->allow_count = allow;
-	sv->deny_count = deny;
-	return true;
+	return ok;
 }
 
 int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
@@ -816,7 +832,8 @@ int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t
 		_exit(write_all(fds[1], &ret, sizeof(ret)) && write_all(fds[1], err, err_len) &&
 		      write_all(fds[1], cfg, sizeof(*cfg)) &&
 		      write_all(fds[1], cfg->serve.allow, cfg->serve.allow_count * sizeof(cfg->serve.allow[0])) &&
-		      write_all(fds[1], cfg->serve.deny, cfg->serve.deny_count * sizeof(cfg->serve.deny[0])) ? 0 : 1);
+		      write_all(fds[1], cfg->serve.deny, cfg->serve.deny_count * sizeof(cfg->serve.deny[0])) &&
+		      write_all(fds[1], cfg->sources, cfg->source_count * sizeof(cfg->sources[0])) ? 0 : 1);
 	}
 	close(fds[1]);
 	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&

@@ -14,7 +14,6 @@
 #include "netaddr.h"
 #include "serve_config.h"
 
-#define CONFIG_MAX_SOURCES 32
 #define CONFIG_NAME_LEN 256
 #define CONFIG_PATH_LEN 256
 /* A Unix socket path must fit in sun_path. */
@@ -51,7 +50,7 @@ struct config_statsd {
 
 struct daemon_config {
 	size_t source_count;
-	struct config_source sources[CONFIG_MAX_SOURCES];
+	struct config_source *sources;  /* as many as the file lists, on the heap: config_free */
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
@@ -69,8 +68,8 @@ struct daemon_config {
 /* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err
  * (and nothing to free). A loaded cfg holds lists on the heap: config_free. */
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
-/* Frees what config_load allocated (serve.allow and serve.deny); cfg stays
- * usable with empty lists. */
+/* Frees what config_load allocated (the sources, serve.allow and
+ * serve.deny); cfg stays usable with empty lists. */
 void config_free(struct daemon_config *cfg);
 
 

@@ -49,7 +49,9 @@
 #endif
 
 #define DAEMON_DRIFT_INTERVAL 3600.0
-#define DAEMON_MAX_POLLFDS 160
+/* Descriptors polled besides one per source: the resolver, the server's
+ * sockets, the control socket and its clients. */
+#define DAEMON_POLLFDS_BESIDES_SOURCES 160
 #define DAEMON_EXIT_CONFIG 2
 #define PRECISION_MAX_READS 100000
 
@@ -506,8 +508,11 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	struct engine_config *e = &merged.engine;
 	struct serve_config *sv = &merged.serve;
 
-	memcpy(merged.sources, next->sources, sizeof(merged.sources));
+	/* the new sources move to the merge; the old stay with running */
+	merged.sources = next->sources;
 	merged.source_count = next->source_count;
+	next->sources = NULL;
+	next->source_count = 0;
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
 	merged.statsd = next->statsd;
@@ -652,7 +657,8 @@ static struct timespec earliest(struct timespec a, struct timespec b)
 
 static void run(struct daemon *d)
 {
-	struct pollfd fds[DAEMON_MAX_POLLFDS];
+	struct pollfd *fds = NULL;
+	size_t fds_cap = 0;
 
 	unblock_signals();
 	for (;;) {
@@ -664,7 +670,7 @@ static void run(struct daemon *d)
 		if (stop_signal) {
 			log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", (int)stop_signal);
 			notify_stopping();
-			return;
+			break;
 		}
 		if (reload_signal) {
 			reload_signal = 0;
@@ -673,6 +679,18 @@ static void run(struct daemon *d)
 		now = now_of(d);
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
+		/* one descriptor per source, and the sources have no fixed number */
+		if (fds_cap < DAEMON_POLLFDS_BESIDES_SOURCES + upstream_socket_count(d->upstream)) {
+			size_t cap = 2 * (DAEMON_POLLFDS_BESIDES_SOURCES + upstream_socket_count(d->upstream));
+			struct pollfd *grown = realloc(fds, cap * sizeof(fds[0]));
+
+			if (!grown) {
+				log_msg(LOG_LEVEL_ERROR, "out of memory for the poll set");
+				break;
+			}
+			fds = grown;
+			fds_cap = cap;
+		}
 		if (timespec_diff(now, d->next_drift_write) >= 0) {
 			save_drift(d);
 			d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
@@ -693,17 +711,17 @@ static void run(struct daemon *d)
 			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
 		}
 		up_first = n;
-		up_n = upstream_pollfds(d->upstream, fds + n, DAEMON_MAX_POLLFDS - n);
+		up_n = upstream_pollfds(d->upstream, fds + n, fds_cap - n);
 		n += up_n;
 		srv_first = n;
 		if (d->server) {
 			size_t k = server_poll_fds(d->server, server_fds, sizeof(server_fds) / sizeof(server_fds[0]));
 
-			for (size_t i = 0; i < k && n < DAEMON_MAX_POLLFDS; i++, srv_n++)
+			for (size_t i = 0; i < k && n < fds_cap; i++, srv_n++)
 				fds[n++] = (struct pollfd){ .fd = server_fds[i], .events = POLLIN };
 		}
 		ctl_first = n;
-		ctl_n = d->control ? control_pollfds(d->control, fds + n, DAEMON_MAX_POLLFDS - n) : 0;
+		ctl_n = d->control ? control_pollfds(d->control, fds + n, fds_cap - n) : 0;
 		n += ctl_n;
 
 		if (stop_signal || reload_signal)
@@ -712,7 +730,7 @@ static void run(struct daemon *d)
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));
-			return;
+			break;
 		}
 		now = now_of(d);
 		if (resolving && fds[res_index].revents) {
@@ -732,6 +750,7 @@ static void run(struct daemon *d)
 		publish(d);
 		note_state(d, now);
 	}
+	free(fds);
 }
 
 static int write_pidfile(const char *path, uid_t uid, gid_t gid)

@@ -12,7 +12,8 @@
 #include "ntp_time.h"
 #include "udp.h"
 
-#define UPSTREAM_MAX_SLOTS 64
+/* Room for this many addresses in use at first; the table doubles when full. */
+#define UPSTREAM_INITIAL_SLOTS 16
 #define UPSTREAM_RECV_BATCH 8       /* datagrams per readable socket per wakeup */
 
 /* One address in use: an engine source and its socket. */
@@ -40,8 +41,12 @@ struct upstream {
 	const struct auth_keyring *keys;
 	struct resolver *resolver;
 	const struct clock_ops *clock;
-	struct upstream_entry entries[CONFIG_MAX_SOURCES];
-	struct upstream_slot slots[UPSTREAM_MAX_SLOTS];
+	/* no fixed sizes: as many entries as configured, slots doubling when full */
+	size_t entry_count;
+	struct upstream_entry *entries;
+	size_t slot_count;
+	struct upstream_slot *slots;
+	int *due_ids;               /* slot_count of them, for upstream_send_due */
 	struct loop_self self;    /* where we serve: never a source */
 };
 
@@ -49,14 +54,14 @@ static unsigned members(const struct upstream *up, size_t entry)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		n += up->slots[i].used && up->slots[i].entry == entry;
 	return n;
 }
 
 static bool address_in_use(const struct upstream *up, const struct net_addr *addr)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && netaddr_equal(&up->slots[i].addr, addr))
 			return true;
 	return false;
@@ -70,6 +75,41 @@ static bool result_has(const struct resolver_result *result, const struct net_ad
 	return false;
 }
 
+/* Doubles the slot table; false when out of memory (nothing lost). */
+static bool grow_slots(struct upstream *up)
+{
+	size_t count = up->slot_count ? 2 * up->slot_count : UPSTREAM_INITIAL_SLOTS;
+	struct upstream_slot *slots = realloc(up->slots, count * sizeof(slots[0]));
+	int *ids;
+
+	if (!slots)
+		return false;
+	up->slots = slots;
+	memset(slots + up->slot_count, 0, (count - up->slot_count) * sizeof(slots[0]));
+	ids = realloc(up->due_ids, count * sizeof(ids[0]));
+	if (!ids)
+		return false;
+	up->due_ids = ids;
+	up->slot_count = count;
+	return true;
+}
+
+/* At least count entries; false when out of memory. */
+static bool grow_entries(struct upstream *up, size_t count)
+{
+	struct upstream_entry *entries;
+
+	if (count <= up->entry_count)
+		return true;
+	entries = realloc(up->entries, count * sizeof(entries[0]));
+	if (!entries)
+		return false;
+	memset(entries + up->entry_count, 0, (count - up->entry_count) * sizeof(entries[0]));
+	up->entries = entries;
+	up->entry_count = count;
+	return true;
+}
+
 static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *addr, struct timespec now)
 {
 	const struct config_source *cfg = &up->entries[entry].cfg;
@@ -80,11 +120,18 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 	int fd;
 
 	netaddr_format_with_port(addr, text, sizeof(text));
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && !slot; i++)
+	for (size_t i = 0; i < up->slot_count && !slot; i++)
 		if (!up->slots[i].used)
 			slot = &up->slots[i];
-	if (!slot)
-		return false;
+	if (!slot) {
+		size_t first_new = up->slot_count;
+
+		if (!grow_slots(up)) {
+			log_msg(LOG_LEVEL_ERROR, "%s (%s): out of memory for another source", cfg->name, text);
+			return false;
+		}
+		slot = &up->slots[first_new];
+	}
 	if (loop_is_self(&up->self, addr)) {
 		if (!up->entries[entry].loop_said)
 			log_msg(LOG_LEVEL_ERROR, "refusing source %s (%s): it is this daemon's own serving address, "
@@ -211,7 +258,11 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	up->resolver = res;
 	up->clock = clock;
 	learn_self(up, serve);
-	for (size_t i = 0; i < count && i < CONFIG_MAX_SOURCES; i++)
+	if (!grow_entries(up, count) || !grow_slots(up)) {
+		upstream_destroy(up);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
 		start_entry(up, i, &entries[i], now);
 	return up;
 }
@@ -220,7 +271,7 @@ static void stop_entry(struct upstream *up, size_t entry)
 {
 	bool resolving;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && up->slots[i].entry == entry)
 			remove_slot(up, &up->slots[i]);
 	resolving = up->entries[entry].resolving;
@@ -234,8 +285,11 @@ void upstream_destroy(struct upstream *up)
 {
 	if (!up)
 		return;
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+	for (size_t i = 0; i < up->entry_count; i++)
 		stop_entry(up, i);
+	free(up->entries);
+	free(up->slots);
+	free(up->due_ids);
 	free(up);
 }
 
@@ -252,9 +306,13 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,
 			  struct timespec now)
 {
-	bool kept[CONFIG_MAX_SOURCES] = { false };
+	bool *kept = calloc(count ? count : 1, sizeof(kept[0]));
 
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
+	if (!kept) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory: the sources are not reloaded");
+		return;
+	}
+	for (size_t i = 0; i < up->entry_count; i++) {
 		bool keep = false;
 
 		if (!up->entries[i].used)
@@ -271,26 +329,36 @@ void upstream_reconfigure(struct upstream *up, const struct config_source *entri
 		}
 	}
 	for (size_t j = 0; j < count; j++) {
-		size_t free_entry = CONFIG_MAX_SOURCES;
+		size_t free_entry = up->entry_count;
 
 		if (kept[j])
 			continue;
-		for (size_t i = 0; i < CONFIG_MAX_SOURCES && free_entry == CONFIG_MAX_SOURCES; i++)
+		for (size_t i = 0; i < up->entry_count && free_entry == up->entry_count; i++)
 			if (!up->entries[i].used && !up->entries[i].resolving)
 				free_entry = i;
-		if (free_entry == CONFIG_MAX_SOURCES) {
-			log_msg(LOG_LEVEL_ERROR, "no room for %s: restart stratad to apply", entries[j].name);
+		if (!grow_entries(up, free_entry + 1)) {
+			log_msg(LOG_LEVEL_ERROR, "out of memory: %s is not added", entries[j].name);
 			continue;
 		}
 		start_entry(up, free_entry, &entries[j], now);
 	}
+	free(kept);
+}
+
+size_t upstream_socket_count(const struct upstream *up)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < up->slot_count; i++)
+		n += up->slots[i].used;
+	return n;
 }
 
 size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && n < max; i++)
+	for (size_t i = 0; i < up->slot_count && n < max; i++)
 		if (up->slots[i].used)
 			fds[n++] = (struct pollfd){ .fd = up->slots[i].fd, .events = POLLIN };
 	return n;
@@ -324,7 +392,7 @@ void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t cou
 	for (size_t i = 0; i < count; i++) {
 		if (!fds[i].revents)
 			continue;
-		for (size_t j = 0; j < UPSTREAM_MAX_SLOTS; j++)
+		for (size_t j = 0; j < up->slot_count; j++)
 			if (up->slots[j].used && up->slots[j].fd == fds[i].fd) {
 				receive(up, &up->slots[j]);
 				break;
@@ -337,7 +405,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 	struct upstream_entry *e;
 	size_t entry = result->tag;
 
-	if (entry >= CONFIG_MAX_SOURCES)
+	if (entry >= up->entry_count)
 		return;
 	e = &up->entries[entry];
 	e->resolving = false;
@@ -355,7 +423,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		log_msg(LOG_LEVEL_INFO, "%s resolves again", e->cfg.name);
 	e->failing = false;
 	/* A named server that went unreachable: move it if its address changed. */
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && !e->cfg.pool; i++) {
+	for (size_t i = 0; i < up->slot_count && !e->cfg.pool; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 
 		if (slot->used && slot->entry == entry && !result_has(result, &slot->addr)) {
@@ -379,8 +447,8 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 
 void upstream_send_due(struct upstream *up, struct timespec now)
 {
-	int ids[UPSTREAM_MAX_SLOTS];
-	size_t n = engine_due_requests(up->engine, now, ids, UPSTREAM_MAX_SLOTS);
+	int *ids = up->due_ids;
+	size_t n = engine_due_requests(up->engine, now, ids, up->slot_count);
 
 	for (size_t i = 0; i < n; i++) {
 		struct upstream_slot *slot = NULL;
@@ -389,7 +457,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 		size_t len;
 		int err;
 
-		for (size_t j = 0; j < UPSTREAM_MAX_SLOTS && !slot; j++)
+		for (size_t j = 0; j < up->slot_count && !slot; j++)
 			if (up->slots[j].used && up->slots[j].engine_id == ids[i])
 				slot = &up->slots[j];
 		if (!slot)
@@ -416,7 +484,7 @@ static bool unreachable(const struct upstream *up, const struct upstream_slot *s
 
 static bool entry_unreachable(const struct upstream *up, size_t entry, struct timespec now)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && up->slots[i].entry == entry && unreachable(up, &up->slots[i], now))
 			return true;
 	return false;
@@ -443,7 +511,7 @@ static void look_up_if_due(struct upstream *up, size_t entry, struct timespec no
 
 void upstream_maintain(struct upstream *up, struct timespec now)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++) {
+	for (size_t i = 0; i < up->slot_count; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 		struct upstream_entry *e;
 
@@ -460,7 +528,7 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 			lookup_start(&e->lookup, now);
 		}
 	}
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+	for (size_t i = 0; i < up->entry_count; i++)
 		if (up->entries[i].used)
 			look_up_if_due(up, i, now);
 }
@@ -469,7 +537,7 @@ struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec 
 {
 	struct timespec next = timespec_add(now, LOOKUP_RETRY_MAX);
 
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < up->entry_count; i++) {
 		const struct upstream_entry *e = &up->entries[i];
 
 		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&

@@ -11,6 +11,7 @@
 #    interval is limited;
 #  - serve.port, which needs a restart: the log names it, the old port keeps
 #    answering;
+#  - no fixed limits: 151 sources and 150 allow prefixes by a reload;
 #  - serve.deny again with two worker threads serving.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
@@ -95,6 +96,23 @@ check "reloaded" reload
 check "the log names serve.port as waiting for the next start" \
 	logged "reloaded; these changes take effect at the next start: serve.port"
 check "the old port still answers" wait_for 5 stratum_is 2
+
+echo "--- no fixed limits: 150 sources (there were 32) and 150 allow prefixes (there were 64)"
+many_sources=$(for i in $(seq 1 150); do printf '{ server = "127.0.%d.%d"; port = 1123; minpoll = 0; maxpoll = 0; }, ' $((i / 200 + 3)) $((i % 200 + 1)); done)
+many_prefixes=$(for i in $(seq 1 150); do printf '"10.%d.0.0/16", ' "$i"; done)
+write_conf "minsources = 1;" "allow = [ ${many_prefixes%, } ];"
+sed -i "s|^sources = ( |sources = ( $many_sources|" "$conf"
+check "the file has 151 sources" test "$(grep -o 'server = ' "$conf" | wc -l)" = 151
+check "reloaded" reload
+sources_json() { ctl --json sources; }
+count_is() { [ "$(sources_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$1" ]; }
+all_but_one_unreachable() {
+	sources_json | python3 -c 'import json,sys; s=json.load(sys.stdin); sys.exit(sum(x["state"] == "unreachable" for x in s) != len(s) - 1)'
+}
+check "stratactl lists 151 sources" wait_for 10 count_is 151
+check "the 150 silent ones are polled: unreachable after 8 polls" wait_for 30 all_but_one_unreachable
+check "still synchronized to the one that answers" state_is synchronized
+check "ntpdig is answered (loopback, with 150 allow prefixes)" wait_for 5 stratum_is 2
 
 echo "--- serve.deny with worker threads (each takes the new lists itself)"
 kill -TERM "$STRATAD_PID" && wait "$STRATAD_PID"

@@ -58,6 +58,7 @@ static void defaults_fill_what_is_absent(void **state)
 	assert_string_equal(cfg.user, "_strata");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	assert_false(cfg.statsd.enabled);
+	config_free(&cfg);
 }
 
 static void a_full_file_is_read(void **state)
@@ -107,7 +108,6 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(text, "::1");
 	assert_int_equal(cfg.serve.allow_count, 1);
 	assert_int_equal(cfg.serve.allow[0].bits, 8);
-	config_free(&cfg);
 	assert_true(cfg.serve.ratelimit_interval == 2.5);
 	assert_int_equal(cfg.serve.ratelimit_burst, 4);
 	assert_false(cfg.serve.ratelimit_kod);
@@ -123,6 +123,7 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(text, "[::1]:9125");
 	assert_string_equal(cfg.statsd.prefix, "a.b");
 	assert_int_equal(cfg.statsd.interval, 30);
+	config_free(&cfg);
 }
 
 /* Without listen, the wildcards are used and marked as the default, so a
@@ -143,6 +144,7 @@ static void serve_without_listen_uses_both_wildcards(void **state)
 	netaddr_format(&cfg.serve.listen[1], text, sizeof(text));
 	assert_string_equal(text, "::");
 	assert_int_equal(cfg.serve.listen[1].port, 1123);
+	config_free(&cfg);
 }
 
 static void errors_name_line_and_setting(void **state)
@@ -246,6 +248,7 @@ static void a_ratelimit_group_turns_the_limiter_on(void **state)
 	assert_int_equal(load("serve = { ratelimit = { burst = 16; }; };\n", &cfg, err, sizeof(err)), 0);
 	assert_true(cfg.serve.ratelimit_interval == 1.0);
 	assert_int_equal(cfg.serve.ratelimit_burst, 16);
+	config_free(&cfg);
 }
 
 static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
@@ -263,6 +266,7 @@ static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
 	/* the defaults stay at 64 s: sub-second polls only where asked for */
 	assert_int_equal(cfg.sources[1].minpoll, 6);
 	assert_int_equal(cfg.sources[1].maxpoll, 24);
+	config_free(&cfg);
 }
 
 static void the_printed_configuration_reads_back(void **state)
@@ -339,6 +343,8 @@ static void printed_strings_are_escaped(void **state)
 	assert_string_equal(printed, again);
 	free(printed);
 	free(again);
+	config_free(&a);
+	config_free(&b);
 }
 
 #ifdef __SANITIZE_ADDRESS__
@@ -435,6 +441,10 @@ static void a_reload_reads_what_a_load_reads(void **state)
 	memset(&b, 0, sizeof(b));
 	assert_int_equal(config_load(path, &a, err, sizeof(err)), 0);
 	assert_int_equal(config_reload(path, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.source_count, 1);
+	assert_memory_equal(a.sources, b.sources, sizeof(a.sources[0]));
+	config_free(&a);
+	config_free(&b);
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(config_reload("/tmp", &b, err, sizeof(err)), -1);
 	assert_string_equal(err, "/tmp:0: file: not a regular file (a directory)");
@@ -512,6 +522,7 @@ static void keys_and_source_keys(void **state)
 	assert_string_equal(error_of("sources = ( { server = \"a\";\n key = \"ten\"; } );"),
 			    ":2: sources[0].key: expected an integer");
 	assert_string_equal(error_of("keys = \"keys\";"), ":1: keys: \"keys\" is not an absolute path");
+	config_free(&cfg);
 }
 
 static void per_source_options(void **state)
@@ -554,6 +565,7 @@ static void per_source_options(void **state)
 			    ":1: sources[0].polltarget: unknown setting");
 	assert_string_equal(error_of("clock = { maxjitter = 0; };"),
 			    ":1: clock.maxjitter: 0 is out of range [1e-06, 1000]");
+	config_free(&cfg);
 }
 
 int main(void)
