@@ -483,23 +483,25 @@ static bool parse_prefix(const char *text, void *out)
 	return netprefix_parse(text, out);
 }
 
-/* serve.allow or serve.deny: as many prefixes as the file lists, on the heap. */
-static void get_prefix_list(struct checker *ck, const config_setting_t *group, const char *name,
-			    struct net_prefix **out, size_t *count)
+/* serve.listen, allow or deny: as many elements as the file lists, on the
+ * heap (to free; NULL when the setting is absent), their number in *count. */
+static void *get_list(struct checker *ck, const config_setting_t *group, const char *name, const char *what,
+		      bool (*parse)(const char *, void *), size_t element_size, size_t *count)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
+	void *list;
 	int n;
 
 	if (!s || ck->failed)
-		return;
+		return NULL;
 	n = config_setting_length(s);
-	*out = calloc(n > 0 ? (size_t)n : 1, sizeof(**out));
-	if (!*out) {
+	list = calloc(n > 0 ? (size_t)n : 1, element_size);
+	if (!list) {
 		fail(ck, s, name, "out of memory");
-		return;
+		return NULL;
 	}
-	*count = get_string_array(ck, group, name, (size_t)(n > 0 ? n : 0), "an address or ADDRESS/BITS", parse_prefix,
-				  *out, sizeof(**out));
+	*count = get_string_array(ck, group, name, (size_t)(n > 0 ? n : 0), what, parse, list, element_size);
+	return list;
 }
 
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -516,10 +518,12 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 		return;
 	sv->enabled = true;
 	check_known(ck, g, "serve", known);
-	if (config_setting_get_member(g, "listen"))
-		sv->listen_count = get_string_array(ck, g, "listen", SERVE_MAX_LISTEN, "an IPv4 or IPv6 address",
-						    parse_addr, sv->listen, sizeof(sv->listen[0]));
-	else {
+	if (config_setting_get_member(g, "listen")) {
+		sv->listen = get_list(ck, g, "listen", "an IPv4 or IPv6 address", parse_addr, sizeof(sv->listen[0]),
+				      &sv->listen_count);
+	} else if (!(sv->listen = calloc(2, sizeof(sv->listen[0])))) {
+		fail(ck, g, "serve.listen", "out of memory");
+	} else {
 		netaddr_parse("0.0.0.0", &sv->listen[0]);
 		netaddr_parse("::", &sv->listen[1]);
 		sv->listen_count = 2;
@@ -529,8 +533,10 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	sv->port = (uint16_t)port;
 	for (size_t i = 0; i < sv->listen_count; i++)
 		sv->listen[i].port = sv->port;
-	get_prefix_list(ck, g, "allow", &sv->allow, &sv->allow_count);
-	get_prefix_list(ck, g, "deny", &sv->deny, &sv->deny_count);
+	sv->allow = get_list(ck, g, "allow", "an address or ADDRESS/BITS", parse_prefix, sizeof(sv->allow[0]),
+			     &sv->allow_count);
+	sv->deny = get_list(ck, g, "deny", "an address or ADDRESS/BITS", parse_prefix, sizeof(sv->deny[0]),
+			    &sv->deny_count);
 	rl = get_group(ck, g, "ratelimit");
 	if (rl) {
 		sv->ratelimit_interval = SERVE_RATELIMIT_DEFAULT_INTERVAL;
@@ -733,6 +739,9 @@ void config_free(struct daemon_config *cfg)
 	free(cfg->sources);
 	cfg->sources = NULL;
 	cfg->source_count = 0;
+	free(cfg->serve.listen);
+	cfg->serve.listen = NULL;
+	cfg->serve.listen_count = 0;
 	free(cfg->serve.allow);
 	free(cfg->serve.deny);
 	cfg->serve.allow = cfg->serve.deny = NULL;
@@ -786,7 +795,8 @@ static void *read_array(int fd, size_t count, size_t size, bool *ok)
 	return a;
 }
 
-/* The allow and deny lists and the sources, in the order the child sent them. */
+/* The allow and deny lists, the sources and the listen addresses, in the
+ * order the child sent them. */
 static bool read_lists(int fd, struct daemon_config *cfg)
 {
 	struct serve_config *sv = &cfg->serve;
@@ -795,6 +805,7 @@ static bool read_lists(int fd, struct daemon_config *cfg)
 	sv->allow = read_array(fd, sv->allow_count, sizeof(sv->allow[0]), &ok);
 	sv->deny = read_array(fd, sv->deny_count, sizeof(sv->deny[0]), &ok);
 	cfg->sources = read_array(fd, cfg->source_count, sizeof(cfg->sources[0]), &ok);
+	sv->listen = read_array(fd, sv->listen_count, sizeof(sv->listen[0]), &ok);
 	if (!ok) {
 		/* what was not read has a count and no array: empty them all */
 		if (!sv->allow)
@@ -803,6 +814,8 @@ static bool read_lists(int fd, struct daemon_config *cfg)
 			sv->deny_count = 0;
 		if (!cfg->sources)
 			cfg->source_count = 0;
+		if (!sv->listen)
+			sv->listen_count = 0;
 		config_free(cfg);
 	}
 	return ok;
@@ -833,7 +846,8 @@ int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t
 		      write_all(fds[1], cfg, sizeof(*cfg)) &&
 		      write_all(fds[1], cfg->serve.allow, cfg->serve.allow_count * sizeof(cfg->serve.allow[0])) &&
 		      write_all(fds[1], cfg->serve.deny, cfg->serve.deny_count * sizeof(cfg->serve.deny[0])) &&
-		      write_all(fds[1], cfg->sources, cfg->source_count * sizeof(cfg->sources[0])) ? 0 : 1);
+		      write_all(fds[1], cfg->sources, cfg->source_count * sizeof(cfg->sources[0])) &&
+		      write_all(fds[1], cfg->serve.listen, cfg->serve.listen_count * sizeof(cfg->serve.listen[0])) ? 0 : 1);
 	}
 	close(fds[1]);
 	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&

@@ -23,7 +23,6 @@
 #define SECONDS_PER_DAY 86400
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
-#define ENGINE_MAX_OWN_REFIDS 64
 /* Seconds of polling without a single answer before the log says so: long
  * enough for a network that comes up late and for DNS retries, short
  * enough that an operator still watching the start sees it. */
@@ -76,7 +75,7 @@ struct engine {
 	bool answered;                  /* some server answered once (a sample, a kiss, an unsynchronized reply) */
 	bool no_answer_warned;
 	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
-	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
+	uint32_t *own_refids;
 };
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -165,6 +164,7 @@ void engine_destroy(struct engine *engine)
 	free(engine->candidates);
 	free(engine->candidate_ids);
 	free(engine->select_workspace);
+	free(engine->own_refids);
 	free(engine);
 }
 
@@ -638,9 +638,14 @@ static bool near_leap(const struct engine *engine, struct timespec t)
 
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count)
 {
-	if (count > ENGINE_MAX_OWN_REFIDS)
-		count = ENGINE_MAX_OWN_REFIDS;
-	memcpy(engine->own_refids, refids, count * sizeof(refids[0]));
+	uint32_t *copy = malloc(count ? count * sizeof(copy[0]) : 1);
+
+	/* out of memory: the loop check keeps the refids it had */
+	if (!copy)
+		return;
+	memcpy(copy, refids, count * sizeof(refids[0]));
+	free(engine->own_refids);
+	engine->own_refids = copy;
 	engine->own_refid_count = count;
 }
 

@@ -9,13 +9,12 @@
 
 #include "netaddr.h"
 
-#define SERVE_MAX_LISTEN 16
 #define SERVE_RATELIMIT_DEFAULT_INTERVAL 1.0
 
 struct serve_config {
 	bool enabled;                 /* a serve section is present */
 	size_t listen_count;
-	struct net_addr listen[SERVE_MAX_LISTEN]; /* port set from .port */
+	struct net_addr *listen;      /* on the heap, port set from .port: config_free */
 	bool listen_default;          /* the wildcards 0.0.0.0 and :: filled in: either may be missing */
 	uint16_t port;                /* default 123 */
 	/* as many as configured, on the heap: config_free releases them */

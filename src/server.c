@@ -56,7 +56,8 @@ struct worker {
 	struct acl acl;          /* its own: replaced by the worker alone */
 	struct net_prefix *lists; /* what acl refers to */
 	_Atomic(struct worker_update *) update; /* pending, NULL: none */
-	int fds[SERVE_MAX_LISTEN];
+	int *fds;                /* one per listen address, and the poll set the thread waits on */
+	struct pollfd *pfds;
 	size_t fd_count;
 	struct ratelimit *rl;
 	pthread_t thread;
@@ -137,6 +138,10 @@ static void close_worker(struct worker *w)
 	for (size_t i = 0; i < w->fd_count; i++)
 		udp_close(w->fds[i]);
 	w->fd_count = 0;
+	free(w->fds);
+	free(w->pfds);
+	w->fds = NULL;
+	w->pfds = NULL;
 	ratelimit_destroy(w->rl);
 	w->rl = NULL;
 	free(w->lists);
@@ -159,7 +164,9 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	prepare_buffers(w);
 	w->lists = copy_lists(cfg, &w->acl);
 	w->rl = ratelimit_create(rl_cfg);
-	if (!w->rl || !w->lists) {
+	w->fds = malloc(listen_count * sizeof(w->fds[0]));
+	w->pfds = malloc((listen_count + 1) * sizeof(w->pfds[0]));
+	if (!w->rl || !w->lists || !w->fds || !w->pfds) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
 		return -1;
 	}
@@ -184,14 +191,14 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	return 0;
 }
 
-/* Listen addresses with their ports. Returns how many must succeed: every
- * configured one, or one of the default wildcards, since a host may have no
- * IPv6 (or no IPv4). */
+/* Listen addresses with their ports, into out[cfg->listen_count]. Returns
+ * how many must succeed: every configured one, or one of the default
+ * wildcards, since a host may have no IPv6 (or no IPv4). */
 static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *out, size_t *count)
 {
 	uint16_t port = cfg->port ? cfg->port : NTP_PORT;
 
-	*count = cfg->listen_count < SERVE_MAX_LISTEN ? cfg->listen_count : SERVE_MAX_LISTEN;
+	*count = cfg->listen_count;
 	for (size_t i = 0; i < *count; i++) {
 		out[i] = cfg->listen[i];
 		if (out[i].port == 0)
@@ -224,7 +231,7 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 			     size_t err_len)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	struct net_addr listen[SERVE_MAX_LISTEN];
+	struct net_addr *listen;
 	size_t listen_count, required;
 	struct ratelimit_config rl_cfg;
 	struct engine_system unsynchronized = {
@@ -252,14 +259,22 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 		return NULL;
 	}
 	memset(srv->workers, 0, srv->worker_count * sizeof(srv->workers[0]));
+	listen = malloc(cfg->listen_count ? cfg->listen_count * sizeof(listen[0]) : 1);
+	if (!listen) {
+		snprintf(err, err_len, "serve: out of memory");
+		server_destroy(srv);
+		return NULL;
+	}
 	required = listen_addresses(cfg, listen, &listen_count);
 	for (size_t i = 0; i < srv->worker_count; i++) {
 		if (open_worker(srv, &srv->workers[i], cfg, listen, listen_count, required, &rl_cfg,
 				err, err_len) < 0) {
+			free(listen);
 			server_destroy(srv);
 			return NULL;
 		}
 	}
+	free(listen);
 	return srv;
 }
 
@@ -468,6 +483,11 @@ void server_handle_readable(struct server *srv, int fd)
 		drain(w, fd);
 }
 
+size_t server_socket_count(const struct server *srv)
+{
+	return srv->threads ? 0 : srv->workers[0].fd_count;
+}
+
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
 {
 	size_t n = 0;
@@ -482,7 +502,7 @@ size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfds[SERVE_MAX_LISTEN + 1];
+	struct pollfd *pfds = w->pfds;
 	size_t nfds = w->fd_count;
 
 	for (size_t i = 0; i < nfds; i++)

@@ -37,6 +37,8 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
  * message on failure. */
 int server_start(struct server *srv, char *err, size_t err_len);
 
+/* How many sockets server_poll_fds has for the main loop (0 when workers serve). */
+size_t server_socket_count(const struct server *srv);
 /* The sockets the main loop should poll for POLLIN (writes at most max,
  * returns how many; 0 when workers serve). */
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max);

@@ -49,8 +49,8 @@
 #endif
 
 #define DAEMON_DRIFT_INTERVAL 3600.0
-/* Descriptors polled besides one per source: the resolver, the server's
- * sockets, the control socket and its clients. */
+/* Descriptors polled besides one per source and the server's sockets: the
+ * resolver, the control socket and its clients. */
 #define DAEMON_POLLFDS_BESIDES_SOURCES 160
 #define DAEMON_EXIT_CONFIG 2
 #define PRECISION_MAX_READS 100000
@@ -513,6 +513,12 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	merged.source_count = next->source_count;
 	next->sources = NULL;
 	next->source_count = 0;
+	/* the listen addresses stay (restart-only): running's move to the merge */
+	running->serve.listen = NULL;
+	running->serve.listen_count = 0;
+	free(next->serve.listen);
+	next->serve.listen = NULL;
+	next->serve.listen_count = 0;
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
 	merged.statsd = next->statsd;
@@ -659,13 +665,21 @@ static void run(struct daemon *d)
 {
 	struct pollfd *fds = NULL;
 	size_t fds_cap = 0;
+	/* the listen addresses are fixed while running */
+	size_t server_fd_count = d->server ? server_socket_count(d->server) : 0;
+	int *server_fds = malloc((server_fd_count ? server_fd_count : 1) * sizeof(server_fds[0]));
+
+	if (!server_fds) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory for the poll set");
+		return;
+	}
 
 	unblock_signals();
 	for (;;) {
 		struct timespec now, due;
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
 		bool resolving;
-		int server_fds[SERVE_MAX_LISTEN * 2];
+		size_t needed;
 
 		if (stop_signal) {
 			log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", (int)stop_signal);
@@ -680,8 +694,9 @@ static void run(struct daemon *d)
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
 		/* one descriptor per source, and the sources have no fixed number */
-		if (fds_cap < DAEMON_POLLFDS_BESIDES_SOURCES + upstream_socket_count(d->upstream)) {
-			size_t cap = 2 * (DAEMON_POLLFDS_BESIDES_SOURCES + upstream_socket_count(d->upstream));
+		needed = DAEMON_POLLFDS_BESIDES_SOURCES + server_fd_count + upstream_socket_count(d->upstream);
+		if (fds_cap < needed) {
+			size_t cap = 2 * needed;
 			struct pollfd *grown = realloc(fds, cap * sizeof(fds[0]));
 
 			if (!grown) {
@@ -715,7 +730,7 @@ static void run(struct daemon *d)
 		n += up_n;
 		srv_first = n;
 		if (d->server) {
-			size_t k = server_poll_fds(d->server, server_fds, sizeof(server_fds) / sizeof(server_fds[0]));
+			size_t k = server_poll_fds(d->server, server_fds, server_fd_count);
 
 			for (size_t i = 0; i < k && n < fds_cap; i++, srv_n++)
 				fds[n++] = (struct pollfd){ .fd = server_fds[i], .events = POLLIN };
@@ -751,6 +766,7 @@ static void run(struct daemon *d)
 		note_state(d, now);
 	}
 	free(fds);
+	free(server_fds);
 }
 
 static int write_pidfile(const char *path, uid_t uid, gid_t gid)

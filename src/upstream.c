@@ -48,6 +48,7 @@ struct upstream {
 	struct upstream_slot *slots;
 	int *due_ids;               /* slot_count of them, for upstream_send_due */
 	struct loop_self self;    /* where we serve: never a source */
+	struct net_addr *listen;  /* self.listen's copy of the serve addresses */
 };
 
 static unsigned members(const struct upstream *up, size_t entry)
@@ -231,17 +232,28 @@ static size_t local_addresses(struct net_addr *out, size_t max)
 
 /* Where we serve, for the loop checks: our addresses are never taken as a
  * source, and a server whose refid is one of them is synchronized to us. */
-static void learn_self(struct upstream *up, const struct serve_config *serve)
+static bool learn_self(struct upstream *up, const struct serve_config *serve)
 {
-	uint32_t refids[LOOP_MAX_LOCAL + SERVE_MAX_LISTEN];
+	size_t max = LOOP_MAX_LOCAL + (serve ? serve->listen_count : 0);
+	struct net_addr *listen;
+	uint32_t *refids;
 
 	if (!serve || !serve->enabled)
-		return;
+		return true;
+	listen = malloc(serve->listen_count ? serve->listen_count * sizeof(listen[0]) : 1);
+	refids = malloc(max * sizeof(refids[0]));
+	if (!listen || !refids) {
+		free(listen);
+		free(refids);
+		return false;
+	}
+	memcpy(listen, serve->listen, serve->listen_count * sizeof(listen[0]));
+	up->self.listen = up->listen = listen;
 	up->self.listen_count = serve->listen_count;
-	memcpy(up->self.listen, serve->listen, serve->listen_count * sizeof(serve->listen[0]));
 	up->self.local_count = local_addresses(up->self.local, LOOP_MAX_LOCAL);
-	engine_set_own_refids(up->engine, refids,
-			      loop_own_refids(&up->self, refids, sizeof(refids) / sizeof(refids[0])));
+	engine_set_own_refids(up->engine, refids, loop_own_refids(&up->self, refids, max));
+	free(refids);
+	return true;
 }
 
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
@@ -257,8 +269,7 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	up->keys = keys;
 	up->resolver = res;
 	up->clock = clock;
-	learn_self(up, serve);
-	if (!grow_entries(up, count) || !grow_slots(up)) {
+	if (!learn_self(up, serve) || !grow_entries(up, count) || !grow_slots(up)) {
 		upstream_destroy(up);
 		return NULL;
 	}
@@ -288,6 +299,7 @@ void upstream_destroy(struct upstream *up)
 	for (size_t i = 0; i < up->entry_count; i++)
 		stop_entry(up, i);
 	free(up->entries);
+	free(up->listen);
 	free(up->slots);
 	free(up->due_ids);
 	free(up);

@@ -12,7 +12,8 @@
 #  - serve.port, which needs a restart: the log names it, the old port keeps
 #    answering;
 #  - no fixed limits: 151 sources and 150 allow prefixes by a reload;
-#  - serve.deny again with two worker threads serving.
+#  - serve.deny again with two worker threads serving;
+#  - 20 listen addresses (there were at most 16) after a restart.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 need_peers
@@ -127,4 +128,13 @@ check "ntpdig gets no answer" not_answered
 write_conf "minsources = 1;" "threads = 2;"
 check "reloaded without it" reload
 check "ntpdig is answered again" wait_for 5 stratum_is 2
+
+echo "--- 20 listen addresses (there were at most 16)"
+kill -TERM "$STRATAD_PID" && wait "$STRATAD_PID"
+write_conf "minsources = 1;" ""
+listen=$(for i in $(seq 10 29); do printf '"127.0.0.%d", ' "$i"; done)
+sed -i "s|listen = \[ \"127.0.0.1\" \]|listen = [ ${listen%, } ]|" "$conf"
+start_stratad "$conf"
+check "the 20th address answers" wait_for 30 quiet peers_query 127.0.0.29 123 1
+check "and the first" quiet peers_query 127.0.0.10 123 1
 finish
