@@ -1021,7 +1021,7 @@ int main(void)
 		cmocka_unit_test_teardown(silence_from_every_source_is_said_once, stop),
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
-		cmocka_unit_test(a_reload_changes_the_quorum_limits_and_local_stratum),
+		cmocka_unit_test_teardown(a_reload_changes_the_quorum_limits_and_local_stratum, stop),
 		cmocka_unit_test_teardown(the_source_table_grows, stop),
 	};
 
