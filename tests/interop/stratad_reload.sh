@@ -11,6 +11,8 @@
 #    interval is limited;
 #  - serve.port, which needs a restart: the log names it, the old port keeps
 #    answering;
+#  - a source's version = 3 by a reload: requests and chronyd's replies are
+#    NTPv3 on the wire (tshark), and the source is used;
 #  - no fixed limits: 151 sources and 150 allow prefixes by a reload;
 #  - serve.deny again with two worker threads serving;
 #  - 20 listen addresses (there were at most 16) after a restart.
@@ -97,6 +99,25 @@ check "reloaded" reload
 check "the log names serve.port as waiting for the next start" \
 	logged "reloaded; these changes take effect at the next start: serve.port"
 check "the old port still answers" wait_for 5 stratum_is 2
+
+echo "--- a per-source option on the wire: version = 3 to chronyd (tshark)"
+if command -v tshark > /dev/null; then
+	tshark -q -i lo -f "udp port 1123" -a duration:40 -w "$workdir/v3.pcap" 2> "$workdir/tshark.log" &
+	cap=$!
+	peers_track "$cap"
+	wait_for 20 grep -q "Capturing on" "$workdir/tshark.log" || echo "reload: tshark not capturing after 20 s"
+	write_conf "minsources = 1;" ""
+	sed -i 's|iburst = true;|iburst = true; version = 3;|' "$conf"
+	check "reloaded with version = 3" reload
+	captured() { tshark -r "$workdir/v3.pcap" -d udp.port==1123,ntp -Y "$1" 2> /dev/null | grep -q .; }
+	check "our requests say version 3" wait_for 15 captured "ntp.flags.vn == 3 && ntp.flags.mode == 3 && udp.dstport == 1123"
+	check "chronyd answers them with version 3" wait_for 15 captured "ntp.flags.vn == 3 && ntp.flags.mode == 4 && udp.srcport == 1123"
+	check "and the source is used: synchronized" wait_for 15 state_is synchronized
+	kill -INT "$cap"
+	wait "$cap"
+else
+	echo "SKIP: tshark is not installed (tools/setup-debian --tests installs it)"
+fi
 
 echo "--- no fixed limits: 150 sources (there were 32) and 150 allow prefixes (there were 64)"
 many_sources=$(for i in $(seq 1 150); do printf '{ server = "127.0.%d.%d"; port = 1123; minpoll = 0; maxpoll = 0; }, ' $((i / 200 + 3)) $((i % 200 + 1)); done)
