@@ -259,7 +259,7 @@ static void combine(const struct select_candidate *c, const size_t *list, size_t
 	result->jitter = sqrt((spread + own) / weights);
 }
 
-/* chrony's prefer: when preferred survivors exist, the others step aside. */
+/* chrony's prefer: when preferred truechimers exist, the others step aside. */
 static size_t keep_preferred(struct select_candidate *c, size_t *list, size_t m)
 {
 	size_t kept = 0;
@@ -329,8 +329,10 @@ enum select_status select_run_in(void *workspace, struct select_candidate *candi
 		list[m++] = i;
 	}
 	result->truechimers = m;
-	m = cluster(candidates, list, m);
+	/* as chrony: preferred truechimers, when any, are all there is to
+	 * choose from, so the others cannot cluster one of them out */
 	m = keep_preferred(candidates, list, m);
+	m = cluster(candidates, list, m);
 	result->survivors = m;
 	combine(candidates, list, m, result);
 

@@ -18,7 +18,7 @@
 enum select_state {
 	SELECT_FALSETICKER = 0, /* its interval misses the majority's */
 	SELECT_OUTLIER,         /* a truechimer dropped by clustering */
-	SELECT_NOT_PREFERRED,   /* a survivor left out: preferred survivors exist */
+	SELECT_NOT_PREFERRED,   /* a truechimer left out: preferred truechimers exist */
 	SELECT_COMBINED,        /* a survivor, part of the combined offset */
 	SELECT_SYSTEM_PEER,     /* the survivor that gives stratum and refid */
 };
@@ -31,7 +31,7 @@ struct select_candidate {
 	double root_delay;      /* seconds, from us to the reference clock */
 	double root_dispersion; /* seconds, from us to the reference clock, grown from its newest sample */
 	unsigned stratum;
-	bool prefer;            /* when preferred survivors exist, only they are combined */
+	bool prefer;            /* when preferred truechimers exist, only they are combined */
 	bool trust;             /* see select_run */
 	bool require;           /* see select_require_met */
 	/* out */
@@ -68,8 +68,9 @@ struct select_result {
  * the most intervals), a majority is needed among the trusted ones only, and
  * the truechimers are the candidates whose intervals hold the region or lie
  * within it, the untrusted ones also within what the trusted cover; so a
- * trusted source is voted out only by other trusted sources. Preferred survivors (prefer), when any,
- * are the only ones combined and the system peer is one of them. */
+ * trusted source is voted out only by other trusted sources. Preferred
+ * truechimers (prefer), when any, are the only ones clustered and combined,
+ * and the system peer is one of them. */
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result);
 /* Bytes of workspace select_run_in needs for count candidates (suitably
