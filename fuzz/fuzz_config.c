@@ -5,8 +5,8 @@
  * exit" (libFuzzer reports a target that exits), it asserts what the daemon
  * relies on:
  * - a rejected file comes with a message that names the file;
- * - an accepted one holds only values the daemon can use (at most
- *   CONFIG_MAX_SOURCES entries, each named, poll intervals ordered) and can
+ * - an accepted one holds only values the daemon can use (lists as long as
+ *   their counts, sources named, poll intervals ordered) and can
  *   be printed back (config_print, as --check-config does). */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -43,7 +43,9 @@ static void check_accepted(const struct daemon_config *cfg)
 	size_t len = 0;
 	FILE *out;
 
-	if (cfg->source_count > CONFIG_MAX_SOURCES)
+	/* the lists are as long as they say */
+	if ((cfg->source_count && !cfg->sources) || (cfg->serve.allow_count && !cfg->serve.allow) ||
+	    (cfg->serve.deny_count && !cfg->serve.deny) || (cfg->serve.listen_count && !cfg->serve.listen))
 		abort();
 	for (size_t i = 0; i < cfg->source_count; i++) {
 		const struct config_source *s = &cfg->sources[i];
@@ -68,9 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *path = memfile(data, size);
 	char err[512] = "";
 
-	if (config_load(path, &cfg, err, sizeof(err)) == 0)
+	if (config_load(path, &cfg, err, sizeof(err)) == 0) {
 		check_accepted(&cfg);
-	else if (strncmp(err, path, strlen(path)) != 0)
+		config_free(&cfg);
+	} else if (strncmp(err, path, strlen(path)) != 0)
 		abort();
 	return 0;
 }

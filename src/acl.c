@@ -1,14 +1,10 @@
 #include "acl.h"
 
-#include <string.h>
 
 void acl_from_config(const struct serve_config *cfg, struct acl *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->allow_count = cfg->allow_count < SERVE_MAX_PREFIXES ? cfg->allow_count : SERVE_MAX_PREFIXES;
-	memcpy(out->allow, cfg->allow, out->allow_count * sizeof(out->allow[0]));
-	out->deny_count = cfg->deny_count < SERVE_MAX_PREFIXES ? cfg->deny_count : SERVE_MAX_PREFIXES;
-	memcpy(out->deny, cfg->deny, out->deny_count * sizeof(out->deny[0]));
+	*out = (struct acl){ .allow_count = cfg->allow_count, .allow = cfg->allow,
+			     .deny_count = cfg->deny_count, .deny = cfg->deny };
 }
 
 static bool any_contains(const struct net_prefix *prefixes, size_t count, const struct net_addr *addr)

@@ -14,12 +14,13 @@
 
 struct acl {
 	size_t allow_count;
-	struct net_prefix allow[SERVE_MAX_PREFIXES];
+	const struct net_prefix *allow;
 	size_t deny_count;
-	struct net_prefix deny[SERVE_MAX_PREFIXES];
+	const struct net_prefix *deny;
 };
 
-/* Copies the lists of a serve configuration. */
+/* Refers to the lists of a serve configuration (no copy: they must outlive
+ * the acl, and the core allocates nothing here). */
 void acl_from_config(const struct serve_config *cfg, struct acl *out);
 bool acl_allows(const struct acl *acl, const struct net_addr *addr);
 

@@ -25,6 +25,9 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
+/* A quorum larger than this is a typo, not a configuration. */
+#define CONFIG_MAX_MINSOURCES 1000
+
 /* The validation state: the first error wins, later checks are skipped. */
 struct checker {
 	const char *path;
@@ -300,11 +303,36 @@ static const config_setting_t *member_or_group(const config_setting_t *group, co
 	return s ? s : group;
 }
 
+/* prefer, noselect, trust, require, maxdelay, ...: chrony's names and meanings. */
+static void parse_source_options(struct checker *ck, const config_setting_t *entry, const char *prefix,
+				 struct config_source *src)
+{
+	get_bool(ck, entry, prefix, "prefer", &src->prefer);
+	get_bool(ck, entry, prefix, "noselect", &src->noselect);
+	get_bool(ck, entry, prefix, "trust", &src->trust);
+	get_bool(ck, entry, prefix, "require", &src->require);
+	get_double(ck, entry, prefix, "maxdelay", 0.0, 1000.0, &src->maxdelay);
+	get_double(ck, entry, prefix, "maxdelayratio", 0.0, 1e6, &src->maxdelayratio);
+	if (!ck->failed && src->maxdelayratio > 0 && src->maxdelayratio <= 1) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.maxdelayratio", prefix);
+		fail(ck, config_setting_get_member(entry, "maxdelayratio"), full,
+		     "%g must be above 1 (a ratio to the least delay), or 0 for no limit", src->maxdelayratio);
+	}
+	get_unsigned(ck, entry, prefix, "minstratum", 0, NTP_MAX_STRATUM - 1, &src->minstratum);
+	get_double(ck, entry, prefix, "offset", -1000.0, 1000.0, &src->offset);
+	get_unsigned(ck, entry, prefix, "version", 1, NTP_VERSION, &src->version);
+	get_unsigned(ck, entry, prefix, "maxsamples", 1, FILTER_SIZE, &src->maxsamples);
+}
+
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
 	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", "key", NULL };
+					     "maxsources", "key", "prefer", "noselect", "trust", "require",
+					     "maxdelay", "maxdelayratio", "minstratum", "offset", "version",
+					     "maxsamples", NULL };
 	char prefix[32];
 	bool has_server, has_pool;
 	int port = 123;
@@ -329,6 +357,8 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	src->maxpoll = 10;
 	src->iburst = false;
 	src->maxsources = has_pool ? 4 : 1;
+	src->version = NTP_VERSION;
+	src->maxsamples = FILTER_SIZE;
 	get_string(ck, entry, prefix, has_pool ? "pool" : "server", false, src->name, sizeof(src->name));
 	get_int(ck, entry, prefix, "port", 1, 65535, &port);
 	src->port = (uint16_t)port;
@@ -349,6 +379,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		fail(ck, config_setting_get_member(entry, "maxsources"), full, "only a pool has maxsources");
 	}
 	get_unsigned(ck, entry, prefix, "maxsources", 1, CONFIG_POOL_MAX_SOURCES, &src->maxsources);
+	parse_source_options(ck, entry, prefix, src);
 	if (config_setting_get_member(entry, "key")) {
 		long long key = 0;
 
@@ -365,7 +396,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 static void parse_sources(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "sources");
-	size_t total = 0;
+	int n;
 
 	if (!list)
 		return;
@@ -373,20 +404,16 @@ static void parse_sources(struct checker *ck, const config_setting_t *root, stru
 		fail(ck, list, "sources", "expected a list ( { server = \"...\"; }, ... )");
 		return;
 	}
-	for (int i = 0; !ck->failed && i < config_setting_length(list); i++) {
-		const config_setting_t *entry = config_setting_get_elem(list, i);
-
-		if (cfg->source_count == CONFIG_MAX_SOURCES) {
-			fail(ck, entry, "sources", "more than %d entries", CONFIG_MAX_SOURCES);
-			return;
-		}
-		parse_source(ck, entry, (size_t)i, &cfg->sources[cfg->source_count]);
-		total += cfg->sources[cfg->source_count].maxsources;
+	n = config_setting_length(list);
+	cfg->sources = calloc(n > 0 ? (size_t)n : 1, sizeof(cfg->sources[0]));
+	if (!cfg->sources) {
+		fail(ck, list, "sources", "out of memory");
+		return;
+	}
+	for (int i = 0; !ck->failed && i < n; i++) {
+		parse_source(ck, config_setting_get_elem(list, i), (size_t)i, &cfg->sources[cfg->source_count]);
 		cfg->source_count++;
 	}
-	if (!ck->failed && total > CONFIG_MAX_SOURCES)
-		fail(ck, list, "sources", "%zu sources in all (pools count maxsources); at most %d", total,
-		     CONFIG_MAX_SOURCES);
 }
 
 /* clock.leapsecond_list, clock.leapsectz and clock.leap_mode */
@@ -445,7 +472,7 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 {
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
 					     "allow_initial_insane_step", "stepout", "max_steps", "minsources",
-					     "max_distance", "driftfile", "local_stratum", "leapsecond_list",
+					     "max_distance", "maxjitter", "driftfile", "local_stratum", "leapsecond_list",
 					     "leapsectz", "leap_mode", "max_clock_error",
 					     "slew_method", "max_slew_rate", NULL };
 	const config_setting_t *g = get_group(ck, root, "clock");
@@ -462,8 +489,9 @@ static void parse_clock(struct checker *ck, const config_setting_t *root, struct
 	get_bool(ck, g, "clock", "allow_initial_insane_step", &e->allow_initial_insane_step);
 	get_double(ck, g, "clock", "stepout", 0.0, 1e6, &e->stepout);
 	get_int(ck, g, "clock", "max_steps", -1, 1000000, &e->max_steps);
-	get_unsigned(ck, g, "clock", "minsources", 1, CONFIG_MAX_SOURCES, &e->minsources);
+	get_unsigned(ck, g, "clock", "minsources", 1, CONFIG_MAX_MINSOURCES, &e->minsources);
 	get_double(ck, g, "clock", "max_distance", 0.001, 16.0, &e->max_distance);
+	get_double(ck, g, "clock", "maxjitter", 1e-6, 1000.0, &e->max_jitter);
 	get_path(ck, g, "clock", "driftfile", true, cfg->driftfile, sizeof(cfg->driftfile));
 	get_unsigned(ck, g, "clock", "local_stratum", 0, 15, &e->local_stratum);
 	parse_clock_leap(ck, g, cfg);
@@ -528,6 +556,27 @@ static bool parse_prefix(const char *text, void *out)
 	return netprefix_parse(text, out);
 }
 
+/* serve.listen, allow or deny: as many elements as the file lists, on the
+ * heap (to free; NULL when the setting is absent), their number in *count. */
+static void *get_list(struct checker *ck, const config_setting_t *group, const char *name, const char *what,
+		      bool (*parse)(const char *, void *), size_t element_size, size_t *count)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	void *list;
+	int n;
+
+	if (!s || ck->failed)
+		return NULL;
+	n = config_setting_length(s);
+	list = calloc(n > 0 ? (size_t)n : 1, element_size);
+	if (!list) {
+		fail(ck, s, name, "out of memory");
+		return NULL;
+	}
+	*count = get_string_array(ck, group, name, (size_t)(n > 0 ? n : 0), what, parse, list, element_size);
+	return list;
+}
+
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "listen", "port", "allow", "deny", "ratelimit", "threads", "rcvbuf",
@@ -542,10 +591,12 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 		return;
 	sv->enabled = true;
 	check_known(ck, g, "serve", known);
-	if (config_setting_get_member(g, "listen"))
-		sv->listen_count = get_string_array(ck, g, "listen", SERVE_MAX_LISTEN, "an IPv4 or IPv6 address",
-						    parse_addr, sv->listen, sizeof(sv->listen[0]));
-	else {
+	if (config_setting_get_member(g, "listen")) {
+		sv->listen = get_list(ck, g, "listen", "an IPv4 or IPv6 address", parse_addr, sizeof(sv->listen[0]),
+				      &sv->listen_count);
+	} else if (!(sv->listen = calloc(2, sizeof(sv->listen[0])))) {
+		fail(ck, g, "serve.listen", "out of memory");
+	} else {
 		netaddr_parse("0.0.0.0", &sv->listen[0]);
 		netaddr_parse("::", &sv->listen[1]);
 		sv->listen_count = 2;
@@ -555,10 +606,10 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	sv->port = (uint16_t)port;
 	for (size_t i = 0; i < sv->listen_count; i++)
 		sv->listen[i].port = sv->port;
-	sv->allow_count = get_string_array(ck, g, "allow", SERVE_MAX_PREFIXES, "an address or ADDRESS/BITS",
-					   parse_prefix, sv->allow, sizeof(sv->allow[0]));
-	sv->deny_count = get_string_array(ck, g, "deny", SERVE_MAX_PREFIXES, "an address or ADDRESS/BITS",
-					  parse_prefix, sv->deny, sizeof(sv->deny[0]));
+	sv->allow = get_list(ck, g, "allow", "an address or ADDRESS/BITS", parse_prefix, sizeof(sv->allow[0]),
+			     &sv->allow_count);
+	sv->deny = get_list(ck, g, "deny", "an address or ADDRESS/BITS", parse_prefix, sizeof(sv->deny[0]),
+			    &sv->deny_count);
 	rl = get_group(ck, g, "ratelimit");
 	if (rl) {
 		sv->ratelimit_interval = SERVE_RATELIMIT_DEFAULT_INTERVAL;
@@ -697,7 +748,25 @@ int config_load(const char *path, struct daemon_config *cfg, char *err, size_t e
 	}
 	config_destroy(&lc);
 	config_text_free(&text);
-	return ck.failed ? -1 : 0;
+	if (ck.failed) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void config_free(struct daemon_config *cfg)
+{
+	free(cfg->sources);
+	cfg->sources = NULL;
+	cfg->source_count = 0;
+	free(cfg->serve.listen);
+	cfg->serve.listen = NULL;
+	cfg->serve.listen_count = 0;
+	free(cfg->serve.allow);
+	free(cfg->serve.deny);
+	cfg->serve.allow = cfg->serve.deny = NULL;
+	cfg->serve.allow_count = cfg->serve.deny_count = 0;
 }
 
 /* Reads exactly len bytes; false on EOF or an error first. */
@@ -729,6 +798,50 @@ static bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
+/* An array of count elements of size bytes that config_reload's child sends
+ * after the structure; NULL for none or on failure (*ok false). */
+static void *read_array(int fd, size_t count, size_t size, bool *ok)
+{
+	void *a = NULL;
+
+	/* counts come from the structure: bounded by what a file of
+	 * CONFIG_TEXT_MAX_SIZE can list */
+	if (!*ok || count == 0 || count > CONFIG_TEXT_MAX_SIZE)
+		*ok = *ok && count <= CONFIG_TEXT_MAX_SIZE;
+	else if (!(a = calloc(count, size)) || !read_all(fd, a, count * size)) {
+		free(a);
+		a = NULL;
+		*ok = false;
+	}
+	return a;
+}
+
+/* The allow and deny lists, the sources and the listen addresses, in the
+ * order the child sent them. */
+static bool read_lists(int fd, struct daemon_config *cfg)
+{
+	struct serve_config *sv = &cfg->serve;
+	bool ok = true;
+
+	sv->allow = read_array(fd, sv->allow_count, sizeof(sv->allow[0]), &ok);
+	sv->deny = read_array(fd, sv->deny_count, sizeof(sv->deny[0]), &ok);
+	cfg->sources = read_array(fd, cfg->source_count, sizeof(cfg->sources[0]), &ok);
+	sv->listen = read_array(fd, sv->listen_count, sizeof(sv->listen[0]), &ok);
+	if (!ok) {
+		/* what was not read has a count and no array: empty them all */
+		if (!sv->allow)
+			sv->allow_count = 0;
+		if (!sv->deny)
+			sv->deny_count = 0;
+		if (!cfg->sources)
+			cfg->source_count = 0;
+		if (!sv->listen)
+			sv->listen_count = 0;
+		config_free(cfg);
+	}
+	return ok;
+}
+
 int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
 	int fds[2], ret = -1, status;
@@ -749,12 +862,17 @@ int config_reload(const char *path, struct daemon_config *cfg, char *err, size_t
 	if (pid == 0) {
 		close(fds[0]);
 		ret = config_load(path, cfg, err, err_len);
+		/* the lists follow the structure, whose pointers mean nothing to the parent */
 		_exit(write_all(fds[1], &ret, sizeof(ret)) && write_all(fds[1], err, err_len) &&
-		      write_all(fds[1], cfg, sizeof(*cfg)) ? 0 : 1);
+		      write_all(fds[1], cfg, sizeof(*cfg)) &&
+		      write_all(fds[1], cfg->serve.allow, cfg->serve.allow_count * sizeof(cfg->serve.allow[0])) &&
+		      write_all(fds[1], cfg->serve.deny, cfg->serve.deny_count * sizeof(cfg->serve.deny[0])) &&
+		      write_all(fds[1], cfg->sources, cfg->source_count * sizeof(cfg->sources[0])) &&
+		      write_all(fds[1], cfg->serve.listen, cfg->serve.listen_count * sizeof(cfg->serve.listen[0])) ? 0 : 1);
 	}
 	close(fds[1]);
 	whole = read_all(fds[0], &ret, sizeof(ret)) && read_all(fds[0], err, err_len) &&
-		read_all(fds[0], cfg, sizeof(*cfg));
+		read_all(fds[0], cfg, sizeof(*cfg)) && read_lists(fds[0], cfg);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -788,14 +906,19 @@ int config_check_keys(const struct daemon_config *cfg, const char *path, const s
 }
 
 /* libconfig reads "1" as an integer: floats always carry a point. */
+static const char *float_text(double v, char buf[64])
+{
+	snprintf(buf, 64, "%.9g", v);
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	return buf;
+}
+
 static void print_double(FILE *out, const char *indent, const char *name, double v)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%.9g", v);
-	if (!strpbrk(buf, ".eEn"))
-		strcat(buf, ".0");
-	fprintf(out, "%s%s = %s;\n", indent, name, buf);
+	fprintf(out, "%s%s = %s;\n", indent, name, float_text(v, buf));
 }
 
 /* A string as libconfig reads it back: quoted, with its escapes. */
@@ -844,6 +967,17 @@ static void print_prefixes(FILE *out, const char *name, const struct net_prefix 
 	fprintf(out, "%s];\n", n ? " " : "");
 }
 
+static void print_source_options(FILE *out, const struct config_source *s)
+{
+	char a[64], b[64], c[64];
+
+	fprintf(out, "\n    prefer = %s; noselect = %s; trust = %s; require = %s;", yes(s->prefer), yes(s->noselect),
+		yes(s->trust), yes(s->require));
+	fprintf(out, "\n    maxdelay = %s; maxdelayratio = %s; minstratum = %u; offset = %s; version = %u; maxsamples = %u;",
+		float_text(s->maxdelay, a), float_text(s->maxdelayratio, b), s->minstratum, float_text(s->offset, c),
+		s->version, s->maxsamples);
+}
+
 void config_print(const struct daemon_config *cfg, FILE *out)
 {
 	const struct engine_config *e = &cfg->engine;
@@ -862,6 +996,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 			fprintf(out, " maxsources = %u;", s->maxsources);
 		if (s->key)
 			fprintf(out, " key = %u;", s->key);
+		print_source_options(out, s);
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
@@ -873,6 +1008,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_double(out, "  ", "stepout", e->stepout);
 	fprintf(out, "  max_steps = %d;\n  minsources = %u;\n", e->max_steps, e->minsources);
 	print_double(out, "  ", "max_distance", e->max_distance);
+	print_double(out, "  ", "maxjitter", e->max_jitter);
 	print_string(out, "  ", "driftfile", cfg->driftfile);
 	fprintf(out, "  local_stratum = %u;\n", e->local_stratum);
 	print_string(out, "  ", "leapsecond_list", cfg->leapsecond_list);

@@ -14,7 +14,6 @@
 #include "netaddr.h"
 #include "serve_config.h"
 
-#define CONFIG_MAX_SOURCES 32
 #define CONFIG_NAME_LEN 256
 #define CONFIG_PATH_LEN 256
 /* A Unix socket path must fit in sun_path. */
@@ -32,6 +31,14 @@ struct config_source {
 	bool iburst;                 /* default false */
 	unsigned maxsources;         /* pool: default 4; server: 1 */
 	uint32_t key;                /* symmetric key id; 0: none */
+	/* chrony's per-source options, as struct source_config has them */
+	bool prefer, noselect, trust, require;
+	double maxdelay;             /* seconds; 0: no limit (default) */
+	double maxdelayratio;        /* 0: no limit (default); else > 1 */
+	unsigned minstratum;         /* default 0 */
+	double offset;               /* seconds; default 0 */
+	unsigned version;            /* of our requests, 1 to 4; default 4 */
+	unsigned maxsamples;         /* clock filter size, 1 to 8; default 8 */
 	unsigned line;               /* where it was configured, for messages */
 	unsigned key_line;           /* where its key was set: key_file's line */
 	char key_file[CONFIG_PATH_LEN]; /* the file (main or included) that set it */
@@ -55,7 +62,7 @@ struct config_history {
 
 struct daemon_config {
 	size_t source_count;
-	struct config_source sources[CONFIG_MAX_SOURCES];
+	struct config_source *sources;  /* as many as the file lists, on the heap: config_free */
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
@@ -77,8 +84,13 @@ struct daemon_config {
 	bool clock_process;          /* security.clock_process; default true */
 };
 
-/* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err. */
+/* 0 on success; -1 with a "FILE:LINE: setting: what is wrong" message in err
+ * (and nothing to free). A loaded cfg holds lists on the heap: config_free. */
 int config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+/* Frees what config_load allocated (the sources, serve.allow and
+ * serve.deny); cfg stays usable with empty lists. */
+void config_free(struct daemon_config *cfg);
+
 
 /* config_load in a child process, for a daemon that reads its file again
  * and again: libconfig 1.5 leaks a string token at some syntax errors

@@ -156,6 +156,13 @@ void discipline_destroy(struct discipline *d)
 	free(d);
 }
 
+void discipline_set_step_policy(struct discipline *d, double step_threshold, double stepout, int max_steps)
+{
+	d->cfg.step_threshold = step_threshold;
+	d->cfg.stepout = stepout;
+	d->cfg.max_steps = max_steps;
+}
+
 static double max_chunk(const struct discipline *d)
 {
 	return d->clock.max_slew_ppm * 1e-6;

@@ -63,6 +63,10 @@ struct discipline_change {
 struct discipline *discipline_create(const struct discipline_config *cfg, const struct clock_ops *clock,
 				     struct timespec now);
 void discipline_destroy(struct discipline *d);
+/* A reload: the new step policy (step_threshold, stepout, max_steps) applies
+ * from the next update; the steps taken so far still count against max_steps.
+ * The rest of the configuration is fixed at creation. */
+void discipline_set_step_policy(struct discipline *d, double step_threshold, double stepout, int max_steps);
 
 /* A new system offset; local is the clock's reading (not corrected for the
  * pending slew) when the corrections are made. */

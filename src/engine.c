@@ -12,7 +12,8 @@
 #include "refid.h"
 #include "select.h"
 
-#define ENGINE_MAX_SOURCES SELECT_MAX_CANDIDATES
+/* Room for this many sources at first; the table doubles when full. */
+#define ENGINE_INITIAL_SOURCES 16
 /* The least round-trip delay a source showed creeps up this fast (s/s), so a
  * route that got longer for good is learnt within hours. */
 #define MIN_DELAY_CREEP 1e-8
@@ -21,7 +22,6 @@
 #define LEAP_GUARD 2.0
 #define STARTUP_SOURCES 3
 #define STARTUP_WAIT 30.0
-#define ENGINE_MAX_OWN_REFIDS 64
 /* Seconds of polling without a single answer before the log says so: long
  * enough for a network that comes up late and for DNS retries, short
  * enough that an operator still watching the start sees it. */
@@ -45,7 +45,13 @@ struct engine {
 	struct clock_ops clock;
 	struct discipline *discipline;
 	struct source_limits limits;
-	struct engine_source sources[ENGINE_MAX_SOURCES];
+	/* sources[capacity], and what a selection round works in, grown
+	 * together by engine_add_source: the rounds allocate nothing */
+	size_t capacity;
+	struct engine_source *sources;
+	struct select_candidate *candidates;
+	int *candidate_ids;
+	void *select_workspace;
 	uint64_t random_state;
 	struct timespec created;
 	struct timespec last_due_check; /* local time engine_due_requests was last asked */
@@ -70,7 +76,7 @@ struct engine {
 	bool answered;                  /* some server answered once (a sample, a kiss, an unsynchronized reply) */
 	bool no_answer_warned;
 	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
-	uint32_t own_refids[ENGINE_MAX_OWN_REFIDS];
+	uint32_t *own_refids;
 	size_t leap_table_count;
 	struct leap_table leap_tables[ENGINE_MAX_LEAP_TABLES];
 	int64_t leap_when;              /* the midnight engine->leap (INSERT or DELETE) comes at */
@@ -89,6 +95,7 @@ void engine_config_defaults(struct engine_config *cfg)
 		.max_steps = 0,
 		.minsources = 1,
 		.max_distance = SOURCE_DEFAULT_MAX_DISTANCE,
+		.max_jitter = 1.0,
 		.precision = -20,
 		.wander_ppm_per_s = 3e-3,
 		.max_clock_error_ppm = 1.0,
@@ -139,6 +146,7 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 		return NULL;
 	}
 	engine->limits.max_distance = cfg->max_distance;
+	engine->limits.max_jitter = cfg->max_jitter;
 	engine->limits.precision = cfg->precision;
 	engine->random_state = cfg->random_seed;
 	engine->created = now;
@@ -157,22 +165,81 @@ void engine_destroy(struct engine *engine)
 {
 	if (!engine)
 		return;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		source_destroy(engine->sources[i].src);
 	discipline_destroy(engine->discipline);
+	free(engine->sources);
+	free(engine->candidates);
+	free(engine->candidate_ids);
+	free(engine->select_workspace);
+	free(engine->own_refids);
 	free(engine);
+}
+
+void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
+{
+	struct engine_config *c = &engine->cfg;
+
+	c->step_threshold = cfg->step_threshold;
+	c->stepout = cfg->stepout;
+	c->max_steps = cfg->max_steps;
+	c->minsources = cfg->minsources;
+	c->max_distance = cfg->max_distance;
+	c->max_jitter = cfg->max_jitter;
+	c->local_stratum = cfg->local_stratum;
+	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
+	engine->limits.max_distance = cfg->max_distance;
+	engine->limits.max_jitter = cfg->max_jitter;
+	for (size_t i = 0; i < engine->capacity; i++)
+		if (engine->sources[i].src)
+			source_set_limits(engine->sources[i].src, &engine->limits);
+	/* serving the local clock or not follows local_stratum at once */
+	if (engine->state != SYNC_SYNCHRONIZED)
+		engine->state = c->local_stratum ? SYNC_LOCAL : SYNC_UNSYNCHRONIZED;
+	/* a new quorum or limit may change who is selected */
+	engine->reselect = true;
+}
+
+/* Doubles the table and the selection's arrays; false when out of memory
+ * (the engine is unchanged, only some arrays may be larger). */
+static bool grow(struct engine *engine)
+{
+	size_t capacity = engine->capacity ? 2 * engine->capacity : ENGINE_INITIAL_SOURCES;
+	struct engine_source *sources = realloc(engine->sources, capacity * sizeof(sources[0]));
+	struct select_candidate *candidates;
+	int *ids;
+	void *workspace;
+
+	if (!sources)
+		return false;
+	engine->sources = sources;
+	memset(sources + engine->capacity, 0, (capacity - engine->capacity) * sizeof(sources[0]));
+	candidates = realloc(engine->candidates, capacity * sizeof(candidates[0]));
+	if (candidates)
+		engine->candidates = candidates;
+	ids = realloc(engine->candidate_ids, capacity * sizeof(ids[0]));
+	if (ids)
+		engine->candidate_ids = ids;
+	workspace = realloc(engine->select_workspace, select_workspace_size(capacity));
+	if (workspace)
+		engine->select_workspace = workspace;
+	if (!candidates || !ids || !workspace)
+		return false;
+	engine->capacity = capacity;
+	return true;
 }
 
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now)
 {
-	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
-		if (engine->sources[i].src)
-			continue;
-		engine->sources[i] = (struct engine_source){ 0 };
-		engine->sources[i].src = source_create(cfg, &engine->limits, corrected(engine, now));
-		return engine->sources[i].src ? i : -1;
-	}
-	return -1;
+	size_t i = 0;
+
+	while (i < engine->capacity && engine->sources[i].src)
+		i++;
+	if (i == engine->capacity && !grow(engine))
+		return -1;
+	engine->sources[i] = (struct engine_source){ 0 };
+	engine->sources[i].src = source_create(cfg, &engine->limits, corrected(engine, now));
+	return engine->sources[i].src ? (int)i : -1;
 }
 
 static bool pollable(const struct engine_source *es)
@@ -182,7 +249,7 @@ static bool pollable(const struct engine_source *es)
 
 static struct source *source_of(const struct engine *engine, int id)
 {
-	if (id < 0 || id >= ENGINE_MAX_SOURCES)
+	if (id < 0 || (size_t)id >= engine->capacity)
 		return NULL;
 	return engine->sources[id].src;
 }
@@ -201,8 +268,7 @@ void engine_remove_source(struct engine *engine, int id)
 
 size_t engine_source_capacity(const struct engine *engine)
 {
-	(void)engine;
-	return ENGINE_MAX_SOURCES;
+	return engine->capacity;
 }
 
 bool engine_source_exists(const struct engine *engine, int id)
@@ -245,7 +311,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	struct timespec next = { 0, 0 };
 	bool any = false;
 
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < engine->capacity; i++) {
 		struct timespec t;
 
 		if (!pollable(&engine->sources[i]))
@@ -269,7 +335,7 @@ static size_t engine_sources(const struct engine *engine)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++)
+	for (size_t i = 0; i < engine->capacity; i++)
 		n += engine->sources[i].src != NULL;
 	return n;
 }
@@ -289,6 +355,7 @@ static enum unsync_reason reason_of(enum select_status status, bool had_estimate
 	case SELECT_OK: return UNSYNC_NONE;
 	case SELECT_NO_MAJORITY: return UNSYNC_NO_MAJORITY;
 	case SELECT_QUORUM_NOT_MET: return UNSYNC_QUORUM_NOT_MET;
+	case SELECT_REQUIRE_NOT_MET: return UNSYNC_REQUIRE_NOT_MET;
 	case SELECT_NO_CANDIDATES:
 	case SELECT_TOO_MANY:
 		break;
@@ -301,6 +368,7 @@ static enum source_selection selection_of(enum select_state state)
 	switch (state) {
 	case SELECT_FALSETICKER: return SOURCE_FALSETICKER;
 	case SELECT_OUTLIER: return SOURCE_TOO_VARIABLE;
+	case SELECT_NOT_PREFERRED: return SOURCE_NOT_PREFERRED;
 	case SELECT_COMBINED: return SOURCE_COMBINED;
 	case SELECT_SYSTEM_PEER: return SOURCE_SYSTEM_PEER;
 	}
@@ -433,7 +501,7 @@ static void correct_sources(struct engine *engine, struct timespec when, const s
 {
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
 		return;
-	for (size_t i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < engine->capacity; i++) {
 		struct engine_source *es = &engine->sources[i];
 
 		if (!es->src)
@@ -547,14 +615,23 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	engine->reason = UNSYNC_NONE;
 }
 
+/* chrony's require: some source was configured with it. */
+static bool any_required(const struct engine *engine)
+{
+	for (size_t i = 0; i < engine->capacity; i++)
+		if (engine->sources[i].src && source_config(engine->sources[i].src)->require)
+			return true;
+	return false;
+}
+
 /* A selection round: who is a truechimer, who the system peer is, and, when
  * the source `from` (-1: none) that just gave a sample survived, a
  * discipline update. */
 static void run_selection(struct engine *engine, struct timespec local, int from)
 {
 	struct timespec now = corrected(engine, local);
-	struct select_candidate c[ENGINE_MAX_SOURCES];
-	int ids[ENGINE_MAX_SOURCES];
+	struct select_candidate *c = engine->candidates;
+	int *ids = engine->candidate_ids;
 	struct select_result result;
 	enum select_status status;
 	long previous = -1;
@@ -562,7 +639,7 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 	int peer;
 	long from_index = -1;           /* from's candidate, when it survived */
 
-	for (int i = 0; i < ENGINE_MAX_SOURCES; i++) {
+	for (int i = 0; (size_t)i < engine->capacity; i++) {
 		struct source *src = engine->sources[i].src;
 		struct source_status st;
 
@@ -579,15 +656,16 @@ static void run_selection(struct engine *engine, struct timespec local, int from
 		if (st.unreachable && !engine->sources[i].unreachable_logged)
 			log_msg(LOG_LEVEL_WARNING, "source %s is unreachable", st.name);
 		engine->sources[i].unreachable_logged = st.unreachable;
-		set_selection(engine, i,
-			      st.unreachable     ? SOURCE_UNREACHABLE :
-			      st.unsynchronized ? SOURCE_SERVER_UNSYNCHRONIZED : SOURCE_UNUSABLE, now);
+		set_selection(engine, i, source_unselectable_reason(src, now), now);
 	}
-	status = select_run(c, n, engine->cfg.minsources, previous, &result);
+	status = select_run_in(engine->select_workspace, c, n, engine->cfg.minsources, previous, &result);
+	if (status == SELECT_OK && !select_require_met(c, n, any_required(engine)))
+		status = SELECT_REQUIRE_NOT_MET;
 	if (status != SELECT_OK) {
 		for (size_t i = 0; i < n; i++)
 			set_selection(engine, ids[i],
-				      status == SELECT_QUORUM_NOT_MET ? selection_of(c[i].state) : SOURCE_UNUSABLE, now);
+				      status == SELECT_QUORUM_NOT_MET || status == SELECT_REQUIRE_NOT_MET
+					      ? selection_of(c[i].state) : SOURCE_UNUSABLE, now);
 		if (engine->reason != UNSYNC_INSANE_TIME || status == SELECT_NO_CANDIDATES)
 			set_unsynchronized(engine, reason_of(status, engine->had_estimate));
 		return;
@@ -639,7 +717,7 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 		engine->reselect = false;
 		run_selection(engine, now, -1);
 	}
-	for (int i = 0; i < ENGINE_MAX_SOURCES && n < max; i++)
+	for (int i = 0; (size_t)i < engine->capacity && n < max; i++)
 		if (pollable(&engine->sources[i]) &&
 		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
 			ids[n++] = i;
@@ -707,9 +785,14 @@ static bool near_leap(const struct engine *engine, struct timespec t)
 
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count)
 {
-	if (count > ENGINE_MAX_OWN_REFIDS)
-		count = ENGINE_MAX_OWN_REFIDS;
-	memcpy(engine->own_refids, refids, count * sizeof(refids[0]));
+	uint32_t *copy = malloc(count ? count * sizeof(copy[0]) : 1);
+
+	/* out of memory: the loop check keeps the refids it had */
+	if (!copy)
+		return;
+	memcpy(copy, refids, count * sizeof(refids[0]));
+	free(engine->own_refids);
+	engine->own_refids = copy;
 	engine->own_refid_count = count;
 }
 
@@ -906,6 +989,7 @@ const char *unsync_reason_str(enum unsync_reason reason)
 	case UNSYNC_NO_MAJORITY: return "the sources disagree: no majority";
 	case UNSYNC_QUORUM_NOT_MET: return "fewer agreeing sources than minsources";
 	case UNSYNC_INSANE_TIME: return "insane time: the offset is beyond the panic threshold";
+	case UNSYNC_REQUIRE_NOT_MET: return "no source configured with require is a truechimer";
 	}
 	return "?";
 }

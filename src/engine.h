@@ -33,6 +33,7 @@ struct engine_config {
 	int max_steps;                  /* steps allowed after start-up; 0: only at start-up; -1: no limit */
 	unsigned minsources;            /* quorum of truechimers before the clock is touched; default 1 */
 	double max_distance;            /* seconds; sources farther from their reference are unusable; default 1.5 */
+	double max_jitter;              /* seconds; noisier sources are not selectable; default 1 (chrony's maxjitter) */
 	bool have_initial_frequency;    /* a drift file was read */
 	double initial_frequency_ppm;
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
@@ -62,6 +63,7 @@ enum unsync_reason {
 	UNSYNC_NO_MAJORITY,     /* the sources disagree */
 	UNSYNC_QUORUM_NOT_MET,  /* fewer agreeing sources than minsources */
 	UNSYNC_INSANE_TIME,     /* the insane-time guard refused a correction */
+	UNSYNC_REQUIRE_NOT_MET, /* sources have require and none of them is a truechimer */
 };
 
 struct engine_tracking {
@@ -109,10 +111,20 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 			     struct timespec now);
 void engine_destroy(struct engine *engine);
 
-/* Returns the new source's id (>= 0) or -1 when the table is full. */
+/* A reload (SIGHUP): step_threshold, stepout, max_steps, minsources,
+ * max_distance, max_jitter and local_stratum take effect at once (a
+ * selection round runs at the next engine_due_requests). adjust,
+ * panic_threshold, allow_initial_insane_step, the initial frequency, the
+ * precision and the seed are fixed at creation: the caller keeps them. */
+void engine_reconfigure(struct engine *engine, const struct engine_config *cfg);
+
+/* Returns the new source's id (>= 0), or -1 when out of memory or cfg is
+ * invalid. The table has no fixed size: it doubles when full (the only
+ * allocation besides source_create's; selection rounds allocate nothing). */
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
 /* The next engine_due_requests (due at once) runs selection without it. */
 void engine_remove_source(struct engine *engine, int id);
+/* Ids run from 0 to this, exclusive (some unused). */
 size_t engine_source_capacity(const struct engine *engine);
 bool engine_source_exists(const struct engine *engine, int id);
 /* A pool member that is dead or a falseticker, to be replaced by a new address. */

@@ -10,6 +10,12 @@ void filter_init(struct filter *filter, double precision)
 	memset(filter, 0, sizeof(*filter));
 	filter->precision = precision;
 	filter->chosen_slot = -1;
+	filter->size = FILTER_SIZE;
+}
+
+void filter_set_size(struct filter *filter, unsigned size)
+{
+	filter->size = size < 1 ? 1 : size > FILTER_SIZE ? FILTER_SIZE : size;
 }
 
 void filter_set_precision(struct filter *filter, double precision)
@@ -19,7 +25,10 @@ void filter_set_precision(struct filter *filter, double precision)
 
 void filter_reset(struct filter *filter)
 {
+	unsigned size = filter->size;
+
 	filter_init(filter, filter->precision);
+	filter->size = size;
 }
 
 /* The minimum-delay sample; among equal delays the newest, as it carries the
@@ -93,7 +102,7 @@ static bool is_spike(const struct filter *filter, const struct filter_sample *ca
 	const struct filter_estimate *last = &filter->estimate;
 
 	/* A jitter from fewer samples says too little to call anything a spike. */
-	if (spike_window <= 0 || filter->spike_held || filter->count < FILTER_SIZE / 2)
+	if (spike_window <= 0 || filter->spike_held || 2 * filter->count < filter->size)
 		return false;
 	if (fabs(candidate->offset - last->offset) <= FILTER_SPIKE_GATE * last->jitter)
 		return false;
@@ -110,8 +119,8 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
 	if ((int)slot == filter->chosen_slot)
 		filter->chosen_slot = -1;
 	filter->samples[slot] = *sample;
-	filter->next = (slot + 1) % FILTER_SIZE;
-	if (filter->count < FILTER_SIZE)
+	filter->next = (slot + 1) % filter->size;
+	if (filter->count < filter->size)
 		filter->count++;
 
 	best = min_delay_slot(filter);
@@ -156,10 +165,10 @@ unsigned filter_sample_count(const struct filter *filter)
 
 unsigned filter_samples(const struct filter *filter, struct filter_sample out[FILTER_SIZE])
 {
-	unsigned first = (filter->next + FILTER_SIZE - filter->count) % FILTER_SIZE;
+	unsigned first = (filter->next + filter->size - filter->count) % filter->size;
 
 	for (unsigned i = 0; i < filter->count; i++)
-		out[i] = filter->samples[(first + i) % FILTER_SIZE];
+		out[i] = filter->samples[(first + i) % filter->size];
 	return filter->count;
 }
 
@@ -167,7 +176,7 @@ bool filter_latest(const struct filter *filter, struct filter_sample *sample)
 {
 	if (filter->count == 0)
 		return false;
-	*sample = filter->samples[(filter->next + FILTER_SIZE - 1) % FILTER_SIZE];
+	*sample = filter->samples[(filter->next + filter->size - 1) % filter->size];
 	return true;
 }
 

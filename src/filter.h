@@ -44,7 +44,8 @@ struct filter_estimate {
 /* Public so it can be embedded; use the functions, not the fields. */
 struct filter {
 	struct filter_sample samples[FILTER_SIZE]; /* ring, oldest overwritten */
-	unsigned count;         /* valid samples, <= FILTER_SIZE */
+	unsigned size;          /* samples kept, 1 to FILTER_SIZE (a source's maxsamples) */
+	unsigned count;         /* valid samples, <= size */
 	unsigned next;          /* ring slot the next sample goes to */
 	double precision;       /* seconds; the floor of jitter */
 	bool have_estimate;     /* a sample has been passed on */
@@ -60,17 +61,22 @@ enum filter_result {
 	FILTER_SPIKE,           /* the new estimate jumps too far too soon: held back once */
 };
 
-/* precision: seconds (e.g. 2^local_precision + 2^server_precision). */
+/* precision: seconds (e.g. 2^local_precision + 2^server_precision).
+ * The filter keeps FILTER_SIZE samples until filter_set_size says fewer. */
 void filter_init(struct filter *filter, double precision);
+/* Keeps only the newest size samples (clamped to [1, FILTER_SIZE]); call
+ * before the first sample. Fewer samples follow a changing path sooner and
+ * hold fewer chances of a low-delay one. */
+void filter_set_size(struct filter *filter, unsigned size);
 /* The floor of jitter, in seconds, once the server's precision is known. */
 void filter_set_precision(struct filter *filter, double precision);
-/* Forgets every sample (e.g. after the source was unreachable for long). */
+/* Forgets every sample (e.g. after the source was unreachable for long); keeps the size. */
 void filter_reset(struct filter *filter);
 
 /* Adds a sample, then chooses the minimum-delay sample. spike_window:
  * seconds; a jump of more than FILTER_SPIKE_GATE jitters, with the new chosen
  * sample less than spike_window after the last estimate's, is held back once
- * (0 disables the guard; it also waits for FILTER_SIZE / 2 samples). When the result
+ * (0 disables the guard; it also waits for half the filter's size in samples). When the result
  * is FILTER_UPDATED, *estimate (may be NULL) is the new estimate valued at the
  * new sample's time. */
 enum filter_result filter_add(struct filter *filter, const struct filter_sample *sample,
@@ -80,7 +86,7 @@ enum filter_result filter_add(struct filter *filter, const struct filter_sample 
  * now. Returns false when no sample has been passed on yet. */
 bool filter_get(const struct filter *filter, struct timespec now, struct filter_estimate *estimate);
 
-/* How many samples the filter holds, up to FILTER_SIZE. */
+/* How many samples the filter holds, up to its size. */
 unsigned filter_sample_count(const struct filter *filter);
 
 /* Copies the samples held, oldest first; returns how many (<= FILTER_SIZE). */

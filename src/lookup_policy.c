@@ -36,3 +36,18 @@ void lookup_reachable(struct lookup_state *s)
 {
 	s->recheck = 0;
 }
+
+void lookup_replaced_note(struct lookup_replaced *r, const struct net_addr *addr, struct timespec now)
+{
+	r->addr[r->next] = *addr;
+	r->until[r->next] = timespec_add(now, LOOKUP_REPLACED_HOLD);
+	r->next = (r->next + 1) % LOOKUP_REPLACED_MAX;
+}
+
+bool lookup_replaced_recently(const struct lookup_replaced *r, const struct net_addr *addr, struct timespec now)
+{
+	for (unsigned i = 0; i < LOOKUP_REPLACED_MAX; i++)
+		if (netaddr_equal(&r->addr[i], addr) && timespec_diff(r->until[i], now) > 0)
+			return true;
+	return false;
+}

@@ -14,9 +14,13 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "netaddr.h"
+
 #define LOOKUP_RETRY_MIN 16.0     /* seconds */
 #define LOOKUP_RETRY_MAX 3600.0   /* after failures */
 #define LOOKUP_RECHECK_MAX 1024.0 /* between lookups of a name that resolves but stays unreachable */
+#define LOOKUP_REPLACED_HOLD 3600.0 /* seconds a replaced pool member is not taken again */
+#define LOOKUP_REPLACED_MAX 8     /* replaced members remembered per name */
 
 struct lookup_state {
 	struct timespec not_before; /* no lookup before this */
@@ -46,5 +50,19 @@ bool lookup_due(const struct lookup_state *s, const struct lookup_need *need, st
 void lookup_answered(struct lookup_state *s, enum lookup_outcome outcome, struct timespec now);
 /* The server answers again: the next time it goes unreachable, look it up at once. */
 void lookup_reachable(struct lookup_state *s);
+
+/* The pool members replaced lately: the next DNS answer, rotating through
+ * the same few addresses, would otherwise bring a falseticker or a dead
+ * server straight back. Each is left out for LOOKUP_REPLACED_HOLD seconds;
+ * the oldest is forgotten first. Zero-initialise. */
+struct lookup_replaced {
+	struct net_addr addr[LOOKUP_REPLACED_MAX];
+	struct timespec until[LOOKUP_REPLACED_MAX];
+	unsigned next;
+};
+
+void lookup_replaced_note(struct lookup_replaced *r, const struct net_addr *addr, struct timespec now);
+/* addr was replaced less than LOOKUP_REPLACED_HOLD seconds ago. */
+bool lookup_replaced_recently(const struct lookup_replaced *r, const struct net_addr *addr, struct timespec now);
 
 #endif

@@ -17,7 +17,7 @@
 
 struct loop_self {
 	size_t listen_count;
-	struct net_addr listen[SERVE_MAX_LISTEN]; /* where we serve, with port; wildcards allowed */
+	const struct net_addr *listen;            /* where we serve, with port; wildcards allowed (not owned) */
 	size_t local_count;
 	struct net_addr local[LOOP_MAX_LOCAL];    /* this host's interface addresses */
 };

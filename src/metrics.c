@@ -11,17 +11,10 @@
 
 #include "netaddr.h"
 
-enum unit {
-	UNIT_SECONDS,   /* nanosecond resolution */
-	UNIT_PPM,       /* 0.001 ppm resolution */
-	UNIT_INTEGER,   /* a gauge of small whole numbers (or a power of two) */
-	UNIT_COUNTER,   /* a total that only grows */
-};
-
 struct figure {
 	const char *stem;       /* name without prefix; counters without _total */
 	const char *help;
-	enum unit unit;
+	enum metrics_unit unit;
 	bool present;
 	double value;           /* gauges */
 	uint64_t total;         /* counters */
@@ -35,31 +28,31 @@ static void system_figures(const struct engine_tracking *t, struct metrics_stats
 {
 	const struct figure figures[SYSTEM_FIGURES] = {
 		{ "offset_seconds", "Estimated offset of true time from the system clock.",
-		  UNIT_SECONDS, true, t->system_offset, 0, NULL },
+		  METRICS_SECONDS, true, t->system_offset, 0, NULL },
 		{ "last_offset_seconds", "Offset measured at the last clock update.",
-		  UNIT_SECONDS, true, t->last_offset, 0, NULL },
+		  METRICS_SECONDS, true, t->last_offset, 0, NULL },
 		{ "jitter_seconds", "System jitter: the RMS of the recent offsets.",
-		  UNIT_SECONDS, true, t->rms_offset, 0, NULL },
+		  METRICS_SECONDS, true, t->rms_offset, 0, NULL },
 		{ "frequency_ppm", "Frequency correction applied; positive makes the clock faster.",
-		  UNIT_PPM, true, t->frequency_ppm, 0, NULL },
+		  METRICS_PPM, true, t->frequency_ppm, 0, NULL },
 		{ "residual_frequency_ppm", "Frequency error still measured after the correction.",
-		  UNIT_PPM, true, t->residual_frequency_ppm, 0, NULL },
+		  METRICS_PPM, true, t->residual_frequency_ppm, 0, NULL },
 		{ "skew_ppm", "Estimated error bound of the frequency.",
-		  UNIT_PPM, true, t->skew_ppm, 0, NULL },
+		  METRICS_PPM, true, t->skew_ppm, 0, NULL },
 		{ "root_delay_seconds", "Round-trip delay to the primary reference.",
-		  UNIT_SECONDS, true, t->root_delay, 0, NULL },
+		  METRICS_SECONDS, true, t->root_delay, 0, NULL },
 		{ "root_dispersion_seconds", "Dispersion accumulated to the primary reference.",
-		  UNIT_SECONDS, isfinite(t->root_dispersion), t->root_dispersion, 0, NULL },
+		  METRICS_SECONDS, isfinite(t->root_dispersion), t->root_dispersion, 0, NULL },
 		{ "stratum", "Stratum served downstream; 16 when unsynchronized.",
-		  UNIT_INTEGER, true, t->stratum, 0, NULL },
+		  METRICS_INTEGER, true, t->stratum, 0, NULL },
 		{ "synchronized", "1 when synchronized to a source, else 0.",
-		  UNIT_INTEGER, true, t->state == SYNC_SYNCHRONIZED, 0, NULL },
+		  METRICS_INTEGER, true, t->state == SYNC_SYNCHRONIZED, 0, NULL },
 		{ "sync_state", "0 unsynchronized, 1 synchronized, 2 serving the local clock.",
-		  UNIT_INTEGER, true, t->state, 0, NULL },
+		  METRICS_INTEGER, true, t->state, 0, NULL },
 		{ "leap", "Leap indicator: 0 none, 1 insert, 2 delete, 3 unsynchronized.",
-		  UNIT_INTEGER, true, t->leap, 0, NULL },
+		  METRICS_INTEGER, true, t->leap, 0, NULL },
 		{ "clock_steps", "Steps of the clock taken since start.",
-		  UNIT_COUNTER, true, 0, t->steps, sent ? &sent->clock_steps : NULL },
+		  METRICS_COUNTER, true, 0, t->steps, sent ? &sent->clock_steps : NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));
@@ -70,21 +63,21 @@ static void source_figures(const struct source_status *s, struct figure out[SOUR
 	bool sampled = s->have_estimate;
 	const struct figure figures[SOURCE_FIGURES] = {
 		{ "offset_seconds", "Offset of the source from the system clock, from the clock filter.",
-		  UNIT_SECONDS, sampled, s->offset, 0, NULL },
+		  METRICS_SECONDS, sampled, s->offset, 0, NULL },
 		{ "delay_seconds", "Round-trip delay to the source.",
-		  UNIT_SECONDS, sampled, s->delay, 0, NULL },
+		  METRICS_SECONDS, sampled, s->delay, 0, NULL },
 		{ "dispersion_seconds", "Dispersion of the source's samples.",
-		  UNIT_SECONDS, sampled, s->dispersion, 0, NULL },
+		  METRICS_SECONDS, sampled, s->dispersion, 0, NULL },
 		{ "jitter_seconds", "Jitter of the source's samples.",
-		  UNIT_SECONDS, sampled, s->jitter, 0, NULL },
+		  METRICS_SECONDS, sampled, s->jitter, 0, NULL },
 		{ "reach", "Reach register: the last 8 polls, bit 0 the latest (0-255).",
-		  UNIT_INTEGER, true, s->reach, 0, NULL },
+		  METRICS_INTEGER, true, s->reach, 0, NULL },
 		{ "stratum", "Stratum of the source.",
-		  UNIT_INTEGER, true, s->stratum, 0, NULL },
+		  METRICS_INTEGER, true, s->stratum, 0, NULL },
 		{ "poll_seconds", "Poll interval.",
-		  UNIT_INTEGER, true, ldexp(1.0, s->poll), 0, NULL },
+		  METRICS_INTEGER, true, ldexp(1.0, s->poll), 0, NULL },
 		{ "selected", "1 when the source is combined into the system time.",
-		  UNIT_INTEGER, true,
+		  METRICS_INTEGER, true,
 		  s->selection == SOURCE_COMBINED || s->selection == SOURCE_SYSTEM_PEER, 0, NULL },
 	};
 
@@ -96,21 +89,21 @@ static void server_figures(const struct serve_counters *c, struct metrics_statsd
 {
 	const struct figure figures[SERVER_FIGURES] = {
 		{ "received", "Requests received.",
-		  UNIT_COUNTER, true, 0, c->received, sent ? &sent->serve.received : NULL },
+		  METRICS_COUNTER, true, 0, c->received, sent ? &sent->serve.received : NULL },
 		{ "answered", "Requests answered with time.",
-		  UNIT_COUNTER, true, 0, c->answered, sent ? &sent->serve.answered : NULL },
+		  METRICS_COUNTER, true, 0, c->answered, sent ? &sent->serve.answered : NULL },
 		{ "rate_limited", "Requests refused by the rate limiter (dropped or answered by KoD).",
-		  UNIT_COUNTER, true, 0, c->rate_limited, sent ? &sent->serve.rate_limited : NULL },
+		  METRICS_COUNTER, true, 0, c->rate_limited, sent ? &sent->serve.rate_limited : NULL },
 		{ "kod_sent", "Kiss-o'-Death RATE replies sent.",
-		  UNIT_COUNTER, true, 0, c->kod_sent, sent ? &sent->serve.kod_sent : NULL },
+		  METRICS_COUNTER, true, 0, c->kod_sent, sent ? &sent->serve.kod_sent : NULL },
 		{ "malformed", "Requests dropped as malformed (short, bad extension fields, wrong mode or version).",
-		  UNIT_COUNTER, true, 0, c->malformed, sent ? &sent->serve.malformed : NULL },
+		  METRICS_COUNTER, true, 0, c->malformed, sent ? &sent->serve.malformed : NULL },
 		{ "denied", "Requests dropped by the access list.",
-		  UNIT_COUNTER, true, 0, c->denied, sent ? &sent->serve.denied : NULL },
+		  METRICS_COUNTER, true, 0, c->denied, sent ? &sent->serve.denied : NULL },
 		{ "authenticated", "Requests with a valid MAC, answered with a MAC under the same key.",
-		  UNIT_COUNTER, true, 0, c->authenticated, sent ? &sent->serve.authenticated : NULL },
+		  METRICS_COUNTER, true, 0, c->authenticated, sent ? &sent->serve.authenticated : NULL },
 		{ "auth_failed", "Requests with a MAC under an unknown key or a wrong one, dropped.",
-		  UNIT_COUNTER, true, 0, c->auth_failed, sent ? &sent->serve.auth_failed : NULL },
+		  METRICS_COUNTER, true, 0, c->auth_failed, sent ? &sent->serve.auth_failed : NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));
@@ -121,16 +114,16 @@ static void server_figures(const struct serve_counters *c, struct metrics_statsd
 static void format_value(const struct figure *f, char *buf, size_t len)
 {
 	switch (f->unit) {
-	case UNIT_SECONDS:
+	case METRICS_SECONDS:
 		snprintf(buf, len, "%.9f", f->value);
 		break;
-	case UNIT_PPM:
+	case METRICS_PPM:
 		snprintf(buf, len, "%.3f", f->value);
 		break;
-	case UNIT_INTEGER:
+	case METRICS_INTEGER:
 		snprintf(buf, len, "%.9g", f->value);
 		break;
-	case UNIT_COUNTER:
+	case METRICS_COUNTER:
 		snprintf(buf, len, "%" PRIu64, f->total);
 		return;
 	}
@@ -222,10 +215,10 @@ static void statsd_figure(struct datagram *d, const char *prefix, const char *in
 	char record[METRICS_STATSD_DATAGRAM_MAX + 1];
 	int n;
 
-	if (!f->present || (f->unit != UNIT_COUNTER && !isfinite(f->value)))
+	if (!f->present || (f->unit != METRICS_COUNTER && !isfinite(f->value)))
 		return;
 	snprintf(name, sizeof(name), "%s%s%s%s", prefix, prefix[0] ? "." : "", infix, f->stem);
-	if (f->unit == UNIT_COUNTER) {
+	if (f->unit == METRICS_COUNTER) {
 		struct figure delta = *f;
 
 		/* A total that went down was reset: all of it is new. */
@@ -312,8 +305,8 @@ static void text_add_label_value(struct text *t, const char *value)
 
 static void prometheus_header(struct text *t, const char *family, const struct figure *f)
 {
-	const char *suffix = f->unit == UNIT_COUNTER ? "_total" : "";
-	const char *type = f->unit == UNIT_COUNTER ? "counter" : "gauge";
+	const char *suffix = f->unit == METRICS_COUNTER ? "_total" : "";
+	const char *type = f->unit == METRICS_COUNTER ? "counter" : "gauge";
 
 	text_add(t, "# HELP strata_%s%s%s %s\n", family, f->stem, suffix, f->help);
 	text_add(t, "# TYPE strata_%s%s%s %s\n", family, f->stem, suffix, type);
@@ -323,9 +316,9 @@ static void prometheus_value(struct text *t, const struct figure *f)
 {
 	char value[64];
 
-	if (f->unit != UNIT_COUNTER && isnan(f->value))
+	if (f->unit != METRICS_COUNTER && isnan(f->value))
 		snprintf(value, sizeof(value), "NaN");
-	else if (f->unit != UNIT_COUNTER && isinf(f->value))
+	else if (f->unit != METRICS_COUNTER && isinf(f->value))
 		snprintf(value, sizeof(value), "%sInf", f->value > 0 ? "+" : "-");
 	else
 		format_value(f, value, sizeof(value));
@@ -335,7 +328,7 @@ static void prometheus_value(struct text *t, const struct figure *f)
 static void prometheus_unlabelled(struct text *t, const char *family, const struct figure *f)
 {
 	prometheus_header(t, family, f);
-	text_add(t, "strata_%s%s%s", family, f->stem, f->unit == UNIT_COUNTER ? "_total" : "");
+	text_add(t, "strata_%s%s%s", family, f->stem, f->unit == METRICS_COUNTER ? "_total" : "");
 	prometheus_value(t, f);
 }
 
@@ -382,4 +375,34 @@ size_t metrics_prometheus_format(const struct metrics_snapshot *snap, char *buf,
 			prometheus_unlabelled(&t, "server_", &server[i]);
 	}
 	return t.need;
+}
+
+/* Walking the figures */
+
+static void visit(const struct figure *f, const char *group, size_t source, metrics_visit_fn fn, void *ctx)
+{
+	struct metrics_value v = { .group = group, .source = source, .unit = f->unit, .present = f->present,
+				   .value = f->value, .total = f->total };
+
+	snprintf(v.name, sizeof(v.name), "%s%s", f->stem, f->unit == METRICS_COUNTER ? "_total" : "");
+	fn(ctx, &v);
+}
+
+void metrics_visit(const struct metrics_snapshot *snap, metrics_visit_fn fn, void *ctx)
+{
+	struct figure system[SYSTEM_FIGURES], source[SOURCE_FIGURES], server[SERVER_FIGURES];
+
+	system_figures(snap->tracking, NULL, system);
+	for (size_t i = 0; i < SYSTEM_FIGURES; i++)
+		visit(&system[i], "system", 0, fn, ctx);
+	for (size_t s = 0; s < snap->source_count; s++) {
+		source_figures(&snap->sources[s], source);
+		for (size_t i = 0; i < SOURCE_FIGURES; i++)
+			visit(&source[i], "source", s, fn, ctx);
+	}
+	if (snap->serve) {
+		server_figures(snap->serve, NULL, server);
+		for (size_t i = 0; i < SERVER_FIGURES; i++)
+			visit(&server[i], "server", 0, fn, ctx);
+	}
 }

@@ -18,6 +18,7 @@
 #ifndef STRATA_METRICS_H
 #define STRATA_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,32 @@ void metrics_statsd_format(const struct metrics_snapshot *snap, const char *pref
  * the whole text needs (without the terminator); the text is complete when
  * that is below len. */
 size_t metrics_prometheus_format(const struct metrics_snapshot *snap, char *buf, size_t len);
+
+enum metrics_unit {
+	METRICS_SECONDS,        /* nanosecond resolution */
+	METRICS_PPM,            /* 0.001 ppm resolution */
+	METRICS_INTEGER,        /* a gauge of small whole numbers (or a power of two) */
+	METRICS_COUNTER,        /* a total that only grows */
+};
+
+/* One figure, as metrics_visit hands it over. */
+struct metrics_value {
+	const char *group;      /* "system", "source" or "server" */
+	size_t source;          /* index into snap->sources, for "source" */
+	char name[48];          /* as in Prometheus without "strata_" and the group: "offset_seconds",
+				   counters with "_total" */
+	enum metrics_unit unit;
+	bool present;           /* false: no such figure yet (a source without a sample) */
+	double value;           /* gauges; may be non-finite */
+	uint64_t total;         /* counters */
+};
+
+typedef void (*metrics_visit_fn)(void *ctx, const struct metrics_value *value);
+
+/* Every figure of both formats, in their order: the system's, each source's
+ * (all of one source before the next), the server's when serving. For
+ * other formats (stratactl metrics --json). */
+void metrics_visit(const struct metrics_snapshot *snap, metrics_visit_fn fn, void *ctx);
 
 /* A source name as one metric-name component: letters, digits, '_' and '-'
  * kept, everything else (dots, colons, brackets) becomes '_'; "" becomes

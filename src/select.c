@@ -41,9 +41,8 @@ static int compare_endpoints(const void *a, const void *b)
 /* RFC 5905 11.2.1: for f = 0, 1, ... while f < n/2, the smallest interval
  * [low, high] that n - f correctness intervals contain, with at most f
  * midpoints outside it. Returns false when no f works. */
-static bool intersect(const struct select_candidate *c, size_t n, double *low, double *high)
+static bool intersect(const struct select_candidate *c, size_t n, struct endpoint *e, double *low, double *high)
 {
-	struct endpoint e[3 * SELECT_MAX_CANDIDATES];
 	size_t m = 3 * n;
 
 	for (size_t i = 0; i < n; i++) {
@@ -82,6 +81,79 @@ static bool intersect(const struct select_candidate *c, size_t n, double *low, d
 		if (have_low && have_high && outside <= allow && *high >= *low)
 			return true;
 	}
+	return false;
+}
+
+/* Where the trusted candidates put the time (chrony's trust). */
+struct trusted_region {
+	double low, high;               /* covered by the most trusted intervals, then the most intervals */
+	double trust_low, trust_high;   /* covered by the most trusted intervals */
+};
+
+/* The region covered by the most trusted intervals, and within it by the
+ * most intervals. A majority is needed among the trusted candidates only,
+ * so a trusted source is a falseticker only when other trusted ones
+ * disagree with it. False when the trusted ones have no majority. */
+static bool intersect_trusted(const struct select_candidate *c, size_t n, struct endpoint *e,
+			      struct trusted_region *r)
+{
+	long depth = 0, trusted = 0, best_depth = 0, best_trusted = 0, trusted_count = 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int weight = c[i].trust ? 2 : 1; /* type carries the sign, the weight marks trust */
+
+		trusted_count += c[i].trust;
+		e[m++] = (struct endpoint){ c[i].offset - c[i].root_distance, ENDPOINT_LOW * weight };
+		e[m++] = (struct endpoint){ c[i].offset + c[i].root_distance, ENDPOINT_HIGH * weight };
+	}
+	qsort(e, m, sizeof(e[0]), compare_endpoints);
+	for (size_t i = 0; i < m; i++) {
+		bool is_trusted = e[i].type == 2 * ENDPOINT_LOW || e[i].type == 2 * ENDPOINT_HIGH;
+
+		if (e[i].type > 0) {
+			depth++;
+			trusted += is_trusted;
+			if (trusted > best_trusted) {
+				best_trusted = trusted;
+				r->trust_low = e[i].value;
+				best_depth = 0;
+			}
+			if (trusted == best_trusted && depth > best_depth) {
+				best_depth = depth;
+				r->low = e[i].value;
+			}
+			continue;
+		}
+		/* a high end closes the regions it was inside of */
+		if (trusted == best_trusted) {
+			if (depth == best_depth)
+				r->high = e[i].value;
+			r->trust_high = e[i].value;
+		}
+		depth--;
+		trusted -= is_trusted;
+	}
+	return 2 * best_trusted > trusted_count;
+}
+
+/* With trusted candidates (chrony's rule): an interval that holds the
+ * region or lies within it; an untrusted one must also lie within what the
+ * trusted ones cover, so it cannot pull the offset outside their interval. */
+static bool trusted_truechimer(const struct select_candidate *c, const struct trusted_region *r)
+{
+	double low = c->offset - c->root_distance, high = c->offset + c->root_distance;
+
+	if (!((low <= r->low && high >= r->high) || (low >= r->low && high <= r->high)))
+		return false;
+	return c->trust || (low >= r->trust_low && high <= r->trust_high);
+}
+
+static bool any_trusted(const struct select_candidate *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].trust)
+			return true;
 	return false;
 }
 
@@ -187,30 +259,79 @@ static void combine(const struct select_candidate *c, const size_t *list, size_t
 	result->jitter = sqrt((spread + own) / weights);
 }
 
+/* chrony's prefer: when preferred truechimers exist, the others step aside. */
+static size_t keep_preferred(struct select_candidate *c, size_t *list, size_t m)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < m; i++)
+		kept += c[list[i]].prefer;
+	if (kept == 0)
+		return m;
+	kept = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (c[list[i]].prefer)
+			list[kept++] = list[i];
+		else
+			c[list[i]].state = SELECT_NOT_PREFERRED;
+	}
+	return kept;
+}
+
+/* The workspace: 3 endpoints per candidate, then the survivors' indices. */
+size_t select_workspace_size(size_t count)
+{
+	return count * (3 * sizeof(struct endpoint) + sizeof(size_t));
+}
+
 enum select_status select_run(struct select_candidate *candidates, size_t count, size_t minsources,
 			      long previous_peer, struct select_result *result)
 {
-	size_t list[SELECT_MAX_CANDIDATES];
+	union {
+		struct endpoint e[3 * SELECT_MAX_CANDIDATES];
+		char bytes[SELECT_MAX_CANDIDATES * (3 * sizeof(struct endpoint) + sizeof(size_t))];
+	} workspace;
+
+	if (count > SELECT_MAX_CANDIDATES) {
+		memset(result, 0, sizeof(*result));
+		for (size_t i = 0; i < count; i++)
+			candidates[i].state = SELECT_FALSETICKER;
+		return result->status = SELECT_TOO_MANY;
+	}
+	return select_run_in(&workspace, candidates, count, minsources, previous_peer, result);
+}
+
+enum select_status select_run_in(void *workspace, struct select_candidate *candidates, size_t count,
+				 size_t minsources, long previous_peer, struct select_result *result)
+{
+	struct endpoint *e = workspace;
+	size_t *list = (size_t *)(e + 3 * count);
 	size_t m = 0, peer;
-	double low = 0, high = 0;
+	struct trusted_region region = { 0 };
+	bool trusted;
 
 	memset(result, 0, sizeof(*result));
 	for (size_t i = 0; i < count; i++)
 		candidates[i].state = SELECT_FALSETICKER;
 	if (count == 0)
 		return result->status = SELECT_NO_CANDIDATES;
-	if (count > SELECT_MAX_CANDIDATES)
-		return result->status = SELECT_TOO_MANY;
-	if (!intersect(candidates, count, &low, &high))
+	trusted = any_trusted(candidates, count);
+	if (trusted ? !intersect_trusted(candidates, count, e, &region)
+		    : !intersect(candidates, count, e, &region.low, &region.high))
 		return result->status = SELECT_NO_MAJORITY;
 
 	for (size_t i = 0; i < count; i++) {
-		if (candidates[i].offset < low || candidates[i].offset > high)
+		const struct select_candidate *c = &candidates[i];
+
+		if (!(trusted ? trusted_truechimer(c, &region) : c->offset >= region.low && c->offset <= region.high))
 			continue;
 		candidates[i].state = SELECT_COMBINED;
 		list[m++] = i;
 	}
 	result->truechimers = m;
+	/* as chrony: preferred truechimers, when any, are all there is to
+	 * choose from, so the others cannot cluster one of them out */
+	m = keep_preferred(candidates, list, m);
 	m = cluster(candidates, list, m);
 	result->survivors = m;
 	combine(candidates, list, m, result);
@@ -223,6 +344,16 @@ enum select_status select_run(struct select_candidate *candidates, size_t count,
 
 	result->status = result->truechimers < minsources ? SELECT_QUORUM_NOT_MET : SELECT_OK;
 	return result->status;
+}
+
+bool select_require_met(const struct select_candidate *candidates, size_t count, bool any_required)
+{
+	if (!any_required)
+		return true;
+	for (size_t i = 0; i < count; i++)
+		if (candidates[i].require && candidates[i].state != SELECT_FALSETICKER)
+			return true;
+	return false;
 }
 
 const char *select_status_str(enum select_status status)
@@ -238,6 +369,8 @@ const char *select_status_str(enum select_status status)
 		return "fewer agreeing sources than minsources";
 	case SELECT_TOO_MANY:
 		return "too many candidates";
+	case SELECT_REQUIRE_NOT_MET:
+		return "no required source is a truechimer";
 	}
 	return "unknown";
 }

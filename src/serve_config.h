@@ -9,20 +9,19 @@
 
 #include "netaddr.h"
 
-#define SERVE_MAX_LISTEN 16
-#define SERVE_MAX_PREFIXES 64
 #define SERVE_RATELIMIT_DEFAULT_INTERVAL 1.0
 
 struct serve_config {
 	bool enabled;                 /* a serve section is present */
 	size_t listen_count;
-	struct net_addr listen[SERVE_MAX_LISTEN]; /* port set from .port */
+	struct net_addr *listen;      /* on the heap, port set from .port: config_free */
 	bool listen_default;          /* the wildcards 0.0.0.0 and :: filled in: either may be missing */
 	uint16_t port;                /* default 123 */
+	/* as many as configured, on the heap: config_free releases them */
 	size_t allow_count;           /* loopback is always allowed unless denied */
-	struct net_prefix allow[SERVE_MAX_PREFIXES];
+	struct net_prefix *allow;
 	size_t deny_count;            /* deny wins over allow */
-	struct net_prefix deny[SERVE_MAX_PREFIXES];
+	struct net_prefix *deny;
 	double ratelimit_interval;    /* seconds between requests a client may average; 0 (the default
 					 without a ratelimit group): no limit; with the group, 1.0 */
 	unsigned ratelimit_burst;     /* requests allowed at once; default 8 */

@@ -43,9 +43,21 @@ struct seqlock {
 	struct serve_snapshot snap;
 };
 
+/* New access lists and a new rate limiter table for one worker, handed over
+ * by server_reconfigure and taken by the worker itself between batches. */
+struct worker_update {
+	struct acl acl;
+	struct net_prefix *lists; /* what acl refers to: allow, then deny */
+	struct ratelimit *rl;
+};
+
 struct worker {
 	struct server *srv;
-	int fds[SERVE_MAX_LISTEN];
+	struct acl acl;          /* its own: replaced by the worker alone */
+	struct net_prefix *lists; /* what acl refers to */
+	_Atomic(struct worker_update *) update; /* pending, NULL: none */
+	int *fds;                /* one per listen address, and the poll set the thread waits on */
+	struct pollfd *pfds;
 	size_t fd_count;
 	struct ratelimit *rl;
 	pthread_mutex_t rl_lock;  /* taken once per batch, and by server_clients */
@@ -63,7 +75,6 @@ struct worker {
 };
 
 struct server {
-	struct acl acl;
 	const struct auth_keyring *keys;
 	struct seqlock published __attribute__((aligned(64)));
 	unsigned threads;
@@ -82,13 +93,62 @@ static void fail(char *err, size_t err_len, const char *fmt, const char *what, i
 	snprintf(err, err_len, "%s: %s", text, strerror(error));
 }
 
+/* A copy of cfg's allow and deny lists in one allocation, and acl over it. */
+static struct net_prefix *copy_lists(const struct serve_config *cfg, struct acl *acl)
+{
+	size_t n = cfg->allow_count + cfg->deny_count;
+	struct net_prefix *lists = malloc(n ? n * sizeof(lists[0]) : 1);
+
+	if (!lists)
+		return NULL;
+	if (cfg->allow_count)
+		memcpy(lists, cfg->allow, cfg->allow_count * sizeof(lists[0]));
+	if (cfg->deny_count)
+		memcpy(lists + cfg->allow_count, cfg->deny, cfg->deny_count * sizeof(lists[0]));
+	*acl = (struct acl){ .allow_count = cfg->allow_count, .allow = lists,
+			     .deny_count = cfg->deny_count, .deny = lists + cfg->allow_count };
+	return lists;
+}
+
+static void free_update(struct worker_update *u)
+{
+	if (!u)
+		return;
+	ratelimit_destroy(u->rl);
+	free(u->lists);
+	free(u);
+}
+
+/* Takes a pending reconfiguration: only the worker's own thread (or the main
+ * loop for the worker it serves) touches its acl and rl, so nothing locks. */
+static void take_update(struct worker *w)
+{
+	struct worker_update *u = atomic_exchange_explicit(&w->update, NULL, memory_order_acquire);
+
+	if (!u)
+		return;
+	w->acl = u->acl;
+	free(w->lists);
+	w->lists = u->lists;
+	ratelimit_destroy(w->rl);
+	w->rl = u->rl;
+	free(u);
+}
+
 static void close_worker(struct worker *w)
 {
+	free_update(atomic_exchange(&w->update, NULL));
 	for (size_t i = 0; i < w->fd_count; i++)
 		udp_close(w->fds[i]);
 	w->fd_count = 0;
+	free(w->fds);
+	free(w->pfds);
+	w->fds = NULL;
+	w->pfds = NULL;
 	ratelimit_destroy(w->rl);
 	w->rl = NULL;
+	free(w->lists);
+	w->lists = NULL;
 }
 
 static void prepare_buffers(struct worker *w)
@@ -106,8 +166,11 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	w->srv = srv;
 	prepare_buffers(w);
 	pthread_mutex_init(&w->rl_lock, NULL);
+	w->lists = copy_lists(cfg, &w->acl);
 	w->rl = ratelimit_create(rl_cfg);
-	if (!w->rl) {
+	w->fds = malloc(listen_count * sizeof(w->fds[0]));
+	w->pfds = malloc((listen_count + 1) * sizeof(w->pfds[0]));
+	if (!w->rl || !w->lists || !w->fds || !w->pfds) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
 		return -1;
 	}
@@ -132,14 +195,14 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	return 0;
 }
 
-/* Listen addresses with their ports. Returns how many must succeed: every
- * configured one, or one of the default wildcards, since a host may have no
- * IPv6 (or no IPv4). */
+/* Listen addresses with their ports, into out[cfg->listen_count]. Returns
+ * how many must succeed: every configured one, or one of the default
+ * wildcards, since a host may have no IPv6 (or no IPv4). */
 static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *out, size_t *count)
 {
 	uint16_t port = cfg->port ? cfg->port : NTP_PORT;
 
-	*count = cfg->listen_count < SERVE_MAX_LISTEN ? cfg->listen_count : SERVE_MAX_LISTEN;
+	*count = cfg->listen_count;
 	for (size_t i = 0; i < *count; i++) {
 		out[i] = cfg->listen[i];
 		if (out[i].port == 0)
@@ -148,18 +211,33 @@ static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *
 	return cfg->listen_default && *count > 0 ? 1 : *count;
 }
 
-struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
-			     size_t err_len)
+/* One worker's rate limiter settings, with a fresh random key. */
+static int ratelimit_config_for(const struct serve_config *cfg, unsigned threads, struct ratelimit_config *out,
+				char *err, size_t err_len)
 {
-	struct server *srv = calloc(1, sizeof(*srv));
-	struct net_addr listen[SERVE_MAX_LISTEN];
-	size_t listen_count, required;
-	struct ratelimit_config rl_cfg = {
+	*out = (struct ratelimit_config){
 		.interval = cfg->ratelimit_interval,
 		.burst = cfg->ratelimit_burst ? cfg->ratelimit_burst : 1,
 		.kod = cfg->ratelimit_kod,
 		.table_size = cfg->ratelimit_table_size ? cfg->ratelimit_table_size : 65536,
 	};
+	if (getrandom(out->key, sizeof(out->key), 0) != (ssize_t)sizeof(out->key)) {
+		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
+		return -1;
+	}
+	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
+	if (threads)
+		out->table_size = (out->table_size + threads - 1) / threads;
+	return 0;
+}
+
+struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
+			     size_t err_len)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	struct net_addr *listen;
+	size_t listen_count, required;
+	struct ratelimit_config rl_cfg;
 	struct engine_system unsynchronized = {
 		.leap = NTP_LEAP_UNSYNC,
 		.stratum = NTP_MAX_STRATUM,
@@ -170,19 +248,14 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 		return NULL;
 	}
 	srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
-	acl_from_config(cfg, &srv->acl);
 	srv->keys = keys;
 	serve_snapshot_from_system(&unsynchronized, &srv->published.snap);
-	if (getrandom(rl_cfg.key, sizeof(rl_cfg.key), 0) != (ssize_t)sizeof(rl_cfg.key)) {
-		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
+	if (ratelimit_config_for(cfg, cfg->threads, &rl_cfg, err, err_len) < 0) {
 		free(srv);
 		return NULL;
 	}
 	srv->threads = cfg->threads;
 	srv->worker_count = cfg->threads ? cfg->threads : 1;
-	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
-	if (cfg->threads)
-		rl_cfg.table_size = (rl_cfg.table_size + cfg->threads - 1) / cfg->threads;
 	srv->workers = aligned_alloc(64, srv->worker_count * sizeof(srv->workers[0]));
 	if (!srv->workers) {
 		snprintf(err, err_len, "serve: out of memory");
@@ -190,14 +263,22 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 		return NULL;
 	}
 	memset(srv->workers, 0, srv->worker_count * sizeof(srv->workers[0]));
+	listen = malloc(cfg->listen_count ? cfg->listen_count * sizeof(listen[0]) : 1);
+	if (!listen) {
+		snprintf(err, err_len, "serve: out of memory");
+		server_destroy(srv);
+		return NULL;
+	}
 	required = listen_addresses(cfg, listen, &listen_count);
 	for (size_t i = 0; i < srv->worker_count; i++) {
 		if (open_worker(srv, &srv->workers[i], cfg, listen, listen_count, required, &rl_cfg,
 				err, err_len) < 0) {
+			free(listen);
 			server_destroy(srv);
 			return NULL;
 		}
 	}
+	free(listen);
 	return srv;
 }
 
@@ -345,7 +426,7 @@ static int serve_batch(struct worker *w, int fd)
 		}
 		if (!udp_rx_timestamp(msg, &req.rx))
 			req.rx = fallback_rx;
-		switch (serve_request(&srv->acl, srv->keys, w->rl, &snap, &req, &w->replies[out])) {
+		switch (serve_request(&w->acl, srv->keys, w->rl, &snap, &req, &w->replies[out])) {
 		case SERVE_DENIED:
 			t.denied++;
 			continue;
@@ -417,6 +498,7 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
  * and what came in since wakes the caller's poll at once. */
 static void drain(struct worker *w, int fd)
 {
+	take_update(w);
 	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
 		if (serve_batch(w, fd) < BATCH)
 			break;
@@ -428,6 +510,11 @@ void server_handle_readable(struct server *srv, int fd)
 
 	if (w)
 		drain(w, fd);
+}
+
+size_t server_socket_count(const struct server *srv)
+{
+	return srv->threads ? 0 : srv->workers[0].fd_count;
 }
 
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
@@ -444,7 +531,7 @@ size_t server_poll_fds(const struct server *srv, int *fds, size_t max)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfds[SERVE_MAX_LISTEN + 1];
+	struct pollfd *pfds = w->pfds;
 	size_t nfds = w->fd_count;
 
 	for (size_t i = 0; i < nfds; i++)
@@ -484,6 +571,39 @@ int server_start(struct server *srv, char *err, size_t err_len)
 		srv->workers[i].running = true;
 	}
 	log_msg(LOG_LEVEL_INFO, "serving with %u worker threads", srv->threads);
+	return 0;
+}
+
+int server_reconfigure(struct server *srv, const struct serve_config *cfg, char *err, size_t err_len)
+{
+	struct worker_update **updates;
+	struct ratelimit_config rl_cfg;
+	size_t made = 0;
+
+	if (ratelimit_config_for(cfg, srv->threads, &rl_cfg, err, err_len) < 0)
+		return -1;
+	updates = calloc(srv->worker_count, sizeof(updates[0]));
+	if (!updates) {
+		snprintf(err, err_len, "serve: out of memory");
+		return -1;
+	}
+	/* every table first, so a failure changes nothing */
+	for (; made < srv->worker_count; made++) {
+		updates[made] = calloc(1, sizeof(*updates[made]));
+		if (!updates[made] || !(updates[made]->rl = ratelimit_create(&rl_cfg)) ||
+		    !(updates[made]->lists = copy_lists(cfg, &updates[made]->acl))) {
+			snprintf(err, err_len, "serve: rate limiter table of %u clients: out of memory", rl_cfg.table_size);
+			free_update(updates[made]);
+			while (made-- > 0)
+				free_update(updates[made]);
+			free(updates);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < srv->worker_count; i++)
+		/* an update the worker has not taken yet is simply superseded */
+		free_update(atomic_exchange_explicit(&srv->workers[i].update, updates[i], memory_order_acq_rel));
+	free(updates);
 	return 0;
 }
 

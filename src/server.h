@@ -38,6 +38,8 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
  * message on failure. */
 int server_start(struct server *srv, char *err, size_t err_len);
 
+/* How many sockets server_poll_fds has for the main loop (0 when workers serve). */
+size_t server_socket_count(const struct server *srv);
 /* The sockets the main loop should poll for POLLIN (writes at most max,
  * returns how many; 0 when workers serve). */
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max);
@@ -49,6 +51,13 @@ void server_handle_readable(struct server *srv, int fd);
 /* New system state for the answers (after each clock update, and when the
  * sync state changes). Lock-free for the serving side. */
 void server_publish(struct server *srv, const struct engine_system *sys);
+
+/* A reload (SIGHUP): new allow and deny lists and rate limits (interval,
+ * burst, kod, table_size). Each worker takes them before its next batch, with
+ * a fresh rate limiter table (what clients had used up is forgotten). The
+ * sockets (listen, port, rcvbuf) and the threads stay as created. Returns -1
+ * with a message when the tables cannot be allocated: the old settings stay. */
+int server_reconfigure(struct server *srv, const struct serve_config *cfg, char *err, size_t err_len);
 
 /* Sums over the main loop and every worker. */
 void server_get_counters(const struct server *srv, struct serve_counters *out);

@@ -51,6 +51,9 @@ struct source {
 	bool stopped;
 	char rejection[80];             /* why the last datagram gave no sample, "" after one */
 
+	uint64_t delay_drops;           /* samples dropped by maxdelay or maxdelayratio */
+	unsigned ratio_drops_in_row;    /* by maxdelayratio since the last sample taken */
+
 	/* authentication, when cfg.key */
 	uint64_t auth_ok;
 	uint64_t auth_failed;
@@ -94,7 +97,9 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 	struct source *src;
 	int minpoll = cfg->minpoll, maxpoll = cfg->maxpoll;
 
-	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll || cfg->version > NTP_VERSION)
+	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll || cfg->version > NTP_VERSION ||
+	    cfg->maxsamples > FILTER_SIZE || !(cfg->maxdelay >= 0) || !(cfg->maxdelayratio == 0 || cfg->maxdelayratio > 1) ||
+	    cfg->minstratum >= NTP_MAX_STRATUM || !isfinite(cfg->offset))
 		return NULL;
 	src = calloc(1, sizeof(*src));
 	if (!src)
@@ -111,6 +116,8 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 	/* Until the server tells its precision, assume it is as fine as ours. */
 	src->server_precision = limits->precision;
 	filter_init(&src->filter, precision_sum(src));
+	if (cfg->maxsamples)
+		filter_set_size(&src->filter, cfg->maxsamples);
 	src->poll = minpoll;
 	src->poll_floor = minpoll;
 	src->burst_pending = cfg->iburst;
@@ -134,6 +141,17 @@ const char *source_name(const struct source *src)
 const struct net_addr *source_addr(const struct source *src)
 {
 	return &src->cfg.addr;
+}
+
+void source_set_limits(struct source *src, const struct source_limits *limits)
+{
+	src->limits.max_distance = limits->max_distance > 0 ? limits->max_distance : SOURCE_DEFAULT_MAX_DISTANCE;
+	src->limits.max_jitter = limits->max_jitter;
+}
+
+const struct source_config *source_config(const struct source *src)
+{
+	return &src->cfg;
 }
 
 struct timespec source_next_poll(const struct source *src)
@@ -336,6 +354,37 @@ static enum source_result reject(struct source *src, enum source_result result, 
 	return result;
 }
 
+/* chrony's maxdelay and maxdelayratio: a round trip that long was queued, so
+ * its offset is worse than the filter would notice when it is all there is. */
+static bool delay_exceeded(struct source *src, double delay)
+{
+	struct filter_sample held[FILTER_SIZE];
+	unsigned n = filter_samples(&src->filter, held);
+	double least = INFINITY;
+
+	if (src->cfg.maxdelay > 0 && delay > src->cfg.maxdelay) {
+		snprintf(src->rejection, sizeof(src->rejection), "delay %.3g s exceeds maxdelay %g s", delay,
+			 src->cfg.maxdelay);
+		return true;
+	}
+	for (unsigned i = 0; i < n; i++)
+		least = fmin(least, held[i].delay);
+	if (src->cfg.maxdelayratio > 0 && n > 0 && delay > src->cfg.maxdelayratio * least) {
+		/* a filter's worth of them in a row: the route got longer for
+		 * good, and the old least delay would lock the source out */
+		if (++src->ratio_drops_in_row >= src->filter.size) {
+			filter_reset(&src->filter);
+			src->ratio_drops_in_row = 0;
+			return false;
+		}
+		snprintf(src->rejection, sizeof(src->rejection), "delay %.3g s exceeds maxdelayratio %g times %.3g s",
+			 delay, src->cfg.maxdelayratio, least);
+		return true;
+	}
+	src->ratio_drops_in_row = 0;
+	return false;
+}
+
 static enum source_result handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time)
 {
@@ -410,6 +459,7 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	filter_set_precision(&src->filter, precision);
 
 	reply_offset_delay(&reply, src->sent_time, receive_time, &sample.offset, &sample.delay);
+	sample.offset += src->cfg.offset;
 	/* A server that takes longer than the whole round trip is lying. */
 	if (sample.delay < -precision)
 		return reject(src, SOURCE_BAD_HEADER, "server held the request longer than the round trip took");
@@ -425,9 +475,14 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 			 distance, src->limits.max_distance);
 		return SOURCE_TOO_FAR;
 	}
+	/* the server answered properly: it is reachable, only this sample is not used */
+	src->reach |= 1;
+	if (delay_exceeded(src, sample.delay)) {
+		src->delay_drops++;
+		return SOURCE_DELAY_EXCEEDED;
+	}
 	src->root_delay = root_delay;
 	src->root_dispersion = root_dispersion;
-	src->reach |= 1;
 	src->rejection[0] = '\0';
 
 	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
@@ -571,26 +626,52 @@ static double newest_root_dispersion(const struct source *src, struct timespec n
 	return src->root_dispersion + last.dispersion + FILTER_PHI * fmax(0.0, timespec_diff(now, last.time));
 }
 
+/* chrony's maxjitter: a source this noisy would only widen the combination. */
+static bool jitter_exceeded(const struct source *src, const struct filter_estimate *e)
+{
+	return src->limits.max_jitter > 0 && e->jitter > src->limits.max_jitter;
+}
+
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate)
 {
 	struct filter_estimate e;
 	double distance;
 
-	if (src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
+	if (src->cfg.noselect || src->stopped || is_unreachable(src) || !filter_get(&src->filter, now, &e))
 		return false;
 	if (!server_synchronized(src))
 		return false;
 	distance = distance_of(src, &e);
-	if (distance > src->limits.max_distance)
+	if (distance > src->limits.max_distance || jitter_exceeded(src, &e))
 		return false;
-	candidate->offset = e.offset;
-	candidate->root_distance = distance;
-	candidate->jitter = e.jitter;
-	candidate->root_delay = src->root_delay + e.delay;
-	candidate->root_dispersion = newest_root_dispersion(src, now);
-	candidate->stratum = src->stratum;
+	*candidate = (struct select_candidate){
+		.offset = e.offset,
+		.root_distance = distance,
+		.jitter = e.jitter,
+		.root_delay = src->root_delay + e.delay,
+		.root_dispersion = newest_root_dispersion(src, now),
+		.stratum = src->stratum > src->cfg.minstratum ? src->stratum : src->cfg.minstratum,
+		.prefer = src->cfg.prefer,
+		.trust = src->cfg.trust,
+		.require = src->cfg.require,
+	};
 	return true;
+}
+
+enum source_selection source_unselectable_reason(const struct source *src, struct timespec now)
+{
+	struct filter_estimate e;
+
+	if (src->cfg.noselect)
+		return SOURCE_NOSELECT;
+	if (is_unreachable(src))
+		return SOURCE_UNREACHABLE;
+	if (src->reach != 0 && !server_synchronized(src))
+		return SOURCE_SERVER_UNSYNCHRONIZED;
+	if (!src->stopped && filter_get(&src->filter, now, &e) && jitter_exceeded(src, &e))
+		return SOURCE_JITTER_EXCEEDED;
+	return SOURCE_UNUSABLE;
 }
 
 /* The line through the filter's samples, valued at now, in chronyc's units. */
@@ -628,6 +709,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->addr = src->cfg.addr;
 	out->selection = src->selection;
 	out->stratum = src->stratum;
+	out->delay_drops = src->delay_drops;
 	out->refid = src->refid;
 	out->leap = src->leap;
 	out->poll = src->poll;
@@ -692,6 +774,15 @@ char source_select_code(const struct source_status *st, const char **why)
 	case SOURCE_TOO_VARIABLE:
 		*why = "truechimer left out by clustering: adds most to the jitter";
 		return 'D';
+	case SOURCE_NOT_PREFERRED:
+		*why = "truechimer left out: preferred sources survived";
+		return 'P';
+	case SOURCE_JITTER_EXCEEDED:
+		*why = "its jitter exceeds maxjitter";
+		return '~';
+	case SOURCE_NOSELECT:
+		*why = "noselect: measured, never selected";
+		return 'N';
 	case SOURCE_UNUSABLE:
 	case SOURCE_UNREACHABLE:
 	case SOURCE_SERVER_UNSYNCHRONIZED:
@@ -749,6 +840,8 @@ const char *source_result_str(enum source_result result)
 		       "or negative delay)";
 	case SOURCE_TOO_FAR:
 		return "root distance exceeds max_distance";
+	case SOURCE_DELAY_EXCEEDED:
+		return "round-trip delay exceeds maxdelay or maxdelayratio";
 	case SOURCE_KOD_RATE:
 		return "KoD RATE received: polling less often";
 	case SOURCE_KOD_STOP:
@@ -772,10 +865,16 @@ const char *source_selection_str(enum source_selection selection)
 		return "unreachable";
 	case SOURCE_SERVER_UNSYNCHRONIZED:
 		return "unsynchronized";
+	case SOURCE_NOSELECT:
+		return "noselect";
+	case SOURCE_JITTER_EXCEEDED:
+		return "jitter exceeds maxjitter";
 	case SOURCE_FALSETICKER:
 		return "falseticker";
 	case SOURCE_TOO_VARIABLE:
 		return "too variable";
+	case SOURCE_NOT_PREFERRED:
+		return "not preferred";
 	case SOURCE_COMBINED:
 		return "combined";
 	case SOURCE_SYSTEM_PEER:

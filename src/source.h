@@ -69,11 +69,24 @@ struct source_config {
 	unsigned version;       /* NTP version of the requests, 1 to 4; 0: 4 */
 	const struct auth_key *key; /* NULL: none; else every request carries a MAC under it and only
 				     * replies with a valid MAC under it count (must outlive the source) */
+	/* chrony's per-source options (stratad.conf(5)); zero values are the defaults */
+	bool prefer;            /* among the survivors, only preferred ones are combined */
+	bool noselect;          /* measured and shown, never a candidate for selection */
+	bool trust;             /* a falseticker only when another trusted source disagrees */
+	bool require;           /* the clock is updated only while a required source is a truechimer */
+	double maxdelay;        /* seconds; a sample with a longer round trip is dropped; 0: no limit */
+	double maxdelayratio;   /* a sample whose delay exceeds this times the least delay in the
+				   clock filter is dropped; 0: no limit (else > 1) */
+	unsigned minstratum;    /* the server's stratum counts as at least this in selection */
+	double offset;          /* seconds added to every offset measured: a known path asymmetry
+				   (up minus down delay D needs -D / 2) */
+	unsigned maxsamples;    /* clock filter size, 1 to FILTER_SIZE; 0: FILTER_SIZE */
 };
 
 /* What the whole system tells every source. */
 struct source_limits {
 	double max_distance;    /* seconds; farther from the reference is unusable; default 1.5 */
+	double max_jitter;      /* seconds; a source with more jitter is not selectable; 0: no limit */
 	int8_t precision;       /* log2 seconds of the local clock */
 };
 
@@ -82,8 +95,11 @@ enum source_selection {
 	SOURCE_UNUSABLE = 0,    /* no sample yet, unsynchronized, too far, KoD */
 	SOURCE_UNREACHABLE,
 	SOURCE_SERVER_UNSYNCHRONIZED, /* answers, but the server is unsynchronized (leap 3, stratum 0 or 16) */
+	SOURCE_NOSELECT,        /* configured noselect: measured only */
+	SOURCE_JITTER_EXCEEDED, /* its jitter exceeds max_jitter: not a candidate */
 	SOURCE_FALSETICKER,
 	SOURCE_TOO_VARIABLE,    /* truechimer left out by clustering */
+	SOURCE_NOT_PREFERRED,   /* truechimer left out because preferred sources survived */
 	SOURCE_COMBINED,
 	SOURCE_SYSTEM_PEER,
 };
@@ -101,6 +117,7 @@ enum source_result {
 	SOURCE_BAD_HEADER,          /* an answer with impossible timestamps: zero, reference after
 				       transmit, transmit before receive, or a negative delay */
 	SOURCE_TOO_FAR,             /* the sample's root distance exceeds max_distance */
+	SOURCE_DELAY_EXCEEDED,      /* the round trip exceeds maxdelay or maxdelayratio: sample dropped */
 	SOURCE_KOD_RATE,            /* kiss-o'-death RATE: poll raised */
 	SOURCE_KOD_STOP,            /* kiss-o'-death DENY or RSTR: the source is stopped for good */
 	SOURCE_KOD_OTHER,           /* another kiss code: reply ignored */
@@ -114,6 +131,7 @@ struct source_status {
 	struct net_addr addr;
 	enum source_selection selection;  /* as last told by source_set_selection */
 	unsigned stratum;                 /* the server's, 0 before any reply */
+	uint64_t delay_drops;             /* samples dropped by maxdelay or maxdelayratio */
 	uint32_t refid;
 	enum ntp_leap leap;
 	int poll;                         /* log2 seconds */
@@ -181,6 +199,12 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 void source_destroy(struct source *src);
 const char *source_name(const struct source *src);
 const struct net_addr *source_addr(const struct source *src);
+/* As configured (name pointing at the source's copy). */
+const struct source_config *source_config(const struct source *src);
+
+/* A reload: new system-wide limits (max_distance, max_jitter; the precision
+ * is the clock's and stays). */
+void source_set_limits(struct source *src, const struct source_limits *limits);
 
 /* When the next request is due (local time). */
 struct timespec source_next_poll(const struct source *src);
@@ -243,10 +267,17 @@ double source_distance(double root_delay, double root_dispersion, double delay, 
 double source_root_distance(const struct source *src, struct timespec now);
 
 /* True, and *candidate filled in (state left alone), when the source can take
- * part in selection: an estimate, reachable, not stopped, the server
- * synchronized and the root distance within max_distance. */
+ * part in selection: not noselect, an estimate, reachable, not stopped, the
+ * server synchronized, the root distance within max_distance and the jitter
+ * within max_jitter. The candidate's stratum is at least minstratum, and it
+ * carries the prefer, trust and require options. */
 bool source_select_candidate(const struct source *src, struct timespec now,
 			     struct select_candidate *candidate);
+
+/* Why a source is not a candidate, for its selection state: SOURCE_NOSELECT,
+ * SOURCE_JITTER_EXCEEDED, SOURCE_UNREACHABLE, SOURCE_SERVER_UNSYNCHRONIZED or
+ * SOURCE_UNUSABLE. */
+enum source_selection source_unselectable_reason(const struct source *src, struct timespec now);
 
 void source_get_status(const struct source *src, struct timespec now, struct source_status *out);
 

@@ -69,8 +69,8 @@ static size_t read_one(const char *path, struct config_source *out, size_t max)
 		log_msg(LOG_LEVEL_WARNING, "%s: sourcedir: %zu more bad lines", path,
 			result.error_count - SOURCEDIR_MAX_ERRORS);
 	if (result.dropped)
-		log_msg(LOG_LEVEL_WARNING, "%s:%u: sourcedir: no room for %zu more sources (at most %d in all)", path,
-			result.first_dropped_line, result.dropped, CONFIG_MAX_SOURCES);
+		log_msg(LOG_LEVEL_WARNING, "%s:%u: sourcedir: no room for %zu more sources (at most %d from a sourcedir)",
+			path, result.first_dropped_line, result.dropped, SOURCEDIR_MAX_SOURCES);
 	return result.count;
 }
 

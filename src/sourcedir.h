@@ -11,6 +11,7 @@
 
 #define SOURCEDIR_MAX_FILES 64
 #define SOURCEDIR_MAX_FILE_SIZE (64 * 1024)
+#define SOURCEDIR_MAX_SOURCES 256  /* a DHCP hook's files add a handful; a bound on what they may add */
 
 /* The entries of dir's *.sources regular files (sorted by name, at most
  * SOURCEDIR_MAX_FILES) into out, at most max; returns how many. A missing

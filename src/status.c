@@ -143,7 +143,11 @@ static char selection_mark(enum source_selection s)
 	case SOURCE_COMBINED:
 		return '+';
 	case SOURCE_TOO_VARIABLE:
+	case SOURCE_JITTER_EXCEEDED:
 		return '~';
+	case SOURCE_NOT_PREFERRED:
+	case SOURCE_NOSELECT:
+		return '-';
 	case SOURCE_FALSETICKER:
 		return 'x';
 	case SOURCE_UNREACHABLE:
@@ -226,8 +230,9 @@ static void format_age(char *buf, size_t len, double age)
 }
 
 static const char sources_legend[] =
-	"S: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
-	"   blank: not usable (no sample yet, the server unsynchronized, or too far)\n"
+	"S: * system peer, + combined, ~ too variable, - not combined (noselect, not preferred),\n"
+	"   x falseticker, ? unreachable, blank: not usable (no sample yet, the server\n"
+	"   unsynchronized, or too far)\n"
 	"LastRx: time since the last accepted reply. Offset +/- error: that reply's offset (true -\n"
 	"   local) and half its root delay plus its root dispersion. Delay: its round trip.\n"
 	"Jitter: of the clock filter's samples. Estimate +/- error, Age: the clock filter's choice\n"
@@ -280,8 +285,9 @@ void status_sources(FILE *out, const struct source_status *sources, size_t count
 		fputc('\n', out);
 	}
 	if (!verbose)
-		fprintf(out, "\nS: * system peer, + combined, ~ too variable, x falseticker, ? unreachable,\n"
-			     "   blank: not usable (no sample yet, the server unsynchronized, or too far)\n");
+		fprintf(out, "\nS: * system peer, + combined, ~ too variable, - not combined (noselect, not preferred),\n"
+			     "   x falseticker, ? unreachable, blank: not usable (no sample yet, the server\n"
+			     "   unsynchronized, or too far)\n");
 }
 
 static void sourcestats_fields(struct json_writer *w, const struct source_status *s)

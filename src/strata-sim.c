@@ -5,6 +5,7 @@
  * "expect" criteria hold. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,13 +20,21 @@
 #include "packet.h"
 #include "refid.h"
 #include "sim_clock.h"
+#include "sim_net.h"
 #include "sim_random.h"
+#include "upstream.h"
 
 #define MAX_SERVERS 16
 #define MAX_OUTAGES 4
 #define MAX_EXPECT 32
 #define MAX_FLIGHTS 256
 #define MAX_LOG 64
+/* the global figures, then five per server */
+#define MAX_FIGURES (40 + 6 * MAX_SERVERS)
+/* the simulated DNS */
+#define POOL_NAME "pool.sim"
+#define DNS_DELAY 0.02          /* seconds a lookup takes */
+#define MAX_QUERIES 16          /* lookups out at once */
 /* 2016-12-31 00:00:00 UTC: the day that ended with a leap second */
 #define SIM_EPOCH 1483142400
 #define SECONDS_PER_DAY 86400
@@ -53,9 +62,15 @@ struct sim_server {
 	bool announce_leap;
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
+	bool dns_limited;       /* the pool's name resolves to it only within dns */
+	struct window dns;
+	double error_from;      /* its error applies from this time on (0: from the start) */
+	struct source_config options; /* the per-source options (prefer, maxdelay, ...) */
+	unsigned request_version; /* of the last request it received */
 	int id;                 /* the engine's */
 	unsigned long selected; /* measurements it was system peer or combined at */
 	unsigned long falseticker;
+	unsigned long selected_after_warmup, falseticker_after_warmup; /* from warmup on */
 };
 
 struct expect {
@@ -78,6 +93,10 @@ struct scenario {
 	unsigned outages;
 	struct window outage[MAX_OUTAGES];
 	struct engine_config engine;
+	bool pool;              /* the servers are the members of one pool, reached through upstream.c */
+	struct config_source pool_cfg;
+	unsigned dns_outages;   /* the DNS fails in these windows */
+	struct window dns_outage[MAX_OUTAGES];
 	unsigned servers;
 	struct sim_server server[MAX_SERVERS];
 	unsigned expects;
@@ -90,6 +109,7 @@ struct scenario {
 struct flight {
 	double deliver;
 	int server;
+	int fd;                 /* pool: the socket upstream.c sent from */
 	uint8_t bytes[NTP_HEADER_LEN];
 };
 
@@ -171,6 +191,8 @@ static void parse_window(const char *text, struct window *w, const char *what)
 	w->length = parse_value(colon + 1, what);
 }
 
+static bool parse_source_option(struct source_config *o, const char *kv, const char *v);
+
 /* "delay=5ms,jitter=2ms,asym=0.5ms,loss=5%,..." */
 static void parse_server(struct scenario *sc, const char *spec)
 {
@@ -217,8 +239,71 @@ static void parse_server(struct scenario *sc, const char *spec)
 			s->announce_leap = parse_bool(v, kv);
 		else if (!strcmp(kv, "outage") && v && s->outages < MAX_OUTAGES)
 			parse_window(v, &s->outage[s->outages++], kv);
-		else
+		else if (!strcmp(kv, "dns") && v) {
+			s->dns_limited = true;
+			parse_window(v, &s->dns, kv);
+		} else if (!strcmp(kv, "error-from") && v)
+			s->error_from = parse_value(v, kv);
+		else if (!parse_source_option(&s->options, kv, v))
 			die("server: unknown setting '%s'", kv);
+	}
+}
+
+/* stratad.conf's per-source options, as key=value (flags alone). */
+static bool parse_source_option(struct source_config *o, const char *kv, const char *v)
+{
+	if (!strcmp(kv, "prefer"))
+		o->prefer = parse_bool(v, kv);
+	else if (!strcmp(kv, "noselect"))
+		o->noselect = parse_bool(v, kv);
+	else if (!strcmp(kv, "trust"))
+		o->trust = parse_bool(v, kv);
+	else if (!strcmp(kv, "require"))
+		o->require = parse_bool(v, kv);
+	else if (!strcmp(kv, "maxdelay") && v)
+		o->maxdelay = parse_value(v, kv);
+	else if (!strcmp(kv, "maxdelayratio") && v)
+		o->maxdelayratio = parse_value(v, kv);
+	else if (!strcmp(kv, "minstratum") && v)
+		o->minstratum = (unsigned)parse_value(v, kv);
+	else if (!strcmp(kv, "offset") && v)
+		o->offset = parse_value(v, kv);
+	else if (!strcmp(kv, "version") && v)
+		o->version = (unsigned)parse_value(v, kv);
+	else if (!strcmp(kv, "maxsamples") && v)
+		o->maxsamples = (unsigned)parse_value(v, kv);
+	else
+		return false;
+	return true;
+}
+
+/* "maxsources=4,minpoll=6,maxpoll=10,iburst=yes": the pool every server is a member of. */
+static void parse_pool(struct scenario *sc, const char *spec)
+{
+	struct config_source *p = &sc->pool_cfg;
+	char buf[256], *save = NULL;
+
+	sc->pool = true;
+	*p = (struct config_source){ .pool = true, .port = NTP_PORT, .minpoll = SOURCE_DEFAULT_MINPOLL,
+				     .maxpoll = SOURCE_DEFAULT_MAXPOLL, .iburst = true, .maxsources = 4,
+				     .version = NTP_VERSION, .maxsamples = FILTER_SIZE };
+	snprintf(p->name, sizeof(p->name), "%s", POOL_NAME);
+	snprintf(buf, sizeof(buf), "%s", spec ? spec : "");
+	for (char *kv = strtok_r(buf, ", ", &save); kv; kv = strtok_r(NULL, ", ", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (v)
+			*v++ = '\0';
+		if (!strcmp(kv, "maxsources") && v)
+			p->maxsources = (unsigned)parse_value(v, kv);
+		else if (!strcmp(kv, "minpoll") && v)
+			p->minpoll = (int)parse_value(v, kv);
+		else if (!strcmp(kv, "maxpoll") && v)
+			p->maxpoll = (int)parse_value(v, kv);
+		else if (!strcmp(kv, "iburst"))
+			p->iburst = parse_bool(v, kv);
+		else
+			die("pool: unknown setting '%s'", kv);
 	}
 }
 
@@ -305,6 +390,9 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "outage")) { NEED(); if (sc->outages < MAX_OUTAGES)
 		parse_window(v, &sc->outage[sc->outages++], key); }
 	else if (!strcmp(key, "server")) { NEED(); parse_server(sc, v); }
+	else if (!strcmp(key, "pool")) parse_pool(sc, v);
+	else if (!strcmp(key, "dns-outage")) { NEED(); if (sc->dns_outages < MAX_OUTAGES)
+		parse_window(v, &sc->dns_outage[sc->dns_outages++], key); }
 	else if (!strcmp(key, "expect")) { NEED(); parse_expect(sc, v); }
 	else if (!strcmp(key, "scenario")) { NEED(); parse_scenario_file(sc, v); }
 	else if (!strcmp(key, "adjust")) ec->adjust = parse_bool(v, key);
@@ -315,6 +403,7 @@ static bool apply_setting(struct scenario *sc, const char *key, const char *v)
 	else if (!strcmp(key, "max-steps")) { NEED(); ec->max_steps = (int)parse_value(v, key); }
 	else if (!strcmp(key, "minsources")) { NEED(); ec->minsources = (unsigned)parse_value(v, key); }
 	else if (!strcmp(key, "local-stratum")) { NEED(); ec->local_stratum = (unsigned)parse_value(v, key); }
+	else if (!strcmp(key, "maxjitter")) { NEED(); ec->max_jitter = parse_value(v, key); }
 	else if (!strcmp(key, "assumed-wander")) { NEED(); ec->wander_ppm_per_s = parse_value(v, key); }
 	else if (!strcmp(key, "quiet")) sc->quiet = parse_bool(v, key);
 	else if (!strcmp(key, "trace")) sc->trace = parse_bool(v, key);
@@ -470,7 +559,7 @@ static void log_sink(void *ctx, enum log_level level, const char *message)
 }
 
 struct figure {
-	const char *name;
+	char name[32];
 	double value;
 };
 
@@ -486,33 +575,155 @@ struct sim {
 	struct metrics m;
 	double next_measure;
 	double leap_tau;                /* when the day with the leap second ends */
+	/* pool scenarios: upstream.c, the daemon's, over the simulated DNS */
+	struct clock_ops ops;           /* the clock upstream.c reads */
+	struct upstream *upstream;
+	struct { unsigned tag; double deliver; bool fail; } queries[MAX_QUERIES];
+	unsigned nqueries;
+	unsigned long dns_queries, dns_queries_failed;
+	unsigned long sent;             /* requests handed to the network */
+	unsigned long socket_changes;   /* when the engine ids below were found */
 };
+
+/* Server i's address: 192.0.2.(i + 1), port 123. */
+static struct net_addr server_addr(unsigned i)
+{
+	char name[32];
+	struct net_addr addr;
+
+	snprintf(name, sizeof(name), "192.0.2.%u", i + 1);
+	netaddr_parse(name, &addr);
+	addr.port = NTP_PORT;
+	return addr;
+}
+
+static int server_by_addr(const struct scenario *sc, const struct net_addr *addr)
+{
+	for (unsigned i = 0; i < sc->servers; i++) {
+		struct net_addr a = server_addr(i);
+
+		if (netaddr_equal(&a, addr))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void network_carry(struct sim *sim, struct sim_server *s, int fd, const uint8_t request[NTP_HEADER_LEN]);
+
+/* The simulated DNS: the pool's name resolves to the servers whose dns
+ * window holds the time of the answer, rotated by one per query as
+ * round-robin DNS does; in a dns-outage it fails. */
+static void dns_lookup(void *ctx, unsigned tag, const char *name, uint16_t port)
+{
+	struct sim *sim = ctx;
+
+	(void)port;
+	if (strcmp(name, POOL_NAME) || sim->nqueries == MAX_QUERIES)
+		die("upstream looked up '%s' (the simulated DNS knows only %s)", name, POOL_NAME);
+	sim->dns_queries++;
+	sim->queries[sim->nqueries].tag = tag;
+	sim->queries[sim->nqueries].deliver = sim->clock.tau + DNS_DELAY;
+	sim->queries[sim->nqueries].fail =
+		outage_active(sim->sc->dns_outage, sim->sc->dns_outages, sim->clock.tau);
+	sim->dns_queries_failed += sim->queries[sim->nqueries].fail;
+	sim->nqueries++;
+}
+
+static void dns_answer(struct sim *sim, unsigned index)
+{
+	const struct scenario *sc = sim->sc;
+	struct resolver_result r = { .tag = sim->queries[index].tag };
+	bool fail = sim->queries[index].fail;
+
+	sim->queries[index] = sim->queries[--sim->nqueries];
+	if (fail) {
+		r.error = -3; /* EAI_AGAIN */
+	} else {
+		for (unsigned k = 0; k < sc->servers && r.count < RESOLVER_MAX_ADDRS; k++) {
+			unsigned i = (unsigned)((k + sim->dns_queries - 1) % sc->servers);
+			const struct sim_server *s = &sc->server[i];
+
+			if (!s->dns_limited || outage_active(&s->dns, 1, sim->clock.tau))
+				r.addrs[r.count++] = server_addr(i);
+		}
+		if (r.count == 0)
+			r.error = -2; /* EAI_NONAME */
+	}
+	upstream_resolved(sim->upstream, &r, sim_clock_now(&sim->clock));
+}
+
+static void net_send(void *ctx, int fd, const uint8_t *buf, size_t len, const struct net_addr *to)
+{
+	struct sim *sim = ctx;
+	int i = server_by_addr(sim->sc, to);
+
+	if (i < 0 || len < NTP_HEADER_LEN)
+		die("upstream sent to an unknown address");
+	sim->sent++;
+	network_carry(sim, &sim->sc->server[i], fd, buf);
+}
+
+/* The engine's id of server i (-1 when it is not a source): fixed in direct
+ * scenarios, found by address in pool ones whenever sources came or went. */
+static int engine_id_of(struct sim *sim, unsigned i)
+{
+	struct scenario *sc = sim->sc;
+
+	if (!sc->pool)
+		return sc->server[i].id;
+	if (sim->socket_changes != sim_net_socket_changes()) {
+		sim->socket_changes = sim_net_socket_changes();
+		for (unsigned k = 0; k < sc->servers; k++)
+			sc->server[k].id = -1;
+		for (int id = 0; id < (int)engine_source_capacity(sim->engine); id++) {
+			struct source_status st;
+			int k;
+
+			if (engine_get_source(sim->engine, id, sim_clock_now(&sim->clock), &st) &&
+			    (k = server_by_addr(sc, &st.addr)) >= 0)
+				sc->server[k].id = id;
+		}
+	}
+	return sc->server[i].id;
+}
 
 static void sim_start(struct sim *sim, struct scenario *sc)
 {
-	struct clock_ops ops;
+	struct sim_net_ops net;
 
 	*sim = (struct sim){ .sc = sc, .m = { .first_sync = -1.0 }, .leap_tau = SECONDS_PER_DAY - sc->start_of_day };
 	sim_random_seed(&sim->rng, sc->seed);
 	sim_clock_init(&sim->clock, SIM_EPOCH, sc->start_of_day + sc->clock_offset, sc->clock_freq, sc->wander,
 		       &sim->rng);
-	sim_clock_ops(&sim->clock, &ops);
+	sim_clock_ops(&sim->clock, &sim->ops);
 	log_metrics = &sim->m;
 	log_set_sink(log_sink, sc, sc->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE);
 	sc->engine.random_seed = sc->seed ^ 0xa5a5a5a5ULL;
-	sim->engine = engine_create(&sc->engine, &ops, sim_clock_now(&sim->clock));
+	sim->engine = engine_create(&sc->engine, &sim->ops, sim_clock_now(&sim->clock));
 	if (!sim->engine)
 		die("engine_create failed");
 	engine_set_leap_tables(sim->engine, sc->leap_table, sc->leap_tables);
 	sim->m.leap_settled = -1.0;
+	if (sc->pool) {
+		net = (struct sim_net_ops){ .ctx = sim, .lookup = dns_lookup, .send = net_send };
+		sim_net_set_ops(&net);
+		sim->socket_changes = (unsigned long)-1;
+		sim->upstream = upstream_create(sim->engine, NULL, &sim->ops, NULL, NULL, &sc->pool_cfg, 1,
+						sim_clock_now(&sim->clock));
+		if (!sim->upstream)
+			die("upstream_create failed");
+		return;
+	}
 	for (unsigned i = 0; i < sc->servers; i++) {
 		struct sim_server *s = &sc->server[i];
-		char name[32];
-		struct source_config cfg = { .minpoll = s->minpoll, .maxpoll = s->maxpoll, .iburst = s->iburst };
+		char name[NETADDR_TEXT_LEN];
+		struct source_config cfg = s->options;
 
-		snprintf(name, sizeof(name), "192.0.2.%u", i + 1);
-		netaddr_parse(name, &cfg.addr);
-		cfg.addr.port = NTP_PORT;
+		cfg.minpoll = s->minpoll;
+		cfg.maxpoll = s->maxpoll;
+		cfg.iburst = s->iburst;
+		cfg.addr = server_addr(i);
+		netaddr_format(&cfg.addr, name, sizeof(name));
 		cfg.name = name;
 		s->id = engine_add_source(sim->engine, &cfg, sim_clock_now(&sim->clock));
 		if (s->id < 0)
@@ -526,12 +737,12 @@ static void server_answer(const struct sim *sim, const struct sim_server *s, con
 			  double tau, double up, uint8_t out[NTP_HEADER_LEN])
 {
 	const struct scenario *sc = sim->sc;
-	double t2 = utc(sc, tau + up) + s->error;
+	double t2 = utc(sc, tau + up) + (tau >= s->error_from ? s->error : 0.0);
 	/* servers with leap=yes announce one whether UTC has it (leap-insert) or not */
 	bool leap_day = tau < sim->leap_tau && tau > sim->leap_tau - SECONDS_PER_DAY / 2;
 	struct ntp_packet reply = {
 		.leap = s->announce_leap && leap_day ? NTP_LEAP_INSERT : NTP_LEAP_NONE,
-		.version = NTP_VERSION,
+		.version = request->version, /* as ours: the client's version, echoed */
 		.mode = NTP_MODE_SERVER,
 		.stratum = (uint8_t)s->stratum,
 		.poll = request->poll,
@@ -559,10 +770,9 @@ static struct sim_server *server_of(struct sim *sim, int id)
 /* The network model: the request is lost (loss, outages, or no room in
  * flight) or reaches the server after a random one-way delay, and the answer
  * comes back after another. */
-static void network_carry(struct sim *sim, int id, const uint8_t request[NTP_HEADER_LEN])
+static void network_carry(struct sim *sim, struct sim_server *s, int fd, const uint8_t request[NTP_HEADER_LEN])
 {
 	const struct scenario *sc = sim->sc;
-	struct sim_server *s = server_of(sim, id);
 	double tau = sim->clock.tau, up, down;
 	struct ntp_packet in;
 	struct flight *f;
@@ -572,27 +782,40 @@ static void network_carry(struct sim *sim, int id, const uint8_t request[NTP_HEA
 		return;
 	f = &sim->flights[sim->nflights];
 	packet_decode(request, NTP_HEADER_LEN, &in, NULL);
+	s->request_version = in.version;
 	up = one_way(&sim->rng, s, s->delay + s->asymmetry / 2.0);
 	down = one_way(&sim->rng, s, s->delay - s->asymmetry / 2.0);
 	server_answer(sim, s, &in, tau, up, f->bytes);
 	f->deliver = tau + up + SERVER_TURNAROUND + down;
 	f->server = (int)(s - sc->server);
+	f->fd = fd;
 	sim->nflights++;
 }
 
 /* The polls due now: each request goes out through the network. Returns
- * false when none was due (the wakeup was computed at the old rate). */
+ * false when none was due (the wakeup was computed at the old rate). A pool
+ * scenario goes through upstream.c, which also replaces members and looks
+ * the name up again, as the daemon's loop does at every turn. */
 static bool send_due_requests(struct sim *sim)
 {
 	int ids[MAX_SERVERS];
+
+	if (sim->sc->pool) {
+		unsigned long before = sim->sent + sim->dns_queries + sim_net_socket_changes();
+
+		upstream_send_due(sim->upstream, sim_clock_now(&sim->clock));
+		upstream_maintain(sim->upstream, sim_clock_now(&sim->clock));
+		return sim->sent + sim->dns_queries + sim_net_socket_changes() != before;
+	}
 	size_t n = engine_due_requests(sim->engine, sim_clock_now(&sim->clock), ids, MAX_SERVERS);
 
 	for (size_t k = 0; k < n; k++) {
 		uint8_t request[SOURCE_REQUEST_MAX];
 
-		if (server_of(sim, ids[k]) &&
-		    engine_build_request(sim->engine, ids[k], sim_clock_now(&sim->clock), request))
-			network_carry(sim, ids[k], request);
+		struct sim_server *s = server_of(sim, ids[k]);
+
+		if (s && engine_build_request(sim->engine, ids[k], sim_clock_now(&sim->clock), request))
+			network_carry(sim, s, -1, request);
 	}
 	return n > 0;
 }
@@ -614,8 +837,29 @@ static void deliver_flight(struct sim *sim, int index)
 	struct flight f = sim->flights[index];
 
 	sim->flights[index] = sim->flights[--sim->nflights];
+	if (sim->sc->pool) {
+		struct net_addr from = server_addr((unsigned)f.server);
+		struct pollfd readable = { .fd = f.fd, .events = POLLIN, .revents = POLLIN };
+
+		sim_net_deliver(f.fd, f.bytes, NTP_HEADER_LEN, &from, sim_clock_now(&sim->clock));
+		upstream_dispatch(sim->upstream, &readable, 1);
+		upstream_maintain(sim->upstream, sim_clock_now(&sim->clock));
+		return;
+	}
 	engine_handle_reply(sim->engine, sim->sc->server[f.server].id, f.bytes, NTP_HEADER_LEN,
 			    sim_clock_now(&sim->clock));
+}
+
+/* The DNS answer due first, not after `until`; -1: none. */
+static int next_query(const struct sim *sim, double until)
+{
+	int query = -1;
+
+	for (unsigned i = 0; i < sim->nqueries; i++)
+		if (sim->queries[i].deliver <= until &&
+		    (query < 0 || sim->queries[i].deliver < sim->queries[query].deliver))
+			query = (int)i;
+	return query;
 }
 
 /* The measurement: the clock's true offset and what the engine says, at
@@ -677,19 +921,29 @@ static void measure(struct sim *sim)
 	for (unsigned i = 0; i < sc->servers; i++) {
 		struct source_status info;
 
-		if (!engine_get_source(sim->engine, sc->server[i].id, sim_clock_now(&sim->clock), &info))
+		if (!engine_get_source(sim->engine, engine_id_of(sim, i), sim_clock_now(&sim->clock), &info))
 			continue;
-		if (info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED)
-			sc->server[i].selected++;
-		if (info.selection == SOURCE_FALSETICKER)
-			sc->server[i].falseticker++;
+		bool selected = info.selection == SOURCE_SYSTEM_PEER || info.selection == SOURCE_COMBINED;
+		bool falseticker = info.selection == SOURCE_FALSETICKER;
+
+		sc->server[i].selected += selected;
+		sc->server[i].falseticker += falseticker;
+		sc->server[i].selected_after_warmup += selected && tau >= sc->warmup;
+		sc->server[i].falseticker_after_warmup += falseticker && tau >= sc->warmup;
 	}
 	if (sc->trace)
 		fprintf(stderr, "%.0f %.9f %s\n", tau, offset, sync_state_str(tr.state));
 }
 
+/* "selected_2": server 2's figure (servers count from 1, as in their addresses). */
+static void per_server_figure(struct figure *f, const char *what, unsigned index, double value)
+{
+	snprintf(f->name, sizeof(f->name), "%s_%u", what, index + 1);
+	f->value = value;
+}
+
 /* The figures the criteria and the report name; returns how many. */
-static size_t collect_figures(const struct sim *sim, const struct engine_tracking *tr, struct figure *figures)
+static size_t collect_figures(struct sim *sim, const struct engine_tracking *tr, struct figure *figures)
 {
 	const struct scenario *sc = sim->sc;
 	const struct metrics *m = &sim->m;
@@ -733,6 +987,23 @@ static size_t collect_figures(const struct sim *sim, const struct engine_trackin
 	figures[nf++] = (struct figure){ "outage_freq_error_ppm", outage_freq_error };
 	figures[nf++] = (struct figure){ "refused_calls", clock->refused };
 	figures[nf++] = (struct figure){ "final_frequency_ppm", engine_frequency_ppm(sim->engine) };
+	figures[nf++] = (struct figure){ "stratum_end", tr->stratum };
+	figures[nf++] = (struct figure){ "dns_queries", (double)sim->dns_queries };
+	figures[nf++] = (struct figure){ "dns_queries_failed", (double)sim->dns_queries_failed };
+	figures[nf++] = (struct figure){ "sources_end", sc->pool ? sim_net_open_sockets() : sc->servers };
+	figures[nf++] = (struct figure){ "replacements", (double)sim_net_closes() };
+	for (unsigned i = 0; i < sc->servers; i++) {
+		const struct sim_server *s = &sc->server[i];
+		struct source_status info = { .samples = 0 };
+		bool in_use = engine_get_source(sim->engine, engine_id_of(sim, i), sim_clock_now(&sim->clock), &info);
+
+		per_server_figure(&figures[nf++], "selected", i, (double)s->selected_after_warmup);
+		per_server_figure(&figures[nf++], "falseticker", i, (double)s->falseticker_after_warmup);
+		per_server_figure(&figures[nf++], "samples", i, info.samples);
+		per_server_figure(&figures[nf++], "delay_drops", i, (double)info.delay_drops);
+		per_server_figure(&figures[nf++], "request_version", i, s->request_version);
+		per_server_figure(&figures[nf++], "in_use", i, in_use);
+	}
 	return nf;
 }
 
@@ -758,7 +1029,7 @@ static bool report(struct sim *sim)
 	const struct scenario *sc = sim->sc;
 	const struct sim_clock *clock = &sim->clock;
 	struct engine_tracking tr;
-	struct figure figures[32];
+	struct figure figures[MAX_FIGURES];
 	struct json_writer w;
 	bool all_pass = true;
 	size_t nf;
@@ -785,9 +1056,13 @@ static bool report(struct sim *sim)
 	json_end_array(&w);
 	json_begin_array(&w, "sources");
 	for (unsigned i = 0; i < sc->servers; i++) {
-		struct source_status info;
+		struct source_status info = { .selection = SOURCE_UNUSABLE };
 
-		engine_get_source(sim->engine, sc->server[i].id, sim_clock_now(&sim->clock), &info);
+		if (!engine_get_source(sim->engine, engine_id_of(sim, i), sim_clock_now(&sim->clock), &info)) {
+			struct net_addr addr = server_addr(i);
+
+			netaddr_format(&addr, info.name, sizeof(info.name));
+		}
 		json_begin_object(&w, NULL);
 		json_string(&w, "name", info.name);
 		json_real(&w, "error", sc->server[i].error, 6);
@@ -837,16 +1112,30 @@ static int run(struct scenario *sc)
 
 	sim_start(&sim, sc);
 	while (sim.clock.tau < sc->duration) {
-		double wake = sim.clock.tau + timespec_diff(engine_next_wakeup(sim.engine), sim_clock_now(&sim.clock));
-		double next = fmax(wake, sim.clock.tau);
-		int flight = next_flight(&sim, next);
+		struct timespec now = sim_clock_now(&sim.clock);
+		double wake = sim.clock.tau + timespec_diff(engine_next_wakeup(sim.engine), now);
+		double next, upstream_wake;
+		int flight, query = -1;
 
+		if (sc->pool) {
+			upstream_wake = sim.clock.tau + timespec_diff(upstream_next_wakeup(sim.upstream, now), now);
+			wake = fmin(wake, upstream_wake);
+		}
+		next = fmax(wake, sim.clock.tau);
+		flight = next_flight(&sim, next);
 		if (flight >= 0)
 			next = sim.flights[flight].deliver;
+		if (sc->pool && (query = next_query(&sim, next)) >= 0) {
+			next = sim.queries[query].deliver;
+			flight = -1;
+		}
 		if (sim.next_measure <= next) {
 			sim_clock_advance(&sim.clock, sim.next_measure);
 			measure(&sim);
 			sim.next_measure += sc->measure_interval;
+		} else if (query >= 0) {
+			sim_clock_advance(&sim.clock, next);
+			dns_answer(&sim, (unsigned)query);
 		} else if (flight >= 0) {
 			sim_clock_advance(&sim.clock, next);
 			deliver_flight(&sim, flight);
@@ -858,6 +1147,7 @@ static int run(struct scenario *sc)
 		}
 	}
 	pass = report(&sim);
+	upstream_destroy(sim.upstream);
 	engine_destroy(sim.engine);
 	return pass ? 0 : 1;
 }

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "logsink.h"
 #include "metrics.h"
+#include "metrics_json.h"
 #include "notify.h"
 #include "ntp_time.h"
 #include "privdrop.h"
@@ -55,7 +56,9 @@
 #endif
 
 #define DAEMON_DRIFT_INTERVAL 3600.0
-#define DAEMON_MAX_POLLFDS 160
+/* Descriptors polled besides one per source and the server's sockets: the
+ * resolver, the control socket and its clients. */
+#define DAEMON_POLLFDS_BESIDES_SOURCES 160
 #define DAEMON_EXIT_CONFIG 2
 #define PRECISION_MAX_READS 100000
 
@@ -363,7 +366,7 @@ static void take_snapshot(struct daemon *d, struct timespec now, struct engine_t
 	*snap = (struct metrics_snapshot){ t, infos, n, d->server ? c : NULL };
 }
 
-static void print_metrics(struct daemon *d, struct timespec now, FILE *out)
+static void print_metrics(struct daemon *d, struct timespec now, FILE *out, bool json)
 {
 	struct engine_tracking t;
 	struct serve_counters c = { 0 };
@@ -372,6 +375,11 @@ static void print_metrics(struct daemon *d, struct timespec now, FILE *out)
 	char *text;
 
 	take_snapshot(d, now, &t, &c, &snap);
+	if (json) {
+		metrics_json_print(&snap, out);
+		free((void *)snap.sources);
+		return;
+	}
 	need = metrics_prometheus_format(&snap, NULL, 0);
 	text = malloc(need + 1);
 	if (text) {
@@ -401,26 +409,36 @@ static bool start_statsd(const struct daemon_config *cfg, struct timespec now)
 	       statsd_init(&cfg->statsd.address, cfg->statsd.prefix, cfg->statsd.interval, now);
 }
 
-/* The configured sources, then those of the sourcedir, into out
- * (CONFIG_MAX_SOURCES entries). */
-static size_t all_sources(const struct daemon_config *cfg, struct config_source *out)
+/* The configured sources, then those of the sourcedir (at most
+ * SOURCEDIR_MAX_SOURCES), in an array to free (NULL: out of memory, logged). */
+static struct config_source *all_sources(const struct daemon_config *cfg, size_t *count)
 {
-	size_t n = cfg->source_count;
+	size_t room = cfg->source_count + (cfg->sourcedir[0] ? SOURCEDIR_MAX_SOURCES : 0);
+	struct config_source *out = malloc((room ? room : 1) * sizeof(*out));
 
-	memcpy(out, cfg->sources, n * sizeof(*out));
+	*count = 0;
+	if (!out) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory for the sources");
+		return NULL;
+	}
+	memcpy(out, cfg->sources, cfg->source_count * sizeof(*out));
+	*count = cfg->source_count;
 	if (cfg->sourcedir[0])
-		n += sourcedir_read(cfg->sourcedir, out + n, CONFIG_MAX_SOURCES - n);
-	return n;
+		*count += sourcedir_read(cfg->sourcedir, out + *count, SOURCEDIR_MAX_SOURCES);
+	return out;
 }
 
 /* The configured sources and the sourcedir's to upstream: those still
  * listed keep their state, the others come and go. Returns how many. */
-static size_t reconfigure_sources(struct daemon *d, struct timespec now)
+static size_t reconfigure_sources(struct daemon *d, const struct daemon_config *cfg, struct timespec now)
 {
-	struct config_source entries[CONFIG_MAX_SOURCES];
-	size_t n = all_sources(&d->cfg, entries);
+	size_t n;
+	struct config_source *entries = all_sources(cfg, &n);
 
+	if (!entries)
+		return 0;
 	upstream_reconfigure(d->upstream, entries, n, now);
+	free(entries);
 	return n;
 }
 
@@ -478,8 +496,7 @@ static void cmd_serverstats(struct daemon *d, const struct control_request *req,
 
 static void cmd_metrics(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
 {
-	(void)req;
-	print_metrics(d, now, out);
+	print_metrics(d, now, out, is_json(req));
 }
 
 static bool same_host(const struct net_addr *a, const struct net_addr *b)
@@ -574,7 +591,7 @@ static void cmd_makestep(struct daemon *d, const struct control_request *req, st
 
 static void cmd_add(struct daemon *d, const struct control_request *req, struct timespec now, FILE *out)
 {
-	struct config_source src;
+	struct config_source src, *grown;
 	char why[256], what[CONFIG_NAME_LEN + 32];
 
 	if (source_line_parse(req->args, &src, why, sizeof(why)) < 0) {
@@ -586,12 +603,14 @@ static void cmd_add(struct daemon *d, const struct control_request *req, struct 
 			fprintf(out, "error: %s is a source already\n", src.name);
 			return;
 		}
-	if (d->cfg.source_count == CONFIG_MAX_SOURCES) {
-		fprintf(out, "error: already %d sources, the most there may be\n", CONFIG_MAX_SOURCES);
+	grown = realloc(d->cfg.sources, (d->cfg.source_count + 1) * sizeof(*grown));
+	if (!grown) {
+		fprintf(out, "error: out of memory\n");
 		return;
 	}
+	d->cfg.sources = grown;
 	d->cfg.sources[d->cfg.source_count++] = src;
-	reconfigure_sources(d, now);
+	reconfigure_sources(d, &d->cfg, now);
 	log_msg(LOG_LEVEL_NOTICE, "stratactl: added %s %s", src.pool ? "pool" : "server", src.name);
 	snprintf(what, sizeof(what), "added %s %s", src.pool ? "pool" : "server", src.name);
 	status_done(out, is_json(req), what);
@@ -632,7 +651,7 @@ static void cmd_delete(struct daemon *d, const struct control_request *req, stru
 		return;
 	}
 	d->cfg.source_count = kept;
-	reconfigure_sources(d, now);
+	reconfigure_sources(d, &d->cfg, now);
 	log_msg(LOG_LEVEL_NOTICE, "stratactl: deleted %s", name);
 	snprintf(what, sizeof(what), "deleted %s", name);
 	status_done(out, is_json(req), what);
@@ -717,7 +736,7 @@ static void cmd_reload(struct daemon *d, const struct control_request *req, stru
 		fprintf(out, "error: reload takes one argument: sources\n");
 		return;
 	}
-	n = reconfigure_sources(d, now);
+	n = reconfigure_sources(d, &d->cfg, now);
 	log_msg(LOG_LEVEL_INFO, "sources reloaded: %zu configured, %zu from %s", d->cfg.source_count,
 		n - d->cfg.source_count, d->cfg.sourcedir[0] ? d->cfg.sourcedir : "no sourcedir");
 	if (is_json(req)) {
@@ -908,55 +927,105 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
-/* Everything but the sources (and the sourcedir), logging (and the history
- * logs) and statsd is fixed once running. */
-static void keep_running_settings(const struct daemon_config *running, struct daemon_config *next)
+/* A reload applies the sources, logging, statsd, the clock's step policy,
+ * quorum and limits and local_stratum, and, when the server took them
+ * (serve_reloaded), its access lists and rate limits; the rest
+ * (restart_only_changes) is what the running engine, sockets and processes
+ * were built from, kept from the running configuration. next becomes the
+ * merge, owning its lists; what running still owns is the caller's to free. */
+static void keep_running_settings(struct daemon_config *running, struct daemon_config *next, bool serve_reloaded)
 {
-	struct config_source sources[CONFIG_MAX_SOURCES];
-	size_t count = next->source_count;
-	enum log_level level = next->log_level;
-	bool use_syslog = next->log_syslog;
-	struct config_statsd statsd = next->statsd;
-	struct config_history history = next->history;
-	char sourcedir[CONFIG_PATH_LEN];
+	struct daemon_config merged = *running;
+	struct engine_config *e = &merged.engine;
+	struct serve_config *sv = &merged.serve;
 
-	memcpy(sources, next->sources, sizeof(sources));
-	memcpy(sourcedir, next->sourcedir, sizeof(sourcedir));
-	*next = *running;
-	next->history = history;
-	memcpy(next->sourcedir, sourcedir, sizeof(sourcedir));
-	next->statsd = statsd;
-	memcpy(next->sources, sources, sizeof(sources));
-	next->source_count = count;
-	next->log_level = level;
-	next->log_syslog = use_syslog;
+	/* the new sources move to the merge; the old stay with running */
+	merged.sources = next->sources;
+	merged.source_count = next->source_count;
+	next->sources = NULL;
+	next->source_count = 0;
+	/* the listen addresses stay (restart-only): running's move to the merge */
+	running->serve.listen = NULL;
+	running->serve.listen_count = 0;
+	free(next->serve.listen);
+	next->serve.listen = NULL;
+	next->serve.listen_count = 0;
+	merged.history = next->history;
+	memcpy(merged.sourcedir, next->sourcedir, sizeof(merged.sourcedir));
+	merged.log_level = next->log_level;
+	merged.log_syslog = next->log_syslog;
+	merged.statsd = next->statsd;
+	e->step_threshold = next->engine.step_threshold;
+	e->stepout = next->engine.stepout;
+	e->max_steps = next->engine.max_steps;
+	e->minsources = next->engine.minsources;
+	e->max_distance = next->engine.max_distance;
+	e->max_jitter = next->engine.max_jitter;
+	e->local_stratum = next->engine.local_stratum;
+	if (serve_reloaded) {
+		/* the new lists move to the merge; the old stay with running */
+		sv->allow = next->serve.allow;
+		sv->allow_count = next->serve.allow_count;
+		sv->deny = next->serve.deny;
+		sv->deny_count = next->serve.deny_count;
+		sv->ratelimit_interval = next->serve.ratelimit_interval;
+		sv->ratelimit_burst = next->serve.ratelimit_burst;
+		sv->ratelimit_kod = next->serve.ratelimit_kod;
+		sv->ratelimit_table_size = next->serve.ratelimit_table_size;
+	} else {
+		/* the running lists move to the merge; the unused new ones go */
+		config_free(next);
+		running->serve.allow = running->serve.deny = NULL;
+		running->serve.allow_count = running->serve.deny_count = 0;
+	}
+	*next = merged;
 }
 
-/* Compared as --check-config prints them, so only configured values count. */
-static bool needs_restart(const struct daemon_config *running, const struct daemon_config *next)
+/* The addresses alone: a new port is serve.port's change. */
+static bool same_listen(const struct serve_config *a, const struct serve_config *b)
 {
-	struct daemon_config merged = *next;
-	char *text_a = NULL, *text_b = NULL;
-	size_t len_a = 0, len_b = 0;
-	FILE *fa, *fb;
-	bool differ = true;
+	if (a->listen_count != b->listen_count)
+		return false;
+	for (size_t i = 0; i < a->listen_count; i++) {
+		struct net_addr x = a->listen[i], y = b->listen[i];
 
-	keep_running_settings(running, &merged);
-	fa = open_memstream(&text_a, &len_a);
-	fb = open_memstream(&text_b, &len_b);
-	if (fa && fb) {
-		config_print(&merged, fa);
-		config_print(next, fb);
+		x.port = y.port = 0;
+		if (!netaddr_equal(&x, &y))
+			return false;
 	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	if (text_a && text_b)
-		differ = strcmp(text_a, text_b) != 0;
-	free(text_a);
-	free(text_b);
-	return differ;
+	return true;
+}
+
+/* The settings that changed and take effect only at the next start (why, in
+ * stratad.conf(5) RELOADING), as "a, b, c"; "" when none. */
+static void restart_only_changes(const struct daemon_config *running, const struct daemon_config *next, char *out,
+				 size_t len)
+{
+	const struct engine_config *a = &running->engine, *b = &next->engine;
+	const struct serve_config *x = &running->serve, *y = &next->serve;
+	const struct { bool changed; const char *name; } settings[] = {
+		{ a->adjust != b->adjust, "clock.adjust" },
+		{ a->panic_threshold != b->panic_threshold, "clock.panic_threshold" },
+		{ a->allow_initial_insane_step != b->allow_initial_insane_step, "clock.allow_initial_insane_step" },
+		{ strcmp(running->driftfile, next->driftfile) != 0, "clock.driftfile" },
+		{ x->enabled != y->enabled, "serve (the section)" },
+		{ x->enabled && y->enabled && !same_listen(x, y), "serve.listen" },
+		{ x->enabled && y->enabled && x->port != y->port, "serve.port" },
+		{ x->enabled && y->enabled && x->threads != y->threads, "serve.threads" },
+		{ x->enabled && y->enabled && x->rcvbuf != y->rcvbuf, "serve.rcvbuf" },
+		{ strcmp(running->control_socket, next->control_socket) != 0, "control.socket" },
+		{ strcmp(running->user, next->user) != 0, "user" },
+		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
+		{ strcmp(running->keys, next->keys) != 0, "keys" },
+		{ running->seccomp != next->seccomp, "security.seccomp" },
+		{ running->clock_process != next->clock_process, "security.clock_process" },
+	};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]) && used < len; i++)
+		if (settings[i].changed)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", settings[i].name);
 }
 
 /* SIGHUP: the new file replaces the running configuration only when valid. */
@@ -1001,7 +1070,8 @@ static void log_leap_tables(const struct daemon *d, struct timespec now)
 static void reload(struct daemon *d)
 {
 	struct daemon_config next;
-	char err[512];
+	char err[512], restart[512];
+	bool serve_reloaded;
 
 	notify_reloading();
 	history_log_reopen(d->history_log); /* logrotate's signal, whatever the file says */
@@ -1015,14 +1085,11 @@ static void reload(struct daemon *d)
 	/* The keys were read as root at the start; new sources use those. */
 	if (config_check_keys(&next, d->config_path, &d->keys, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		config_free(&next);
 		notify_ready(d->status);
 		return;
 	}
-	{
-		struct config_source entries[CONFIG_MAX_SOURCES];
-
-		upstream_reconfigure(d->upstream, entries, all_sources(&next, entries), now_of(d));
-	}
+	reconfigure_sources(d, &next, now_of(d));
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
 		statsd_fini();
@@ -1031,15 +1098,22 @@ static void reload(struct daemon *d)
 			next.statsd.enabled = false; /* the loop asks statsd only while it runs */
 		}
 	}
-	if (needs_restart(&d->cfg, &next))
-		log_msg(LOG_LEVEL_NOTICE, "reloaded the sources, logging and statsd; the other changes take effect "
-					  "at the next start");
-	/* The rest is what the running engine and sockets were built from. */
-	keep_running_settings(&d->cfg, &next);
+	engine_reconfigure(d->engine, &next.engine);
+	serve_reloaded = d->server && d->cfg.serve.enabled && next.serve.enabled;
+	if (serve_reloaded && server_reconfigure(d->server, &next.serve, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s: keeping the running access lists and rate limits", err);
+		serve_reloaded = false;
+	}
+	restart_only_changes(&d->cfg, &next, restart, sizeof(restart));
+	if (restart[0])
+		log_msg(LOG_LEVEL_NOTICE, "reloaded; these changes take effect at the next start: %s", restart);
+	/* The rest is what the running engine, sockets and processes were built from. */
+	keep_running_settings(&d->cfg, &next, serve_reloaded);
 	if (memcmp(&next.history, &d->cfg.history, sizeof(next.history)) != 0) {
 		history_log_close(d->history_log);
 		d->history_log = history_log_open(&next.history);
 	}
+	config_free(&d->cfg);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, d->debug);
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
@@ -1081,7 +1155,16 @@ static bool clock_tick(struct daemon *d, struct timespec now, struct timespec *n
 
 static void run(struct daemon *d)
 {
-	struct pollfd fds[DAEMON_MAX_POLLFDS];
+	struct pollfd *fds = NULL;
+	size_t fds_cap = 0;
+	/* the listen addresses are fixed while running */
+	size_t server_fd_count = d->server ? server_socket_count(d->server) : 0;
+	int *server_fds = malloc((server_fd_count ? server_fd_count : 1) * sizeof(server_fds[0]));
+
+	if (!server_fds) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory for the poll set");
+		return;
+	}
 
 	unblock_signals();
 	for (;;) {
@@ -1089,12 +1172,12 @@ static void run(struct daemon *d)
 		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
 		int timeout;
 		bool resolving, replies = false;
-		int server_fds[SERVE_MAX_LISTEN * 2];
+		size_t needed;
 
 		if (stop_signal) {
 			log_msg(LOG_LEVEL_NOTICE, "exiting on signal %d", (int)stop_signal);
 			notify_stopping();
-			return;
+			break;
 		}
 		if (reload_signal) {
 			reload_signal = 0;
@@ -1103,6 +1186,19 @@ static void run(struct daemon *d)
 		now = now_of(d);
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
+		/* one descriptor per source, and the sources have no fixed number */
+		needed = DAEMON_POLLFDS_BESIDES_SOURCES + server_fd_count + upstream_socket_count(d->upstream);
+		if (fds_cap < needed) {
+			size_t cap = 2 * needed;
+			struct pollfd *grown = realloc(fds, cap * sizeof(fds[0]));
+
+			if (!grown) {
+				log_msg(LOG_LEVEL_ERROR, "out of memory for the poll set");
+				break;
+			}
+			fds = grown;
+			fds_cap = cap;
+		}
 		if (timespec_diff(now, d->next_drift_write) >= 0) {
 			save_drift(d);
 			d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
@@ -1125,17 +1221,17 @@ static void run(struct daemon *d)
 			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
 		}
 		up_first = n;
-		up_n = upstream_pollfds(d->upstream, fds + n, DAEMON_MAX_POLLFDS - n);
+		up_n = upstream_pollfds(d->upstream, fds + n, fds_cap - n);
 		n += up_n;
 		srv_first = n;
 		if (d->server) {
-			size_t k = server_poll_fds(d->server, server_fds, sizeof(server_fds) / sizeof(server_fds[0]));
+			size_t k = server_poll_fds(d->server, server_fds, server_fd_count);
 
-			for (size_t i = 0; i < k && n < DAEMON_MAX_POLLFDS; i++, srv_n++)
+			for (size_t i = 0; i < k && n < fds_cap; i++, srv_n++)
 				fds[n++] = (struct pollfd){ .fd = server_fds[i], .events = POLLIN };
 		}
 		ctl_first = n;
-		ctl_n = d->control ? control_pollfds(d->control, fds + n, DAEMON_MAX_POLLFDS - n) : 0;
+		ctl_n = d->control ? control_pollfds(d->control, fds + n, fds_cap - n) : 0;
 		n += ctl_n;
 
 		if (stop_signal || reload_signal)
@@ -1151,7 +1247,7 @@ static void run(struct daemon *d)
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));
-			return;
+			break;
 		}
 		now = now_of(d);
 		if (resolving && fds[res_index].revents) {
@@ -1174,6 +1270,8 @@ static void run(struct daemon *d)
 		note_state(d, now);
 		record_history(d, now, replies);
 	}
+	free(fds);
+	free(server_fds);
 }
 
 static int write_pidfile(const char *path, uid_t uid, gid_t gid)
@@ -1246,7 +1344,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	struct timespec now;
 	struct engine_tracking tracking;
 	bool root = geteuid() == 0, keep_sys_time;
-	struct config_source entries[CONFIG_MAX_SOURCES];
+	struct config_source *entries;
 	size_t entry_count;
 
 	if (root && !privdrop_lookup(d->cfg.user, &uid, &gid, why, sizeof(why))) {
@@ -1336,11 +1434,14 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
 	}
-	entry_count = all_sources(&d->cfg, entries);
+	entries = all_sources(&d->cfg, &entry_count);
+	if (!entries)
+		return -1;
 	if (entry_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
 	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, entries,
 				      entry_count, now);
+	free(entries);
 	if (!d->upstream) {
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
@@ -1380,6 +1481,7 @@ static void teardown(struct daemon *d)
 	if (d->linux_clock)
 		linux_clock_destroy(d->linux_clock);
 	auth_keyring_free(&d->keys);
+	config_free(&d->cfg);
 	/* only our own: a second instance that failed to start leaves the first's */
 	if (d->pidfile[0])
 		unlink(d->pidfile);
@@ -1405,6 +1507,7 @@ int main(int argc, char **argv)
 	    config_check_keys(&d.cfg, opt.config_path, &d.keys, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		auth_keyring_free(&d.keys);
+		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (load_leap_tables(&d, err, sizeof(err)) < 0) {
@@ -1415,6 +1518,7 @@ int main(int argc, char **argv)
 	if (opt.check_config) {
 		auth_keyring_free(&d.keys);
 		config_print(&d.cfg, stdout);
+		config_free(&d.cfg);
 		return 0;
 	}
 	d.config_path = opt.config_path;

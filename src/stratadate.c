@@ -471,6 +471,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 	case SOURCE_UNSYNCHRONIZED:
 	case SOURCE_BAD_HEADER:
 	case SOURCE_TOO_FAR:
+	case SOURCE_DELAY_EXCEEDED:
 	case SOURCE_KOD_RATE:
 	case SOURCE_KOD_STOP:
 	case SOURCE_KOD_OTHER:
@@ -601,6 +602,7 @@ static const char *state_str(const struct target *t)
 	switch (t->cand.state) {
 	case SELECT_FALSETICKER:
 		return "falseticker";
+	case SELECT_NOT_PREFERRED:
 	case SELECT_OUTLIER:
 		return "outlier";
 	case SELECT_COMBINED:

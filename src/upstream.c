@@ -12,7 +12,8 @@
 #include "ntp_time.h"
 #include "udp.h"
 
-#define UPSTREAM_MAX_SLOTS 64
+/* Room for this many addresses in use at first; the table doubles when full. */
+#define UPSTREAM_INITIAL_SLOTS 16
 #define UPSTREAM_RECV_BATCH 8       /* datagrams per readable socket per wakeup */
 
 /* One address in use: an engine source and its socket. */
@@ -32,6 +33,7 @@ struct upstream_entry {
 	bool failing;             /* the last lookup failed: said once until it works again */
 	bool loop_said;           /* an address was refused as our own: said once */
 	struct lookup_state lookup; /* when the name may be looked up again */
+	struct lookup_replaced replaced; /* pool members dropped lately: not taken again yet */
 };
 
 struct upstream {
@@ -39,23 +41,28 @@ struct upstream {
 	const struct auth_keyring *keys;
 	struct resolver *resolver;
 	const struct clock_ops *clock;
-	struct upstream_entry entries[CONFIG_MAX_SOURCES];
-	struct upstream_slot slots[UPSTREAM_MAX_SLOTS];
+	/* no fixed sizes: as many entries as configured, slots doubling when full */
+	size_t entry_count;
+	struct upstream_entry *entries;
+	size_t slot_count;
+	struct upstream_slot *slots;
+	int *due_ids;               /* slot_count of them, for upstream_send_due */
 	struct loop_self self;    /* where we serve: never a source */
+	struct net_addr *listen;  /* self.listen's copy of the serve addresses */
 };
 
 static unsigned members(const struct upstream *up, size_t entry)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		n += up->slots[i].used && up->slots[i].entry == entry;
 	return n;
 }
 
 static bool address_in_use(const struct upstream *up, const struct net_addr *addr)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && netaddr_equal(&up->slots[i].addr, addr))
 			return true;
 	return false;
@@ -69,6 +76,41 @@ static bool result_has(const struct resolver_result *result, const struct net_ad
 	return false;
 }
 
+/* Doubles the slot table; false when out of memory (nothing lost). */
+static bool grow_slots(struct upstream *up)
+{
+	size_t count = up->slot_count ? 2 * up->slot_count : UPSTREAM_INITIAL_SLOTS;
+	struct upstream_slot *slots = realloc(up->slots, count * sizeof(slots[0]));
+	int *ids;
+
+	if (!slots)
+		return false;
+	up->slots = slots;
+	memset(slots + up->slot_count, 0, (count - up->slot_count) * sizeof(slots[0]));
+	ids = realloc(up->due_ids, count * sizeof(ids[0]));
+	if (!ids)
+		return false;
+	up->due_ids = ids;
+	up->slot_count = count;
+	return true;
+}
+
+/* At least count entries; false when out of memory. */
+static bool grow_entries(struct upstream *up, size_t count)
+{
+	struct upstream_entry *entries;
+
+	if (count <= up->entry_count)
+		return true;
+	entries = realloc(up->entries, count * sizeof(entries[0]));
+	if (!entries)
+		return false;
+	memset(entries + up->entry_count, 0, (count - up->entry_count) * sizeof(entries[0]));
+	up->entries = entries;
+	up->entry_count = count;
+	return true;
+}
+
 static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *addr, struct timespec now)
 {
 	const struct config_source *cfg = &up->entries[entry].cfg;
@@ -79,11 +121,18 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 	int fd;
 
 	netaddr_format_with_port(addr, text, sizeof(text));
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && !slot; i++)
+	for (size_t i = 0; i < up->slot_count && !slot; i++)
 		if (!up->slots[i].used)
 			slot = &up->slots[i];
-	if (!slot)
-		return false;
+	if (!slot) {
+		size_t first_new = up->slot_count;
+
+		if (!grow_slots(up)) {
+			log_msg(LOG_LEVEL_ERROR, "%s (%s): out of memory for another source", cfg->name, text);
+			return false;
+		}
+		slot = &up->slots[first_new];
+	}
 	if (loop_is_self(&up->self, addr)) {
 		if (!up->entries[entry].loop_said)
 			log_msg(LOG_LEVEL_ERROR, "refusing source %s (%s): it is this daemon's own serving address, "
@@ -98,7 +147,11 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 	}
 	sc = (struct source_config){ .addr = *addr, .name = cfg->name, .minpoll = cfg->minpoll,
 				     .maxpoll = cfg->maxpoll, .iburst = cfg->iburst, .pool_member = cfg->pool,
-				     .key = cfg->key ? auth_keyring_find(up->keys, cfg->key) : NULL };
+				     .key = cfg->key ? auth_keyring_find(up->keys, cfg->key) : NULL,
+				     .prefer = cfg->prefer, .noselect = cfg->noselect, .trust = cfg->trust,
+				     .require = cfg->require, .maxdelay = cfg->maxdelay, .maxdelayratio = cfg->maxdelayratio,
+				     .minstratum = cfg->minstratum, .offset = cfg->offset, .version = cfg->version,
+				     .maxsamples = cfg->maxsamples };
 	if (cfg->key && !sc.key) {
 		/* config_check_keys keeps this from happening; never poll unsigned instead */
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): key %u is not in the keys file", cfg->name, text, cfg->key);
@@ -179,17 +232,28 @@ static size_t local_addresses(struct net_addr *out, size_t max)
 
 /* Where we serve, for the loop checks: our addresses are never taken as a
  * source, and a server whose refid is one of them is synchronized to us. */
-static void learn_self(struct upstream *up, const struct serve_config *serve)
+static bool learn_self(struct upstream *up, const struct serve_config *serve)
 {
-	uint32_t refids[LOOP_MAX_LOCAL + SERVE_MAX_LISTEN];
+	size_t max = LOOP_MAX_LOCAL + (serve ? serve->listen_count : 0);
+	struct net_addr *listen;
+	uint32_t *refids;
 
 	if (!serve || !serve->enabled)
-		return;
+		return true;
+	listen = malloc(serve->listen_count ? serve->listen_count * sizeof(listen[0]) : 1);
+	refids = malloc(max * sizeof(refids[0]));
+	if (!listen || !refids) {
+		free(listen);
+		free(refids);
+		return false;
+	}
+	memcpy(listen, serve->listen, serve->listen_count * sizeof(listen[0]));
+	up->self.listen = up->listen = listen;
 	up->self.listen_count = serve->listen_count;
-	memcpy(up->self.listen, serve->listen, serve->listen_count * sizeof(serve->listen[0]));
 	up->self.local_count = local_addresses(up->self.local, LOOP_MAX_LOCAL);
-	engine_set_own_refids(up->engine, refids,
-			      loop_own_refids(&up->self, refids, sizeof(refids) / sizeof(refids[0])));
+	engine_set_own_refids(up->engine, refids, loop_own_refids(&up->self, refids, max));
+	free(refids);
+	return true;
 }
 
 struct upstream *upstream_create(struct engine *engine, struct resolver *res, const struct clock_ops *clock,
@@ -205,8 +269,11 @@ struct upstream *upstream_create(struct engine *engine, struct resolver *res, co
 	up->keys = keys;
 	up->resolver = res;
 	up->clock = clock;
-	learn_self(up, serve);
-	for (size_t i = 0; i < count && i < CONFIG_MAX_SOURCES; i++)
+	if (!learn_self(up, serve) || !grow_entries(up, count) || !grow_slots(up)) {
+		upstream_destroy(up);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
 		start_entry(up, i, &entries[i], now);
 	return up;
 }
@@ -215,7 +282,7 @@ static void stop_entry(struct upstream *up, size_t entry)
 {
 	bool resolving;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && up->slots[i].entry == entry)
 			remove_slot(up, &up->slots[i]);
 	resolving = up->entries[entry].resolving;
@@ -229,8 +296,12 @@ void upstream_destroy(struct upstream *up)
 {
 	if (!up)
 		return;
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+	for (size_t i = 0; i < up->entry_count; i++)
 		stop_entry(up, i);
+	free(up->entries);
+	free(up->listen);
+	free(up->slots);
+	free(up->due_ids);
 	free(up);
 }
 
@@ -238,15 +309,22 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 {
 	return a->pool == b->pool && a->port == b->port && a->minpoll == b->minpoll &&
 	       a->maxpoll == b->maxpoll && a->iburst == b->iburst && a->maxsources == b->maxsources &&
-	       a->key == b->key && !strcmp(a->name, b->name);
+	       a->key == b->key && !strcmp(a->name, b->name) && a->prefer == b->prefer &&
+	       a->noselect == b->noselect && a->trust == b->trust && a->require == b->require &&
+	       a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio && a->minstratum == b->minstratum &&
+	       a->offset == b->offset && a->version == b->version && a->maxsamples == b->maxsamples;
 }
 
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,
 			  struct timespec now)
 {
-	bool kept[CONFIG_MAX_SOURCES] = { false };
+	bool *kept = calloc(count ? count : 1, sizeof(kept[0]));
 
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
+	if (!kept) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory: the sources are not reloaded");
+		return;
+	}
+	for (size_t i = 0; i < up->entry_count; i++) {
 		bool keep = false;
 
 		if (!up->entries[i].used)
@@ -263,26 +341,36 @@ void upstream_reconfigure(struct upstream *up, const struct config_source *entri
 		}
 	}
 	for (size_t j = 0; j < count; j++) {
-		size_t free_entry = CONFIG_MAX_SOURCES;
+		size_t free_entry = up->entry_count;
 
 		if (kept[j])
 			continue;
-		for (size_t i = 0; i < CONFIG_MAX_SOURCES && free_entry == CONFIG_MAX_SOURCES; i++)
+		for (size_t i = 0; i < up->entry_count && free_entry == up->entry_count; i++)
 			if (!up->entries[i].used && !up->entries[i].resolving)
 				free_entry = i;
-		if (free_entry == CONFIG_MAX_SOURCES) {
-			log_msg(LOG_LEVEL_ERROR, "no room for %s: restart stratad to apply", entries[j].name);
+		if (!grow_entries(up, free_entry + 1)) {
+			log_msg(LOG_LEVEL_ERROR, "out of memory: %s is not added", entries[j].name);
 			continue;
 		}
 		start_entry(up, free_entry, &entries[j], now);
 	}
+	free(kept);
+}
+
+size_t upstream_socket_count(const struct upstream *up)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < up->slot_count; i++)
+		n += up->slots[i].used;
+	return n;
 }
 
 size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && n < max; i++)
+	for (size_t i = 0; i < up->slot_count && n < max; i++)
 		if (up->slots[i].used)
 			fds[n++] = (struct pollfd){ .fd = up->slots[i].fd, .events = POLLIN };
 	return n;
@@ -316,7 +404,7 @@ void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t cou
 	for (size_t i = 0; i < count; i++) {
 		if (!fds[i].revents)
 			continue;
-		for (size_t j = 0; j < UPSTREAM_MAX_SLOTS; j++)
+		for (size_t j = 0; j < up->slot_count; j++)
 			if (up->slots[j].used && up->slots[j].fd == fds[i].fd) {
 				receive(up, &up->slots[j]);
 				break;
@@ -329,7 +417,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 	struct upstream_entry *e;
 	size_t entry = result->tag;
 
-	if (entry >= CONFIG_MAX_SOURCES)
+	if (entry >= up->entry_count)
 		return;
 	e = &up->entries[entry];
 	e->resolving = false;
@@ -347,7 +435,7 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		log_msg(LOG_LEVEL_INFO, "%s resolves again", e->cfg.name);
 	e->failing = false;
 	/* A named server that went unreachable: move it if its address changed. */
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS && !e->cfg.pool; i++) {
+	for (size_t i = 0; i < up->slot_count && !e->cfg.pool; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 
 		if (slot->used && slot->entry == entry && !result_has(result, &slot->addr)) {
@@ -356,12 +444,13 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 		}
 	}
 	for (size_t k = 0; k < result->count && members(up, entry) < wanted(e); k++)
-		if (!address_in_use(up, &result->addrs[k]))
+		if (!address_in_use(up, &result->addrs[k]) && !lookup_replaced_recently(&e->replaced, &result->addrs[k], now))
 			add_slot(up, entry, &result->addrs[k], now);
 	/* A pool short of members asks again later: its DNS answers rotate. */
 	if (members(up, entry) < wanted(e)) {
 		if (members(up, entry) == 0 && !e->loop_said)
-			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source", e->cfg.name);
+			log_msg(LOG_LEVEL_WARNING, "%s: every address it resolves to is already a source or was replaced "
+						 "within the hour", e->cfg.name);
 		lookup_answered(&e->lookup, LOOKUP_SHORT, now);
 	} else {
 		lookup_answered(&e->lookup, LOOKUP_COMPLETE, now);
@@ -370,8 +459,8 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 
 void upstream_send_due(struct upstream *up, struct timespec now)
 {
-	int ids[UPSTREAM_MAX_SLOTS];
-	size_t n = engine_due_requests(up->engine, now, ids, UPSTREAM_MAX_SLOTS);
+	int *ids = up->due_ids;
+	size_t n = engine_due_requests(up->engine, now, ids, up->slot_count);
 
 	for (size_t i = 0; i < n; i++) {
 		struct upstream_slot *slot = NULL;
@@ -380,7 +469,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 		size_t len;
 		int err;
 
-		for (size_t j = 0; j < UPSTREAM_MAX_SLOTS && !slot; j++)
+		for (size_t j = 0; j < up->slot_count && !slot; j++)
 			if (up->slots[j].used && up->slots[j].engine_id == ids[i])
 				slot = &up->slots[j];
 		if (!slot)
@@ -407,7 +496,7 @@ static bool unreachable(const struct upstream *up, const struct upstream_slot *s
 
 static bool entry_unreachable(const struct upstream *up, size_t entry, struct timespec now)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && up->slots[i].entry == entry && unreachable(up, &up->slots[i], now))
 			return true;
 	return false;
@@ -434,7 +523,7 @@ static void look_up_if_due(struct upstream *up, size_t entry, struct timespec no
 
 void upstream_maintain(struct upstream *up, struct timespec now)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++) {
+	for (size_t i = 0; i < up->slot_count; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 		struct upstream_entry *e;
 
@@ -446,11 +535,12 @@ void upstream_maintain(struct upstream *up, struct timespec now)
 
 			netaddr_format(&slot->addr, text, sizeof(text));
 			log_msg(LOG_LEVEL_NOTICE, "replacing pool member %s of %s", text, e->cfg.name);
+			lookup_replaced_note(&e->replaced, &slot->addr, now);
 			remove_slot(up, slot);
 			lookup_start(&e->lookup, now);
 		}
 	}
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+	for (size_t i = 0; i < up->entry_count; i++)
 		if (up->entries[i].used)
 			look_up_if_due(up, i, now);
 }
@@ -459,14 +549,14 @@ unsigned upstream_unresolved(const struct upstream *up)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++)
+	for (size_t i = 0; i < up->entry_count; i++)
 		n += up->entries[i].used && members(up, i) == 0;
 	return n;
 }
 
 const struct config_source *upstream_entry_of(const struct upstream *up, const struct net_addr *addr)
 {
-	for (size_t i = 0; i < UPSTREAM_MAX_SLOTS; i++)
+	for (size_t i = 0; i < up->slot_count; i++)
 		if (up->slots[i].used && netaddr_equal(&up->slots[i].addr, addr))
 			return &up->entries[up->slots[i].entry].cfg;
 	return NULL;
@@ -476,7 +566,7 @@ struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec 
 {
 	struct timespec next = timespec_add(now, LOOKUP_RETRY_MAX);
 
-	for (size_t i = 0; i < CONFIG_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < up->entry_count; i++) {
 		const struct upstream_entry *e = &up->entries[i];
 
 		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&

@@ -37,6 +37,8 @@ void upstream_destroy(struct upstream *up);
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,
 			  struct timespec now);
 
+/* The sockets in use (one per address): upstream_pollfds writes that many. */
+size_t upstream_socket_count(const struct upstream *up);
 size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t max);
 /* Receives on the readable sockets and hands the replies to the engine. */
 void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count);

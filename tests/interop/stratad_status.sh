@@ -1,7 +1,8 @@
 #!/bin/bash
 # stratactl against running daemons (stratad -x, without CAP_SYS_TIME):
 #  - before any clock update: tracking says "Ref time : -" and has no root
-#    dispersion (not 15 ppm times the Unix time), the metrics +Inf;
+#    dispersion (not 15 ppm times the Unix time), the metrics +Inf (null
+#    in metrics --json);
 #  - serving the local clock (local_stratum): the reference time is now and
 #    the dispersion 0, as the packets it serves carry (checked with chronyd's
 #    ntpdata as a client);
@@ -50,6 +51,14 @@ check "tracking --json says null" \
 	bash -c "'$STRATACTL' -s '$workdir/run/starting.sock' --json tracking | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"root_dispersion\"] is not None)'"
 check "the metrics say no bound (+Inf), not 15 ppm times the Unix time" \
 	bash -c "'$STRATACTL' -s '$workdir/run/starting.sock' metrics | grep -qx 'strata_root_dispersion_seconds +Inf'"
+check "metrics --json: no bound is null, the source is listed without a sample" python3 -c "
+import json, subprocess, sys
+d = json.loads(subprocess.run(['$STRATACTL', '-s', '$workdir/run/starting.sock', '--json', 'metrics'],
+                              capture_output=True, check=True).stdout)
+s = d['sources'][0]
+sys.exit(not (d['system']['root_dispersion_seconds'] is None and d['system']['synchronized'] == 0 and
+              s['name'] == '127.0.0.9' and s['address'] == '127.0.0.9:1123' and s['offset_seconds'] is None and
+              d['serving'] and d['server']['received_total'] >= 0))"
 
 echo "--- serving the local clock"
 ctl_of local tracking | tee "$workdir/local.txt"

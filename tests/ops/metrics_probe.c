@@ -4,6 +4,8 @@
  *                                             real StatsD sender (statsd.sh)
  *     metrics_probe prometheus                prints the second round as
  *                                             Prometheus text (prometheus.sh)
+ *     metrics_probe json                      the same round as stratactl
+ *                                             metrics --json prints it
  * Round 1: offset +0.002 s, 10 answered, 1 KoD; round 2: offset -0.0015 s,
  * 25 answered, 4 KoD (totals); two pool members sharing a name, one with a
  * quote and a backslash in it. */
@@ -13,6 +15,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics_json.h"
 #include "netaddr.h"
 #include "statsd.h"
 
@@ -50,12 +53,13 @@ int main(int argc, char **argv)
 	struct metrics_snapshot snap = { &tracking, sources, 2, &serve };
 	struct timespec now = { 1700000000, 0 };
 
-	bool prometheus = argc == 2 && strcmp(argv[1], "prometheus") == 0;
+	bool json = argc == 2 && strcmp(argv[1], "json") == 0;
+	bool prometheus = json || (argc == 2 && strcmp(argv[1], "prometheus") == 0);
 
 	if (!prometheus && (argc != 4 || strcmp(argv[1], "statsd") != 0 ||
 			    !netaddr_split_host_port(argv[2], host, sizeof(host), &port) ||
 			    !netaddr_parse(host, &collector))) {
-		fprintf(stderr, "usage: metrics_probe statsd HOST:PORT PREFIX | metrics_probe prometheus\n");
+		fprintf(stderr, "usage: metrics_probe statsd HOST:PORT PREFIX | metrics_probe prometheus|json\n");
 		return 2;
 	}
 	collector.port = port;
@@ -86,6 +90,11 @@ int main(int argc, char **argv)
 	serve.answered = 25;
 	serve.kod_sent = 4;
 	now.tv_sec++;
+	sources[1].have_estimate = false; /* no sample yet: null in JSON, absent in Prometheus */
+	if (json) {
+		metrics_json_print(&snap, stdout);
+		return 0;
+	}
 	if (prometheus) {
 		static char text[65536];
 

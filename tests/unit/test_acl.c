@@ -13,11 +13,16 @@ static struct net_addr addr(const char *text)
 	return a;
 }
 
+/* The lists the acl refers to: they outlive it, as the configuration's do. */
+static struct net_prefix allow_list[8], deny_list[8];
+
 static void build(struct acl *acl, const char *const *allow, const char *const *deny)
 {
 	struct serve_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.allow = allow_list;
+	cfg.deny = deny_list;
 	for (; allow && *allow; allow++)
 		assert_true(netprefix_parse(*allow, &cfg.allow[cfg.allow_count++]));
 	for (; deny && *deny; deny++)

@@ -83,6 +83,7 @@ static void defaults_fill_what_is_absent(void **state)
 	assert_string_equal(cfg.user, "_strata");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	assert_false(cfg.statsd.enabled);
+	config_free(&cfg);
 }
 
 static void a_full_file_is_read(void **state)
@@ -147,6 +148,7 @@ static void a_full_file_is_read(void **state)
 	assert_string_equal(text, "[::1]:9125");
 	assert_string_equal(cfg.statsd.prefix, "a.b");
 	assert_int_equal(cfg.statsd.interval, 30);
+	config_free(&cfg);
 }
 
 /* Without listen, the wildcards are used and marked as the default, so a
@@ -167,6 +169,7 @@ static void serve_without_listen_uses_both_wildcards(void **state)
 	netaddr_format(&cfg.serve.listen[1], text, sizeof(text));
 	assert_string_equal(text, "::");
 	assert_int_equal(cfg.serve.listen[1].port, 1123);
+	config_free(&cfg);
 }
 
 static void errors_name_line_and_setting(void **state)
@@ -397,6 +400,7 @@ static void a_ratelimit_group_turns_the_limiter_on(void **state)
 	assert_int_equal(load("serve = { ratelimit = { burst = 16; }; };\n", &cfg, err, sizeof(err)), 0);
 	assert_true(cfg.serve.ratelimit_interval == 1.0);
 	assert_int_equal(cfg.serve.ratelimit_burst, 16);
+	config_free(&cfg);
 }
 
 static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
@@ -414,6 +418,7 @@ static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
 	/* the defaults stay at 64 s: sub-second polls only where asked for */
 	assert_int_equal(cfg.sources[1].minpoll, 6);
 	assert_int_equal(cfg.sources[1].maxpoll, 24);
+	config_free(&cfg);
 }
 
 static void the_printed_configuration_reads_back(void **state)
@@ -451,6 +456,13 @@ static void the_printed_configuration_reads_back(void **state)
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);
 	b.serve.listen_default = true;
+	/* the lists by content, then everything else */
+	assert_int_equal(a.serve.allow_count, 2);
+	assert_int_equal(b.serve.allow_count, 2);
+	assert_memory_equal(a.serve.allow, b.serve.allow, 2 * sizeof(a.serve.allow[0]));
+	assert_int_equal(b.serve.deny_count, 0);
+	config_free(&a);
+	config_free(&b);
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
@@ -488,6 +500,8 @@ static void printed_strings_are_escaped(void **state)
 	assert_string_equal(printed, again);
 	free(printed);
 	free(again);
+	config_free(&a);
+	config_free(&b);
 }
 
 #ifdef __SANITIZE_ADDRESS__
@@ -584,10 +598,53 @@ static void a_reload_reads_what_a_load_reads(void **state)
 	memset(&b, 0, sizeof(b));
 	assert_int_equal(config_load(path, &a, err, sizeof(err)), 0);
 	assert_int_equal(config_reload(path, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.source_count, 1);
+	assert_memory_equal(a.sources, b.sources, sizeof(a.sources[0]));
+	config_free(&a);
+	config_free(&b);
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(config_reload("/tmp", &b, err, sizeof(err)), -1);
 	assert_string_equal(err, "/tmp:0: file: not a regular file (a directory)");
 	unlink(path);
+}
+
+/* allow and deny hold as many prefixes as the file lists (there was a limit
+ * of 64), and a reload, parsed in a child, brings them all across. */
+static void access_lists_have_no_fixed_limit(void **state)
+{
+	(void)state;
+	struct daemon_config a, b;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int fd;
+
+	assert_non_null(out);
+	fputs("serve = { allow = [", out);
+	for (int i = 0; i < 1000; i++)
+		fprintf(out, "%s\"10.%d.%d.0/24\"", i ? ", " : " ", i / 256, i % 256);
+	fputs(" ]; deny = [ \"10.0.7.0/24\", \"::1\" ]; };\n", out);
+	fclose(out);
+	snprintf(path, sizeof(path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	free(text);
+	assert_int_equal(config_load(path, &a, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &b, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(a.serve.allow_count, 1000);
+	assert_int_equal(b.serve.allow_count, 1000);
+	assert_int_equal(b.serve.deny_count, 2);
+	assert_memory_equal(a.serve.allow, b.serve.allow, 1000 * sizeof(a.serve.allow[0]));
+	assert_memory_equal(a.serve.deny, b.serve.deny, 2 * sizeof(a.serve.deny[0]));
+	/* the last: 10.3.231.0/24 */
+	assert_int_equal(b.serve.allow[999].addr.bytes[1], 3);
+	assert_int_equal(b.serve.allow[999].addr.bytes[2], 231);
+	assert_int_equal(b.serve.allow[999].bits, 24);
+	config_free(&a);
+	config_free(&b);
 }
 
 /* keys = PATH and a source's key = N; a key the keys file lacks names the
@@ -625,6 +682,50 @@ static void keys_and_source_keys(void **state)
 	assert_string_equal(error_of("sources = ( { server = \"a\";\n key = \"ten\"; } );"),
 			    ":2: sources[0].key: expected an integer");
 	assert_string_equal(error_of("keys = \"keys\";"), ":1: keys: \"keys\" is not an absolute path");
+	config_free(&cfg);
+}
+
+static void per_source_options(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	char err[256];
+	const struct config_source *s;
+
+	assert_int_equal(load("sources = ( { server = \"192.0.2.1\"; prefer = true; noselect = true; trust = true;\n"
+			      "  require = true; maxdelay = 0.05; maxdelayratio = 3; minstratum = 4; offset = -0.0001;\n"
+			      "  version = 3; maxsamples = 2; }, { pool = \"p.example\"; } );\n"
+			      "clock = { maxjitter = 0.25; };\n", &cfg, err, sizeof(err)), 0);
+	s = &cfg.sources[0];
+	assert_true(s->prefer && s->noselect && s->trust && s->require);
+	assert_true(s->maxdelay == 0.05 && s->maxdelayratio == 3.0 && s->offset == -0.0001);
+	assert_int_equal(s->minstratum, 4);
+	assert_int_equal(s->version, 3);
+	assert_int_equal(s->maxsamples, 2);
+	assert_true(cfg.engine.max_jitter == 0.25);
+	/* the defaults: no limits, version 4, a full filter */
+	s = &cfg.sources[1];
+	assert_false(s->prefer || s->noselect || s->trust || s->require);
+	assert_true(s->maxdelay == 0 && s->maxdelayratio == 0 && s->offset == 0);
+	assert_int_equal(s->version, 4);
+	assert_int_equal(s->maxsamples, 8);
+	assert_int_equal(s->minstratum, 0);
+
+	assert_string_equal(error_of("sources = ( { server = \"a\";\n version = 5; } );"),
+			    ":2: sources[0].version: 5 is out of range [1, 4]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; maxdelayratio = 0.5; } );"),
+			    ":1: sources[0].maxdelayratio: 0.5 must be above 1 (a ratio to the least delay), or 0 for no limit");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; maxsamples = 9; } );"),
+			    ":1: sources[0].maxsamples: 9 is out of range [1, 8]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; minstratum = 16; } );"),
+			    ":1: sources[0].minstratum: 16 is out of range [0, 15]");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; prefer = 1; } );"),
+			    ":1: sources[0].prefer: expected true or false");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; polltarget = 8; } );"),
+			    ":1: sources[0].polltarget: unknown setting");
+	assert_string_equal(error_of("clock = { maxjitter = 0; };"),
+			    ":1: clock.maxjitter: 0 is out of range [1e-06, 1000]");
+	config_free(&cfg);
 }
 
 /* stratactl add: chrony's one-line form of a source. */
@@ -682,8 +783,10 @@ int main(void)
 		cmocka_unit_test(printed_strings_are_escaped),
 		cmocka_unit_test(failed_reloads_leak_nothing),
 		cmocka_unit_test(a_reload_reads_what_a_load_reads),
+		cmocka_unit_test(access_lists_have_no_fixed_limit),
 		cmocka_unit_test(keys_and_source_keys),
 		cmocka_unit_test(source_lines_as_chrony_writes_them),
+		cmocka_unit_test(per_source_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1183,6 +1183,87 @@ static void an_offline_source_is_not_polled(void **state)
 	assert_int_equal(source_info(s).reach, (uint8_t)(reach << 1 | 1));
 }
 
+/* SIGHUP: the quorum, the limits and local_stratum act at once on a running engine. */
+static void a_reload_changes_the_quorum_limits_and_local_stratum(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	start(&cfg);
+	add_server(0.0, 2);
+	run_for(600);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+
+	cfg.minsources = 2;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_QUORUM_NOT_MET);
+
+	cfg.local_stratum = 10;
+	engine_reconfigure(w.engine, &cfg);
+	assert_int_equal(tracking().state, SYNC_LOCAL);
+	assert_int_equal(tracking().stratum, 10);
+
+	/* back to one source, but a distance limit its ~3 ms cannot meet */
+	cfg = default_config();
+	cfg.max_distance = 0.001;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1);
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+	assert_int_equal(tracking().reason, UNSYNC_NO_SOURCES);
+
+	/* synchronized again with the source's next sample (within maxpoll) */
+	cfg.max_distance = 1.5;
+	engine_reconfigure(w.engine, &cfg);
+	run_for(1100);
+	assert_int_equal(tracking().state, SYNC_SYNCHRONIZED);
+}
+
+/* The source table has no fixed size (it was 64): 300 sources get their
+ * own ids, a freed id is used again, and a selection round takes them all. */
+static void the_source_table_grows(void **state)
+{
+	struct engine_config cfg = default_config();
+	int ids[300];
+
+	(void)state;
+	start(&cfg);
+	for (int i = 0; i < 300; i++) {
+		char text[32];
+		struct source_config sc = { .minpoll = 6, .maxpoll = 10 };
+
+		snprintf(text, sizeof(text), "10.0.%d.%d", i / 250, i % 250 + 1);
+		assert_true(netaddr_parse(text, &sc.addr));
+		sc.addr.port = 123;
+		ids[i] = engine_add_source(w.engine, &sc, local_now());
+		assert_true(ids[i] >= 0);
+		for (int k = 0; k < i; k++)
+			assert_int_not_equal(ids[k], ids[i]);
+	}
+	assert_true(engine_source_capacity(w.engine) >= 300);
+	engine_remove_source(w.engine, ids[123]);
+	assert_false(engine_source_exists(w.engine, ids[123]));
+	{
+		struct source_config sc = { .minpoll = 6, .maxpoll = 10 };
+
+		assert_true(netaddr_parse("10.9.9.9", &sc.addr));
+		assert_int_equal(engine_add_source(w.engine, &sc, local_now()), ids[123]);
+	}
+	/* every one due at once (the removal's selection round runs over the
+	 * whole table first), and each builds its request */
+	{
+		static int due[400];
+		uint8_t request[SOURCE_REQUEST_MAX];
+		size_t n = engine_due_requests(w.engine, local_now(), due, 400);
+
+		assert_int_equal(n, 300);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(engine_build_request(w.engine, due[i], local_now(), request), NTP_HEADER_LEN);
+	}
+	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1219,6 +1300,8 @@ int main(void)
 		cmocka_unit_test_teardown(an_offline_source_is_not_polled, stop),
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
+		cmocka_unit_test_teardown(a_reload_changes_the_quorum_limits_and_local_stratum, stop),
+		cmocka_unit_test_teardown(the_source_table_grows, stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

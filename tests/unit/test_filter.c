@@ -218,6 +218,36 @@ static void popcorn_spike_is_held_back_once(void **state)
 	assert_string_equal(filter_result_str(FILTER_SPIKE), "popcorn spike held back");
 }
 
+/* maxsamples: the ring holds only the newest `size` samples. */
+static void a_smaller_filter_forgets_sooner(void **state)
+{
+	(void)state;
+	struct filter f;
+	struct filter_estimate e;
+	struct filter_sample held[FILTER_SIZE];
+
+	filter_init(&f, PRECISION);
+	filter_set_size(&f, 2);
+	assert_int_equal(add(&f, 0, 0.001, 0.010, 1e-5), FILTER_UPDATED);
+	assert_int_equal(add(&f, 1, 0.002, 0.050, 1e-5), FILTER_NOT_NEWER);
+	/* with 8 samples the 10 ms one would still win; with 2 it has left */
+	assert_int_equal(add(&f, 2, 0.003, 0.040, 1e-5), FILTER_UPDATED);
+	assert_true(filter_get(&f, timespec_add(t0, 2), &e));
+	assert_float_equal(e.offset, 0.003, 1e-15);
+	assert_int_equal(filter_sample_count(&f), 2);
+	assert_int_equal(filter_samples(&f, held), 2);
+	assert_float_equal(held[0].offset, 0.002, 1e-15);
+	assert_float_equal(held[1].offset, 0.003, 1e-15);
+	filter_reset(&f);
+	for (int i = 0; i < 5; i++)
+		add(&f, i, 0.001 * i, 0.010, 1e-5);
+	assert_int_equal(filter_sample_count(&f), 2);
+	filter_set_size(&f, 0);
+	assert_int_equal(f.size, 1);
+	filter_set_size(&f, 99);
+	assert_int_equal(f.size, FILTER_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +260,7 @@ int main(void)
 		cmocka_unit_test(correct_after_a_step),
 		cmocka_unit_test(correct_after_a_frequency_change),
 		cmocka_unit_test(popcorn_spike_is_held_back_once),
+		cmocka_unit_test(a_smaller_filter_forgets_sooner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

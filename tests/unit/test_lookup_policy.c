@@ -104,6 +104,31 @@ static void a_pool_asks_while_short(void **state)
 	assert_false(lookup_due(&s, &need, at(100)));
 }
 
+/* A replaced pool member is not taken back from the next rotating answer. */
+static void a_replaced_member_is_held_out_for_an_hour(void **state)
+{
+	(void)state;
+	struct lookup_replaced r = { .next = 0 };
+	struct net_addr a, b;
+
+	assert_true(netaddr_parse("192.0.2.1", &a));
+	assert_true(netaddr_parse("192.0.2.2", &b));
+	a.port = b.port = 123;
+	assert_false(lookup_replaced_recently(&r, &a, at(0)));
+	lookup_replaced_note(&r, &a, at(100));
+	assert_true(lookup_replaced_recently(&r, &a, at(101)));
+	assert_false(lookup_replaced_recently(&r, &b, at(101)));
+	assert_true(lookup_replaced_recently(&r, &a, at(100 + LOOKUP_REPLACED_HOLD - 1)));
+	assert_false(lookup_replaced_recently(&r, &a, at(100 + LOOKUP_REPLACED_HOLD)));
+	/* the oldest is forgotten first when more are replaced than remembered */
+	lookup_replaced_note(&r, &a, at(200));
+	for (int i = 0; i < LOOKUP_REPLACED_MAX - 1; i++)
+		lookup_replaced_note(&r, &b, at(200));
+	assert_true(lookup_replaced_recently(&r, &a, at(201)));
+	lookup_replaced_note(&r, &b, at(200));
+	assert_false(lookup_replaced_recently(&r, &a, at(201)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +137,7 @@ int main(void)
 		cmocka_unit_test(a_dead_server_costs_few_lookups),
 		cmocka_unit_test(failures_back_off_to_an_hour),
 		cmocka_unit_test(a_pool_asks_while_short),
+		cmocka_unit_test(a_replaced_member_is_held_out_for_an_hour),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,12 +12,15 @@ static struct net_addr addr(const char *text, uint16_t port)
 	return a;
 }
 
+/* The listen addresses loop_self refers to (it owns none). */
+static struct net_addr listen_addrs[2];
+
 static struct loop_self wildcard_self(void)
 {
-	struct loop_self self = { .listen_count = 2, .local_count = 3 };
+	struct loop_self self = { .listen = listen_addrs, .listen_count = 2, .local_count = 3 };
 
-	self.listen[0] = addr("0.0.0.0", 123);
-	self.listen[1] = addr("::", 123);
+	listen_addrs[0] = addr("0.0.0.0", 123);
+	listen_addrs[1] = addr("::", 123);
 	self.local[0] = addr("127.0.0.1", 0);
 	self.local[1] = addr("192.0.2.10", 0);
 	self.local[2] = addr("2001:db8::10", 0);
@@ -27,10 +30,9 @@ static struct loop_self wildcard_self(void)
 static void a_listen_address_is_ourselves(void **state)
 {
 	(void)state;
-	struct loop_self self = { .listen_count = 1 };
 	struct net_addr own = addr("127.0.0.1", 123);
+	struct loop_self self = { .listen = &own, .listen_count = 1 };
 
-	self.listen[0] = own;
 	assert_true(loop_is_self(&self, &own));
 	/* another port, another address: another server */
 	struct net_addr other_port = addr("127.0.0.1", 1123), other = addr("127.0.0.2", 123);

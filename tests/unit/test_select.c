@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "select.h"
 
@@ -190,6 +191,116 @@ static void system_peer_prefers_low_distance_then_stratum_and_stays(void **state
 	assert_int_equal(r.system_peer, 1);
 }
 
+/* chrony's trust: two agreeing untrusted sources outvote nobody trusted. */
+static void a_trusted_source_survives_a_majority_against_it(void **state)
+{
+	(void)state;
+	struct select_candidate c[3] = {
+		cand(0.000, 0.002, 1e-4, 2), cand(0.050, 0.002, 1e-4, 2), cand(0.050, 0.002, 1e-4, 2),
+	};
+	struct select_result r;
+
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(c[0].state, SELECT_FALSETICKER);
+	c[0].trust = true;
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(c[0].state, SELECT_SYSTEM_PEER);
+	assert_int_equal(c[1].state, SELECT_FALSETICKER);
+	assert_int_equal(c[2].state, SELECT_FALSETICKER);
+	assert_float_equal(r.offset, 0.0, 1e-15);
+	/* two trusted sources that disagree: no majority among the trusted */
+	c[1].trust = true;
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_NO_MAJORITY);
+	/* three trusted, two agree: the third is the falseticker */
+	c[2].trust = true;
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(c[0].state, SELECT_FALSETICKER);
+	assert_true(c[1].state == SELECT_SYSTEM_PEER || c[2].state == SELECT_SYSTEM_PEER);
+	/* an untrusted source must lie within the trusted interval: one that
+	 * holds it but reaches beyond is left out, one inside is combined */
+	struct select_candidate e[3] = { cand(0.0, 0.002, 1e-4, 2), cand(0.001, 0.010, 1e-4, 2),
+					 cand(0.0005, 0.001, 1e-4, 2) };
+
+	e[0].trust = true;
+	assert_int_equal(select_run(e, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(e[1].state, SELECT_FALSETICKER);
+	assert_true(e[2].state == SELECT_COMBINED || e[2].state == SELECT_SYSTEM_PEER);
+	/* trusted sources need no majority of all: one trusted, one not, apart */
+	struct select_candidate d[2] = { cand(0.0, 0.002, 1e-4, 2), cand(0.5, 0.002, 1e-4, 2) };
+
+	assert_int_equal(select_run(d, 2, 1, -1, &r), SELECT_NO_MAJORITY);
+	d[1].trust = true;
+	assert_int_equal(select_run(d, 2, 1, -1, &r), SELECT_OK);
+	assert_int_equal(d[1].state, SELECT_SYSTEM_PEER);
+	assert_int_equal(d[0].state, SELECT_FALSETICKER);
+}
+
+/* chrony's prefer: among survivors only the preferred are combined. */
+static void preferred_survivors_are_the_only_ones_combined(void **state)
+{
+	(void)state;
+	struct select_candidate c[3] = {
+		cand(0.0000, 0.001, 1e-5, 1), cand(0.0003, 0.004, 1e-5, 2), cand(0.0001, 0.001, 1e-5, 1),
+	};
+	struct select_result r;
+
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(r.survivors, 3);
+	c[1].prefer = true;
+	assert_int_equal(select_run(c, 3, 1, 0, &r), SELECT_OK);
+	assert_int_equal(r.survivors, 1);
+	assert_int_equal(r.system_peer, 1);
+	assert_int_equal(c[0].state, SELECT_NOT_PREFERRED);
+	assert_int_equal(c[2].state, SELECT_NOT_PREFERRED);
+	assert_float_equal(r.offset, 0.0003, 1e-15);
+	/* a preferred falseticker does not drag the others along */
+	c[1] = cand(0.5, 0.001, 1e-5, 1);
+	c[1].prefer = true;
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_int_equal(c[1].state, SELECT_FALSETICKER);
+	assert_int_equal(r.survivors, 2);
+}
+
+/* chrony's require: only a required truechimer lets the clock be updated. */
+static void require_needs_a_required_truechimer(void **state)
+{
+	(void)state;
+	struct select_candidate c[3] = {
+		cand(0.000, 0.002, 1e-4, 2), cand(0.001, 0.002, 1e-4, 2), cand(0.500, 0.002, 1e-4, 2),
+	};
+	struct select_result r;
+
+	assert_int_equal(select_run(c, 3, 1, -1, &r), SELECT_OK);
+	assert_true(select_require_met(c, 3, false));
+	/* required but absent from the candidates (unreachable) */
+	assert_false(select_require_met(c, 3, true));
+	/* required but a falseticker */
+	c[2].require = true;
+	assert_false(select_require_met(c, 3, true));
+	c[0].require = true;
+	assert_true(select_require_met(c, 3, true));
+}
+
+/* select_run_in has no limit on the candidates, in the caller's workspace. */
+static void any_number_of_candidates_in_a_workspace(void **state)
+{
+	(void)state;
+	enum { N = 500 };
+	static struct select_candidate c[N];
+	struct select_result r;
+	void *workspace = malloc(select_workspace_size(N));
+
+	assert_non_null(workspace);
+	for (int i = 0; i < N; i++)
+		c[i] = cand(i < 300 ? 0.001 : 0.5, 0.010, 1e-4, 2);
+	assert_int_equal(select_run(c, N, 1, -1, &r), SELECT_TOO_MANY);
+	assert_int_equal(select_run_in(workspace, c, N, 1, -1, &r), SELECT_OK);
+	assert_int_equal(r.truechimers, 300);
+	assert_int_equal(c[N - 1].state, SELECT_FALSETICKER);
+	assert_float_equal(r.offset, 0.001, 1e-12);
+	free(workspace);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +312,10 @@ int main(void)
 		cmocka_unit_test(clustering_drops_the_noisy_one),
 		cmocka_unit_test(combines_by_inverse_square_distance),
 		cmocka_unit_test(system_peer_prefers_low_distance_then_stratum_and_stays),
+		cmocka_unit_test(a_trusted_source_survives_a_majority_against_it),
+		cmocka_unit_test(preferred_survivors_are_the_only_ones_combined),
+		cmocka_unit_test(require_needs_a_required_truechimer),
+		cmocka_unit_test(any_number_of_candidates_in_a_workspace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

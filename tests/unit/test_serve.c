@@ -431,6 +431,7 @@ static void requests_meet_the_access_list_the_form_then_the_rate(void **state)
 {
 	(void)state;
 	struct serve_config cfg = { 0 };
+	struct net_prefix allow, deny;
 	struct ratelimit_config rl_cfg = { .interval = 1.0, .burst = 2, .kod = true, .table_size = 16 };
 	struct serve_snapshot snap;
 	struct acl acl;
@@ -439,6 +440,9 @@ static void requests_meet_the_access_list_the_form_then_the_rate(void **state)
 	struct serve_reply reply;
 	struct serve_request req = { .bytes = good, .len = sizeof(good), .rx = RX, .now = { 100, 0 } };
 
+	cfg.allow = &allow;
+	cfg.deny = &deny;
+	cfg.allow = &allow;
 	assert_true(netprefix_parse("192.0.2.0/24", &cfg.allow[0]));
 	cfg.allow_count = 1;
 	assert_true(netprefix_parse("192.0.2.66", &cfg.deny[0]));
@@ -494,6 +498,7 @@ static void authenticated_requests_get_signed_answers(void **state)
 	};
 	struct auth_keyring ring = { .count = 2, .keys = keys };
 	struct serve_config cfg = { 0 };
+	struct net_prefix allow;
 	struct ratelimit_config rl_cfg = { .interval = 1.0, .burst = 100, .kod = true, .table_size = 16 };
 	struct serve_snapshot snap;
 	struct acl acl;
@@ -506,6 +511,7 @@ static void authenticated_requests_get_signed_answers(void **state)
 	size_t len;
 	struct timespec tx = { 1700000100, 250100000 };
 
+	cfg.allow = &allow;
 	assert_true(netprefix_parse("192.0.2.0/24", &cfg.allow[0]));
 	cfg.allow_count = 1;
 	acl_from_config(&cfg, &acl);

@@ -990,6 +990,128 @@ static void select_codes_say_why(void **state)
 	assert_int_equal(source_select_code(&st, &why), '*');
 }
 
+/* A source with chrony's per-source options set in cfg (name, address and polls filled in). */
+static struct source *make_with(struct source_config cfg, double max_jitter)
+{
+	struct source_limits limits = { .precision = LOCAL_PRECISION, .max_jitter = max_jitter };
+	struct source *src;
+
+	cfg.name = "options";
+	cfg.minpoll = cfg.maxpoll = 4;
+	assert_true(netaddr_parse("192.0.2.1", &cfg.addr));
+	cfg.addr.port = 123;
+	src = source_create(&cfg, &limits, t0);
+	assert_non_null(src);
+	return src;
+}
+
+static void maxdelay_drops_slow_samples_but_counts_the_answer(void **state)
+{
+	(void)state;
+	struct source *src = make_with((struct source_config){ .maxdelay = 0.050 }, 0);
+	struct timespec t = t0;
+
+	assert_int_equal(round_trip(src, t, 0.001, 0.060), SOURCE_DELAY_EXCEEDED);
+	assert_non_null(strstr(source_last_rejection(src), "maxdelay"));
+	assert_int_equal(status(src, t).reach, 1);
+	assert_int_equal(status(src, t).samples, 0);
+	assert_int_equal(status(src, t).delay_drops, 1);
+	t = timespec_add(t, 16);
+	assert_int_equal(round_trip(src, t, 0.001, 0.040), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t).samples, 1);
+	source_destroy(src);
+}
+
+static void maxdelayratio_drops_queued_samples_until_the_route_changed(void **state)
+{
+	(void)state;
+	struct source *src = make_with((struct source_config){ .maxdelayratio = 2.0, .maxsamples = 4 }, 0);
+	struct timespec t = t0;
+
+	/* the first sample has nothing to compare with */
+	assert_int_equal(round_trip(src, t, 0.001, 0.010), SOURCE_SAMPLE_ACCEPTED);
+	t = timespec_add(t, 16);
+	assert_int_equal(round_trip(src, t, 0.001, 0.019), SOURCE_SAMPLE_HELD);
+	t = timespec_add(t, 16);
+	assert_int_equal(round_trip(src, t, 0.001, 0.021), SOURCE_DELAY_EXCEEDED);
+	assert_non_null(strstr(source_last_rejection(src), "maxdelayratio"));
+	/* four in a row (the filter's size): the path is longer for good */
+	for (int i = 0; i < 2; i++) {
+		t = timespec_add(t, 16);
+		assert_int_equal(round_trip(src, t, 0.001, 0.030), SOURCE_DELAY_EXCEEDED);
+	}
+	t = timespec_add(t, 16);
+	assert_int_equal(round_trip(src, t, 0.001, 0.030), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(status(src, t).samples, 1);
+	assert_int_equal(status(src, t).delay_drops, 3);
+	source_destroy(src);
+}
+
+static void offset_corrects_every_measured_offset(void **state)
+{
+	(void)state;
+	struct source *src = make_with((struct source_config){ .offset = -0.0005 }, 0);
+	struct filter_sample last;
+
+	assert_int_equal(round_trip(src, t0, 0.002, 0.010), SOURCE_SAMPLE_ACCEPTED);
+	assert_true(source_latest_sample(src, &last));
+	assert_float_equal(last.offset, 0.0015, 1e-8);
+	source_destroy(src);
+}
+
+static void selection_options_reach_the_candidate(void **state)
+{
+	(void)state;
+	struct select_candidate c;
+	struct source *src = make_with((struct source_config){ .minstratum = 5, .prefer = true, .trust = true,
+								.require = true }, 0);
+	struct timespec t = timespec_add(t0, 1);
+
+	assert_int_equal(round_trip(src, t0, 0.002, 0.010), SOURCE_SAMPLE_ACCEPTED);
+	assert_true(source_select_candidate(src, t, &c));
+	assert_int_equal(c.stratum, 5); /* the server says 2 */
+	assert_int_equal(status(src, t).stratum, 2);
+	assert_true(c.prefer && c.trust && c.require);
+	source_destroy(src);
+
+	src = make_with((struct source_config){ .noselect = true }, 0);
+	assert_int_equal(round_trip(src, t0, 0.002, 0.010), SOURCE_SAMPLE_ACCEPTED);
+	assert_false(source_select_candidate(src, t, &c));
+	assert_int_equal(source_unselectable_reason(src, t), SOURCE_NOSELECT);
+	source_destroy(src);
+}
+
+static void maxjitter_leaves_a_noisy_source_out(void **state)
+{
+	(void)state;
+	struct select_candidate c;
+	struct source *src = make_with((struct source_config){ 0 }, 0.001);
+	struct timespec t = t0;
+
+	for (int i = 0; i < 4; i++, t = timespec_add(t, 16))
+		round_trip(src, t, i % 2 ? 0.010 : -0.010, 0.010 - 0.001 * i);
+	assert_true(status(src, t).jitter > 0.001);
+	assert_false(source_select_candidate(src, t, &c));
+	assert_int_equal(source_unselectable_reason(src, t), SOURCE_JITTER_EXCEEDED);
+	source_destroy(src);
+}
+
+static void rejects_invalid_options(void **state)
+{
+	(void)state;
+	struct source_limits limits = { .precision = LOCAL_PRECISION };
+	const struct source_config bad[] = {
+		{ .minpoll = 6, .maxpoll = 10, .maxsamples = FILTER_SIZE + 1 },
+		{ .minpoll = 6, .maxpoll = 10, .maxdelay = -1 },
+		{ .minpoll = 6, .maxpoll = 10, .maxdelayratio = 1.0 },
+		{ .minpoll = 6, .maxpoll = 10, .minstratum = 16 },
+		{ .minpoll = 6, .maxpoll = 10, .offset = NAN },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(source_create(&bad[i], &limits, t0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1144,12 @@ int main(void)
 		cmocka_unit_test(manual_burst_gives_up_after_max_and_returns_offline),
 		cmocka_unit_test(the_last_exchange_is_kept),
 		cmocka_unit_test(select_codes_say_why),
+		cmocka_unit_test(maxdelay_drops_slow_samples_but_counts_the_answer),
+		cmocka_unit_test(maxdelayratio_drops_queued_samples_until_the_route_changed),
+		cmocka_unit_test(offset_corrects_every_measured_offset),
+		cmocka_unit_test(selection_options_reach_the_candidate),
+		cmocka_unit_test(maxjitter_leaves_a_noisy_source_out),
+		cmocka_unit_test(rejects_invalid_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
