@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "log.h"
 #include "netaddr.h"
+#include "refclock.h"
 #include "serve_config.h"
 
 #define CONFIG_MAX_SOURCES 32
@@ -20,6 +21,7 @@
 /* A Unix socket path must fit in sun_path. */
 #define CONFIG_SOCKET_PATH_LEN 108
 #define CONFIG_POOL_MAX_SOURCES 16
+#define CONFIG_MAX_REFCLOCKS 8
 
 struct config_source {
 	char name[CONFIG_NAME_LEN];  /* host name or numeric address */
@@ -44,6 +46,8 @@ struct config_statsd {
 struct daemon_config {
 	size_t source_count;
 	struct config_source sources[CONFIG_MAX_SOURCES];
+	size_t refclock_count;
+	struct refclock_config refclocks[CONFIG_MAX_REFCLOCKS];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */

@@ -114,6 +114,11 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now,
 			    uint8_t out[SOURCE_REQUEST_MAX]);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
+/* A reference clock's poll (a source added with cfg->refclock): the sample
+ * its readings since the last poll gave, on the local clock as read (NULL:
+ * none, a missed poll), with the leap it announces; now is the local time. */
+void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
+			  struct timespec now);
 /* The refids that mark a server as synchronized to us (loop_own_refids):
  * such a server is never selected. */
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count);

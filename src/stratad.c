@@ -36,6 +36,7 @@
 #include "ntp_time.h"
 #include "privdrop.h"
 #include "privsep.h"
+#include "refclocks.h"
 #include "resolver.h"
 #include "seccomp_filter.h"
 #include "server.h"
@@ -75,6 +76,7 @@ struct daemon {
 	struct engine *engine;
 	struct resolver *resolver;
 	struct upstream *upstream;
+	struct refclocks *refclocks;  /* NULL: none configured */
 	struct server *server;
 	struct control *control;
 	bool ever_synchronized;
@@ -597,7 +599,7 @@ static void run(struct daemon *d)
 	unblock_signals();
 	for (;;) {
 		struct timespec now, due;
-		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
+		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
 		bool resolving;
 		int server_fds[SERVE_MAX_LISTEN * 2];
 
@@ -611,6 +613,7 @@ static void run(struct daemon *d)
 			reload(d);
 		}
 		now = now_of(d);
+		refclocks_run(d->refclocks, now);
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
 		if (timespec_diff(now, d->next_drift_write) >= 0) {
@@ -619,6 +622,8 @@ static void run(struct daemon *d)
 		}
 		due = earliest(engine_next_wakeup(d->engine), upstream_next_wakeup(d->upstream, now));
 		due = earliest(due, d->next_drift_write);
+		if (d->refclocks)
+			due = earliest(due, refclocks_next_wakeup(d->refclocks, now));
 		if (d->cfg.statsd.enabled) {
 			if (statsd_due(now))
 				send_statsd(d, now);
@@ -635,6 +640,9 @@ static void run(struct daemon *d)
 		up_first = n;
 		up_n = upstream_pollfds(d->upstream, fds + n, DAEMON_MAX_POLLFDS - n);
 		n += up_n;
+		rc_first = n;
+		rc_n = refclocks_pollfds(d->refclocks, fds + n, DAEMON_MAX_POLLFDS - n);
+		n += rc_n;
 		srv_first = n;
 		if (d->server) {
 			size_t k = server_poll_fds(d->server, server_fds, sizeof(server_fds) / sizeof(server_fds[0]));
@@ -662,6 +670,7 @@ static void run(struct daemon *d)
 				upstream_resolved(d->upstream, &result, now);
 		}
 		upstream_dispatch(d->upstream, fds + up_first, up_n);
+		refclocks_dispatch(d->refclocks, fds + rc_first, rc_n, now);
 		for (size_t i = 0; i < srv_n; i++)
 			if (fds[srv_first + i].revents)
 				server_handle_readable(d->server, fds[srv_first + i].fd);
@@ -788,6 +797,19 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
 	if (root && start_janitor(d) < 0)
 		return -1;
+	/* The devices and SHM units 0 and 1 are root's: opened before the drop. */
+	if (d->cfg.refclock_count) {
+		d->refclocks = refclocks_create(d->cfg.refclocks, d->cfg.refclock_count, refclock_ioctl_system, why,
+						sizeof(why));
+		if (!d->refclocks) {
+			log_msg(LOG_LEVEL_ERROR, "%s", why);
+			return -1;
+		}
+		if (refclocks_start(d->refclocks, d->engine, now) < 0) {
+			log_msg(LOG_LEVEL_ERROR, "too many sources for the engine");
+			return -1;
+		}
+	}
 	/* With a clock process, it alone keeps CAP_SYS_TIME. */
 	keep_sys_time = d->cfg.engine.adjust && !d->privsep.clock_pid;
 	if (privdrop_switch(d->cfg.user, keep_sys_time, why, sizeof(why)) < 0) {
@@ -807,7 +829,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
 	}
-	if (d->cfg.source_count == 0)
+	if (d->cfg.source_count == 0 && d->cfg.refclock_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
 	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, d->cfg.sources,
 				      d->cfg.source_count, now);
@@ -841,6 +863,7 @@ static void teardown(struct daemon *d)
 		save_drift(d);
 	statsd_fini();
 	upstream_destroy(d->upstream);
+	refclocks_destroy(d->refclocks);
 	control_destroy(d->control);
 	server_destroy(d->server);
 	resolver_destroy(d->resolver);
