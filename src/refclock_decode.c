@@ -33,8 +33,16 @@ static double seconds_between(time_t a_sec, long a_nsec, time_t b_sec, long b_ns
 	return (double)(b_sec - a_sec) + (double)(b_nsec - a_nsec) * 1e-9;
 }
 
+static bool same_sample(const struct refclock_shm_segment *a, const struct refclock_shm_segment *b)
+{
+	return a->receive_sec == b->receive_sec && a->receive_usec == b->receive_usec &&
+	       a->receive_nsec == b->receive_nsec && a->clock_sec == b->clock_sec &&
+	       a->clock_usec == b->clock_usec && a->clock_nsec == b->clock_nsec;
+}
+
 enum refclock_shm_status refclock_shm_decode(const struct refclock_shm_segment *copy, int count_after,
-					     double offset, struct refclock_reading *out)
+					     const struct refclock_shm_segment *last, double offset,
+					     struct refclock_reading *out)
 {
 	long clock_ns, receive_ns;
 
@@ -44,6 +52,8 @@ enum refclock_shm_status refclock_shm_decode(const struct refclock_shm_segment *
 		return REFCLOCK_SHM_NOT_VALID;
 	if (copy->mode == 1 && copy->count != count_after)
 		return REFCLOCK_SHM_TORN;
+	if (last && same_sample(copy, last))
+		return REFCLOCK_SHM_SEEN;
 	if (copy->clock_usec < 0 || copy->clock_usec >= 1000000 || copy->receive_usec < 0 ||
 	    copy->receive_usec >= 1000000)
 		return REFCLOCK_SHM_BAD_TIME;
@@ -130,7 +140,8 @@ const char *refclock_shm_status_str(enum refclock_shm_status status)
 {
 	switch (status) {
 	case REFCLOCK_SHM_OK: return "ok";
-	case REFCLOCK_SHM_NOT_VALID: return "no new sample";
+	case REFCLOCK_SHM_NOT_VALID: return "no sample";
+	case REFCLOCK_SHM_SEEN: return "sample already read";
 	case REFCLOCK_SHM_TORN: return "segment changed while read";
 	case REFCLOCK_SHM_BAD_MODE: return "unknown mode";
 	case REFCLOCK_SHM_BAD_TIME: return "time fields out of range";

@@ -34,16 +34,21 @@ struct refclock_shm_segment {
 
 enum refclock_shm_status {
 	REFCLOCK_SHM_OK = 0,
-	REFCLOCK_SHM_NOT_VALID,   /* no new sample since the last read */
+	REFCLOCK_SHM_NOT_VALID,   /* no sample (valid clear: none yet, being written, or taken by a reader
+				     that clears it) */
+	REFCLOCK_SHM_SEEN,        /* the sample read last time (same receive and clock times) */
 	REFCLOCK_SHM_TORN,        /* mode 1 and the count moved while we copied it: read again later */
 	REFCLOCK_SHM_BAD_MODE,
 	REFCLOCK_SHM_BAD_TIME,    /* microseconds or nanoseconds out of range */
 };
 
 /* copy: the segment as copied; count_after: its count read again after the
- * copy. offset: the configured offset, added to the sample's. */
+ * copy; last: the sample read before (NULL: none), so that a sample is taken
+ * once without clearing valid. offset: the configured offset, added to the
+ * sample's. */
 enum refclock_shm_status refclock_shm_decode(const struct refclock_shm_segment *copy, int count_after,
-					     double offset, struct refclock_reading *out);
+					     const struct refclock_shm_segment *last, double offset,
+					     struct refclock_reading *out);
 
 /* chrony's SOCK datagram (refclock_sock.c's struct sock_sample); gpsd sends it. */
 struct refclock_sock_sample {

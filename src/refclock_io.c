@@ -43,7 +43,8 @@ void refclock_shm_detach(volatile struct refclock_shm_segment *segment)
 		shmdt((const void *)segment);
 }
 
-enum refclock_shm_status refclock_shm_read(volatile struct refclock_shm_segment *segment, double offset,
+enum refclock_shm_status refclock_shm_read(volatile struct refclock_shm_segment *segment,
+					   struct refclock_shm_segment *last, double offset,
 					   struct refclock_reading *out)
 {
 	struct refclock_shm_segment copy;
@@ -64,9 +65,9 @@ enum refclock_shm_status refclock_shm_read(volatile struct refclock_shm_segment 
 	copy.clock_nsec = segment->clock_nsec;
 	copy.receive_nsec = segment->receive_nsec;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	status = refclock_shm_decode(&copy, segment->count, offset, out);
-	if (status != REFCLOCK_SHM_TORN && copy.valid)
-		segment->valid = 0;
+	status = refclock_shm_decode(&copy, segment->count, last, offset, out);
+	if (status == REFCLOCK_SHM_OK)
+		*last = copy;
 	return status;
 }
 

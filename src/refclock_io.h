@@ -22,9 +22,12 @@ int refclock_ioctl_system(int fd, unsigned long request, void *arg);
  * 0666 above). NULL with a message in why. */
 volatile struct refclock_shm_segment *refclock_shm_attach(unsigned unit, char *why, size_t why_len);
 void refclock_shm_detach(volatile struct refclock_shm_segment *segment);
-/* Copies the segment, and clears valid after a whole copy (the writer's
- * handshake); a torn copy leaves it for the next read. */
-enum refclock_shm_status refclock_shm_read(volatile struct refclock_shm_segment *segment, double offset,
+/* Copies the segment and decodes it. Unlike ntpd and chrony it never
+ * clears valid: a sample is told from the last one (*last, updated) by its
+ * times, so chronyd or ntpd can read the same segment beside stratad, each
+ * seeing every sample it reads before another reader clears valid. */
+enum refclock_shm_status refclock_shm_read(volatile struct refclock_shm_segment *segment,
+					   struct refclock_shm_segment *last, double offset,
 					   struct refclock_reading *out);
 
 /* The SOCK driver's datagram socket at path (a stale one is replaced),

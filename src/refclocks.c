@@ -23,6 +23,7 @@ struct refclock {
 	int engine_id;
 	int lock;                       /* index of the refclock that numbers the pulses, -1: none */
 	volatile struct refclock_shm_segment *shm;
+	struct refclock_shm_segment shm_last; /* the sample read last, all zero: none */
 	int sock_fd;
 	struct refclock_pps pps;
 	struct refclock_phc phc;
@@ -205,7 +206,7 @@ static void read_driver(struct refclocks *rc, struct refclock *c)
 
 	switch (c->cfg.driver) {
 	case REFCLOCK_SHM:
-		if (refclock_shm_read(c->shm, c->cfg.offset, &r) == REFCLOCK_SHM_OK)
+		if (refclock_shm_read(c->shm, &c->shm_last, c->cfg.offset, &r) == REFCLOCK_SHM_OK)
 			add_reading(rc, c, &r);
 		return;
 	case REFCLOCK_SOCK:

@@ -16,7 +16,9 @@
 #include "refclock.h"
 #include "refclock_io.h"
 
-#define REFCLOCKS_READ_INTERVAL 0.25 /* seconds between reads of SHM, PPS and PHC */
+/* seconds between reads of SHM, PPS and PHC: often enough that a SHM
+ * sample is read before another reader of the segment clears valid */
+#define REFCLOCKS_READ_INTERVAL 0.1
 
 struct refclocks;
 

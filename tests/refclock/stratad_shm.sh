@@ -22,9 +22,9 @@ year=31536000.25
 cat > "$workdir/stratad.conf" <<EOC
 sources = ();
 refclocks = (
-  { driver = "SHM"; device = "0"; refid = "GPS"; poll = 0; },
-  { driver = "SHM"; device = "2"; refid = "GPS2"; poll = 0; },
-  { driver = "SHM"; device = "3"; refid = "BAD"; poll = 0; }
+  { driver = "SHM"; device = "0"; refid = "GPS"; poll = -1; },
+  { driver = "SHM"; device = "2"; refid = "GPS2"; poll = -1; },
+  { driver = "SHM"; device = "3"; refid = "BAD"; poll = -1; }
 );
 clock = { driftfile = ""; };
 serve = { listen = [ "127.0.0.1" ]; port = 11123; allow = [ "127.0.0.0/8" ]; };
@@ -67,7 +67,7 @@ fi
 
 kill "$writer2"
 gps2_unreachable() { [ "$(source_json GPS2 "s['state']")" = unreachable ]; }
-check "GPS2 is unreachable once its writer stopped" wait_for 20 gps2_unreachable
+check "GPS2 is unreachable once its writer stopped" wait_for 10 gps2_unreachable
 ctl sources | head -5
 # GPS against BAD: two refclocks that disagree, no majority to follow
 no_majority() { [ "$(tracking_json "(t['stratum'], t['steps'])")" = "(16, 0)" ]; }

@@ -1,0 +1,100 @@
+#!/bin/bash
+# The real gpsd feeds stratad and chronyd: an NMEA log made here with times
+# around now is replayed into gpsd, which writes the time to SHM unit 0;
+# stratad -x (no CAP_SYS_TIME) and chronyd 4.3 -x read that same segment,
+# and chronyd's offset and jitter are the reference stratad's are compared
+# with.
+#
+# Why not gpsfake: gpsd 3.22 never talks to NTP about a device it finds to
+# be a pty ("don't talk to NTP when we're running inside the test harness",
+# ntpshm_link_activate: SOURCE_PTY, like files, pipes, TCP and UDP), and
+# gpsfake can only offer a pty; `gpsd -D 7` under gpsfake shows the fixes
+# and no ntpshm_put. So the test replays the log itself (nmea_feed.py) into
+# a serial-class tty, the virtual console /dev/tty9 (major 4, which gpsd
+# takes for RS-232), with TIOCSTI, one epoch a second 50 ms after the
+# second it carries, as a receiver sends NMEA late.
+# What makes gpsd write SHM:
+#   -n   read the device without a client watching it;
+#   -b   read-only: never write probe strings to the console;
+#   RMC with the date first in every second, a GGA fix and a GSA 3D mode:
+#        gpsd takes no time before a year and a fix.
+# SHM has one reader's handshake (valid is cleared by whoever reads first):
+# the two daemons read it as often (every 0.25 s, chronyd's dpoll -2) and
+# share the samples. Runs in its own IPC, network, /run and /tmp; the
+# console is locked for the run. ~45 s.
+REFCLOCK_PRIVATE_RUN=1
+export REFCLOCK_PRIVATE_RUN
+. "$(dirname "$0")/lib.sh"
+need_stratad
+need_peers
+command -v gpsd > /dev/null || skip "no gpsd (tools/setup-debian --tests)"
+tty=/dev/tty9
+[ -c $tty ] || skip "no virtual console $tty to replay NMEA into"
+[ "$(sysctl -n dev.tty.legacy_tiocsti 2> /dev/null)" = 1 ] || skip "TIOCSTI disabled (dev.tty.legacy_tiocsti)"
+run_in_ipc_netns "$@"
+# not the tty itself: gpsd refuses a device another process holds open
+exec 9> /var/tmp/strata-refclock-tty9.lock
+flock -w 60 9 || skip "$tty stays locked by another run"
+
+run=30        # seconds of replay the figures are taken over
+t0=$(date +%s)
+python3 "$(dirname "$0")/nmea_log.py" 2 $((run + 10)) > "$workdir/gps.nmea"
+
+cat > "$workdir/stratad.conf" <<EOC
+sources = ();
+refclocks = ( { driver = "SHM"; device = "0"; refid = "GPS"; poll = 2; filter = 16; } );
+clock = { driftfile = ""; };
+control = { socket = "$workdir/run/stratad.sock"; };
+user = "nobody";
+log = { level = "debug"; };
+EOC
+mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
+start_stratad "$workdir/stratad.conf"
+check "stratad answers" wait_for 10 ctl tracking > /dev/null
+chrony=$(start_chronyd_client "refclock SHM 0 refid GPS poll 2 filter 16") || not_ok "chronyd"
+gpsd -N -n -b -D 4 -S 12947 -F "$workdir/gpsd.sock" $tty > "$workdir/gpsd.log" 2>&1 &
+gpsd_pid=$!
+peers_track $gpsd_pid
+timeout $((run + 15)) python3 "$(dirname "$0")/nmea_feed.py" $tty "$workdir/gps.nmea" 0.05 &
+feed=$!
+peers_track $feed
+gps_used() { case "$(source_json GPS "s['state']")" in "system peer" | combined) return 0 ;; esac; return 1; }
+check "stratad uses the SHM refclock gpsd writes" wait_for 25 gps_used
+check "gpsd wrote the fixes to SHM (ntpshm_put)" grep -q 'ntpshm_put(/dev/tty9' "$workdir/gpsd.log"
+# the figures while the replay still runs: 2 s before its last epochs
+sleep $((t0 + 2 + run - $(date +%s)))
+
+ctl sources
+ctl sourcestats
+chronyc_client "$chrony" sources
+chronyc_client "$chrony" sourcestats
+chronyc_client "$chrony" tracking
+chronyc_client "$chrony" -c tracking
+# gpsd's own account of every sample it wrote ("clock @ receive"): their
+# median is a third, daemon-free reference
+read -r g_n g_off < <(sed -n 's/.*ntpshm_put([^)]*) *\([0-9.]*\) @ *\([0-9.]*\)$/\1 \2/p' \
+	"$workdir/gpsd.log" | awk '{ printf "%.9f\n", $1 - $2 }' | sort -g |
+	awk '{ v[NR] = $1 } END { if (NR) printf "%d %.9f\n", NR, v[int((NR + 1) / 2)] }')
+# Each daemon's estimate of true - local from GPS: chronyd -x tracks the
+# free-running clock's offset ("System time", CSV field 5, negative: fast);
+# stratad's is the GPS source's clock filter estimate. Jitter: chronyd's
+# std dev of its GPS samples, stratad's clock filter jitter (and the std dev
+# about a line through its samples).
+c_off=$(chronyc_client "$chrony" -c tracking | cut -d, -f5)
+c_sd=$(chronyc_client "$chrony" -c sourcestats | awk -F, '$1 == "GPS" { print $8 }')
+s_off=$(tracking_json "t['system_offset']")
+s_est=$(source_json GPS "s['estimate']['offset']")
+s_jit=$(source_json GPS "s['jitter']")
+s_sd=$(ctl --json sourcestats | python3 -c '
+import json, sys
+print([s for s in json.load(sys.stdin) if s["name"] == "GPS"][0]["std_dev"])')
+echo "figures: gpsd wrote $g_n samples, median offset $g_off"
+echo "figures: stratad GPS offset $s_est jitter $s_jit (std dev $s_sd; system offset $s_off)"
+echo "figures: chronyd GPS offset $c_off std dev $c_sd"
+check "stratad's offset is within 1 ms of chronyd's on the same segment" near "$s_est" "$c_off" 1e-3
+check "and within 2 ms of the median of what gpsd wrote" near "$s_est" "$g_off" 2e-3
+check "stratad's jitter is within 1 ms of chronyd's std dev" near "$s_jit" "$c_sd" 1e-3
+check "stratad serves stratum 1 from GPS" test "$(tracking_json "(t['stratum'], t['reference_id'])")" = "(1, 'GPS')"
+kill $gpsd_pid
+[ "$failed" = 0 ] || { echo "--- gpsd"; tail -20 "$workdir/gpsd.log"; echo "--- stratad"; grep -v "^.\{21\}stratad: debug" "$workdir/stratad.log" | tail -20; grep refclock "$workdir/stratad.log" | head -30; }
+finish
