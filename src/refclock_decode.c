@@ -107,32 +107,27 @@ bool refclock_pps_number(struct timespec edge, double offset, bool have_lock, do
 bool refclock_phc_offset(const struct refclock_phc_triple *triples, size_t n, double offset,
 			 struct refclock_reading *out)
 {
-	long best = -1;
+	const struct refclock_phc_triple *best = NULL;
 	double best_delay = 0.0;
+	struct timespec mid;
 
 	for (size_t i = 0; i < n; i++) {
 		double delay = timespec_diff(triples[i].sys_after, triples[i].sys_before);
 
-		if (delay < 0.0)
-			continue;
-		if (best < 0 || delay < best_delay) {
-			best = (long)i;
+		if (delay >= 0.0 && (!best || delay < best_delay)) {
+			best = &triples[i];
 			best_delay = delay;
 		}
 	}
-	if (best < 0)
+	if (!best)
 		return false;
-	{
-		const struct refclock_phc_triple *t = &triples[best];
-		struct timespec mid = timespec_add(t->sys_before, best_delay / 2);
-
-		*out = (struct refclock_reading){
-			.time = mid,
-			.offset = seconds_between(mid.tv_sec, mid.tv_nsec, t->phc.tv_sec, t->phc.tv_nsec) + offset,
-			.delay = best_delay,
-			.leap = NTP_LEAP_NONE,
-		};
-	}
+	mid = timespec_add(best->sys_before, best_delay / 2);
+	*out = (struct refclock_reading){
+		.time = mid,
+		.offset = seconds_between(mid.tv_sec, mid.tv_nsec, best->phc.tv_sec, best->phc.tv_nsec) + offset,
+		.delay = best_delay,
+		.leap = NTP_LEAP_NONE,
+	};
 	return true;
 }
 

@@ -37,6 +37,7 @@ struct refclocks {
 	struct engine *engine;
 	size_t count;
 	struct refclock *clocks;
+	bool reads;                     /* some driver is read on a timer (not only SOCK) */
 	struct timespec next_read;
 };
 
@@ -89,6 +90,7 @@ struct refclocks *refclocks_create(const struct refclock_config *cfgs, size_t co
 		c->pps.fd = -1;
 		c->phc.fd = -1;
 		refclock_filter_init(&c->filter, c->cfg.filter);
+		rc->reads |= c->cfg.driver != REFCLOCK_SOCK;
 	}
 	rc->count = count;
 	for (size_t i = 0; i < count; i++) {
@@ -300,7 +302,7 @@ void refclocks_run(struct refclocks *rc, struct timespec now)
 {
 	if (!rc || !rc->engine)
 		return;
-	if (timespec_diff(now, rc->next_read) >= 0) {
+	if (rc->reads && timespec_diff(now, rc->next_read) >= 0) {
 		for (size_t i = 0; i < rc->count; i++)
 			read_driver(rc, &rc->clocks[i]);
 		rc->next_read = timespec_add(now, REFCLOCKS_READ_INTERVAL);
@@ -323,7 +325,8 @@ struct timespec refclocks_next_wakeup(const struct refclocks *rc, struct timespe
 
 	if (!rc || rc->count == 0)
 		return next;
-	next = rc->next_read;
+	if (rc->reads)
+		next = rc->next_read;
 	for (size_t i = 0; i < rc->count; i++)
 		if (timespec_diff(rc->clocks[i].next_poll, next) < 0)
 			next = rc->clocks[i].next_poll;
