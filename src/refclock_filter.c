@@ -6,8 +6,10 @@
 
 #include "ntp_time.h"
 
-/* The share of readings averaged: the middle 60 %, as chrony keeps. */
-#define KEEP_FRACTION 0.6
+/* The share of readings dropped at each end (by offset): 20 %, so the
+ * middle 60 % are averaged, as chrony keeps; the same number at both
+ * ends, so the average is not pulled towards either. */
+#define DROP_FRACTION 0.2
 
 void refclock_filter_init(struct refclock_filter *filter, unsigned size)
 {
@@ -36,7 +38,7 @@ bool refclock_filter_take(struct refclock_filter *filter, double precision, doub
 			  struct refclock_filter_sample *out)
 {
 	struct refclock_reading sorted[REFCLOCK_MAX_FILTER];
-	unsigned n = filter->count, keep, first;
+	unsigned n = filter->count, first, keep;
 	double sum_offset = 0.0, sum_time = 0.0, sum_sq = 0.0, least_delay = INFINITY, mean;
 	struct timespec base;
 
@@ -44,10 +46,8 @@ bool refclock_filter_take(struct refclock_filter *filter, double precision, doub
 		return false;
 	memcpy(sorted, filter->readings, n * sizeof(sorted[0]));
 	qsort(sorted, n, sizeof(sorted[0]), by_offset);
-	keep = (unsigned)lround(n * KEEP_FRACTION);
-	if (keep < 1)
-		keep = 1;
-	first = (n - keep) / 2;
+	first = (unsigned)lround(n * DROP_FRACTION);
+	keep = n - 2 * first;
 	base = sorted[first].time;
 	for (unsigned i = first; i < first + keep; i++) {
 		sum_offset += sorted[i].offset;

@@ -72,9 +72,10 @@ chronyc_client "$chrony" tracking
 chronyc_client "$chrony" -c tracking
 # gpsd's own account of every sample it wrote ("clock @ receive"): their
 # median is a third, daemon-free reference
-read -r g_n g_off < <(sed -n 's/.*ntpshm_put([^)]*) *\([0-9.]*\) @ *\([0-9.]*\)$/\1 \2/p' \
+read -r g_n g_off g_rms < <(sed -n 's/.*ntpshm_put([^)]*) *\([0-9.]*\) @ *\([0-9.]*\)$/\1 \2/p' \
 	"$workdir/gpsd.log" | awk '{ printf "%.9f\n", $1 - $2 }' | sort -g |
-	awk '{ v[NR] = $1 } END { if (NR) printf "%d %.9f\n", NR, v[int((NR + 1) / 2)] }')
+	awk '{ v[NR] = $1 } END { if (!NR) exit; m = v[int((NR + 1) / 2)]
+		for (i = 1; i <= NR; i++) q += (v[i] - m) ^ 2; printf "%d %.9f %.9f\n", NR, m, sqrt(q / NR) }')
 # Each daemon's estimate of true - local from GPS: chronyd -x tracks the
 # free-running clock's offset ("System time", CSV field 5, negative: fast);
 # stratad's is the GPS source's clock filter estimate. Jitter: chronyd's
@@ -88,12 +89,16 @@ s_jit=$(source_json GPS "s['jitter']")
 s_sd=$(ctl --json sourcestats | python3 -c '
 import json, sys
 print([s for s in json.load(sys.stdin) if s["name"] == "GPS"][0]["std_dev"])')
-echo "figures: gpsd wrote $g_n samples, median offset $g_off"
+echo "figures: gpsd wrote $g_n samples, median offset $g_off, RMS about it $g_rms"
 echo "figures: stratad GPS offset $s_est jitter $s_jit (std dev $s_sd; system offset $s_off)"
 echo "figures: chronyd GPS offset $c_off std dev $c_sd"
 check "stratad's offset is within 1 ms of chronyd's on the same segment" near "$s_est" "$c_off" 1e-3
 check "and within 2 ms of the median of what gpsd wrote" near "$s_est" "$g_off" 2e-3
-check "stratad's jitter is within 1 ms of chronyd's std dev" near "$s_jit" "$c_sd" 1e-3
+# the jitters are figures of two different filters over the samples each
+# daemon caught (a late one the other missed counts): asserted is that
+# stratad adds no noise of its own beyond what gpsd wrote
+check "stratad's jitter is no more than the samples' own spread (+1 ms)" \
+	python3 -c 'import sys; sys.exit(float(sys.argv[1]) > float(sys.argv[2]) + 1e-3)' "$s_jit" "$g_rms"
 check "stratad serves stratum 1 from GPS" test "$(tracking_json "(t['stratum'], t['reference_id'])")" = "(1, 'GPS')"
 kill $gpsd_pid
 [ "$failed" = 0 ] || { echo "--- gpsd"; tail -20 "$workdir/gpsd.log"; echo "--- stratad"; grep -v "^.\{21\}stratad: debug" "$workdir/stratad.log" | tail -20; grep refclock "$workdir/stratad.log" | head -30; }

@@ -215,13 +215,28 @@ static void filter_averages_the_middle_readings(void **state)
 	assert_float_equal(s.offset, (0.010 * 4 + 0.009 + 0.011) / 6, 1e-12);
 	assert_true(s.dispersion > 1e-6 && s.dispersion < 1e-3);
 	assert_float_equal(s.delay, 1e-9, 1e-15);
+	/* as many dropped at each end: two readings are both kept, three give the median */
+	{
+		static const double few[] = { 0.010, 0.090, 0.011 };
+
+		for (size_t n = 2; n <= 3; n++) {
+			for (size_t i = 0; i < n; i++) {
+				struct refclock_reading r = { .time = { 2000 + (time_t)i, 0 }, .offset = few[i] };
+
+				refclock_filter_add(&f, &r);
+			}
+			assert_true(refclock_filter_take(&f, 1e-6, 1e-9, &s));
+			assert_int_equal(s.used, n == 2 ? 2 : 1);
+			assert_float_equal(s.offset, n == 2 ? 0.050 : 0.011, 1e-12);
+		}
+	}
 	/* taken: the next poll starts empty, the lock still sees the last */
 	assert_false(refclock_filter_take(&f, 1e-6, 1e-9, &s));
 	{
 		struct refclock_reading last;
 
 		assert_true(refclock_filter_last(&f, &last));
-		assert_float_equal(last.offset, 0.010, 1e-12);
+		assert_float_equal(last.offset, 0.011, 1e-12);
 	}
 }
 
