@@ -485,12 +485,14 @@ static void parse_refclocks(struct checker *ck, const config_setting_t *root, st
 
 		for (size_t j = 0; j < cfg->refclock_count; j++)
 			found |= j != i && !strcmp(cfg->refclocks[j].refid, rc->lock);
+		for (size_t j = 0; j < cfg->source_count; j++)
+			found |= !cfg->sources[j].pool && !strcmp(cfg->sources[j].name, rc->lock);
 		if (rc->lock[0] && !found) {
 			char full[64];
 
 			snprintf(full, sizeof(full), "refclocks[%zu].lock", i);
 			fail(ck, member_or_group(config_setting_get_elem(list, (int)i), "lock"), full,
-			     "\"%s\" is not the refid of another refclock", rc->lock);
+			     "\"%s\" is neither the refid of another refclock nor a server of sources", rc->lock);
 		}
 	}
 }

@@ -15,6 +15,7 @@
 
 #define REFCLOCK_DEVICE_LEN 108 /* a SOCK path must fit in sun_path */
 #define REFCLOCK_REFID_LEN 5    /* four characters and the NUL */
+#define REFCLOCK_LOCK_LEN 256   /* a refclock's refid or a server's name */
 #define REFCLOCK_DEFAULT_POLL 4 /* log2 seconds, as chrony's refclock */
 #define REFCLOCK_DEFAULT_FILTER 64
 #define REFCLOCK_MAX_FILTER 256
@@ -41,7 +42,8 @@ struct refclock_config {
 	double precision;       /* seconds, the sample's precision */
 	int poll;               /* log2 seconds between samples given to the core */
 	unsigned filter;        /* readings kept per poll; the middle ones are averaged */
-	char lock[REFCLOCK_REFID_LEN]; /* PPS: the refclock that numbers the seconds, "" : none */
+	char lock[REFCLOCK_LOCK_LEN]; /* PPS, SOCK: what numbers the pulses' seconds: a refclock's refid
+				       or a configured server's name; "": none */
 	bool clear_edge;        /* PPS: the clear edge instead of assert */
 	unsigned line;          /* where it was configured, for messages */
 };

@@ -14,14 +14,17 @@
 #include "refclock_filter.h"
 #include "refid.h"
 
-/* A lock's reading older than this cannot number a pulse: seconds. */
+/* A lock's reading older than this cannot number a pulse: seconds. A
+ * server is polled far less often; its offsets are corrected with every
+ * clock correction, and at 500 ppm 1024 s make 0.5 s. */
 #define LOCK_MAX_AGE 4.0
+#define SERVER_LOCK_MAX_AGE 1024.0
 #define IDLE_WAKEUP 3600.0
 
 struct refclock {
 	struct refclock_config cfg;
 	int engine_id;
-	int lock;                       /* index of the refclock that numbers the pulses, -1: none */
+	int lock;                       /* index of the refclock that numbers the pulses, -1: none (or a server) */
 	volatile struct refclock_shm_segment *shm;
 	struct refclock_shm_segment shm_last; /* the sample read last, all zero: none */
 	int sock_fd;
@@ -97,13 +100,8 @@ struct refclocks *refclocks_create(const struct refclock_config *cfgs, size_t co
 		struct refclock *c = &rc->clocks[i];
 		char msg[256];
 
+		/* not a refclock's refid: a server's name (the configuration checked it is one) */
 		c->lock = c->cfg.lock[0] ? find_refid(rc, c->cfg.lock) : -1;
-		if (c->cfg.lock[0] && c->lock < 0) {
-			snprintf(why, why_len, "refclock %s: lock \"%s\" is not the refid of a refclock", c->cfg.refid,
-				 c->cfg.lock);
-			refclocks_destroy(rc);
-			return NULL;
-		}
 		if (open_driver(c, ioctl_fn, msg, sizeof(msg)) < 0) {
 			snprintf(why, why_len, "refclock %s: %s", c->cfg.refid, msg);
 			refclocks_destroy(rc);
@@ -164,19 +162,46 @@ int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec
 	return 0;
 }
 
+/* The offset of the last reply of the server named name, when recent. */
+static bool server_offset(const struct refclocks *rc, const char *name, struct timespec now, double *offset)
+{
+	struct source_status st;
+
+	for (size_t id = 0; id < engine_source_capacity(rc->engine); id++) {
+		if (!engine_get_source(rc->engine, (int)id, now, &st) || st.refclock || strcmp(st.name, name))
+			continue;
+		if (st.have_sample && st.last_rx_age <= SERVER_LOCK_MAX_AGE) {
+			*offset = st.last_offset;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The offset that numbers a pulse's second: the lock refclock's newest
+ * reading, or the lock server's last reply. */
+static bool lock_offset(const struct refclocks *rc, const struct refclock *c, struct timespec at, double *offset)
+{
+	struct refclock_reading lock;
+
+	if (c->lock < 0)
+		return server_offset(rc, c->cfg.lock, at, offset);
+	if (!refclock_filter_last(&rc->clocks[c->lock].filter, &lock) || lock.pulse ||
+	    fabs(timespec_diff(at, lock.time)) > LOCK_MAX_AGE)
+		return false;
+	*offset = lock.offset;
+	return true;
+}
+
 /* A reading that only knows the fraction of a second (a PPS pulse) gets
  * its second from the lock. */
 static bool number_pulse(const struct refclocks *rc, const struct refclock *c, struct refclock_reading *r)
 {
-	struct refclock_reading lock;
-	bool have_lock = false;
+	double offset = 0.0;
 
-	if (c->lock >= 0 && refclock_filter_last(&rc->clocks[c->lock].filter, &lock) &&
-	    fabs(timespec_diff(r->time, lock.time)) <= LOCK_MAX_AGE && !lock.pulse)
-		have_lock = true;
-	if (c->lock >= 0 && !have_lock)
+	if (c->cfg.lock[0] && !lock_offset(rc, c, r->time, &offset))
 		return false; /* nothing to number it with yet */
-	return refclock_pps_number(r->time, c->cfg.offset, have_lock, lock.offset, r);
+	return refclock_pps_number(r->time, c->cfg.offset, c->cfg.lock[0] != '\0', offset, r);
 }
 
 static void add_reading(struct refclocks *rc, struct refclock *c, struct refclock_reading *r)
@@ -185,8 +210,8 @@ static void add_reading(struct refclocks *rc, struct refclock *c, struct refcloc
 		if (c->bad_readings++ == 0)
 			log_msg(LOG_LEVEL_WARNING,
 				"refclock %s: a pulse its lock %s cannot number (no recent reading, or more than "
-				"%.1f s apart): pulses dropped until they agree", c->cfg.refid,
-				c->lock >= 0 ? rc->clocks[c->lock].cfg.refid : "-", REFCLOCK_PPS_LOCK_LIMIT);
+				"%.1f s apart): pulses dropped until they agree", c->cfg.refid, c->cfg.lock,
+				REFCLOCK_PPS_LOCK_LIMIT);
 		return;
 	}
 	refclock_filter_add(&c->filter, r);
