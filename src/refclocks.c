@@ -119,8 +119,11 @@ void refclocks_destroy(struct refclocks *rc)
 		struct refclock *c = &rc->clocks[i];
 
 		refclock_shm_detach(c->shm);
-		if (c->sock_fd >= 0)
+		if (c->sock_fd >= 0) {
 			close(c->sock_fd);
+			/* as chronyd does; after the drop only where the directory lets us */
+			unlink(c->cfg.device);
+		}
 		if (c->pps.fd >= 0)
 			close(c->pps.fd);
 		if (c->phc.fd >= 0)
