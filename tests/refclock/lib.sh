@@ -4,19 +4,13 @@
 # must not meet another test's (or another gpsd's).
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/stratad_lib.sh"
 
-# run_in_ipc_netns "$@": the calling script again in fresh IPC, network and
-# mount namespaces (lo up); inside them, return. With REFCLOCK_PRIVATE_RUN=1
-# also a /run and a /tmp of its own, so the paths gpsd uses there (its
-# chrony socket /run/chrony.<tty>.sock) are the test's alone.
+# run_in_ipc_netns "$@": the calling script again in a fresh IPC namespace,
+# then (run_in_netns) in fresh network and mount namespaces (lo up); inside
+# them, return.
 run_in_ipc_netns() {
 	if [ "${STRATA_REFCLOCK_IPCNS:-}" != 1 ]; then
 		need_root "IPC and network namespaces"
-		STRATA_REFCLOCK_IPCNS=1 unshare --ipc --mount --propagation private -- bash -c '
-			if [ "${REFCLOCK_PRIVATE_RUN:-}" = 1 ]; then
-				mount -t tmpfs -o mode=1777 tmpfs /tmp &&
-				mount -t tmpfs -o mode=755 tmpfs /run || exit 1
-			fi
-			exec bash "$@"' run_in_ipc_netns "$0" "$@"
+		STRATA_REFCLOCK_IPCNS=1 unshare --ipc -- bash "$0" "$@"
 		exit $?
 	fi
 	run_in_netns "$@"

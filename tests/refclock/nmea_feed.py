@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Replays an NMEA log (nmea_log.py's) into a serial-class tty as a receiver
-would send it: each second's sentences at LATENCY seconds after the second
-they carry, pushed into the tty's input with TIOCSTI (root, and
-dev.tty.legacy_tiocsti = 1), so gpsd reading that tty sees a real serial
-device. Epochs already past are skipped. Stops at the end of the log.
-    nmea_feed.py TTY LOG LATENCY"""
+"""Serves an NMEA log (nmea_log.py's) over TCP as a networked receiver
+would send it: each second's sentences LATENCY seconds after the second
+they carry, to the client connected at that moment (gpsd opening
+tcp://HOST:PORT; a client that reconnects gets the epochs from then on).
+Listens as soon as it starts, so the caller can wait for the port before
+starting gpsd. Epochs already past are skipped. Stops at the end of the log
+or at SIGTERM, and says how many epochs it sent and how late after their LATENCY (median
+and largest), so a delay the daemons find beyond LATENCY can be told from
+the feed's own.
+    nmea_feed.py HOST PORT LOG LATENCY"""
 import calendar
-import fcntl
 import os
+import select
+import signal
+import socket
 import sys
-import termios
 import time
 
 
@@ -31,21 +36,80 @@ def epochs(lines):
         yield current
 
 
+class Server:
+    """One listening socket and at most one client: the newest."""
+
+    def __init__(self, host, port):
+        self.listener = socket.create_server((host, port))
+        self.client = None
+
+    def drop_client(self):
+        if self.client:
+            self.client.close()
+            self.client = None
+
+    def serve_until(self, deadline):
+        """Accept (re)connections and discard what the client writes (gpsd's
+        probes, if any) until DEADLINE (time.time())."""
+        while True:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return
+            watched = [self.listener] + ([self.client] if self.client else [])
+            readable, _, _ = select.select(watched, [], [], remaining)
+            if self.listener in readable:
+                self.drop_client()
+                self.client, _ = self.listener.accept()
+            elif self.client in readable:
+                try:
+                    if not self.client.recv(4096):
+                        self.drop_client()
+                except OSError:
+                    self.drop_client()
+
+    def send(self, data):
+        """True when a client took DATA."""
+        if not self.client:
+            return False
+        try:
+            self.client.sendall(data)
+            return True
+        except OSError:
+            self.drop_client()
+            return False
+
+
+def report(late):
+    if not late:
+        print("nmea_feed: no epoch sent", file=sys.stderr, flush=True)
+        return
+    late = sorted(late)
+    print("nmea_feed: %d epochs sent, late by %.6f s (median), %.6f s (largest)"
+          % (len(late), late[len(late) // 2], late[-1]), file=sys.stderr, flush=True)
+
+
 def main():
-    tty, log, latency = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
+    host, port, log, latency = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+    server = Server(host, port)
     with open(log, newline="") as f:
         lines = f.read().splitlines(keepends=True)
-    sent = 0
+    late = []
+
+    def stop(*_):
+        # timeout(1) sends TERM to its child and again to the group: once
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        report(late)
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
     for t, sentences in epochs(lines):
-        wait = t + latency - time.time()
-        if wait < 0:
+        due = t + latency
+        if due < time.time():
             continue
-        time.sleep(wait)
-        for byte in "".join(sentences).encode():
-            fcntl.ioctl(fd, termios.TIOCSTI, bytes([byte]))
-        sent += 1
-    print("nmea_feed: %d epochs sent" % sent, file=sys.stderr)
+        server.serve_until(due)
+        if server.send("".join(sentences).encode()):
+            late.append(time.time() - due)
+    server.drop_client()
+    report(late)
 
 
 main()

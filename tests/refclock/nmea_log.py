@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An NMEA log for gpsfake with times around now: per second an RMC (which
+"""An NMEA log for nmea_feed.py with times around now: per second an RMC (which
 carries the date gpsd needs before it trusts a time), a GGA (fix quality
 1, 8 satellites) and a GSA (a 3D fix), for SECONDS seconds from now + START.
     nmea_log.py START SECONDS > log.nmea"""

@@ -1,40 +1,40 @@
 #!/bin/bash
 # The real gpsd feeds stratad and chronyd: an NMEA log made here with times
-# around now is replayed into gpsd, which writes the time to SHM unit 0;
-# stratad -x (no CAP_SYS_TIME) and chronyd 4.3 -x read that same segment,
-# and chronyd's offset and jitter are the reference stratad's are compared
-# with.
+# around now is served to gpsd over TCP, and gpsd writes the time to SHM
+# unit 0; stratad -x (no CAP_SYS_TIME) and chronyd 4.3 -x read that same
+# segment, and chronyd's offset and jitter are the reference stratad's are
+# compared with.
 #
-# Why not gpsfake: gpsd 3.22 never talks to NTP about a device it finds to
-# be a pty ("don't talk to NTP when we're running inside the test harness",
-# ntpshm_link_activate: SOURCE_PTY, like files, pipes, TCP and UDP), and
-# gpsfake can only offer a pty; `gpsd -D 7` under gpsfake shows the fixes
-# and no ntpshm_put. So the test replays the log itself (nmea_feed.py) into
-# a serial-class tty, the virtual console /dev/tty9 (major 4, which gpsd
-# takes for RS-232), with TIOCSTI, one epoch a second 50 ms after the
-# second it carries, as a receiver sends NMEA late.
+# How gpsd is fed: gpsd 3.22 writes no SHM for a pty (ntpshm_link_activate
+# skips source_pty: "the test harness"), but does for a network source:
+# `gpsd tcp://127.0.0.1:PORT` is source_tcp, and `gpsd -D 4` shows its
+# ntpshm_put lines. nmea_feed.py serves the log on 127.0.0.1:10110 (the
+# NMEA-0183 port) of this test's own network namespace, each second's
+# sentences 50 ms after the second they carry, as a receiver sends NMEA
+# late. It measures how late its own wake-ups were (the median is added to
+# the 50 ms: on a kernel with a coarse timer tick it is a constant ~1.3 ms,
+# the tick's phase); what every daemon must find is that delay, and gpsd's
+# own record of the samples it wrote is a second, daemon-free reference.
+# Why not gpsfake -t (its TCP feed, which gpsd also takes as source_tcp and
+# writes SHM for): gpsfake paces the log by a fixed sleep between sentences
+# (-c), from whenever it starts, not by the times the sentences carry; with
+# -c 0.3333 the offset gpsd wrote started at an arbitrary value and drifted
+# by 2.8 ms a second (70 ms over 25 s), so there is no known delay to check
+# against and the drift is jitter of the feed's own. -u (UDP) is paced the
+# same way.
 # What makes gpsd write SHM:
 #   -n   read the device without a client watching it;
-#   -b   read-only: never write probe strings to the console;
+#   -b   read-only: never write probe or mode strings to the "receiver";
 #   RMC with the date first in every second, a GGA fix and a GSA 3D mode:
 #        gpsd takes no time before a year and a fix.
 # SHM has one reader's handshake (valid is cleared by whoever reads first):
 # the two daemons read it as often (every 0.25 s, chronyd's dpoll -2) and
-# share the samples. Runs in its own IPC, network, /run and /tmp; the
-# console is locked for the run. ~45 s.
-REFCLOCK_PRIVATE_RUN=1
-export REFCLOCK_PRIVATE_RUN
+# share the samples. Runs in its own IPC and network namespaces. ~45 s.
 . "$(dirname "$0")/lib.sh"
 need_stratad
 need_peers
 command -v gpsd > /dev/null || skip "no gpsd (tools/setup-debian --tests)"
-tty=/dev/tty9
-[ -c $tty ] || skip "no virtual console $tty to replay NMEA into"
-[ "$(sysctl -n dev.tty.legacy_tiocsti 2> /dev/null)" = 1 ] || skip "TIOCSTI disabled (dev.tty.legacy_tiocsti)"
 run_in_ipc_netns "$@"
-# not the tty itself: gpsd refuses a device another process holds open
-exec 9> /var/tmp/strata-refclock-tty9.lock
-flock -w 60 9 || skip "$tty stays locked by another run"
 
 run=30        # seconds of replay the figures are taken over
 t0=$(date +%s)
@@ -52,15 +52,20 @@ mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
 start_stratad "$workdir/stratad.conf"
 check "stratad answers" wait_for 10 ctl tracking > /dev/null
 chrony=$(start_chronyd_client "refclock SHM 0 refid GPS poll 2 filter 16") || not_ok "chronyd"
-gpsd -N -n -b -D 4 -S 12947 -F "$workdir/gpsd.sock" $tty > "$workdir/gpsd.log" 2>&1 &
-gpsd_pid=$!
-peers_track $gpsd_pid
-timeout $((run + 15)) python3 "$(dirname "$0")/nmea_feed.py" $tty "$workdir/gps.nmea" 0.05 &
+port=10110
+latency=0.05  # the feed's known delay: each second's sentences sent that late
+timeout $((run + 15)) python3 "$(dirname "$0")/nmea_feed.py" 127.0.0.1 $port "$workdir/gps.nmea" $latency \
+	2> "$workdir/feed.log" &
 feed=$!
 peers_track $feed
+feed_listens() { [ -n "$(ss -Hltn "sport = :$port")" ]; }
+check "the NMEA feed listens on 127.0.0.1:$port" wait_for 5 feed_listens
+gpsd -N -n -b -D 4 -F "$workdir/gpsd.sock" tcp://127.0.0.1:$port > "$workdir/gpsd.log" 2>&1 &
+gpsd_pid=$!
+peers_track $gpsd_pid
 gps_used() { case "$(source_json GPS "s['state']")" in "system peer" | combined) return 0 ;; esac; return 1; }
 check "stratad uses the SHM refclock gpsd writes" wait_for 25 gps_used
-check "gpsd wrote the fixes to SHM (ntpshm_put)" grep -q 'ntpshm_put(/dev/tty9' "$workdir/gpsd.log"
+check "gpsd wrote the fixes to SHM (ntpshm_put)" grep -q "ntpshm_put(tcp://127.0.0.1:$port" "$workdir/gpsd.log"
 # the figures while the replay still runs: 2 s before its last epochs
 sleep $((t0 + 2 + run - $(date +%s)))
 
@@ -89,11 +94,20 @@ s_jit=$(source_json GPS "s['jitter']")
 s_sd=$(ctl --json sourcestats | python3 -c '
 import json, sys
 print([s for s in json.load(sys.stdin) if s["name"] == "GPS"][0]["std_dev"])')
+# the feed's own account: how late after $latency it sent (median), so the
+# delay it meant is told from scheduling delays of its own
+kill $feed
+wait $feed
+cat "$workdir/feed.log"
+f_off=$(sed -n 's/.*late by \([0-9.]*\) s (median).*/\1/p' "$workdir/feed.log" |
+	awk -v l=$latency 'NR == 1 { printf "%.9f\n", -(l + $1) }')
+echo "figures: the feed sent $latency s late (true - local = -$latency) + its own lateness: $f_off"
 echo "figures: gpsd wrote $g_n samples, median offset $g_off, RMS about it $g_rms"
 echo "figures: stratad GPS offset $s_est jitter $s_jit (std dev $s_sd; system offset $s_off)"
 echo "figures: chronyd GPS offset $c_off std dev $c_sd"
 check "stratad's offset is within 1 ms of chronyd's on the same segment" near "$s_est" "$c_off" 1e-3
 check "and within 2 ms of the median of what gpsd wrote" near "$s_est" "$g_off" 2e-3
+check "and within 2 ms of the delay the feed sent with" near "$s_est" "$f_off" 2e-3
 # the jitters are figures of two different filters over the samples each
 # daemon caught (a late one the other missed counts): asserted is that
 # stratad adds no noise of its own beyond what gpsd wrote
