@@ -29,7 +29,7 @@
 #        gpsd takes no time before a year and a fix.
 # SHM has one reader's handshake (valid is cleared by whoever reads first):
 # the two daemons read it as often (every 0.25 s, chronyd's dpoll -2) and
-# share the samples. Runs in its own IPC and network namespaces. ~45 s.
+# share the samples. Runs in its own IPC and network namespaces. ~35 s.
 . "$(dirname "$0")/lib.sh"
 need_stratad
 need_peers
