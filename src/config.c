@@ -468,6 +468,120 @@ static void parse_serve_leap(struct checker *ck, const config_setting_t *g, stru
 		fail(ck, s ? s : g, "serve.leap_smear", "needs clock.leap_mode system, step or ignore, not slew");
 }
 
+static const char *const refclock_drivers[] = { [REFCLOCK_SHM] = "SHM", [REFCLOCK_SOCK] = "SOCK",
+						[REFCLOCK_PPS] = "PPS", [REFCLOCK_PHC] = "PHC" };
+
+/* One refclocks entry: chrony's refclock directive as a group. */
+static void parse_refclock(struct checker *ck, const config_setting_t *entry, size_t index,
+			   struct refclock_config *rc)
+{
+	static const char *const known[] = { "driver", "device", "refid", "offset", "delay", "precision", "poll",
+					     "filter", "lock", "edge", NULL };
+	char prefix[32], full[64], driver[8] = "", edge[8] = "assert";
+	const config_setting_t *s;
+	bool found = false;
+
+	snprintf(prefix, sizeof(prefix), "refclocks[%zu]", index);
+	if (!config_setting_is_group(entry)) {
+		fail(ck, entry, prefix, "expected a group { driver = \"SHM\"; device = \"0\"; }");
+		return;
+	}
+	check_known(ck, entry, prefix, known);
+	*rc = (struct refclock_config){
+		.offset = 0.0, .delay = REFCLOCK_DEFAULT_DELAY, .precision = REFCLOCK_DEFAULT_PRECISION,
+		.poll = REFCLOCK_DEFAULT_POLL, .filter = REFCLOCK_DEFAULT_FILTER,
+		.line = config_setting_source_line(entry),
+	};
+	s = get_string(ck, entry, prefix, "driver", false, driver, sizeof(driver));
+	for (size_t d = 0; s && d < sizeof(refclock_drivers) / sizeof(refclock_drivers[0]); d++)
+		if (!strcmp(driver, refclock_drivers[d])) {
+			rc->driver = (enum refclock_driver)d;
+			found = true;
+		}
+	snprintf(full, sizeof(full), "%s.driver", prefix);
+	if (!ck->failed && !found) {
+		fail(ck, member_or_group(entry, "driver"), full, s ? "\"%s\" is not SHM, SOCK, PPS or PHC" :
+		     "missing: SHM, SOCK, PPS or PHC", driver);
+		return;
+	}
+	snprintf(full, sizeof(full), "%s.device", prefix);
+	if (!ck->failed && !config_setting_get_member(entry, "device"))
+		fail(ck, entry, full, "missing");
+	if (rc->driver == REFCLOCK_SHM) {
+		s = get_string(ck, entry, prefix, "device", false, rc->device, sizeof(rc->device));
+		if (s && (strspn(rc->device, "0123456789") != strlen(rc->device) || strlen(rc->device) > 3))
+			fail(ck, s, full, "\"%s\" is not a SHM unit number (\"0\", \"1\", ...)", rc->device);
+	} else {
+		get_path(ck, entry, prefix, "device", false, rc->device, sizeof(rc->device));
+	}
+	snprintf(rc->refid, sizeof(rc->refid), "%s%s", refclock_drivers[rc->driver],
+		 rc->driver == REFCLOCK_SHM ? rc->device : "");
+	get_string(ck, entry, prefix, "refid", false, rc->refid, sizeof(rc->refid));
+	get_double(ck, entry, prefix, "offset", -1e6, 1e6, &rc->offset);
+	get_double(ck, entry, prefix, "delay", 1e-9, 1.0, &rc->delay);
+	get_double(ck, entry, prefix, "precision", 1e-9, 1.0, &rc->precision);
+	get_int(ck, entry, prefix, "poll", SOURCE_MIN_POLL, 12, &rc->poll);
+	get_unsigned(ck, entry, prefix, "filter", 1, REFCLOCK_MAX_FILTER, &rc->filter);
+	s = get_string(ck, entry, prefix, "lock", false, rc->lock, sizeof(rc->lock));
+	snprintf(full, sizeof(full), "%s.lock", prefix);
+	if (s && rc->driver != REFCLOCK_PPS && rc->driver != REFCLOCK_SOCK)
+		fail(ck, s, full, "only a PPS or SOCK refclock is locked to another");
+	s = get_string(ck, entry, prefix, "edge", false, edge, sizeof(edge));
+	snprintf(full, sizeof(full), "%s.edge", prefix);
+	if (s && rc->driver != REFCLOCK_PPS)
+		fail(ck, s, full, "only a PPS refclock has an edge");
+	else if (s && strcmp(edge, "assert") && strcmp(edge, "clear"))
+		fail(ck, s, full, "\"%s\" is not assert or clear", edge);
+	rc->clear_edge = !strcmp(edge, "clear");
+}
+
+static void parse_refclocks(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(root, "refclocks");
+
+	if (!list)
+		return;
+	if (!config_setting_is_list(list)) {
+		fail(ck, list, "refclocks", "expected a list ( { driver = \"SHM\"; device = \"0\"; }, ... )");
+		return;
+	}
+	for (int i = 0; !ck->failed && i < config_setting_length(list); i++) {
+		const config_setting_t *entry = config_setting_get_elem(list, i);
+		struct refclock_config *rc = &cfg->refclocks[cfg->refclock_count];
+
+		if (cfg->refclock_count == CONFIG_MAX_REFCLOCKS) {
+			fail(ck, entry, "refclocks", "more than %d entries", CONFIG_MAX_REFCLOCKS);
+			return;
+		}
+		parse_refclock(ck, entry, (size_t)i, rc);
+		for (size_t j = 0; !ck->failed && j < cfg->refclock_count; j++)
+			if (!strcmp(cfg->refclocks[j].refid, rc->refid)) {
+				char full[64];
+
+				snprintf(full, sizeof(full), "refclocks[%d].refid", i);
+				fail(ck, member_or_group(entry, "refid"), full, "\"%s\" is the refid of refclocks[%zu] too",
+				     rc->refid, j);
+			}
+		cfg->refclock_count++;
+	}
+	for (size_t i = 0; !ck->failed && i < cfg->refclock_count; i++) {
+		const struct refclock_config *rc = &cfg->refclocks[i];
+		bool found = false;
+
+		for (size_t j = 0; j < cfg->refclock_count; j++)
+			found |= j != i && !strcmp(cfg->refclocks[j].refid, rc->lock);
+		for (size_t j = 0; j < cfg->source_count; j++)
+			found |= !cfg->sources[j].pool && !strcmp(cfg->sources[j].name, rc->lock);
+		if (rc->lock[0] && !found) {
+			char full[64];
+
+			snprintf(full, sizeof(full), "refclocks[%zu].lock", i);
+			fail(ck, member_or_group(config_setting_get_elem(list, (int)i), "lock"), full,
+			     "\"%s\" is neither the refid of another refclock nor a server of sources", rc->lock);
+		}
+	}
+}
+
 static void parse_clock(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "adjust", "step_threshold", "panic_threshold",
@@ -701,13 +815,14 @@ static void parse_security(struct checker *ck, const config_setting_t *root, str
 
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
-	static const char *const known[] = { "sources", "clock", "serve", "control", "user", "pidfile", "log",
+	static const char *const known[] = { "sources", "refclocks", "clock", "serve", "control", "user", "pidfile", "log",
 					     "statsd", "security", "keys", "sourcedir", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
 	check_known(ck, root, "", known);
 	parse_sources(ck, root, cfg);
+	parse_refclocks(ck, root, cfg);
 	parse_clock(ck, root, cfg);
 	parse_serve(ck, root, cfg);
 	control = get_group(ck, root, "control");
@@ -978,6 +1093,32 @@ static void print_source_options(FILE *out, const struct config_source *s)
 		s->version, s->maxsamples);
 }
 
+static void print_refclocks(const struct daemon_config *cfg, FILE *out)
+{
+	if (cfg->refclock_count == 0)
+		return;
+	fprintf(out, "refclocks = (");
+	for (size_t i = 0; i < cfg->refclock_count; i++) {
+		const struct refclock_config *rc = &cfg->refclocks[i];
+
+		fprintf(out, "%s\n  { driver = \"%s\"; device = ", i ? "," : "", refclock_drivers[rc->driver]);
+		print_quoted(out, rc->device);
+		fprintf(out, "; refid = ");
+		print_quoted(out, rc->refid);
+		fprintf(out, "; offset = %.9g; delay = %.9g; precision = %.9g; poll = %d; filter = %u;", rc->offset,
+			rc->delay, rc->precision, rc->poll, rc->filter);
+		if (rc->lock[0]) {
+			fprintf(out, " lock = ");
+			print_quoted(out, rc->lock);
+			fprintf(out, ";");
+		}
+		if (rc->driver == REFCLOCK_PPS)
+			fprintf(out, " edge = \"%s\";", rc->clear_edge ? "clear" : "assert");
+		fprintf(out, " }");
+	}
+	fprintf(out, "\n);\n");
+}
+
 void config_print(const struct daemon_config *cfg, FILE *out)
 {
 	const struct engine_config *e = &cfg->engine;
@@ -1000,6 +1141,7 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
+	print_refclocks(cfg, out);
 
 	fprintf(out, "clock = {\n  adjust = %s;\n", yes(e->adjust));
 	print_double(out, "  ", "step_threshold", e->step_threshold);

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "log.h"
 #include "netaddr.h"
+#include "refclock.h"
 #include "serve_config.h"
 
 #define CONFIG_NAME_LEN 256
@@ -21,6 +22,7 @@
 /* clock.slew_method: through the frequency (true) or by adjtime */
 #define CONFIG_DEFAULT_SLEW_BY_FREQUENCY false
 #define CONFIG_POOL_MAX_SOURCES 16
+#define CONFIG_MAX_REFCLOCKS 8
 
 struct config_source {
 	char name[CONFIG_NAME_LEN];  /* host name or numeric address */
@@ -63,6 +65,8 @@ struct config_history {
 struct daemon_config {
 	size_t source_count;
 	struct config_source *sources;  /* as many as the file lists, on the heap: config_free */
+	size_t refclock_count;
+	struct refclock_config refclocks[CONFIG_MAX_REFCLOCKS];
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */

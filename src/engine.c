@@ -187,6 +187,7 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
 	c->max_distance = cfg->max_distance;
 	c->max_jitter = cfg->max_jitter;
 	c->local_stratum = cfg->local_stratum;
+	c->max_clock_error_ppm = cfg->max_clock_error_ppm; /* from the next clock update */
 	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.max_jitter = cfg->max_jitter;
@@ -242,9 +243,10 @@ int engine_add_source(struct engine *engine, const struct source_config *cfg, st
 	return engine->sources[i].src ? (int)i : -1;
 }
 
+/* Polled over the network: a refclock's polls are its driver's. */
 static bool pollable(const struct engine_source *es)
 {
-	return es->src && !source_stopped(es->src) && !source_offline(es->src);
+	return es->src && !source_stopped(es->src) && !source_offline(es->src) && !source_is_refclock(es->src);
 }
 
 static struct source *source_of(const struct engine *engine, int id)
@@ -610,7 +612,7 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	engine->dispersion_rate = dispersion_rate(engine);
 	/* Stratum and refid are the system peer's, whichever survivor spoke. */
 	engine->peer_stratum = c[result->system_peer].stratum;
-	engine->refid = refid_from_addr(source_addr(engine->sources[engine->system_peer].src));
+	engine->refid = source_served_refid(engine->sources[engine->system_peer].src);
 	engine->state = SYNC_SYNCHRONIZED;
 	engine->reason = UNSYNC_NONE;
 }
@@ -856,6 +858,31 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 		break;
 	default:
 		break;
+	}
+}
+
+void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
+			  struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+	double pending = discipline_pending_slew(engine->discipline);
+	struct filter_sample s;
+	enum source_result r;
+
+	if (!src || !source_is_refclock(src))
+		return;
+	if (sample) {
+		/* measured against the clock as it reads, like a reply's T4 */
+		s = *sample;
+		s.time = timespec_add(s.time, pending);
+		s.offset -= pending;
+	}
+	r = source_refclock_poll(src, sample ? &s : NULL, leap, corrected(engine, now));
+	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD) {
+		engine->answered = true;
+		run_selection(engine, now, id);
+	} else if (r == SOURCE_POLL_UNREACHABLE) {
+		run_selection(engine, now, -1);
 	}
 }
 

@@ -160,6 +160,11 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
  * trusted: the first one not expired decides (leap_decide). Copied. */
 void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
 
+/* A reference clock's poll (a source added with cfg->refclock): the sample
+ * its readings since the last poll gave, on the local clock as read (NULL:
+ * none, a missed poll), with the leap it announces; now is the local time. */
+void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
+			  struct timespec now);
 /* The refids that mark a server as synchronized to us (loop_own_refids):
  * such a server is never selected. */
 void engine_set_own_refids(struct engine *engine, const uint32_t *refids, size_t count);

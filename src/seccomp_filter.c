@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/pps.h>
+#include <linux/ptp_clock.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -48,6 +50,7 @@ static const char *const engine_calls[] = {
 	"getrandom", "getuid", "geteuid", "getgid", "getegid", "uname", "sysinfo", "tgkill",
 	"rt_sigaction", "wait4", /* the clock process and the janitor at the end, a reload's parser */
 	"pipe2", /* to a reload's parser */
+	"shmdt", /* a SHM refclock's segment, at the end (attached before the filter) */
 	NULL
 };
 
@@ -174,12 +177,14 @@ static int allow_sockets(scmp_filter_ctx ctx, enum seccomp_role role)
 	return 0;
 }
 
-/* ioctl() only to ask how much a socket holds (the resolver) and whether a
- * stream is a terminal (stdio): never TIOCSTI into the terminal of the shell
- * that started stratad -n, nor anything else. */
+/* ioctl() only to ask how much a socket holds (the resolver), whether a
+ * stream is a terminal (stdio), and to read the PPS and PHC refclocks
+ * (opened before the filter): never TIOCSTI into the terminal of the shell
+ * that started stratad -n, nor PPS_SETPARAMS, nor anything else. */
 static int allow_engine_ioctls(scmp_filter_ctx ctx, enum seccomp_role role)
 {
-	static const unsigned long requests[] = { FIONREAD, TCGETS };
+	static const unsigned long requests[] = { FIONREAD, TCGETS, PPS_FETCH, PTP_SYS_OFFSET_PRECISE,
+						  PTP_SYS_OFFSET_EXTENDED, PTP_SYS_OFFSET };
 
 	if (!is_engine(role))
 		return 0;

@@ -114,7 +114,7 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 	if (!(src->limits.max_distance > 0))
 		src->limits.max_distance = SOURCE_DEFAULT_MAX_DISTANCE;
 	/* Until the server tells its precision, assume it is as fine as ours. */
-	src->server_precision = limits->precision;
+	src->server_precision = cfg->refclock ? cfg->refclock_precision : limits->precision;
 	filter_init(&src->filter, precision_sum(src));
 	if (cfg->maxsamples)
 		filter_set_size(&src->filter, cfg->maxsamples);
@@ -229,6 +229,53 @@ static void schedule_next_poll(struct source *src)
 	src->next_poll = timespec_add(src->last_poll, interval);
 }
 
+bool source_is_refclock(const struct source *src)
+{
+	return src->cfg.refclock;
+}
+
+uint32_t source_served_refid(const struct source *src)
+{
+	return src->cfg.refclock ? src->cfg.refid : refid_from_addr(&src->cfg.addr);
+}
+
+/* One more poll in the reach register; true when it just made the source
+ * unreachable, whose filter is then emptied: hours-old samples must not
+ * outrank fresh ones when it comes back. */
+static bool shift_reach(struct source *src)
+{
+	bool was_unreachable = is_unreachable(src);
+
+	src->reach <<= 1;
+	if (src->polls < SOURCE_REACH_BITS)
+		src->polls++;
+	if (was_unreachable || !is_unreachable(src))
+		return false;
+	filter_reset(&src->filter);
+	return true;
+}
+
+enum source_result source_refclock_poll(struct source *src, const struct filter_sample *sample,
+					enum ntp_leap leap, struct timespec now)
+{
+	bool became_unreachable = shift_reach(src);
+
+	src->last_poll = now;
+	schedule_next_poll(src);
+	if (!sample) {
+		snprintf(src->rejection, sizeof(src->rejection), "no reading from the reference clock");
+		return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
+	}
+	src->reach |= 1;
+	src->stratum = 0;
+	src->refid = src->cfg.refid;
+	src->leap = leap;
+	src->rejection[0] = '\0';
+	if (filter_add(&src->filter, sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
+		return SOURCE_SAMPLE_HELD;
+	return SOURCE_SAMPLE_ACCEPTED;
+}
+
 enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
 			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len)
 {
@@ -241,19 +288,12 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 		.precision = src->limits.precision,
 	};
 
-	if (src->stopped || src->offline)
+	if (src->stopped || src->offline || src->cfg.refclock)
 		return SOURCE_STOPPED;
 
-	src->reach <<= 1;
-	if (src->polls < SOURCE_REACH_BITS)
-		src->polls++;
-	became_unreachable = !was_unreachable && is_unreachable(src);
-	if (became_unreachable) {
-		/* Hours-old samples must not outrank fresh ones when the server
-		 * returns: an old minimum-delay sample would block every newer one. */
-		filter_reset(&src->filter);
+	became_unreachable = shift_reach(src);
+	if (became_unreachable)
 		src->burst_pending = src->cfg.iburst;
-	}
 	if (was_unreachable && src->burst_left == 0 && src->poll < src->cfg.maxpoll)
 		/* Do not keep knocking at the same rate on a door nobody opens. */
 		src->poll++;
@@ -333,6 +373,8 @@ static bool authentic(const struct source *src, const uint8_t *buf, const struct
 
 static bool server_synchronized(const struct source *src)
 {
+	if (src->cfg.refclock)
+		return src->leap != NTP_LEAP_UNSYNC;
 	return src->leap != NTP_LEAP_UNSYNC && src->stratum != 0 && src->stratum < NTP_MAX_STRATUM;
 }
 
@@ -724,6 +766,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->offline = src->offline;
 	out->bursting = src->manual_good_left > 0;
 	out->burst_then_offline = src->burst_then_offline;
+	out->refclock = src->cfg.refclock;
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->root_distance = INFINITY;
 	if (filter_latest(&src->filter, &last)) {

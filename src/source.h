@@ -81,6 +81,10 @@ struct source_config {
 	double offset;          /* seconds added to every offset measured: a known path asymmetry
 				   (up minus down delay D needs -D / 2) */
 	unsigned maxsamples;    /* clock filter size, 1 to FILTER_SIZE; 0: FILTER_SIZE */
+	bool refclock;          /* a reference clock: stratum 0, samples from source_refclock_poll, never
+				   polled over the network; minpoll = maxpoll is its poll */
+	uint32_t refid;         /* refclock: its refid, served as ours while it is the system peer */
+	int8_t refclock_precision; /* refclock: log2 seconds */
 };
 
 /* What the whole system tells every source. */
@@ -166,6 +170,7 @@ struct source_status {
 	bool unreachable;
 	bool unsynchronized;              /* it answers, but the server says it is unsynchronized */
 	bool loop;                        /* set by the engine: synchronized to us (its refid is ours), never selected */
+	bool refclock;                    /* a reference clock (stratum 0) */
 	const struct auth_key *key;       /* as configured, NULL: none */
 	uint64_t auth_ok;                 /* replies whose MAC was valid */
 	uint64_t auth_failed;             /* replies without a valid MAC under the key (malformed included) */
@@ -212,6 +217,19 @@ struct timespec source_next_poll(const struct source *src);
 bool source_stopped(const struct source *src);
 /* The leap indicator of the server's last authentic reply. */
 enum ntp_leap source_leap(const struct source *src);
+
+/* A reference clock's poll: sample is the one its readings since the last
+ * poll gave (offset, delay, dispersion, local time), NULL when there were
+ * none. Shifts reach like a network poll, so a refclock that stops
+ * delivering becomes unreachable as a dead server does. Returns
+ * SOURCE_SAMPLE_ACCEPTED or _HELD for a sample, else SOURCE_POLL_SENT or
+ * SOURCE_POLL_UNREACHABLE. */
+enum source_result source_refclock_poll(struct source *src, const struct filter_sample *sample,
+					enum ntp_leap leap, struct timespec now);
+bool source_is_refclock(const struct source *src);
+/* The refid a server synchronized to this source announces: a refclock's
+ * own, else the server's address (RFC 5905 7.3). */
+uint32_t source_served_refid(const struct source *src);
 
 /* Writes the request (mode 3, version 4) for a poll at now, the local time
  * read just before sending, followed by a MAC when the source has a key; its

@@ -178,10 +178,14 @@ static void per_source_json(FILE *out, const struct source_status *sources, size
 	for (size_t i = 0; i < count; i++) {
 		char addr[NETADDR_TEXT_LEN];
 
-		netaddr_format_with_port(&sources[i].addr, addr, sizeof(addr));
+		/* a reference clock has no address */
+		addr[0] = '\0';
+		if (!sources[i].refclock)
+			netaddr_format_with_port(&sources[i].addr, addr, sizeof(addr));
 		json_begin_object(&w, NULL);
 		json_string(&w, "name", sources[i].name);
 		json_string(&w, "address", addr);
+		json_bool(&w, "refclock", sources[i].refclock);
 		fields(&w, &sources[i]);
 		json_end_object(&w);
 	}
@@ -229,10 +233,20 @@ static void format_age(char *buf, size_t len, double age)
 		snprintf(buf, len, "%.0fh", age / 3600);
 }
 
+/* The Name/IP column: a reference clock is its refid after chronyc's '#'. */
+static void source_column_name(const struct source_status *s, char *buf, size_t len)
+{
+	if (s->refclock)
+		snprintf(buf, len, "#%s", s->name);
+	else
+		netaddr_format_with_port(&s->addr, buf, len);
+}
+
 static const char sources_legend[] =
 	"S: * system peer, + combined, ~ too variable, - not combined (noselect, not preferred),\n"
 	"   x falseticker, ? unreachable, blank: not usable (no sample yet, the server\n"
 	"   unsynchronized, or too far)\n"
+	"#NAME: a reference clock (stratum 0), by its refid\n"
 	"LastRx: time since the last accepted reply. Offset +/- error: that reply's offset (true -\n"
 	"   local) and half its root delay plus its root dispersion. Delay: its round trip.\n"
 	"Jitter: of the clock filter's samples. Estimate +/- error, Age: the clock filter's choice\n"
@@ -255,7 +269,7 @@ void status_sources(FILE *out, const struct source_status *sources, size_t count
 		char name[NETADDR_TEXT_LEN + 8], age[16] = "-", offset[16] = "-", error[16] = "-", delay[16] = "-",
 		     jitter[16] = "-";
 
-		netaddr_format_with_port(&s->addr, name, sizeof(name));
+		source_column_name(s, name, sizeof(name));
 		if (s->have_sample) {
 			format_age(age, sizeof(age), s->last_rx_age);
 			status_format_seconds(offset, sizeof(offset), s->last_offset, true);
@@ -287,7 +301,8 @@ void status_sources(FILE *out, const struct source_status *sources, size_t count
 	if (!verbose)
 		fprintf(out, "\nS: * system peer, + combined, ~ too variable, - not combined (noselect, not preferred),\n"
 			     "   x falseticker, ? unreachable, blank: not usable (no sample yet, the server\n"
-			     "   unsynchronized, or too far)\n");
+			     "   unsynchronized, or too far)\n"
+			     "#NAME: a reference clock (stratum 0), by its refid\n");
 }
 
 static void sourcestats_fields(struct json_writer *w, const struct source_status *s)
@@ -322,7 +337,7 @@ void status_sourcestats(FILE *out, const struct source_status *sources, size_t c
 		char name[NETADDR_TEXT_LEN + 8], span[16] = "-", freq[16] = "-", skew[16] = "-", offset[16] = "-",
 		     sd[16] = "-", runs[8] = "-";
 
-		netaddr_format_with_port(&s->addr, name, sizeof(name));
+		source_column_name(s, name, sizeof(name));
 		if (s->samples > 0)
 			format_age(span, sizeof(span), s->span);
 		if (s->have_stats) {

@@ -41,6 +41,7 @@
 #include "ntp_time.h"
 #include "privdrop.h"
 #include "privsep.h"
+#include "refclocks.h"
 #include "resolver.h"
 #include "seccomp_filter.h"
 #include "server.h"
@@ -85,6 +86,7 @@ struct daemon {
 	struct engine *engine;
 	struct resolver *resolver;
 	struct upstream *upstream;
+	struct refclocks *refclocks;  /* NULL: none configured */
 	struct server *server;
 	struct control *control;
 	struct history history;       /* when the history logs and logchange speak */
@@ -962,6 +964,7 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	e->max_distance = next->engine.max_distance;
 	e->max_jitter = next->engine.max_jitter;
 	e->local_stratum = next->engine.local_stratum;
+	e->max_clock_error_ppm = next->engine.max_clock_error_ppm;
 	if (serve_reloaded) {
 		/* the new lists move to the merge; the old stay with running */
 		sv->allow = next->serve.allow;
@@ -1008,6 +1011,9 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 		{ a->panic_threshold != b->panic_threshold, "clock.panic_threshold" },
 		{ a->allow_initial_insane_step != b->allow_initial_insane_step, "clock.allow_initial_insane_step" },
 		{ strcmp(running->driftfile, next->driftfile) != 0, "clock.driftfile" },
+		{ running->refclock_count != next->refclock_count ||
+			  memcmp(running->refclocks, next->refclocks, running->refclock_count * sizeof(running->refclocks[0])),
+		  "refclocks" },
 		{ x->enabled != y->enabled, "serve (the section)" },
 		{ x->enabled && y->enabled && !same_listen(x, y), "serve.listen" },
 		{ x->enabled && y->enabled && x->port != y->port, "serve.port" },
@@ -1017,6 +1023,12 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 		{ strcmp(running->user, next->user) != 0, "user" },
 		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
 		{ strcmp(running->keys, next->keys) != 0, "keys" },
+		{ strcmp(running->leapsecond_list, next->leapsecond_list) != 0, "clock.leapsecond_list" },
+		{ strcmp(running->leapsectz, next->leapsectz) != 0, "clock.leapsectz" },
+		{ a->leap_mode != b->leap_mode, "clock.leap_mode" },
+		{ memcmp(&a->leap_smear, &b->leap_smear, sizeof(a->leap_smear)) != 0, "serve.leap_smear" },
+		{ running->slew_by_frequency != next->slew_by_frequency, "clock.slew_method" },
+		{ running->max_slew_rate != next->max_slew_rate, "clock.max_slew_rate" },
 		{ running->seccomp != next->seccomp, "security.seccomp" },
 		{ running->clock_process != next->clock_process, "security.clock_process" },
 	};
@@ -1169,7 +1181,7 @@ static void run(struct daemon *d)
 	unblock_signals();
 	for (;;) {
 		struct timespec now, due, tick;
-		size_t n = 0, up_first, up_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
+		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
 		int timeout;
 		bool resolving, replies = false;
 		size_t needed;
@@ -1184,6 +1196,7 @@ static void run(struct daemon *d)
 			reload(d);
 		}
 		now = now_of(d);
+		refclocks_run(d->refclocks, now);
 		upstream_send_due(d->upstream, now);
 		upstream_maintain(d->upstream, now);
 		/* one descriptor per source, and the sources have no fixed number */
@@ -1207,6 +1220,8 @@ static void run(struct daemon *d)
 		due = earliest(due, d->next_drift_write);
 		if (clock_tick(d, now, &tick))
 			due = earliest(due, tick);
+		if (d->refclocks)
+			due = earliest(due, refclocks_next_wakeup(d->refclocks, now));
 		if (d->cfg.statsd.enabled) {
 			if (statsd_due(now))
 				send_statsd(d, now);
@@ -1223,6 +1238,9 @@ static void run(struct daemon *d)
 		up_first = n;
 		up_n = upstream_pollfds(d->upstream, fds + n, fds_cap - n);
 		n += up_n;
+		rc_first = n;
+		rc_n = refclocks_pollfds(d->refclocks, fds + n, fds_cap - n);
+		n += rc_n;
 		srv_first = n;
 		if (d->server) {
 			size_t k = server_poll_fds(d->server, server_fds, server_fd_count);
@@ -1259,6 +1277,7 @@ static void run(struct daemon *d)
 		upstream_dispatch(d->upstream, fds + up_first, up_n);
 		for (size_t i = 0; i < up_n && !replies; i++)
 			replies = fds[up_first + i].revents != 0;
+		refclocks_dispatch(d->refclocks, fds + rc_first, rc_n, now);
 		for (size_t i = 0; i < srv_n; i++)
 			if (fds[srv_first + i].revents)
 				server_handle_readable(d->server, fds[srv_first + i].fd);
@@ -1413,6 +1432,19 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
 	if (root && start_janitor(d) < 0)
 		return -1;
+	/* The devices and SHM units 0 and 1 are root's: opened before the drop. */
+	if (d->cfg.refclock_count) {
+		d->refclocks = refclocks_create(d->cfg.refclocks, d->cfg.refclock_count, refclock_ioctl_system, why,
+						sizeof(why));
+		if (!d->refclocks) {
+			log_msg(LOG_LEVEL_ERROR, "%s", why);
+			return -1;
+		}
+		if (refclocks_start(d->refclocks, d->engine, now) < 0) {
+			log_msg(LOG_LEVEL_ERROR, "too many sources for the engine");
+			return -1;
+		}
+	}
 	/* With a clock process, it alone keeps CAP_SYS_TIME. */
 	keep_sys_time = d->cfg.engine.adjust && !d->privsep.clock_pid;
 	if (privdrop_switch(d->cfg.user, keep_sys_time, why, sizeof(why)) < 0) {
@@ -1437,7 +1469,7 @@ static int setup(struct daemon *d, const struct options *opt)
 	entries = all_sources(&d->cfg, &entry_count);
 	if (!entries)
 		return -1;
-	if (entry_count == 0)
+	if (entry_count == 0 && d->cfg.refclock_count == 0)
 		log_msg(LOG_LEVEL_WARNING, "no sources configured: nothing to synchronize to");
 	d->upstream = upstream_create(d->engine, d->resolver, &d->clock, &d->cfg.serve, &d->keys, entries,
 				      entry_count, now);
@@ -1473,6 +1505,7 @@ static void teardown(struct daemon *d)
 	statsd_fini();
 	history_log_close(d->history_log);
 	upstream_destroy(d->upstream);
+	refclocks_destroy(d->refclocks);
 	control_destroy(d->control);
 	server_destroy(d->server);
 	resolver_destroy(d->resolver);

@@ -1264,6 +1264,121 @@ static void the_source_table_grows(void **state)
 	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
 }
 
+/* A reference clock: a stratum-0 source fed by engine_refclock_poll. */
+static int add_refclock(const char *refid)
+{
+	struct source_config cfg = { .name = refid, .minpoll = 4, .maxpoll = 4, .refclock = true,
+				     .refid = refid_from_name(refid), .refclock_precision = -20 };
+	int id = engine_add_source(w.engine, &cfg, local_now());
+
+	assert_true(id >= 0);
+	return id;
+}
+
+/* count polls of 16 s of the refclocks ids[0..n), each aheads[k] seconds
+ * off the true time (NAN: it delivers nothing). */
+static void refclock_polls(const int *ids, const double *aheads, size_t n, unsigned count)
+{
+	for (unsigned p = 0; p < count; p++) {
+		w.true_now = timespec_add(w.true_now, 16.0);
+		for (size_t k = 0; k < n; k++) {
+			struct timespec local = local_now();
+			struct filter_sample sample = {
+				.offset = timespec_diff(w.true_now, local) + aheads[k],
+				.delay = 1e-9, .dispersion = 1e-6, .time = local,
+			};
+
+			engine_refclock_poll(w.engine, ids[k], isnan(aheads[k]) ? NULL : &sample, NTP_LEAP_NONE, local);
+		}
+	}
+}
+
+static struct source_status refclock_info(int id)
+{
+	struct source_status info;
+
+	assert_true(engine_get_source(w.engine, id, local_now(), &info));
+	return info;
+}
+
+static void a_refclock_is_stratum_0_and_makes_us_stratum_1(void **state)
+{
+	struct engine_config cfg = default_config();
+	int id;
+	double ahead = 0.0005;
+	struct engine_system sys;
+	char refid[5];
+
+	(void)state;
+	start(&cfg);
+	id = add_refclock("GPS");
+	refclock_polls(&id, &ahead, 1, 20);
+	sys = system_state();
+	refid_ascii(sys.refid, refid);
+	assert_int_equal(sys.stratum, 1);
+	assert_string_equal(refid, "GPS");
+	assert_true(refclock_info(id).refclock);
+	assert_int_equal(refclock_info(id).stratum, 0);
+	assert_int_equal(refclock_info(id).selection, SOURCE_SYSTEM_PEER);
+	assert_int_equal(refclock_info(id).reach, 0377);
+	/* it disciplines the clock as an NTP source would: slewed onto it */
+	assert_null(first_call(CALL_STEP));
+	assert_float_equal(tracking().system_offset, 0.0, 1e-4);
+}
+
+static void a_refclock_that_stops_delivering_is_unreachable(void **state)
+{
+	struct engine_config cfg = default_config();
+	int id;
+	double ahead = 0.0, silent = NAN;
+
+	(void)state;
+	start(&cfg);
+	id = add_refclock("GPS");
+	refclock_polls(&id, &ahead, 1, 10);
+	assert_int_equal(system_state().stratum, 1);
+	refclock_polls(&id, &silent, 1, 7);
+	assert_int_equal(refclock_info(id).selection, SOURCE_SYSTEM_PEER); /* the old samples still hold */
+	refclock_polls(&id, &silent, 1, 1);
+	assert_int_equal(refclock_info(id).selection, SOURCE_UNREACHABLE);
+	assert_int_equal(refclock_info(id).reach, 0);
+	assert_int_equal(tracking().reason, UNSYNC_NO_SOURCES);
+	assert_unsynchronized_downstream();
+}
+
+static void a_gps_a_second_off_is_a_falseticker_not_a_step(void **state)
+{
+	struct engine_config cfg = default_config();
+	int ids[3];
+	double aheads[3] = { 0.0, 0.0002, 1.0 };
+
+	(void)state;
+	start(&cfg);
+	ids[0] = add_refclock("PPS");
+	ids[1] = add_refclock("PHC");
+	ids[2] = add_refclock("GPS");
+	refclock_polls(ids, aheads, 3, 20);
+	assert_int_equal(refclock_info(ids[2]).selection, SOURCE_FALSETICKER);
+	assert_int_equal(system_state().stratum, 1);
+	assert_null(first_call(CALL_STEP));
+	assert_float_equal(tracking().system_offset, 0.0001, 2e-4);
+}
+
+static void a_gps_a_year_off_alone_is_insane_time_not_a_step(void **state)
+{
+	struct engine_config cfg = default_config();
+	int id;
+	double ahead = 365 * 86400.0;
+
+	(void)state;
+	start(&cfg);
+	id = add_refclock("GPS");
+	refclock_polls(&id, &ahead, 1, 5);
+	assert_null(first_call(CALL_STEP));
+	assert_int_equal(tracking().reason, UNSYNC_INSANE_TIME);
+	assert_unsynchronized_downstream();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1302,6 +1417,10 @@ int main(void)
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 		cmocka_unit_test_teardown(a_reload_changes_the_quorum_limits_and_local_stratum, stop),
 		cmocka_unit_test_teardown(the_source_table_grows, stop),
+		cmocka_unit_test_teardown(a_refclock_is_stratum_0_and_makes_us_stratum_1, stop),
+		cmocka_unit_test_teardown(a_refclock_that_stops_delivering_is_unreachable, stop),
+		cmocka_unit_test_teardown(a_gps_a_second_off_is_a_falseticker_not_a_step, stop),
+		cmocka_unit_test_teardown(a_gps_a_year_off_alone_is_insane_time_not_a_step, stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
