@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "config_scan.h"
+#include "nts_key_rotation.h"
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -59,6 +60,12 @@ static void set_defaults(struct daemon_config *cfg)
 	cfg->serve.ratelimit_table_size = 65536;
 	cfg->serve.threads = 0;
 	cfg->serve.rcvbuf = 4 << 20;
+	cfg->serve.nts.port = SERVE_NTS_PORT_DEFAULT;
+	cfg->serve.nts.rotate = NTS_ROTATE_DEFAULT;
+	snprintf(cfg->serve.nts.keys_file, sizeof(cfg->serve.nts.keys_file), "%s/lib/strata/nts-server-keys",
+		 LOCALSTATEDIR);
+	cfg->serve.nts.max_connections = 100;
+	cfg->serve.nts.timeout = 2.0;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s/strata/stratad.sock", RUNSTATEDIR);
 	snprintf(cfg->user, sizeof(cfg->user), "_strata");
 	cfg->seccomp = true;
@@ -456,10 +463,36 @@ static bool parse_prefix(const char *text, void *out)
 	return netprefix_parse(text, out);
 }
 
+static void parse_serve_nts(struct checker *ck, const config_setting_t *serve, struct serve_nts_config *nts)
+{
+	static const char *const known[] = { "certificate", "key", "port", "rotate", "nts_server_keys_file",
+					     "max_connections", "timeout", "ntp_server", "ntp_port", NULL };
+	const config_setting_t *g = get_group(ck, serve, "nts");
+	int port = nts->port, ntp_port = 0;
+
+	if (!g)
+		return;
+	nts->enabled = true;
+	check_known(ck, g, "serve.nts", known);
+	if (!ck->failed && (!config_setting_get_member(g, "certificate") || !config_setting_get_member(g, "key")))
+		fail(ck, g, "serve.nts", "needs certificate = \"/path/cert.pem\" and key = \"/path/key.pem\"");
+	get_path(ck, g, "serve.nts", "certificate", false, nts->certificate, sizeof(nts->certificate));
+	get_path(ck, g, "serve.nts", "key", false, nts->key, sizeof(nts->key));
+	get_int(ck, g, "serve.nts", "port", 1, 65535, &port);
+	nts->port = (uint16_t)port;
+	get_unsigned(ck, g, "serve.nts", "rotate", 0, 365u * 86400u, &nts->rotate);
+	get_path(ck, g, "serve.nts", "nts_server_keys_file", false, nts->keys_file, sizeof(nts->keys_file));
+	get_unsigned(ck, g, "serve.nts", "max_connections", 1, 10000, &nts->max_connections);
+	get_double(ck, g, "serve.nts", "timeout", 0.1, 60.0, &nts->timeout);
+	get_string(ck, g, "serve.nts", "ntp_server", false, nts->ntp_server, sizeof(nts->ntp_server));
+	get_int(ck, g, "serve.nts", "ntp_port", 1, 65535, &ntp_port);
+	nts->ntp_port = (uint16_t)ntp_port;
+}
+
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "listen", "port", "allow", "deny", "ratelimit", "threads", "rcvbuf",
-					     NULL };
+					     "nts", NULL };
 	static const char *const rl_known[] = { "interval", "burst", "kod", "table_size", NULL };
 	const config_setting_t *g = get_group(ck, root, "serve");
 	const config_setting_t *rl;
@@ -498,6 +531,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	}
 	get_unsigned(ck, g, "serve", "threads", 0, 64, &sv->threads);
 	get_int(ck, g, "serve", "rcvbuf", 0, 1 << 30, &sv->rcvbuf);
+	parse_serve_nts(ck, g, &sv->nts);
 }
 
 static void parse_log(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -824,6 +858,22 @@ static void print_prefixes(FILE *out, const char *name, const struct net_prefix 
 	fprintf(out, "%s];\n", n ? " " : "");
 }
 
+static void print_serve_nts(FILE *out, const struct serve_nts_config *nts)
+{
+	fprintf(out, "  nts = {\n");
+	print_string(out, "    ", "certificate", nts->certificate);
+	print_string(out, "    ", "key", nts->key);
+	fprintf(out, "    port = %u;\n    rotate = %u;\n", nts->port, (unsigned)nts->rotate);
+	print_string(out, "    ", "nts_server_keys_file", nts->keys_file);
+	fprintf(out, "    max_connections = %u;\n", nts->max_connections);
+	print_double(out, "    ", "timeout", nts->timeout);
+	if (nts->ntp_server[0])
+		print_string(out, "    ", "ntp_server", nts->ntp_server);
+	if (nts->ntp_port)
+		fprintf(out, "    ntp_port = %u;\n", nts->ntp_port);
+	fprintf(out, "  };\n");
+}
+
 void config_print(const struct daemon_config *cfg, FILE *out)
 {
 	const struct engine_config *e = &cfg->engine;
@@ -873,7 +923,10 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		} else {
 			fprintf(out, "  # ratelimit: off (no ratelimit group)\n");
 		}
-		fprintf(out, "  threads = %u;\n  rcvbuf = %d;\n};\n", sv->threads, sv->rcvbuf);
+		fprintf(out, "  threads = %u;\n  rcvbuf = %d;\n", sv->threads, sv->rcvbuf);
+		if (sv->nts.enabled)
+			print_serve_nts(out, &sv->nts);
+		fprintf(out, "};\n");
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");
 	}

@@ -786,6 +786,9 @@ static int setup(struct daemon *d, const struct options *opt)
 	/* The drift file is written after the drop: its directory must be ours then. */
 	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
+	if (root && d->cfg.serve.nts.enabled && d->cfg.serve.nts.keys_file[0] &&
+	    path_make_parent_dir(d->cfg.serve.nts.keys_file, uid, gid) < 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot create the NTS key file's directory: %s", strerror(errno));
 	if (root && start_janitor(d) < 0)
 		return -1;
 	/* With a clock process, it alone keeps CAP_SYS_TIME. */
@@ -828,6 +831,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
 	}
+	server_release(d->server, d->cfg.seccomp);
 	/* Configuration loaded, sockets bound, privileges dropped: ready. */
 	engine_get_tracking(d->engine, now, &tracking);
 	status_line(&tracking, d->status, sizeof(d->status));
