@@ -290,7 +290,7 @@ size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t ma
 
 static void receive(struct upstream *up, struct upstream_slot *slot)
 {
-	uint8_t buf[1024];
+	uint8_t buf[4096]; /* NTS replies take up to 2204 */
 
 	for (int i = 0; i < UPSTREAM_RECV_BATCH; i++) {
 		struct udp_datagram dg;
