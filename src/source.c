@@ -586,8 +586,12 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->auth_ok = src->auth_ok;
 	out->auth_failed = src->auth_failed;
 	out->nts = src->cfg.nts;
-	if (src->cfg.nts)
+	out->nts_last_ke_age = -1;
+	if (src->cfg.nts) {
 		nts_client_get_status(&src->nts, &out->nts_status);
+		if (out->nts_status.have_last_ke)
+			out->nts_last_ke_age = timespec_diff(now, out->nts_status.last_ke);
+	}
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->root_distance = INFINITY;
 	if (filter_latest(&src->filter, &last)) {

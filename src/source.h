@@ -154,6 +154,7 @@ struct source_status {
 	uint64_t auth_failed;             /* replies without a valid MAC under the key (malformed included) */
 	bool nts;                         /* as configured */
 	struct nts_client_status nts_status; /* when nts */
+	double nts_last_ke_age;           /* seconds since the last successful key exchange; -1: none */
 };
 
 struct source;
