@@ -4,6 +4,7 @@
 #include "config.h"
 #include "config_scan.h"
 #include "nts_key_rotation.h"
+#include "nts_ke_records.h"
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -309,10 +310,10 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 			 struct config_source *src)
 {
 	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", "key", NULL };
+					     "maxsources", "key", "nts", "nts_port", NULL };
 	char prefix[32];
 	bool has_server, has_pool;
-	int port = 123;
+	int port = 123, nts_port = NTS_KE_PORT;
 
 	snprintf(prefix, sizeof(prefix), "sources[%zu]", index);
 	if (!config_setting_is_group(entry)) {
@@ -360,6 +361,22 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		src->key_line = config_setting_source_line(config_setting_get_member(entry, "key"));
 		if (get_long(ck, entry, prefix, "key", 1, UINT32_MAX, &key))
 			src->key = (uint32_t)key;
+	}
+	src->nts = false;
+	get_bool(ck, entry, prefix, "nts", &src->nts);
+	get_int(ck, entry, prefix, "nts_port", 1, 65535, &nts_port);
+	src->nts_port = (uint16_t)nts_port;
+	if (!ck->failed && src->nts && src->key) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.key", prefix);
+		fail(ck, config_setting_get_member(entry, "key"), full, "a source is either NTS or keyed, not both");
+	}
+	if (!ck->failed && !src->nts && config_setting_get_member(entry, "nts_port")) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.nts_port", prefix);
+		fail(ck, config_setting_get_member(entry, "nts_port"), full, "only an NTS source (nts = true) has nts_port");
 	}
 }
 
@@ -606,7 +623,7 @@ static void parse_security(struct checker *ck, const config_setting_t *root, str
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "sources", "clock", "serve", "control", "user", "pidfile", "log",
-					     "statsd", "security", "keys", NULL };
+					     "statsd", "security", "keys", "nts_trusted_certs", "nts_dumpdir", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
@@ -622,6 +639,8 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	get_string(ck, root, "", "user", false, cfg->user, sizeof(cfg->user));
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));
 	get_path(ck, root, "", "keys", true, cfg->keys, sizeof(cfg->keys));
+	get_path(ck, root, "", "nts_trusted_certs", true, cfg->nts_trusted_certs, sizeof(cfg->nts_trusted_certs));
+	get_path(ck, root, "", "nts_dumpdir", true, cfg->nts_dumpdir, sizeof(cfg->nts_dumpdir));
 	parse_log(ck, root, cfg);
 	parse_statsd(ck, root, cfg);
 	parse_security(ck, root, cfg);
@@ -892,6 +911,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 			fprintf(out, " maxsources = %u;", s->maxsources);
 		if (s->key)
 			fprintf(out, " key = %u;", s->key);
+		if (s->nts)
+			fprintf(out, " nts = true; nts_port = %u;", s->nts_port);
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
@@ -936,6 +957,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_string(out, "", "user", cfg->user);
 	print_string(out, "", "pidfile", cfg->pidfile);
 	print_string(out, "", "keys", cfg->keys);
+	print_string(out, "", "nts_trusted_certs", cfg->nts_trusted_certs);
+	print_string(out, "", "nts_dumpdir", cfg->nts_dumpdir);
 	fprintf(out, "log = { level = \"%s\"; syslog = %s; };\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	if (cfg->statsd.enabled) {

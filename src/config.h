@@ -32,6 +32,8 @@ struct config_source {
 	uint32_t key;                /* symmetric key id; 0: none */
 	unsigned line;               /* where it was configured, for messages */
 	unsigned key_line;           /* where its key was set */
+	bool nts;                    /* NTS (RFC 8915); default false */
+	uint16_t nts_port;           /* the NTS-KE server's port; default 4460 */
 };
 
 struct config_statsd {
@@ -47,6 +49,8 @@ struct daemon_config {
 	struct engine_config engine; /* precision and the initial frequency are not configured */
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
+	char nts_trusted_certs[CONFIG_PATH_LEN];  /* PEM CAs for NTS-KE; "" : the system's trust store */
+	char nts_dumpdir[CONFIG_PATH_LEN];        /* NTS keys and cookies across restarts; "" : not kept */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];
 	char user[64];

@@ -209,6 +209,21 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 	return src && source_wants_replacement(src, corrected(engine, now));
 }
 
+struct nts_client *engine_source_nts(struct engine *engine, int id)
+{
+	struct source *src = source_of(engine, id);
+
+	return src ? source_nts(src) : NULL;
+}
+
+bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_ke_result *result,
+			       struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+
+	return src && source_nts_ke_done(src, result, corrected(engine, now));
+}
+
 struct timespec engine_next_wakeup(const struct engine *engine)
 {
 	struct timespec next = { 0, 0 };

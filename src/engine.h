@@ -105,6 +105,13 @@ bool engine_source_exists(const struct engine *engine, int id);
 /* A pool member that is dead or a falseticker, to be replaced by a new address. */
 bool engine_source_wants_replacement(const struct engine *engine, int id, struct timespec now);
 
+/* An NTS source's client state (NULL for another source), for the edge
+ * that runs its key exchanges (nts_client_wants_ke, nts_client_ke_*). */
+struct nts_client *engine_source_nts(struct engine *engine, int id);
+/* A key exchange for the source succeeded: see source_nts_ke_done. */
+bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_ke_result *result,
+			       struct timespec now);
+
 struct timespec engine_next_wakeup(const struct engine *engine);
 /* Ids of the sources whose poll is due at now (writes at most max). */
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);

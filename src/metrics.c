@@ -28,7 +28,7 @@ struct figure {
 	uint64_t *sent;         /* counters: what StatsD has already counted */
 };
 
-enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 8, SERVER_FIGURES = 8 };
+enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 11, SERVER_FIGURES = 8 };
 
 static void system_figures(const struct engine_tracking *t, struct metrics_statsd_sent *sent,
 			   struct figure out[SYSTEM_FIGURES])
@@ -86,6 +86,12 @@ static void source_figures(const struct source_status *s, struct figure out[SOUR
 		{ "selected", "1 when the source is combined into the system time.",
 		  UNIT_INTEGER, true,
 		  s->selection == SOURCE_COMBINED || s->selection == SOURCE_SYSTEM_PEER, 0, NULL },
+		{ "nts_cookies", "NTS sources: cookies held (8 when all is well, 0 waits for a key exchange).",
+		  UNIT_INTEGER, s->nts, (double)s->nts_status.cookies, 0, NULL },
+		{ "nts_key_exchanges", "NTS sources: key exchanges started since the source was added.",
+		  UNIT_INTEGER, s->nts, s->nts_status.ke_attempts, 0, NULL },
+		{ "nts_naks", "NTS sources: NTS NAKs taken (the server refused a cookie).",
+		  UNIT_INTEGER, s->nts, (double)s->nts_status.naks, 0, NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));

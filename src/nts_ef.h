@@ -10,7 +10,9 @@
  *   reply:   header | Unique Identifier (echoed) | Authenticator (encrypted:
  *            an NTS Cookie field per new cookie)
  * The authenticator covers everything before it as associated data. A NAK
- * is a kiss-o'-death "NTSN" with the Unique Identifier and no authenticator. */
+ * is a kiss-o'-death "NTSN" with the Unique Identifier and no authenticator.
+ * A field's body is its padded length, so a cookie survives the trip whole
+ * when it is a multiple of 4 and at least 12 bytes long, as servers make them. */
 #ifndef STRATA_NTS_EF_H
 #define STRATA_NTS_EF_H
 

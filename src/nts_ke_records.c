@@ -124,6 +124,8 @@ static enum nts_ke_status read_server(const struct record *rec, bool *seen, char
 	for (size_t i = 0; i < rec->len; i++)
 		if (rec->body[i] <= ' ' || rec->body[i] > '~')
 			return NTS_KE_BAD_SERVER_NAME;
+	if (*seen)
+		return NTS_KE_DUPLICATE_RECORD;
 	memcpy(out, rec->body, rec->len);
 	out[rec->len] = '\0';
 	return once(seen);
@@ -178,9 +180,12 @@ static enum nts_ke_status request_record(void *ctx, const struct record *rec)
 			return NTS_KE_BAD_RECORD_LENGTH;
 		if (rec->len / 2 > NTS_KE_MAX_AEADS)
 			return NTS_KE_TOO_MANY_ENTRIES;
+		status = once(&st->seen_aead); /* before filling: a second list would overflow */
+		if (status != NTS_KE_OK)
+			return status;
 		for (size_t i = 0; i < rec->len; i += 2)
 			req->aeads[req->n_aeads++] = load_be16(rec->body + i);
-		return once(&st->seen_aead);
+		return NTS_KE_OK;
 	default: /* Error, Warning, New Cookie: a server's records */
 		return NTS_KE_UNEXPECTED_RECORD;
 	}

@@ -114,7 +114,7 @@ static void extra_cookies_and_unknown_records(void **state)
 
 struct bad {
 	const char *what;
-	uint8_t bytes[32];
+	uint8_t bytes[48];
 	size_t len;
 	enum nts_ke_status request, response;
 };
@@ -144,6 +144,9 @@ static const struct bad bad[] = {
 	{ "port of 3 bytes", { NP, 0, 7, 0, 3, 0, 1, 2, EOM }, 17, NTS_KE_BAD_RECORD_LENGTH, NTS_KE_BAD_RECORD_LENGTH },
 	{ "two ports", { NP, 0, 7, 0, 2, 0, 1, 0, 7, 0, 2, 0, 1, EOM }, 22, NTS_KE_DUPLICATE_RECORD,
 	  NTS_KE_DUPLICATE_RECORD },
+	{ "two AEAD lists of 6", { NP, 0x80, 4, 0, 12, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0x80, 4, 0, 12, 0, 15,
+				   0, 15, 0, 15, 0, 15, 0, 15, 0, 15, EOM },
+	  42, NTS_KE_DUPLICATE_RECORD, NTS_KE_TOO_MANY_VALUES },
 	{ "record past the limit", { NP, 0, 5, 0xff, 0xff }, 10, NTS_KE_TOO_LONG, NTS_KE_TOO_LONG },
 };
 
