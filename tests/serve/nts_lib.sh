@@ -23,8 +23,8 @@ nts_make_pki() {
 }
 
 # nts_write_conf FILE EXTRA_NTS_SETTINGS [EXTRA_SERVE_SETTINGS]: stratad
-# serving its local clock at stratum 10 with NTS; its master keys in
-# $workdir/state (created by stratad, owned by nobody).
+# serving its local clock at stratum 10 with NTS on 127.0.0.1;
+# its master keys in $workdir/state (created by stratad, owned by nobody).
 nts_write_conf() {
 	cat >"$1" <<CONF
 sources = ();
