@@ -195,20 +195,22 @@ static int update_nts_keys(struct server *srv, bool force, char *err, size_t err
 {
 	struct timespec mono, real;
 	bool changed;
+	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	if (!force && mono.tv_sec < srv->nts_next_check)
 		return 0;
 	srv->nts_next_check = mono.tv_sec + NTS_KEYS_CHECK_INTERVAL;
 	clock_gettime(CLOCK_REALTIME, &real);
-	if (nts_server_keys_update(&srv->nts_keys, real.tv_sec, &changed, err, err_len) < 0)
-		return -1;
-	if (changed) {
+	r = nts_server_keys_update(&srv->nts_keys, real.tv_sec, &changed, err, err_len);
+	/* A rotated key that could not be saved is still used: its cookies
+	 * get NAKs after a restart, which clients recover from. */
+	if (changed && srv->nts_keys.keys.count) {
 		nts_cookie_issuer_publish(srv->issuer, &srv->nts_keys.keys);
 		log_msg(LOG_LEVEL_INFO, "NTS master key %08x current (%zu held)",
 			(unsigned)nts_keys_current(&srv->nts_keys.keys)->id, srv->nts_keys.keys.count);
 	}
-	return 0;
+	return r;
 }
 
 struct server *server_create(const struct serve_config *cfg, const struct auth_keyring *keys, char *err,
