@@ -73,7 +73,9 @@ static size_t append_authenticated(struct nts_serve_reply *reply, uint8_t *pkt, 
 	struct nts_aead s2c;
 	size_t made = 0, len = 0;
 
-	reply->nts->random(nonces, sizeof(nonces));
+	/* only what is used: the generator's cost is per byte (7 % of the CPU
+	 * per answer under bench/serve --nts when all nine were drawn) */
+	reply->nts->random(nonces, (reply->cookies + 1) * NTS_COOKIE_NONCE_LEN);
 	while (made < reply->cookies &&
 	       nts_cookie_seal(reply->nts->cookie_keys, &reply->c2s, &reply->s2c, nonces[made + 1], &cookies[made]))
 		made++;
