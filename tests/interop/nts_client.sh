@@ -6,7 +6,9 @@
 # attacks a client must refuse, each with its reason: certificates for
 # another name, expired, from an untrusted CA; and on the NTP path (a relay,
 # tests/interop/nts_relay.py, between us and chronyd): a bad authenticator,
-# a replayed reply, another unique identifier, an off-path NAK.
+# a replayed reply, another unique identifier, an off-path NAK. NTPsec
+# 1.2.2's ntpd with "nts enable" (port 123 only) runs in a second namespace
+# of its own, in parallel (internal mode --ntpsec CERTDIR).
 #   STRATA_BUILD=BUILDDIR tests/interop/nts_client.sh
 set -u
 . "$(dirname "$0")/stratad_lib.sh"
@@ -16,6 +18,53 @@ command -v certtool > /dev/null || skip "no certtool (apt-get install gnutls-bin
 need_peers
 run_in_netns "$@"
 SD=("${PEERS_NOCAP[@]}" "$STRATA_BUILD/src/stratadate")
+
+# --- NTPsec: its own namespace (port 123), our certificates -------------------
+if [ "${1:-}" = --ntpsec ]; then
+	certs=$2
+	dir=$workdir/ntpsec
+	mkdir -p "$dir"
+	cat > "$dir/ntp.conf" <<EOC
+refclock local stratum 10 minpoll 1 maxpoll 1 prefer
+driftfile $dir/drift
+nts enable
+nts cert $certs/good.pem
+nts key $certs/good.key
+nts cookie $dir/nts-keys
+EOC
+	echo 0.000 > "$dir/drift"
+	peers_spawn "$dir/ntpd.log" "${PEERS_NOCAP[@]}" "$NTPSEC_NTPD" -n -c "$dir/ntp.conf" -p "$dir/ntpd.pid" > /dev/null
+	# its root dispersion falls below 0.1 s after about 20 s (tests/peers/lib.sh)
+	check "NTPsec serves settled time" peers_wait_answer 127.0.0.1 123 60 'leap=0 .*rootdisp=0\.0' 1 > /dev/null
+	out=$("${SD[@]}" -q -d --nts --nts-ca "$certs/ca.pem" 127.0.0.1 2> "$workdir/sd.err"); rc=$?
+	check "stratadate --nts against NTPsec: exit 0" [ $rc = 0 ]
+	check "stratadate --nts against NTPsec: the server line" grep -Eq '^server 127\.0\.0\.1, stratum 11, offset ' <<< "$out"
+	check "stratadate --nts against NTPsec: KE AES-SIV-CMAC-256, 8 cookies" \
+		grep -q 'NTS key exchange: AES-SIV-CMAC-256, 8 cookies' "$workdir/sd.err"
+	check "stratadate --nts against NTPsec: 4 authenticated samples" \
+		[ "$(grep -c ': sample [0-9]: stratum 11' "$workdir/sd.err")" = 4 ]
+	grep 'NTSs: NTS-KE from\|NTSs: Read' "$dir/ntpd.log" | sed 's/^/  NTPsec: /'
+	check "NTPsec logs our key exchange: AEAD 15" grep -q 'NTSs: Read .* AEAD=15' "$dir/ntpd.log"
+	mkdir -p "$workdir/run"
+	chmod 777 "$workdir/run"
+	cat > "$workdir/stratad.conf" <<EOC
+sources = ( { server = "127.0.0.1"; nts = true; iburst = true; minpoll = 0; maxpoll = 1; } );
+nts_trusted_certs = "$certs/ca.pem";
+clock = { driftfile = ""; };
+control = { socket = "$workdir/run/stratad.sock"; };
+pidfile = "$workdir/run/stratad.pid";
+user = "nobody";
+EOC
+	start_stratad "$workdir/stratad.conf"
+	check "stratad with NTS synchronizes to NTPsec" wait_for 20 synced
+	row=$(ctl authdata | grep -F '127.0.0.1:123 ')
+	echo "  stratad authdata: $row"
+	check "stratad authdata against NTPsec: NTS, SIV-256, 8 cookies, none failed" \
+		[ "$(awk '$2 == "NTS" && $4 == "SIV-256" && $6 > 0 && $7 == 0 { print $8 }' <<< "$row")" = 8 ]
+	peers_stop "$STRATAD_PID"
+	finish
+	exit
+fi
 
 # --- certificates: a CA we trust, one we do not, four server certificates
 certs=$workdir/certs
@@ -46,6 +95,9 @@ make_ca ca && make_ca otherca &&
 		'activation_date = "2020-01-01 00:00:00 UTC"' 'expiration_date = "2020-01-02 00:00:00 UTC"' &&
 	make_cert untrusted otherca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' 'expiration_days = 2'
 check "certtool made the CAs and certificates" test -s "$certs/untrusted.pem"
+in_netns bash "$0" --ntpsec "$certs" > "$workdir/ntpsec.log" 2>&1 &
+ntpsec_part=$!
+peers_track "$ntpsec_part"
 
 # --- chronyd NTS servers: chrony_nts NAME NTP_PORT KE_PORT CERT [LINES...]
 chrony_nts() {
@@ -188,4 +240,6 @@ check "untrusted KE server: its row shows no cookies" [ "$(nts_row 1126 | awk '{
 check "untrusted KE server: no plain NTP ever sent to it (chronyd received 0)" \
 	[ "$(serverstat untrusted 'NTP packets received')" = 0 ]
 peers_stop "$STRATAD_PID"
+wait "$ntpsec_part"
+absorb "$workdir/ntpsec.log"
 finish nts_client
