@@ -177,7 +177,7 @@ check "without --nts-ca the system's store is used, and our CA is not in it" \
 attack() { # MODE EXPECTED-EXIT PATTERN
 	local out rc
 	echo "$1" > "$workdir/relay.mode"
-	out=$("${SD[@]}" -q -d -p 2 -t 1 --nts --nts-ca "$certs/ca.pem" 127.0.0.1:4461 2>&1); rc=$?
+	out=$("${SD[@]}" -q -d -p 1 -t 1 --nts --nts-ca "$certs/ca.pem" 127.0.0.1:4461 2>&1); rc=$?
 	grep -E 'dropped|rejected|NTS' <<< "$out" | sed 's/^/  /' | head -4
 	check "relay $1: stratadate exits $2" [ $rc = "$2" ]
 	check "relay $1: dropped with '$3'" grep -q -- "dropped a datagram: $3" <<< "$out"
@@ -204,6 +204,7 @@ EOC
 }
 good_source='{ server = "127.0.0.1"; nts = true; iburst = true; minpoll = 0; maxpoll = 1; }'
 untrusted_source='{ server = "127.0.0.1"; port = 1126; nts = true; nts_port = 4464; iburst = true; minpoll = 0; maxpoll = 1; }'
+silent_source='{ server = "127.0.0.1"; port = 1127; nts = true; nts_port = 4470; }'
 stratad_conf "$good_source"
 ke_before=$(serverstat good 'NTS-KE connections accepted')
 start_stratad "$workdir/stratad.conf"
@@ -226,7 +227,20 @@ peers_stop "$STRATAD_PID"
 check "nts_dumpdir: the state was saved at exit (mode 0600)" \
 	[ "$(stat -c %a "$workdir/dump/127.0.0.1_123.nts" 2> /dev/null)" = 600 ]
 
-stratad_conf "$good_source, $untrusted_source"
+# a KE server that accepts and never says a word
+peers_spawn "$workdir/silent.log" python3 -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 4470))
+s.listen(8)
+conns = []
+while True:
+    conns.append(s.accept()[0])
+' > /dev/null
+silent_listening() { ss -ltn 2> /dev/null | grep -q '127.0.0.1:4470 '; }
+check "the silent KE server listens" wait_for 5 silent_listening
+stratad_conf "$good_source, $untrusted_source, $silent_source"
 start_stratad "$workdir/stratad.conf"
 check "restart: keys and cookies restored from nts_dumpdir" \
 	wait_for 10 grep -q "NTS keys and 8 cookies restored" "$workdir/stratad.log"
@@ -239,6 +253,15 @@ check "untrusted KE server: the key exchange fails with the reason in the log" \
 check "untrusted KE server: its row shows no cookies" [ "$(nts_row 1126 | awk '{ print $8 }')" = 0 ]
 check "untrusted KE server: no plain NTP ever sent to it (chronyd received 0)" \
 	[ "$(serverstat untrusted 'NTP packets received')" = 0 ]
+# the silent KE server holds the exchange thread for its 10 s, not the loop
+good_before=$(nts_row 123 | awk '{ print $6 }')
+sleep 4
+good_after=$(nts_row 123 | awk '{ print $6 }')
+echo "  while the silent KE server hangs: $good_before -> $good_after authenticated replies from chronyd"
+check "a silent KE server: the other source keeps being polled meanwhile" [ "$good_after" -ge $((good_before + 2)) ]
+check "a silent KE server: the exchange ends at its 10 s limit, with the reason" \
+	wait_for 12 grep -q "127.0.0.1: NTS key exchange failed: TLS handshake: The operation timed out" "$workdir/stratad.log"
+grep "timed out" "$workdir/stratad.log" | sed 's/^/  /'
 peers_stop "$STRATAD_PID"
 wait "$ntpsec_part"
 absorb "$workdir/ntpsec.log"
