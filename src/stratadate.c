@@ -637,8 +637,12 @@ static void summarize(struct target *t, struct timespec now)
 		struct source_status st;
 
 		source_get_status(t->src, now, &st);
-		snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
-			 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
+		if (st.nts)
+			snprintf(t->error, sizeof(t->error), "no reply authenticated by NTS (%u refused: %s)",
+				 t->auth_failed, t->dropped);
+		else
+			snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
+				 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
 	}
 	else if (answered == 0 && t->bogus > 0)
 		snprintf(t->error, sizeof(t->error), "only bogus replies (%u): %s", t->bogus + t->malformed, t->dropped);
