@@ -31,11 +31,15 @@
 /* Accepts per wakeup: a flood of connects cannot keep the loop from the
  * sessions it already has. */
 #define ACCEPTS_PER_WAKEUP 32
+/* Connections at once from one address: one host cannot take every slot
+ * (a key exchange needs one; a NAT of many clients a few). */
+#define PER_ADDRESS_MAX 8
 
 enum conn_state { CONN_HANDSHAKE, CONN_READ, CONN_WRITE, CONN_BYE };
 
 struct conn {
 	int fd;                      /* -1: free */
+	struct net_addr peer;        /* port 0: the address alone */
 	gnutls_session_t session;
 	enum conn_state state;
 	struct timespec deadline;    /* monotonic */
@@ -201,6 +205,25 @@ static struct conn *free_conn(struct nts_ke_server *ke)
 	return NULL;
 }
 
+static unsigned open_from(const struct nts_ke_server *ke, const struct net_addr *peer)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < ke->max_connections; i++)
+		n += ke->conns[i].fd >= 0 && netaddr_equal(&ke->conns[i].peer, peer);
+	return n;
+}
+
+/* The access list, and the limit per address; *peer without its port. */
+static bool admit(const struct nts_ke_server *ke, const struct sockaddr_storage *ss, socklen_t len,
+		  struct net_addr *peer)
+{
+	if (!netaddr_from_sockaddr((const struct sockaddr *)ss, len, peer) || !acl_allows(&ke->acl, peer))
+		return false;
+	peer->port = 0;
+	return open_from(ke, peer) < PER_ADDRESS_MAX;
+}
+
 static void accept_some(struct nts_ke_server *ke, int lfd, struct timespec now)
 {
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
@@ -214,13 +237,13 @@ static void accept_some(struct nts_ke_server *ke, int lfd, struct timespec now)
 			return;
 		count(&ke->connections, 1);
 		c = free_conn(ke);
-		if (!c || !netaddr_from_sockaddr((struct sockaddr *)&ss, len, &peer) || !acl_allows(&ke->acl, &peer) ||
-		    !start_session(ke, c, fd)) {
+		if (!c || !admit(ke, &ss, len, &peer) || !start_session(ke, c, fd)) {
 			close(fd);
 			count(&ke->errors, 1);
 			continue;
 		}
 		ke->open++;
+		c->peer = peer;
 		c->deadline = now;
 		c->deadline.tv_sec += (time_t)ke->timeout;
 		c->deadline.tv_nsec += (long)((ke->timeout - (double)(time_t)ke->timeout) * 1e9);

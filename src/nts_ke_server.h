@@ -4,11 +4,11 @@
  * and TLS session, so a silent, slow or hostile client costs a connection
  * slot and at most `timeout` seconds of it, never a turn of the NTP loop.
  *
- * Bounds: at most max_connections at once (the one over the limit is
- * accepted and closed at once, which also keeps the kernel's backlog
- * moving), each closed `timeout` seconds after its accept whatever state
- * it is in, and a request larger than NTS_KE_REQUEST_MAX is answered with
- * an error record and closed.
+ * Bounds: at most max_connections at once, and 8 from one address (the
+ * one over a limit is accepted and closed at once, which also keeps the
+ * kernel's backlog moving), each closed `timeout` seconds after its accept
+ * whatever state it is in, and a request larger than NTS_KE_REQUEST_MAX is
+ * answered with an error record and closed.
  *
  *     ke = nts_ke_server_create(&cfg.serve.nts, issuer, err, len);  while root
  *     ... drop privileges ...

@@ -11,11 +11,13 @@ Phases (each bounded in count and time):
   baseline   nothing hostile
   silent     150 TCP connections that never say a word (more than the
              server's connection limit), held 1.6 s
-  silent-tls 50 connections that finish the TLS handshake, then say nothing
+  silent-tls 50 connections that try to finish the TLS handshake, then say
+             nothing (8 get one: the server's limit per address)
   big        5 connections each sending an NTS-KE record of 64 KiB - 1
   flood      1000 connections opened as fast as possible and held 1 s
-During silent and flood, one honest key exchange is tried and reported
-(honest_ke_during: the slots are taken, so it may well be refused).
+During silent and flood, one honest key exchange (from 127.0.0.2, the
+attacks come from 127.0.0.1) is tried and reported as honest_ke_during: the
+server's limit per address keeps slots for other hosts.
 After each, an honest key exchange must succeed (retried for up to 5 s:
 the silent ones hold slots until the server's time limit frees them).
 Prints one line per phase:
@@ -41,9 +43,13 @@ def tls_context():
     return ctx
 
 
+HONEST_SOURCE = ("127.0.0.2", 0)  # another host than the attacker's 127.0.0.1
+
+
 def honest_ke(timeout=2.0):
-    """One whole key exchange; returns the number of cookies received."""
-    with socket.create_connection((HOST, KE_PORT), timeout=timeout) as raw:
+    """One whole key exchange, from another address than the attacks;
+    returns the number of cookies received."""
+    with socket.create_connection((HOST, KE_PORT), timeout=timeout, source_address=HONEST_SOURCE) as raw:
         with tls_context().wrap_socket(raw, server_hostname="localhost") as s:
             s.sendall(REQUEST)
             data = b""
