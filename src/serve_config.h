@@ -59,6 +59,7 @@ struct serve_counters {
 	uint64_t denied;              /* by the access list */
 	uint64_t authenticated;       /* answers with a MAC (a valid MAC came in) */
 	uint64_t auth_failed;         /* a MAC with an unknown key id, or wrong: no answer */
+	bool nts;                     /* serving NTS: the counters below mean something */
 	uint64_t nts_requests;        /* requests with an NTS cookie */
 	uint64_t nts_answered;        /* authenticated NTS answers sent */
 	uint64_t nts_naks;            /* NTS NAKs: a cookie we cannot open */

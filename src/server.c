@@ -621,6 +621,7 @@ void server_get_counters(const struct server *srv, struct serve_counters *out)
 		out->nts_naks += atomic_load_explicit(&c->nts_naks, memory_order_relaxed);
 		out->nts_auth_failed += atomic_load_explicit(&c->nts_auth_failed, memory_order_relaxed);
 	}
+	out->nts = srv->nts_enabled;
 	if (srv->ke) {
 		struct nts_ke_counters ke;
 
