@@ -6,7 +6,10 @@
 # restarts on the same master key file and chronyd's cookies keep working
 # without a new key exchange; then stratad restarts with its keys gone and
 # chronyd's cookies get NTS NAKs, after which chronyd makes a new key
-# exchange (its KeyID goes to 2) and is served again. Skips (77) without root, the peers or
+# exchange (its KeyID goes to 2) and is served again. Last, a pool of two
+# sharing the key file: A (127.0.0.1) makes the key exchange and sends a
+# second chronyd to B (127.0.0.2, rotate = 0) by NTPv4 server negotiation;
+# B opens the cookies A made and answers, with no key exchange of its own. Skips (77) without root, the peers or
 # certtool.
 set -u
 . "$(dirname "$0")/../interop/lib.sh"
@@ -69,6 +72,29 @@ chronyc_client "$cpid" -N authdata | tail -1
 # KeyID counts chronyd's key exchanges with the server
 chronyc_client "$cpid" -c -N authdata | awk -F, '$1 == "127.0.0.1" && $3 >= 2 && $9 > 0 { ok = 1 } END { exit !ok }' &&
 	ok "chronyc authdata: a second key exchange (KeyID 2), cookies held" || not_ok "chronyd's authdata: no new KE"
+
+# A pool of two sharing the key file; A hands out B as the NTP server.
+peers_stop "$spid"
+nts_write_conf "$workdir/a.conf" 'ntp_server = "127.0.0.2";'
+nts_write_conf "$workdir/b.conf" 'rotate = 0;'
+sed -i 's/"127\.0\.0\.1"/"127.0.0.2"/; s/stratad\.sock/stratad-b.sock/; s/stratad\.pid/stratad-b.pid/' "$workdir/b.conf"
+spid=$(nts_start_stratad "$workdir/a.conf" "$workdir/stratad-a.log") || not_ok "stratad A did not start"
+bpid=$(nts_start_stratad "$workdir/b.conf" "$workdir/stratad-b.log" "$workdir/stratad-b.sock") ||
+	not_ok "stratad B did not start"
+c2pid=$(start_chronyd_client "server 127.0.0.1 iburst nts minpoll -2 maxpoll -1" \
+	"ntstrustedcerts $workdir/pki/ca.pem") || not_ok "second chronyd client did not start"
+b_answered_3() { [ "$(nts_stat nts_answered "$workdir/stratad-b.sock")" -ge 3 ]; }
+wait_for 20 b_answered_3
+echo "${SECONDS}s: pool: A answered $(nts_stat nts_answered), KE $(nts_stat nts_ke_connections);" \
+	"B answered $(nts_stat nts_answered "$workdir/stratad-b.sock"), KE $(nts_stat nts_ke_connections "$workdir/stratad-b.sock")," \
+	"NAKs $(nts_stat nts_naks "$workdir/stratad-b.sock")"
+[ "$(nts_stat nts_ke_connections)" -ge 1 ] && [ "$(nts_stat nts_answered "$workdir/stratad-b.sock")" -ge 3 ] &&
+	[ "$(nts_stat nts_ke_connections "$workdir/stratad-b.sock")" = 0 ] &&
+	[ "$(nts_stat nts_naks "$workdir/stratad-b.sock")" = 0 ] &&
+	ok "pool: B answers with cookies A made (shared key file, server negotiation)" ||
+	not_ok "pool: B did not serve A's cookies"
+chronyc_client "$c2pid" -N authdata | tail -1
+chronyc_client "$c2pid" -n sources | tail -1
 
 grep -qiE "error|sanitizer|seccomp" "$workdir"/stratad*.log && { not_ok "stratad logged errors"; cat "$workdir"/stratad*.log; }
 finish

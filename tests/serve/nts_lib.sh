@@ -39,18 +39,18 @@ log = { syslog = false; };
 CONF
 }
 
-# nts_start_stratad CONF LOG: echoes the PID to stop; returns once the
-# control socket answers.
+# nts_start_stratad CONF LOG [SOCKET]: echoes the PID to stop; returns
+# once the control socket (default $workdir/stratad.sock) is there.
 nts_start_stratad() {
-	local pid
-	rm -f "$workdir/stratad.sock"
+	local pid sock=${3:-$workdir/stratad.sock}
+	rm -f "$sock"
 	pid=$(peers_spawn "$2" "${PEERS_NOCAP[@]}" "$stratad" -c "$1" -n -x)
-	wait_for 10 test -S "$workdir/stratad.sock" || { cat "$2" >&2; return 1; }
+	wait_for 10 test -S "$sock" || { cat "$2" >&2; return 1; }
 	echo "$pid"
 }
 
-# nts_stat NAME: one counter of stratactl serverstats --json.
+# nts_stat NAME [SOCKET]: one counter of stratactl serverstats --json.
 nts_stat() {
-	"$stratactl" -s "$workdir/stratad.sock" --json serverstats |
+	"$stratactl" -s "${2:-$workdir/stratad.sock}" --json serverstats |
 		sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"
 }
