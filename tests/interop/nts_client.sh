@@ -160,6 +160,8 @@ if mount --bind "$workdir/hosts" /etc/hosts; then
 	out=$("${SD[@]}" -q -p 1 --nts --nts-ca "$certs/ca.pem" ntp.test 2> "$workdir/sd.err"); rc=$?
 	check "stratadate --nts ntp.test: the name checked in the certificate, exit 0" [ $rc = 0 ]
 	check "stratadate --nts ntp.test: the server line" grep -Eq '^server 127\.0\.0\.1, stratum 10' <<< "$out"
+	out=$("${SD[@]}" -q -p 1 --json --nts --nts-ca "$certs/ca.pem" ntp.test 2> /dev/null)
+	check "stratadate --nts --json: authentication nts" grep -q '"authentication": "nts"' <<< "$out"
 else
 	not_ok "cannot bind-mount /etc/hosts in the test's mount namespace"
 fi
