@@ -719,11 +719,14 @@ static void print_json(const struct select_result *result, const struct target *
 	json_begin_array(&w, "servers");
 	for (size_t i = 0; i < target_count; i++) {
 		const struct target *t = &targets[i];
+		struct source_status auth;
 
 		json_begin_object(&w, NULL);
 		json_string(&w, "server", t->name);
 		json_string(&w, "address", t->address);
 		json_integer(&w, "port", t->addr.port);
+		source_get_status(t->src, now, &auth);
+		json_string(&w, "authentication", auth.nts ? "nts" : auth.key ? "symmetric" : "none");
 		if (t->candidate) {
 			const struct ntp_packet *r = &t->last_reply;
 			struct source_status st;

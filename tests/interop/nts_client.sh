@@ -88,7 +88,7 @@ make_cert() { # NAME CA TEMPLATE-LINES...
 			2> /dev/null
 }
 make_ca ca && make_ca otherca &&
-	make_cert good ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' 'expiration_days = 2' &&
+	make_cert good ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' 'dns_name = "ntp.test"' 'expiration_days = 2' &&
 	make_cert wrongname ca 'cn = "other.test"' 'dns_name = "other.test"' 'ip_address = "127.0.0.9"' \
 		'expiration_days = 2' &&
 	make_cert expired ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' \
@@ -151,6 +151,20 @@ auth=$(serverstat good 'Authenticated NTP packets')
 echo "chronyd's serverstats after stratadate: NTS-KE connections accepted $ke, authenticated NTP packets $auth"
 check "chronyd counts our key exchange" [ "${ke:-0}" -ge 1 ]
 check "chronyd counts 4 authenticated NTP requests" [ "${auth:-0}" -ge 4 ]
+
+# by name: resolved (this namespace's own /etc/hosts), sent as SNI, checked
+# against the certificate's DNS name
+printf '127.0.0.1 ntp.test\n' > "$workdir/hosts"
+if mount --bind "$workdir/hosts" /etc/hosts; then
+	echo /etc/hosts >> "$PEERS_TMP/mounts"
+	out=$("${SD[@]}" -q -p 1 --nts --nts-ca "$certs/ca.pem" ntp.test 2> "$workdir/sd.err"); rc=$?
+	check "stratadate --nts ntp.test: the name checked in the certificate, exit 0" [ $rc = 0 ]
+	check "stratadate --nts ntp.test: the server line" grep -Eq '^server 127\.0\.0\.1, stratum 10' <<< "$out"
+	out=$("${SD[@]}" -q -p 1 --json --nts --nts-ca "$certs/ca.pem" ntp.test 2> /dev/null)
+	check "stratadate --nts --json: authentication nts" grep -q '"authentication": "nts"' <<< "$out"
+else
+	not_ok "cannot bind-mount /etc/hosts in the test's mount namespace"
+fi
 
 # negotiation: the relayed instance names 127.0.0.3 and port 1123
 out=$("${SD[@]}" -q --nts --nts-ca "$certs/ca.pem" 127.0.0.1:4461 2> "$workdir/sd.err"); rc=$?
