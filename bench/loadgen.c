@@ -19,6 +19,14 @@
  * source in turn. Open loop (-r): RATE requests per second in total, whatever
  * comes back.
  *
+ * With -n KEYFILE (built with -DLOADGEN_NTS against the build's core
+ * library, as bench/serve --nts does), every request is an NTS request
+ * (RFC 8915): unique identifier, the cookie and an authenticator under the
+ * client-to-server key from KEYFILE (bench/nts_ke's output), the sequence
+ * number in the transmit timestamp as before; answers are matched on their
+ * header alone (the generator does not decrypt them: its cost per request
+ * stays below the server's).
+ *
  * Prints one line of key=value: sent, answered, lost (%), answered per second,
  * latency p50 and p99 (µs), and with -p the server's CPU time per answer (µs)
  * from /proc/PID/stat (utime + stime of all its threads). Bounded: -d at most
@@ -44,6 +52,7 @@
 #define LOST_AFTER_NS 200000000LL
 #define TICK_NS 500000LL        /* open loop: send what is owed every 0.5 ms */
 #define CONTROL_LEN CMSG_SPACE(sizeof(struct in_pktinfo))
+#define REQUEST_MAX 512
 
 /* A request in the ring: its sequence number and when it went, or 0 once
  * answered or lost. */
@@ -60,6 +69,56 @@ static uint64_t answered, lost, bad;
 static int fd;
 static uint32_t first_source; /* host order; 0: let the kernel choose */
 static unsigned sources = 16, next_source;
+
+static void put64(uint8_t *p, uint64_t v);
+
+#ifdef LOADGEN_NTS
+#include "nts_ef.h"
+
+static bool nts;
+static struct nts_aead nts_c2s;
+static struct nts_cookie nts_cookie;
+static const uint8_t nts_uid[NTS_UID_LEN] = { 0x55 };
+
+static size_t unhex(const char *text, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	unsigned byte;
+
+	while (n < max && sscanf(text + 2 * n, "%2x", &byte) == 1)
+		out[n++] = (uint8_t)byte;
+	return n;
+}
+
+/* "c2s HEX" and "cookie HEX" lines. */
+static bool nts_load(const char *path)
+{
+	char line[1024];
+	struct nts_key c2s = { .aead = NTS_AEAD_AES_SIV_CMAC_256 };
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "c2s ", 4))
+			c2s.len = (uint8_t)unhex(line + 4, c2s.value, sizeof(c2s.value));
+		else if (!strncmp(line, "cookie ", 7))
+			nts_cookie.len = (uint16_t)unhex(line + 7, nts_cookie.data, sizeof(nts_cookie.data));
+	}
+	if (f)
+		fclose(f);
+	return c2s.len == 32 && nts_cookie.len > 0 && nts_aead_init(&nts_c2s, &c2s) && (nts = true);
+}
+
+/* The NTS fields after the header in req[0..48); the new length. */
+static size_t nts_append(uint8_t *req, uint64_t seq)
+{
+	uint8_t nonce[NTS_NONCE_LEN];
+
+	put64(nonce, seq);
+	put64(nonce + 8, ~seq);
+	return nts_ef_request_append(&nts_c2s, nts_uid, sizeof(nts_uid), &nts_cookie, 0, nonce, sizeof(nonce), req,
+				     48, REQUEST_MAX);
+}
+#endif
 
 static int64_t now_ns(void)
 {
@@ -93,7 +152,7 @@ static uint64_t outstanding(void)
  * the ring holds), each from the next source; returns how many went. */
 static unsigned send_requests(unsigned count)
 {
-	static uint8_t reqs[BATCH][48];
+	static uint8_t reqs[BATCH][REQUEST_MAX];
 	static uint8_t control[BATCH][CONTROL_LEN] __attribute__((aligned(8)));
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -109,6 +168,10 @@ static unsigned send_requests(unsigned count)
 		reqs[i][2] = 6;
 		put64(reqs[i] + 40, next_seq + i);      /* transmit: comes back as the origin */
 		iov[i] = (struct iovec){ reqs[i], 48 };
+#ifdef LOADGEN_NTS
+		if (nts)
+			iov[i].iov_len = nts_append(reqs[i], next_seq + i);
+#endif
 		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &server, .msg_namelen = sizeof(server),
 						   .msg_iov = &iov[i], .msg_iovlen = 1 };
 		if (first_source) {
@@ -246,7 +309,7 @@ static bool parse_addr(const char *text, struct sockaddr_in *out, bool with_port
 static void usage(void)
 {
 	fprintf(stderr, "usage: loadgen -s ADDR:PORT [-c SOURCES] [-b FIRST-SOURCE] [-w IN-FLIGHT] "
-			"[-r RATE] [-d SECONDS] [-p SERVER-PID]\n");
+			"[-r RATE] [-d SECONDS] [-p SERVER-PID] [-n KEYFILE]\n");
 	exit(2);
 }
 
@@ -313,7 +376,7 @@ int main(int argc, char **argv)
 	int rcvbuf = 4 << 20, probe = IP_PMTUDISC_PROBE;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:c:b:w:r:d:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:b:w:r:d:p:n:")) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_addr(optarg, &server, true))
@@ -339,6 +402,14 @@ int main(int argc, char **argv)
 		case 'p':
 			pid = atol(optarg);
 			break;
+		case 'n':
+#ifdef LOADGEN_NTS
+			if (!nts_load(optarg))
+				return fprintf(stderr, "loadgen: no c2s key and cookie in %s\n", optarg), 2;
+			break;
+#else
+			return fprintf(stderr, "loadgen: built without NTS (-DLOADGEN_NTS)\n"), 2;
+#endif
 		default:
 			usage();
 		}

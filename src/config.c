@@ -5,6 +5,8 @@
 #include "config_text.h"
 #include "config_scan.h"
 #include "linux_clock.h"
+#include "nts_key_rotation.h"
+#include "nts_ke_records.h"
 #include "ratelimit.h"
 
 #include <errno.h>
@@ -61,6 +63,12 @@ static void set_defaults(struct daemon_config *cfg)
 	cfg->serve.ratelimit_table_size = 65536;
 	cfg->serve.threads = 0;
 	cfg->serve.rcvbuf = 4 << 20;
+	cfg->serve.nts.port = SERVE_NTS_PORT_DEFAULT;
+	cfg->serve.nts.rotate = NTS_ROTATE_DEFAULT;
+	snprintf(cfg->serve.nts.keys_file, sizeof(cfg->serve.nts.keys_file), "%s/lib/strata/nts-server-keys",
+		 LOCALSTATEDIR);
+	cfg->serve.nts.max_connections = 100;
+	cfg->serve.nts.timeout = 2.0;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s/strata/stratad.sock", RUNSTATEDIR);
 	snprintf(cfg->user, sizeof(cfg->user), "_strata");
 	cfg->seccomp = true;
@@ -332,10 +340,10 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
 					     "maxsources", "key", "prefer", "noselect", "trust", "require",
 					     "maxdelay", "maxdelayratio", "minstratum", "offset", "version",
-					     "maxsamples", NULL };
+					     "maxsamples", "nts", "nts_port", NULL };
 	char prefix[32];
 	bool has_server, has_pool;
-	int port = 123;
+	int port = 123, nts_port = NTS_KE_PORT;
 
 	snprintf(prefix, sizeof(prefix), "sources[%zu]", index);
 	if (!config_setting_is_group(entry)) {
@@ -390,6 +398,22 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 		snprintf(src->key_file, sizeof(src->key_file), "%s", file);
 		if (get_long(ck, entry, prefix, "key", 1, UINT32_MAX, &key))
 			src->key = (uint32_t)key;
+	}
+	src->nts = false;
+	get_bool(ck, entry, prefix, "nts", &src->nts);
+	get_int(ck, entry, prefix, "nts_port", 1, 65535, &nts_port);
+	src->nts_port = (uint16_t)nts_port;
+	if (!ck->failed && src->nts && src->key) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.key", prefix);
+		fail(ck, config_setting_get_member(entry, "key"), full, "a source is either NTS or keyed, not both");
+	}
+	if (!ck->failed && !src->nts && config_setting_get_member(entry, "nts_port")) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "%s.nts_port", prefix);
+		fail(ck, config_setting_get_member(entry, "nts_port"), full, "only an NTS source (nts = true) has nts_port");
 	}
 }
 
@@ -691,10 +715,36 @@ static void *get_list(struct checker *ck, const config_setting_t *group, const c
 	return list;
 }
 
+static void parse_serve_nts(struct checker *ck, const config_setting_t *serve, struct serve_nts_config *nts)
+{
+	static const char *const known[] = { "certificate", "key", "port", "rotate", "nts_server_keys_file",
+					     "max_connections", "timeout", "ntp_server", "ntp_port", NULL };
+	const config_setting_t *g = get_group(ck, serve, "nts");
+	int port = nts->port, ntp_port = 0;
+
+	if (!g)
+		return;
+	nts->enabled = true;
+	check_known(ck, g, "serve.nts", known);
+	if (!ck->failed && (!config_setting_get_member(g, "certificate") || !config_setting_get_member(g, "key")))
+		fail(ck, g, "serve.nts", "needs certificate = \"/path/cert.pem\" and key = \"/path/key.pem\"");
+	get_path(ck, g, "serve.nts", "certificate", false, nts->certificate, sizeof(nts->certificate));
+	get_path(ck, g, "serve.nts", "key", false, nts->key, sizeof(nts->key));
+	get_int(ck, g, "serve.nts", "port", 1, 65535, &port);
+	nts->port = (uint16_t)port;
+	get_unsigned(ck, g, "serve.nts", "rotate", 0, 365u * 86400u, &nts->rotate);
+	get_path(ck, g, "serve.nts", "nts_server_keys_file", false, nts->keys_file, sizeof(nts->keys_file));
+	get_unsigned(ck, g, "serve.nts", "max_connections", 1, 10000, &nts->max_connections);
+	get_double(ck, g, "serve.nts", "timeout", 0.1, 60.0, &nts->timeout);
+	get_string(ck, g, "serve.nts", "ntp_server", false, nts->ntp_server, sizeof(nts->ntp_server));
+	get_int(ck, g, "serve.nts", "ntp_port", 1, 65535, &ntp_port);
+	nts->ntp_port = (uint16_t)ntp_port;
+}
+
 static void parse_serve(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "listen", "port", "allow", "deny", "ratelimit", "threads", "rcvbuf",
-					     "leap_smear", "leap_smear_duration", NULL };
+					     "leap_smear", "leap_smear_duration", "nts", NULL };
 	static const char *const rl_known[] = { "interval", "burst", "kod", "table_size", NULL };
 	const config_setting_t *g = get_group(ck, root, "serve");
 	const config_setting_t *rl;
@@ -736,6 +786,7 @@ static void parse_serve(struct checker *ck, const config_setting_t *root, struct
 	get_unsigned(ck, g, "serve", "threads", 0, 64, &sv->threads);
 	get_int(ck, g, "serve", "rcvbuf", 0, 1 << 30, &sv->rcvbuf);
 	parse_serve_leap(ck, g, cfg);
+	parse_serve_nts(ck, g, &sv->nts);
 }
 
 static void parse_log(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -816,7 +867,8 @@ static void parse_security(struct checker *ck, const config_setting_t *root, str
 static void parse_root(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
 {
 	static const char *const known[] = { "sources", "refclocks", "clock", "serve", "control", "user", "pidfile", "log",
-					     "statsd", "security", "keys", "sourcedir", NULL };
+					     "statsd", "security", "keys", "sourcedir",
+					     "nts_trusted_certs", "nts_dumpdir", NULL };
 	static const char *const control_known[] = { "socket", NULL };
 	const config_setting_t *control;
 
@@ -834,6 +886,8 @@ static void parse_root(struct checker *ck, const config_setting_t *root, struct 
 	get_path(ck, root, "", "pidfile", true, cfg->pidfile, sizeof(cfg->pidfile));
 	get_path(ck, root, "", "keys", true, cfg->keys, sizeof(cfg->keys));
 	get_path(ck, root, "", "sourcedir", true, cfg->sourcedir, sizeof(cfg->sourcedir));
+	get_path(ck, root, "", "nts_trusted_certs", true, cfg->nts_trusted_certs, sizeof(cfg->nts_trusted_certs));
+	get_path(ck, root, "", "nts_dumpdir", true, cfg->nts_dumpdir, sizeof(cfg->nts_dumpdir));
 	parse_log(ck, root, cfg);
 	parse_statsd(ck, root, cfg);
 	parse_security(ck, root, cfg);
@@ -1119,6 +1173,22 @@ static void print_refclocks(const struct daemon_config *cfg, FILE *out)
 	fprintf(out, "\n);\n");
 }
 
+static void print_serve_nts(FILE *out, const struct serve_nts_config *nts)
+{
+	fprintf(out, "  nts = {\n");
+	print_string(out, "    ", "certificate", nts->certificate);
+	print_string(out, "    ", "key", nts->key);
+	fprintf(out, "    port = %u;\n    rotate = %u;\n", nts->port, (unsigned)nts->rotate);
+	print_string(out, "    ", "nts_server_keys_file", nts->keys_file);
+	fprintf(out, "    max_connections = %u;\n", nts->max_connections);
+	print_double(out, "    ", "timeout", nts->timeout);
+	if (nts->ntp_server[0])
+		print_string(out, "    ", "ntp_server", nts->ntp_server);
+	if (nts->ntp_port)
+		fprintf(out, "    ntp_port = %u;\n", nts->ntp_port);
+	fprintf(out, "  };\n");
+}
+
 void config_print(const struct daemon_config *cfg, FILE *out)
 {
 	const struct engine_config *e = &cfg->engine;
@@ -1138,6 +1208,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		if (s->key)
 			fprintf(out, " key = %u;", s->key);
 		print_source_options(out, s);
+		if (s->nts)
+			fprintf(out, " nts = true; nts_port = %u;", s->nts_port);
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");
@@ -1184,6 +1256,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 			e->leap_smear.shape == LEAP_SMEAR_LINEAR ? "linear" : "off");
 		if (e->leap_smear.shape != LEAP_SMEAR_OFF)
 			print_double(out, "  ", "leap_smear_duration", e->leap_smear.duration);
+		if (sv->nts.enabled)
+			print_serve_nts(out, &sv->nts);
 		fprintf(out, "};\n");
 	} else {
 		fprintf(out, "# serve: no section, not serving\n");
@@ -1195,6 +1269,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 	print_string(out, "", "pidfile", cfg->pidfile);
 	print_string(out, "", "keys", cfg->keys);
 	print_string(out, "", "sourcedir", cfg->sourcedir);
+	print_string(out, "", "nts_trusted_certs", cfg->nts_trusted_certs);
+	print_string(out, "", "nts_dumpdir", cfg->nts_dumpdir);
 	fprintf(out, "log = {\n  level = \"%s\";\n  syslog = %s;\n", log_level_str(cfg->log_level),
 		yes(cfg->log_syslog));
 	print_string(out, "  ", "dir", cfg->history.dir);

@@ -44,6 +44,8 @@ struct config_source {
 	unsigned line;               /* where it was configured, for messages */
 	unsigned key_line;           /* where its key was set: key_file's line */
 	char key_file[CONFIG_PATH_LEN]; /* the file (main or included) that set it */
+	bool nts;                    /* NTS (RFC 8915); default false */
+	uint16_t nts_port;           /* the NTS-KE server's port; default 4460 */
 };
 
 struct config_statsd {
@@ -76,6 +78,8 @@ struct daemon_config {
 	double max_slew_rate;        /* clock.max_slew_rate, ppm: the frequency method's fastest */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	char sourcedir[CONFIG_PATH_LEN];          /* *.sources files of server/pool lines; "" : none */
+	char nts_trusted_certs[CONFIG_PATH_LEN];  /* PEM CAs for NTS-KE; "" : the system's trust store */
+	char nts_dumpdir[CONFIG_PATH_LEN];        /* NTS keys and cookies across restarts; "" : not kept */
 	struct serve_config serve;
 	char control_socket[CONFIG_SOCKET_PATH_LEN];
 	char user[64];

@@ -1,4 +1,4 @@
-/* mkostemp */
+/* fstatat, fdopendir (POSIX 2008) */
 #define _GNU_SOURCE
 
 #include "driftfile.h"
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "paths.h"
 
 /* "-12.345678\n": far below this. */
@@ -74,20 +75,6 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 	return DRIFTFILE_OK;
 }
 
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	int fd, ret;
-
-	path_parent_dir(path, dir, sizeof(dir));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
-}
-
 /* The name mkostemp gives a temporary file of base: base.XXXXXX. */
 static bool is_temporary_name(const char *name, const char *base)
 {
@@ -133,37 +120,8 @@ int driftfile_remove_stale(const char *path, char *why, size_t why_len)
 
 int driftfile_write(const char *path, double ppm, char *why, size_t why_len)
 {
-	char tmp[PATH_MAX];
 	char buf[DRIFTFILE_MAX_LEN];
-	int fd, len;
-	ssize_t n;
+	int len = snprintf(buf, sizeof(buf), "%.6f\n", ppm);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		snprintf(why, why_len, "%s: path too long", path);
-		return -1;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, why_len, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		return -1;
-	}
-	len = snprintf(buf, sizeof(buf), "%.6f\n", ppm);
-	n = write(fd, buf, len);
-	if (n != len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		snprintf(why, why_len, "%s: %s", tmp, n < 0 || n == len ? strerror(errno) : "short write");
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(why, why_len, "%s: cannot replace: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (fsync_parent(path) < 0) {
-		snprintf(why, why_len, "%s: written, but its directory could not be synced: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
+	return atomic_file_write(path, buf, (size_t)len, 0644, why, why_len);
 }

@@ -300,6 +300,21 @@ bool engine_source_wants_replacement(const struct engine *engine, int id, struct
 	return src && source_wants_replacement(src, corrected(engine, now));
 }
 
+struct nts_client *engine_source_nts(struct engine *engine, int id)
+{
+	struct source *src = source_of(engine, id);
+
+	return src ? source_nts(src) : NULL;
+}
+
+bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_ke_result *result,
+			       struct timespec now)
+{
+	struct source *src = source_of(engine, id);
+
+	return src && source_nts_ke_done(src, result, corrected(engine, now));
+}
+
 /* When the pending leap takes the clock: an inserted second at midnight
  * (the clock reads 23:59:59 again), a deleted one at 23:59:59, which never
  * shows. */

@@ -146,6 +146,12 @@ enum engine_makestep {
  * step policy, and moves every stored sample with it. */
 enum engine_makestep engine_makestep(struct engine *engine, struct timespec now, double *offset);
 const char *engine_makestep_str(enum engine_makestep result);
+/* An NTS source's client state (NULL for another source), for the edge
+ * that runs its key exchanges (nts_client_wants_ke, nts_client_ke_*). */
+struct nts_client *engine_source_nts(struct engine *engine, int id);
+/* A key exchange for the source succeeded: see source_nts_ke_done. */
+bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_ke_result *result,
+			       struct timespec now);
 
 struct timespec engine_next_wakeup(const struct engine *engine);
 /* Ids of the sources whose poll is due at now (writes at most max). */

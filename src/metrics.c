@@ -21,7 +21,7 @@ struct figure {
 	uint64_t *sent;         /* counters: what StatsD has already counted */
 };
 
-enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 8, SERVER_FIGURES = 8 };
+enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 11, SERVER_FIGURES = 14 };
 
 static void system_figures(const struct engine_tracking *t, struct metrics_statsd_sent *sent,
 			   struct figure out[SYSTEM_FIGURES])
@@ -79,6 +79,12 @@ static void source_figures(const struct source_status *s, struct figure out[SOUR
 		{ "selected", "1 when the source is combined into the system time.",
 		  METRICS_INTEGER, true,
 		  s->selection == SOURCE_COMBINED || s->selection == SOURCE_SYSTEM_PEER, 0, NULL },
+		{ "nts_cookies", "NTS sources: cookies held (8 when all is well, 0 waits for a key exchange).",
+		  METRICS_INTEGER, s->nts, (double)s->nts_status.cookies, 0, NULL },
+		{ "nts_key_exchanges", "NTS sources: key exchanges started since the source was added.",
+		  METRICS_INTEGER, s->nts, s->nts_status.ke_attempts, 0, NULL },
+		{ "nts_naks", "NTS sources: NTS NAKs taken (the server refused a cookie).",
+		  METRICS_INTEGER, s->nts, (double)s->nts_status.naks, 0, NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));
@@ -104,6 +110,19 @@ static void server_figures(const struct serve_counters *c, struct metrics_statsd
 		  METRICS_COUNTER, true, 0, c->authenticated, sent ? &sent->serve.authenticated : NULL },
 		{ "auth_failed", "Requests with a MAC under an unknown key or a wrong one, dropped.",
 		  METRICS_COUNTER, true, 0, c->auth_failed, sent ? &sent->serve.auth_failed : NULL },
+		/* serving NTS (serve.nts) only */
+		{ "nts_requests", "Requests with an NTS cookie.",
+		  METRICS_COUNTER, c->nts, 0, c->nts_requests, sent ? &sent->serve.nts_requests : NULL },
+		{ "nts_answered", "Authenticated NTS answers sent.",
+		  METRICS_COUNTER, c->nts, 0, c->nts_answered, sent ? &sent->serve.nts_answered : NULL },
+		{ "nts_naks", "NTS NAKs sent: a cookie that could not be opened.",
+		  METRICS_COUNTER, c->nts, 0, c->nts_naks, sent ? &sent->serve.nts_naks : NULL },
+		{ "nts_auth_failed", "NTS requests whose authenticator did not verify, dropped.",
+		  METRICS_COUNTER, c->nts, 0, c->nts_auth_failed, sent ? &sent->serve.nts_auth_failed : NULL },
+		{ "nts_ke_connections", "NTS-KE connections accepted.",
+		  METRICS_COUNTER, c->nts, 0, c->nts_ke_connections, sent ? &sent->serve.nts_ke_connections : NULL },
+		{ "nts_ke_errors", "NTS-KE connections refused or failed (limits, handshake, bad request, time limit).",
+		  METRICS_COUNTER, c->nts, 0, c->nts_ke_errors, sent ? &sent->serve.nts_ke_errors : NULL },
 	};
 
 	memcpy(out, figures, sizeof(figures));
@@ -372,7 +391,8 @@ size_t metrics_prometheus_format(const struct metrics_snapshot *snap, char *buf,
 	if (snap->serve) {
 		server_figures(snap->serve, NULL, server);
 		for (size_t i = 0; i < SERVER_FIGURES; i++)
-			prometheus_unlabelled(&t, "server_", &server[i]);
+			if (server[i].present)
+				prometheus_unlabelled(&t, "server_", &server[i]);
 	}
 	return t.need;
 }

@@ -51,6 +51,7 @@ static const char *const engine_calls[] = {
 	"rt_sigaction", "wait4", /* the clock process and the janitor at the end, a reload's parser */
 	"pipe2", /* to a reload's parser */
 	"shmdt", /* a SHM refclock's segment, at the end (attached before the filter) */
+	"seccomp", /* the NTS-KE thread stacking its own filter: a filter can only narrow */
 	NULL
 };
 
@@ -63,6 +64,12 @@ static const char *const clock_calls[] = {
 };
 
 static const char *const janitor_calls[] = { "read", "unlink", "unlinkat", NULL };
+
+/* TLS on sockets it accepts: nothing else. */
+static const char *const nts_ke_calls[] = {
+	"read", "recvfrom", "recvmsg", "accept4", "accept", "poll", "ppoll", "getrandom", "mprotect", "mremap",
+	"fcntl", NULL
+};
 
 /* AddressSanitizer's own needs: the leak check at exit stops the world
  * (clone, ptrace, wait4, /proc/self/task), reports read /proc/self/maps. */
@@ -78,6 +85,7 @@ static const char *const asan_calls[] = {
 static const char *names[SECCOMP_NAMES];
 static int syslog_fd = -1;
 static const char *role_name = "";
+static _Thread_local const char *thread_role_name; /* set only by a thread with a filter of its own */
 
 static size_t append(char *buf, size_t at, size_t len, const char *s)
 {
@@ -111,7 +119,7 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 
 	(void)uctx;
 	n = append(msg, 0, sizeof(msg), "<10>stratad: "); /* LOG_DAEMON | LOG_CRIT */
-	n = append(msg, n, sizeof(msg), role_name);
+	n = append(msg, n, sizeof(msg), thread_role_name ? thread_role_name : role_name);
 	n = append(msg, n, sizeof(msg), ": seccomp denied system call ");
 	n = append(msg, n, sizeof(msg), nr >= 0 && nr < SECCOMP_NAMES && names[nr] ? names[nr] : "?");
 	n = append(msg, n, sizeof(msg), " (");
@@ -128,11 +136,14 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 
 static void prepare_report(enum seccomp_role role)
 {
-	static const char *const roles[] = { "engine", "clock process", "janitor", "engine" };
+	static const char *const roles[] = { "engine", "clock process", "janitor", "engine", "NTS-KE thread" };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
-	role_name = roles[role];
+	if (role == SECCOMP_NTS_KE)
+		thread_role_name = roles[role];
+	else
+		role_name = roles[role];
 	for (int nr = 0; nr < SECCOMP_NAMES; nr++)
 		if (!names[nr])
 			names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
@@ -212,7 +223,8 @@ static int allow_engine_fork(scmp_filter_ctx ctx, enum seccomp_role role)
 
 int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 {
-	static const char *const *const role_calls[] = { engine_calls, clock_calls, janitor_calls, engine_calls };
+	static const char *const *const role_calls[] = { engine_calls, clock_calls, janitor_calls, engine_calls,
+							 nts_ke_calls };
 	scmp_filter_ctx ctx;
 	int ret;
 
@@ -222,7 +234,10 @@ int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 		snprintf(why, why_len, "seccomp: cannot start a filter");
 		return -1;
 	}
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, role != SECCOMP_NTS_KE);
+	/* the thread has no_new_privs already, and prctl is not on the engine's list */
+	if (ret == 0 && role == SECCOMP_NTS_KE)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (ret == 0)
 		ret = allow_list(ctx, everyone) < 0 || allow_list(ctx, role_calls[role]) < 0 ||
 			      (role == SECCOMP_ENGINE_WITH_CLOCK && allow_list(ctx, clock_calls) < 0) ? -EINVAL : 0;
@@ -238,7 +253,8 @@ int seccomp_filter_install(enum seccomp_role role, char *why, size_t why_len)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (ret < 0) {
-		snprintf(why, why_len, "seccomp: cannot install the %s filter: %s", role_name, strerror(-ret));
+		snprintf(why, why_len, "seccomp: cannot install the %s filter: %s",
+			 role == SECCOMP_NTS_KE ? "NTS-KE thread" : role_name, strerror(-ret));
 		return -1;
 	}
 	return 0;

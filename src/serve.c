@@ -115,9 +115,10 @@ static void encode_reply(const struct ntp_packet *request, const struct serve_sn
 	packet_encode(&reply, out);
 }
 
-/* A kiss-o'-death RATE: stratum 0, refid "RATE", and receive and transmit
- * repeating the client's own timestamp: a kiss says nothing about our clock. */
-static void encode_kod_rate(const struct ntp_packet *request, uint8_t out[NTP_HEADER_LEN])
+/* A kiss-o'-death (RATE, or NTSN for NTS): stratum 0, the code as refid,
+ * and receive and transmit repeating the client's own timestamp: a kiss
+ * says nothing about our clock. */
+static void encode_kod(const struct ntp_packet *request, const char *code, uint8_t out[NTP_HEADER_LEN])
 {
 	struct ntp_packet kod = {
 		.leap = NTP_LEAP_UNSYNC,
@@ -125,7 +126,7 @@ static void encode_kod_rate(const struct ntp_packet *request, uint8_t out[NTP_HE
 		.mode = NTP_MODE_SERVER,
 		.stratum = 0,
 		.poll = request->poll,
-		.refid = refid_from_name("RATE"),
+		.refid = refid_from_name(code),
 		.origin = request->transmit,
 		.receive = request->transmit,
 		.transmit = request->transmit,
@@ -186,6 +187,8 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 {
 	struct ntp_packet request;
 	struct ntp_packet_trailer trailer;
+	struct nts_ef_fields fields;
+	enum nts_serve_form nts_form = NTS_SERVE_PLAIN;
 	enum ratelimit_verdict rate;
 
 	if (req->peer.port == 0)
@@ -195,10 +198,31 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 	/* decoded once; encoded only when something is sent */
 	if (req->truncated || check_request(req->bytes, req->len, &request, &trailer) != SERVE_REPLY)
 		return SERVE_MALFORMED;
+	if (req->nts && trailer.extension_fields && !trailer.has_mac) {
+		nts_form = nts_serve_parse(req->bytes, req->len, &fields);
+		if (nts_form == NTS_SERVE_MALFORMED)
+			return SERVE_MALFORMED;
+	}
 	rate = ratelimit_check(rl, &req->peer, req->now);
 	if (rate == RATELIMIT_DROP)
 		return SERVE_LIMITED;
 	reply->key = NULL;
+	reply->nts.active = false;
+	reply->nts_nak = false;
+	/* After the rate limiter too: a flood of forged cookies costs a
+	 * limited client nothing but a table lookup. */
+	if (nts_form == NTS_SERVE_REQUEST && rate != RATELIMIT_KOD) {
+		switch (nts_serve_authenticate(req->nts, req->bytes, req->len, &fields, &reply->nts)) {
+		case NTS_SERVE_AUTH_FAILED:
+			return SERVE_NTS_AUTH_FAILED;
+		case NTS_SERVE_NAK:
+			reply->nts_nak = true;
+			encode_kod(&request, "NTSN", reply->bytes);
+			return SERVE_NTS_NAK;
+		case NTS_SERVE_OK:
+			break;
+		}
+	}
 	/* After the rate limiter: a flood of forged MACs costs one lookup each,
 	 * not a digest. Like chronyd, a MAC that fails gets no answer: a
 	 * crypto-NAK would be unauthenticated anyway. */
@@ -209,7 +233,7 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 		reply->digest_len = trailer.mac_len; /* as long as the request's: no amplification */
 	}
 	if (rate == RATELIMIT_KOD) {
-		encode_kod_rate(&request, reply->bytes);
+		encode_kod(&request, "RATE", reply->bytes);
 		return SERVE_KISS;
 	}
 	/* the smear moves what is served, never what the clock reads */
@@ -220,6 +244,8 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 
 size_t serve_sign_reply(struct serve_reply *reply)
 {
+	if (reply->nts.active)
+		return nts_serve_append(&reply->nts, reply->nts_nak, reply->bytes, NTP_HEADER_LEN);
 	if (!reply->key)
 		return NTP_HEADER_LEN;
 	return auth_mac_append(reply->key, reply->bytes, NTP_HEADER_LEN, reply->digest_len);

@@ -20,6 +20,7 @@
 #include "leap.h"
 #include "netaddr.h"
 #include "ntp_time.h"
+#include "nts_serve.h"
 #include "packet.h"
 #include "ratelimit.h"
 
@@ -84,6 +85,7 @@ struct serve_request {
 	struct net_addr peer;
 	struct timespec rx;          /* receive time, CLOCK_REALTIME */
 	struct timespec now;         /* monotonic time, for the rate limiter */
+	const struct nts_serve *nts; /* NULL: not serving NTS (NTS fields are then ignored) */
 };
 
 enum serve_outcome {
@@ -93,32 +95,41 @@ enum serve_outcome {
 	SERVE_MALFORMED,             /* not a request we answer: silence */
 	SERVE_LIMITED,               /* over the rate limit, no kiss due: silence */
 	SERVE_AUTH_FAILED,           /* a MAC with a key we do not hold, or wrong: silence */
+	SERVE_NTS_NAK,               /* reply holds an NTS NAK: a cookie we cannot open */
+	SERVE_NTS_AUTH_FAILED,       /* an NTS authenticator that does not verify: silence */
 };
 
-#define SERVE_REPLY_MAX (NTP_HEADER_LEN + AUTH_MAX_MAC_LEN)
+/* An NTS answer is as long as its request at most; larger requests are
+ * truncated by the server's receive buffer and dropped. */
+#define SERVE_REPLY_MAX 1024
 
 /* An answer, and for an authenticated request the key to sign it with once
- * its transmit time is stamped (the MAC covers it). */
+ * its transmit time is stamped (the MAC, or the NTS authenticator, covers
+ * it). */
 struct serve_reply {
 	uint8_t bytes[SERVE_REPLY_MAX];
 	double smear;                /* seconds to add to the transmit time (serve_smear_offset) */
 	const struct auth_key *key;  /* NULL: no MAC */
 	size_t digest_len;           /* as long as the request's */
+	struct nts_serve_reply nts;  /* nts.active: NTS fields to append */
+	bool nts_nak;
 };
 
 /* The whole decision about one request, in order: a source port (0 is
  * not one to answer), the access list, the request's form (before the rate
  * limiter, so that garbage never takes a place in its table), the client's
  * rate, then its MAC if it has one: valid under a key in keys (NULL: none)
- * and the answer is signed with that key, else silence. Requests without a
- * MAC cost nothing more. */
+ * and the answer is signed with that key, else silence. With req->nts, a
+ * request with NTS fields has its cookie opened and its authenticator
+ * checked (nts_serve.h): an authenticated answer, a NAK, or silence.
+ * Requests without a MAC or NTS cost nothing more. */
 enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyring *keys, struct ratelimit *rl,
 				 const struct serve_snapshot *snap, const struct serve_request *req,
 				 struct serve_reply *reply);
 
-/* Appends the MAC when the answer has a key (after serve_stamp_transmit for
- * an answer; a kiss keeps the client's timestamp); returns the length to
- * send. */
+/* Appends the MAC when the answer has a key, or the NTS fields (after
+ * serve_stamp_transmit for an answer; a kiss keeps the client's
+ * timestamp); returns the length to send, 0 for nothing to send. */
 size_t serve_sign_reply(struct serve_reply *reply);
 
 #endif

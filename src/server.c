@@ -15,8 +15,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "acl.h"
 #include "log.h"
+#include "nts_cookie.h"
+#include "nts_cookie_issuer.h"
+#include "nts_ke_server.h"
+#include "nts_server_keys.h"
 #include "ratelimit.h"
 #include "serve.h"
 #include "udp.h"
@@ -31,10 +38,14 @@
  * answered, and another recvmmsg is far cheaper than a trip around a loop. */
 #define BATCHES_PER_WAKEUP 256
 #define DEFAULT_RCVBUF (4 << 20)
+/* How often the master key file is looked at (rotation due, or a new
+ * version written by the server we share it with). */
+#define NTS_KEYS_CHECK_INTERVAL 60
 
 /* What one serving thread (or the main loop) counts; only it writes. */
 struct counters {
 	_Atomic uint64_t received, answered, rate_limited, kod_sent, malformed, denied, authenticated, auth_failed;
+	_Atomic uint64_t nts_requests, nts_answered, nts_naks, nts_auth_failed;
 };
 
 /* The published system state, one writer (the main loop), many readers. */
@@ -64,6 +75,9 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	bool one_at_a_time;      /* sendmsg, not sendmmsg: see send_some */
+	struct nts_cookie_keys cookie_keys; /* this thread's keyed copy of the master keys */
+	uint32_t cookie_generation;
+	struct nts_serve nts;
 	struct counters counters __attribute__((aligned(64)));
 	/* batch buffers */
 	struct mmsghdr in[BATCH], out[BATCH];
@@ -83,6 +97,12 @@ struct server {
 	int stop_pipe[2];
 	int64_t leap_mono_for;      /* the leap second leap_mono is of (note_leap_time) */
 	struct timespec leap_mono;
+	/* NTS: the master keys (main loop), as published to the threads, and the KE server */
+	bool nts_enabled;
+	struct nts_server_keys nts_keys;
+	time_t nts_next_check;      /* CLOCK_MONOTONIC seconds */
+	struct nts_cookie_issuer *issuer;
+	struct nts_ke_server *ke;
 };
 
 static void fail(char *err, size_t err_len, const char *fmt, const char *what, int error)
@@ -138,6 +158,7 @@ static void take_update(struct worker *w)
 static void close_worker(struct worker *w)
 {
 	free_update(atomic_exchange(&w->update, NULL));
+	nts_cookie_keys_deinit(&w->cookie_keys);
 	for (size_t i = 0; i < w->fd_count; i++)
 		udp_close(w->fds[i]);
 	w->fd_count = 0;
@@ -211,6 +232,54 @@ static size_t listen_addresses(const struct serve_config *cfg, struct net_addr *
 	return cfg->listen_default && *count > 0 ? 1 : *count;
 }
 
+static void nts_random(void *out, size_t len)
+{
+	if (gnutls_rnd(GNUTLS_RND_NONCE, out, len) < 0)
+		abort(); /* a nonce that may repeat breaks AES-SIV's privacy: never send one */
+}
+
+/* The KE server binds now, while root; the keys come after the drop
+ * (server_start), so that their file belongs to the user that rewrites it. */
+static int create_nts(struct server *srv, const struct serve_config *cfg, char *err, size_t err_len)
+{
+	srv->nts_enabled = true;
+	srv->nts_keys.path = cfg->nts.keys_file[0] ? cfg->nts.keys_file : NULL;
+	srv->nts_keys.rotate = cfg->nts.rotate;
+	srv->issuer = nts_cookie_issuer_create();
+	if (!srv->issuer) {
+		snprintf(err, err_len, "serve.nts: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < srv->worker_count; i++)
+		srv->workers[i].nts = (struct nts_serve){ &srv->workers[i].cookie_keys, nts_random };
+	srv->ke = nts_ke_server_create(cfg, srv->issuer, err, err_len);
+	return srv->ke ? 0 : -1;
+}
+
+/* Reads or rotates the master keys when due, and hands new ones to the
+ * threads. Serving goes on with the keys held when the file cannot be read. */
+static int update_nts_keys(struct server *srv, bool force, char *err, size_t err_len)
+{
+	struct timespec mono, real;
+	bool changed;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	if (!force && mono.tv_sec < srv->nts_next_check)
+		return 0;
+	srv->nts_next_check = mono.tv_sec + NTS_KEYS_CHECK_INTERVAL;
+	clock_gettime(CLOCK_REALTIME, &real);
+	r = nts_server_keys_update(&srv->nts_keys, real.tv_sec, &changed, err, err_len);
+	/* A rotated key that could not be saved is still used: its cookies
+	 * get NAKs after a restart, which clients recover from. */
+	if (changed && srv->nts_keys.keys.count) {
+		nts_cookie_issuer_publish(srv->issuer, &srv->nts_keys.keys);
+		log_msg(LOG_LEVEL_INFO, "NTS master key %08x current (%zu held)",
+			(unsigned)nts_keys_current(&srv->nts_keys.keys)->id, srv->nts_keys.keys.count);
+	}
+	return r;
+}
+
 /* One worker's rate limiter settings, with a fresh random key. */
 static int ratelimit_config_for(const struct serve_config *cfg, unsigned threads, struct ratelimit_config *out,
 				char *err, size_t err_len)
@@ -279,6 +348,10 @@ struct server *server_create(const struct serve_config *cfg, const struct auth_k
 		}
 	}
 	free(listen);
+	if (cfg->nts.enabled && create_nts(srv, cfg, err, err_len) < 0) {
+		server_destroy(srv);
+		return NULL;
+	}
 	return srv;
 }
 
@@ -310,6 +383,12 @@ void server_publish(struct server *srv, const struct engine_system *sys)
 	uint32_t seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
 	struct serve_snapshot snap;
 
+	if (srv->nts_enabled) {
+		char why[512];
+
+		if (update_nts_keys(srv, false, why, sizeof(why)) < 0)
+			log_msg(LOG_LEVEL_WARNING, "serve.nts: master keys: %s (serving on with the keys held)", why);
+	}
 	serve_snapshot_from_system(sys, &snap);
 	note_leap_time(srv, &snap);
 	atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
@@ -380,6 +459,21 @@ static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool 
 	return sent;
 }
 
+/* The thread's keyed master keys, renewed after the main loop published
+ * others (a rotation: weekly); an atomic load per batch otherwise. */
+static void refresh_cookie_keys(struct worker *w)
+{
+	struct nts_master_keys keys;
+
+	if (nts_cookie_issuer_generation(w->srv->issuer) == w->cookie_generation)
+		return;
+	nts_cookie_keys_deinit(&w->cookie_keys);
+	w->cookie_generation = nts_cookie_issuer_copy(w->srv->issuer, &keys);
+	if (!nts_cookie_keys_init(&w->cookie_keys, &keys))
+		log_msg(LOG_LEVEL_ERROR, "serve.nts: cannot key the master keys: NTS requests go unanswered");
+	memset(&keys, 0, sizeof(keys));
+}
+
 /* One recvmmsg batch from fd, answered in one send_batch. Returns the
  * number of datagrams received (0 when the socket is drained). */
 static int serve_batch(struct worker *w, int fd)
@@ -408,6 +502,8 @@ static int serve_batch(struct worker *w, int fd)
 	clock_gettime(CLOCK_REALTIME, &fallback_rx);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now_mono);
 	read_published(srv, &snap);
+	if (srv->nts_enabled)
+		refresh_cookie_keys(w);
 
 	pthread_mutex_lock(&w->rl_lock);
 	for (int i = 0; i < n; i++) {
@@ -417,6 +513,7 @@ static int serve_batch(struct worker *w, int fd)
 			.len = w->in[i].msg_len,
 			.truncated = (msg->msg_flags & MSG_TRUNC) != 0,
 			.now = now_mono,
+			.nts = w->cookie_keys.count ? &w->nts : NULL,
 		};
 
 		t.received++;
@@ -439,11 +536,21 @@ static int serve_batch(struct worker *w, int fd)
 		case SERVE_AUTH_FAILED:
 			t.auth_failed++;
 			continue;
+		case SERVE_NTS_AUTH_FAILED:
+			t.nts_requests++;
+			t.nts_auth_failed++;
+			continue;
+		case SERVE_NTS_NAK:
+			t.nts_requests++;
+			t.nts_naks++;
+			is_kod[out] = true;
+			break;
 		case SERVE_KISS:
 			t.rate_limited++;
 			is_kod[out] = true;
 			break;
 		case SERVE_ANSWER:
+			t.nts_requests += w->replies[out].nts.active;
 			is_kod[out] = false;
 			break;
 		}
@@ -458,14 +565,26 @@ static int serve_batch(struct worker *w, int fd)
 	pthread_mutex_unlock(&w->rl_lock);
 
 	if (out) {
+		unsigned kept = 0;
+
 		/* As late as we can: one reading for the whole batch, just before the send. */
 		clock_gettime(CLOCK_REALTIME, &tx);
 		for (unsigned i = 0; i < out; i++) {
+			bool nts = w->replies[i].nts.active && !w->replies[i].nts_nak;
+			size_t len;
+
 			if (!is_kod[i])
 				serve_stamp_transmit(w->replies[i].bytes, timespec_add(tx, w->replies[i].smear));
-			w->out_iov[i].iov_len = serve_sign_reply(&w->replies[i]);
+			len = serve_sign_reply(&w->replies[i]);
+			if (len == 0)
+				continue; /* NTS fields that could not be made: nothing rather than a bare header */
+			w->out_iov[i].iov_len = len;
 			t.authenticated += w->replies[i].key != NULL;
+			t.nts_answered += nts;
+			w->out[kept] = w->out[i];
+			is_kod[kept++] = is_kod[i];
 		}
+		out = kept;
 		sent = send_batch(w, fd, out, is_kod, &kods_sent);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
@@ -479,6 +598,10 @@ static int serve_batch(struct worker *w, int fd)
 	count(&w->counters.denied, t.denied);
 	count(&w->counters.authenticated, t.authenticated);
 	count(&w->counters.auth_failed, t.auth_failed);
+	count(&w->counters.nts_requests, t.nts_requests);
+	count(&w->counters.nts_answered, t.nts_answered);
+	count(&w->counters.nts_naks, t.nts_naks);
+	count(&w->counters.nts_auth_failed, t.nts_auth_failed);
 	return n;
 }
 
@@ -553,8 +676,29 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static int start_nts(struct server *srv, char *err, size_t err_len)
+{
+	char why[512];
+
+	if (!srv->nts_enabled)
+		return 0;
+	if (update_nts_keys(srv, true, why, sizeof(why)) < 0 || srv->nts_keys.keys.count == 0) {
+		snprintf(err, err_len, "serve.nts: master keys: %s", why);
+		return -1;
+	}
+	return nts_ke_server_start(srv->ke, err, err_len);
+}
+
+void server_release(struct server *srv, bool seccomp)
+{
+	if (srv)
+		nts_ke_server_release(srv->ke, seccomp);
+}
+
 int server_start(struct server *srv, char *err, size_t err_len)
 {
+	if (start_nts(srv, err, err_len) < 0)
+		return -1;
 	if (!srv->threads)
 		return 0;
 	if (pipe2(srv->stop_pipe, O_CLOEXEC) < 0) {
@@ -621,6 +765,18 @@ void server_get_counters(const struct server *srv, struct serve_counters *out)
 		out->denied += atomic_load_explicit(&c->denied, memory_order_relaxed);
 		out->authenticated += atomic_load_explicit(&c->authenticated, memory_order_relaxed);
 		out->auth_failed += atomic_load_explicit(&c->auth_failed, memory_order_relaxed);
+		out->nts_requests += atomic_load_explicit(&c->nts_requests, memory_order_relaxed);
+		out->nts_answered += atomic_load_explicit(&c->nts_answered, memory_order_relaxed);
+		out->nts_naks += atomic_load_explicit(&c->nts_naks, memory_order_relaxed);
+		out->nts_auth_failed += atomic_load_explicit(&c->nts_auth_failed, memory_order_relaxed);
+	}
+	out->nts = srv->nts_enabled;
+	if (srv->ke) {
+		struct nts_ke_counters ke;
+
+		nts_ke_server_get_counters(srv->ke, &ke);
+		out->nts_ke_connections = ke.connections;
+		out->nts_ke_errors = ke.errors;
 	}
 }
 
@@ -691,6 +847,7 @@ void server_destroy(struct server *srv)
 {
 	if (!srv)
 		return;
+	nts_ke_server_destroy(srv->ke);
 	if (srv->stop_pipe[1] >= 0) {
 		/* A closed write end wakes every worker's poll at once. */
 		close(srv->stop_pipe[1]);
@@ -702,5 +859,7 @@ void server_destroy(struct server *srv)
 	for (size_t i = 0; i < srv->worker_count; i++)
 		close_worker(&srv->workers[i]);
 	free(srv->workers);
+	nts_cookie_issuer_destroy(srv->issuer);
+	memset(&srv->nts_keys, 0, sizeof(srv->nts_keys));
 	free(srv);
 }

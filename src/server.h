@@ -4,7 +4,8 @@
  *
  *     srv = server_create(&cfg.serve, keys, err, sizeof(err));   while root: binds
  *     ... drop privileges ...
- *     server_start(srv, err, sizeof(err));     workers, when cfg.threads > 0
+ *     server_start(srv, err, sizeof(err));     workers, when cfg.threads > 0; NTS keys, KE thread
+ *     ... seccomp ...; server_release(srv, seccomp);
  *     loop:
  *         poll() on server_poll_fds() (none when workers serve)
  *         readable fd -> server_handle_readable(srv, fd);
@@ -17,6 +18,7 @@
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth_keys.h"
@@ -40,6 +42,11 @@ int server_start(struct server *srv, char *err, size_t err_len);
 
 /* How many sockets server_poll_fds has for the main loop (0 when workers serve). */
 size_t server_socket_count(const struct server *srv);
+
+/* After the engine's seccomp filter is installed (or would have been):
+ * lets the NTS-KE thread accept, under its own filter when seccomp. */
+void server_release(struct server *srv, bool seccomp);
+
 /* The sockets the main loop should poll for POLLIN (writes at most max,
  * returns how many; 0 when workers serve). */
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max);

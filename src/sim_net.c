@@ -1,6 +1,7 @@
 #include "sim_net.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <string.h>
 
 #include "resolver.h"
@@ -62,6 +63,19 @@ bool resolver_numeric(const char *name, uint16_t port, struct net_addr *out)
 		return false;
 	out->port = port;
 	return true;
+}
+
+/* The NTS key exchange's blocking lookup (upstream links it): the simulator
+ * has no NTS sources, so only a numeric address resolves. */
+int resolver_lookup(const char *name, int family, uint16_t port, struct net_addr *addrs, size_t max,
+		    size_t *count)
+{
+	(void)family;
+	*count = 0;
+	if (max == 0 || !resolver_numeric(name, port, &addrs[0]))
+		return EAI_NONAME;
+	*count = 1;
+	return 0;
 }
 
 const char *resolver_error_str(int error)

@@ -54,9 +54,10 @@ struct source {
 	uint64_t delay_drops;           /* samples dropped by maxdelay or maxdelayratio */
 	unsigned ratio_drops_in_row;    /* by maxdelayratio since the last sample taken */
 
-	/* authentication, when cfg.key */
+	/* authentication, when cfg.key or cfg.nts */
 	uint64_t auth_ok;
 	uint64_t auth_failed;
+	struct nts_client nts;
 
 	struct source_exchange exchange;
 
@@ -99,7 +100,8 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 
 	if (!valid_poll(minpoll) || !valid_poll(maxpoll) || minpoll > maxpoll || cfg->version > NTP_VERSION ||
 	    cfg->maxsamples > FILTER_SIZE || !(cfg->maxdelay >= 0) || !(cfg->maxdelayratio == 0 || cfg->maxdelayratio > 1) ||
-	    cfg->minstratum >= NTP_MAX_STRATUM || !isfinite(cfg->offset))
+	    cfg->minstratum >= NTP_MAX_STRATUM || !isfinite(cfg->offset) ||
+	    (cfg->nts && cfg->key))
 		return NULL;
 	src = calloc(1, sizeof(*src));
 	if (!src)
@@ -125,12 +127,29 @@ struct source *source_create(const struct source_config *cfg, const struct sourc
 	src->last_poll = now;
 	src->leap = NTP_LEAP_UNSYNC;
 	src->selection = SOURCE_UNUSABLE;
+	nts_client_init(&src->nts);
 	return src;
 }
 
 void source_destroy(struct source *src)
 {
+	if (src)
+		nts_client_deinit(&src->nts);
 	free(src);
+}
+
+struct nts_client *source_nts(struct source *src)
+{
+	return src->cfg.nts ? &src->nts : NULL;
+}
+
+bool source_nts_ke_done(struct source *src, const struct nts_ke_result *result, struct timespec now)
+{
+	if (!src->cfg.nts || !nts_client_ke_done(&src->nts, result, now))
+		return false;
+	if (timespec_diff(src->next_poll, now) > 0)
+		src->next_poll = now;
+	return true;
 }
 
 const char *source_name(const struct source *src)
@@ -290,6 +309,22 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 
 	if (src->stopped || src->offline || src->cfg.refclock)
 		return SOURCE_STOPPED;
+	if (src->cfg.nts && !nts_client_ready(&src->nts)) {
+		/* Never plain NTP. Before the first key exchange the polls wait;
+		 * later a poll that cannot go out counts as unanswered. */
+		if (src->polls > 0) {
+			src->reach <<= 1;
+			if (src->polls < SOURCE_REACH_BITS)
+				src->polls++;
+		}
+		src->outstanding = false;
+		src->last_poll = now;
+		schedule_next_poll(src);
+		if (len)
+			*len = 0;
+		snprintf(src->rejection, sizeof(src->rejection), "NTS: no keys or cookies, waiting for a key exchange");
+		return SOURCE_NTS_WAITING;
+	}
 
 	became_unreachable = shift_reach(src);
 	if (became_unreachable)
@@ -313,7 +348,9 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	 * apart, so nothing is lost and a blind spoofer must guess 32 bits. */
 	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | random;
 	packet_encode(&request, out);
-	if (len)
+	if (len && src->cfg.nts)
+		*len = nts_client_request(&src->nts, out, NTP_HEADER_LEN, SOURCE_REQUEST_MAX);
+	else if (len)
 		*len = src->cfg.key ? auth_mac_append(src->cfg.key, out, NTP_HEADER_LEN,
 						      auth_send_digest_len(src->cfg.key))
 				    : NTP_HEADER_LEN;
@@ -443,8 +480,29 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	status = packet_decode(buf, len, &reply, &trailer);
 	if (status != PACKET_OK) {
 		/* a cut MAC lands here: for a keyed source, one more reply without a valid MAC */
-		src->auth_failed += src->cfg.key != NULL;
+		src->auth_failed += src->cfg.key != NULL || src->cfg.nts;
 		return reject(src, SOURCE_MALFORMED, packet_status_str(status));
+	}
+	if (src->cfg.nts) {
+		/* Before anything in it is believed, a kiss-o'-death included;
+		 * only the NAK is unauthenticated, and needs our identifier. */
+		bool nak = reply.stratum == 0 && reply.refid == NTS_KOD_NAK;
+
+		switch (nts_client_reply(&src->nts, buf, len, nak)) {
+		case NTS_REPLY_OK:
+			src->auth_ok++;
+			break;
+		case NTS_REPLY_NAK:
+			src->outstanding = false;
+			snprintf(src->kiss, sizeof(src->kiss), "NTSN");
+			return reject(src, SOURCE_NTS_NAK, nts_client_rejection(&src->nts));
+		case NTS_REPLY_NO_KEYS:
+			src->auth_failed++;
+			return reject(src, SOURCE_AUTH_FAILED, "NTS: a reply while we hold no keys");
+		case NTS_REPLY_REJECTED:
+			src->auth_failed++;
+			return reject(src, SOURCE_AUTH_FAILED, nts_client_rejection(&src->nts));
+		}
 	}
 	if (src->cfg.key) {
 		/* Before anything in it is believed, a kiss-o'-death included. */
@@ -767,6 +825,13 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->bursting = src->manual_good_left > 0;
 	out->burst_then_offline = src->burst_then_offline;
 	out->refclock = src->cfg.refclock;
+	out->nts = src->cfg.nts;
+	out->nts_last_ke_age = -1;
+	if (src->cfg.nts) {
+		nts_client_get_status(&src->nts, &out->nts_status);
+		if (out->nts_status.have_last_ke)
+			out->nts_last_ke_age = timespec_diff(now, out->nts_status.last_ke);
+	}
 	out->unsynchronized = src->reach != 0 && !server_synchronized(src);
 	out->root_distance = INFINITY;
 	if (filter_latest(&src->filter, &last)) {
@@ -894,7 +959,11 @@ const char *source_result_str(enum source_result result)
 	case SOURCE_STOPPED:
 		return "source stopped";
 	case SOURCE_AUTH_FAILED:
-		return "no valid MAC under the source's key";
+		return "not authenticated (MAC or NTS)";
+	case SOURCE_NTS_WAITING:
+		return "NTS: waiting for a key exchange";
+	case SOURCE_NTS_NAK:
+		return "NTS NAK: new key exchange needed";
 	}
 	return "unknown";
 }

@@ -40,6 +40,7 @@
 #include "auth_keys.h"
 #include "auth_mac.h"
 #include "filter.h"
+#include "nts_client.h"
 #include "netaddr.h"
 #include "packet.h"
 #include "select.h"
@@ -56,7 +57,8 @@
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
 #define SOURCE_NAME_LEN 256
-#define SOURCE_REQUEST_MAX (NTP_HEADER_LEN + AUTH_MAX_MAC_LEN) /* a request with a MAC */
+/* a request with a MAC, or with NTS extension fields */
+#define SOURCE_REQUEST_MAX (NTP_HEADER_LEN + NTS_REQUEST_MAX_EF)
 
 /* One configured server. */
 struct source_config {
@@ -85,6 +87,9 @@ struct source_config {
 				   polled over the network; minpoll = maxpoll is its poll */
 	uint32_t refid;         /* refclock: its refid, served as ours while it is the system peer */
 	int8_t refclock_precision; /* refclock: log2 seconds */
+	bool nts;               /* NTS (RFC 8915): requests only with keys and cookies from a key
+				 * exchange (source_nts), replies only when they authenticate; never
+				 * plain NTP. Not with key. */
 };
 
 /* What the whole system tells every source. */
@@ -126,7 +131,11 @@ enum source_result {
 	SOURCE_KOD_STOP,            /* kiss-o'-death DENY or RSTR: the source is stopped for good */
 	SOURCE_KOD_OTHER,           /* another kiss code: reply ignored */
 	SOURCE_STOPPED,             /* the source is stopped: nothing sent, replies ignored */
-	SOURCE_AUTH_FAILED,         /* the source has a key and the reply no valid MAC under it */
+	SOURCE_AUTH_FAILED,         /* the source has a key and the reply no valid MAC under it, or
+				       an NTS source and the reply does not authenticate */
+	SOURCE_NTS_WAITING,         /* an NTS source without keys or cookies: nothing sent, a key
+				       exchange is needed */
+	SOURCE_NTS_NAK,             /* an NTS NAK with our identifier: keys and cookies dropped */
 };
 
 /* For status displays and the engine's view of a source. */
@@ -178,6 +187,9 @@ struct source_status {
 	bool offline;                     /* not polled until set online */
 	bool bursting;                    /* a manual burst is running */
 	bool burst_then_offline;          /* ...on an offline source, which goes back offline after it */
+	bool nts;                         /* as configured */
+	struct nts_client_status nts_status; /* when nts */
+	double nts_last_ke_age;           /* seconds since the last successful key exchange; -1: none */
 };
 
 /* The last exchange with a source, as it was on the wire (chronyc ntpdata). */
@@ -252,6 +264,13 @@ enum source_result source_handle_reply(struct source *src, const uint8_t *buf, s
 /* Why the last datagram handed to source_handle_reply gave no sample, for
  * people ("" after a sample): the check that failed, or the kiss code. */
 const char *source_last_rejection(const struct source *src);
+
+/* The NTS state of an NTS source (NULL for any other), for the edge that
+ * runs its key exchanges. */
+struct nts_client *source_nts(struct source *src);
+/* A key exchange succeeded: the keys and cookies are taken and the next
+ * poll is due at once. False when the keys cannot be used. */
+bool source_nts_ke_done(struct source *src, const struct nts_ke_result *result, struct timespec now);
 
 /* The noise floor of its measurements: the precision of both clocks, seconds. */
 double source_precision(const struct source *src);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "json_writer.h"
+#include "nts_aead.h"
 #include "refid.h"
 
 const char *status_leap_str(enum ntp_leap leap)
@@ -193,6 +194,33 @@ static void per_source_json(FILE *out, const struct source_status *sources, size
 	json_writer_finish(&w);
 }
 
+/* NTS's AEAD in the Type column's 7 characters */
+static const char *aead_short(uint16_t aead)
+{
+	return aead == NTS_AEAD_AES_SIV_CMAC_256 ? "SIV-256" : aead == NTS_AEAD_AES_SIV_CMAC_512 ? "SIV-512" : "-";
+}
+
+static void nts_json(struct json_writer *w, const struct source_status *s)
+{
+	const struct nts_client_status *n = &s->nts_status;
+
+	if (n->have_keys) {
+		json_integer(w, "key_id", n->aead);
+		json_string(w, "key_type", nts_aead_name(n->aead));
+		json_integer(w, "key_bits", (long long)(8 * nts_aead_key_len(n->aead)));
+	} else {
+		json_null(w, "key_id");
+		json_null(w, "key_type");
+		json_null(w, "key_bits");
+	}
+	json_integer(w, "cookies", (long long)n->cookies);
+	json_integer(w, "cookie_length", (long long)n->cookie_len);
+	json_integer(w, "ke_attempts", n->ke_attempts);
+	json_integer(w, "ke_failures", n->ke_failures);
+	json_integer(w, "naks", (long long)n->naks);
+	json_seconds(w, "last_ke_age", s->nts_last_ke_age >= 0, s->nts_last_ke_age);
+}
+
 static void source_fields(struct json_writer *w, const struct source_status *s)
 {
 	char refid[REFID_TEXT_LEN], reach[8];
@@ -223,6 +251,13 @@ static void source_fields(struct json_writer *w, const struct source_status *s)
 	json_string(w, "kiss", s->kiss);
 	json_bool(w, "stopped", s->stopped);
 	json_bool(w, "loop", s->loop);
+	if (s->nts) {
+		json_begin_object(w, "nts");
+		nts_json(w, s);
+		json_end_object(w);
+	} else {
+		json_null(w, "nts");
+	}
 }
 
 static void format_age(char *buf, size_t len, double age)
@@ -356,16 +391,18 @@ void status_sourcestats(FILE *out, const struct source_status *sources, size_t c
 }
 
 /* How a source authenticates, as chronyc authdata names it: "-" none, "SK"
- * a symmetric key ("NTS" will be the third). */
+ * a symmetric key, "NTS". */
 static const char *auth_mode(const struct source_status *s)
 {
-	return s->key ? "SK" : "-";
+	return s->nts ? "NTS" : s->key ? "SK" : "-";
 }
 
 static void authdata_fields(struct json_writer *w, const struct source_status *s)
 {
-	json_string(w, "mode", s->key ? "symmetric" : "none");
-	if (s->key) {
+	json_string(w, "mode", s->nts ? "nts" : s->key ? "symmetric" : "none");
+	if (s->nts) {
+		nts_json(w, s);
+	} else if (s->key) {
 		json_integer(w, "key_id", s->key->id);
 		json_string(w, "key_type", auth_type_name(s->key->type));
 		json_integer(w, "key_bits", (long long)(8 * s->key->len));
@@ -384,21 +421,34 @@ void status_authdata(FILE *out, const struct source_status *sources, size_t coun
 		per_source_json(out, sources, count, authdata_fields);
 		return;
 	}
-	fprintf(out, "Name/IP address                 Mode      KeyID Type    KLen       Good     Failed\n");
-	fprintf(out, "==================================================================================\n");
+	fprintf(out, "Name/IP address                 Mode      KeyID Type    KLen       Good     Failed Cook Atmp  NAK LastKE\n");
+	fprintf(out, "==================================================================================================\n");
 	for (size_t i = 0; i < count; i++) {
 		const struct source_status *s = &sources[i];
 		char name[NETADDR_TEXT_LEN + 8];
 
 		netaddr_format_with_port(&s->addr, name, sizeof(name));
-		if (s->key)
-			fprintf(out, "%-31.31s %-4s %10u %-7s %4zu %10" PRIu64 " %10" PRIu64 "\n", name, auth_mode(s),
-				s->key->id, auth_type_name(s->key->type), 8 * s->key->len, s->auth_ok, s->auth_failed);
+		if (s->nts) {
+			const struct nts_client_status *n = &s->nts_status;
+			char last[16] = "-";
+
+			if (s->nts_last_ke_age >= 0)
+				format_age(last, sizeof(last), s->nts_last_ke_age);
+			fprintf(out, "%-31.31s %-4s %10u %-7s %4zu %10" PRIu64 " %10" PRIu64 " %4zu %4u %4" PRIu64 " %6s\n",
+				name, auth_mode(s), n->aead, aead_short(n->aead), 8 * nts_aead_key_len(n->aead), s->auth_ok,
+				s->auth_failed, n->cookies, n->ke_attempts, n->naks, last);
+		} else if (s->key)
+			fprintf(out, "%-31.31s %-4s %10u %-7s %4zu %10" PRIu64 " %10" PRIu64 "    -    -    -      -\n", name,
+				auth_mode(s), s->key->id, auth_type_name(s->key->type), 8 * s->key->len, s->auth_ok,
+				s->auth_failed);
 		else
-			fprintf(out, "%-31.31s %-4s %10s %-7s %4s %10s %10s\n", name, auth_mode(s), "-", "-", "-", "-", "-");
+			fprintf(out, "%-31.31s %-4s %10s %-7s %4s %10s %10s %4s %4s %4s %6s\n", name, auth_mode(s), "-", "-", "-", "-",
+				"-", "-", "-", "-", "-");
 	}
-	fprintf(out, "\nMode: SK symmetric key, - none. KLen in bits. Good/Failed: replies with a valid MAC,\n"
-		     "      and replies refused for want of one.\n");
+	fprintf(out, "\nMode: SK symmetric key, NTS Network Time Security, - none. KLen in bits. Good/Failed:\n"
+		     "      replies that authenticated, and replies refused for want of it. NTS: KeyID is the\n"
+		     "      AEAD's number, Cook the cookies held, Atmp key exchanges started, NAK the NTS NAKs\n"
+		     "      taken, LastKE the time since the last successful key exchange.\n");
 }
 
 void status_serverstats(FILE *out, const struct serve_counters *c, bool serving, bool json)
@@ -417,6 +467,12 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 		json_integer(&w, "denied", (long long)c->denied);
 		json_integer(&w, "authenticated", (long long)c->authenticated);
 		json_integer(&w, "auth_failed", (long long)c->auth_failed);
+		json_integer(&w, "nts_requests", (long long)c->nts_requests);
+		json_integer(&w, "nts_answered", (long long)c->nts_answered);
+		json_integer(&w, "nts_naks", (long long)c->nts_naks);
+		json_integer(&w, "nts_auth_failed", (long long)c->nts_auth_failed);
+		json_integer(&w, "nts_ke_connections", (long long)c->nts_ke_connections);
+		json_integer(&w, "nts_ke_errors", (long long)c->nts_ke_errors);
 		json_end_object(&w);
 		json_writer_finish(&w);
 		return;
@@ -430,4 +486,10 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
 	fprintf(out, "Authenticated (MAC)  : %" PRIu64 "\n", c->authenticated);
 	fprintf(out, "Auth failed (dropped): %" PRIu64 "\n", c->auth_failed);
+	fprintf(out, "NTS requests         : %" PRIu64 "\n", c->nts_requests);
+	fprintf(out, "NTS answered         : %" PRIu64 "\n", c->nts_answered);
+	fprintf(out, "NTS NAKs sent        : %" PRIu64 "\n", c->nts_naks);
+	fprintf(out, "NTS auth failed      : %" PRIu64 "\n", c->nts_auth_failed);
+	fprintf(out, "NTS-KE connections   : %" PRIu64 "\n", c->nts_ke_connections);
+	fprintf(out, "NTS-KE errors        : %" PRIu64 "\n", c->nts_ke_errors);
 }

@@ -85,6 +85,7 @@ struct daemon {
 	bool eperm_reported;
 	struct engine *engine;
 	struct resolver *resolver;
+	struct nts_ke_worker *nts_ke;   /* NTS key exchanges, off the loop */
 	struct upstream *upstream;
 	struct refclocks *refclocks;  /* NULL: none configured */
 	struct server *server;
@@ -1101,6 +1102,7 @@ static void reload(struct daemon *d)
 		notify_ready(d->status);
 		return;
 	}
+	upstream_set_nts(d->upstream, d->nts_ke, next.nts_trusted_certs, next.nts_dumpdir);
 	reconfigure_sources(d, &next, now_of(d));
 	/* The StatsD counters restart only when the collector or the names change. */
 	if (memcmp(&next.statsd, &d->cfg.statsd, sizeof(next.statsd)) != 0) {
@@ -1181,7 +1183,7 @@ static void run(struct daemon *d)
 	unblock_signals();
 	for (;;) {
 		struct timespec now, due, tick;
-		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0;
+		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0, ke_index;
 		int timeout;
 		bool resolving, replies = false;
 		size_t needed;
@@ -1235,6 +1237,8 @@ static void run(struct daemon *d)
 			res_index = n;
 			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
 		}
+		ke_index = n;
+		fds[n++] = (struct pollfd){ .fd = nts_ke_worker_fd(d->nts_ke), .events = POLLIN };
 		up_first = n;
 		up_n = upstream_pollfds(d->upstream, fds + n, fds_cap - n);
 		n += up_n;
@@ -1273,6 +1277,12 @@ static void run(struct daemon *d)
 
 			while (resolver_take(d->resolver, &result))
 				upstream_resolved(d->upstream, &result, now);
+		}
+		if (fds[ke_index].revents) {
+			struct nts_ke_outcome outcome;
+
+			while (nts_ke_worker_take(d->nts_ke, &outcome))
+				upstream_nts_outcome(d->upstream, &outcome, now);
 		}
 		upstream_dispatch(d->upstream, fds + up_first, up_n);
 		for (size_t i = 0; i < up_n && !replies; i++)
@@ -1430,6 +1440,18 @@ static int setup(struct daemon *d, const struct options *opt)
 	/* The drift file is written after the drop: its directory must be ours then. */
 	if (root && d->cfg.driftfile[0] && path_make_parent_dir(d->cfg.driftfile, uid, gid) < 0)
 		log_msg(LOG_LEVEL_WARNING, "cannot create the drift file's directory: %s", strerror(errno));
+	if (root && d->cfg.serve.nts.enabled && d->cfg.serve.nts.keys_file[0] &&
+	    path_make_parent_dir(d->cfg.serve.nts.keys_file, uid, gid) < 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot create the NTS key file's directory: %s", strerror(errno));
+	/* nts_dumpdir too: written by the engine, which holds keys in it */
+	if (root && d->cfg.nts_dumpdir[0]) {
+		char inside[CONFIG_PATH_LEN + 4];
+
+		snprintf(inside, sizeof(inside), "%s/x", d->cfg.nts_dumpdir);
+		if (path_make_parent_dir(inside, uid, gid) < 0)
+			log_msg(LOG_LEVEL_WARNING, "cannot create nts_dumpdir %s: %s", d->cfg.nts_dumpdir,
+				strerror(errno));
+	}
 	if (root && start_janitor(d) < 0)
 		return -1;
 	/* The devices and SHM units 0 and 1 are root's: opened before the drop. */
@@ -1462,6 +1484,12 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "cannot start the resolver thread");
 		return -1;
 	}
+	/* before the seccomp filter too: it allows no new threads */
+	d->nts_ke = nts_ke_worker_create();
+	if (!d->nts_ke) {
+		log_msg(LOG_LEVEL_ERROR, "cannot start the NTS key exchange thread");
+		return -1;
+	}
 	if (d->server && server_start(d->server, why, sizeof(why)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
@@ -1478,6 +1506,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
 	}
+	upstream_set_nts(d->upstream, d->nts_ke, d->cfg.nts_trusted_certs, d->cfg.nts_dumpdir);
 	d->last_state = SYNC_UNSYNCHRONIZED;
 	d->last_reason = UNSYNC_STARTING;
 	d->next_drift_write = timespec_add(now, DAEMON_DRIFT_INTERVAL);
@@ -1491,6 +1520,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "%s", why);
 		return -1;
 	}
+	server_release(d->server, d->cfg.seccomp);
 	/* Configuration loaded, sockets bound, privileges dropped: ready. */
 	engine_get_tracking(d->engine, now, &tracking);
 	status_line(&tracking, d->status, sizeof(d->status));
@@ -1509,6 +1539,7 @@ static void teardown(struct daemon *d)
 	control_destroy(d->control);
 	server_destroy(d->server);
 	resolver_destroy(d->resolver);
+	nts_ke_worker_destroy(d->nts_ke);
 	if (d->engine)
 		engine_destroy(d->engine);
 	if (d->linux_clock)

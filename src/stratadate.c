@@ -30,6 +30,7 @@
 #include "log.h"
 #include "logsink.h"
 #include "netaddr.h"
+#include "nts_ke_client.h"
 #include "ntp_time.h"
 #include "packet.h"
 #include "refid.h"
@@ -52,7 +53,7 @@
 /* Our own clock's reading error, log2 seconds (1 us), as source_limits wants it. */
 #define LOCAL_PRECISION (-20)
 #define MAX_TARGETS SELECT_MAX_CANDIDATES
-#define RECEIVE_BUFFER 1024
+#define RECEIVE_BUFFER 4096 /* an NTS reply with eight 256-byte cookies takes 2204 */
 /* The insane-time guard of a one-shot client. stratad refuses anything past
  * its panic threshold (1000 s); a one-shot client is what sets the clock at
  * boot or after a VM was resumed from an old snapshot, so it allows up to a
@@ -78,6 +79,8 @@ struct options {
 	long key_id;            /* -a, 0: none */
 	const char *key_file;   /* -k, NULL: ntpdate's default */
 	const struct auth_key *key; /* key_id's, from key_file; NULL: no authentication */
+	bool nts;               /* --nts: NTS-KE to each server first, then only authenticated replies */
+	const char *nts_ca;     /* --nts-ca: PEM file of trusted CAs; NULL: the system's store */
 };
 
 /* What became of one request, for -d and --json. */
@@ -178,7 +181,7 @@ static void error_line(const char *fmt, ...)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s [-46bBdqsuv] [-a keyid] [-e authdelay] [-k keyfile] [-o version]\n"
-		"                  [-p samples] [-t timeout] [--json] server ...\n", PROGRAM);
+		"                  [-p samples] [-t timeout] [--json] [--nts [--nts-ca file]] server ...\n", PROGRAM);
 }
 
 static bool parse_number(const char *text, double min, double max, double *out)
@@ -200,6 +203,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "nts", no_argument, NULL, 'N' },
+		{ "nts-ca", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double v;
@@ -278,6 +283,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			}
 			opt->version = (unsigned)v;
 			break;
+		case 'N':
+			opt->nts = true;
+			break;
+		case 'C':
+			opt->nts_ca = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -288,6 +299,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->always_step && opt->always_slew) {
 		fprintf(stderr, "%s: -b and -B exclude each other\n", PROGRAM);
+		return -1;
+	}
+	if (opt->nts && opt->key_id) {
+		fprintf(stderr, "%s: --nts and -a exclude each other\n", PROGRAM);
+		return -1;
+	}
+	if (opt->nts_ca && !opt->nts) {
+		fprintf(stderr, "%s: --nts-ca needs --nts\n", PROGRAM);
 		return -1;
 	}
 	if (optind >= argc) {
@@ -307,7 +326,8 @@ static void add_target(const char *name, const struct net_addr *addr, const stru
 		return;
 	}
 	struct target *t = &targets[target_count];
-	struct source_config cfg = { .addr = *addr, .name = name, .version = opt->version, .key = opt->key };
+	struct source_config cfg = { .addr = *addr, .name = name, .version = opt->version, .key = opt->key,
+				     .nts = opt->nts };
 	struct source_limits limits = { .precision = LOCAL_PRECISION };
 
 	*t = (struct target){ .name = name, .addr = *addr, .fd = -1 };
@@ -322,6 +342,35 @@ static void add_target(const char *name, const struct net_addr *addr, const stru
 	else
 		netaddr_format_with_port(addr, t->text, sizeof(t->text));
 	target_count++;
+}
+
+/* --nts: a key exchange with the server (server[:port], the port the KE
+ * server's, 4460 by default) gives the NTP address, keys and cookies. */
+static bool key_exchange(const char *arg, const struct options *opt)
+{
+	struct nts_ke_client_config cfg = { .port = NTS_KE_PORT, .family = opt->family };
+	struct nts_ke_result result;
+	char why[256];
+
+	if (!netaddr_split_host_port(arg, cfg.name, sizeof(cfg.name), &cfg.port)) {
+		error_line("%s: not a server name or address (name, name:port, [v6addr]:port)", arg);
+		return false;
+	}
+	snprintf(cfg.trusted_certs, sizeof(cfg.trusted_certs), "%s", opt->nts_ca ? opt->nts_ca : "");
+	if (!nts_ke_client_exchange(&cfg, &result, why, sizeof(why))) {
+		error_line("%s: NTS key exchange failed: %s", arg, why);
+		return false;
+	}
+	log_msg(LOG_LEVEL_DEBUG, "%s: NTS key exchange: %s, %zu cookies", arg, nts_aead_name(result.c2s.aead),
+		result.n_cookies);
+	add_target(arg, &result.ntp_addr, opt);
+	for (size_t i = 0; i < target_count; i++)
+		if (netaddr_equal(&targets[i].addr, &result.ntp_addr) &&
+		    !source_nts_ke_done(targets[i].src, &result, realtime_now())) {
+			error_line("%s: NTS: cannot use the negotiated keys", arg);
+			return false;
+		}
+	return true;
 }
 
 /* Adds every address of the server; false after a message naming it. */
@@ -397,9 +446,15 @@ static void send_request(struct target *t, const struct options *opt, double now
 		nonce = (uint32_t)random();
 	/* T1 is read just before the send; the source keeps it apart from the
 	 * nonce it puts in the transmit field. */
-	if (source_poll(t->src, realtime_now(), nonce, buf, &len) == SOURCE_STOPPED) {
+	switch (source_poll(t->src, realtime_now(), nonce, buf, &len)) {
+	case SOURCE_STOPPED:
 		t->done = true;
 		return;
+	case SOURCE_NTS_WAITING:
+		fail_target(t, "%s", source_last_rejection(t->src));
+		return;
+	default:
+		break;
 	}
 	err = udp_send(t->fd, buf, len, NULL);
 	t->sent_at = now;
@@ -456,6 +511,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 	case SOURCE_STOPPED:
 	case SOURCE_POLL_SENT:
 	case SOURCE_POLL_UNREACHABLE:
+	case SOURCE_NTS_WAITING:
 		log_msg(LOG_LEVEL_DEBUG, "%s: dropped a reply: %s", t->text, source_result_str(r));
 		return;
 	case SOURCE_SAMPLE_ACCEPTED:
@@ -475,6 +531,7 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 	case SOURCE_KOD_RATE:
 	case SOURCE_KOD_STOP:
 	case SOURCE_KOD_OTHER:
+	case SOURCE_NTS_NAK:
 		source_get_status(t->src, rx, &st);
 		*s = (struct sample){ .answered = true, .stratum = st.stratum };
 		snprintf(s->status, sizeof(s->status), "%s", source_last_rejection(t->src));
@@ -482,7 +539,9 @@ static void handle_reply(struct target *t, const uint8_t *buf, size_t len, struc
 		break;
 	}
 	end_request(t, opt);
-	if (r == SOURCE_KOD_STOP) {
+	if (r == SOURCE_NTS_NAK) {
+		fail_target(t, "%s", source_last_rejection(t->src));
+	} else if (r == SOURCE_KOD_STOP) {
 		source_get_status(t->src, rx, &st);
 		fail_target(t, "kiss-o'-death %s: the server refuses to serve us", st.kiss);
 	} else if (r == SOURCE_KOD_RATE) {
@@ -504,7 +563,7 @@ static void receive_all(struct target *t, const struct options *opt)
 			return;
 		}
 		if (d.truncated) {
-			drop_datagram(t, &t->bogus, "oversized datagram (more than 1024 bytes)");
+			drop_datagram(t, &t->bogus, "oversized datagram (more than 4096 bytes)");
 			continue;
 		}
 		if (!d.kernel_stamp)
@@ -579,8 +638,12 @@ static void summarize(struct target *t, struct timespec now)
 		struct source_status st;
 
 		source_get_status(t->src, now, &st);
-		snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
-			 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
+		if (st.nts)
+			snprintf(t->error, sizeof(t->error), "no reply authenticated by NTS (%u refused: %s)",
+				 t->auth_failed, t->dropped);
+		else
+			snprintf(t->error, sizeof(t->error), "no reply authenticated with key %u (%u refused: %s)",
+				 st.key ? st.key->id : 0, t->auth_failed, t->dropped);
 	}
 	else if (answered == 0 && t->bogus > 0)
 		snprintf(t->error, sizeof(t->error), "only bogus replies (%u): %s", t->bogus + t->malformed, t->dropped);
@@ -658,11 +721,14 @@ static void print_json(const struct select_result *result, const struct target *
 	json_begin_array(&w, "servers");
 	for (size_t i = 0; i < target_count; i++) {
 		const struct target *t = &targets[i];
+		struct source_status auth;
 
 		json_begin_object(&w, NULL);
 		json_string(&w, "server", t->name);
 		json_string(&w, "address", t->address);
 		json_integer(&w, "port", t->addr.port);
+		source_get_status(t->src, now, &auth);
+		json_string(&w, "authentication", auth.nts ? "nts" : auth.key ? "symmetric" : "none");
 		if (t->candidate) {
 			const struct ntp_packet *r = &t->last_reply;
 			struct source_status st;
@@ -793,7 +859,7 @@ int main(int argc, char **argv)
 	if (opt.verbose)
 		report(stdout, LOG_NOTICE, "%s %s (strata)", PROGRAM, PACKAGE_VERSION);
 	for (int i = first; i < argc; i++)
-		resolve(argv[i], &opt);
+		opt.nts ? key_exchange(argv[i], &opt) : resolve(argv[i], &opt);
 	if (target_count == 0) {
 		report(stderr, LOG_ERR, "no servers can be used, exiting");
 		return 1;

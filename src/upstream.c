@@ -5,11 +5,13 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "log.h"
 #include "lookup_policy.h"
 #include "loop.h"
 #include "ntp_time.h"
+#include "nts_dump.h"
 #include "udp.h"
 
 /* Room for this many addresses in use at first; the table doubles when full. */
@@ -23,6 +25,9 @@ struct upstream_slot {
 	int fd;
 	size_t entry;
 	struct net_addr addr;
+	uint16_t generation;      /* tells an NTS-KE outcome for an earlier use of the slot */
+	struct net_addr ke_addr;  /* NTS: the KE server (the NTP address unless the KE named another) */
+	bool ke_running;          /* an NTS key exchange is queued or running */
 };
 
 struct upstream_entry {
@@ -49,6 +54,10 @@ struct upstream {
 	int *due_ids;               /* slot_count of them, for upstream_send_due */
 	struct loop_self self;    /* where we serve: never a source */
 	struct net_addr *listen;  /* self.listen's copy of the serve addresses */
+	struct nts_ke_worker *ke; /* NULL: NTS sources wait */
+	char nts_trusted_certs[CONFIG_PATH_LEN];
+	char nts_dumpdir[CONFIG_PATH_LEN];
+	uint16_t generations;
 };
 
 static unsigned members(const struct upstream *up, size_t entry)
@@ -111,6 +120,26 @@ static bool grow_entries(struct upstream *up, size_t count)
 	return true;
 }
 
+/* A restart: the keys and cookies nts_dumpdir kept spare a key exchange. */
+static void restore_nts(struct upstream *up, struct upstream_slot *slot, struct timespec now)
+{
+	const char *name = up->entries[slot->entry].cfg.name;
+	struct nts_ke_result r = { .ntp_addr = slot->addr };
+	char why[256];
+
+	if (!up->nts_dumpdir[0])
+		return;
+	if (!nts_dump_load(up->nts_dumpdir, name, &r, why, sizeof(why))) {
+		if (why[0])
+			log_msg(LOG_LEVEL_WARNING, "nts_dumpdir: %s", why);
+		return;
+	}
+	if (getrandom(r.seed, sizeof(r.seed), 0) != sizeof(r.seed) ||
+	    !engine_source_nts_ke_done(up->engine, slot->engine_id, &r, now))
+		return;
+	log_msg(LOG_LEVEL_INFO, "%s: NTS keys and %zu cookies restored from %s", name, r.n_cookies, up->nts_dumpdir);
+}
+
 static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *addr, struct timespec now)
 {
 	const struct config_source *cfg = &up->entries[entry].cfg;
@@ -151,7 +180,8 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 				     .prefer = cfg->prefer, .noselect = cfg->noselect, .trust = cfg->trust,
 				     .require = cfg->require, .maxdelay = cfg->maxdelay, .maxdelayratio = cfg->maxdelayratio,
 				     .minstratum = cfg->minstratum, .offset = cfg->offset, .version = cfg->version,
-				     .maxsamples = cfg->maxsamples };
+				     .maxsamples = cfg->maxsamples,
+				     .nts = cfg->nts };
 	if (cfg->key && !sc.key) {
 		/* config_check_keys keeps this from happening; never poll unsigned instead */
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): key %u is not in the keys file", cfg->name, text, cfg->key);
@@ -168,12 +198,34 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 	slot->fd = fd;
 	slot->entry = entry;
 	slot->addr = *addr;
-	log_msg(LOG_LEVEL_INFO, "added source %s (%s)%s", cfg->name, text, cfg->pool ? " from the pool" : "");
+	slot->generation = ++up->generations;
+	slot->ke_running = false;
+	slot->ke_addr = *addr;
+	log_msg(LOG_LEVEL_INFO, "added source %s (%s)%s%s", cfg->name, text, cfg->pool ? " from the pool" : "",
+		cfg->nts ? " with NTS" : "");
+	if (cfg->nts)
+		restore_nts(up, slot, now);
 	return true;
+}
+
+/* Keeps an NTS source's keys and cookies for the next start. */
+static void save_nts(struct upstream *up, struct upstream_slot *slot)
+{
+	struct nts_client *nts = engine_source_nts(up->engine, slot->engine_id);
+	struct nts_ke_result r;
+	char why[256];
+
+	if (!up->nts_dumpdir[0] || !nts || !nts_client_export(nts, &r) || r.n_cookies == 0)
+		return;
+	r.ntp_addr = slot->addr;
+	if (!nts_dump_save(up->nts_dumpdir, up->entries[slot->entry].cfg.name, &r, why, sizeof(why)))
+		log_msg(LOG_LEVEL_WARNING, "nts_dumpdir: %s", why);
 }
 
 static void remove_slot(struct upstream *up, struct upstream_slot *slot)
 {
+	if (up->entries[slot->entry].cfg.nts)
+		save_nts(up, slot);
 	engine_remove_source(up->engine, slot->engine_id);
 	udp_close(slot->fd);
 	memset(slot, 0, sizeof(*slot));
@@ -309,7 +361,7 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 {
 	return a->pool == b->pool && a->port == b->port && a->minpoll == b->minpoll &&
 	       a->maxpoll == b->maxpoll && a->iburst == b->iburst && a->maxsources == b->maxsources &&
-	       a->key == b->key && !strcmp(a->name, b->name) && a->prefer == b->prefer &&
+	       a->key == b->key && a->nts == b->nts && a->nts_port == b->nts_port && !strcmp(a->name, b->name) && a->prefer == b->prefer &&
 	       a->noselect == b->noselect && a->trust == b->trust && a->require == b->require &&
 	       a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio && a->minstratum == b->minstratum &&
 	       a->offset == b->offset && a->version == b->version && a->maxsamples == b->maxsamples;
@@ -378,7 +430,7 @@ size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t ma
 
 static void receive(struct upstream *up, struct upstream_slot *slot)
 {
-	uint8_t buf[1024];
+	uint8_t buf[4096]; /* NTS replies take up to 2204 */
 
 	for (int i = 0; i < UPSTREAM_RECV_BATCH; i++) {
 		struct udp_datagram dg;
@@ -521,8 +573,99 @@ static void look_up_if_due(struct upstream *up, size_t entry, struct timespec no
 		request_lookup(up, entry);
 }
 
+void upstream_set_nts(struct upstream *up, struct nts_ke_worker *ke, const char *trusted_certs, const char *dumpdir)
+{
+	up->ke = ke;
+	snprintf(up->nts_trusted_certs, sizeof(up->nts_trusted_certs), "%s", trusted_certs);
+	snprintf(up->nts_dumpdir, sizeof(up->nts_dumpdir), "%s", dumpdir);
+	/* sources started before this could not restore their state */
+	for (size_t i = 0; i < up->slot_count; i++) {
+		struct nts_client *nts;
+
+		if (up->slots[i].used && (nts = engine_source_nts(up->engine, up->slots[i].engine_id)) &&
+		    !nts_client_ready(nts)) {
+			struct timespec now = { 0, 0 };
+
+			up->clock->read(up->clock->ctx, &now);
+			restore_nts(up, &up->slots[i], now);
+		}
+	}
+}
+
+static void start_key_exchange(struct upstream *up, size_t index, struct nts_client *nts, struct timespec now)
+{
+	struct upstream_slot *slot = &up->slots[index];
+	const struct config_source *cfg = &up->entries[slot->entry].cfg;
+	struct nts_ke_client_config kc = { .addr = slot->ke_addr, .port = cfg->nts_port };
+	char text[NETADDR_TEXT_LEN];
+
+	snprintf(kc.name, sizeof(kc.name), "%s", cfg->name);
+	snprintf(kc.trusted_certs, sizeof(kc.trusted_certs), "%s", up->nts_trusted_certs);
+	if (nts_ke_worker_request(up->ke, (unsigned)index << 16 | slot->generation, &kc) < 0)
+		return;
+	slot->ke_running = true;
+	nts_client_ke_started(nts, now);
+	kc.addr.port = cfg->nts_port;
+	netaddr_format_with_port(&kc.addr, text, sizeof(text));
+	log_msg(LOG_LEVEL_INFO, "%s: NTS key exchange with %s", cfg->name, text);
+}
+
+void upstream_nts_outcome(struct upstream *up, const struct nts_ke_outcome *o, struct timespec now)
+{
+	size_t index = o->tag >> 16;
+	struct upstream_slot *slot = index < up->slot_count ? &up->slots[index] : NULL;
+	struct nts_client *nts;
+	const char *name;
+	char text[NETADDR_TEXT_LEN];
+
+	if (!slot || !slot->used || slot->generation != (o->tag & 0xffff))
+		return; /* the source is gone */
+	slot->ke_running = false;
+	nts = engine_source_nts(up->engine, slot->engine_id);
+	name = up->entries[slot->entry].cfg.name;
+	if (!nts)
+		return;
+	if (!o->ok) {
+		nts_client_ke_failed(nts, now);
+		log_msg(LOG_LEVEL_WARNING, "%s: NTS key exchange failed: %s (next try in %.0f s)", name, o->error,
+			timespec_diff(nts_client_next_ke(nts), now));
+		return;
+	}
+	if (!netaddr_equal(&o->result.ntp_addr, &slot->addr)) {
+		/* the KE server sends us to another NTP server */
+		size_t entry = slot->entry;
+		struct net_addr ke_addr = slot->ke_addr;
+
+		netaddr_format_with_port(&o->result.ntp_addr, text, sizeof(text));
+		log_msg(LOG_LEVEL_NOTICE, "%s: the NTS key exchange names NTP server %s", name, text);
+		remove_slot(up, slot);
+		slot = NULL;
+		if (!address_in_use(up, &o->result.ntp_addr) && add_slot(up, entry, &o->result.ntp_addr, now))
+			for (size_t i = 0; i < up->slot_count && !slot; i++)
+				if (up->slots[i].used && netaddr_equal(&up->slots[i].addr, &o->result.ntp_addr))
+					slot = &up->slots[i];
+		if (!slot)
+			return;
+		slot->ke_addr = ke_addr;
+	}
+	if (!engine_source_nts_ke_done(up->engine, slot->engine_id, &o->result, now)) {
+		log_msg(LOG_LEVEL_ERROR, "%s: NTS: the negotiated keys cannot be used", name);
+		return;
+	}
+	log_msg(LOG_LEVEL_INFO, "%s: NTS key exchange done: %s, %zu cookies", name, nts_aead_name(o->result.c2s.aead),
+		o->result.n_cookies);
+	save_nts(up, slot);
+}
+
 void upstream_maintain(struct upstream *up, struct timespec now)
 {
+	for (size_t i = 0; i < up->slot_count && up->ke; i++) {
+		struct nts_client *nts;
+
+		if (up->slots[i].used && !up->slots[i].ke_running &&
+		    (nts = engine_source_nts(up->engine, up->slots[i].engine_id)) && nts_client_wants_ke(nts, now))
+			start_key_exchange(up, i, nts, now);
+	}
 	for (size_t i = 0; i < up->slot_count; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 		struct upstream_entry *e;
@@ -572,6 +715,14 @@ struct timespec upstream_next_wakeup(const struct upstream *up, struct timespec 
 		if (e->used && !e->numeric && !e->resolving && members(up, i) < wanted(e) &&
 		    timespec_diff(e->lookup.not_before, next) < 0)
 			next = e->lookup.not_before;
+	}
+	for (size_t i = 0; i < up->slot_count; i++) {
+		struct nts_client *nts;
+
+		if (up->slots[i].used && !up->slots[i].ke_running &&
+		    (nts = engine_source_nts(up->engine, up->slots[i].engine_id)) && !nts_client_ready(nts) &&
+		    timespec_diff(nts_client_next_ke(nts), next) < 0)
+			next = nts_client_next_ke(nts);
 	}
 	return next;
 }

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "engine.h"
+#include "nts_ke_worker.h"
 #include "resolver.h"
 
 struct upstream;
@@ -43,6 +44,13 @@ size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t ma
 /* Receives on the readable sockets and hands the replies to the engine. */
 void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t count);
 void upstream_resolved(struct upstream *up, const struct resolver_result *result, struct timespec now);
+
+/* NTS sources get their key exchanges from ke (with trusted_certs, "" for
+ * the system's store) and keep their state in dumpdir ("" : not kept). */
+void upstream_set_nts(struct upstream *up, struct nts_ke_worker *ke, const char *trusted_certs,
+		      const char *dumpdir);
+/* An outcome taken from the worker. */
+void upstream_nts_outcome(struct upstream *up, const struct nts_ke_outcome *outcome, struct timespec now);
 
 /* Sends the requests that are due. */
 void upstream_send_due(struct upstream *up, struct timespec now);

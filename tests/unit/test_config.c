@@ -403,6 +403,51 @@ static void a_ratelimit_group_turns_the_limiter_on(void **state)
 	config_free(&cfg);
 }
 
+static void serve_nts_is_read_with_its_defaults_and_printed_back(void **state)
+{
+	(void)state;
+	struct daemon_config a, b;
+	char err[256];
+	char *printed = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	assert_int_equal(load("serve = { nts = { certificate = \"/c.pem\"; key = \"/k.pem\"; }; };\n", &a, err,
+			      sizeof(err)), 0);
+	assert_true(a.serve.nts.enabled);
+	assert_string_equal(a.serve.nts.certificate, "/c.pem");
+	assert_int_equal(a.serve.nts.port, 4460);
+	assert_int_equal(a.serve.nts.rotate, 7 * 86400);
+	assert_int_equal(a.serve.nts.max_connections, 100);
+	assert_true(a.serve.nts.timeout == 2.0);
+	assert_non_null(strstr(a.serve.nts.keys_file, "/nts-server-keys"));
+	assert_int_equal(load("serve = { nts = { certificate = \"/c\"; key = \"/k\"; port = 14460; rotate = 0;\n"
+			      "  nts_server_keys_file = \"/shared/keys\"; max_connections = 5; timeout = 0.5;\n"
+			      "  ntp_server = \"ntp2.example.net\"; ntp_port = 1123; }; };\n", &a, err, sizeof(err)), 0);
+	out = open_memstream(&printed, &len);
+	assert_non_null(out);
+	config_print(&a, out);
+	fclose(out);
+	assert_int_equal(load(printed, &b, err, sizeof(err)), 0);
+	free(printed);
+	assert_memory_equal(&a.serve.nts, &b.serve.nts, sizeof(a.serve.nts));
+	assert_int_equal(b.serve.nts.rotate, 0);
+	assert_string_equal(b.serve.nts.ntp_server, "ntp2.example.net");
+}
+
+static void serve_nts_errors_name_the_setting(void **state)
+{
+	(void)state;
+	assert_string_equal(error_of("serve = {\n nts = { certificate = \"/c\"; };\n};"),
+			    ":2: serve.nts: needs certificate = \"/path/cert.pem\" and key = \"/path/key.pem\"");
+	assert_string_equal(error_of("serve = { nts = { certificate = \"c.pem\"; key = \"/k\"; }; };"),
+			    ":1: serve.nts.certificate: \"c.pem\" is not an absolute path");
+	assert_string_equal(error_of("serve = { nts = { certificate = \"/c\"; key = \"/k\"; timeout = 0; }; };"),
+			    ":1: serve.nts.timeout: 0 is out of range [0.1, 60]");
+	assert_string_equal(error_of("serve = { nts = { certificate = \"/c\"; key = \"/k\"; ntsrotate = 1; }; };"),
+			    ":1: serve.nts.ntsrotate: unknown setting");
+}
+
 static void sub_second_polls_are_accepted_down_to_minus_6(void **state)
 {
 	(void)state;
@@ -774,6 +819,8 @@ int main(void)
 		cmocka_unit_test(leap_settings),
 		cmocka_unit_test(a_missing_file_is_an_error),
 		cmocka_unit_test(a_ratelimit_group_turns_the_limiter_on),
+		cmocka_unit_test(serve_nts_is_read_with_its_defaults_and_printed_back),
+		cmocka_unit_test(serve_nts_errors_name_the_setting),
 		cmocka_unit_test(sub_second_polls_are_accepted_down_to_minus_6),
 		cmocka_unit_test(the_printed_configuration_reads_back),
 		cmocka_unit_test(integers_beyond_32_bits_are_out_of_range),

@@ -124,6 +124,30 @@ static const char statsd_expected[] =
 	"strata.server.authenticated:4|c\n"
 	"strata.server.auth_failed:5|c\n\f";
 
+/* Serving NTS: its counters follow the others, in both formats. */
+static void nts_counters_appear_when_serving_nts(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char text[65536];
+
+	fixture_init(&f);
+	f.serve.nts = true;
+	f.serve.nts_requests = 40;
+	f.serve.nts_naks = 2;
+	f.serve.nts_ke_errors = 7;
+	metrics_prometheus_format(&f.snap, text, sizeof(text));
+	assert_non_null(strstr(text, "strata_server_auth_failed_total 5\n"
+				     "# HELP strata_server_nts_requests_total Requests with an NTS cookie.\n"
+				     "# TYPE strata_server_nts_requests_total counter\n"
+				     "strata_server_nts_requests_total 40\n"));
+	assert_non_null(strstr(text, "strata_server_nts_naks_total 2\n"));
+	assert_non_null(strstr(text, "strata_server_nts_ke_errors_total 7\n"));
+	f.serve.nts = false;
+	metrics_prometheus_format(&f.snap, text, sizeof(text));
+	assert_null(strstr(text, "nts_"));
+}
+
 static void statsd_lines_are_exact(void **state)
 {
 	(void)state;
@@ -386,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(statsd_lines_are_exact),
+		cmocka_unit_test(nts_counters_appear_when_serving_nts),
 		cmocka_unit_test(counters_send_deltas),
 		cmocka_unit_test(empty_prefix_and_no_server),
 		cmocka_unit_test(many_sources_split_into_datagrams_on_line_boundaries),

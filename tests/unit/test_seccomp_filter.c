@@ -27,7 +27,7 @@
 enum call { CALL_CHDIR, CALL_SOCKET_INET, CALL_SOCKET_INET6, CALL_SOCKET_UNIX, CALL_SOCKET_PACKET,
 	    CALL_UNLINK, CALL_EXECVE, CALL_CHDIR_IN_THREAD, CALL_DRIFT_FILE, CALL_RESOLVE, CALL_ISATTY,
 	    CALL_TIOCSTI, CALL_CONFIG_RELOAD, CALL_NEW_THREAD,
-	    CALL_READ_CLOCK_STATE };
+	    CALL_READ_CLOCK_STATE, CALL_GETRANDOM, CALL_ACCEPT };
 
 static char drift_path[64];
 static char config_path[64];
@@ -97,6 +97,13 @@ static long make(enum call call)
 
 		return syscall(SYS_ioctl, STDIN_FILENO, TIOCSTI, &c);
 	}
+	case CALL_GETRANDOM: {
+		char buf[16];
+
+		return syscall(SYS_getrandom, buf, sizeof(buf), 0);
+	}
+	case CALL_ACCEPT:
+		return syscall(SYS_accept4, -1, NULL, NULL, 0); /* EBADF, not a trap */
 	case CALL_CHDIR_IN_THREAD:
 		break;
 	}
@@ -131,6 +138,11 @@ static int run(enum seccomp_role role, enum call call, char *out, size_t out_len
 		dup2(pipefd[1], STDERR_FILENO);
 		if (call == CALL_CHDIR_IN_THREAD && (pipe(go) < 0 || pthread_create(&thread, NULL, thread_chdir, &go[0])))
 			_exit(3);
+		/* the NTS-KE thread stacks its filter on the engine's */
+		if (role == SECCOMP_NTS_KE && seccomp_filter_install(SECCOMP_ENGINE, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s\n", why);
+			_exit(2);
+		}
 		if (seccomp_filter_install(role, why, sizeof(why)) < 0) {
 			fprintf(stderr, "%s\n", why);
 			_exit(2);
@@ -170,6 +182,19 @@ static void expect_allowed(enum seccomp_role role, enum call call)
 
 	assert_int_equal(run(role, call, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
+}
+
+/* The thread that speaks TLS to strangers: no socket, no file, no
+ * process, even where the engine under it may. */
+static void test_nts_ke_thread(void **state)
+{
+	(void)state;
+	expect_allowed(SECCOMP_NTS_KE, CALL_GETRANDOM);
+	expect_allowed(SECCOMP_NTS_KE, CALL_ACCEPT);
+	expect_denied(SECCOMP_NTS_KE, CALL_SOCKET_INET, "NTS-KE thread", "socket", SYS_socket);
+	expect_denied(SECCOMP_NTS_KE, CALL_UNLINK, "NTS-KE thread", "unlink", SYS_unlink);
+	expect_denied(SECCOMP_NTS_KE, CALL_ISATTY, "NTS-KE thread", "ioctl", SYS_ioctl);
+	expect_denied(SECCOMP_NTS_KE, CALL_EXECVE, "NTS-KE thread", "execve", SYS_execve);
 }
 
 static void test_engine(void **state)
@@ -250,6 +275,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_nts_ke_thread),
 		cmocka_unit_test(test_engine_work),
 		cmocka_unit_test(test_engine_threads),
 		cmocka_unit_test(test_engine_with_clock),

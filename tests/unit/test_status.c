@@ -306,7 +306,7 @@ static void fixed_seconds_never_say_minus_zero(void **state)
 static void authdata_shows_mode_key_and_counts(void **state)
 {
 	(void)state;
-	struct source_status s[2];
+	struct source_status s[3];
 	struct auth_key key = { .id = 10, .type = AUTH_AES128_CMAC, .len = 16 };
 	FILE *f = capture();
 
@@ -319,12 +319,21 @@ static void authdata_shows_mode_key_and_counts(void **state)
 	s[0].auth_failed = 3;
 	netaddr_parse("::1", &s[1].addr);
 	s[1].addr.port = 4123;
-	status_authdata(f, s, 2, false);
+	netaddr_parse("127.0.0.2", &s[2].addr);
+	s[2].addr.port = 123;
+	s[2].nts = true;
+	s[2].nts_status = (struct nts_client_status){ .have_keys = true, .aead = 15, .cookies = 7, .ke_attempts = 2,
+						      .naks = 1 };
+	s[2].nts_last_ke_age = 90;
+	s[2].auth_ok = 40;
+	s[2].auth_failed = 2;
+	status_authdata(f, s, 3, false);
 	fclose(f);
-	assert_non_null(strstr(captured, "127.0.0.1:123                   SK           10 AES128   128         12          3\n"));
-	assert_non_null(strstr(captured, "[::1]:4123                      -             - -          -          -          -\n"));
+	assert_non_null(strstr(captured, "127.0.0.1:123                   SK           10 AES128   128         12          3    -    -    -      -\n"));
+	assert_non_null(strstr(captured, "[::1]:4123                      -             - -          -          -          -    -    -    -      -\n"));
+	assert_non_null(strstr(captured, "127.0.0.2:123                   NTS          15 SIV-256  256         40          2    7    2    1    90s\n"));
 	f = capture();
-	status_authdata(f, s, 2, true);
+	status_authdata(f, s, 3, true);
 	fclose(f);
 	assert_non_null(strstr(captured, "\"mode\": \"symmetric\""));
 	assert_non_null(strstr(captured, "\"key_id\": 10"));
@@ -333,6 +342,11 @@ static void authdata_shows_mode_key_and_counts(void **state)
 	assert_non_null(strstr(captured, "\"authenticated\": 12"));
 	assert_non_null(strstr(captured, "\"failed\": 3"));
 	assert_non_null(strstr(captured, "\"mode\": \"none\""));
+	assert_non_null(strstr(captured, "\"mode\": \"nts\""));
+	assert_non_null(strstr(captured, "\"key_type\": \"AES-SIV-CMAC-256\""));
+	assert_non_null(strstr(captured, "\"cookies\": 7"));
+	assert_non_null(strstr(captured, "\"ke_attempts\": 2"));
+	assert_non_null(strstr(captured, "\"naks\": 1"));
 }
 
 int main(void)

@@ -1,0 +1,62 @@
+/* The AEAD algorithms of NTS (RFC 8915 5.1, IANA "AEAD Algorithms"),
+ * computed by GnuTLS's AEAD API. Pure: keys are arguments; no I/O.
+ *
+ *   15 AEAD_AES_SIV_CMAC_256  GNUTLS_CIPHER_AES_128_SIV, 32-byte key (required)
+ *   17 AEAD_AES_SIV_CMAC_512  GNUTLS_CIPHER_AES_256_SIV, 64-byte key
+ * GnuTLS 3.7 has no AES-GCM-SIV (30), and neither has nettle 3.8.
+ *
+ * The interface is RFC 5297's nonce-based AEAD (RFC 5116): S2V over one
+ * associated-data string and the nonce; the output is the 16-byte tag (the
+ * synthetic IV) followed by the ciphertext. GnuTLS aborts on an empty nonce
+ * (nettle asserts it), so every call here refuses one. */
+#ifndef STRATA_NTS_AEAD_H
+#define STRATA_NTS_AEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NTS_AEAD_AES_SIV_CMAC_256 15
+#define NTS_AEAD_AES_SIV_CMAC_512 17
+#define NTS_AEAD_TAG_LEN 16
+#define NTS_AEAD_MAX_KEY_LEN 64
+
+/* A key with its algorithm: what the TLS exporter produces and cookies hold. */
+struct nts_key {
+	uint16_t aead;
+	uint8_t len;
+	uint8_t value[NTS_AEAD_MAX_KEY_LEN];
+};
+
+/* A keyed cipher, set up once per key (the key schedule is the costly part). */
+struct nts_aead {
+	void *handle; /* gnutls_aead_cipher_hd_t */
+	uint16_t aead;
+};
+
+/* Key length of an algorithm we support; 0 for any other id. */
+size_t nts_aead_key_len(uint16_t aead);
+
+/* "AES-SIV-CMAC-256", ...; "unknown" for an id we do not support. */
+const char *nts_aead_name(uint16_t aead);
+
+/* The algorithms we support, in our order of preference; returns how many
+ * (at most max) were written. */
+size_t nts_aead_supported(uint16_t *out, size_t max);
+
+/* False when the algorithm is unsupported, the key has the wrong length or
+ * GnuTLS fails. On success nts_aead_deinit must follow. */
+bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key);
+void nts_aead_deinit(struct nts_aead *ctx);
+
+/* out receives NTS_AEAD_TAG_LEN + plain_len bytes (tag, then ciphertext).
+ * out may not overlap the inputs. */
+bool nts_aead_encrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t nonce_len, const uint8_t *ad,
+		      size_t ad_len, const uint8_t *plain, size_t plain_len, uint8_t *out);
+
+/* plain receives cipher_len - NTS_AEAD_TAG_LEN bytes; false when the input
+ * does not authenticate (or is shorter than the tag). */
+bool nts_aead_decrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t nonce_len, const uint8_t *ad,
+		      size_t ad_len, const uint8_t *cipher, size_t cipher_len, uint8_t *plain);
+
+#endif
