@@ -1,13 +1,12 @@
-/* NTS key exchanges off the event loop: one worker thread, started before
- * the seccomp filter (which allows no new threads), runs queued exchanges
- * one at a time (nts_ke_client_exchange, each bounded by its deadline) and
- * hands each outcome back through a pipe the loop polls.
+/* NTS key exchanges off the event loop, on a worker_thread of their own:
+ * queued exchanges run one at a time (nts_ke_client_exchange, each bounded
+ * by its deadline) and each outcome comes back through a pipe the loop polls.
  *
  * Why a thread and not non-blocking TLS in the loop: the exchange is rare
  * (once per source, then only when cookies run out), GnuTLS's blocking
  * calls with timeouts are short and well trodden, and the loop's code stays
- * as it is; the resolver already works this way. A KE server that hangs
- * delays only the exchanges queued behind it, never NTP. */
+ * as it is; the resolver works the same way. A KE server that hangs delays
+ * only the exchanges queued behind it, never NTP. */
 #ifndef STRATA_NTS_KE_WORKER_H
 #define STRATA_NTS_KE_WORKER_H
 

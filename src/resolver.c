@@ -1,17 +1,13 @@
-/* pipe2 */
-#define _GNU_SOURCE
-
 #include "resolver.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "worker_thread.h"
 
 #define RESOLVER_QUEUE 32
 
@@ -22,16 +18,8 @@ struct resolver_job {
 };
 
 struct resolver {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-	bool busy;       /* the thread is in a lookup */
-	bool abandoned;  /* destroyed during that lookup: the thread frees it all */
-	size_t head, count;
-	struct resolver_job queue[RESOLVER_QUEUE];
-	int pipe_read, pipe_write;
-	size_t outstanding;  /* requested, not yet taken; the loop's own, unlocked */
+	struct worker *worker;
+	size_t outstanding;  /* requested, not yet taken; the loop's own */
 };
 
 int resolver_lookup(const char *name, int family, uint16_t port, struct net_addr *addrs, size_t max,
@@ -60,117 +48,41 @@ int resolver_lookup(const char *name, int family, uint16_t port, struct net_addr
 	return !error && *count == 0 ? EAI_NONAME : error;
 }
 
-static void lookup(const struct resolver_job *job, struct resolver_result *out)
+static void *lookup(const void *arg)
 {
+	const struct resolver_job *job = arg;
+	struct resolver_result *out = malloc(sizeof(*out));
+
+	if (!out)
+		return NULL;
 	memset(out, 0, sizeof(*out));
 	out->tag = job->tag;
 	out->error = resolver_lookup(job->name, AF_UNSPEC, job->port, out->addrs, RESOLVER_MAX_ADDRS, &out->count);
-}
-
-/* The last one out: the owner after joining the thread, or the thread
- * after the lookup its owner did not wait for. */
-static void resolver_free(struct resolver *res)
-{
-	struct resolver_result *result;
-
-	while (read(res->pipe_read, &result, sizeof(result)) == sizeof(result))
-		free(result);
-	close(res->pipe_read);
-	close(res->pipe_write);
-	pthread_mutex_destroy(&res->lock);
-	pthread_cond_destroy(&res->wake);
-	free(res);
-}
-
-static void *worker(void *arg)
-{
-	struct resolver *res = arg;
-
-	pthread_mutex_lock(&res->lock);
-	for (;;) {
-		struct resolver_job job;
-		struct resolver_result *result;
-
-		while (!res->stopping && res->count == 0)
-			pthread_cond_wait(&res->wake, &res->lock);
-		if (res->stopping)
-			break;
-		job = res->queue[res->head];
-		res->head = (res->head + 1) % RESOLVER_QUEUE;
-		res->count--;
-		res->busy = true;
-		pthread_mutex_unlock(&res->lock);
-
-		/* NULL when out of memory: still an answer, so the loop stops waiting */
-		result = malloc(sizeof(*result));
-		if (result)
-			lookup(&job, result);
-		pthread_mutex_lock(&res->lock);
-		res->busy = false;
-		if (res->stopping) {
-			bool abandoned = res->abandoned;
-
-			pthread_mutex_unlock(&res->lock);
-			free(result);
-			if (abandoned)
-				resolver_free(res);
-			return NULL;
-		}
-		/* A pointer is far below PIPE_BUF: the write is atomic. */
-		if (write(res->pipe_write, &result, sizeof(result)) != sizeof(result))
-			free(result);
-	}
-	pthread_mutex_unlock(&res->lock);
-	return NULL;
+	return out;
 }
 
 struct resolver *resolver_create(void)
 {
 	struct resolver *res = calloc(1, sizeof(*res));
-	int fds[2];
 
 	if (!res)
 		return NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free(res);
-		return NULL;
-	}
-	res->pipe_read = fds[0];
-	res->pipe_write = fds[1];
-	fcntl(res->pipe_read, F_SETFL, O_NONBLOCK);
-	pthread_mutex_init(&res->lock, NULL);
-	pthread_cond_init(&res->wake, NULL);
-	if (pthread_create(&res->thread, NULL, worker, res) != 0) {
-		close(fds[0]);
-		close(fds[1]);
+	res->worker = worker_create(lookup, sizeof(struct resolver_job), RESOLVER_QUEUE);
+	if (!res->worker) {
 		free(res);
 		return NULL;
 	}
 	return res;
 }
 
+/* getaddrinfo cannot be interrupted and may wait out the DNS timeouts
+ * (seconds, times the retries): stopping does not wait for a lookup. */
 void resolver_destroy(struct resolver *res)
 {
-	bool busy;
-
 	if (!res)
 		return;
-	pthread_mutex_lock(&res->lock);
-	res->stopping = true;
-	pthread_cond_signal(&res->wake);
-	busy = res->busy;
-	res->abandoned = busy;
-	pthread_mutex_unlock(&res->lock);
-	if (busy) {
-		/* getaddrinfo cannot be interrupted and may wait out the DNS
-		 * timeouts (seconds, times the retries): stopping does not wait
-		 * for it. The thread frees everything when the lookup returns,
-		 * or ends with the process. */
-		pthread_detach(res->thread);
-		return;
-	}
-	pthread_join(res->thread, NULL);
-	resolver_free(res);
+	worker_destroy(res->worker);
+	free(res);
 }
 
 bool resolver_busy(const struct resolver *res)
@@ -180,39 +92,30 @@ bool resolver_busy(const struct resolver *res)
 
 int resolver_fd(const struct resolver *res)
 {
-	return res->pipe_read;
+	return worker_fd(res->worker);
 }
 
 int resolver_request(struct resolver *res, unsigned tag, const char *name, uint16_t port)
 {
-	struct resolver_job *job;
+	struct resolver_job job = { .tag = tag, .port = port };
 
-	pthread_mutex_lock(&res->lock);
-	if (res->count == RESOLVER_QUEUE) {
-		pthread_mutex_unlock(&res->lock);
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	if (worker_request(res->worker, &job) < 0)
 		return -1;
-	}
-	job = &res->queue[(res->head + res->count) % RESOLVER_QUEUE];
-	job->tag = tag;
-	job->port = port;
-	snprintf(job->name, sizeof(job->name), "%s", name);
-	res->count++;
 	res->outstanding++;
-	pthread_cond_signal(&res->wake);
-	pthread_mutex_unlock(&res->lock);
 	return 0;
 }
 
 int resolver_take(struct resolver *res, struct resolver_result *out)
 {
-	struct resolver_result *result;
+	void *result;
 
 	do {
-		if (read(res->pipe_read, &result, sizeof(result)) != sizeof(result))
+		if (!worker_take(res->worker, &result))
 			return 0;
 		res->outstanding--;
-	} while (!result);
-	*out = *result;
+	} while (!result); /* out of memory in the thread: nothing to hand on */
+	*out = *(struct resolver_result *)result;
 	free(result);
 	return 1;
 }

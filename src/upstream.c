@@ -486,11 +486,12 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 	if (e->failing)
 		log_msg(LOG_LEVEL_INFO, "%s resolves again", e->cfg.name);
 	e->failing = false;
-	/* A named server that went unreachable: move it if its address changed. */
+	/* A named server that went unreachable: move it if its address changed
+	 * (for NTS, the KE server's: the NTP server it named stays). */
 	for (size_t i = 0; i < up->slot_count && !e->cfg.pool; i++) {
 		struct upstream_slot *slot = &up->slots[i];
 
-		if (slot->used && slot->entry == entry && !result_has(result, &slot->addr)) {
+		if (slot->used && slot->entry == entry && !result_has(result, &slot->ke_addr)) {
 			log_msg(LOG_LEVEL_NOTICE, "%s moved: replacing its address", e->cfg.name);
 			remove_slot(up, slot);
 		}

@@ -88,7 +88,8 @@ make_cert() { # NAME CA TEMPLATE-LINES...
 			2> /dev/null
 }
 make_ca ca && make_ca otherca &&
-	make_cert good ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' 'dns_name = "ntp.test"' 'expiration_days = 2' &&
+	make_cert good ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' 'dns_name = "ntp.test"' 'dns_name = "pool.test"' \
+		'expiration_days = 2' &&
 	make_cert wrongname ca 'cn = "other.test"' 'dns_name = "other.test"' 'ip_address = "127.0.0.9"' \
 		'expiration_days = 2' &&
 	make_cert expired ca 'cn = "127.0.0.1"' 'ip_address = "127.0.0.1"' \
@@ -154,7 +155,7 @@ check "chronyd counts 4 authenticated NTP requests" [ "${auth:-0}" -ge 4 ]
 
 # by name: resolved (this namespace's own /etc/hosts), sent as SNI, checked
 # against the certificate's DNS name
-printf '127.0.0.1 ntp.test\n' > "$workdir/hosts"
+printf '127.0.0.1 ntp.test pool.test\n' > "$workdir/hosts"
 if mount --bind "$workdir/hosts" /etc/hosts; then
 	echo /etc/hosts >> "$PEERS_TMP/mounts"
 	out=$("${SD[@]}" -q -p 1 --nts --nts-ca "$certs/ca.pem" ntp.test 2> "$workdir/sd.err"); rc=$?
@@ -216,13 +217,16 @@ pidfile = "$workdir/run/stratad.pid";
 user = "nobody";
 EOC
 }
-good_source='{ server = "127.0.0.1"; nts = true; iburst = true; minpoll = 0; maxpoll = 1; }'
+# a pool: its member's key exchange checks the pool's name (NTPsec's part has a server)
+good_source='{ pool = "pool.test"; maxsources = 1; nts = true; iburst = true; minpoll = 0; maxpoll = 1; }'
 untrusted_source='{ server = "127.0.0.1"; port = 1126; nts = true; nts_port = 4464; iburst = true; minpoll = 0; maxpoll = 1; }'
 silent_source='{ server = "127.0.0.1"; port = 1127; nts = true; nts_port = 4470; }'
 stratad_conf "$good_source"
 ke_before=$(serverstat good 'NTS-KE connections accepted')
 start_stratad "$workdir/stratad.conf"
-check "stratad with an NTS source synchronizes to chronyd" wait_for 20 synced
+check "stratad with an NTS pool synchronizes to chronyd" wait_for 20 synced
+check "the pool's member: its key exchange done under the pool's name" \
+	grep -q "pool.test: NTS key exchange done: AES-SIV-CMAC-256, 8 cookies" "$workdir/stratad.log"
 nts_row() { ctl authdata | grep -F "127.0.0.1:${1} "; }
 # a few more authenticated replies, for the counts below
 wait_for 10 eval '[ "$(nts_row 123 | awk "{ print \$6 }")" -ge 4 ]'

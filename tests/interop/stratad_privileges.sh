@@ -54,7 +54,7 @@ show_tasks() {
 start_stratad "$workdir/stratad.conf"
 check "the control socket comes up" wait_for 10 test -S "$workdir/run/stratad.sock"
 tasks=$(ls /proc/"$STRATAD_PID"/task | wc -l)
-check "the engine runs 4 threads: main, resolver, 2 serving workers ($tasks)" test "$tasks" -eq 4
+check "the engine runs 5 threads: main, resolver, NTS key exchange, 2 serving workers ($tasks)" test "$tasks" -eq 5
 show_tasks "$STRATAD_PID" engine
 check "every engine thread runs as nobody" every_task "$STRATAD_PID" Uid "$nobody	$nobody	$nobody	$nobody"
 check "every engine thread: no effective capability (-x)" every_task "$STRATAD_PID" CapEff 0000000000000000
