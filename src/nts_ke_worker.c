@@ -13,6 +13,7 @@ struct job {
 
 struct nts_ke_worker {
 	struct worker *worker;
+	unsigned outstanding;     /* queued or running, outcome not taken yet */
 };
 
 static void *exchange(const void *arg)
@@ -58,7 +59,10 @@ int nts_ke_worker_request(struct nts_ke_worker *w, unsigned tag, const struct nt
 {
 	struct job job = { .tag = tag, .cfg = *cfg };
 
-	return worker_request(w->worker, &job);
+	if (worker_request(w->worker, &job) < 0)
+		return -1;
+	w->outstanding++;
+	return 0;
 }
 
 int nts_ke_worker_take(struct nts_ke_worker *w, struct nts_ke_outcome *out)
@@ -67,6 +71,7 @@ int nts_ke_worker_take(struct nts_ke_worker *w, struct nts_ke_outcome *out)
 
 	/* NULL: out of memory in the thread; the source's backoff retries */
 	while (worker_take(w->worker, &o)) {
+		w->outstanding -= w->outstanding > 0;
 		if (!o)
 			continue;
 		*out = *(struct nts_ke_outcome *)o;
@@ -74,4 +79,9 @@ int nts_ke_worker_take(struct nts_ke_worker *w, struct nts_ke_outcome *out)
 		return 1;
 	}
 	return 0;
+}
+
+bool nts_ke_worker_busy(const struct nts_ke_worker *w)
+{
+	return w->outstanding > 0;
 }

@@ -29,6 +29,9 @@ struct nts_ke_worker *nts_ke_worker_create(void);
 void nts_ke_worker_destroy(struct nts_ke_worker *w);
 
 int nts_ke_worker_fd(const struct nts_ke_worker *w);
+/* Whether an exchange is queued or running: the loop polls the descriptor
+ * only then (clknetsim, for one, reads a pipe as always ready). */
+bool nts_ke_worker_busy(const struct nts_ke_worker *w);
 /* Queues an exchange: 0, or -1 when the queue is full. */
 int nts_ke_worker_request(struct nts_ke_worker *w, unsigned tag, const struct nts_ke_client_config *cfg);
 /* Takes one outcome when the descriptor was readable: 1, or 0 for none. */

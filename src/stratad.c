@@ -1183,9 +1183,9 @@ static void run(struct daemon *d)
 	unblock_signals();
 	for (;;) {
 		struct timespec now, due, tick;
-		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0, ke_index;
+		size_t n = 0, up_first, up_n, rc_first, rc_n, srv_first, srv_n = 0, ctl_first, ctl_n, res_index = 0, ke_index = 0;
 		int timeout;
-		bool resolving, replies = false;
+		bool resolving, key_exchanging, replies = false;
 		size_t needed;
 
 		if (stop_signal) {
@@ -1237,8 +1237,11 @@ static void run(struct daemon *d)
 			res_index = n;
 			fds[n++] = (struct pollfd){ .fd = resolver_fd(d->resolver), .events = POLLIN };
 		}
-		ke_index = n;
-		fds[n++] = (struct pollfd){ .fd = nts_ke_worker_fd(d->nts_ke), .events = POLLIN };
+		key_exchanging = nts_ke_worker_busy(d->nts_ke);
+		if (key_exchanging) {
+			ke_index = n;
+			fds[n++] = (struct pollfd){ .fd = nts_ke_worker_fd(d->nts_ke), .events = POLLIN };
+		}
 		up_first = n;
 		up_n = upstream_pollfds(d->upstream, fds + n, fds_cap - n);
 		n += up_n;
@@ -1278,7 +1281,7 @@ static void run(struct daemon *d)
 			while (resolver_take(d->resolver, &result))
 				upstream_resolved(d->upstream, &result, now);
 		}
-		if (fds[ke_index].revents) {
+		if (key_exchanging && fds[ke_index].revents) {
 			struct nts_ke_outcome outcome;
 
 			while (nts_ke_worker_take(d->nts_ke, &outcome))
