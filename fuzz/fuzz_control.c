@@ -6,8 +6,9 @@
  * Besides "no crash, no undefined behaviour, no leak, no hang" it checks the
  * reader against a model written here from the protocol (control.h): the
  * request is the bytes before the first newline when that comes within
- * CONTROL_REQUEST_MAX - 1 bytes and no NUL precedes it; "COMMAND json" asks
- * for JSON, "COMMAND verbose" for the long text. The handler echoes what it was given, so the client must read
+ * CONTROL_REQUEST_MAX - 1 bytes and no NUL precedes it: "COMMAND [ARGS...]",
+ * a last word "json" asking for JSON, "verbose" for the long text. The
+ * handler echoes what it was given, so the client must read
  * exactly the model's answer, or nothing (the connection closed) when there
  * is no complete request; and no client may stay connected afterwards. */
 #define _GNU_SOURCE
@@ -23,7 +24,6 @@
 
 #include "control.h"
 
-#define CONTROL_REQUEST_MAX 128 /* control.c: the request line, NUL included */
 #define ROUNDS_MAX 10000        /* dispatch rounds before the reader is called hung */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,12 +37,14 @@ static const char *format_word(enum control_format format)
 	return format == CONTROL_JSON ? " json" : format == CONTROL_VERBOSE ? " verbose" : "";
 }
 
-static void echo_handler(void *ctx, const char *command, enum control_format format, FILE *out)
+static void echo_handler(void *ctx, const struct control_request *req, FILE *out)
 {
 	(void)ctx;
-	if (strlen(command) >= CONTROL_REQUEST_MAX || strchr(command, '\n'))
+	if (strlen(req->command) + strlen(req->args) >= CONTROL_REQUEST_MAX || strchr(req->command, '\n') ||
+	    strchr(req->args, '\n') || strchr(req->command, ' '))
 		abort();
-	fprintf(out, "[%s]%s\n", command, format_word(format));
+	fprintf(out, "[%s|%s]%s%s\n", req->command, req->args, format_word(req->format),
+		req->may_change ? " may change" : " may not change");
 }
 
 static void cleanup(void)
@@ -88,7 +90,8 @@ static void expected_reply(const uint8_t *s, size_t size, char *out, size_t len)
 	char line[CONTROL_REQUEST_MAX];
 	const uint8_t *nl = memchr(s, '\n', size);
 	size_t n;
-	char *space;
+	char *space, *last;
+	enum control_format format = CONTROL_TEXT;
 
 	out[0] = '\0';
 	if (!nl || (size_t)(nl - s) > CONTROL_REQUEST_MAX - 2 || memchr(s, '\0', (size_t)(nl - s)))
@@ -96,14 +99,16 @@ static void expected_reply(const uint8_t *s, size_t size, char *out, size_t len)
 	n = (size_t)(nl - s);
 	memcpy(line, s, n);
 	line[n] = '\0';
+	/* the fuzzer connects as the socket's own user, who may change things */
+	last = strrchr(line, ' ');
+	if (last && (!strcmp(last + 1, "json") || !strcmp(last + 1, "verbose"))) {
+		format = !strcmp(last + 1, "json") ? CONTROL_JSON : CONTROL_VERBOSE;
+		*last = '\0';
+	}
 	space = strchr(line, ' ');
 	if (space)
 		*space = '\0';
-	snprintf(out, len, "[%s]%s\n", line,
-		 format_word(!space			       ? CONTROL_TEXT
-			     : !strcmp(space + 1, "json")    ? CONTROL_JSON
-			     : !strcmp(space + 1, "verbose") ? CONTROL_VERBOSE
-							     : CONTROL_TEXT));
+	snprintf(out, len, "[%s|%s]%s may change\n", line, space ? space + 1 : "", format_word(format));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
