@@ -204,10 +204,12 @@ static void leap_settings(void **state)
 	assert_string_equal(cfg.leapsectz, "right/UTC");
 	assert_int_equal(cfg.engine.leap_mode, LEAP_MODE_SLEW);
 	assert_int_equal(cfg.engine.leap_smear.shape, LEAP_SMEAR_OFF);
+	config_free(&cfg);
 	assert_int_equal(load("serve = { leap_smear = \"linear\"; };", &cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.engine.leap_mode, LEAP_MODE_SYSTEM);
 	assert_int_equal(cfg.engine.leap_smear.shape, LEAP_SMEAR_LINEAR);
 	assert_true(cfg.engine.leap_smear.duration == 86400.0);
+	config_free(&cfg);
 	assert_string_equal(error_of("clock = {\n leap_mode = \"smear\";\n};"),
 			    ":2: clock.leap_mode: \"smear\" is not one of system, step, slew, ignore");
 	assert_string_equal(error_of("serve = { leap_smear = \"cubic\"; };"),
@@ -330,6 +332,7 @@ static void includes_expand_files_directories_and_globs(void **state)
 	assert_string_equal(cfg.sources[0].name, "192.0.2.1");
 	assert_true(cfg.engine.step_threshold == 0.5);
 	assert_string_equal(cfg.user, "main");
+	config_free(&cfg);
 
 	/* an error in an included file names it, its line and the setting */
 	write_in("conf.d/20-clock.conf", "clock = {\n  step_threshold = -1.0;\n};\n");
@@ -363,6 +366,7 @@ static void includes_expand_files_directories_and_globs(void **state)
 	write_in("main.conf", "@include \"none/*.conf\"\nuser = \"b\";\n");
 	assert_int_equal(load_in("main.conf", &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.user, "b");
+	config_free(&cfg);
 
 	/* a loop stops at the depth bound */
 	write_in("main.conf", "@include \"main.conf\"\n");
