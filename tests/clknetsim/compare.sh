@@ -43,22 +43,7 @@
 # CLKNETSIM_TABLE: a file to which each run adds a line
 # "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us".
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../peers/lib.sh"
-# Everything below, the simulator and every node, without CAP_SYS_TIME: a
-# node whose preload failed would reach the real clock and be refused.
-if [ "$(id -u)" -eq 0 ] && ! peers_check_nocap; then
-	exec "${PEERS_NOCAP[@]}" "$0" "$@"
-fi
-. "$here/../interop/stratad_lib.sh"
-
-need_root "to run everything without CAP_SYS_TIME"
-need_peers
-need_stratad
-CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
-[ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
-	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
-# and in a network namespace of its own: were a preload to fail, nothing
-# could leave the machine either
+. "$here/lib.sh"
 run_in_netns "$@"
 SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
 SETTLE=2000          # simulated seconds left out of the figures

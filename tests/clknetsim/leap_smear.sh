@@ -17,18 +17,7 @@
 # one second behind it after midnight. Needs what compare.sh needs; skips
 # (77) without it.
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../peers/lib.sh"
-if [ "$(id -u)" -eq 0 ] && ! peers_check_nocap; then
-	exec "${PEERS_NOCAP[@]}" "$0" "$@"
-fi
-. "$here/../interop/stratad_lib.sh"
-
-need_root "to run everything without CAP_SYS_TIME"
-need_peers
-need_stratad
-CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
-[ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
-	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
+. "$here/lib.sh"
 [ -r /usr/share/zoneinfo/leap-seconds.list ] || skip "no /usr/share/zoneinfo/leap-seconds.list (tzdata)"
 run_in_netns "$@"
 # clknetsim's kernel inserts the leap at a midnight of its own count of

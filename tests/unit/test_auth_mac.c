@@ -3,6 +3,7 @@
  * 127.0.0.N port 12000 key N"), whose digests were also checked with
  * Python's hashlib and cryptography (hash(key || packet), AES-CMAC). */
 #include "cmocka_all.h"
+#include "unhex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,19 +11,6 @@
 #include "auth_keys.h"
 #include "auth_mac.h"
 #include "packet.h"
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
 
 static struct auth_key make_key(uint32_t id, enum auth_type type, const char *hex)
 {

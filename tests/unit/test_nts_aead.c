@@ -9,24 +9,12 @@
  * A.1 and A.2 outputs byte for byte when called with their component lists:
  *   AESSIV(key).encrypt(plaintext, [ad, nonce]) */
 #include "cmocka_all.h"
+#include "unhex.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "nts_aead.h"
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
 
 struct vector {
 	uint16_t aead;
