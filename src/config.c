@@ -318,7 +318,7 @@ static const config_setting_t *member_or_group(const config_setting_t *group, co
 static void parse_source_options(struct checker *ck, const config_setting_t *entry, const char *prefix,
 				 struct config_source *src)
 {
-	for (size_t i = 0; i < source_option_count && !ck->failed; i++) {
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT && !ck->failed; i++) {
 		const struct source_option *o = &source_options[i];
 		long long integer;
 		double number;
@@ -339,14 +339,13 @@ static void parse_source_options(struct checker *ck, const config_setting_t *ent
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
-	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", "key", "prefer", "noselect", "trust", "require",
-					     "maxdelay", "maxdelayratio", "minstratum", "offset", "version",
-					     "maxsamples", "nts", "nts_port", NULL };
+	const char *known[2 + SOURCE_OPTION_COUNT + 1] = { "server", "pool" };
 	char prefix[32], why[160];
 	bool has_server, has_pool;
 	const char *bad;
 
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT; i++)
+		known[2 + i] = source_options[i].name;
 	snprintf(prefix, sizeof(prefix), "sources[%zu]", index);
 	if (!config_setting_is_group(entry)) {
 		fail(ck, entry, prefix, "expected a group { server = \"...\"; } or { pool = \"...\"; }");

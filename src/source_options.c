@@ -31,7 +31,7 @@ const struct source_option source_options[] = {
 	{ "nts", "nts", SOURCE_OPTION_FLAG, 0, 1 },
 	{ "nts_port", "ntsport", SOURCE_OPTION_INTEGER, 1, 65535 },
 };
-const size_t source_option_count = sizeof(source_options) / sizeof(source_options[0]);
+_Static_assert(sizeof(source_options) / sizeof(source_options[0]) == SOURCE_OPTION_COUNT, "one row per option");
 
 void source_options_defaults(struct config_source *src, bool pool)
 {
@@ -55,7 +55,7 @@ void source_options_defaults(struct config_source *src, bool pool)
 
 const struct source_option *source_option_by_line_name(const char *word)
 {
-	for (size_t i = 0; i < source_option_count; i++)
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT; i++)
 		if (!strcasecmp(word, source_options[i].line_name))
 			return &source_options[i];
 	return NULL;
@@ -63,7 +63,7 @@ const struct source_option *source_option_by_line_name(const char *word)
 
 const struct source_option *source_option_by_name(const char *name)
 {
-	for (size_t i = 0; i < source_option_count; i++)
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT; i++)
 		if (!strcmp(name, source_options[i].name))
 			return &source_options[i];
 	return NULL;

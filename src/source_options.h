@@ -24,8 +24,8 @@ struct source_option {
 	double lo, hi;          /* the values allowed (not for flags) */
 };
 
-extern const struct source_option source_options[];
-extern const size_t source_option_count;
+#define SOURCE_OPTION_COUNT 18
+extern const struct source_option source_options[]; /* SOURCE_OPTION_COUNT rows */
 
 /* A source's defaults, the same from either place. */
 void source_options_defaults(struct config_source *src, bool pool);
