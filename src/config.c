@@ -8,6 +8,7 @@
 #include "nts_key_rotation.h"
 #include "nts_ke_records.h"
 #include "ratelimit.h"
+#include "source_options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,20 +153,21 @@ static const config_setting_t *get_group(struct checker *ck, const config_settin
 	return s;
 }
 
-static void get_bool(struct checker *ck, const config_setting_t *group, const char *prefix,
+static bool get_bool(struct checker *ck, const config_setting_t *group, const char *prefix,
 		     const char *name, bool *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 	char full[128];
 
 	if (!s || ck->failed)
-		return;
+		return false;
 	join(full, sizeof(full), prefix, name);
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
 		fail(ck, s, full, "expected true or false");
-		return;
+		return false;
 	}
 	*out = config_setting_get_bool(s);
+	return true;
 }
 
 /* As written in the file, when libconfig kept only part of the integer s. */
@@ -231,7 +233,7 @@ static void get_unsigned(struct checker *ck, const config_setting_t *group, cons
 }
 
 /* Seconds and such: a float, or an integer for convenience. */
-static void get_double(struct checker *ck, const config_setting_t *group, const char *prefix,
+static bool get_double(struct checker *ck, const config_setting_t *group, const char *prefix,
 		       const char *name, double lo, double hi, double *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
@@ -239,7 +241,7 @@ static void get_double(struct checker *ck, const config_setting_t *group, const 
 	double v;
 
 	if (!s || ck->failed)
-		return;
+		return false;
 	join(full, sizeof(full), prefix, name);
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		v = config_setting_get_float(s);
@@ -249,17 +251,18 @@ static void get_double(struct checker *ck, const config_setting_t *group, const 
 		v = (double)config_setting_get_int64(s);
 	else {
 		fail(ck, s, full, "expected a number");
-		return;
+		return false;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_FLOAT && truncated_literal(ck, s)) {
 		fail(ck, s, full, "%s is out of range [%g, %g]", truncated_literal(ck, s), lo, hi);
-		return;
+		return false;
 	}
 	if (!(v >= lo && v <= hi)) {
 		fail(ck, s, full, "%g is out of range [%g, %g]", v, lo, hi);
-		return;
+		return false;
 	}
 	*out = v;
+	return true;
 }
 
 /* A string setting; returns the setting when present and valid. */
@@ -311,40 +314,38 @@ static const config_setting_t *member_or_group(const config_setting_t *group, co
 	return s ? s : group;
 }
 
-/* prefer, noselect, trust, require, maxdelay, ...: chrony's names and meanings. */
+/* Every option of source_options' table that entry sets, in its range. */
 static void parse_source_options(struct checker *ck, const config_setting_t *entry, const char *prefix,
 				 struct config_source *src)
 {
-	get_bool(ck, entry, prefix, "prefer", &src->prefer);
-	get_bool(ck, entry, prefix, "noselect", &src->noselect);
-	get_bool(ck, entry, prefix, "trust", &src->trust);
-	get_bool(ck, entry, prefix, "require", &src->require);
-	get_double(ck, entry, prefix, "maxdelay", 0.0, 1000.0, &src->maxdelay);
-	get_double(ck, entry, prefix, "maxdelayratio", 0.0, 1e6, &src->maxdelayratio);
-	if (!ck->failed && src->maxdelayratio > 0 && src->maxdelayratio <= 1) {
-		char full[64];
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT && !ck->failed; i++) {
+		const struct source_option *o = &source_options[i];
+		long long integer;
+		double number;
+		bool flag;
 
-		snprintf(full, sizeof(full), "%s.maxdelayratio", prefix);
-		fail(ck, config_setting_get_member(entry, "maxdelayratio"), full,
-		     "%g must be above 1 (a ratio to the least delay), or 0 for no limit", src->maxdelayratio);
+		if (!config_setting_get_member(entry, o->name))
+			continue;
+		if (o->type == SOURCE_OPTION_FLAG && get_bool(ck, entry, prefix, o->name, &flag))
+			source_option_store(src, o, flag);
+		else if (o->type == SOURCE_OPTION_INTEGER &&
+			 get_long(ck, entry, prefix, o->name, (long long)o->lo, (long long)o->hi, &integer))
+			source_option_store(src, o, (double)integer);
+		else if (o->type == SOURCE_OPTION_NUMBER && get_double(ck, entry, prefix, o->name, o->lo, o->hi, &number))
+			source_option_store(src, o, number);
 	}
-	get_unsigned(ck, entry, prefix, "minstratum", 0, NTP_MAX_STRATUM - 1, &src->minstratum);
-	get_double(ck, entry, prefix, "offset", -1000.0, 1000.0, &src->offset);
-	get_unsigned(ck, entry, prefix, "version", 1, NTP_VERSION, &src->version);
-	get_unsigned(ck, entry, prefix, "maxsamples", 1, FILTER_SIZE, &src->maxsamples);
 }
 
 static void parse_source(struct checker *ck, const config_setting_t *entry, size_t index,
 			 struct config_source *src)
 {
-	static const char *const known[] = { "server", "pool", "port", "minpoll", "maxpoll", "iburst",
-					     "maxsources", "key", "prefer", "noselect", "trust", "require",
-					     "maxdelay", "maxdelayratio", "minstratum", "offset", "version",
-					     "maxsamples", "nts", "nts_port", NULL };
-	char prefix[32];
+	const char *known[2 + SOURCE_OPTION_COUNT + 1] = { "server", "pool" };
+	char prefix[32], why[160];
 	bool has_server, has_pool;
-	int port = 123, nts_port = NTS_KE_PORT;
+	const char *bad;
 
+	for (size_t i = 0; i < SOURCE_OPTION_COUNT; i++)
+		known[2 + i] = source_options[i].name;
 	snprintf(prefix, sizeof(prefix), "sources[%zu]", index);
 	if (!config_setting_is_group(entry)) {
 		fail(ck, entry, prefix, "expected a group { server = \"...\"; } or { pool = \"...\"; }");
@@ -358,62 +359,24 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 					      : "needs server = \"NAME\" or pool = \"NAME\"");
 		return;
 	}
-	src->pool = has_pool;
+	source_options_defaults(src, has_pool);
 	src->line = config_setting_source_line(entry);
-	src->port = 123;
-	src->minpoll = 6;
-	src->maxpoll = 10;
-	src->iburst = false;
-	src->maxsources = has_pool ? 4 : 1;
-	src->version = NTP_VERSION;
-	src->maxsamples = FILTER_SIZE;
 	get_string(ck, entry, prefix, has_pool ? "pool" : "server", false, src->name, sizeof(src->name));
-	get_int(ck, entry, prefix, "port", 1, 65535, &port);
-	src->port = (uint16_t)port;
-	get_int(ck, entry, prefix, "minpoll", SOURCE_MIN_POLL, SOURCE_MAX_POLL, &src->minpoll);
-	get_int(ck, entry, prefix, "maxpoll", SOURCE_MIN_POLL, SOURCE_MAX_POLL, &src->maxpoll);
-	get_bool(ck, entry, prefix, "iburst", &src->iburst);
-	if (!ck->failed && src->minpoll > src->maxpoll) {
-		char full[64];
-
-		snprintf(full, sizeof(full), "%s.maxpoll", prefix);
-		fail(ck, member_or_group(entry, "maxpoll"), full, "%d is below minpoll %d", src->maxpoll,
-		     src->minpoll);
-	}
-	if (!has_pool && config_setting_get_member(entry, "maxsources")) {
-		char full[64];
-
-		snprintf(full, sizeof(full), "%s.maxsources", prefix);
-		fail(ck, config_setting_get_member(entry, "maxsources"), full, "only a pool has maxsources");
-	}
-	get_unsigned(ck, entry, prefix, "maxsources", 1, CONFIG_POOL_MAX_SOURCES, &src->maxsources);
-	parse_source_options(ck, entry, prefix, src);
 	if (config_setting_get_member(entry, "key")) {
-		long long key = 0;
-
 		const char *file;
 
 		config_text_where(ck->text, config_setting_source_line(config_setting_get_member(entry, "key")),
 				  &file, &src->key_line);
 		snprintf(src->key_file, sizeof(src->key_file), "%s", file);
-		if (get_long(ck, entry, prefix, "key", 1, UINT32_MAX, &key))
-			src->key = (uint32_t)key;
 	}
-	src->nts = false;
-	get_bool(ck, entry, prefix, "nts", &src->nts);
-	get_int(ck, entry, prefix, "nts_port", 1, 65535, &nts_port);
-	src->nts_port = (uint16_t)nts_port;
-	if (!ck->failed && src->nts && src->key) {
+	parse_source_options(ck, entry, prefix, src);
+	bad = source_options_conflict(src, config_setting_get_member(entry, "maxsources") != NULL,
+				      config_setting_get_member(entry, "nts_port") != NULL, why, sizeof(why));
+	if (!ck->failed && bad) {
 		char full[64];
 
-		snprintf(full, sizeof(full), "%s.key", prefix);
-		fail(ck, config_setting_get_member(entry, "key"), full, "a source is either NTS or keyed, not both");
-	}
-	if (!ck->failed && !src->nts && config_setting_get_member(entry, "nts_port")) {
-		char full[64];
-
-		snprintf(full, sizeof(full), "%s.nts_port", prefix);
-		fail(ck, config_setting_get_member(entry, "nts_port"), full, "only an NTS source (nts = true) has nts_port");
+		snprintf(full, sizeof(full), "%s.%s", prefix, bad);
+		fail(ck, member_or_group(entry, bad), full, "%s", why);
 	}
 }
 

@@ -826,6 +826,11 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 	out->burst_then_offline = src->burst_then_offline;
 	out->refclock = src->cfg.refclock;
 	out->nts = src->cfg.nts;
+	out->prefer = src->cfg.prefer;
+	out->noselect = src->cfg.noselect;
+	out->trust = src->cfg.trust;
+	out->require = src->cfg.require;
+	out->maxdelay = src->cfg.maxdelay;
 	out->nts_last_ke_age = -1;
 	if (src->cfg.nts) {
 		nts_client_get_status(&src->nts, &out->nts_status);

@@ -188,6 +188,8 @@ struct source_status {
 	bool bursting;                    /* a manual burst is running */
 	bool burst_then_offline;          /* ...on an offline source, which goes back offline after it */
 	bool nts;                         /* as configured */
+	bool prefer, noselect, trust, require; /* as configured */
+	double maxdelay;                  /* as configured, seconds; 0: no limit */
 	struct nts_client_status nts_status; /* when nts */
 	double nts_last_ke_age;           /* seconds since the last successful key exchange; -1: none */
 };

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "source.h"
+#include "source_options.h"
 
 /* Splits line (modified) into blank-separated words; false past max. */
 static bool split(char *line, char **words, size_t max, size_t *count)
@@ -23,17 +23,17 @@ static bool split(char *line, char **words, size_t max, size_t *count)
 	return true;
 }
 
-static bool parse_int(const char *text, long lo, long hi, long *out)
+/* A whole integer or number, as the option takes it (no range check). */
+static bool parse_value(const struct source_option *opt, const char *text, double *out)
 {
 	char *end;
-	long v;
 
 	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+	if (opt->type == SOURCE_OPTION_INTEGER)
+		*out = (double)strtoll(text, &end, 10);
+	else
+		*out = strtod(text, &end);
+	return !errno && end != text && !*end;
 }
 
 /* What a DHCP server or a file may name: a host name or a numeric address
@@ -47,7 +47,9 @@ static bool good_name(const char *name)
 /* The words' entry into src; NULL, or what is wrong (written into why). */
 static const char *parse_words(char **words, size_t n, struct config_source *src, char *why, size_t why_len)
 {
-	bool pool = !strcasecmp(words[0], "pool");
+	bool pool = !strcasecmp(words[0], "pool"), given_maxsources = false, given_nts_port = false;
+	char conflict[128];
+	const char *bad;
 
 	/* chrony reads directives and options in any case */
 	if (!pool && strcasecmp(words[0], "server")) {
@@ -62,57 +64,38 @@ static const char *parse_words(char **words, size_t n, struct config_source *src
 		snprintf(why, why_len, "%s: \"%.64s\" is not a host name or an address", words[0], words[1]);
 		return why;
 	}
-	*src = (struct config_source){ .pool = pool, .port = 123, .minpoll = SOURCE_DEFAULT_MINPOLL,
-				       .maxpoll = SOURCE_DEFAULT_MAXPOLL,
-				       .maxsources = pool ? 4 : 1 };
+	source_options_defaults(src, pool);
 	snprintf(src->name, sizeof(src->name), "%s", words[1]);
 	for (size_t i = 2; i < n; i++) {
-		const char *opt = words[i];
-		long v;
+		const struct source_option *opt = source_option_by_line_name(words[i]);
+		double v = 1;
 
-		if (!strcasecmp(opt, "iburst")) {
-			src->iburst = true;
-			continue;
-		}
-		if (!strcasecmp(opt, "minpoll"))
-			opt = "minpoll";
-		else if (!strcasecmp(opt, "maxpoll"))
-			opt = "maxpoll";
-		else if (!strcasecmp(opt, "port"))
-			opt = "port";
-		else if (!strcasecmp(opt, "maxsources"))
-			opt = "maxsources";
-		else {
-			snprintf(why, why_len, "%s %s: unknown option \"%.32s\"", words[0], words[1], opt);
+		if (!opt) {
+			snprintf(why, why_len, "%s %s: unknown option \"%.32s\"", words[0], words[1], words[i]);
 			return why;
 		}
-		if (!strcmp(opt, "maxsources") && !pool) {
-			snprintf(why, why_len, "server %s: only a pool has maxsources", words[1]);
-			return why;
+		if (!strcmp(opt->name, "maxsources"))
+			given_maxsources = true;
+		if (!strcmp(opt->name, "nts_port"))
+			given_nts_port = true;
+		if (opt->type != SOURCE_OPTION_FLAG) {
+			if (i + 1 == n) {
+				snprintf(why, why_len, "%s %s: %s needs a value", words[0], words[1], opt->line_name);
+				return why;
+			}
+			i++;
+			if (!parse_value(opt, words[i], &v) || !source_option_in_range(opt, v)) {
+				snprintf(why, why_len, "%s %s: %s \"%.32s\" is out of range [%g, %g]", words[0], words[1],
+					 opt->line_name, words[i], opt->lo, opt->hi);
+				return why;
+			}
 		}
-		if (i + 1 == n) {
-			snprintf(why, why_len, "%s %s: %s needs a value", words[0], words[1], opt);
-			return why;
-		}
-		i++;
-		if (!strcmp(opt, "port") ? !parse_int(words[i], 1, 65535, &v)
-		    : !strcmp(opt, "maxsources") ? !parse_int(words[i], 1, CONFIG_POOL_MAX_SOURCES, &v)
-						 : !parse_int(words[i], SOURCE_MIN_POLL, SOURCE_MAX_POLL, &v)) {
-			snprintf(why, why_len, "%s %s: %s \"%.32s\" is out of range", words[0], words[1], opt, words[i]);
-			return why;
-		}
-		if (!strcmp(opt, "port"))
-			src->port = (uint16_t)v;
-		else if (!strcmp(opt, "maxsources"))
-			src->maxsources = (unsigned)v;
-		else if (!strcmp(opt, "minpoll"))
-			src->minpoll = (int)v;
-		else
-			src->maxpoll = (int)v;
+		source_option_store(src, opt, v);
 	}
-	if (src->minpoll > src->maxpoll) {
-		snprintf(why, why_len, "%s %s: maxpoll %d is below minpoll %d", words[0], words[1], src->maxpoll,
-			 src->minpoll);
+	bad = source_options_conflict(src, given_maxsources, given_nts_port, conflict, sizeof(conflict));
+	if (bad) {
+		snprintf(why, why_len, "%s %s: %s: %s", words[0], words[1],
+			 source_option_by_name(bad)->line_name, conflict);
 		return why;
 	}
 	return NULL;

@@ -1,9 +1,9 @@
 /* The lines of a sourcedir file, in chrony's syntax, as DHCP hooks write
  * them ("server 192.0.2.1 iburst"):
  *     server NAME [OPTION...]    pool NAME [OPTION...]
- * with the options iburst, minpoll N, maxpoll N, port N and (pool only)
- * maxsources N; blank lines and lines starting with #, !, ; or % are
- * comments. A bad line is reported with its number and left out; the good
+ * with the options of source_line.h (chrony's: iburst, minpoll N, prefer,
+ * maxdelay N, nts, ntsport N, key N...); blank lines and lines starting
+ * with #, !, ; or % are comments. A bad line is reported with its number and left out; the good
  * lines around it still count. Pure: text in, entries and errors out. */
 #ifndef STRATA_SOURCE_LINES_H
 #define STRATA_SOURCE_LINES_H

@@ -51,7 +51,23 @@ static char *read_file(const char *path, size_t *len)
 	return text;
 }
 
-static size_t read_one(const char *path, struct config_source *out, size_t max)
+/* Leaves out the entries whose key is not in keys; returns how many stay. */
+static size_t keyed_in_ring(const char *path, struct config_source *out, size_t count, const struct auth_keyring *keys)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (out[i].key && !auth_keyring_find(keys, out[i].key)) {
+			log_msg(LOG_LEVEL_WARNING, "%s:%u: sourcedir: key %u is not in the keys file: line left out", path,
+				out[i].line, out[i].key);
+			continue;
+		}
+		out[kept++] = out[i];
+	}
+	return kept;
+}
+
+static size_t read_one(const char *path, struct config_source *out, size_t max, const struct auth_keyring *keys)
 {
 	struct source_lines_error errors[SOURCEDIR_MAX_ERRORS];
 	struct source_lines_result result;
@@ -71,10 +87,10 @@ static size_t read_one(const char *path, struct config_source *out, size_t max)
 	if (result.dropped)
 		log_msg(LOG_LEVEL_WARNING, "%s:%u: sourcedir: no room for %zu more sources (at most %d from a sourcedir)",
 			path, result.first_dropped_line, result.dropped, SOURCEDIR_MAX_SOURCES);
-	return result.count;
+	return keyed_in_ring(path, out, result.count, keys);
 }
 
-size_t sourcedir_read(const char *dir, struct config_source *out, size_t max)
+size_t sourcedir_read(const char *dir, struct config_source *out, size_t max, const struct auth_keyring *keys)
 {
 	struct dirent **list;
 	size_t count = 0;
@@ -93,7 +109,7 @@ size_t sourcedir_read(const char *dir, struct config_source *out, size_t max)
 				SOURCEDIR_MAX_FILES, list[i]->d_name);
 		if (i < SOURCEDIR_MAX_FILES) {
 			snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-			count += read_one(path, out + count, max - count);
+			count += read_one(path, out + count, max - count, keys);
 		}
 		free(list[i]);
 	}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "auth_keys.h"
 #include "config.h"
 
 #define SOURCEDIR_MAX_FILES 64
@@ -15,7 +16,8 @@
 
 /* The entries of dir's *.sources regular files (sorted by name, at most
  * SOURCEDIR_MAX_FILES) into out, at most max; returns how many. A missing
- * directory holds no sources. */
-size_t sourcedir_read(const char *dir, struct config_source *out, size_t max);
+ * directory holds no sources. A line whose key is not in keys (the running
+ * keyring; NULL: none) is left out, logged. */
+size_t sourcedir_read(const char *dir, struct config_source *out, size_t max, const struct auth_keyring *keys);
 
 #endif

@@ -65,6 +65,12 @@ void status_selectdata(FILE *out, const struct source_status *sources, size_t co
 			json_string(&w, "address", name);
 			json_bool(&w, "authenticated", s->key != NULL);
 			json_bool(&w, "offline", s->offline);
+			/* the configured options behind the state (chronyc's COpts) */
+			json_bool(&w, "prefer", s->prefer);
+			json_bool(&w, "noselect", s->noselect);
+			json_bool(&w, "trust", s->trust);
+			json_bool(&w, "require", s->require);
+			json_real(&w, "maxdelay", s->maxdelay, 9);
 			if (s->have_estimate) {
 				json_real(&w, "last_age", s->estimate_age, 6);
 				json_real(&w, "interval_low", s->offset - s->root_distance, 6);

@@ -413,8 +413,10 @@ static bool start_statsd(const struct daemon_config *cfg, struct timespec now)
 }
 
 /* The configured sources, then those of the sourcedir (at most
- * SOURCEDIR_MAX_SOURCES), in an array to free (NULL: out of memory, logged). */
-static struct config_source *all_sources(const struct daemon_config *cfg, size_t *count)
+ * SOURCEDIR_MAX_SOURCES, their keys in keys), in an array to free (NULL:
+ * out of memory, logged). */
+static struct config_source *all_sources(const struct daemon_config *cfg, const struct auth_keyring *keys,
+					 size_t *count)
 {
 	size_t room = cfg->source_count + (cfg->sourcedir[0] ? SOURCEDIR_MAX_SOURCES : 0);
 	struct config_source *out = malloc((room ? room : 1) * sizeof(*out));
@@ -427,7 +429,7 @@ static struct config_source *all_sources(const struct daemon_config *cfg, size_t
 	memcpy(out, cfg->sources, cfg->source_count * sizeof(*out));
 	*count = cfg->source_count;
 	if (cfg->sourcedir[0])
-		*count += sourcedir_read(cfg->sourcedir, out + *count, SOURCEDIR_MAX_SOURCES);
+		*count += sourcedir_read(cfg->sourcedir, out + *count, SOURCEDIR_MAX_SOURCES, keys);
 	return out;
 }
 
@@ -436,7 +438,7 @@ static struct config_source *all_sources(const struct daemon_config *cfg, size_t
 static size_t reconfigure_sources(struct daemon *d, const struct daemon_config *cfg, struct timespec now)
 {
 	size_t n;
-	struct config_source *entries = all_sources(cfg, &n);
+	struct config_source *entries = all_sources(cfg, &d->keys, &n);
 
 	if (!entries)
 		return 0;
@@ -599,6 +601,11 @@ static void cmd_add(struct daemon *d, const struct control_request *req, struct 
 
 	if (source_line_parse(req->args, &src, why, sizeof(why)) < 0) {
 		fprintf(out, "error: add: %s\n", why);
+		return;
+	}
+	if (src.key && !auth_keyring_find(&d->keys, src.key)) {
+		fprintf(out, "error: add: key %u is not in %s\n", src.key,
+			d->cfg.keys[0] ? d->cfg.keys : "the keys file (there is none: keys = \"PATH\";)");
 		return;
 	}
 	for (size_t i = 0; i < d->cfg.source_count; i++)
@@ -1497,7 +1504,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "cannot serve: %s", why);
 		return -1;
 	}
-	entries = all_sources(&d->cfg, &entry_count);
+	entries = all_sources(&d->cfg, &d->keys, &entry_count);
 	if (!entries)
 		return -1;
 	if (entry_count == 0 && d->cfg.refclock_count == 0)

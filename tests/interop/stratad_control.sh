@@ -14,7 +14,9 @@ need_peers
 run_in_netns "$@"
 
 mkdir -p "$workdir/run" && chmod 777 "$workdir/run"
+echo "2 SHA1 0102030405060708090a0b0c0d0e0f1011121314" > "$workdir/ntp.keys" && chmod 600 "$workdir/ntp.keys"
 cat > "$workdir/stratad.conf" <<EOC
+keys = "$workdir/ntp.keys";
 sources = ( { server = "127.0.0.2"; port = 1123; iburst = true; minpoll = 4; maxpoll = 4; } );
 clock = { driftfile = ""; };
 serve = { listen = [ "127.0.0.5" ]; port = 1124; ratelimit = { interval = 1.0; burst = 4; kod = false; }; };
@@ -123,6 +125,21 @@ check "sources lists it" wait_for 3 bash -c "'$STRATACTL' -s '$workdir/run/strat
 check "selectdata: it has no sample (M)" grep -q '^M 127.0.0.3:1123 ' <(ctl selectdata)
 check "adding it again is refused" bash -c "! '$STRATACTL' -s '$workdir/run/stratad.sock' add server 127.0.0.3 port 1123 2> /dev/null"
 check "a bad option is refused, named" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' add server 127.0.0.4 minpol 3 2>&1 | grep -q 'unknown option \"minpol\"'"
+check "add server with chrony's options: prefer maxdelay 0.5 key 2" \
+	bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' add server 127.0.0.7 port 1123 prefer maxdelay 0.5 key 2 | grep -qx 'ok: added server 127.0.0.7'"
+check "selectdata --json: the source has them (prefer, maxdelay 0.5, a key), the others not" wait_for 3 python3 -c "
+import json, subprocess, sys
+d = {s['name']: s for s in json.loads(subprocess.run(['$STRATACTL', '-s', '$workdir/run/stratad.sock', '--json',
+                                                      'selectdata'], capture_output=True, check=True).stdout)}
+a, b = d.get('127.0.0.7'), d['127.0.0.2']
+sys.exit(not (a and a['prefer'] and a['maxdelay'] == 0.5 and a['authenticated'] and not a['noselect'] and
+              not a['trust'] and not b['prefer'] and b['maxdelay'] == 0 and not b['authenticated']))"
+check "delete 127.0.0.7" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' delete 127.0.0.7 | grep -qx 'ok: deleted 127.0.0.7'"
+check "an option past its range is refused with the range, as in the file" \
+	bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' add server 127.0.0.8 maxdelay 2000 2>&1 | grep -q 'maxdelay \"2000\" is out of range \[0, 1000\]'"
+check "a key the daemon does not hold is refused" \
+	bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' add server 127.0.0.8 key 5 2>&1 | grep -q 'key 5 is not in $workdir/ntp.keys'"
+check "...and nothing was added" bash -c "! '$STRATACTL' -s '$workdir/run/stratad.sock' sources | grep -q '127.0.0.8'"
 check "add pool localhost" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' add pool localhost port 1125 | grep -qx 'ok: added pool localhost'"
 check "delete the pool" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' delete localhost | grep -qx 'ok: deleted localhost'"
 check "delete 127.0.0.3" bash -c "'$STRATACTL' -s '$workdir/run/stratad.sock' delete 127.0.0.3 | grep -qx 'ok: deleted 127.0.0.3'"

@@ -3,7 +3,9 @@
 # CAP_SYS_TIME) and real chronyd servers in a private network namespace:
 #  - @include of a conf.d directory: the sources of a drop-in are used; a
 #    drop-in added before SIGHUP is read, a bad one is named by FILE:LINE;
-#  - sourcedir: *.sources files of chrony lines; "stratactl reload sources"
+#  - sourcedir: *.sources files of chrony lines (with chrony's per-source
+#    options: noselect, maxdelay; a key not in the keyring and ntsport
+#    without nts are refused); "stratactl reload sources"
 #    adds and removes their sources without disturbing the others (their
 #    sample count goes on); a bad line is logged by FILE:LINE, the rest used;
 #  - contrib/NetworkManager/20-strata-dhcp run as NetworkManager runs it
@@ -52,8 +54,10 @@ lacks_source() { ! has_source "$1"; }
 echo "--- sourcedir and reload sources"
 cat > "$workdir/dhcp/lan.sources" <<EOF
 # written by hand
-server 127.0.0.3 iburst minpoll 0 maxpoll 0
+server 127.0.0.3 iburst minpoll 0 maxpoll 0 noselect maxdelay 0.25
 server 127.0.0.9 bogus
+server 127.0.0.5 iburst key 9
+server 127.0.0.6 iburst ntsport 4460
 EOF
 echo "server 127.0.0.4 iburst" > "$workdir/dhcp/wifi.sources.tmp" # not *.sources
 sleep 2
@@ -66,6 +70,17 @@ sys.exit(json.loads(sys.argv[1]) != {'configured': 1, 'sourcedir': 1})" "$(ctl -
 check "a file not named *.sources is left alone" lacks_source 127.0.0.4:123
 check "the bad line is logged with its file and line" grep -q \
 	"$workdir/dhcp/lan.sources:3: sourcedir: server 127.0.0.9: unknown option \"bogus\": line left out" "$workdir/stratad.log"
+check "its chrony options reached the source: noselect, maxdelay 0.25 (selectdata --json)" python3 -c "
+import json, sys
+s = [s for s in json.loads(sys.argv[1]) if s['address'] == '127.0.0.3:123']
+sys.exit(not (len(s) == 1 and s[0]['noselect'] and s[0]['maxdelay'] == 0.25 and not s[0]['prefer']))" \
+	"$(ctl --json selectdata)"
+check "a key not in the keyring: the line is logged and left out" grep -q \
+	"$workdir/dhcp/lan.sources:4: sourcedir: key 9 is not in the keys file: line left out" "$workdir/stratad.log"
+check "ntsport without nts: logged as the file would say it, left out" grep -q \
+	"$workdir/dhcp/lan.sources:5: sourcedir: server 127.0.0.6: ntsport: only an NTS source has an NTS-KE port: line left out" \
+	"$workdir/stratad.log"
+check "neither is a source" bash -c "! '$STRATACTL' -s '$workdir/run/stratad.sock' sources | grep -qE ' 127.0.0.[56]:123 '"
 after=$(samples 127.0.0.2:1123)
 check "the configured source was not disturbed (samples $before -> $after)" test "$after" -ge "$before" -a "$before" -ge 2
 rm "$workdir/dhcp/lan.sources" "$workdir/dhcp/wifi.sources.tmp"

@@ -812,6 +812,87 @@ static void source_lines_as_chrony_writes_them(void **state)
 	assert_int_equal(source_line_parse("server a.example maxsources 2", &src, err, sizeof(err)), -1);
 }
 
+/* Every field of a source but where it was written. */
+static void assert_same_source(const struct config_source *a, const struct config_source *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_true(a->pool == b->pool && a->port == b->port && a->minpoll == b->minpoll && a->maxpoll == b->maxpoll &&
+		    a->iburst == b->iburst && a->maxsources == b->maxsources && a->key == b->key);
+	assert_true(a->prefer == b->prefer && a->noselect == b->noselect && a->trust == b->trust &&
+		    a->require == b->require && a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio &&
+		    a->minstratum == b->minstratum && a->offset == b->offset && a->version == b->version &&
+		    a->maxsamples == b->maxsamples && a->nts == b->nts && a->nts_port == b->nts_port);
+}
+
+/* The same options in the file and on a source line (chrony's spelling)
+ * give the same entry; a value past an option's range is refused by both. */
+static void source_lines_and_the_file_agree(void **state)
+{
+	struct daemon_config cfg;
+	struct config_source line;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("sources = ( { server = \"192.0.2.1\"; port = 1123; iburst = true; minpoll = 2;\n"
+			      "  maxpoll = 5; prefer = true; noselect = true; trust = true; require = true;\n"
+			      "  maxdelay = 0.5; maxdelayratio = 3.5; minstratum = 2; offset = -0.00025;\n"
+			      "  version = 3; maxsamples = 4; nts = true; nts_port = 4461; } );\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_int_equal(source_line_parse("server 192.0.2.1 port 1123 iburst minpoll 2 maxpoll 5 PREFER noselect"
+					   " trust require maxdelay 0.5 maxdelayratio 3.5 minstratum 2"
+					   " offset -0.00025 version 3 maxsamples 4 nts ntsport 4461",
+					   &line, err, sizeof(err)), 0);
+	assert_true(line.prefer && line.nts && line.nts_port == 4461 && line.maxdelay == 0.5);
+	assert_same_source(&line, &cfg.sources[0]);
+	config_free(&cfg);
+	/* the defaults too */
+	assert_int_equal(load("sources = ( { pool = \"p.example\"; } );", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(source_line_parse("pool p.example", &line, err, sizeof(err)), 0);
+	assert_same_source(&line, &cfg.sources[0]);
+	config_free(&cfg);
+
+	assert_int_equal(source_line_parse("server a key 7 minstratum 15", &line, err, sizeof(err)), 0);
+	assert_int_equal(line.key, 7);
+	assert_int_equal(line.minstratum, 15);
+	/* just past each option's range, as the file says it */
+	static const char *const past[][2] = {
+		{ "maxdelay = 1000.5;", "maxdelay 1000.5" }, { "maxdelayratio = 2e6;", "maxdelayratio 2e6" },
+		{ "minstratum = 16;", "minstratum 16" },     { "offset = -1000.5;", "offset -1000.5" },
+		{ "version = 0;", "version 0" },             { "maxsamples = 9;", "maxsamples 9" },
+		{ "key = 0;", "key 0" },                     { "nts = true; nts_port = 65536;", "nts ntsport 65536" },
+		{ "minpoll = 25;", "minpoll 25" },
+	};
+	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++) {
+		char text[160];
+
+		snprintf(text, sizeof(text), "sources = ( { server = \"a\"; %s } );", past[i][0]);
+		assert_non_null(strstr(error_of(text), "is out of range"));
+		snprintf(text, sizeof(text), "server a %s", past[i][1]);
+		assert_int_equal(source_line_parse(text, &line, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "is out of range"));
+	}
+	/* the checks between options, named as the file names them */
+	assert_int_equal(source_line_parse("server a maxdelayratio 0.5", &line, err, sizeof(err)), -1);
+	assert_string_equal(err, "server a: maxdelayratio: 0.5 must be above 1 (a ratio to the least delay), or 0 "
+				 "for no limit");
+	assert_int_equal(source_line_parse("server a nts key 3", &line, err, sizeof(err)), -1);
+	assert_string_equal(err, "server a: key: a source is either NTS or keyed, not both");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; nts = true; key = 3; } );"),
+			    ":1: sources[0].key: a source is either NTS or keyed, not both");
+	assert_int_equal(source_line_parse("server a ntsport 4461", &line, err, sizeof(err)), -1);
+	assert_string_equal(err, "server a: ntsport: only an NTS source has an NTS-KE port");
+	assert_string_equal(error_of("sources = ( { server = \"a\"; nts_port = 4461; } );"),
+			    ":1: sources[0].nts_port: only an NTS source has an NTS-KE port");
+	/* not numbers, or not whole ones */
+	assert_int_equal(source_line_parse("server a maxdelay nan", &line, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("server a maxdelay 0.5s", &line, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("server a version 3.0", &line, err, sizeof(err)), -1);
+	assert_int_equal(source_line_parse("server a key 99999999999999999999", &line, err, sizeof(err)), -1);
+	/* the file's own spelling is not chrony's */
+	assert_int_equal(source_line_parse("server a nts nts_port 4461", &line, err, sizeof(err)), -1);
+	assert_string_equal(err, "server a: unknown option \"nts_port\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -838,6 +919,7 @@ int main(void)
 		cmocka_unit_test(keys_and_source_keys),
 		cmocka_unit_test(source_lines_as_chrony_writes_them),
 		cmocka_unit_test(per_source_options),
+		cmocka_unit_test(source_lines_and_the_file_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
