@@ -15,9 +15,9 @@
 #    the link's NTP= servers from systemd-networkd's state file;
 #  - contrib/NetworkManager/20-strata-onoffline (and networkd-dispatcher's
 #    link to it) says online with a default route and offline without one.
-#    stratactl online/offline are not in this tree's stratactl: the hooks
-#    call a stand-in that records its arguments (and passes "reload sources"
-#    on to the real stratactl), so the decision is checked, not the command.
+#    The hooks call a stand-in that records its arguments and hands them to
+#    the real stratactl (with this daemon's socket), so both the decision
+#    and its effect on the running daemon (stratactl activity) are checked.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 need_peers
@@ -109,8 +109,7 @@ calls=$workdir/stratactl-calls
 cat > "$workdir/stratactl-standin" <<EOF
 #!/bin/sh
 echo "\$*" >> "$calls"
-[ "\$*" = "reload sources" ] && exec "$STRATACTL" -s "$workdir/run/stratad.sock" "\$@"
-exit 0
+exec "$STRATACTL" -s "$workdir/run/stratad.sock" "\$@"
 EOF
 chmod 755 "$workdir/stratactl-standin"
 nm() { env -i PATH="$PATH" STRATACTL="$workdir/stratactl-standin" STRATA_SOURCEDIR="$workdir/dhcp" "$@"; }
@@ -157,10 +156,16 @@ networkd=$interop_top/contrib/networkd-dispatcher/strata-onoffline
 : > "$calls"
 nm sh "$onoff" eth0 up
 check "no default route: offline" test "$(cat "$calls")" = offline
+# how many sources the daemon has online / offline now
+activity() { ctl --json activity | python3 -c "import json, sys; a = json.load(sys.stdin); print(a['online'], a['offline'])"; }
+all_offline() { set -- $(activity); [ "$1" -eq 0 ] && [ "$2" -gt 0 ]; }
+all_online() { set -- $(activity); [ "$1" -gt 0 ] && [ "$2" -eq 0 ]; }
+check "... and the daemon's sources are offline (online, offline: $(activity))" all_offline
 ip route add default dev lo
 : > "$calls"
 nm sh "$onoff" eth0 connectivity-change
 check "a default route: online" test "$(cat "$calls")" = online
+check "... and the daemon's sources are online (online, offline: $(activity))" all_online
 : > "$calls"
 nm sh "$onoff" eth0 vpn-down
 check "other NetworkManager actions: no call" test ! -s "$calls"
