@@ -992,6 +992,14 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	*next = merged;
 }
 
+static bool same_nts_server(const struct serve_nts_config *a, const struct serve_nts_config *b)
+{
+	return a->enabled == b->enabled && !strcmp(a->certificate, b->certificate) && !strcmp(a->key, b->key) &&
+	       a->port == b->port && a->rotate == b->rotate && !strcmp(a->keys_file, b->keys_file) &&
+	       a->max_connections == b->max_connections && a->timeout == b->timeout &&
+	       !strcmp(a->ntp_server, b->ntp_server) && a->ntp_port == b->ntp_port;
+}
+
 /* The addresses alone: a new port is serve.port's change. */
 static bool same_listen(const struct serve_config *a, const struct serve_config *b)
 {
@@ -1027,6 +1035,7 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 		{ x->enabled && y->enabled && x->port != y->port, "serve.port" },
 		{ x->enabled && y->enabled && x->threads != y->threads, "serve.threads" },
 		{ x->enabled && y->enabled && x->rcvbuf != y->rcvbuf, "serve.rcvbuf" },
+		{ x->enabled && y->enabled && !same_nts_server(&x->nts, &y->nts), "serve.nts" },
 		{ strcmp(running->control_socket, next->control_socket) != 0, "control.socket" },
 		{ strcmp(running->user, next->user) != 0, "user" },
 		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
