@@ -101,7 +101,7 @@ for mode in short kod-deny kod-rate silent unsync bad-origin zero-xmt root-max p
 	zero-xmt) expect_failure "zero transmit time" "every reply rejected: zero receive or transmit timestamp" -p 1 "127.0.0.1:$port" ;;
 	root-max) expect_failure "root distance 98,304 s" "every reply rejected: root distance 9.83e+04 s exceeds the limit of 1.5 s" -p 1 "127.0.0.1:$port" ;;
 	precision-max) expect_failure "precision 2^127 s" "every reply rejected: root distance 1.7e+38 s exceeds the limit of 1.5 s" -p 1 "127.0.0.1:$port" ;;
-	oversized) expect_failure "oversized reply" "127.0.0.1:$port (127.0.0.1:$port): only bogus replies (1): oversized datagram (more than 1024 bytes)" -p 1 -t 0.3 "127.0.0.1:$port" ;;
+	oversized) expect_failure "oversized reply" "127.0.0.1:$port (127.0.0.1:$port): only bogus replies (1): oversized datagram (more than 4096 bytes)" -p 1 -t 0.3 "127.0.0.1:$port" ;;
 	esac
 done
 # --- an injected datagram (a request echoed back, a reply with a wrong

@@ -23,7 +23,8 @@ MODE is one of:
     inject      first a copy of the request (mode 3, right origin) and a
                 reply with a wrong origin, as an off-path sender would
                 inject them, then the normal reply
-    oversized   the normal reply followed by 2000 bytes of padding
+    oversized   the normal reply followed by 5000 bytes of padding (more than
+                any receive buffer of ours, 4096 bytes)
 
 "Normal" replies copy the client's transmit timestamp into the origin
 field, use the client's version (3 or 4), mode 4, poll = client's poll,
@@ -112,7 +113,7 @@ def build_reply(mode, req, t_recv, t_xmt_fn, offset, root):
     xmt = 0 if mode == "zero-xmt" else to_ntp(t_xmt_fn() + offset)
     reply = head + struct.pack("!Q", xmt)
     if mode == "oversized":
-        reply += bytes(2000)
+        reply += bytes(5000)
     return reply
 
 
