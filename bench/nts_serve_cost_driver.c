@@ -1,13 +1,8 @@
-/* bench/nts_serve_cost: the user-space cost of one authenticated NTS
+/* bench/nts_serve_cost_driver: the user-space cost of one authenticated NTS
  * answer, without the kernel: N times, the request bench/serve --nts sends
  * (a cookie, no placeholders) goes through serve_request and the answer is
- * signed (serve_sign_reply), as the worker loop does. Run under
- * `valgrind --tool=callgrind` the instruction count per answer is a figure
- * that does not depend on what else the machine runs:
- *
- *   cc -O2 -g -I src -o /tmp/nsc bench/nts_serve_cost.c build/src/libstrata_core.a \
- *      $(pkg-config --libs gnutls nettle) -lm
- *   valgrind --tool=callgrind /tmp/nsc 1000     (and 0: the difference / 1000)
+ * signed (serve_sign_reply), as the worker loop does. bench/nts_serve_cost
+ * counts its instructions under callgrind.
  *
  * Every answer is checked with the client's key, so a broken server cannot
  * look fast. */
