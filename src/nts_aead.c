@@ -1,25 +1,17 @@
 #include "nts_aead.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
-static gnutls_cipher_algorithm_t gnutls_algorithm(uint16_t aead)
-{
-	switch (aead) {
-	case NTS_AEAD_AES_SIV_CMAC_256:
-		return GNUTLS_CIPHER_AES_128_SIV;
-	case NTS_AEAD_AES_SIV_CMAC_512:
-		return GNUTLS_CIPHER_AES_256_SIV;
-	default:
-		return GNUTLS_CIPHER_UNKNOWN;
-	}
-}
+#include <string.h>
 
 size_t nts_aead_key_len(uint16_t aead)
 {
-	gnutls_cipher_algorithm_t alg = gnutls_algorithm(aead);
-
-	return alg == GNUTLS_CIPHER_UNKNOWN ? 0 : gnutls_cipher_get_key_size(alg);
+	switch (aead) {
+	case NTS_AEAD_AES_SIV_CMAC_256:
+		return SIV_CMAC_AES128_KEY_SIZE;
+	case NTS_AEAD_AES_SIV_CMAC_512:
+		return SIV_CMAC_AES256_KEY_SIZE;
+	default:
+		return 0;
+	}
 }
 
 const char *nts_aead_name(uint16_t aead)
@@ -49,25 +41,26 @@ size_t nts_aead_supported(uint16_t *out, size_t max)
 
 bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key)
 {
-	gnutls_cipher_algorithm_t alg = gnutls_algorithm(key->aead);
-	gnutls_datum_t datum = { .data = (unsigned char *)key->value, .size = key->len };
-	gnutls_aead_cipher_hd_t handle;
+	size_t key_len = nts_aead_key_len(key->aead);
 
-	ctx->handle = NULL;
-	if (alg == GNUTLS_CIPHER_UNKNOWN || key->len != gnutls_cipher_get_key_size(alg))
+	ctx->aead = 0;
+	if (key_len == 0 || key->len != key_len)
 		return false;
-	if (gnutls_aead_cipher_init(&handle, alg, &datum) < 0)
-		return false;
-	ctx->handle = handle;
+	if (key->aead == NTS_AEAD_AES_SIV_CMAC_256)
+		siv_cmac_aes128_set_key(&ctx->u.siv256, key->value);
+	else
+		siv_cmac_aes256_set_key(&ctx->u.siv512, key->value);
 	ctx->aead = key->aead;
 	return true;
 }
 
 void nts_aead_deinit(struct nts_aead *ctx)
 {
-	if (ctx->handle)
-		gnutls_aead_cipher_deinit(ctx->handle);
-	ctx->handle = NULL;
+	/* the context holds the expanded key */
+	if (ctx->aead)
+		explicit_bzero(&ctx->u, ctx->aead == NTS_AEAD_AES_SIV_CMAC_256 ? sizeof(ctx->u.siv256)
+									       : sizeof(ctx->u.siv512));
+	ctx->aead = 0;
 }
 
 bool nts_aead_encrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t nonce_len, const uint8_t *ad,
@@ -75,24 +68,32 @@ bool nts_aead_encrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t n
 {
 	size_t out_len = plain_len + NTS_AEAD_TAG_LEN;
 
-	if (!ctx->handle || nonce_len == 0)
+	if (!ctx->aead || nonce_len == 0)
 		return false;
-	return gnutls_aead_cipher_encrypt(ctx->handle, nonce, nonce_len, ad, ad_len, NTS_AEAD_TAG_LEN, plain,
-					  plain_len, out, &out_len) == 0 &&
-	       out_len == plain_len + NTS_AEAD_TAG_LEN;
+	if (ctx->aead == NTS_AEAD_AES_SIV_CMAC_256)
+		siv_cmac_aes128_encrypt_message(&ctx->u.siv256, nonce_len, nonce, ad_len, ad, out_len, out, plain);
+	else
+		siv_cmac_aes256_encrypt_message(&ctx->u.siv512, nonce_len, nonce, ad_len, ad, out_len, out, plain);
+	return true;
 }
 
 bool nts_aead_decrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t nonce_len, const uint8_t *ad,
 		      size_t ad_len, const uint8_t *cipher, size_t cipher_len, uint8_t *plain)
 {
 	size_t plain_len;
-	/* GnuTLS writes nothing for an empty plaintext but still wants a buffer */
-	uint8_t none[1];
+	int ok;
 
-	if (!ctx->handle || nonce_len == 0 || cipher_len < NTS_AEAD_TAG_LEN)
+	if (!ctx->aead || nonce_len == 0 || cipher_len < NTS_AEAD_TAG_LEN)
 		return false;
 	plain_len = cipher_len - NTS_AEAD_TAG_LEN;
-	return gnutls_aead_cipher_decrypt(ctx->handle, nonce, nonce_len, ad, ad_len, NTS_AEAD_TAG_LEN, cipher,
-					  cipher_len, plain_len ? plain : none, &plain_len) == 0 &&
-	       plain_len == cipher_len - NTS_AEAD_TAG_LEN;
+	if (ctx->aead == NTS_AEAD_AES_SIV_CMAC_256)
+		ok = siv_cmac_aes128_decrypt_message(&ctx->u.siv256, nonce_len, nonce, ad_len, ad, plain_len, plain,
+						     cipher);
+	else
+		ok = siv_cmac_aes256_decrypt_message(&ctx->u.siv512, nonce_len, nonce, ad_len, ad, plain_len, plain,
+						     cipher);
+	/* nettle decrypts before it checks: nothing unauthenticated is left */
+	if (!ok)
+		explicit_bzero(plain, plain_len);
+	return ok;
 }

@@ -1,20 +1,28 @@
 /* The AEAD algorithms of NTS (RFC 8915 5.1, IANA "AEAD Algorithms"),
- * computed by GnuTLS's AEAD API. Pure: keys are arguments; no I/O.
+ * computed by nettle's SIV-CMAC (RFC 5297). Pure: keys are arguments; no I/O,
+ * no allocation.
  *
- *   15 AEAD_AES_SIV_CMAC_256  GNUTLS_CIPHER_AES_128_SIV, 32-byte key (required)
- *   17 AEAD_AES_SIV_CMAC_512  GNUTLS_CIPHER_AES_256_SIV, 64-byte key
- * GnuTLS 3.7 has no AES-GCM-SIV (30), and neither has nettle 3.8.
+ *   15 AEAD_AES_SIV_CMAC_256  siv_cmac_aes128, 32-byte key (required)
+ *   17 AEAD_AES_SIV_CMAC_512  siv_cmac_aes256, 64-byte key
+ * nettle 3.8 has no AES-GCM-SIV (30), and neither has GnuTLS 3.7.
+ *
+ * nettle directly rather than GnuTLS's AEAD API (which wraps the same
+ * nettle code): a server keys two contexts per NTS request (the client's
+ * C2S and S2C keys), and gnutls_aead_cipher_init/deinit added an allocation,
+ * a free and an algorithm lookup to each (callgrind, bench/nts_serve_cost).
  *
  * The interface is RFC 5297's nonce-based AEAD (RFC 5116): S2V over one
  * associated-data string and the nonce; the output is the 16-byte tag (the
- * synthetic IV) followed by the ciphertext. GnuTLS aborts on an empty nonce
- * (nettle asserts it), so every call here refuses one. */
+ * synthetic IV) followed by the ciphertext. nettle asserts a non-empty nonce,
+ * so every call here refuses an empty one. */
 #ifndef STRATA_NTS_AEAD_H
 #define STRATA_NTS_AEAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <nettle/siv-cmac.h>
 
 #define NTS_AEAD_AES_SIV_CMAC_256 15
 #define NTS_AEAD_AES_SIV_CMAC_512 17
@@ -28,10 +36,14 @@ struct nts_key {
 	uint8_t value[NTS_AEAD_MAX_KEY_LEN];
 };
 
-/* A keyed cipher, set up once per key (the key schedule is the costly part). */
+/* A keyed cipher, set up once per key (the key schedule is the costly
+ * part); held by value, so keying one is a computation, not an allocation. */
 struct nts_aead {
-	void *handle; /* gnutls_aead_cipher_hd_t */
-	uint16_t aead;
+	uint16_t aead; /* 0: not keyed */
+	union {
+		struct siv_cmac_aes128_ctx siv256;
+		struct siv_cmac_aes256_ctx siv512;
+	} u;
 };
 
 /* Key length of an algorithm we support; 0 for any other id. */
@@ -44,8 +56,8 @@ const char *nts_aead_name(uint16_t aead);
  * (at most max) were written. */
 size_t nts_aead_supported(uint16_t *out, size_t max);
 
-/* False when the algorithm is unsupported, the key has the wrong length or
- * GnuTLS fails. On success nts_aead_deinit must follow. */
+/* False when the algorithm is unsupported or the key has the wrong length.
+ * nts_aead_deinit wipes the keyed context. */
 bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key);
 void nts_aead_deinit(struct nts_aead *ctx);
 
