@@ -425,6 +425,7 @@ static void serve_nts_is_read_with_its_defaults_and_printed_back(void **state)
 	assert_int_equal(a.serve.nts.max_connections, 100);
 	assert_true(a.serve.nts.timeout == 2.0);
 	assert_non_null(strstr(a.serve.nts.keys_file, "/nts-server-keys"));
+	config_free(&a);
 	assert_int_equal(load("serve = { nts = { certificate = \"/c\"; key = \"/k\"; port = 14460; rotate = 0;\n"
 			      "  nts_server_keys_file = \"/shared/keys\"; max_connections = 5; timeout = 0.5;\n"
 			      "  ntp_server = \"ntp2.example.net\"; ntp_port = 1123; }; };\n", &a, err, sizeof(err)), 0);
@@ -437,6 +438,8 @@ static void serve_nts_is_read_with_its_defaults_and_printed_back(void **state)
 	assert_memory_equal(&a.serve.nts, &b.serve.nts, sizeof(a.serve.nts));
 	assert_int_equal(b.serve.nts.rotate, 0);
 	assert_string_equal(b.serve.nts.ntp_server, "ntp2.example.net");
+	config_free(&a);
+	config_free(&b);
 }
 
 static void serve_nts_errors_name_the_setting(void **state)
