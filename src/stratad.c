@@ -937,8 +937,9 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 		logsink_use_syslog("stratad", level);
 }
 
-/* A reload applies the sources, logging, statsd, the clock's step policy,
- * quorum and limits and local_stratum, and, when the server took them
+/* A reload applies the sources (the sourcedir, nts_trusted_certs and
+ * nts_dumpdir with them), logging and the history logs, statsd, the clock's
+ * step policy, quorum, limits, max_clock_error and local_stratum, and, when the server took them
  * (serve_reloaded), its access lists and rate limits; the rest
  * (restart_only_changes) is what the running engine, sockets and processes
  * were built from, kept from the running configuration. next becomes the
@@ -962,6 +963,9 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	next->serve.listen_count = 0;
 	merged.history = next->history;
 	memcpy(merged.sourcedir, next->sourcedir, sizeof(merged.sourcedir));
+	/* upstream takes these for its next key exchange and dump (reload) */
+	memcpy(merged.nts_trusted_certs, next->nts_trusted_certs, sizeof(merged.nts_trusted_certs));
+	memcpy(merged.nts_dumpdir, next->nts_dumpdir, sizeof(merged.nts_dumpdir));
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
 	merged.statsd = next->statsd;
