@@ -32,6 +32,19 @@ static int load(const char *text, struct daemon_config *cfg, char *err, size_t e
 	return ret;
 }
 
+/* config_print's text of cfg, to free. */
+static char *printed_text(const struct daemon_config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	config_print(cfg, out);
+	fclose(out);
+	return text;
+}
+
 /* The error with the temporary file's name taken off. */
 static const char *error_of(const char *text)
 {
@@ -413,8 +426,6 @@ static void serve_nts_is_read_with_its_defaults_and_printed_back(void **state)
 	struct daemon_config a, b;
 	char err[256];
 	char *printed = NULL;
-	size_t len = 0;
-	FILE *out;
 
 	assert_int_equal(load("serve = { nts = { certificate = \"/c.pem\"; key = \"/k.pem\"; }; };\n", &a, err,
 			      sizeof(err)), 0);
@@ -429,10 +440,7 @@ static void serve_nts_is_read_with_its_defaults_and_printed_back(void **state)
 	assert_int_equal(load("serve = { nts = { certificate = \"/c\"; key = \"/k\"; port = 14460; rotate = 0;\n"
 			      "  nts_server_keys_file = \"/shared/keys\"; max_connections = 5; timeout = 0.5;\n"
 			      "  ntp_server = \"ntp2.example.net\"; ntp_port = 1123; }; };\n", &a, err, sizeof(err)), 0);
-	out = open_memstream(&printed, &len);
-	assert_non_null(out);
-	config_print(&a, out);
-	fclose(out);
+	printed = printed_text(&a);
 	assert_int_equal(load(printed, &b, err, sizeof(err)), 0);
 	free(printed);
 	assert_memory_equal(&a.serve.nts, &b.serve.nts, sizeof(a.serve.nts));
@@ -479,8 +487,6 @@ static void the_printed_configuration_reads_back(void **state)
 	struct daemon_config a, b;
 	char err[256];
 	char *printed = NULL;
-	size_t len = 0;
-	FILE *out;
 
 	assert_int_equal(load("sources = ( { pool = \"p.example\"; maxsources = 3; }, { server = \"127.0.0.1\"; key = 7; } );\n"
 			      "keys = \"/etc/strata/keys\";\n"
@@ -491,10 +497,7 @@ static void the_printed_configuration_reads_back(void **state)
 			      "statsd = { address = \"127.0.0.1\"; };\n",
 			      &a, err, sizeof(err)),
 			 0);
-	out = open_memstream(&printed, &len);
-	assert_non_null(out);
-	config_print(&a, out);
-	fclose(out);
+	printed = printed_text(&a);
 	assert_int_equal(load(printed, &b, err, sizeof(err)), 0);
 	free(printed);
 	for (size_t i = 0; i < a.source_count; i++) {
@@ -526,8 +529,6 @@ static void printed_strings_are_escaped(void **state)
 	struct daemon_config a, b;
 	char err[256];
 	char *printed = NULL, *again = NULL;
-	size_t len = 0, len2 = 0;
-	FILE *out;
 
 	assert_int_equal(load("sources = ( { server = \"a\\\"b\\\\c\"; } );\n"
 			      "clock = { driftfile = \"/var/lib/\\\"x\\\"\\tdrift\"; };\n"
@@ -536,19 +537,13 @@ static void printed_strings_are_escaped(void **state)
 			 0);
 	assert_string_equal(a.sources[0].name, "a\"b\\c");
 	assert_string_equal(a.driftfile, "/var/lib/\"x\"\tdrift");
-	out = open_memstream(&printed, &len);
-	assert_non_null(out);
-	config_print(&a, out);
-	fclose(out);
+	printed = printed_text(&a);
 	assert_int_equal(load(printed, &b, err, sizeof(err)), 0);
 	assert_string_equal(b.sources[0].name, a.sources[0].name);
 	assert_string_equal(b.driftfile, a.driftfile);
 	assert_string_equal(b.user, a.user);
 	assert_string_equal(b.pidfile, a.pidfile);
-	out = open_memstream(&again, &len2);
-	assert_non_null(out);
-	config_print(&b, out);
-	fclose(out);
+	again = printed_text(&b);
 	assert_string_equal(printed, again);
 	free(printed);
 	free(again);
