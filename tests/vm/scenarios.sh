@@ -118,7 +118,7 @@ boot_a() {
 	# --- scenario 5
 	if ! vm_wait_console '^@@(DATE -b begin|NO-STRATADATE)' 60 || grep -q '^@@NO-STRATADATE' "$VM_CONSOLE_LOG"; then
 		skipped=$((skipped + 1))
-		echo "SKIP: scenario 5: no stratadate in $STATIC_DIR/src (build it first)"
+		echo "SKIP: scenario 5: no stratadate in $GUEST_BUILD_DIR/src (build it first)"
 		return
 	fi
 	for mode in -b -B; do
