@@ -69,6 +69,7 @@ struct engine {
 	enum ntp_leap leap;
 	struct timespec reference_time;
 	double last_offset;
+	double corrections;             /* seconds: the sum of every step and slew the discipline decided */
 	double insane_offset;
 	bool insane_logged;
 	bool polled;                    /* a request went out */
@@ -518,6 +519,7 @@ static void correct_sources(struct engine *engine, struct timespec when, const s
 {
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
 		return;
+	engine->corrections += change->offset;
 	for (size_t i = 0; i < engine->capacity; i++) {
 		struct engine_source *es = &engine->sources[i];
 
@@ -583,6 +585,11 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	/* Until a few delays were seen, the least of them may hold as much
 	 * queueing as any: only the delay itself bounds the error. */
 	noise = source_precision(es->src); /* both clocks' resolution, ours included */
+	/* a reference clock's sample is the mean of a poll's readings: their
+	 * scatter (a pulse's latency, a receiver's jitter) is its noise, not the
+	 * configured precision alone */
+	if (source_is_refclock(es->src))
+		noise = fmax(noise, latest.dispersion);
 	if (es->delays_seen < FILTER_SIZE) {
 		es->delays_seen++;
 		noise = fmax(noise, latest.delay / sqrt(12.0));
@@ -876,21 +883,26 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	}
 }
 
+double engine_clock_moved(const struct engine *engine)
+{
+	return engine->corrections - discipline_pending_slew(engine->discipline);
+}
+
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
 			  struct timespec now)
 {
 	struct source *src = source_of(engine, id);
-	double pending = discipline_pending_slew(engine->discipline);
 	struct filter_sample s;
 	enum source_result r;
 
 	if (!src || !source_is_refclock(src))
 		return;
 	if (sample) {
-		/* measured against the clock as it reads, like a reply's T4 */
+		/* its readings were put on the clock as it would read unadjusted
+		 * (engine_clock_moved): onto the corrected clock of now */
 		s = *sample;
-		s.time = timespec_add(s.time, pending);
-		s.offset -= pending;
+		s.time = timespec_add(s.time, engine->corrections);
+		s.offset -= engine->corrections;
 	}
 	r = source_refclock_poll(src, sample ? &s : NULL, leap, corrected(engine, now));
 	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD) {

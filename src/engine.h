@@ -166,9 +166,17 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
  * trusted: the first one not expired decides (leap_decide). Copied. */
 void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
 
+/* How far the discipline has moved the local clock so far (seconds, steps
+ * and the part of each slew already run). A reference clock's reading,
+ * taken now, minus this is the time and plus this the offset it would have
+ * had on the clock left alone: readings gathered over a poll while a slew
+ * runs, put on that scale, agree with each other and with the corrected
+ * clock of the poll (engine_refclock_poll). */
+double engine_clock_moved(const struct engine *engine);
 /* A reference clock's poll (a source added with cfg->refclock): the sample
- * its readings since the last poll gave, on the local clock as read (NULL:
- * none, a missed poll), with the leap it announces; now is the local time. */
+ * its readings since the last poll gave, on the local clock as it would read
+ * unadjusted (engine_clock_moved; NULL: none, a missed poll), with the leap
+ * it announces; now is the local time. */
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
 			  struct timespec now);
 /* The refids that mark a server as synchronized to us (loop_own_refids):

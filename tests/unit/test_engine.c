@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "log.h"
 #include "ntp_time.h"
+#include "refclock_filter.h"
 #include "refid.h"
 #include "sim_clock.h"
 
@@ -1283,9 +1284,10 @@ static void refclock_polls(const int *ids, const double *aheads, size_t n, unsig
 		w.true_now = timespec_add(w.true_now, 16.0);
 		for (size_t k = 0; k < n; k++) {
 			struct timespec local = local_now();
+			double moved = engine_clock_moved(w.engine); /* as refclocks.c keeps readings */
 			struct filter_sample sample = {
-				.offset = timespec_diff(w.true_now, local) + aheads[k],
-				.delay = 1e-9, .dispersion = 1e-6, .time = local,
+				.offset = timespec_diff(w.true_now, local) + aheads[k] + moved,
+				.delay = 1e-9, .dispersion = 1e-6, .time = timespec_add(local, -moved),
 			};
 
 			engine_refclock_poll(w.engine, ids[k], isnan(aheads[k]) ? NULL : &sample, NTP_LEAP_NONE, local);
@@ -1324,6 +1326,56 @@ static void a_refclock_is_stratum_0_and_makes_us_stratum_1(void **state)
 	/* it disciplines the clock as an NTP source would: slewed onto it */
 	assert_null(first_call(CALL_STEP));
 	assert_float_equal(tracking().system_offset, 0.0, 1e-4);
+}
+
+/* A PPS-like refclock read every second, four readings a poll, as
+ * refclocks.c keeps them (engine_clock_moved): the 500 ppm slew that runs
+ * between the readings of one poll must not bias its sample, and the
+ * scatter of a poll's readings is the sample's noise, or each poll
+ * over-corrects the last and the clock swings (seen in the VM's PPS
+ * scenario: the frequency between -50 and +103 ppm, the offset +-3.5 ms
+ * around the pulses). */
+static void refclock_readings_taken_during_a_slew_agree(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct refclock_filter filter;
+	struct refclock_filter_sample fs;
+	double worst_late = 0.0;
+	int id;
+
+	(void)state;
+	start(&cfg);
+	sim_clock_init(&w.clock.sim, t0.tv_sec, -0.008, 30.0, 0.0, NULL);
+	{
+		struct source_config sc = { .name = "PPS", .minpoll = 2, .maxpoll = 2, .refclock = true,
+					    .refid = refid_from_name("PPS"), .refclock_precision = -20 };
+
+		id = engine_add_source(w.engine, &sc, local_now());
+		assert_true(id >= 0);
+	}
+	refclock_filter_init(&filter, 64);
+	for (int second = 1; second <= 600; second++) {
+		struct timespec local;
+		struct refclock_reading r;
+		double moved = engine_clock_moved(w.engine);
+
+		w.true_now = timespec_add(w.true_now, 1.0);
+		local = local_now();
+		r = (struct refclock_reading){ .time = timespec_add(local, -moved),
+					       .offset = timespec_diff(w.true_now, local) + moved };
+		refclock_filter_add(&filter, &r);
+		if (second % 4 == 0 && refclock_filter_take(&filter, 1e-6, 1e-9, &fs)) {
+			struct filter_sample sample = { .offset = fs.offset, .delay = fs.delay,
+							.dispersion = fs.dispersion, .time = fs.time };
+
+			engine_refclock_poll(w.engine, id, &sample, NTP_LEAP_NONE, local);
+		}
+		if (second > 300)
+			worst_late = fmax(worst_late, fabs(timespec_diff(w.true_now, local_now())));
+	}
+	assert_null(first_call(CALL_STEP));
+	/* 8 ms slewed away within the first minutes, then no swing */
+	assert_true(worst_late < 100e-6);
 }
 
 static void a_refclock_that_stops_delivering_is_unreachable(void **state)
@@ -1418,6 +1470,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_reload_changes_the_quorum_limits_and_local_stratum, stop),
 		cmocka_unit_test_teardown(the_source_table_grows, stop),
 		cmocka_unit_test_teardown(a_refclock_is_stratum_0_and_makes_us_stratum_1, stop),
+		cmocka_unit_test_teardown(refclock_readings_taken_during_a_slew_agree, stop),
 		cmocka_unit_test_teardown(a_refclock_that_stops_delivering_is_unreachable, stop),
 		cmocka_unit_test_teardown(a_gps_a_second_off_is_a_falseticker_not_a_step, stop),
 		cmocka_unit_test_teardown(a_gps_a_year_off_alone_is_insane_time_not_a_step, stop),
