@@ -188,6 +188,7 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
 	c->max_jitter = cfg->max_jitter;
 	c->local_stratum = cfg->local_stratum;
 	c->max_clock_error_ppm = cfg->max_clock_error_ppm; /* from the next clock update */
+	c->leap_mode = cfg->leap_mode;                     /* the kernel is told at the next update */
 	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.max_jitter = cfg->max_jitter;
@@ -906,6 +907,21 @@ static bool timespec_is_set(struct timespec t)
 	return t.tv_sec != 0 || t.tv_nsec != 0;
 }
 
+/* The table that decides now, else the first (expired), for the operator. */
+static void leap_table_status(const struct engine *engine, int64_t now, struct engine_tracking *out)
+{
+	const struct leap_table *table = trusted_leap_table(engine, now);
+
+	if (!table && engine->leap_table_count)
+		table = &engine->leap_tables[0];
+	if (!table)
+		return;
+	out->leap_table_expires = table->expires;
+	out->leap_table_expired = now >= table->expires;
+	if (!leap_table_next(table, now, &out->next_leap_when, &out->next_leap_sign))
+		out->next_leap_when = 0;
+}
+
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out)
 {
 	struct timespec t = corrected(engine, now);
@@ -952,6 +968,8 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	out->skew_ppm = discipline_skew_ppm(engine->discipline);
 	out->steps = discipline_steps(engine->discipline);
 	out->insane_offset = engine->insane_offset;
+	out->leap_mode = engine->cfg.leap_mode;
+	leap_table_status(engine, t.tv_sec, out);
 }
 
 bool engine_get_source(const struct engine *engine, int id, struct timespec now, struct source_status *out)
