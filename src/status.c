@@ -63,8 +63,7 @@ static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
 		snprintf(buf, len, "%s (%s)", sync_state_str(t->state), unsync_reason_str(t->reason));
 }
 
-/* The leap table as the operator needs it after a tzdata update. */
-static void leap_table_text(char *buf, size_t len, const struct engine_tracking *t)
+void status_leap_table_str(char *buf, size_t len, const struct engine_tracking *t)
 {
 	int y, m, d;
 
@@ -82,7 +81,7 @@ static void leap_table_text(char *buf, size_t len, const struct engine_tracking 
 		 y, m, d);
 }
 
-static void next_leap_text(char *buf, size_t len, const struct engine_tracking *t)
+void status_next_leap_str(char *buf, size_t len, const struct engine_tracking *t)
 {
 	int y, m, d;
 
@@ -184,8 +183,8 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 	fprintf(out, "Leap status     : %s\n", status_leap_str(t->leap));
 	fprintf(out, "Sync state      : %s\n", why);
 	fprintf(out, "Steps           : %u\n", t->steps);
-	leap_table_text(table, sizeof(table), t);
-	next_leap_text(next, sizeof(next), t);
+	status_leap_table_str(table, sizeof(table), t);
+	status_next_leap_str(next, sizeof(next), t);
 	fprintf(out, "Leap table      : %s\n", table);
 	fprintf(out, "Next leap       : %s\n", next);
 	fprintf(out, "Leap mode       : %s\n", leap_mode_str(t->leap_mode));
