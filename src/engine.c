@@ -82,6 +82,7 @@ struct engine {
 	int64_t leap_when;              /* the midnight engine->leap (INSERT or DELETE) comes at */
 	int64_t passed_leap_when;       /* the last leap second that passed, for the smear; 0: none */
 	int passed_leap_sign;
+	bool passed_leap_moved_clock;   /* under the leap_mode of its midnight, which a reload may change since */
 	int64_t outvoted_logged;        /* the day end an outvoting was last logged for */
 };
 
@@ -477,6 +478,14 @@ static enum ntp_leap decide_leap(struct engine *engine, struct timespec now, enu
 	return engine->cfg.leap_mode == LEAP_MODE_SYSTEM ? d.leap : NTP_LEAP_NONE;
 }
 
+/* The clock takes the leap at once (the kernel or a step): it reads
+ * 23:59:59 twice; else it runs through the leap. */
+static bool leap_moves_clock(const struct engine *engine)
+{
+	return engine->cfg.adjust &&
+	       (engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
+}
+
 /* At the leap second itself (now, local time, at or past leap_moment):
  * step or slew the clock as leap_mode says; the kernel does it in system
  * mode, nobody in ignore mode. */
@@ -503,6 +512,7 @@ static void pass_leap(struct engine *engine, struct timespec now)
 		engine->cfg.leap_mode == LEAP_MODE_SLEW ? ": slewing the clock by one second" : "");
 	engine->passed_leap_when = engine->leap_when;
 	engine->passed_leap_sign = sign;
+	engine->passed_leap_moved_clock = leap_moves_clock(engine);
 	engine->leap = NTP_LEAP_NONE;
 	engine->leap_when = 0;
 }
@@ -998,8 +1008,7 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 	memset(out, 0, sizeof(*out));
 	out->precision = engine->cfg.precision;
 	out->smear = engine->cfg.leap_smear;
-	out->leap_moves_clock = engine->cfg.adjust &&
-				(engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
+	out->leap_moves_clock = engine->leap_when ? leap_moves_clock(engine) : engine->passed_leap_moved_clock;
 	out->leap_when = engine->leap_when ? engine->leap_when : engine->passed_leap_when;
 	out->leap_sign = engine->leap_when ? (engine->leap == NTP_LEAP_INSERT ? 1 : -1) : engine->passed_leap_sign;
 	switch (engine->state) {

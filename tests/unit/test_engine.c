@@ -1063,6 +1063,25 @@ static void a_reload_changes_the_leap_mode(void **state)
 	assert_non_null(leap_call(CALL_STEP));
 }
 
+/* A leap_mode changed by a reload after the leap leaves the smear after it
+ * as it was: the clock took that second under the old mode. */
+static void a_reload_after_the_leap_keeps_its_smear(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	cfg.leap_smear = (struct leap_smear){ LEAP_SMEAR_QUADRATIC, LEAP_SMEAR_QUADRATIC_DEFAULT };
+	start_leap_day(&cfg, 600, NTP_LEAP_INSERT, true);
+	run_for(599);
+	assert_true(system_state().leap_moves_clock);
+	run_for(60);
+	assert_int_equal(system_state().leap_when, LEAP_MIDNIGHT);
+	cfg.leap_mode = LEAP_MODE_IGNORE;
+	engine_reconfigure(w.engine, &cfg);
+	assert_int_equal(system_state().leap_when, LEAP_MIDNIGHT);
+	assert_true(system_state().leap_moves_clock);
+}
+
 /* Smeared time carries no leap bits: clients must not insert it again. */
 static void smeared_service_announces_no_leap(void **state)
 {
@@ -1488,6 +1507,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_new_leap_table_decides_from_the_next_update, stop),
 		cmocka_unit_test_teardown(an_expired_table_is_reported_as_such, stop),
 		cmocka_unit_test_teardown(a_reload_changes_the_leap_mode, stop),
+		cmocka_unit_test_teardown(a_reload_after_the_leap_keeps_its_smear, stop),
 		cmocka_unit_test_teardown(the_source_table_grows, stop),
 		cmocka_unit_test_teardown(a_refclock_is_stratum_0_and_makes_us_stratum_1, stop),
 		cmocka_unit_test_teardown(a_refclock_that_stops_delivering_is_unreachable, stop),
