@@ -1141,6 +1141,16 @@ static void reload(struct daemon *d)
 		notify_ready(d->status);
 		return;
 	}
+	/* serve.leap_smear stays as started (restart_only_changes): the file's
+	 * own check cannot see that pair */
+	if (d->cfg.engine.leap_smear.shape != LEAP_SMEAR_OFF && next.engine.leap_mode == LEAP_MODE_SLEW) {
+		log_msg(LOG_LEVEL_ERROR,
+			"configuration not reloaded, keeping the running one: clock.leap_mode slew: the running "
+			"serve.leap_smear (changed only by a restart) needs system, step or ignore");
+		config_free(&next);
+		notify_ready(d->status);
+		return;
+	}
 	if (load_leap_tables(&next, leap_tables, &leap_table_count, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR,
 			"configuration not reloaded, keeping the running one and its leap tables: %s:%s",

@@ -12,7 +12,9 @@
 #  - a damaged file (wrong SHA-1), a missing one and a zone without leap
 #    seconds: the reload is refused, the log names the file and the reason,
 #    and tracking still shows the running table and leap_mode;
-#  - leapsectz = "right/UTC" with the list expired again: the zone decides.
+#  - leapsectz = "right/UTC" with the list expired again: the zone decides;
+#  - serving a smear, kept until a restart: leap_mode slew (which a smear
+#    refuses) is refused by a reload.
 . "$(dirname "$0")/stratad_lib.sh"
 need_stratad
 run_in_netns "$@"
@@ -161,4 +163,19 @@ else
 	echo "SKIP: no /usr/share/zoneinfo/right/UTC (tzdata's right/ zones)"
 fi
 check "stratad still runs" kill -0 "$STRATAD_PID"
+
+echo "--- serving a smear (restart-only): leap_mode slew, which a smear refuses, is refused by a reload"
+kill -TERM "$STRATAD_PID" && wait "$STRATAD_PID"
+: > "$workdir/stratad.log"
+refusals=0
+write_list leap "$list"
+write_conf "leapsecond_list = \"$list\"; };
+serve = { listen = [ \"127.0.0.1\" ]; leap_smear = \"quadratic\";"
+start_stratad "$conf"
+check "stratactl answers" wait_for 10 ctl tracking
+write_conf "leapsecond_list = \"$list\"; leap_mode = \"slew\"; };
+serve = { listen = [ \"127.0.0.1\" ];"
+check "reload refused" refused
+check "the log says why" logged "clock.leap_mode slew: the running serve.leap_smear (changed only by a restart) needs system, step or ignore"
+check "tracking: leap_mode still system" tracking_says "Leap mode       : system"
 finish
