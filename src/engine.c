@@ -83,6 +83,7 @@ struct engine {
 	int64_t leap_when;              /* the midnight engine->leap (INSERT or DELETE) comes at */
 	int64_t passed_leap_when;       /* the last leap second that passed, for the smear; 0: none */
 	int passed_leap_sign;
+	bool passed_leap_moved_clock;   /* under the leap_mode of its midnight, which a reload may change since */
 	int64_t outvoted_logged;        /* the day end an outvoting was last logged for */
 };
 
@@ -189,6 +190,7 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg)
 	c->max_jitter = cfg->max_jitter;
 	c->local_stratum = cfg->local_stratum;
 	c->max_clock_error_ppm = cfg->max_clock_error_ppm; /* from the next clock update */
+	c->leap_mode = cfg->leap_mode;                     /* the kernel is told at the next update */
 	discipline_set_step_policy(engine->discipline, cfg->step_threshold, cfg->stepout, cfg->max_steps);
 	engine->limits.max_distance = cfg->max_distance;
 	engine->limits.max_jitter = cfg->max_jitter;
@@ -477,6 +479,14 @@ static enum ntp_leap decide_leap(struct engine *engine, struct timespec now, enu
 	return engine->cfg.leap_mode == LEAP_MODE_SYSTEM ? d.leap : NTP_LEAP_NONE;
 }
 
+/* The clock takes the leap at once (the kernel or a step): it reads
+ * 23:59:59 twice; else it runs through the leap. */
+static bool leap_moves_clock(const struct engine *engine)
+{
+	return engine->cfg.adjust &&
+	       (engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
+}
+
 /* At the leap second itself (now, local time, at or past leap_moment):
  * step or slew the clock as leap_mode says; the kernel does it in system
  * mode, nobody in ignore mode. */
@@ -503,6 +513,7 @@ static void pass_leap(struct engine *engine, struct timespec now)
 		engine->cfg.leap_mode == LEAP_MODE_SLEW ? ": slewing the clock by one second" : "");
 	engine->passed_leap_when = engine->leap_when;
 	engine->passed_leap_sign = sign;
+	engine->passed_leap_moved_clock = leap_moves_clock(engine);
 	engine->leap = NTP_LEAP_NONE;
 	engine->leap_when = 0;
 }
@@ -918,6 +929,21 @@ static bool timespec_is_set(struct timespec t)
 	return t.tv_sec != 0 || t.tv_nsec != 0;
 }
 
+/* The table that decides now, else the first (expired), for the operator. */
+static void leap_table_status(const struct engine *engine, int64_t now, struct engine_tracking *out)
+{
+	const struct leap_table *table = trusted_leap_table(engine, now);
+
+	if (!table && engine->leap_table_count)
+		table = &engine->leap_tables[0];
+	if (!table)
+		return;
+	out->leap_table_expires = table->expires;
+	out->leap_table_expired = now >= table->expires;
+	if (!leap_table_next(table, now, &out->next_leap_when, &out->next_leap_sign))
+		out->next_leap_when = 0;
+}
+
 void engine_get_tracking(const struct engine *engine, struct timespec now, struct engine_tracking *out)
 {
 	struct timespec t = corrected(engine, now);
@@ -964,6 +990,8 @@ void engine_get_tracking(const struct engine *engine, struct timespec now, struc
 	out->skew_ppm = discipline_skew_ppm(engine->discipline);
 	out->steps = discipline_steps(engine->discipline);
 	out->insane_offset = engine->insane_offset;
+	out->leap_mode = engine->cfg.leap_mode;
+	leap_table_status(engine, t.tv_sec, out);
 }
 
 bool engine_get_source(const struct engine *engine, int id, struct timespec now, struct source_status *out)
@@ -992,8 +1020,7 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 	memset(out, 0, sizeof(*out));
 	out->precision = engine->cfg.precision;
 	out->smear = engine->cfg.leap_smear;
-	out->leap_moves_clock = engine->cfg.adjust &&
-				(engine->cfg.leap_mode == LEAP_MODE_SYSTEM || engine->cfg.leap_mode == LEAP_MODE_STEP);
+	out->leap_moves_clock = engine->leap_when ? leap_moves_clock(engine) : engine->passed_leap_moved_clock;
 	out->leap_when = engine->leap_when ? engine->leap_when : engine->passed_leap_when;
 	out->leap_sign = engine->leap_when ? (engine->leap == NTP_LEAP_INSERT ? 1 : -1) : engine->passed_leap_sign;
 	switch (engine->state) {

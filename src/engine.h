@@ -86,6 +86,12 @@ struct engine_tracking {
 	enum ntp_leap leap;
 	unsigned steps;              /* steps taken so far */
 	double insane_offset;        /* seconds: what the guard refused, when reason is UNSYNC_INSANE_TIME */
+	/* the leap table that decides (the first not expired), else the first, expired */
+	int64_t leap_table_expires;  /* Unix seconds; 0: no table; LEAP_NEVER_EXPIRES: a time zone's */
+	bool leap_table_expired;     /* so not used: the sources alone announce leap seconds */
+	int64_t next_leap_when;      /* in that table after now: the midnight ending it; 0: none */
+	int next_leap_sign;          /* +1 inserted, -1 deleted */
+	enum leap_mode leap_mode;
 };
 
 /* What the server answers downstream clients with. */
@@ -113,7 +119,8 @@ void engine_destroy(struct engine *engine);
 
 /* A reload (SIGHUP): step_threshold, stepout, max_steps, minsources,
  * max_distance, max_jitter and local_stratum take effect at once (a
- * selection round runs at the next engine_due_requests). adjust,
+ * selection round runs at the next engine_due_requests); leap_mode from the
+ * next clock update, which tells the kernel of a leap or not. adjust,
  * panic_threshold, allow_initial_insane_step, the initial frequency, the
  * precision and the seed are fixed at creation: the caller keeps them. */
 void engine_reconfigure(struct engine *engine, const struct engine_config *cfg);
@@ -163,7 +170,10 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now,
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
 /* The leap tables (leapsecond_list, then leapsectz), in the order they are
- * trusted: the first one not expired decides (leap_decide). Copied. */
+ * trusted: the first one not expired decides (leap_decide). Copied; called
+ * again (a reload), the new tables decide from the next clock update on: a
+ * leap already announced for today stays pending until then, and one that
+ * has passed stays passed (the smear after it goes on). */
 void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
 
 /* How far the discipline has moved the local clock so far (seconds, steps

@@ -57,6 +57,18 @@ static enum ntp_leap table_leap_at(const struct leap_table *table, int64_t when)
 	return NTP_LEAP_NONE;
 }
 
+bool leap_table_next(const struct leap_table *table, int64_t now, int64_t *when, int *sign)
+{
+	for (size_t i = 1; i < table->count; i++) {
+		if (table->when[i] <= now)
+			continue;
+		*when = table->when[i];
+		*sign = table->tai[i] > table->tai[i - 1] ? 1 : -1;
+		return true;
+	}
+	return false;
+}
+
 void leap_decide(const struct leap_table *table, int64_t now, enum ntp_leap upstream, struct leap_decision *out)
 {
 	int64_t day_end = leap_day_end(now);

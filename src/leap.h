@@ -34,6 +34,11 @@ struct leap_decision {
 void leap_decide(const struct leap_table *table, int64_t now, enum ntp_leap upstream,
 		 struct leap_decision *out);
 
+/* The next leap second in the table after now, expired or not: *when is the
+ * midnight that ends it (Unix seconds), *sign +1 inserted, -1 deleted. false
+ * when the table has none after now. */
+bool leap_table_next(const struct leap_table *table, int64_t now, int64_t *when, int *sign);
+
 /* The Unix time of the midnight that ends the UTC day holding now, and the
  * one that ends its month. */
 int64_t leap_day_end(int64_t now);

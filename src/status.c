@@ -63,6 +63,41 @@ static void tracking_why(char *buf, size_t len, const struct engine_tracking *t)
 		snprintf(buf, len, "%s (%s)", sync_state_str(t->state), unsync_reason_str(t->reason));
 }
 
+void status_leap_table_str(char *buf, size_t len, const struct engine_tracking *t)
+{
+	int y, m, d;
+
+	if (!t->leap_table_expires) {
+		snprintf(buf, len, "none (leap seconds from the sources)");
+		return;
+	}
+	if (t->leap_table_expires == LEAP_NEVER_EXPIRES) {
+		snprintf(buf, len, "valid (a time zone: no expiry)");
+		return;
+	}
+	leap_civil_date(t->leap_table_expires, &y, &m, &d);
+	snprintf(buf, len, t->leap_table_expired ? "expired %04d-%02d-%02d: not used (leap seconds from the sources)"
+						 : "valid until %04d-%02d-%02d",
+		 y, m, d);
+}
+
+void status_next_leap_str(char *buf, size_t len, const struct engine_tracking *t)
+{
+	int y, m, d;
+
+	if (!t->leap_table_expires || t->leap_table_expired) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!t->next_leap_when) {
+		snprintf(buf, len, "none in the table");
+		return;
+	}
+	leap_civil_date(t->next_leap_when - 1, &y, &m, &d);
+	snprintf(buf, len, "%s second at the end of %04d-%02d-%02d", t->next_leap_sign > 0 ? "insert" : "delete", y, m,
+		 d);
+}
+
 static void tracking_json(FILE *out, const struct engine_tracking *t)
 {
 	struct json_writer w;
@@ -97,13 +132,27 @@ static void tracking_json(FILE *out, const struct engine_tracking *t)
 	if (t->reason == UNSYNC_INSANE_TIME)
 		json_number(&w, "insane_offset", t->insane_offset, 9);
 	json_integer(&w, "steps", t->steps);
+	json_string(&w, "leap_table", !t->leap_table_expires ? "none" : t->leap_table_expired ? "expired" : "valid");
+	if (t->leap_table_expires && t->leap_table_expires != LEAP_NEVER_EXPIRES)
+		json_integer(&w, "leap_table_expires", t->leap_table_expires);
+	else
+		json_null(&w, "leap_table_expires");
+	if (t->leap_table_expires && !t->leap_table_expired && t->next_leap_when) {
+		json_integer(&w, "next_leap", t->next_leap_when);
+		json_string(&w, "next_leap_status", status_leap_str(t->next_leap_sign > 0 ? NTP_LEAP_INSERT
+											   : NTP_LEAP_DELETE));
+	} else {
+		json_null(&w, "next_leap");
+		json_null(&w, "next_leap_status");
+	}
+	json_string(&w, "leap_mode", leap_mode_str(t->leap_mode));
 	json_end_object(&w);
 	json_writer_finish(&w);
 }
 
 void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 {
-	char refid[REFID_TEXT_LEN], when[64] = "-", why[256];
+	char refid[REFID_TEXT_LEN], when[64] = "-", why[256], table[96], next[64];
 	struct tm tm;
 
 	if (json) {
@@ -134,6 +183,11 @@ void status_tracking(FILE *out, const struct engine_tracking *t, bool json)
 	fprintf(out, "Leap status     : %s\n", status_leap_str(t->leap));
 	fprintf(out, "Sync state      : %s\n", why);
 	fprintf(out, "Steps           : %u\n", t->steps);
+	status_leap_table_str(table, sizeof(table), t);
+	status_next_leap_str(next, sizeof(next), t);
+	fprintf(out, "Leap table      : %s\n", table);
+	fprintf(out, "Next leap       : %s\n", next);
+	fprintf(out, "Leap mode       : %s\n", leap_mode_str(t->leap_mode));
 }
 
 static char selection_mark(enum source_selection s)

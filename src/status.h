@@ -10,6 +10,10 @@
 #include "engine.h"
 #include "serve_config.h"
 
+/* The leap table that decides and its next leap, as tracking shows them
+ * ("valid until 2027-06-28", "insert second at the end of 2026-12-31"). */
+void status_leap_table_str(char *buf, size_t len, const struct engine_tracking *t);
+void status_next_leap_str(char *buf, size_t len, const struct engine_tracking *t);
 void status_tracking(FILE *out, const struct engine_tracking *t, bool json);
 /* LastRx and Offset are the last accepted reply's (chronyc's meaning);
  * verbose adds a legend and the clock filter's estimate with its error. */

@@ -98,7 +98,7 @@ struct daemon {
 	struct timespec next_drift_write;
 	char status[160];             /* the service manager's STATUS= line */
 	char pidfile[CONFIG_PATH_LEN]; /* the one we wrote, "" if none */
-	size_t leap_table_count;      /* clock.leapsecond_list, then clock.leapsectz: read once at start */
+	size_t leap_table_count;      /* clock.leapsecond_list, then clock.leapsectz: read at start and reload */
 	struct leap_table leap_tables[2];
 };
 
@@ -939,7 +939,8 @@ static void set_log_sink(const struct daemon_config *cfg, bool foreground, bool 
 
 /* A reload applies the sources (the sourcedir, nts_trusted_certs and
  * nts_dumpdir with them), logging and the history logs, statsd, the clock's
- * step policy, quorum, limits, max_clock_error and local_stratum, and, when the server took them
+ * step policy, quorum, limits, max_clock_error and local_stratum, the leap
+ * tables and leap_mode, and, when the server took them
  * (serve_reloaded), its access lists and rate limits; the rest
  * (restart_only_changes) is what the running engine, sockets and processes
  * were built from, kept from the running configuration. next becomes the
@@ -966,6 +967,12 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	/* upstream takes these for its next key exchange and dump (reload) */
 	memcpy(merged.nts_trusted_certs, next->nts_trusted_certs, sizeof(merged.nts_trusted_certs));
 	memcpy(merged.nts_dumpdir, next->nts_dumpdir, sizeof(merged.nts_dumpdir));
+	/* reload read their tables again (load_leap_tables) */
+	memcpy(merged.leapsecond_list, next->leapsecond_list, sizeof(merged.leapsecond_list));
+	memcpy(merged.leapsectz, next->leapsectz, sizeof(merged.leapsectz));
+	merged.leapsecond_list_line = next->leapsecond_list_line;
+	merged.leapsectz_line = next->leapsectz_line;
+	e->leap_mode = next->engine.leap_mode;
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
 	merged.statsd = next->statsd;
@@ -1044,9 +1051,6 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 		{ strcmp(running->user, next->user) != 0, "user" },
 		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
 		{ strcmp(running->keys, next->keys) != 0, "keys" },
-		{ strcmp(running->leapsecond_list, next->leapsecond_list) != 0, "clock.leapsecond_list" },
-		{ strcmp(running->leapsectz, next->leapsectz) != 0, "clock.leapsectz" },
-		{ a->leap_mode != b->leap_mode, "clock.leap_mode" },
 		{ memcmp(&a->leap_smear, &b->leap_smear, sizeof(a->leap_smear)) != 0, "serve.leap_smear" },
 		{ running->slew_by_frequency != next->slew_by_frequency, "clock.slew_method" },
 		{ running->max_slew_rate != next->max_slew_rate, "clock.max_slew_rate" },
@@ -1061,48 +1065,63 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", settings[i].name);
 }
 
-/* SIGHUP: the new file replaces the running configuration only when valid. */
-/* The leap tables, read at start as the keys are: a list that does not
- * parse, or a zone without leap seconds, is a configuration error. */
-static int load_leap_tables(struct daemon *d, char *err, size_t err_len)
+/* The leap tables the configuration names (clock.leapsecond_list, then
+ * clock.leapsectz), read at start and at each reload as the keys are: a list
+ * that does not parse, or a zone without leap seconds, is a configuration
+ * error ("LINE: setting: why" in err). */
+static int load_leap_tables(const struct daemon_config *cfg, struct leap_table tables[2], size_t *count, char *err,
+			    size_t err_len)
 {
 	struct timespec now;
 	char why[400];
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (d->cfg.leapsecond_list[0]) {
-		if (leap_load_list(d->cfg.leapsecond_list, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "%u: clock.leapsecond_list: %s", d->cfg.leapsecond_list_line, why);
+	*count = 0;
+	if (cfg->leapsecond_list[0]) {
+		if (leap_load_list(cfg->leapsecond_list, &tables[*count], why, sizeof(why)) < 0) {
+			snprintf(err, err_len, "%u: clock.leapsecond_list: %s", cfg->leapsecond_list_line, why);
 			return -1;
 		}
-		d->leap_table_count++;
+		(*count)++;
 	}
-	if (d->cfg.leapsectz[0]) {
-		if (leap_load_tz(d->cfg.leapsectz, now.tv_sec, &d->leap_tables[d->leap_table_count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "%u: clock.leapsectz: %s", d->cfg.leapsectz_line, why);
+	if (cfg->leapsectz[0]) {
+		if (leap_load_tz(cfg->leapsectz, now.tv_sec, &tables[*count], why, sizeof(why)) < 0) {
+			snprintf(err, err_len, "%u: clock.leapsectz: %s", cfg->leapsectz_line, why);
 			return -1;
 		}
-		d->leap_table_count++;
+		(*count)++;
 	}
 	return 0;
 }
 
-static void log_leap_tables(const struct daemon *d, struct timespec now)
+/* Gives the engine the tables and says what they are, as tracking shows them. */
+static void apply_leap_tables(struct daemon *d, struct timespec now)
 {
+	struct engine_tracking t;
+	char table[96], next[64];
+
+	engine_set_leap_tables(d->engine, d->leap_tables, d->leap_table_count);
 	if (d->cfg.leapsecond_list[0] && now.tv_sec >= d->leap_tables[0].expires)
-		log_msg(LOG_LEVEL_WARNING,
-			"%s expired %.0f days ago: not used (update tzdata); leap seconds come from %s",
-			d->cfg.leapsecond_list, (double)(now.tv_sec - d->leap_tables[0].expires) / 86400.0,
+		log_msg(LOG_LEVEL_WARNING, "%s expired %lld days ago: not used (update tzdata); leap seconds come from %s",
+			d->cfg.leapsecond_list, (long long)(now.tv_sec - d->leap_tables[0].expires) / 86400,
 			d->cfg.leapsectz[0] ? d->cfg.leapsectz : "the sources");
-	else if (d->leap_table_count)
-		log_msg(LOG_LEVEL_INFO, "leap seconds from %s%s%s, leap_mode %s", d->cfg.leapsecond_list,
-			d->cfg.leapsecond_list[0] && d->cfg.leapsectz[0] ? " and " : "", d->cfg.leapsectz,
-			leap_mode_str(d->cfg.engine.leap_mode));
+	engine_get_tracking(d->engine, now, &t);
+	if (!t.leap_table_expires || t.leap_table_expired)
+		return; /* none, or the expired list the warning named */
+	status_leap_table_str(table, sizeof(table), &t);
+	status_next_leap_str(next, sizeof(next), &t);
+	log_msg(LOG_LEVEL_INFO, "leap seconds from %s%s%s: table %s, next leap %s, leap_mode %s",
+		d->cfg.leapsecond_list, d->cfg.leapsecond_list[0] && d->cfg.leapsectz[0] ? " and " : "",
+		d->cfg.leapsectz, table, next, leap_mode_str(d->cfg.engine.leap_mode));
 }
 
+/* SIGHUP: the new file replaces the running configuration only when valid,
+ * its leap tables included. */
 static void reload(struct daemon *d)
 {
 	struct daemon_config next;
+	struct leap_table leap_tables[2];
+	size_t leap_table_count;
 	char err[512], restart[512];
 	bool serve_reloaded;
 
@@ -1118,6 +1137,24 @@ static void reload(struct daemon *d)
 	/* The keys were read as root at the start; new sources use those. */
 	if (config_check_keys(&next, d->config_path, &d->keys, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "configuration not reloaded, keeping the running one: %s", err);
+		config_free(&next);
+		notify_ready(d->status);
+		return;
+	}
+	/* serve.leap_smear stays as started (restart_only_changes): the file's
+	 * own check cannot see that pair */
+	if (d->cfg.engine.leap_smear.shape != LEAP_SMEAR_OFF && next.engine.leap_mode == LEAP_MODE_SLEW) {
+		log_msg(LOG_LEVEL_ERROR,
+			"configuration not reloaded, keeping the running one: clock.leap_mode slew: the running "
+			"serve.leap_smear (changed only by a restart) needs system, step or ignore");
+		config_free(&next);
+		notify_ready(d->status);
+		return;
+	}
+	if (load_leap_tables(&next, leap_tables, &leap_table_count, err, sizeof(err)) < 0) {
+		log_msg(LOG_LEVEL_ERROR,
+			"configuration not reloaded, keeping the running one and its leap tables: %s:%s",
+			d->config_path, err);
 		config_free(&next);
 		notify_ready(d->status);
 		return;
@@ -1150,6 +1187,9 @@ static void reload(struct daemon *d)
 	config_free(&d->cfg);
 	d->cfg = next;
 	set_log_sink(&d->cfg, d->foreground, d->debug);
+	memcpy(d->leap_tables, leap_tables, sizeof(leap_tables));
+	d->leap_table_count = leap_table_count;
+	apply_leap_tables(d, now_of(d));
 	log_msg(LOG_LEVEL_INFO, "configuration reloaded from %s", d->config_path);
 	notify_ready(d->status);
 }
@@ -1432,8 +1472,7 @@ static int setup(struct daemon *d, const struct options *opt)
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		return -1;
 	}
-	engine_set_leap_tables(d->engine, d->leap_tables, d->leap_table_count);
-	log_leap_tables(d, now);
+	apply_leap_tables(d, now);
 	if (d->cfg.serve.enabled) {
 		d->server = server_create(&d->cfg.serve, &d->keys, why, sizeof(why));
 		if (!d->server) {
@@ -1597,9 +1636,10 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;
 	}
-	if (load_leap_tables(&d, err, sizeof(err)) < 0) {
+	if (load_leap_tables(&d.cfg, d.leap_tables, &d.leap_table_count, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s:%s\n", opt.config_path, err);
 		auth_keyring_free(&d.keys);
+		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (opt.check_config) {

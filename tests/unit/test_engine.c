@@ -995,6 +995,94 @@ static void leap_mode_system_and_ignore_leave_the_clock(void **state)
 	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT);
 }
 
+/* tzdata replaced by one without the 2016 leap (a reload): the leap the
+ * old table announced goes at the next clock update, and the clock is not
+ * stepped at midnight. */
+static void a_new_leap_table_decides_from_the_next_update(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct leap_table without = { .expires = 1498608000 };
+	struct engine_tracking t;
+
+	(void)state;
+	cfg.leap_mode = LEAP_MODE_STEP;
+	start_leap_day(&cfg, 7200, NTP_LEAP_NONE, true);
+	run_for(1200);
+	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+	t = tracking();
+	assert_int_equal(t.leap_table_expires, 1498608000);
+	assert_false(t.leap_table_expired);
+	assert_int_equal(t.next_leap_when, LEAP_MIDNIGHT);
+	assert_int_equal(t.next_leap_sign, 1);
+
+	leap_table_add(&without, 1435708800, 36);
+	engine_set_leap_tables(w.engine, &without, 1);
+	assert_int_equal(tracking().next_leap_when, 0);
+	/* announced until the next update decides again */
+	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+	run_for(1200);
+	assert_int_equal(system_state().leap, NTP_LEAP_NONE);
+	assert_int_equal(tracking().leap, NTP_LEAP_NONE);
+	run_for(4800 + 60);
+	assert_true(local_now().tv_sec > LEAP_MIDNIGHT);
+	assert_null(leap_call(CALL_STEP));
+}
+
+static void an_expired_table_is_reported_as_such(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct leap_table t = table_2017();
+
+	(void)state;
+	start(&cfg);
+	assert_int_equal(tracking().leap_table_expires, 0);
+	engine_set_leap_tables(w.engine, &t, 1);
+	assert_int_equal(tracking().leap_table_expires, 1498608000);
+	assert_true(tracking().leap_table_expired);
+	assert_int_equal(tracking().next_leap_when, 0);
+}
+
+/* leap_mode system -> step by a reload before the leap: the kernel is told
+ * no more at the next update, and the engine steps at midnight instead. */
+static void a_reload_changes_the_leap_mode(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	start_leap_day(&cfg, 7200, NTP_LEAP_INSERT, true);
+	run_for(1200);
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_INSERT);
+	assert_int_equal(tracking().leap_mode, LEAP_MODE_SYSTEM);
+	cfg.leap_mode = LEAP_MODE_STEP;
+	engine_reconfigure(w.engine, &cfg);
+	assert_int_equal(tracking().leap_mode, LEAP_MODE_STEP);
+	run_for(1200);
+	assert_int_equal(last_call(CALL_STATUS)->status.leap, NTP_LEAP_NONE);
+	assert_int_equal(system_state().leap, NTP_LEAP_INSERT);
+	assert_null(leap_call(CALL_STEP));
+	run_for(4800 + 60);
+	assert_non_null(leap_call(CALL_STEP));
+}
+
+/* A leap_mode changed by a reload after the leap leaves the smear after it
+ * as it was: the clock took that second under the old mode. */
+static void a_reload_after_the_leap_keeps_its_smear(void **state)
+{
+	struct engine_config cfg = default_config();
+
+	(void)state;
+	cfg.leap_smear = (struct leap_smear){ LEAP_SMEAR_QUADRATIC, LEAP_SMEAR_QUADRATIC_DEFAULT };
+	start_leap_day(&cfg, 600, NTP_LEAP_INSERT, true);
+	run_for(599);
+	assert_true(system_state().leap_moves_clock);
+	run_for(60);
+	assert_int_equal(system_state().leap_when, LEAP_MIDNIGHT);
+	cfg.leap_mode = LEAP_MODE_IGNORE;
+	engine_reconfigure(w.engine, &cfg);
+	assert_int_equal(system_state().leap_when, LEAP_MIDNIGHT);
+	assert_true(system_state().leap_moves_clock);
+}
+
 /* Smeared time carries no leap bits: clients must not insert it again. */
 static void smeared_service_announces_no_leap(void **state)
 {
@@ -1468,6 +1556,10 @@ int main(void)
 		cmocka_unit_test_teardown(one_answer_is_enough_to_stay_quiet, stop),
 		cmocka_unit_test_teardown(a_server_synchronized_to_us_is_refused, stop),
 		cmocka_unit_test_teardown(a_reload_changes_the_quorum_limits_and_local_stratum, stop),
+		cmocka_unit_test_teardown(a_new_leap_table_decides_from_the_next_update, stop),
+		cmocka_unit_test_teardown(an_expired_table_is_reported_as_such, stop),
+		cmocka_unit_test_teardown(a_reload_changes_the_leap_mode, stop),
+		cmocka_unit_test_teardown(a_reload_after_the_leap_keeps_its_smear, stop),
 		cmocka_unit_test_teardown(the_source_table_grows, stop),
 		cmocka_unit_test_teardown(a_refclock_is_stratum_0_and_makes_us_stratum_1, stop),
 		cmocka_unit_test_teardown(refclock_readings_taken_during_a_slew_agree, stop),

@@ -182,6 +182,29 @@ static void linear_smear(void **state)
 	smear_is_continuous_and_monotonic(&s, JAN01_2017 - 43300.0, JAN01_2017 + 43300.0, 1.0 / 86400 + 1e-7);
 }
 
+static void next_leap_in_the_table(void **state)
+{
+	(void)state;
+	struct leap_table t = table_2017();
+	int64_t when = 0;
+	int sign = 0;
+
+	/* on the leap day and up to its last second: that leap */
+	assert_true(leap_table_next(&t, DEC15_2016, &when, &sign));
+	assert_int_equal(when, JAN01_2017);
+	assert_int_equal(sign, 1);
+	assert_true(leap_table_next(&t, JAN01_2017 - 1, &when, &sign));
+	assert_int_equal(when, JAN01_2017);
+	/* from its midnight on: none left */
+	assert_false(leap_table_next(&t, JAN01_2017, &when, &sign));
+	/* a deleted second, and the first entry (the start of the table) is no leap */
+	assert_int_equal(leap_table_add(&t, 1530403200 /* 2018-07-01 */, 36), 0);
+	assert_true(leap_table_next(&t, JAN01_2017, &when, &sign));
+	assert_true(when == 1530403200 && sign == -1);
+	assert_true(leap_table_next(&t, 0, &when, &sign));
+	assert_int_equal(when, JAN01_2017);
+}
+
 static void deleted_second_and_off(void **state)
 {
 	(void)state;
@@ -206,6 +229,7 @@ int main(void)
 		cmocka_unit_test(quadratic_smear),
 		cmocka_unit_test(linear_smear),
 		cmocka_unit_test(deleted_second_and_off),
+		cmocka_unit_test(next_leap_in_the_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,64 @@ static void tracking_text_reads_like_chronyc(void **state)
 	assert_non_null(strstr(captured, "Sync state      : synchronized\n"));
 }
 
+/* After a tzdata update the operator sees which table decides, until
+ * when, and the leap it holds next; in text and JSON. */
+static void tracking_shows_the_leap_table(void **state)
+{
+	(void)state;
+	struct engine_tracking t;
+	FILE *f;
+
+	synced_tracking(&t);
+	t.leap_table_expires = 1498608000; /* 2017-06-28 */
+	t.next_leap_when = 1483228800;     /* the midnight after 2016-12-31 */
+	t.next_leap_sign = 1;
+	t.leap_mode = LEAP_MODE_STEP;
+	f = capture();
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Leap table      : valid until 2017-06-28\n"));
+	assert_non_null(strstr(captured, "Next leap       : insert second at the end of 2016-12-31\n"));
+	assert_non_null(strstr(captured, "Leap mode       : step\n"));
+	f = capture();
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"leap_table\": \"valid\""));
+	assert_non_null(strstr(captured, "\"leap_table_expires\": 1498608000"));
+	assert_non_null(strstr(captured, "\"next_leap\": 1483228800"));
+	assert_non_null(strstr(captured, "\"next_leap_status\": \"insert second\""));
+	assert_non_null(strstr(captured, "\"leap_mode\": \"step\""));
+
+	/* expired: not used, so no next leap from it */
+	t.leap_table_expired = true;
+	f = capture();
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Leap table      : expired 2017-06-28: not used"));
+	assert_non_null(strstr(captured, "Next leap       : -\n"));
+	f = capture();
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"leap_table\": \"expired\""));
+	assert_non_null(strstr(captured, "\"next_leap\": null"));
+
+	/* a time zone never expires; no table at all */
+	t.leap_table_expires = LEAP_NEVER_EXPIRES;
+	t.leap_table_expired = false;
+	t.next_leap_when = 0;
+	f = capture();
+	status_tracking(f, &t, false);
+	fclose(f);
+	assert_non_null(strstr(captured, "Leap table      : valid (a time zone: no expiry)\n"));
+	assert_non_null(strstr(captured, "Next leap       : none in the table\n"));
+	t.leap_table_expires = 0;
+	f = capture();
+	status_tracking(f, &t, true);
+	fclose(f);
+	assert_non_null(strstr(captured, "\"leap_table\": \"none\""));
+	assert_non_null(strstr(captured, "\"leap_table_expires\": null"));
+}
+
 static void unsynchronized_tracking_says_why(void **state)
 {
 	(void)state;
@@ -353,6 +411,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tracking_text_reads_like_chronyc),
+		cmocka_unit_test(tracking_shows_the_leap_table),
 		cmocka_unit_test(unsynchronized_tracking_says_why),
 		cmocka_unit_test(tracking_json_carries_the_figures),
 		cmocka_unit_test(sources_show_the_last_reply),
