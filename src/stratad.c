@@ -967,11 +967,9 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	/* upstream takes these for its next key exchange and dump (reload) */
 	memcpy(merged.nts_trusted_certs, next->nts_trusted_certs, sizeof(merged.nts_trusted_certs));
 	memcpy(merged.nts_dumpdir, next->nts_dumpdir, sizeof(merged.nts_dumpdir));
-	/* reload read their tables again (load_leap_tables) */
+	/* reload read the list again (load_leap_tables); the zone stays */
 	memcpy(merged.leapsecond_list, next->leapsecond_list, sizeof(merged.leapsecond_list));
-	memcpy(merged.leapsectz, next->leapsectz, sizeof(merged.leapsectz));
 	merged.leapsecond_list_line = next->leapsecond_list_line;
-	merged.leapsectz_line = next->leapsectz_line;
 	e->leap_mode = next->engine.leap_mode;
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
@@ -1051,6 +1049,7 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 		{ strcmp(running->user, next->user) != 0, "user" },
 		{ strcmp(running->pidfile, next->pidfile) != 0, "pidfile" },
 		{ strcmp(running->keys, next->keys) != 0, "keys" },
+		{ strcmp(running->leapsectz, next->leapsectz) != 0, "clock.leapsectz" },
 		{ memcmp(&a->leap_smear, &b->leap_smear, sizeof(a->leap_smear)) != 0, "serve.leap_smear" },
 		{ running->slew_by_frequency != next->slew_by_frequency, "clock.slew_method" },
 		{ running->max_slew_rate != next->max_slew_rate, "clock.max_slew_rate" },
@@ -1066,11 +1065,14 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 }
 
 /* The leap tables the configuration names (clock.leapsecond_list, then
- * clock.leapsectz), read at start and at each reload as the keys are: a list
- * that does not parse, or a zone without leap seconds, is a configuration
- * error ("LINE: setting: why" in err). */
-static int load_leap_tables(const struct daemon_config *cfg, struct leap_table tables[2], size_t *count, char *err,
-			    size_t err_len)
+ * clock.leapsectz): a list that does not parse, or a zone without leap
+ * seconds, is a configuration error ("LINE: setting: why" in err). The list
+ * is read at start and at each reload; the zone only at start: reading it
+ * sets TZ, which other threads' getenv (the resolver's) may read at the same
+ * time, so a reload (reloading) takes the running zone's table, running_zone
+ * (NULL: none), whatever the file says. */
+static int load_leap_tables(const struct daemon_config *cfg, bool reloading, const struct leap_table *running_zone,
+			    struct leap_table tables[2], size_t *count, char *err, size_t err_len)
 {
 	struct timespec now;
 	char why[400];
@@ -1084,7 +1086,10 @@ static int load_leap_tables(const struct daemon_config *cfg, struct leap_table t
 		}
 		(*count)++;
 	}
-	if (cfg->leapsectz[0]) {
+	if (reloading) {
+		if (running_zone)
+			tables[(*count)++] = *running_zone;
+	} else if (cfg->leapsectz[0]) {
 		if (leap_load_tz(cfg->leapsectz, now.tv_sec, &tables[*count], why, sizeof(why)) < 0) {
 			snprintf(err, err_len, "%u: clock.leapsectz: %s", cfg->leapsectz_line, why);
 			return -1;
@@ -1151,7 +1156,8 @@ static void reload(struct daemon *d)
 		notify_ready(d->status);
 		return;
 	}
-	if (load_leap_tables(&next, leap_tables, &leap_table_count, err, sizeof(err)) < 0) {
+	if (load_leap_tables(&next, true, d->cfg.leapsectz[0] ? &d->leap_tables[d->leap_table_count - 1] : NULL, leap_tables,
+			     &leap_table_count, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR,
 			"configuration not reloaded, keeping the running one and its leap tables: %s:%s",
 			d->config_path, err);
@@ -1636,7 +1642,7 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;
 	}
-	if (load_leap_tables(&d.cfg, d.leap_tables, &d.leap_table_count, err, sizeof(err)) < 0) {
+	if (load_leap_tables(&d.cfg, false, NULL, d.leap_tables, &d.leap_table_count, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s:%s\n", opt.config_path, err);
 		auth_keyring_free(&d.keys);
 		config_free(&d.cfg);
