@@ -33,7 +33,8 @@
  *   realmono
  *       Print CLOCK_REALTIME - CLOCK_MONOTONIC in seconds (the reading with
  *       the shortest bracket of 9 tries).  A change of this value between two
- *       calls means the realtime clock was stepped (or slewed) in between.
+ *       calls means the realtime clock was stepped in between (a slew moves
+ *       CLOCK_MONOTONIC too).
  *
  *   leapwatch SECONDS
  *       Watch the kernel's clock for SECONDS (at most 600), reading it with
@@ -41,10 +42,25 @@
  *       shown or the kernel's leap state changes, the inserted second shown as
  *       23:59:60 (the kernel's TIME_OOP state, in which the clock reads
  *       23:59:59 again):
- *         @@LEAPWATCH 2016-12-31T23:59:60.003 state=OOP realmono=S
+ *         @@LEAPWATCH 2016-12-31T23:59:60.003 state=OOP realmono=S realraw=S
+ *       (realraw: CLOCK_REALTIME - CLOCK_MONOTONIC_RAW, which a slew moves)
  *       then  @@LEAPWATCH-END polls=N oop=0|1 back=S fwd=S  with the largest
  *       fall and rise of CLOCK_REALTIME - CLOCK_MONOTONIC between two polls
  *       (a stepped or inserted second shows as back=-1).
+ *
+ *   pulse PORT SECONDS
+ *       Guest only: a pulse-per-second source for the kernel's pps_parport
+ *       driver. For each datagram on UDP PORT, pulse the strobe line of the
+ *       emulated parallel port at 0x378 (qemu raises its interrupt, the
+ *       driver timestamps it as an assert edge), then echo the datagram.
+ *       Ends after SECONDS: "@@PULSES N".
+ *
+ *   tick HOST PORT SECONDS
+ *       Host side of pulse: one datagram at each whole second of
+ *       CLOCK_REALTIME for SECONDS, so the guest's pulses mark the host's
+ *       seconds. Reads the echoes and ends with
+ *         @@TICKS sent=N echoed=M rtt_median=S
+ *       (half the round trip estimates how late a pulse is).
  *
  * All loops are bounded in count and time.
  */
@@ -59,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -105,7 +122,9 @@ static void usage(void)
 	      "       guest-clock-probe step SECONDS\n"
 	      "       guest-clock-probe set-offset HOST PORT TARGET [-n N] [-r ROUNDS]\n"
 	      "       guest-clock-probe realmono\n"
-	      "       guest-clock-probe leapwatch SECONDS\n",
+	      "       guest-clock-probe leapwatch SECONDS\n"
+	      "       guest-clock-probe pulse PORT SECONDS\n"
+	      "       guest-clock-probe tick HOST PORT SECONDS\n",
 	      stderr);
 	exit(2);
 }
@@ -514,9 +533,10 @@ static int cmd_leapwatch(int argc, char **argv)
 	while (now_ns(CLOCK_MONOTONIC) < end) {
 		struct timex tx = {0};
 		int state = adjtimex(&tx);
-		int64_t mono = now_ns(CLOCK_MONOTONIC);
+		int64_t mono = now_ns(CLOCK_MONOTONIC), raw = now_ns(CLOCK_MONOTONIC_RAW);
 		long frac = (tx.status & STA_NANO) ? tx.time.tv_usec : tx.time.tv_usec * 1000;
 		double rm = (double)tx.time.tv_sec + frac * 1e-9 - mono * 1e-9;
+		double rr = (double)tx.time.tv_sec + frac * 1e-9 - raw * 1e-9;
 		time_t sec = tx.time.tv_sec;
 		struct tm tm;
 		char label[64];
@@ -537,7 +557,8 @@ static int cmd_leapwatch(int argc, char **argv)
 			fwd = fmax(fwd, rm - last_rm);
 		}
 		if (strcmp(label, last) || state != last_state)
-			printf("@@LEAPWATCH %s.%03ld state=%s realmono=%.6f\n", label, frac / 1000000, leap_state(state), rm);
+			printf("@@LEAPWATCH %s.%03ld state=%s realmono=%.6f realraw=%.6f\n", label, frac / 1000000,
+			       leap_state(state), rm, rr);
 		fflush(stdout);
 		snprintf(last, sizeof(last), "%s", label);
 		last_state = state;
@@ -546,6 +567,84 @@ static int cmd_leapwatch(int argc, char **argv)
 		usleep(10000);
 	}
 	printf("@@LEAPWATCH-END polls=%ld oop=%d back=%.6f fwd=%.6f\n", polls, oop, back, fwd);
+	return 0;
+}
+
+#define PARPORT_BASE 0x378
+#define PARPORT_CONTROL (PARPORT_BASE + 2)
+#define PARPORT_STROBE 0x01
+
+static int cmd_pulse(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	long port = num_arg(argv[0], 1, 65535), secs = num_arg(argv[1], 1, 3600);
+	if (!running_in_guest()) {
+		fprintf(stderr, "pulse: refused, this is not the test guest\n");
+		return 1;
+	}
+	if (ioperm(PARPORT_BASE, 3, 1) < 0) {
+		perror("ioperm");
+		return 1;
+	}
+	int fd = udp_socket();
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		perror("bind");
+		return 1;
+	}
+	long pulses = 0;
+	int64_t end = now_ns(CLOCK_MONOTONIC) + secs * 1000000000LL;
+	for (int64_t left; (left = end - now_ns(CLOCK_MONOTONIC)) > 0;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(left / 1000000 + 1)) <= 0)
+			continue;
+		unsigned char buf[64];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			continue;
+		/* the driver keeps INTEN and SELECT set: only the strobe moves, and
+		 * its fall is what qemu turns into the interrupt */
+		unsigned char control = inb(PARPORT_CONTROL);
+		outb(control | PARPORT_STROBE, PARPORT_CONTROL);
+		outb(control & ~PARPORT_STROBE, PARPORT_CONTROL);
+		pulses++;
+		(void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+	printf("@@PULSES %ld\n", pulses);
+	return 0;
+}
+
+static int cmd_tick(int argc, char **argv)
+{
+	if (argc != 3)
+		usage();
+	struct sockaddr_in to;
+	parse_host_port(argv[0], argv[1], &to);
+	long secs = num_arg(argv[2], 1, 3600), sent = 0, echoed = 0;
+	static double rtt[3600];
+	int fd = udp_socket();
+	for (long i = 0; i < secs; i++) {
+		struct timespec next;
+		clock_gettime(CLOCK_REALTIME, &next);
+		next.tv_sec++;
+		next.tv_nsec = 0;
+		while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+		unsigned char buf[8];
+		int64_t t1 = now_ns(CLOCK_MONOTONIC);
+		put64(buf, (int64_t)i);
+		if (sendto(fd, buf, sizeof buf, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)sizeof buf)
+			sent++;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) == 1 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) == (ssize_t)sizeof buf &&
+		    get64(buf) == i)
+			rtt[echoed++] = (double)(now_ns(CLOCK_MONOTONIC) - t1) / 1e9;
+	}
+	qsort(rtt, (size_t)echoed, sizeof rtt[0], cmp_double);
+	printf("@@TICKS sent=%ld echoed=%ld rtt_median=%.6f\n", sent, echoed, echoed ? rtt[echoed / 2] : -1.0);
 	return 0;
 }
 
@@ -566,6 +665,10 @@ int main(int argc, char **argv)
 		return cmd_realmono();
 	if (!strcmp(cmd, "leapwatch"))
 		return cmd_leapwatch(argc - 2, argv + 2);
+	if (!strcmp(cmd, "pulse"))
+		return cmd_pulse(argc - 2, argv + 2);
+	if (!strcmp(cmd, "tick"))
+		return cmd_tick(argc - 2, argv + 2);
 	usage();
 	return 2;
 }

@@ -253,6 +253,8 @@ vm_start() {
 		-append "console=ttyS0 panic=-1 quiet loglevel=3 strata.guest=1"
 		-chardev "file,id=con0,path=$VM_RUN_DIR/console.log" -serial chardev:con0
 		-netdev "$netdev" -device virtio-net-pci,netdev=n0
+		# a parallel port (0x378, IRQ 7) whose strobe the guest pulses for pps_parport
+		-chardev null,id=par0 -device isa-parallel,chardev=par0
 	)
 	[ -z "$rtc" ] || args+=(-rtc "base=$rtc")
 	VM_CONSOLE_LOG=$VM_RUN_DIR/console.log

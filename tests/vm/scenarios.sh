@@ -253,12 +253,12 @@ boot_c() {
 }
 
 # leapwatch NAME: the guest's clock across midnight in phase NAME, as
-# guest-clock-probe leapwatch printed it ("LABEL.MS STATE REALMONO" lines,
-# then "END polls=... oop=... back=... fwd=...")
+# guest-clock-probe leapwatch printed it ("LABEL.MS STATE REALMONO
+# REALRAW" lines, then "END polls=... oop=... back=... fwd=...")
 leapwatch() {
 	tr -d '\r' <"$VM_CONSOLE_LOG" | awk -v phase="$1" '
 		$1 == "@@PHASE" { on = ($2 == phase); next }
-		on && $1 == "@@LEAPWATCH" { sub("state=", "", $3); sub("realmono=", "", $4); print $2, $3, $4 }
+		on && $1 == "@@LEAPWATCH" { sub("state=", "", $3); sub("realmono=", "", $4); sub("realraw=", "", $5); print $2, $3, $4, $5 }
 		on && $1 == "@@LEAPWATCH-END" { print "END", $2, $3, $4, $5; on = 0 }'
 }
 
@@ -267,9 +267,9 @@ leap_seconds_shown() { leapwatch "$1" | awk '$1 != "END" { sub("^2016-12-3", "",
 
 boot_d() {
 	local mode target fake pid w oop back fwd slewed shown
-	say "=== boot D: scenarios 7-9 (leap_mode system, step, slew: the guest's clock across 2016-12-31 23:59:60)"
-	boot_start d --timeout 300 || return
-	for mode in system step slew; do
+	say "=== boot D: scenarios 7-10 (leap_mode system, step, slew, ignore: the guest's clock across 2016-12-31 23:59:60)"
+	boot_start d --timeout 400 || return
+	for mode in system step slew ignore; do
 		# the server's clock at 23:59:50; the guest sets its own to it when released
 		target=$(date -u -d '2016-12-31 23:59:50' +%s)
 		fake=$((target - $(date +%s)))
@@ -297,15 +297,67 @@ boot_d() {
 				"23:59:60 seen: $oop; fall of realtime - monotonic $back s"
 			;;
 		slew)
-			# after midnight the slew takes 500 us each second: realmono falls steadily
-			slewed=$(leapwatch leap-slew | awk '$1 ~ /^2017/ { if (first == "") first = $3; last = $3 } END { printf "%.6f", last - first }')
+			# after midnight the slew takes 500 us each second: realtime - monotonic_raw
+			# falls steadily (CLOCK_MONOTONIC is slewed with CLOCK_REALTIME)
+			slewed=$(leapwatch leap-slew | awk '$1 ~ /^2017/ { if (first == "") first = $4; last = $4 } END { printf "%.6f", last - first }')
 			check "scenario 9: leap_mode slew: the guest clock never repeats or skips a second" \
 				"$oop == 0 && $back >= -0.001 && $fwd <= 0.001 && $(leapwatch leap-slew | awk '$1 != "END" { if ($1 <= prev) bad++; prev = $1 } END { print bad + 0 }') == 0" \
 				"23:59:60 seen: $oop; realtime - monotonic between 10 ms polls moved within [$back, $fwd] s"
 			check "scenario 9: the second is being slewed from midnight on (~500 us/s)" \
-				"$slewed <= -0.002" "realtime - monotonic moved $slewed s from 00:00:00 to the end of the watch"
+				"$slewed <= -0.002" "realtime - monotonic_raw moved $slewed s from 00:00:00 to the end of the watch"
+			;;
+		ignore)
+			# the leap is known (logged) and nothing is done about it: the kernel is
+			# never told, the clock runs straight on (later polls correct it as any error)
+			check "scenario 10: leap_mode ignore: the kernel never has STA_INS, the clock neither repeats nor steps" \
+				"$oop == 0 && $back >= -0.001 && $fwd <= 0.001 && $(leapwatch leap-ignore | grep -c ' INS ') == 0 && $(leapwatch leap-ignore | awk '$1 != "END" { if ($1 <= prev) bad++; prev = $1 } END { print bad + 0 }') == 0" \
+				"23:59:60 seen: $oop; INS states: $(leapwatch leap-ignore | grep -c ' INS '); realtime - monotonic moved within [$back, $fwd] s"
+			check "scenario 10: stratad knew the leap from the list and left it alone" \
+				"$(logs leap-ignore | grep -c 'announced by the leap table; leap_mode ignore') >= 1 && $(logs leap-ignore | grep -c 'leap second inserted at [0-9]* (leap_mode ignore)$') == 1" \
+				"$(logs leap-ignore | grep -m1 -o 'leap second inserted at.*')"
 			;;
 		esac
 	done
 	wait_marker '^@@END' 30 "boot D" || return
+}
+
+# PPS_OFFSET: the refclock offset of boot-e.sh; the guest's clock is to run
+# that far ahead of the pulses, which arrive late by the trip host -> guest
+PPS_OFFSET=0.005
+S11_WINDOW=${S11_WINDOW:-150}
+
+boot_e() {
+	local t0 ticks rtt expected s11 src tick_pid
+	say "=== boot E: scenario 11 (a PPS refclock through the kernel's pps_parport driver, pulses at the host's seconds)"
+	boot_start e --timeout 400 --hostfwd "$PULSE_PORT:9201" || return
+	say "boot e: $(marker PPS)"
+	# one datagram at each of the host's whole seconds, each turned into a pulse
+	"$VM_PROBE" tick 127.0.0.1 "$PULSE_PORT" $((S11_WINDOW + 40)) >"$work/ticks" 2>&1 &
+	tick_pid=$!
+	_vm_started_pids+=("$tick_pid")
+	release
+	wait_marker '^@@STARTED /etc/strata/pps' 60 "scenario 11" || return
+	t0=$(now)
+	observe "$work/s11" "$t0" "$S11_WINDOW"
+	release
+	wait_marker '^@@STOPPED pps' 60 "scenario 11" || return
+	wait "$tick_pid"
+	ticks=$(grep '^@@TICKS' "$work/ticks")
+	rtt=$(kv rtt_median "$ticks")
+	expected=$(awk -v o="$PPS_OFFSET" -v r="${rtt:-0}" 'BEGIN { printf "%.6f", o - r / 2 }')
+	say "scenario 11: host ticks: ${ticks#@@TICKS }; the guest's last assert edge $(marker PPS-ASSERT)"
+	say "scenario 11 offsets (s since start:ms): $(offsets "$work/s11" "$t0")"
+	awk -v e="$expected" '{ print $1, $2 - e }' "$work/s11" >"$work/s11-pps"
+	if s11=$(settle "$work/s11-pps" "$t0" 30); then
+		ok "scenario 11: the guest's clock on the pulses within 1 ms from $s11 s to the end (${S11_WINDOW} s; expected offset $expected s = refclock offset $PPS_OFFSET - half the pulse's round trip $rtt)"
+	else
+		bad "scenario 11: not within 1 ms of the pulses (expected offset $expected s) for the last 30 s of ${S11_WINDOW} s"
+	fi
+	src=$(marker "SOURCES pps")
+	check "scenario 11: the PPS refclock selected, stratad at stratum 1 with reference PPS" \
+		"$(python3 -c 'import json, sys
+s = json.loads(sys.argv[1])
+print(sum(1 for x in s if x.get("refid") == "PPS" and x.get("state") == "system peer"))' "$src" 2>/dev/null || echo 0) == 1 && \"$(tracking pps reference_id)\" == \"PPS\" && \"$(tracking pps stratum)\" == \"1\"" \
+		"tracking: reference $(tracking pps reference_id), stratum $(tracking pps stratum); sources: $(python3 -c 'import json, sys
+print("; ".join("%s %s" % (x.get("name"), x.get("state")) for x in json.loads(sys.argv[1])))' "$src" 2>/dev/null)"
 }

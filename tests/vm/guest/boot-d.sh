@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot D: scenarios 7-9, leap_mode system, step and slew. For each, the host
+# Boot D: scenarios 7-10, leap_mode system, step, slew and ignore. For each, the host
 # starts a server whose clock reads 2016-12-31 23:59:50 (chronyd under
 # faketime, announcing no leap) and releases us; the guest sets its own clock
 # to that time, stratad (leap-seconds.list, which has the leap) steps it onto
@@ -10,7 +10,7 @@ NTP_PORT=11126
 LIST=/usr/share/zoneinfo/leap-seconds.list
 MIDNIGHT=1483228800 # 2017-01-01 00:00:00 UTC
 echo "@@READY $(date -u '+%Y-%m-%dT%H:%M:%S')"
-for mode in system step slew; do
+for mode in system step slew ignore; do
 	wait_host 120
 	date -u -s '2016-12-31 23:59:50' >/dev/null
 	start_stratad "$(conf "leap-$mode" "leapsecond_list = \"$LIST\"; leap_mode = \"$mode\";")"
