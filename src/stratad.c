@@ -426,7 +426,8 @@ static struct config_source *all_sources(const struct daemon_config *cfg, const 
 		log_msg(LOG_LEVEL_ERROR, "out of memory for the sources");
 		return NULL;
 	}
-	memcpy(out, cfg->sources, cfg->source_count * sizeof(*out));
+	if (cfg->source_count) /* none: cfg->sources is NULL, which memcpy may not take */
+		memcpy(out, cfg->sources, cfg->source_count * sizeof(*out));
 	*count = cfg->source_count;
 	if (cfg->sourcedir[0])
 		*count += sourcedir_read(cfg->sourcedir, out + *count, SOURCEDIR_MAX_SOURCES, keys);

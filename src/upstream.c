@@ -299,7 +299,8 @@ static bool learn_self(struct upstream *up, const struct serve_config *serve)
 		free(refids);
 		return false;
 	}
-	memcpy(listen, serve->listen, serve->listen_count * sizeof(listen[0]));
+	if (serve->listen_count) /* none: serve->listen is NULL, which memcpy may not take */
+		memcpy(listen, serve->listen, serve->listen_count * sizeof(listen[0]));
 	up->self.listen = up->listen = listen;
 	up->self.listen_count = serve->listen_count;
 	up->self.local_count = local_addresses(up->self.local, LOOP_MAX_LOCAL);
