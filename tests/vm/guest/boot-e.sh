@@ -14,6 +14,9 @@ echo "@@PPS device=$(ls /dev/pps0 2>&1) name=$(cat /sys/class/pps/pps0/name 2>&1
 guest-clock-probe pulse 9201 600 &
 echo "@@READY"
 wait_host 120 # the host is ticking
+# 0.3 s ahead, so that stratad steps onto the pulses whatever the RTC gave
+# (an error under the step threshold would be slewed at 500 ppm for minutes)
+set_offset 0.3
 mkdir -p /etc/strata
 cat >/etc/strata/pps.conf <<CONF
 sources = ( { server = "$HOST"; port = $NTP_PORT; iburst = true; minpoll = 4; maxpoll = 4; noselect = true; } );
