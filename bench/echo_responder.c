@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,14 @@ int main(int argc, char **argv)
 	struct sockaddr_in local = { .sin_family = AF_INET };
 	int rcvbuf = 4 << 20, probe = IP_PMTUDISC_PROBE;
 	int fd;
+	bool full;
 
-	if (argc != 3 || inet_pton(AF_INET, argv[1], &local.sin_addr) != 1) {
-		fprintf(stderr, "usage: echo_responder IPV4-ADDRESS PORT\n");
+	if (argc < 3 || argc > 4 || inet_pton(AF_INET, argv[1], &local.sin_addr) != 1 ||
+	    (argc == 4 && strcmp(argv[3], "full") != 0)) {
+		fprintf(stderr, "usage: echo_responder IPV4-ADDRESS PORT [full]\n");
 		return 2;
 	}
+	full = argc == 4;
 	local.sin_port = htons((uint16_t)atoi(argv[2]));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
 				continue;
 			bufs[i][0] = (uint8_t)((bufs[i][0] & 0x38) | 4);
 			memcpy(bufs[i] + 24, bufs[i] + 40, 8);
+			out_iov[i].iov_len = full ? in[i].msg_len : 48;
 			out[m].msg_hdr = (struct msghdr){ .msg_name = &peers[i], .msg_namelen = in[i].msg_hdr.msg_namelen,
 							  .msg_iov = &out_iov[i], .msg_iovlen = 1 };
 			m++;
