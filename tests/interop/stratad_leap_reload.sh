@@ -69,22 +69,6 @@ write_list() {
 		    open(out, "w").write(text)
 	EOP
 }
-reloads=0
-# reload: SIGHUP, and wait until the daemon says it read the file again
-reload() {
-	reloads=$((reloads + 1))
-	kill -HUP "$STRATAD_PID"
-	wait_for 10 reloaded_times "$reloads"
-}
-reloaded_times() { [ "$(grep -c 'configuration reloaded from' "$workdir/stratad.log")" -ge "$1" ]; }
-refusals=0
-# refused: SIGHUP, and wait until the daemon says it kept the running configuration
-refused() {
-	refusals=$((refusals + 1))
-	kill -HUP "$STRATAD_PID"
-	wait_for 10 refused_times "$refusals"
-}
-refused_times() { [ "$(grep -c 'configuration not reloaded' "$workdir/stratad.log")" -ge "$1" ]; }
 logged() { grep -qF -- "$1" "$workdir/stratad.log"; }
 not() { ! "$@"; }
 tracking_says() { ctl tracking | grep -qxF "$1"; }
@@ -108,7 +92,7 @@ check "tracking: leap_mode system" tracking_says "Leap mode       : system"
 
 echo "--- tzdata updated: a valid list with a leap at the end of next month"
 write_list leap "$list"
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 check "the log says what was loaded" \
 	logged "leap seconds from $list: table valid until $valid_until, next leap insert second at the end of $next_month_end, leap_mode system"
 check "tracking: valid until $valid_until" tracking_says "Leap table      : valid until $valid_until"
@@ -123,7 +107,7 @@ check "no restart asked for" not logged "take effect at the next start"
 
 echo "--- leap_mode step by a reload"
 write_conf "leapsecond_list = \"$list\"; leap_mode = \"step\";"
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 check "tracking: leap_mode step" tracking_says "Leap mode       : step"
 check "JSON: leap_mode step" test "$(json_field leap_mode)" = step
 check "the log says it" logged "next leap insert second at the end of $next_month_end, leap_mode step"
@@ -131,7 +115,7 @@ check "no restart asked for" not logged "take effect at the next start"
 
 echo "--- a damaged list: refused, the running table kept"
 write_list damaged "$list"
-check "reload refused" refused
+check "reload refused" sighup_refused
 check "the log names the file and the reason" \
 	logged "configuration not reloaded, keeping the running one and its leap tables: $conf:1: clock.leapsecond_list: $list: the #h SHA-1 does not match the contents"
 check "tracking: still the table read before" tracking_says "Leap table      : valid until $valid_until"
@@ -139,7 +123,7 @@ check "tracking: still its leap" tracking_says "Next leap       : insert second 
 
 echo "--- a missing list, with leap_mode slew: refused, leap_mode kept"
 write_conf "leapsecond_list = \"$workdir/none.list\"; leap_mode = \"slew\";"
-check "reload refused" refused
+check "reload refused" sighup_refused
 check "the log names the file and the reason" \
 	logged "clock.leapsecond_list: $workdir/none.list: No such file or directory"
 check "tracking: leap_mode still step" tracking_says "Leap mode       : step"
@@ -148,7 +132,7 @@ check "tracking: still the table read before" tracking_says "Leap table      : v
 echo "--- a zone by a reload: read only at start (TZ is process-wide), so it waits for a restart"
 write_list valid "$list"
 write_conf "leapsecond_list = \"$list\"; leapsectz = \"Etc/UTC\";"
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 check "the log says the zone waits for the next start" \
 	logged "reloaded; these changes take effect at the next start: clock.leapsectz"
 check "not read: no complaint that Etc/UTC has no leap seconds" not logged "time zone Etc/UTC has no leap seconds"
@@ -168,7 +152,7 @@ if [ -r /usr/share/zoneinfo/right/UTC ]; then
 	check "tracking: the zone's table" tracking_says "Leap table      : valid (a time zone: no expiry)"
 	check "JSON: leap_table_expires null" test "$(json_field leap_table_expires)" = None
 	write_conf "leapsecond_list = \"$list\"; leapsectz = \"right/UTC\"; leap_mode = \"step\";"
-	check "reloaded" reload
+	check "reloaded" sighup_reloaded
 	check "tracking: still the zone's table" tracking_says "Leap table      : valid (a time zone: no expiry)"
 	check "tracking: leap_mode step" tracking_says "Leap mode       : step"
 else
@@ -187,7 +171,7 @@ start_stratad "$conf"
 check "stratactl answers" wait_for 10 ctl tracking
 write_conf "leapsecond_list = \"$list\"; leap_mode = \"slew\"; };
 serve = { listen = [ \"127.0.0.1\" ];"
-check "reload refused" refused
+check "reload refused" sighup_refused
 check "the log says why" logged "clock.leap_mode slew: the running serve.leap_smear (changed only by a restart) needs system, step or ignore"
 check "tracking: leap_mode still system" tracking_says "Leap mode       : system"
 finish

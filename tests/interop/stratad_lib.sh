@@ -22,6 +22,23 @@ start_stratad() {
 
 ctl() { "$STRATACTL" -s "$workdir/run/stratad.sock" "$@"; }
 
+# sighup_reloaded / sighup_refused: SIGHUP, and wait until the log says the
+# daemon read the file again, or kept the running configuration. They count
+# in reloads and refusals: set them back to 0 with a new log.
+reloads=0
+refusals=0
+sighup_reloaded() {
+	reloads=$((reloads + 1))
+	kill -HUP "$STRATAD_PID"
+	wait_for 10 logged_times 'configuration reloaded from' "$reloads"
+}
+sighup_refused() {
+	refusals=$((refusals + 1))
+	kill -HUP "$STRATAD_PID"
+	wait_for 10 logged_times 'configuration not reloaded' "$refusals"
+}
+logged_times() { [ "$(grep -c -- "$1" "$workdir/stratad.log")" -ge "$2" ]; }
+
 # A source's line in "stratactl sources": its mark, stratum, poll, reach...
 source_line() { ctl sources | grep -F " $1 "; }
 source_mark() { source_line "$1" | cut -c1; }

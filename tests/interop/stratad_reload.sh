@@ -35,14 +35,6 @@ write_conf() {
 	EOC
 	mv "$conf.new" "$conf"
 }
-reloads=0
-# reload: SIGHUP, and wait until the daemon says it read the file again
-reload() {
-	reloads=$((reloads + 1))
-	kill -HUP "$STRATAD_PID"
-	wait_for 10 reloaded_times "$reloads"
-}
-reloaded_times() { [ "$(grep -c 'configuration reloaded from' "$workdir/stratad.log")" -ge "$1" ]; }
 logged() { wait_for 5 grep -qF -- "$1" "$workdir/stratad.log"; }
 not() { ! "$@"; }
 quiet() { "$@" > /dev/null; }
@@ -63,39 +55,39 @@ check "ntpdig gets stratum 2 from it" wait_for 10 stratum_is 2
 
 echo "--- clock.minsources 2 with one source"
 write_conf "minsources = 2;" ""
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 check "unsynchronized: fewer agreeing sources than minsources" \
 	wait_for 10 reason_is "fewer agreeing sources than minsources"
 write_conf "minsources = 2; local_stratum = 10;" ""
-check "reloaded with local_stratum 10" reload
+check "reloaded with local_stratum 10" sighup_reloaded
 check "tracking says local" wait_for 5 state_is local
 check "ntpdig gets stratum 10" wait_for 10 stratum_is 10
 write_conf "minsources = 1;" ""
-check "reloaded back" reload
+check "reloaded back" sighup_reloaded
 check "synchronized again" wait_for 10 state_is synchronized
 check "ntpdig gets stratum 2 again" wait_for 10 stratum_is 2
 
 echo "--- serve.deny"
 denied_before=$(counter denied)
 write_conf "minsources = 1;" 'deny = [ "127.0.0.0/8" ];'
-check "reloaded with a deny" reload
+check "reloaded with a deny" sighup_reloaded
 check "ntpdig gets no answer" not_answered
 check "serverstats counts it denied ($denied_before before)" counter_grew denied "$denied_before"
 write_conf "minsources = 1;" ""
-check "reloaded without it" reload
+check "reloaded without it" sighup_reloaded
 check "ntpdig is answered again" wait_for 5 stratum_is 2
 
 echo "--- serve.ratelimit"
 limited_before=$(counter rate_limited)
 write_conf "minsources = 1;" "ratelimit = { interval = 60.0; burst = 1; kod = false; };"
-check "reloaded with a rate limit" reload
+check "reloaded with a rate limit" sighup_reloaded
 check "the first request is answered" quiet peers_query 127.0.0.1 123 1
 check "the second within the interval is not" not peers_query 127.0.0.1 123 1
 check "serverstats counts it limited ($limited_before before)" counter_grew rate_limited "$limited_before"
 
 echo "--- serve.port needs a restart"
 write_conf "minsources = 1;" "" 1234
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 check "the log names serve.port as waiting for the next start" \
 	logged "reloaded; these changes take effect at the next start: serve.port"
 check "the old port still answers" wait_for 5 stratum_is 2
@@ -108,7 +100,7 @@ if command -v tshark > /dev/null; then
 	wait_for 20 grep -q "Capturing on" "$workdir/tshark.log" || echo "reload: tshark not capturing after 20 s"
 	write_conf "minsources = 1;" ""
 	sed -i 's|iburst = true;|iburst = true; version = 3;|' "$conf"
-	check "reloaded with version = 3" reload
+	check "reloaded with version = 3" sighup_reloaded
 	captured() { tshark -r "$workdir/v3.pcap" -d udp.port==1123,ntp -Y "$1" 2> /dev/null | grep -q .; }
 	check "our requests say version 3" wait_for 15 captured "ntp.flags.vn == 3 && ntp.flags.mode == 3 && udp.dstport == 1123"
 	check "chronyd answers them with version 3" wait_for 15 captured "ntp.flags.vn == 3 && ntp.flags.mode == 4 && udp.srcport == 1123"
@@ -125,7 +117,7 @@ many_prefixes=$(for i in $(seq 1 150); do printf '"10.%d.0.0/16", ' "$i"; done)
 write_conf "minsources = 1;" "allow = [ ${many_prefixes%, } ];"
 sed -i "s|^sources = ( |sources = ( $many_sources|" "$conf"
 check "the file has 151 sources" test "$(grep -o 'server = ' "$conf" | wc -l)" = 151
-check "reloaded" reload
+check "reloaded" sighup_reloaded
 sources_json() { ctl --json sources; }
 count_is() { [ "$(sources_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$1" ]; }
 all_but_one_unreachable() {
@@ -144,10 +136,10 @@ write_conf "minsources = 1;" "threads = 2;"
 start_stratad "$conf"
 check "stratad with 2 workers answers" wait_for 30 stratum_is 2
 write_conf "minsources = 1;" 'threads = 2; deny = [ "127.0.0.0/8" ];'
-check "reloaded with a deny" reload
+check "reloaded with a deny" sighup_reloaded
 check "ntpdig gets no answer" not_answered
 write_conf "minsources = 1;" "threads = 2;"
-check "reloaded without it" reload
+check "reloaded without it" sighup_reloaded
 check "ntpdig is answered again" wait_for 5 stratum_is 2
 
 echo "--- 20 listen addresses (there were at most 16)"
