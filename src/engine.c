@@ -894,9 +894,27 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	}
 }
 
-double engine_clock_moved(const struct engine *engine)
+/* How far the discipline has moved the local clock so far: every step and
+ * slew it decided, less what the clock has still to apply. */
+static double clock_moved(const struct engine *engine)
 {
 	return engine->corrections - discipline_pending_slew(engine->discipline);
+}
+
+void engine_reading_unadjusted(const struct engine *engine, struct timespec *time, double *offset)
+{
+	double moved = clock_moved(engine);
+
+	*time = timespec_add(*time, -moved);
+	*offset += moved;
+}
+
+void engine_reading_now(const struct engine *engine, struct timespec *time, double *offset)
+{
+	double moved = clock_moved(engine);
+
+	*time = timespec_add(*time, moved);
+	*offset -= moved;
 }
 
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
@@ -910,7 +928,7 @@ void engine_refclock_poll(struct engine *engine, int id, const struct filter_sam
 		return;
 	if (sample) {
 		/* its readings were put on the clock as it would read unadjusted
-		 * (engine_clock_moved): onto the corrected clock of now */
+		 * (engine_reading_unadjusted): onto the corrected clock of now */
 		s = *sample;
 		s.time = timespec_add(s.time, engine->corrections);
 		s.offset -= engine->corrections;

@@ -176,16 +176,17 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
  * has passed stays passed (the smear after it goes on). */
 void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
 
-/* How far the discipline has moved the local clock so far (seconds, steps
- * and the part of each slew already run). A reference clock's reading,
- * taken now, minus this is the time and plus this the offset it would have
- * had on the clock left alone: readings gathered over a poll while a slew
- * runs, put on that scale, agree with each other and with the corrected
- * clock of the poll (engine_refclock_poll). */
-double engine_clock_moved(const struct engine *engine);
+/* A reference clock's reading (its local time and offset), taken now, put
+ * on the clock as it would read had the discipline never moved it (no step,
+ * no slew): readings gathered over a poll while a slew runs agree on that
+ * scale with each other and with the corrected clock of the poll
+ * (engine_refclock_poll). engine_reading_now brings one kept so back onto
+ * the clock as it reads now (a PPS lock's reading, to number a pulse). */
+void engine_reading_unadjusted(const struct engine *engine, struct timespec *time, double *offset);
+void engine_reading_now(const struct engine *engine, struct timespec *time, double *offset);
 /* A reference clock's poll (a source added with cfg->refclock): the sample
  * its readings since the last poll gave, on the local clock as it would read
- * unadjusted (engine_clock_moved; NULL: none, a missed poll), with the leap
+ * unadjusted (engine_reading_unadjusted; NULL: none, a missed poll), with the leap
  * it announces; now is the local time. */
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
 			  struct timespec now);

@@ -186,15 +186,17 @@ static bool server_offset(const struct refclocks *rc, const char *name, struct t
 static bool lock_offset(const struct refclocks *rc, const struct refclock *c, struct timespec at, double *offset)
 {
 	struct refclock_reading lock;
-	double moved = rc->engine ? engine_clock_moved(rc->engine) : 0.0;
 
 	if (c->lock < 0)
 		return server_offset(rc, c->cfg.lock, at, offset);
-	/* kept as the clock left alone would have read it (add_reading) */
-	if (!refclock_filter_last(&rc->clocks[c->lock].filter, &lock) || lock.pulse ||
-	    fabs(timespec_diff(at, timespec_add(lock.time, moved))) > LOCK_MAX_AGE)
+	if (!refclock_filter_last(&rc->clocks[c->lock].filter, &lock) || lock.pulse)
 		return false;
-	*offset = lock.offset - moved;
+	/* kept as the clock left alone would have read it (add_reading) */
+	if (rc->engine)
+		engine_reading_now(rc->engine, &lock.time, &lock.offset);
+	if (fabs(timespec_diff(at, lock.time)) > LOCK_MAX_AGE)
+		return false;
+	*offset = lock.offset;
 	return true;
 }
 
@@ -211,8 +213,6 @@ static bool number_pulse(const struct refclocks *rc, const struct refclock *c, s
 
 static void add_reading(struct refclocks *rc, struct refclock *c, struct refclock_reading *r)
 {
-	double moved;
-
 	if (r->pulse && !number_pulse(rc, c, r)) {
 		if (c->bad_readings++ == 0)
 			log_msg(LOG_LEVEL_WARNING,
@@ -221,11 +221,9 @@ static void add_reading(struct refclocks *rc, struct refclock *c, struct refcloc
 				REFCLOCK_PPS_LOCK_LIMIT);
 		return;
 	}
-	/* a slew runs on between the readings of one poll: each is kept as the
-	 * clock left alone would have read it */
-	moved = rc->engine ? engine_clock_moved(rc->engine) : 0.0;
-	r->time = timespec_add(r->time, -moved);
-	r->offset += moved;
+	/* a slew runs on between the readings of one poll */
+	if (rc->engine)
+		engine_reading_unadjusted(rc->engine, &r->time, &r->offset);
 	refclock_filter_add(&c->filter, r);
 }
 

@@ -1372,11 +1372,13 @@ static void refclock_polls(const int *ids, const double *aheads, size_t n, unsig
 		w.true_now = timespec_add(w.true_now, 16.0);
 		for (size_t k = 0; k < n; k++) {
 			struct timespec local = local_now();
-			double moved = engine_clock_moved(w.engine); /* as refclocks.c keeps readings */
 			struct filter_sample sample = {
-				.offset = timespec_diff(w.true_now, local) + aheads[k] + moved,
-				.delay = 1e-9, .dispersion = 1e-6, .time = timespec_add(local, -moved),
+				.offset = timespec_diff(w.true_now, local) + aheads[k],
+				.delay = 1e-9, .dispersion = 1e-6, .time = local,
 			};
+
+			/* as refclocks.c keeps readings */
+			engine_reading_unadjusted(w.engine, &sample.time, &sample.offset);
 
 			engine_refclock_poll(w.engine, ids[k], isnan(aheads[k]) ? NULL : &sample, NTP_LEAP_NONE, local);
 		}
@@ -1417,7 +1419,7 @@ static void a_refclock_is_stratum_0_and_makes_us_stratum_1(void **state)
 }
 
 /* A PPS-like refclock read every second, four readings a poll, as
- * refclocks.c keeps them (engine_clock_moved): the 500 ppm slew that runs
+ * refclocks.c keeps them (engine_reading_unadjusted): the 500 ppm slew that runs
  * between the readings of one poll must not bias its sample, and the
  * scatter of a poll's readings is the sample's noise, or each poll
  * over-corrects the last and the clock swings (seen in the VM's PPS
@@ -1445,12 +1447,11 @@ static void refclock_readings_taken_during_a_slew_agree(void **state)
 	for (int second = 1; second <= 600; second++) {
 		struct timespec local;
 		struct refclock_reading r;
-		double moved = engine_clock_moved(w.engine);
 
 		w.true_now = timespec_add(w.true_now, 1.0);
 		local = local_now();
-		r = (struct refclock_reading){ .time = timespec_add(local, -moved),
-					       .offset = timespec_diff(w.true_now, local) + moved };
+		r = (struct refclock_reading){ .time = local, .offset = timespec_diff(w.true_now, local) };
+		engine_reading_unadjusted(w.engine, &r.time, &r.offset);
 		refclock_filter_add(&filter, &r);
 		if (second % 4 == 0 && refclock_filter_take(&filter, 1e-6, 1e-9, &fs)) {
 			struct filter_sample sample = { .offset = fs.offset, .delay = fs.delay,
