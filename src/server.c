@@ -196,7 +196,7 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 		return -1;
 	}
 	for (size_t i = 0; i < listen_count; i++) {
-		int fd = udp_open_server(&listen[i], cfg->threads > 0, cfg->rcvbuf > 0 ? cfg->rcvbuf : DEFAULT_RCVBUF);
+		int fd = udp_open_server(&listen[i], cfg->threads, cfg->rcvbuf > 0 ? cfg->rcvbuf : DEFAULT_RCVBUF);
 		char text[NETADDR_TEXT_LEN];
 
 		if (fd >= 0) {
@@ -322,7 +322,8 @@ static int ratelimit_config_for(const struct serve_config *cfg, unsigned threads
 		fail(err, err_len, "serve: %s", "random key for the rate limiter", errno);
 		return -1;
 	}
-	/* Each worker keeps its own table: SO_REUSEPORT sends a client's packets to one socket. */
+	/* Each worker keeps its own table: its socket gets every packet of the
+	 * clients steered to it (udp_open_server). */
 	if (threads)
 		out->table_size = (out->table_size + threads - 1) / threads;
 	return 0;
@@ -826,9 +827,9 @@ static int by_address(const void *a, const void *b)
 	return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
 }
 
-/* One row per client: with SO_REUSEPORT the kernel spreads a client's
- * requests (one source port each) over the workers, whose tables each
- * count a share. */
+/* One row per client: workers that share a socket from the service
+ * manager meet a client's requests in turn, and their tables each count a
+ * share. */
 static size_t merge_clients(struct ratelimit_client *c, size_t n)
 {
 	size_t kept = 0;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -56,7 +57,43 @@ static void set_receive_options(int fd, int rcvbuf)
 		log_msg(LOG_LEVEL_DEBUG, "no kernel receive timestamps: %s", strerror(-err));
 }
 
-static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
+/* Steers each datagram to socket (hash of its source) % workers of the
+ * SO_REUSEPORT group, where the kernel's own choice hashes the source port
+ * too: a client that sends each request from a new port (chrony and ntpdate
+ * do) would meet every worker, and each worker's rate limiter would let its
+ * own burst through. The source is what the rate limiter keys on: an IPv4
+ * address, or the /64 of an IPv6 one. The program sees the datagram from its
+ * UDP payload on; SKF_NET_OFF reaches back into the IP header. */
+static int steer_by_source(int fd, int family, unsigned workers)
+{
+	/* the upper half of a product by an odd constant mixes every bit of the
+	 * address, where the modulus alone would see only the low ones */
+	struct sock_filter v4[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12), /* source address */
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter v6[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 8), /* the source's /64 */
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog = family == AF_INET ? (struct sock_fprog){ sizeof(v4) / sizeof(v4[0]), v4 }
+						   : (struct sock_fprog){ sizeof(v6) / sizeof(v6[0]), v6 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int open_bound(const struct net_addr *local, unsigned workers, int rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -71,11 +108,20 @@ static int open_bound(const struct net_addr *local, bool shared, int rcvbuf)
 		return fd;
 	if (local->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
-	if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+	if (workers > 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		goto fail;
 	set_receive_options(fd, rcvbuf);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
 		goto fail;
+	/* after bind: before it the program would key a group of its own, which
+	 * joining the address's group discards */
+	if (workers > 0) {
+		err = steer_by_source(fd, local->family, workers);
+		if (err < 0) {
+			close(fd);
+			return err;
+		}
+	}
 	return fd;
 fail:
 	err = -errno;
@@ -85,10 +131,10 @@ fail:
 
 int udp_open(const struct net_addr *local)
 {
-	return open_bound(local, false, 0);
+	return open_bound(local, 0, 0);
 }
 
-int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
+int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf)
 {
 	/* Don't-fragment on IPv4 replies, without path MTU discovery: an answer
 	 * is a bare 48-byte header that never needs fragmenting, and with DF
@@ -103,7 +149,7 @@ int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf)
 	if (fd >= 0)
 		set_receive_options(fd, rcvbuf);
 	else
-		fd = open_bound(local, shared, rcvbuf);
+		fd = open_bound(local, workers, rcvbuf);
 
 	if (fd >= 0 && local->family == AF_INET &&
 	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)

@@ -29,13 +29,16 @@ int udp_socket(int family);
  * ephemeral client socket), with software receive timestamps requested and,
  * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
 int udp_open(const struct net_addr *local);
-/* A listening socket for the server: as udp_open, plus SO_REUSEPORT when
- * shared (one socket per worker thread on one address), a receive buffer
+/* A listening socket for the server: as udp_open, plus, for workers > 0,
+ * SO_REUSEPORT (one socket per worker thread on one address) with the
+ * group's datagrams steered by their source address (IPv4, or IPv6 /64), so
+ * that each client always meets one worker, whatever its source port; a receive buffer
  * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
  * 0 leaves the default), and on IPv4 the DF bit on what it sends. A socket
  * the service manager handed over for local (listenfds.h) is used instead
- * of binding one, shared even when shared is asked. */
-int udp_open_server(const struct net_addr *local, bool shared, int rcvbuf);
+ * of binding one, and shared by every worker, which then meet a client's
+ * datagrams in turn. */
+int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf);
 /* The kernel receive timestamp of a datagram received with recvmsg or
  * recvmmsg on one of these sockets; false when the kernel gave none. */
 bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);

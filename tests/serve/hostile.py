@@ -203,6 +203,29 @@ def main():
     check(1 <= len(kods) <= 3, "the flooder got a KoD RATE, itself limited (%d)" % len(kods))
     check(all(len(r) == 48 for r in flood_replies), "kisses are 48 bytes too")
 
+    # a flood from one address, each request from a new port, as chrony's
+    # client sends: with serve.threads the kernel would spread it over the
+    # workers by port, each letting its own burst through
+    hopper_sent = 400
+    hoppers = []
+    for i in range(hopper_sent):
+        s = client("127.0.0.7")
+        s.sendto(request(), SERVER)
+        sent += 1
+        hoppers.append(s)
+        if i % 50 == 0:
+            time.sleep(0.001)
+    processed(control, sent)
+    hop_replies = [r for s in hoppers for r in replies(s)]
+    for s in hoppers:
+        s.close()
+    hop_kods = [r for r in hop_replies if r[1] == 0 and r[12:16] == b"RATE"]
+    hop_normal = [r for r in hop_replies if r[1] != 0]
+    answered += len(hop_normal)
+    check(len(hop_normal) <= 8 + 4, "a flooder on a new port each time got at most its burst (%d answers)" %
+          len(hop_normal))
+    check(1 <= len(hop_kods) <= 3, "... and a KoD RATE, itself limited (%d)" % len(hop_kods))
+
     # a spoofed flood from many addresses costs no memory
     pid = int(open(sys.argv[3]).read())
     before = rss_kib(pid)
@@ -233,8 +256,9 @@ def main():
     check(stats["denied"] == 1, "denied counts the denied address")
     check(stats["auth_failed"] == 1, "auth_failed counts the unknown key")
     check(stats["answered"] == answered + flood_from, "answered matches what arrived (%d)" % answered)
-    check(stats["kod_sent"] == len(kods), "kod_sent matches the kisses that arrived")
-    check(stats["rate_limited"] == 2000 - len(normal), "rate_limited counts the flooder's unanswered requests")
+    check(stats["kod_sent"] == len(kods) + len(hop_kods), "kod_sent matches the kisses that arrived")
+    check(stats["rate_limited"] == 2000 - len(normal) + hopper_sent - len(hop_normal),
+          "rate_limited counts the flooders' unanswered requests")
     if failures:
         print("%d failures" % len(failures))
         sys.exit(1)

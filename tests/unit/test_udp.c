@@ -131,7 +131,7 @@ static void server_socket_sends_dont_fragment(void **state)
 {
 	(void)state;
 	struct net_addr any = loopback(AF_INET);
-	int server = udp_open_server(&any, false, 0);
+	int server = udp_open_server(&any, 0, 0);
 	int client = udp_open(&any);
 	int mode = -1;
 	socklen_t len = sizeof(mode);
@@ -151,6 +151,100 @@ static void server_socket_sends_dont_fragment(void **state)
 	assert_int_equal(d.peer.port, local_port(server));
 	udp_close(server);
 	udp_close(client);
+}
+
+/* Which of the group's sockets got a datagram from each of the senders, in
+ * order (-1: none in time). */
+static void landings(int *group, size_t workers, const int *senders, size_t count, uint16_t port,
+		     sa_family_t family, int *landed)
+{
+	struct net_addr to = loopback(family);
+
+	to.port = port;
+	for (size_t i = 0; i < count; i++) {
+		struct pollfd pfd[4];
+		struct udp_datagram d;
+		char buf[8];
+
+		assert_int_equal(udp_send(senders[i], "x", 1, &to), 0);
+		landed[i] = -1;
+		for (size_t w = 0; w < workers; w++)
+			pfd[w] = (struct pollfd){ .fd = group[w], .events = POLLIN };
+		assert_true(poll(pfd, workers, 1000) >= 1);
+		for (size_t w = 0; w < workers; w++)
+			if (udp_receive(group[w], buf, sizeof(buf), &d) == 1)
+				landed[i] = (int)w;
+	}
+}
+
+/* serve.threads: a client that sends each request from a new port (as
+ * chrony and ntpdate do) meets one worker, so one rate limiter, every time;
+ * different clients are spread over the workers. */
+static void steers_each_source_to_one_worker(sa_family_t family)
+{
+	enum { WORKERS = 3, PORTS = 24, SOURCES = 24 };
+	struct net_addr at = loopback(family);
+	int group[WORKERS], senders[PORTS > SOURCES ? PORTS : SOURCES], landed[PORTS > SOURCES ? PORTS : SOURCES];
+	bool used[WORKERS] = { false };
+	size_t spread = 0;
+
+	group[0] = udp_open_server(&at, WORKERS, 0);
+	if (family == AF_INET6 && (group[0] == -EAFNOSUPPORT || group[0] == -EADDRNOTAVAIL))
+		skip();
+	assert_true(group[0] >= 0);
+	at.port = local_port(group[0]);
+	for (size_t w = 1; w < WORKERS; w++) {
+		group[w] = udp_open_server(&at, WORKERS, 0);
+		assert_true(group[w] >= 0);
+	}
+
+	/* one address, a new port each time */
+	for (size_t i = 0; i < PORTS; i++) {
+		struct net_addr from = loopback(family);
+
+		senders[i] = udp_open(&from);
+		assert_true(senders[i] >= 0);
+	}
+	landings(group, WORKERS, senders, PORTS, at.port, family, landed);
+	for (size_t i = 0; i < PORTS; i++) {
+		assert_true(landed[i] >= 0);
+		assert_int_equal(landed[i], landed[0]);
+		udp_close(senders[i]);
+	}
+
+	/* different addresses: IPv4 only, as loopback has one IPv6 address */
+	if (family == AF_INET) {
+		for (size_t i = 0; i < SOURCES; i++) {
+			struct net_addr from = loopback(family);
+
+			from.bytes[3] = (uint8_t)(10 + i);
+			senders[i] = udp_open(&from);
+			assert_true(senders[i] >= 0);
+		}
+		landings(group, WORKERS, senders, SOURCES, at.port, family, landed);
+		for (size_t i = 0; i < SOURCES; i++) {
+			assert_true(landed[i] >= 0);
+			used[landed[i]] = true;
+			udp_close(senders[i]);
+		}
+		for (size_t w = 0; w < WORKERS; w++)
+			spread += used[w];
+		assert_int_equal(spread, WORKERS);
+	}
+	for (size_t w = 0; w < WORKERS; w++)
+		udp_close(group[w]);
+}
+
+static void steers_ipv4_sources(void **state)
+{
+	(void)state;
+	steers_each_source_to_one_worker(AF_INET);
+}
+
+static void steers_ipv6_sources(void **state)
+{
+	(void)state;
+	steers_each_source_to_one_worker(AF_INET6);
 }
 
 /* The kernel turns software receive stamps on for the whole system only
@@ -199,6 +293,8 @@ int main(void)
 		cmocka_unit_test(connected_socket_hears_port_unreachable),
 		cmocka_unit_test(rejects_unknown_family),
 		cmocka_unit_test(server_socket_sends_dont_fragment),
+		cmocka_unit_test(steers_ipv4_sources),
+		cmocka_unit_test(steers_ipv6_sources),
 	};
 	return cmocka_run_group_tests(tests, hold_stamping_on, release_stamping);
 }
