@@ -109,6 +109,18 @@ static void fail(struct checker *ck, const config_setting_t *where, const char *
 	va_end(ap);
 }
 
+/* Keeps where setting s (NULL: not set, nothing kept) came from. */
+static void note_where(const struct checker *ck, const config_setting_t *s, struct config_where *out)
+{
+	const char *file = ck->path;
+
+	*out = (struct config_where){ .line = 0 };
+	if (!s)
+		return;
+	config_text_where(ck->text, config_setting_source_line(s), &file, &out->line);
+	snprintf(out->file, sizeof(out->file), "%s", file);
+}
+
 static void join(char *out, size_t len, const char *prefix, const char *name)
 {
 	if (prefix && *prefix)
@@ -362,13 +374,7 @@ static void parse_source(struct checker *ck, const config_setting_t *entry, size
 	source_options_defaults(src, has_pool);
 	src->line = config_setting_source_line(entry);
 	get_string(ck, entry, prefix, has_pool ? "pool" : "server", false, src->name, sizeof(src->name));
-	if (config_setting_get_member(entry, "key")) {
-		const char *file;
-
-		config_text_where(ck->text, config_setting_source_line(config_setting_get_member(entry, "key")),
-				  &file, &src->key_line);
-		snprintf(src->key_file, sizeof(src->key_file), "%s", file);
-	}
+	note_where(ck, config_setting_get_member(entry, "key"), &src->key_where);
 	parse_source_options(ck, entry, prefix, src);
 	bad = source_options_conflict(src, config_setting_get_member(entry, "maxsources") != NULL,
 				      config_setting_get_member(entry, "nts_port") != NULL, why, sizeof(why));
@@ -413,10 +419,8 @@ static void parse_clock_leap(struct checker *ck, const config_setting_t *g, stru
 	get_path(ck, g, "clock", "leapsecond_list", true, cfg->leapsecond_list, sizeof(cfg->leapsecond_list));
 	get_string(ck, g, "clock", "leapsectz", true, cfg->leapsectz, sizeof(cfg->leapsectz));
 	/* the tables are read later, by the daemon: its errors name these lines */
-	s = config_setting_get_member(g, "leapsecond_list");
-	cfg->leapsecond_list_line = s ? config_setting_source_line(s) : 0;
-	s = config_setting_get_member(g, "leapsectz");
-	cfg->leapsectz_line = s ? config_setting_source_line(s) : 0;
+	note_where(ck, config_setting_get_member(g, "leapsecond_list"), &cfg->leapsecond_list_where);
+	note_where(ck, config_setting_get_member(g, "leapsectz"), &cfg->leapsectz_where);
 	s = get_string(ck, g, "clock", "leap_mode", false, mode, sizeof(mode));
 	if (!s)
 		return;
@@ -1028,10 +1032,10 @@ int config_check_keys(const struct daemon_config *cfg, const char *path, const s
 			continue;
 		if (!cfg->keys[0])
 			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u, but no keys file (keys = \"PATH\";)",
-				 s->key_file[0] ? s->key_file : path, s->key_line, i, s->key);
+				 s->key_where.file[0] ? s->key_where.file : path, s->key_where.line, i, s->key);
 		else
 			snprintf(err, err_len, "%s:%u: sources[%zu].key: key %u is not in %s",
-				 s->key_file[0] ? s->key_file : path, s->key_line, i, s->key, cfg->keys);
+				 s->key_where.file[0] ? s->key_where.file : path, s->key_where.line, i, s->key, cfg->keys);
 		return -1;
 	}
 	return 0;

@@ -24,6 +24,13 @@
 #define CONFIG_POOL_MAX_SOURCES 16
 #define CONFIG_MAX_REFCLOCKS 8
 
+/* Where a setting was read, for the errors found after parsing: the file
+ * (the main one or one it includes) and the line in that file. */
+struct config_where {
+	char file[CONFIG_PATH_LEN];
+	unsigned line;
+};
+
 struct config_source {
 	char name[CONFIG_NAME_LEN];  /* host name or numeric address */
 	bool pool;                   /* resolves to several servers */
@@ -42,8 +49,7 @@ struct config_source {
 	unsigned version;            /* of our requests, 1 to 4; default 4 */
 	unsigned maxsamples;         /* clock filter size, 1 to 8; default 8 */
 	unsigned line;               /* where it was configured, for messages */
-	unsigned key_line;           /* where its key was set: key_file's line */
-	char key_file[CONFIG_PATH_LEN]; /* the file (main or included) that set it */
+	struct config_where key_where; /* where its key was set */
 	bool nts;                    /* NTS (RFC 8915); default false */
 	uint16_t nts_port;           /* the NTS-KE server's port; default 4460 */
 };
@@ -73,7 +79,7 @@ struct daemon_config {
 	char driftfile[CONFIG_PATH_LEN];          /* "" : none */
 	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
 	char leapsectz[64];                       /* clock.leapsectz, e.g. "right/UTC"; "" : none */
-	unsigned leapsecond_list_line, leapsectz_line; /* where they were set, for the loader's errors */
+	struct config_where leapsecond_list_where, leapsectz_where; /* for the loader's errors */
 	bool slew_by_frequency;      /* clock.slew_method: "frequency" (true) or "adjtime" */
 	double max_slew_rate;        /* clock.max_slew_rate, ppm: the frequency method's fastest */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */

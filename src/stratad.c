@@ -970,7 +970,7 @@ static void keep_running_settings(struct daemon_config *running, struct daemon_c
 	memcpy(merged.nts_dumpdir, next->nts_dumpdir, sizeof(merged.nts_dumpdir));
 	/* reload read the list again (load_leap_tables); the zone stays */
 	memcpy(merged.leapsecond_list, next->leapsecond_list, sizeof(merged.leapsecond_list));
-	merged.leapsecond_list_line = next->leapsecond_list_line;
+	merged.leapsecond_list_where = next->leapsecond_list_where;
 	e->leap_mode = next->engine.leap_mode;
 	merged.log_level = next->log_level;
 	merged.log_syslog = next->log_syslog;
@@ -1067,7 +1067,7 @@ static void restart_only_changes(const struct daemon_config *running, const stru
 
 /* The leap tables the configuration names (clock.leapsecond_list, then
  * clock.leapsectz): a list that does not parse, or a zone without leap
- * seconds, is a configuration error ("LINE: setting: why" in err). The list
+ * seconds, is a configuration error ("FILE:LINE: setting: why" in err). The list
  * is read at start and at each reload; the zone only at start: reading it
  * sets TZ, which other threads' getenv (the resolver's) may read at the same
  * time, so a reload (reloading) takes the running zone's table, running_zone
@@ -1082,7 +1082,8 @@ static int load_leap_tables(const struct daemon_config *cfg, bool reloading, con
 	*count = 0;
 	if (cfg->leapsecond_list[0]) {
 		if (leap_load_list(cfg->leapsecond_list, &tables[*count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "%u: clock.leapsecond_list: %s", cfg->leapsecond_list_line, why);
+			snprintf(err, err_len, "%s:%u: clock.leapsecond_list: %s", cfg->leapsecond_list_where.file,
+				 cfg->leapsecond_list_where.line, why);
 			return -1;
 		}
 		(*count)++;
@@ -1092,7 +1093,8 @@ static int load_leap_tables(const struct daemon_config *cfg, bool reloading, con
 			tables[(*count)++] = *running_zone;
 	} else if (cfg->leapsectz[0]) {
 		if (leap_load_tz(cfg->leapsectz, now.tv_sec, &tables[*count], why, sizeof(why)) < 0) {
-			snprintf(err, err_len, "%u: clock.leapsectz: %s", cfg->leapsectz_line, why);
+			snprintf(err, err_len, "%s:%u: clock.leapsectz: %s", cfg->leapsectz_where.file,
+				 cfg->leapsectz_where.line, why);
 			return -1;
 		}
 		(*count)++;
@@ -1128,7 +1130,7 @@ static void reload(struct daemon *d)
 	struct daemon_config next;
 	struct leap_table leap_tables[2];
 	size_t leap_table_count;
-	char err[512], restart[512];
+	char err[1024], restart[512];
 	bool serve_reloaded;
 
 	notify_reloading();
@@ -1160,8 +1162,7 @@ static void reload(struct daemon *d)
 	if (load_leap_tables(&next, true, d->cfg.leapsectz[0] ? &d->leap_tables[d->leap_table_count - 1] : NULL, leap_tables,
 			     &leap_table_count, err, sizeof(err)) < 0) {
 		log_msg(LOG_LEVEL_ERROR,
-			"configuration not reloaded, keeping the running one and its leap tables: %s:%s",
-			d->config_path, err);
+			"configuration not reloaded, keeping the running one and its leap tables: %s", err);
 		config_free(&next);
 		notify_ready(d->status);
 		return;
@@ -1625,7 +1626,7 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct daemon d = { 0 };
-	char err[512];
+	char err[1024];
 	int status;
 
 	if (parse_options(argc, argv, &opt) < 0)
@@ -1644,7 +1645,7 @@ int main(int argc, char **argv)
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (load_leap_tables(&d.cfg, false, NULL, d.leap_tables, &d.leap_table_count, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s:%s\n", opt.config_path, err);
+		fprintf(stderr, "%s\n", err);
 		auth_keyring_free(&d.keys);
 		config_free(&d.cfg);
 		return DAEMON_EXIT_CONFIG;

@@ -129,6 +129,20 @@ check "the log names the file and the reason" \
 check "tracking: leap_mode still step" tracking_says "Leap mode       : step"
 check "tracking: still the table read before" tracking_says "Leap table      : valid until $valid_until"
 
+echo "--- the damaged list named in a drop-in: the drop-in's file and line"
+mkdir -p "$workdir/conf.d"
+printf '# leap seconds\n\nclock = { driftfile = ""; leapsecond_list = "%s"; };\n' "$list" > "$workdir/conf.d/50-leap.conf"
+cat > "$conf" <<EOC
+@include "$workdir/conf.d"
+control = { socket = "$workdir/run/stratad.sock"; };
+pidfile = "";
+user = "nobody";
+EOC
+check "reload refused" sighup_refused
+check "the log names the drop-in, its line and the reason" \
+	logged "keeping the running one and its leap tables: $workdir/conf.d/50-leap.conf:3: clock.leapsecond_list: $list: the #h SHA-1 does not match the contents"
+rm -r "$workdir/conf.d"
+
 echo "--- a zone by a reload: read only at start (TZ is process-wide), so it waits for a restart"
 write_list valid "$list"
 write_conf "leapsecond_list = \"$list\"; leapsectz = \"Etc/UTC\";"

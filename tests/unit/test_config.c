@@ -502,11 +502,10 @@ static void the_printed_configuration_reads_back(void **state)
 	free(printed);
 	for (size_t i = 0; i < a.source_count; i++) {
 		b.sources[i].line = a.sources[i].line;
-		b.sources[i].key_line = a.sources[i].key_line;
-		memcpy(b.sources[i].key_file, a.sources[i].key_file, sizeof(b.sources[i].key_file));
+		b.sources[i].key_where = a.sources[i].key_where;
 	}
-	b.leapsecond_list_line = a.leapsecond_list_line;
-	b.leapsectz_line = a.leapsectz_line;
+	b.leapsecond_list_where = a.leapsecond_list_where;
+	b.leapsectz_where = a.leapsectz_where;
 	/* the printed file names the default wildcards, so they read back as chosen */
 	assert_true(a.serve.listen_default);
 	assert_false(b.serve.listen_default);
