@@ -13,6 +13,10 @@
 # and 2). Node 3, a chronyd, is the client of node 2 in both: what node 2
 # serves.
 #
+# In the matrix a third run per seed serves node 3 an exact clock (node 2 a
+# chronyd without sources, its clock never off, "ideal"): what node 3's
+# error would be were its server perfect, its own share of the chain.
+#
 # Prints, per network and client, the RMS and the largest offset of node 2
 # from true time after the first 2000 s, node 3's RMS, how often node 2's
 # true offset exceeded the error bound it served node 3 (% of node 3's
@@ -52,6 +56,7 @@ SIM_TIMEOUT=120      # wall seconds one simulation may take
 # maxpoll ("-": the client's defaults), the frequency's random walk (per
 # sqrt(s)), simulated seconds
 VERSUS_CHRONYD=yes
+REFERENCE=            # "ideal" in the matrix: node 3 served a clock that is exact
 case ${CLKNETSIM_CELLS:-check} in
 lan)
 	NETWORKS=(
@@ -65,6 +70,7 @@ check)
 		"poll64-100us 1e-4 6 6 1e-8 100000"
 	) ;;
 matrix|fidelity)
+	[ "$CLKNETSIM_CELLS" = matrix ] && REFERENCE=ideal
 	NETWORKS=()
 	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
 		NETWORKS+=("default-${jitter%:*} ${jitter#*:} - - 1e-9 100000")
@@ -119,9 +125,14 @@ simulate() {
 	seed=$2
 	[ "$minpoll" = - ] && polls="" stratad_polls=""
 	dir=$(mktemp -d "$workdir/$client.XXXX")
+	# the ideal server: node 2's clock is exact and stays so (a chronyd
+	# serving it with no source never adjusts it)
+	local node2_clock="node2_offset = 0.1
+node2_freq = (+ 1e-4 (sum (* $wander (normal))))"
+	[ "$client" = ideal ] && node2_clock="node2_offset = 0
+node2_freq = 0"
 	cat > "$dir/network" <<-EOF
-		node2_offset = 0.1
-		node2_freq = (+ 1e-4 (sum (* $wander (normal))))
+		$node2_clock
 		node2_delay1 = (+ 1e-4 (* $jitter (exponential)))
 		node1_delay2 = (+ 1e-4 (* $jitter (exponential)))
 		node3_offset = -0.01
@@ -143,6 +154,9 @@ simulate() {
 			security = { clock_process = false; seccomp = false; };
 		EOF
 		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
+	elif [ "$client" = ideal ]; then
+		printf 'pidfile %s/chronyd.2.pid\nlocal stratum 2\nallow\n' "$dir" > "$dir/chrony.2.conf"
+		node "$dir" 2 node2.log "$CHRONYD" -d -f "$dir/chrony.2.conf"
 	else
 		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 %s\nallow\n' \
 			"$dir" "$polls" > "$dir/chrony.2.conf"
@@ -199,7 +213,7 @@ table=$(printf '%-14s %-8s %9s %9s %9s   %-22s %-22s %-22s %-14s %s' network nod
 for net in "${NETWORKS[@]}"; do
 	read -r name jitter minpoll maxpoll wander seconds <<< "$net"
 	declare -A rms=() max=() served=()
-	for client in stratad chronyd; do
+	for client in stratad chronyd $REFERENCE; do
 		rms_list="" max_list="" served_list="" exceeded_list="" chain_list=""
 		for s in $SEEDS; do
 			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
