@@ -99,24 +99,6 @@ if [ -n "${CLKNETSIM_ONLY:-}" ]; then
 	NETWORKS=("${only[@]}")
 fi
 
-# node DIR N LOGNAME CMD...: node N of the simulation in DIR, in the background
-# (an AddressSanitizer build of stratad tolerates the preload ahead of it)
-# stratad runs its clock calls in-process and without its seccomp filter here:
-# the preload keeps the simulated clock in the memory of the process that
-# calls it (a forked clock process would steer a copy) and asserts on any
-# socket it does not simulate (the socketpair) and on syscall(), which
-# libseccomp uses. The clock process adds a ~8 us round trip to clock changes
-# only, never to a timestamp (tests/interop/privsep_probe measures it).
-node() {
-	local dir=$1 n=$2 log=$3
-	shift 3
-	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
-		CLKNETSIM_RANDOM_SEED=$seed ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		"$@" > "$dir/$log" 2>&1 &
-	peers_track $!
-	node_pids+=($!)
-}
-
 # simulate CLIENT SEED JITTER MINPOLL MAXPOLL WANDER SECONDS: prints the
 # directory of the run; its "status" file holds the simulator's exit status
 simulate() {
@@ -143,16 +125,9 @@ node2_freq = 0"
 	printf 'pidfile %s/chronyd.1.pid\nlocal stratum 1\nallow\n' "$dir" > "$dir/chrony.1.conf"
 	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
 	if [ "$client" = stratad ]; then
-		cat > "$dir/stratad.conf" <<-EOF
-			sources = ( { server = "192.168.123.1"; $stratad_polls } );
-			clock = { driftfile = "$dir/drift"; ${CLKNETSIM_STRATAD_CLOCK:-} };
-			serve = { listen = [ "0.0.0.0" ]; allow = [ "192.168.123.0/24" ]; };
-			control = { socket = ""; };
-			pidfile = "";
-			user = "root";
-			log = { syslog = false; };
-			security = { clock_process = false; seccomp = false; };
-		EOF
+		sim_stratad_conf "$dir/stratad.conf" "sources = ( { server = \"192.168.123.1\"; $stratad_polls } );
+clock = { driftfile = \"$dir/drift\"; ${CLKNETSIM_STRATAD_CLOCK:-} };
+serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ]; };"
 		node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	elif [ "$client" = ideal ]; then
 		printf 'pidfile %s/chronyd.2.pid\nlocal stratum 2\nallow\n' "$dir" > "$dir/chrony.2.conf"

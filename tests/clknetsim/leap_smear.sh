@@ -27,18 +27,9 @@ SECONDS_RUN=$((LEAP + 900))
 SIM_TIMEOUT=120
 # (not computed in node's environment: a date run there would be preloaded
 # and join the simulation as a node)
-START_DATE=$(date -u -d '2016-12-31 00:00:00' +%s)
+CLKNETSIM_START_DATE=$(date -u -d '2016-12-31 00:00:00' +%s)
+export CLKNETSIM_START_DATE
 
-node() { # DIR N LOG CMD...
-	local dir=$1 n=$2 log=$3
-	shift 3
-	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
-		CLKNETSIM_RANDOM_SEED=1 CLKNETSIM_START_DATE=$START_DATE \
-		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		"$@" > "$dir/$log" 2>&1 &
-	peers_track $!
-	node_pids+=($!)
-}
 
 # simulate SMEAR: the run's directory ("off" or "quadratic")
 simulate() {
@@ -58,18 +49,11 @@ simulate() {
 	EOF
 	printf 'pidfile %s/chronyd.1.pid\nlocal stratum 1\nallow\n' "$dir" > "$dir/chrony.1.conf"
 	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
-	cat > "$dir/stratad.conf" <<-EOF
-		sources = ( { server = "192.168.123.1"; iburst = true; minpoll = 4; maxpoll = 4; } );
-		clock = { leapsecond_list = "/usr/share/zoneinfo/leap-seconds.list"; leap_mode = "system";
-			  driftfile = "$dir/drift"; };
-		serve = { listen = [ "0.0.0.0" ]; allow = [ "192.168.123.0/24" ];
-			  leap_smear = "$smear"; $([ "$smear" = off ] || echo "leap_smear_duration = 600;") };
-		control = { socket = ""; };
-		pidfile = "";
-		user = "root";
-		log = { syslog = false; };
-		security = { clock_process = false; seccomp = false; };
-	EOF
+	sim_stratad_conf "$dir/stratad.conf" "sources = ( { server = \"192.168.123.1\"; iburst = true; minpoll = 4; maxpoll = 4; } );
+clock = { leapsecond_list = \"/usr/share/zoneinfo/leap-seconds.list\"; leap_mode = \"system\";
+	  driftfile = \"$dir/drift\"; };
+serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ];
+	  leap_smear = \"$smear\"; $([ "$smear" = off ] || echo "leap_smear_duration = 600;") };"
 	node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 iburst minpoll 0 maxpoll 0\n' "$dir" > "$dir/chrony.3.conf"
 	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"

@@ -17,3 +17,37 @@ need_stratad
 CLKNETSIM_PATH=${CLKNETSIM_PATH:-$PEERS_TOP/.peers/clknetsim}
 [ -f "$CLKNETSIM_PATH/clknetsim.so" ] && [ -x "$CLKNETSIM_PATH/clknetsim" ] ||
 	skip "no clknetsim build in $CLKNETSIM_PATH (see tests/peers/fetch)"
+
+# node DIR N LOGNAME CMD...: node N of the simulation in DIR, in the
+# background, preloaded with clknetsim and seeded with $seed (default 1);
+# its PID joins node_pids. CLKNETSIM_START_DATE, when the caller exports it,
+# goes along. An AddressSanitizer build of stratad tolerates the preload
+# ahead of it.
+node() {
+	local dir=$1 n=$2 log=$3
+	shift 3
+	LD_PRELOAD="$CLKNETSIM_PATH/clknetsim.so" CLKNETSIM_NODE=$n CLKNETSIM_SOCKET="$dir/sock" \
+		CLKNETSIM_RANDOM_SEED=${seed:-1} ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$@" > "$dir/$log" 2>&1 &
+	peers_track $!
+	node_pids+=($!)
+}
+
+# sim_stratad_conf FILE SETTINGS: a stratad.conf for a simulated node, with
+# SETTINGS (sources, clock, serve, refclocks) and what every one runs with:
+# its clock calls in-process and no seccomp filter. The preload keeps the
+# simulated clock in the memory of the process that calls it (a forked clock
+# process would steer a copy) and asserts on any socket it does not simulate
+# (the socketpair) and on syscall(), which libseccomp uses. The clock process
+# adds a ~8 us round trip to clock changes only, never to a timestamp
+# (tests/interop/privsep_probe measures it).
+sim_stratad_conf() {
+	cat > "$1" <<-EOF
+		$2
+		control = { socket = ""; };
+		pidfile = "";
+		user = "root";
+		log = { syslog = false; };
+		security = { clock_process = false; seccomp = false; };
+	EOF
+}
