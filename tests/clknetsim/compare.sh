@@ -140,12 +140,7 @@ serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ]; };"
 	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 %s\nlogdir %s\nlog measurements\n' \
 		"$dir" "$polls" "$dir" > "$dir/chrony.3.conf"
 	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"
-	CLKNETSIM_RANDOM_SEED=$seed timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
-		-o "$dir/offsets" -f "$dir/frequencies" -g "$dir/oscillator" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
-	echo $? > "$dir/status"
-	# the simulator has ended each node with SIGTERM: a bounded wait, then KILL
-	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
-	echo "$dir"
+	simulate_nodes "$dir" 3 "$seconds" -f "$dir/frequencies" -g "$dir/oscillator"
 }
 
 # settled DIR NODE: "RMS MAX" of the node's offset in µs after SETTLE seconds

@@ -57,11 +57,7 @@ serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ];
 	node "$dir" 2 node2.log "$STRATAD" -n -c "$dir/stratad.conf"
 	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 iburst minpoll 0 maxpoll 0\n' "$dir" > "$dir/chrony.3.conf"
 	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"
-	timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$SECONDS_RUN" \
-		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 3 > "$dir/stats" 2> "$dir/simulator.log"
-	echo $? > "$dir/status"
-	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
-	echo "$dir"
+	simulate_nodes "$dir" 3 "$SECONDS_RUN"
 }
 
 # around DIR COLUMN FROM TO: the node's offsets (ms) at those seconds, every 60 s

@@ -51,3 +51,18 @@ sim_stratad_conf() {
 		security = { clock_process = false; seccomp = false; };
 	EOF
 }
+
+# simulate_nodes DIR NODES SECONDS [ARG...]: the simulator on DIR's network
+# file with NODES nodes for SECONDS simulated seconds (seed $seed, default
+# 1; ARGs go to it), bounded by SIM_TIMEOUT wall seconds, its exit status in
+# DIR/status; the nodes, which it ends with SIGTERM, get a bounded wait and
+# then KILL. Prints DIR.
+simulate_nodes() {
+	local dir=$1 nodes=$2 seconds=$3
+	shift 3
+	CLKNETSIM_RANDOM_SEED=${seed:-1} timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$seconds" \
+		-o "$dir/offsets" -s "$dir/sock" "$@" "$dir/network" "$nodes" > "$dir/stats" 2> "$dir/simulator.log"
+	echo $? > "$dir/status"
+	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
+	echo "$dir"
+}

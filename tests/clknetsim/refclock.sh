@@ -37,11 +37,7 @@ clock = { driftfile = \"$dir/drift\"; };"
 		printf 'pidfile %s/chronyd.pid\nrefclock SHM 0 refid GPS\n' "$dir" > "$dir/chrony.conf"
 		node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.conf"
 	fi
-	timeout "$SIM_TIMEOUT" "$CLKNETSIM_PATH/clknetsim" -l "$SECONDS_RUN" \
-		-o "$dir/offsets" -s "$dir/sock" "$dir/network" 1 > "$dir/stats" 2> "$dir/simulator.log"
-	echo $? > "$dir/status"
-	for pid in "${node_pids[@]}"; do peers_stop "$pid" 5; done
-	echo "$dir"
+	simulate_nodes "$dir" 1 "$SECONDS_RUN"
 }
 
 # settled DIR: "RMS MAX" of the node's offset in us after SETTLE seconds
