@@ -901,20 +901,22 @@ static double clock_moved(const struct engine *engine)
 	return engine->corrections - discipline_pending_slew(engine->discipline);
 }
 
+/* A reading (local time, offset) on a clock moved on by seconds: later by
+ * that, and its offset as much smaller. */
+static void move_reading(struct timespec *time, double *offset, double seconds)
+{
+	*time = timespec_add(*time, seconds);
+	*offset -= seconds;
+}
+
 void engine_reading_unadjusted(const struct engine *engine, struct timespec *time, double *offset)
 {
-	double moved = clock_moved(engine);
-
-	*time = timespec_add(*time, -moved);
-	*offset += moved;
+	move_reading(time, offset, -clock_moved(engine));
 }
 
 void engine_reading_now(const struct engine *engine, struct timespec *time, double *offset)
 {
-	double moved = clock_moved(engine);
-
-	*time = timespec_add(*time, moved);
-	*offset -= moved;
+	move_reading(time, offset, clock_moved(engine));
 }
 
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,
@@ -930,8 +932,7 @@ void engine_refclock_poll(struct engine *engine, int id, const struct filter_sam
 		/* its readings were put on the clock as it would read unadjusted
 		 * (engine_reading_unadjusted): onto the corrected clock of now */
 		s = *sample;
-		s.time = timespec_add(s.time, engine->corrections);
-		s.offset -= engine->corrections;
+		move_reading(&s.time, &s.offset, engine->corrections);
 	}
 	r = source_refclock_poll(src, sample ? &s : NULL, leap, corrected(engine, now));
 	if (r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD) {
