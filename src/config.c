@@ -467,7 +467,7 @@ static void parse_refclock(struct checker *ck, const config_setting_t *entry, si
 			   struct refclock_config *rc)
 {
 	static const char *const known[] = { "driver", "device", "refid", "offset", "delay", "precision", "poll",
-					     "filter", "lock", "edge", NULL };
+					     "dpoll", "filter", "lock", "edge", NULL };
 	char prefix[32], full[64], driver[8] = "", edge[8] = "assert";
 	const config_setting_t *s;
 	bool found = false;
@@ -480,7 +480,7 @@ static void parse_refclock(struct checker *ck, const config_setting_t *entry, si
 	check_known(ck, entry, prefix, known);
 	*rc = (struct refclock_config){
 		.offset = 0.0, .delay = REFCLOCK_DEFAULT_DELAY, .precision = REFCLOCK_DEFAULT_PRECISION,
-		.poll = REFCLOCK_DEFAULT_POLL, .filter = REFCLOCK_DEFAULT_FILTER,
+		.poll = REFCLOCK_DEFAULT_POLL, .dpoll = REFCLOCK_DEFAULT_DPOLL, .filter = REFCLOCK_DEFAULT_FILTER,
 		.line = config_setting_source_line(entry),
 	};
 	s = get_string(ck, entry, prefix, "driver", false, driver, sizeof(driver));
@@ -512,6 +512,7 @@ static void parse_refclock(struct checker *ck, const config_setting_t *entry, si
 	get_double(ck, entry, prefix, "delay", 1e-9, 1.0, &rc->delay);
 	get_double(ck, entry, prefix, "precision", 1e-9, 1.0, &rc->precision);
 	get_int(ck, entry, prefix, "poll", SOURCE_MIN_POLL, 12, &rc->poll);
+	get_int(ck, entry, prefix, "dpoll", SOURCE_MIN_POLL, 12, &rc->dpoll);
 	get_unsigned(ck, entry, prefix, "filter", 1, REFCLOCK_MAX_FILTER, &rc->filter);
 	s = get_string(ck, entry, prefix, "lock", false, rc->lock, sizeof(rc->lock));
 	snprintf(full, sizeof(full), "%s.lock", prefix);
@@ -1126,8 +1127,8 @@ static void print_refclocks(const struct daemon_config *cfg, FILE *out)
 		print_quoted(out, rc->device);
 		fprintf(out, "; refid = ");
 		print_quoted(out, rc->refid);
-		fprintf(out, "; offset = %.9g; delay = %.9g; precision = %.9g; poll = %d; filter = %u;", rc->offset,
-			rc->delay, rc->precision, rc->poll, rc->filter);
+		fprintf(out, "; offset = %.9g; delay = %.9g; precision = %.9g; poll = %d; dpoll = %d; filter = %u;",
+			rc->offset, rc->delay, rc->precision, rc->poll, rc->dpoll, rc->filter);
 		if (rc->lock[0]) {
 			fprintf(out, " lock = ");
 			print_quoted(out, rc->lock);

@@ -17,6 +17,7 @@
 #define REFCLOCK_REFID_LEN 5    /* four characters and the NUL */
 #define REFCLOCK_LOCK_LEN 256   /* a refclock's refid or a server's name */
 #define REFCLOCK_DEFAULT_POLL 4 /* log2 seconds, as chrony's refclock */
+#define REFCLOCK_DEFAULT_DPOLL 0 /* log2 seconds between reads of a driver, as chrony's */
 #define REFCLOCK_DEFAULT_FILTER 64
 #define REFCLOCK_MAX_FILTER 256
 #define REFCLOCK_DEFAULT_PRECISION 1e-6 /* seconds */
@@ -41,6 +42,7 @@ struct refclock_config {
 	double delay;           /* seconds, the sample's round-trip delay as selection sees it */
 	double precision;       /* seconds, the sample's precision */
 	int poll;               /* log2 seconds between samples given to the core */
+	int dpoll;              /* log2 seconds between reads of SHM, PPS and PHC (at most poll) */
 	unsigned filter;        /* readings kept per poll; the middle ones are averaged */
 	char lock[REFCLOCK_LOCK_LEN]; /* PPS, SOCK: what numbers the pulses' seconds: a refclock's refid
 				       or a configured server's name; "": none */

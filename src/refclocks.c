@@ -32,6 +32,7 @@ struct refclock {
 	struct refclock_phc phc;
 	struct refclock_filter filter;
 	struct timespec next_poll;
+	struct timespec next_read;      /* SHM, PPS, PHC: when the driver is read next */
 	unsigned bad_readings;          /* malformed or unnumbered, for the log */
 	bool failing;                   /* the last read failed: said once */
 };
@@ -40,13 +41,24 @@ struct refclocks {
 	struct engine *engine;
 	size_t count;
 	struct refclock *clocks;
-	bool reads;                     /* some driver is read on a timer (not only SOCK) */
-	struct timespec next_read;
 };
 
 static double poll_seconds(const struct refclock *c)
 {
 	return ldexp(1.0, c->cfg.poll);
+}
+
+/* As chrony: a dpoll longer than the poll would leave polls without a
+ * reading, so the poll bounds it. */
+static double read_seconds(const struct refclock *c)
+{
+	return ldexp(1.0, c->cfg.dpoll < c->cfg.poll ? c->cfg.dpoll : c->cfg.poll);
+}
+
+/* SOCK is read as its datagrams arrive, the others on a timer. */
+static bool read_on_timer(const struct refclock *c)
+{
+	return c->cfg.driver != REFCLOCK_SOCK;
 }
 
 static int find_refid(const struct refclocks *rc, const char *refid)
@@ -93,7 +105,6 @@ struct refclocks *refclocks_create(const struct refclock_config *cfgs, size_t co
 		c->pps.fd = -1;
 		c->phc.fd = -1;
 		refclock_filter_init(&c->filter, c->cfg.filter);
-		rc->reads |= c->cfg.driver != REFCLOCK_SOCK;
 	}
 	rc->count = count;
 	for (size_t i = 0; i < count; i++) {
@@ -145,7 +156,6 @@ static int8_t log2_precision(double seconds)
 int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec now)
 {
 	rc->engine = engine;
-	rc->next_read = now;
 	for (size_t i = 0; i < rc->count; i++) {
 		struct refclock *c = &rc->clocks[i];
 		struct source_config sc = {
@@ -161,6 +171,7 @@ int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec
 		if (c->engine_id < 0)
 			return -1;
 		c->next_poll = timespec_add(now, poll_seconds(c));
+		c->next_read = now;
 	}
 	return 0;
 }
@@ -247,7 +258,7 @@ static void read_driver(struct refclocks *rc, struct refclock *c)
 			add_reading(rc, c, &r);
 		return;
 	case REFCLOCK_SOCK:
-		return; /* refclocks_dispatch */
+		return; /* not on a timer */
 	case REFCLOCK_PPS:
 		n = refclock_pps_fetch(&c->pps, &edge);
 		if (n < 0) {
@@ -333,24 +344,29 @@ static void poll_engine(struct refclocks *rc, struct refclock *c, struct timespe
 	engine_refclock_poll(rc->engine, c->engine_id, have ? &sample : NULL, have ? fs.leap : NTP_LEAP_UNSYNC, now);
 }
 
+/* A time due again: one period after the last, or one after now when the
+ * loop slept past it (or the clock stepped), so no burst catches up. */
+static struct timespec next_due(struct timespec due, double period, struct timespec now)
+{
+	due = timespec_add(due, period);
+	return timespec_diff(now, due) >= 0 ? timespec_add(now, period) : due;
+}
+
 void refclocks_run(struct refclocks *rc, struct timespec now)
 {
 	if (!rc || !rc->engine)
 		return;
-	if (rc->reads && timespec_diff(now, rc->next_read) >= 0) {
-		for (size_t i = 0; i < rc->count; i++)
-			read_driver(rc, &rc->clocks[i]);
-		rc->next_read = timespec_add(now, REFCLOCKS_READ_INTERVAL);
-	}
 	for (size_t i = 0; i < rc->count; i++) {
 		struct refclock *c = &rc->clocks[i];
 
-		if (timespec_diff(now, c->next_poll) < 0)
-			continue;
-		poll_engine(rc, c, now);
-		c->next_poll = timespec_add(c->next_poll, poll_seconds(c));
-		if (timespec_diff(now, c->next_poll) >= 0) /* the loop slept long (or the clock stepped) */
-			c->next_poll = timespec_add(now, poll_seconds(c));
+		if (read_on_timer(c) && timespec_diff(now, c->next_read) >= 0) {
+			read_driver(rc, c);
+			c->next_read = next_due(c->next_read, read_seconds(c), now);
+		}
+		if (timespec_diff(now, c->next_poll) >= 0) {
+			poll_engine(rc, c, now);
+			c->next_poll = next_due(c->next_poll, poll_seconds(c), now);
+		}
 	}
 }
 
@@ -358,12 +374,13 @@ struct timespec refclocks_next_wakeup(const struct refclocks *rc, struct timespe
 {
 	struct timespec next = timespec_add(now, IDLE_WAKEUP);
 
-	if (!rc || rc->count == 0)
-		return next;
-	if (rc->reads)
-		next = rc->next_read;
-	for (size_t i = 0; i < rc->count; i++)
-		if (timespec_diff(rc->clocks[i].next_poll, next) < 0)
-			next = rc->clocks[i].next_poll;
+	for (size_t i = 0; rc && i < rc->count; i++) {
+		const struct refclock *c = &rc->clocks[i];
+
+		if (read_on_timer(c) && timespec_diff(c->next_read, next) < 0)
+			next = c->next_read;
+		if (timespec_diff(c->next_poll, next) < 0)
+			next = c->next_poll;
+	}
 	return next;
 }

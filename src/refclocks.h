@@ -1,7 +1,7 @@
 /* The configured reference clocks, between the configuration and the
  * engine (as upstream.c is for servers): each refclock's driver is opened
  * at creation, before privileges are dropped; its readings are taken every
- * REFCLOCKS_READ_INTERVAL (SOCK: as datagrams arrive), gathered in its
+ * 2^dpoll seconds (SOCK: as datagrams arrive), gathered in its
  * refclock_filter, and every 2^poll seconds the filter's sample, or the
  * lack of one, goes to the engine as that source's poll. A PPS refclock
  * numbers its pulses with its lock's newest reading. */
@@ -15,10 +15,6 @@
 #include "engine.h"
 #include "refclock.h"
 #include "refclock_io.h"
-
-/* seconds between reads of SHM, PPS and PHC: often enough that a SHM
- * sample is read before another reader of the segment clears valid */
-#define REFCLOCKS_READ_INTERVAL 0.1
 
 struct refclocks;
 

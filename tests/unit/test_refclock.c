@@ -6,16 +6,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <linux/pps.h>
 #include <linux/ptp_clock.h>
 
+#include "engine.h"
 #include "ntp_time.h"
 #include "refclock_decode.h"
 #include "refclock_filter.h"
 #include "refclock_io.h"
+#include "refclocks.h"
+#include "sim_clock.h"
 
 static struct refclock_shm_segment gpsd_sample(int mode, time_t receive, long receive_ns, time_t clock, long clock_ns)
 {
@@ -250,11 +254,11 @@ static struct {
 	unsigned long requests[8];
 	size_t request_count;
 	int setparams_calls;
+	unsigned phc_reads[64];   /* by file descriptor */
 } kernel;
 
 static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
-	(void)fd;
 	if (kernel.request_count < 8)
 		kernel.requests[kernel.request_count++] = request;
 	if (request == PPS_GETCAP) {
@@ -278,6 +282,9 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 		d->info.assert_tu = kernel.assert_tu;
 	} else if (request == PTP_SYS_OFFSET_PRECISE) {
 		struct ptp_sys_offset_precise *p = arg;
+
+		if (fd >= 0 && fd < 64)
+			kernel.phc_reads[fd]++;
 
 		if (kernel.precise_errno) {
 			errno = kernel.precise_errno;
@@ -420,6 +427,87 @@ static void phc_falls_back_from_precise_to_extended_to_plain(void **state)
 	close(phc.fd);
 }
 
+/* A PHC refclock of the played kernel (0.5 us ahead once its TAI offset is
+ * taken off), read every 2^dpoll seconds. */
+static struct refclock_config phc_config(const char *refid, int poll, int dpoll)
+{
+	struct refclock_config c = {
+		.driver = REFCLOCK_PHC, .device = "/dev/null", .offset = -37.0, .delay = REFCLOCK_DEFAULT_DELAY,
+		.precision = REFCLOCK_DEFAULT_PRECISION, .poll = poll, .dpoll = dpoll, .filter = REFCLOCK_MAX_FILTER,
+	};
+
+	snprintf(c.refid, sizeof(c.refid), "%s", refid);
+	return c;
+}
+
+/* Runs the refclocks as the daemon's loop does for 64 seconds from start,
+ * waking only when refclocks_next_wakeup says; the number of wakeups. */
+static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n)
+{
+	struct sim_clock sim;
+	struct clock_ops ops;
+	struct engine_config cfg;
+	struct engine *engine;
+	struct refclocks *rc;
+	struct timespec now = { .tv_sec = 1796302898 }, end = { .tv_sec = 1796302898 + 64 };
+	unsigned wakeups = 0;
+	char why[256];
+
+	sim_clock_init(&sim, now.tv_sec, 0.0, 0.0, 0.0, NULL);
+	sim_clock_ops(&sim, &ops);
+	engine_config_defaults(&cfg);
+	engine = engine_create(&cfg, &ops, now);
+	assert_non_null(engine);
+	rc = refclocks_create(cfgs, n, fake_ioctl, why, sizeof(why));
+	assert_non_null(rc);
+	assert_int_equal(refclocks_start(rc, engine, now), 0);
+	while (timespec_diff(end, now) > 0) {
+		refclocks_run(rc, now);
+		wakeups++;
+		now = refclocks_next_wakeup(rc, now);
+	}
+	refclocks_destroy(rc);
+	engine_destroy(engine);
+	return wakeups;
+}
+
+/* How often each PHC was read, in the order they were opened (each on the
+ * lowest free descriptor, so in the order configured). */
+static void phc_reads_in_order(unsigned *reads, size_t n)
+{
+	size_t found = 0;
+
+	for (size_t fd = 0; fd < 64; fd++)
+		if (kernel.phc_reads[fd] && found < n)
+			reads[found++] = kernel.phc_reads[fd];
+	assert_int_equal(found, n);
+}
+
+/* A driver is read every 2^dpoll seconds (chrony's default, every second),
+ * never less often than its poll, and the loop wakes only for that. */
+static void drivers_are_read_every_dpoll(void **state)
+{
+	struct refclock_config cfgs[3] = {
+		phc_config("DFLT", REFCLOCK_DEFAULT_POLL, REFCLOCK_DEFAULT_DPOLL),
+		phc_config("FAST", 4, -2),
+		phc_config("SLOW", 1, 3), /* bounded by its poll: every 2 s */
+	};
+	unsigned reads[3];
+
+	(void)state;
+	/* alone, the default: once a second, not ten times */
+	assert_int_equal(run_for_a_minute(cfgs, 1), 64);
+	phc_reads_in_order(reads, 1);
+	assert_int_equal(reads[0], 64);
+	memset(&kernel, 0, sizeof(kernel));
+	/* together: each at its own rate, the loop at the fastest */
+	assert_int_equal(run_for_a_minute(cfgs, 3), 256);
+	phc_reads_in_order(reads, 3);
+	assert_int_equal(reads[0], 64);
+	assert_int_equal(reads[1], 256);
+	assert_int_equal(reads[2], 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup(pps_open_sets_the_edge_only_when_needed, reset_kernel),
 		cmocka_unit_test_setup(pps_fetch_gives_each_edge_once, reset_kernel),
 		cmocka_unit_test_setup(phc_falls_back_from_precise_to_extended_to_plain, reset_kernel),
+		cmocka_unit_test_setup(drivers_are_read_every_dpoll, reset_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
