@@ -36,6 +36,9 @@ struct linux_clock {
 	double fslew_amount;
 	struct timespec fslew_start;
 	struct timespec fslew_end;
+	/* What set_status said last, which a step makes the kernel forget */
+	struct clock_status status;
+	bool have_status;
 };
 
 #define MAX_CHUNK (LINUX_CLOCK_MAX_PPM * 1e-6)
@@ -272,6 +275,40 @@ static int clock_slew_state(void *ctx, struct clock_slew *out)
 	return 0;
 }
 
+static long error_usec(double seconds)
+{
+	if (!(seconds >= 0.0))
+		return 0;
+	if (seconds > LINUX_CLOCK_MAX_ERROR)
+		seconds = LINUX_CLOCK_MAX_ERROR;
+	return lround(seconds * 1e6);
+}
+
+static int apply_status(struct linux_clock *clock, const struct clock_status *status)
+{
+	struct timex tx = { .modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR };
+
+	/* The whole status word is ours: STA_PLL and STA_FLL stay off, so the
+	 * kernel applies our frequency as given and only announces the leap. */
+	tx.status = status->synchronized ? 0 : STA_UNSYNC;
+	if (status->leap == NTP_LEAP_INSERT)
+		tx.status |= STA_INS;
+	else if (status->leap == NTP_LEAP_DELETE)
+		tx.status |= STA_DEL;
+	tx.maxerror = error_usec(status->max_error);
+	tx.esterror = error_usec(status->est_error);
+	return apply(clock, &tx, "set the clock status");
+}
+
+static int clock_set_status(void *ctx, const struct clock_status *status)
+{
+	struct linux_clock *clock = ctx;
+
+	clock->status = *status;
+	clock->have_status = true;
+	return apply_status(clock, status);
+}
+
 static int clock_step(void *ctx, double offset)
 {
 	struct linux_clock *clock = ctx;
@@ -297,6 +334,13 @@ static int clock_step(void *ctx, double offset)
 		clock->slew_amount = 0.0;
 		/* and our frequency slew ends with it */
 		clock_finish(clock);
+		/* It also marks the clock unsynchronized, with errors of 16 s
+		 * (ntp_clear): a step is a correction, not a loss of sync, so the
+		 * kernel is told again what it was, or it would show TIME_ERROR
+		 * until the next update, a poll later (after a leap_mode step
+		 * leap, a makestep). */
+		if (clock->have_status)
+			apply_status(clock, &clock->status);
 	}
 	return err;
 }
@@ -339,31 +383,6 @@ static int clock_set_frequency(void *ctx, double ppm)
 	if ((err = write_frequency(clock, ppm + clock->fslew_rate * 1e6)) == 0)
 		clock->base_ppm = ppm;
 	return err;
-}
-
-static long error_usec(double seconds)
-{
-	if (!(seconds >= 0.0))
-		return 0;
-	if (seconds > LINUX_CLOCK_MAX_ERROR)
-		seconds = LINUX_CLOCK_MAX_ERROR;
-	return lround(seconds * 1e6);
-}
-
-static int clock_set_status(void *ctx, const struct clock_status *status)
-{
-	struct timex tx = { .modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR };
-
-	/* The whole status word is ours: STA_PLL and STA_FLL stay off, so the
-	 * kernel applies our frequency as given and only announces the leap. */
-	tx.status = status->synchronized ? 0 : STA_UNSYNC;
-	if (status->leap == NTP_LEAP_INSERT)
-		tx.status |= STA_INS;
-	else if (status->leap == NTP_LEAP_DELETE)
-		tx.status |= STA_DEL;
-	tx.maxerror = error_usec(status->max_error);
-	tx.esterror = error_usec(status->est_error);
-	return apply(ctx, &tx, "set the clock status");
 }
 
 struct clock_ops linux_clock_ops(struct linux_clock *clock)

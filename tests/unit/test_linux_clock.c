@@ -196,6 +196,27 @@ static void status_sets_sync_leap_and_errors(void **state)
 	assert_false(calls[2].status & (STA_PLL | STA_FLL));
 }
 
+/* The kernel's step marks the clock unsynchronized with errors of 16 s
+ * (ntp_clear, kernel/time/ntp.c): the clock says again what it was told. */
+static void a_step_keeps_the_status(void **state)
+{
+	struct clock_status sync = { .synchronized = true, .leap = NTP_LEAP_NONE,
+				     .max_error = 0.0123, .est_error = 0.000456 };
+
+	(void)state;
+	/* nothing said yet: nothing to say again */
+	assert_int_equal(ops.step(ops.ctx, 1.0), 0);
+	assert_int_equal(call_count, 1);
+	assert_int_equal(ops.set_status(ops.ctx, &sync), 0);
+	assert_int_equal(ops.step(ops.ctx, -1.0), 0);
+	assert_int_equal(call_count, 4);
+	assert_int_equal(calls[2].modes, ADJ_SETOFFSET | ADJ_NANO);
+	assert_int_equal(calls[3].modes, ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR);
+	assert_int_equal(calls[3].status, 0);
+	assert_int_equal(calls[3].maxerror, 12300);
+	assert_int_equal(calls[3].esterror, 456);
+}
+
 static void eperm_is_reported_once(void **state)
 {
 	(void)state;
@@ -367,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(frequency_slew_is_bounded_and_ended_by_step_and_finish, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(status_sets_sync_leap_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_step_keeps_the_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(eperm_is_reported_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_errors_name_the_operation, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_adjust_mode_reads_but_never_calls, setup, teardown),
