@@ -41,6 +41,7 @@ struct refclocks {
 	struct engine *engine;
 	size_t count;
 	struct refclock *clocks;
+	double clock_moved;             /* engine_clock_moved when the timers were last moved */
 };
 
 static double poll_seconds(const struct refclock *c)
@@ -156,6 +157,7 @@ static int8_t log2_precision(double seconds)
 int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec now)
 {
 	rc->engine = engine;
+	rc->clock_moved = engine_clock_moved(engine);
 	for (size_t i = 0; i < rc->count; i++) {
 		struct refclock *c = &rc->clocks[i];
 		struct source_config sc = {
@@ -352,10 +354,27 @@ static struct timespec next_due(struct timespec due, double period, struct times
 	return timespec_diff(now, due) >= 0 ? timespec_add(now, period) : due;
 }
 
+/* The timers are times of the local clock: when the discipline moves it,
+ * they move with it (as a server's polls do), or a step back would stop
+ * every read and poll for as long as the step was. */
+static void follow_clock(struct refclocks *rc)
+{
+	double moved = engine_clock_moved(rc->engine), by = moved - rc->clock_moved;
+
+	if (by == 0.0)
+		return;
+	for (size_t i = 0; i < rc->count; i++) {
+		rc->clocks[i].next_read = timespec_add(rc->clocks[i].next_read, by);
+		rc->clocks[i].next_poll = timespec_add(rc->clocks[i].next_poll, by);
+	}
+	rc->clock_moved = moved;
+}
+
 void refclocks_run(struct refclocks *rc, struct timespec now)
 {
 	if (!rc || !rc->engine)
 		return;
+	follow_clock(rc);
 	for (size_t i = 0; i < rc->count; i++) {
 		struct refclock *c = &rc->clocks[i];
 
@@ -368,6 +387,7 @@ void refclocks_run(struct refclocks *rc, struct timespec now)
 			c->next_poll = next_due(c->next_poll, poll_seconds(c), now);
 		}
 	}
+	follow_clock(rc); /* a poll may have moved the clock */
 }
 
 struct timespec refclocks_next_wakeup(const struct refclocks *rc, struct timespec now)

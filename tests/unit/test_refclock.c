@@ -255,6 +255,7 @@ static struct {
 	size_t request_count;
 	int setparams_calls;
 	unsigned phc_reads[64];   /* by file descriptor */
+	struct sim_clock *clock;  /* set: the PHC keeps true time (TAI) against this system clock */
 } kernel;
 
 static int fake_ioctl(int fd, unsigned long request, void *arg)
@@ -285,6 +286,15 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 
 		if (fd >= 0 && fd < 64)
 			kernel.phc_reads[fd]++;
+		if (kernel.clock) {
+			struct timespec local = sim_clock_now(kernel.clock);
+			double tai = (double)kernel.clock->epoch + kernel.clock->tau + 37.0;
+
+			p->sys_realtime = (struct ptp_clock_time){ .sec = local.tv_sec, .nsec = (uint32_t)local.tv_nsec };
+			p->device = (struct ptp_clock_time){ .sec = (int64_t)floor(tai),
+							     .nsec = (uint32_t)((tai - floor(tai)) * 1e9) };
+			return 0;
+		}
 
 		if (kernel.precise_errno) {
 			errno = kernel.precise_errno;
@@ -427,8 +437,7 @@ static void phc_falls_back_from_precise_to_extended_to_plain(void **state)
 	close(phc.fd);
 }
 
-/* A PHC refclock of the played kernel (0.5 us ahead once its TAI offset is
- * taken off), read every 2^dpoll seconds. */
+/* A PHC refclock of the played kernel, in TAI, read every 2^dpoll seconds. */
 static struct refclock_config phc_config(const char *refid, int poll, int dpoll)
 {
 	struct refclock_config c = {
@@ -440,34 +449,40 @@ static struct refclock_config phc_config(const char *refid, int poll, int dpoll)
 	return c;
 }
 
-/* Runs the refclocks as the daemon's loop does for 64 seconds from start,
- * waking only when refclocks_next_wakeup says; the number of wakeups. */
-static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n)
+/* Runs the refclocks as the daemon's loop does for a minute of true time,
+ * on a system clock that starts ahead seconds ahead and is disciplined by
+ * them, waking only when refclocks_next_wakeup says; the number of
+ * wakeups. */
+static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n, double ahead)
 {
 	struct sim_clock sim;
 	struct clock_ops ops;
 	struct engine_config cfg;
 	struct engine *engine;
 	struct refclocks *rc;
-	struct timespec now = { .tv_sec = 1796302898 }, end = { .tv_sec = 1796302898 + 64 };
 	unsigned wakeups = 0;
 	char why[256];
 
-	sim_clock_init(&sim, now.tv_sec, 0.0, 0.0, 0.0, NULL);
+	sim_clock_init(&sim, 1796302898, ahead, 0.0, 0.0, NULL);
 	sim_clock_ops(&sim, &ops);
+	kernel.clock = &sim;
 	engine_config_defaults(&cfg);
-	engine = engine_create(&cfg, &ops, now);
+	engine = engine_create(&cfg, &ops, sim_clock_now(&sim));
 	assert_non_null(engine);
 	rc = refclocks_create(cfgs, n, fake_ioctl, why, sizeof(why));
 	assert_non_null(rc);
-	assert_int_equal(refclocks_start(rc, engine, now), 0);
-	while (timespec_diff(end, now) > 0) {
-		refclocks_run(rc, now);
+	assert_int_equal(refclocks_start(rc, engine, sim_clock_now(&sim)), 0);
+	while (sim.tau < 64.0) {
+		struct timespec due;
+
+		refclocks_run(rc, sim_clock_now(&sim));
 		wakeups++;
-		now = refclocks_next_wakeup(rc, now);
+		due = refclocks_next_wakeup(rc, sim_clock_now(&sim));
+		sim_clock_advance(&sim, sim.tau + fmax(0.0, timespec_diff(due, sim_clock_now(&sim))));
 	}
 	refclocks_destroy(rc);
 	engine_destroy(engine);
+	kernel.clock = NULL;
 	return wakeups;
 }
 
@@ -496,16 +511,29 @@ static void drivers_are_read_every_dpoll(void **state)
 
 	(void)state;
 	/* alone, the default: once a second, not ten times */
-	assert_int_equal(run_for_a_minute(cfgs, 1), 64);
+	assert_int_equal(run_for_a_minute(cfgs, 1, 0.0), 64);
 	phc_reads_in_order(reads, 1);
 	assert_int_equal(reads[0], 64);
 	memset(&kernel, 0, sizeof(kernel));
 	/* together: each at its own rate, the loop at the fastest */
-	assert_int_equal(run_for_a_minute(cfgs, 3), 256);
+	assert_int_equal(run_for_a_minute(cfgs, 3, 0.0), 256);
 	phc_reads_in_order(reads, 3);
 	assert_int_equal(reads[0], 64);
 	assert_int_equal(reads[1], 256);
 	assert_int_equal(reads[2], 32);
+}
+
+/* The first poll steps a clock 100 s ahead back: the reads and polls, set
+ * on the clock before, move back with it and go on every second. */
+static void timers_follow_a_step(void **state)
+{
+	struct refclock_config cfg = phc_config("PHC", REFCLOCK_DEFAULT_POLL, REFCLOCK_DEFAULT_DPOLL);
+	unsigned reads;
+
+	(void)state;
+	assert_in_range(run_for_a_minute(&cfg, 1, 100.0), 63, 65);
+	phc_reads_in_order(&reads, 1);
+	assert_in_range(reads, 63, 65);
 }
 
 int main(void)
@@ -524,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup(pps_fetch_gives_each_edge_once, reset_kernel),
 		cmocka_unit_test_setup(phc_falls_back_from_precise_to_extended_to_plain, reset_kernel),
 		cmocka_unit_test_setup(drivers_are_read_every_dpoll, reset_kernel),
+		cmocka_unit_test_setup(timers_follow_a_step, reset_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
