@@ -467,7 +467,8 @@ static void parse_refclock(struct checker *ck, const config_setting_t *entry, si
 			   struct refclock_config *rc)
 {
 	static const char *const known[] = { "driver", "device", "refid", "offset", "delay", "precision", "poll",
-					     "dpoll", "filter", "lock", "edge", NULL };
+					     "dpoll", "filter", "lock", "edge", "prefer", "noselect", "trust",
+					     "require", NULL };
 	char prefix[32], full[64], driver[8] = "", edge[8] = "assert";
 	const config_setting_t *s;
 	bool found = false;
@@ -525,6 +526,10 @@ static void parse_refclock(struct checker *ck, const config_setting_t *entry, si
 	else if (s && strcmp(edge, "assert") && strcmp(edge, "clear"))
 		fail(ck, s, full, "\"%s\" is not assert or clear", edge);
 	rc->clear_edge = !strcmp(edge, "clear");
+	get_bool(ck, entry, prefix, "prefer", &rc->prefer);
+	get_bool(ck, entry, prefix, "noselect", &rc->noselect);
+	get_bool(ck, entry, prefix, "trust", &rc->trust);
+	get_bool(ck, entry, prefix, "require", &rc->require);
 }
 
 static void parse_refclocks(struct checker *ck, const config_setting_t *root, struct daemon_config *cfg)
@@ -1136,7 +1141,8 @@ static void print_refclocks(const struct daemon_config *cfg, FILE *out)
 		}
 		if (rc->driver == REFCLOCK_PPS)
 			fprintf(out, " edge = \"%s\";", rc->clear_edge ? "clear" : "assert");
-		fprintf(out, " }");
+		fprintf(out, "\n    prefer = %s; noselect = %s; trust = %s; require = %s; }", yes(rc->prefer),
+			yes(rc->noselect), yes(rc->trust), yes(rc->require));
 	}
 	fprintf(out, "\n);\n");
 }

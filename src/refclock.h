@@ -47,6 +47,7 @@ struct refclock_config {
 	char lock[REFCLOCK_LOCK_LEN]; /* PPS, SOCK: what numbers the pulses' seconds: a refclock's refid
 				       or a configured server's name; "": none */
 	bool clear_edge;        /* PPS: the clear edge instead of assert */
+	bool prefer, noselect, trust, require; /* chrony's selection options, as a server's */
 	unsigned line;          /* where it was configured, for messages */
 };
 

@@ -167,6 +167,10 @@ int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec
 			.refclock = true,
 			.refid = refid_from_name(c->cfg.refid),
 			.refclock_precision = log2_precision(c->cfg.precision),
+			.prefer = c->cfg.prefer,
+			.noselect = c->cfg.noselect,
+			.trust = c->cfg.trust,
+			.require = c->cfg.require,
 		};
 
 		c->engine_id = engine_add_source(engine, &sc, now);

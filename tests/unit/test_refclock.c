@@ -452,8 +452,9 @@ static struct refclock_config phc_config(const char *refid, int poll, int dpoll)
 /* Runs the refclocks as the daemon's loop does for a minute of true time,
  * on a system clock that starts ahead seconds ahead and is disciplined by
  * them, waking only when refclocks_next_wakeup says; the number of
- * wakeups. */
-static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n, double ahead)
+ * wakeups. selections (NULL: not wanted) gets where selection put each. */
+static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n, double ahead,
+				 enum source_selection *selections)
 {
 	struct sim_clock sim;
 	struct clock_ops ops;
@@ -479,6 +480,15 @@ static unsigned run_for_a_minute(const struct refclock_config *cfgs, size_t n, d
 		wakeups++;
 		due = refclocks_next_wakeup(rc, sim_clock_now(&sim));
 		sim_clock_advance(&sim, sim.tau + fmax(0.0, timespec_diff(due, sim_clock_now(&sim))));
+	}
+	for (size_t id = 0; selections && id < engine_source_capacity(engine); id++) {
+		struct source_status st;
+
+		if (!engine_get_source(engine, (int)id, sim_clock_now(&sim), &st))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(st.name, cfgs[i].refid))
+				selections[i] = st.selection;
 	}
 	refclocks_destroy(rc);
 	engine_destroy(engine);
@@ -511,12 +521,12 @@ static void drivers_are_read_every_dpoll(void **state)
 
 	(void)state;
 	/* alone, the default: once a second, not ten times */
-	assert_int_equal(run_for_a_minute(cfgs, 1, 0.0), 64);
+	assert_int_equal(run_for_a_minute(cfgs, 1, 0.0, NULL), 64);
 	phc_reads_in_order(reads, 1);
 	assert_int_equal(reads[0], 64);
 	memset(&kernel, 0, sizeof(kernel));
 	/* together: each at its own rate, the loop at the fastest */
-	assert_int_equal(run_for_a_minute(cfgs, 3, 0.0), 256);
+	assert_int_equal(run_for_a_minute(cfgs, 3, 0.0, NULL), 256);
 	phc_reads_in_order(reads, 3);
 	assert_int_equal(reads[0], 64);
 	assert_int_equal(reads[1], 256);
@@ -531,9 +541,30 @@ static void timers_follow_a_step(void **state)
 	unsigned reads;
 
 	(void)state;
-	assert_in_range(run_for_a_minute(&cfg, 1, 100.0), 63, 65);
+	assert_in_range(run_for_a_minute(&cfg, 1, 100.0, NULL), 63, 65);
 	phc_reads_in_order(&reads, 1);
 	assert_in_range(reads, 63, 65);
+}
+
+/* chrony's selection options reach a refclock as they reach a server: of
+ * three that agree, the noselect one is only measured and the preferred
+ * one leads the others. */
+static void selection_options_apply(void **state)
+{
+	struct refclock_config cfgs[3] = {
+		phc_config("NMEA", REFCLOCK_DEFAULT_POLL, REFCLOCK_DEFAULT_DPOLL),
+		phc_config("PPS", REFCLOCK_DEFAULT_POLL, REFCLOCK_DEFAULT_DPOLL),
+		phc_config("PHC", REFCLOCK_DEFAULT_POLL, REFCLOCK_DEFAULT_DPOLL),
+	};
+	enum source_selection selections[3] = { SOURCE_UNUSABLE, SOURCE_UNUSABLE, SOURCE_UNUSABLE };
+
+	(void)state;
+	cfgs[0].noselect = true;
+	cfgs[1].prefer = true;
+	run_for_a_minute(cfgs, 3, 0.0, selections);
+	assert_int_equal(selections[0], SOURCE_NOSELECT);
+	assert_int_equal(selections[1], SOURCE_SYSTEM_PEER);
+	assert_int_equal(selections[2], SOURCE_NOT_PREFERRED);
 }
 
 int main(void)
@@ -553,6 +584,7 @@ int main(void)
 		cmocka_unit_test_setup(phc_falls_back_from_precise_to_extended_to_plain, reset_kernel),
 		cmocka_unit_test_setup(drivers_are_read_every_dpoll, reset_kernel),
 		cmocka_unit_test_setup(timers_follow_a_step, reset_kernel),
+		cmocka_unit_test_setup(selection_options_apply, reset_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
