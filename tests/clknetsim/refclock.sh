@@ -6,7 +6,8 @@
 # as a random walk. Prints the RMS and largest offset from true time after
 # the first 2000 s, per seed and their median, and stratad's RMS over
 # chronyd's; checks that stratad ran the whole simulation, synchronized to
-# the refclock and (median) averaged its noise down below one reading's.
+# the refclock, (median) averaged its noise down below one reading's and
+# woke at most twice as often as chronyd (the simulator counts wakeups).
 # A benchmark (bench/clknetsim-refclock), not in make check: a few minutes.
 # Knobs: CLKNETSIM_SEEDS (default "1 2 3"), REFCLOCK_CELLS ("noise:wander"
 # pairs, seconds and per sqrt(s)), REFCLOCK_SECONDS (default 50000).
@@ -49,13 +50,14 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[in
 
 for cell in $CELLS; do
 	noise=${cell%:*} wander=${cell#*:}
-	declare -A rms=() max=()
+	declare -A rms=() max=() wakeup=()
 	for client in stratad chronyd; do
-		rms_list="" max_list=""
+		rms_list="" max_list="" wakeup_list=""
 		for seed in $SEEDS; do
 			dir=$(simulate "$client" "$noise" "$wander")
 			read -r r m < <(settled "$dir")
 			rms_list="$rms_list $r" max_list="$max_list $m"
+			wakeup_list="$wakeup_list $(awk -F'\t' '/^Mean wakeup interval/ { printf "%.3f", $2 }' "$dir/stats")"
 			[ "$client" = stratad ] || continue
 			check "noise $noise, wander $wander, seed $seed: the simulation ran to its end" \
 				test "$(cat "$dir/status")" -eq 0
@@ -64,13 +66,17 @@ for cell in $CELLS; do
 		done
 		rms[$client]=$(echo "$rms_list" | median)
 		max[$client]=$(echo "$max_list" | median)
-		printf '%-8s noise %-6s wander %-6s RMS %9s us  max %9s us  (RMS per seed:%s)\n' \
-			"$client" "$noise" "$wander" "${rms[$client]}" "${max[$client]}" "$rms_list"
+		wakeup[$client]=$(echo "$wakeup_list" | median)
+		printf '%-8s noise %-6s wander %-6s RMS %9s us  max %9s us  wakes every %s s  (RMS per seed:%s)\n' \
+			"$client" "$noise" "$wander" "${rms[$client]}" "${max[$client]}" "${wakeup[$client]}" "$rms_list"
 	done
+	# the simulator counts each node's wakeups: a refclock read once a second, as chronyd reads it
+	check "noise $noise, wander $wander: stratad wakes every ${wakeup[stratad]} s, at most twice as often as chronyd (${wakeup[chronyd]} s)" \
+		awk -v a="${wakeup[stratad]}" -v b="${wakeup[chronyd]}" 'BEGIN { exit !(a > 0 && a >= b / 2) }'
 	echo "noise $noise, wander $wander: stratad's RMS / chronyd's: $(awk -v a="${rms[stratad]}" \
 		-v b="${rms[chronyd]}" 'BEGIN { printf "%.2f", a / b }')"
 	check "noise $noise, wander $wander: stratad's median RMS ${rms[stratad]} us is below one reading's noise" \
 		awk -v a="${rms[stratad]}" -v n="$noise" 'BEGIN { exit !(a < n * 1e6) }'
-	unset rms max
+	unset rms max wakeup
 done
 finish clknetsim-refclock
