@@ -19,8 +19,6 @@
 #define CONFIG_PATH_LEN 256
 /* A Unix socket path must fit in sun_path. */
 #define CONFIG_SOCKET_PATH_LEN 108
-/* clock.slew_method: through the frequency (true) or by adjtime */
-#define CONFIG_DEFAULT_SLEW_BY_FREQUENCY false
 #define CONFIG_POOL_MAX_SOURCES 16
 #define CONFIG_MAX_REFCLOCKS 8
 
@@ -80,7 +78,8 @@ struct daemon_config {
 	char leapsecond_list[CONFIG_PATH_LEN];    /* clock.leapsecond_list; "" : none */
 	char leapsectz[64];                       /* clock.leapsectz, e.g. "right/UTC"; "" : none */
 	struct config_where leapsecond_list_where, leapsectz_where; /* for the loader's errors */
-	bool slew_by_frequency;      /* clock.slew_method: "frequency" (true) or "adjtime" */
+	bool slew_by_frequency;      /* clock.slew_method: "frequency" (true) or "adjtime"; default:
+					with refclocks, frequency */
 	double max_slew_rate;        /* clock.max_slew_rate, ppm: the frequency method's fastest */
 	char keys[CONFIG_PATH_LEN];               /* the keys file; "" : none */
 	char sourcedir[CONFIG_PATH_LEN];          /* *.sources files of server/pool lines; "" : none */

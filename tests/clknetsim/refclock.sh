@@ -10,7 +10,8 @@
 # woke at most twice as often as chronyd (the simulator counts wakeups).
 # A benchmark (bench/clknetsim-refclock), not in make check: a few minutes.
 # Knobs: CLKNETSIM_SEEDS (default "1 2 3"), REFCLOCK_CELLS ("noise:wander"
-# pairs, seconds and per sqrt(s)), REFCLOCK_SECONDS (default 50000).
+# pairs, seconds and per sqrt(s)), REFCLOCK_SECONDS (default 50000),
+# CLKNETSIM_STRATAD_CLOCK (settings added to stratad's clock group).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 run_in_netns "$@"
@@ -32,7 +33,7 @@ simulate() {
 	if [ "$client" = stratad ]; then
 		sim_stratad_conf "$dir/stratad.conf" "sources = ();
 refclocks = ( { driver = \"SHM\"; device = \"0\"; refid = \"GPS\"; } );
-clock = { driftfile = \"$dir/drift\"; };"
+clock = { driftfile = \"$dir/drift\"; ${CLKNETSIM_STRATAD_CLOCK:-} };"
 		node "$dir" 1 node1.log "$STRATAD" -n -c "$dir/stratad.conf"
 	else
 		printf 'pidfile %s/chronyd.pid\nrefclock SHM 0 refid GPS\n' "$dir" > "$dir/chrony.conf"

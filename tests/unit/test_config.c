@@ -74,6 +74,12 @@ static void clock_slew_method_and_clock_error(void **state)
 	assert_true(cfg.engine.max_clock_error_ppm == 0.5);
 	assert_int_equal(load("clock = { slew_method = \"adjtime\"; };", &cfg, err, sizeof(err)), 0);
 	assert_false(cfg.slew_by_frequency);
+	/* with a reference clock, through the frequency unless told otherwise */
+	assert_int_equal(load("refclocks = ( { driver = \"SHM\"; device = \"0\"; } );", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.slew_by_frequency);
+	assert_int_equal(load("refclocks = ( { driver = \"SHM\"; device = \"0\"; } );\n"
+			      "clock = { slew_method = \"adjtime\"; };", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.slew_by_frequency);
 	assert_string_equal(error_of("clock = {\n slew_method = \"fast\";\n};\n"),
 			    ":2: clock.slew_method: \"fast\" is not one of frequency, adjtime");
 	assert_non_null(strstr(error_of("clock = {\n max_slew_rate = 200000.0;\n};\n"), ":2: clock.max_slew_rate"));
