@@ -351,7 +351,7 @@ static void poll_engine(struct refclocks *rc, struct refclock *c, struct timespe
 }
 
 /* A time due again: one period after the last, or one after now when the
- * loop slept past it (or the clock stepped), so no burst catches up. */
+ * loop slept past it, so no burst catches up. */
 static struct timespec next_due(struct timespec due, double period, struct timespec now)
 {
 	due = timespec_add(due, period);
