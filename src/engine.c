@@ -894,9 +894,14 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
 	}
 }
 
-/* Every step and slew the discipline decided, less what the clock has
- * still to apply. */
-double engine_clock_moved(const struct engine *engine)
+double engine_corrections(const struct engine *engine)
+{
+	return engine->corrections;
+}
+
+/* How far the discipline has moved the local clock so far: every step and
+ * slew it decided, less what the clock has still to apply. */
+static double clock_moved(const struct engine *engine)
 {
 	return engine->corrections - discipline_pending_slew(engine->discipline);
 }
@@ -911,12 +916,12 @@ static void move_reading(struct timespec *time, double *offset, double seconds)
 
 void engine_reading_unadjusted(const struct engine *engine, struct timespec *time, double *offset)
 {
-	move_reading(time, offset, -engine_clock_moved(engine));
+	move_reading(time, offset, -clock_moved(engine));
 }
 
 void engine_reading_now(const struct engine *engine, struct timespec *time, double *offset)
 {
-	move_reading(time, offset, engine_clock_moved(engine));
+	move_reading(time, offset, clock_moved(engine));
 }
 
 void engine_refclock_poll(struct engine *engine, int id, const struct filter_sample *sample, enum ntp_leap leap,

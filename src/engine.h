@@ -176,9 +176,10 @@ void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size
  * has passed stays passed (the smear after it goes on). */
 void engine_set_leap_tables(struct engine *engine, const struct leap_table *tables, size_t count);
 
-/* How far the discipline has moved the local clock since start (seconds):
- * a local time kept from before is as much later now. */
-double engine_clock_moved(const struct engine *engine);
+/* Every step and slew the discipline has decided since start (seconds): a
+ * local time kept from before is as much later once the slews have run.
+ * A field, not a question to the clock: cheap enough for every loop. */
+double engine_corrections(const struct engine *engine);
 /* A reference clock's reading (its local time and offset), taken now, put
  * on the clock as it would read had the discipline never moved it (no step,
  * no slew): readings gathered over a poll while a slew runs agree on that

@@ -41,7 +41,7 @@ struct refclocks {
 	struct engine *engine;
 	size_t count;
 	struct refclock *clocks;
-	double clock_moved;             /* engine_clock_moved when the timers were last moved */
+	double corrections;             /* engine_corrections when the timers were last moved */
 };
 
 static double poll_seconds(const struct refclock *c)
@@ -157,7 +157,7 @@ static int8_t log2_precision(double seconds)
 int refclocks_start(struct refclocks *rc, struct engine *engine, struct timespec now)
 {
 	rc->engine = engine;
-	rc->clock_moved = engine_clock_moved(engine);
+	rc->corrections = engine_corrections(engine);
 	for (size_t i = 0; i < rc->count; i++) {
 		struct refclock *c = &rc->clocks[i];
 		struct source_config sc = {
@@ -359,11 +359,13 @@ static struct timespec next_due(struct timespec due, double period, struct times
 }
 
 /* The timers are times of the local clock: when the discipline moves it,
- * they move with it (as a server's polls do), or a step back would stop
- * every read and poll for as long as the step was. */
+ * they move with it (as a server's polls do, source_correct), or a step
+ * back would stop every read and poll for as long as the step was. A slew
+ * counts once decided: the timers need no finer, and the loop no question
+ * to the clock each time round. */
 static void follow_clock(struct refclocks *rc)
 {
-	double moved = engine_clock_moved(rc->engine), by = moved - rc->clock_moved;
+	double corrections = engine_corrections(rc->engine), by = corrections - rc->corrections;
 
 	if (by == 0.0)
 		return;
@@ -371,7 +373,7 @@ static void follow_clock(struct refclocks *rc)
 		rc->clocks[i].next_read = timespec_add(rc->clocks[i].next_read, by);
 		rc->clocks[i].next_poll = timespec_add(rc->clocks[i].next_poll, by);
 	}
-	rc->clock_moved = moved;
+	rc->corrections = corrections;
 }
 
 void refclocks_run(struct refclocks *rc, struct timespec now)
