@@ -18,10 +18,9 @@ struct udp_timestamps {
 	struct timespec ts[3];
 };
 
-static int enable_rx_timestamps(int fd)
+static int enable_timestamps(int fd, int flags)
 {
-	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-
+	flags |= SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0)
 		return -errno;
 	return 0;
@@ -52,7 +51,7 @@ static void set_receive_options(int fd, int rcvbuf)
 		log_msg(LOG_LEVEL_DEBUG, "receive buffer of %d bytes: %s", rcvbuf, strerror(errno));
 	/* Without kernel stamps udp_receive falls back to the clock right after
 	 * the receive: worse, but still working (and said under debug). */
-	err = enable_rx_timestamps(fd);
+	err = enable_timestamps(fd, 0);
 	if (err < 0)
 		log_msg(LOG_LEVEL_DEBUG, "no kernel receive timestamps: %s", strerror(-err));
 }
@@ -131,7 +130,13 @@ fail:
 
 int udp_open(const struct net_addr *local)
 {
-	return open_bound(local, 0, 0);
+	int fd = open_bound(local, 0, 0);
+	int err;
+
+	/* the stamp alone comes back (TSONLY), not a copy of the request */
+	if (fd >= 0 && (err = enable_timestamps(fd, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "no kernel transmit timestamps: %s", strerror(-err));
+	return fd;
 }
 
 int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf)
@@ -182,6 +187,25 @@ bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp)
 		return true;
 	}
 	return false;
+}
+
+int udp_sent_time(int fd, struct timespec *stamp)
+{
+	/* clknetsim returns the datagram in a frame, the kernel nothing */
+	uint8_t data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct udp_timestamps)) + 128];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	return udp_rx_timestamp(&msg, stamp) ? 1 : 0;
 }
 
 ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram)

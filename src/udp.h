@@ -25,12 +25,12 @@ struct udp_datagram {
 /* A non-blocking, close-on-exec UDP socket of family. The flags are set with
  * fcntl, not in socket()'s type: clknetsim takes only the plain type. */
 int udp_socket(int family);
-/* A socket of local->family bound to local (any address and port 0 for an
- * ephemeral client socket), with software receive timestamps requested and,
- * for IPv6, IPV6_V6ONLY set so IPv4 and IPv6 listeners can coexist. */
+/* A client socket of local->family bound to local (any address and port 0
+ * for an ephemeral one), with software receive and transmit timestamps
+ * requested and, for IPv6, IPV6_V6ONLY set. */
 int udp_open(const struct net_addr *local);
-/* A listening socket for the server: as udp_open, plus, for workers > 0,
- * SO_REUSEPORT (one socket per worker thread on one address) with the
+/* A listening socket for the server: as udp_open but with receive
+ * timestamps only, plus, for workers > 0, SO_REUSEPORT (one socket per worker thread on one address) with the
  * group's datagrams steered by their source address (IPv4, or IPv6 /64), so
  * that each client always meets one worker, whatever its source port; a receive buffer
  * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
@@ -39,9 +39,21 @@ int udp_open(const struct net_addr *local);
  * of binding one, and shared by every worker, which then meet a client's
  * datagrams in turn. */
 int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf);
-/* The kernel receive timestamp of a datagram received with recvmsg or
- * recvmmsg on one of these sockets; false when the kernel gave none. */
+/* The kernel timestamp of a datagram received with recvmsg or recvmmsg on
+ * one of these sockets (or of one sent, from the error queue); false when
+ * the kernel gave none. */
 bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);
+/* The kernel's time (CLOCK_REALTIME) of a datagram sent on an udp_open
+ * socket, as it left: later than a clock read before the send by the send
+ * path's own time. One stamp per call, the oldest first: call right after
+ * each send, and again while poll reports POLLERR (a stamp that came late).
+ * Never more: clknetsim keeps only the last send's stamp, and would read
+ * anything else as a datagram. Returns 1 with *stamp set, 0 when none is
+ * queued (or a message without one was), or -errno. */
+int udp_sent_time(int fd, struct timespec *stamp);
+/* Stamps to take on one POLLERR at most: a client sends one request a poll,
+ * so more would be another program's doing. */
+#define UDP_SENT_STAMPS_MAX 8
 /* Accepts datagrams only from remote and lets an ICMP error (port
  * unreachable, no route) come back as -ECONNREFUSED etc. on the next call. */
 int udp_connect(int fd, const struct net_addr *remote);

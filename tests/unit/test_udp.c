@@ -117,6 +117,68 @@ static void connected_socket_hears_port_unreachable(void **state)
 	udp_close(client);
 }
 
+/* A client socket learns when each request left, from the kernel: after the
+ * clock read before the send, before the receiver's own stamp, once. */
+static void client_socket_stamps_what_it_sends(void **state)
+{
+	(void)state;
+	struct net_addr any = loopback(AF_INET);
+	int server = udp_open(&any);
+	int client = udp_open(&any);
+	struct net_addr to = loopback(AF_INET);
+	struct timespec before, after, sent, unchanged = { 1, 2 };
+	struct udp_datagram d;
+	struct pollfd pfd = { .fd = server, .events = POLLIN };
+	char buf[8];
+
+	assert_true(server >= 0 && client >= 0);
+	to.port = local_port(server);
+	assert_int_equal(udp_sent_time(client, &sent), 0); /* nothing sent yet */
+	for (int i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_REALTIME, &before);
+		assert_int_equal(udp_send(client, "x", 1, &to), 0);
+		clock_gettime(CLOCK_REALTIME, &after);
+		assert_int_equal(udp_sent_time(client, &sent), 1);
+		assert_true(timespec_diff(sent, before) >= 0.0);
+		assert_true(timespec_diff(after, sent) >= 0.0);
+		assert_int_equal(poll(&pfd, 1, 1000), 1);
+		assert_int_equal(udp_receive(server, buf, sizeof(buf), &d), 1);
+		assert_true(timespec_diff(d.rx_time, sent) >= 0.0);
+		sent = unchanged;
+		assert_int_equal(udp_sent_time(client, &sent), 0); /* taken: the queue is empty */
+		assert_int_equal(sent.tv_sec, 1);
+	}
+	/* one per call, the oldest first */
+	assert_int_equal(udp_send(client, "x", 1, &to), 0);
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_int_equal(udp_send(client, "x", 1, &to), 0);
+	assert_int_equal(udp_sent_time(client, &sent), 1);
+	assert_true(timespec_diff(sent, before) < 0.0);
+	assert_int_equal(udp_sent_time(client, &sent), 1);
+	assert_true(timespec_diff(sent, before) >= 0.0);
+	assert_int_equal(udp_sent_time(client, &sent), 0);
+	udp_close(server);
+	udp_close(client);
+}
+
+/* A server answers in batches and needs no stamp of what it sent. */
+static void server_socket_does_not_stamp_what_it_sends(void **state)
+{
+	(void)state;
+	struct net_addr local = loopback(AF_INET);
+	int server = udp_open_server(&local, 0, 0);
+	int client = udp_open(&local);
+	struct net_addr to = loopback(AF_INET);
+	struct timespec sent;
+
+	assert_true(server >= 0 && client >= 0);
+	to.port = local_port(client);
+	assert_int_equal(udp_send(server, "x", 1, &to), 0);
+	assert_int_equal(udp_sent_time(server, &sent), 0);
+	udp_close(server);
+	udp_close(client);
+}
+
 static void rejects_unknown_family(void **state)
 {
 	(void)state;
@@ -291,6 +353,8 @@ int main(void)
 		cmocka_unit_test(ipv6_round_trip),
 		cmocka_unit_test(connected_round_trip),
 		cmocka_unit_test(connected_socket_hears_port_unreachable),
+		cmocka_unit_test(client_socket_stamps_what_it_sends),
+		cmocka_unit_test(server_socket_does_not_stamp_what_it_sends),
 		cmocka_unit_test(rejects_unknown_family),
 		cmocka_unit_test(server_socket_sends_dont_fragment),
 		cmocka_unit_test(steers_ipv4_sources),
