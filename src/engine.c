@@ -854,6 +854,14 @@ static void note_loop(struct engine *engine, int id, struct timespec now)
 	es->loop = loop;
 }
 
+void engine_request_sent(struct engine *engine, int id, struct timespec kernel_time)
+{
+	struct source *src = source_of(engine, id);
+
+	if (src)
+		source_transmitted(src, corrected(engine, kernel_time));
+}
+
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time)
 {

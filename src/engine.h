@@ -167,6 +167,9 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
  * read just before it is sent. Returns its length, 0 when nothing is to be sent. */
 size_t engine_build_request(struct engine *engine, int id, struct timespec now,
 			    uint8_t out[SOURCE_REQUEST_MAX]);
+/* The kernel's time (local clock) of the source's request leaving: see
+ * source_transmitted. */
+void engine_request_sent(struct engine *engine, int id, struct timespec kernel_time);
 void engine_handle_reply(struct engine *engine, int id, const uint8_t *buf, size_t len,
 			 struct timespec receive_time);
 /* The leap tables (leapsecond_list, then leapsectz), in the order they are

@@ -367,6 +367,14 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	return became_unreachable ? SOURCE_POLL_UNREACHABLE : SOURCE_POLL_SENT;
 }
 
+bool source_transmitted(struct source *src, struct timespec when)
+{
+	if (!src->outstanding || timespec_diff(when, src->sent_time) < 0.0)
+		return false;
+	src->sent_time = when;
+	return true;
+}
+
 static enum source_result handle_kiss(struct source *src, const struct ntp_packet *reply)
 {
 	refid_ascii(reply->refid, src->kiss);

@@ -255,6 +255,14 @@ uint32_t source_served_refid(const struct source *src);
 enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
 			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len);
 
+/* The local time the kernel says the request left (its transmit
+ * timestamp): T1 from then on, when the request still awaits its reply and
+ * the time is not before the clock read source_poll was given (else it is
+ * another request's, and false is returned). The clock read comes first by
+ * what building the request (an NTS request's encryption) and the send path
+ * took, which would count as round trip, and half of it as offset. */
+bool source_transmitted(struct source *src, struct timespec when);
+
 /* A datagram from the source's address; receive_time is the local time it
  * arrived (T4, a kernel timestamp when available). A source with a key takes
  * only replies with a valid MAC under that key (SOURCE_AUTH_FAILED, the

@@ -435,6 +435,18 @@ static bool open_target(struct target *t)
 	return true;
 }
 
+/* The kernel's time of the request leaving, mostly known right after the
+ * send, else on POLLERR (as stratad's upstream reads it). */
+static bool take_sent_time(struct target *t)
+{
+	struct timespec sent;
+
+	if (udp_sent_time(t->fd, &sent) <= 0)
+		return false;
+	source_transmitted(t->src, sent);
+	return true;
+}
+
 static void send_request(struct target *t, const struct options *opt, double now)
 {
 	uint8_t buf[SOURCE_REQUEST_MAX];
@@ -464,6 +476,7 @@ static void send_request(struct target *t, const struct options *opt, double now
 		return;
 	}
 	t->waiting = true;
+	take_sent_time(t);
 	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent (NTP version %u)", t->text, t->sent, opt->version);
 }
 
@@ -612,9 +625,13 @@ static void run_queries(const struct options *opt)
 			error_line("poll: %s", strerror(errno));
 			exit(1);
 		}
-		for (size_t k = 0; k < nfds; k++)
+		for (size_t k = 0; k < nfds; k++) {
+			for (int i = 0; pfds[k].revents & POLLERR && i < UDP_SENT_STAMPS_MAX; i++)
+				if (!take_sent_time(&targets[map[k]]))
+					break;
 			if (pfds[k].revents)
 				receive_all(&targets[map[k]], opt);
+		}
 	}
 }
 

@@ -150,6 +150,48 @@ static void computes_offset_and_delay_from_the_four_timestamps(void **state)
 	source_destroy(src);
 }
 
+/* The kernel's stamp of the request leaving replaces the clock read before
+ * the send as T1: the 40 us the send path took count neither as round trip
+ * nor as half of it in offset. A stamp before that read is another
+ * request's, and one after the reply comes too late. */
+static void the_kernel_transmit_time_is_t1(void **state)
+{
+	(void)state;
+	struct source *src = make(false, false, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct ntp_packet reply;
+	struct timespec read = { t0.tv_sec, 250000000 };
+	struct timespec left = timespec_add(read, 40e-6);
+	/* the same clock: 5 us out, 10 us inside, 5 us back */
+	struct timespec t2 = timespec_add(left, 5e-6), t3 = timespec_add(t2, 10e-6);
+	struct timespec t4 = timespec_add(t3, 5e-6);
+	struct source_status st;
+
+	assert_false(source_transmitted(src, left)); /* nothing sent */
+	assert_int_equal(source_poll(src, read, 7, request, NULL), SOURCE_POLL_SENT);
+	assert_false(source_transmitted(src, timespec_add(read, -1e-6)));
+	assert_true(source_transmitted(src, left));
+	reply = answer(request, t2, t3);
+	assert_int_equal(deliver(src, &reply, t4), SOURCE_SAMPLE_ACCEPTED);
+	st = status(src, t4);
+	assert_float_equal(st.last_offset, 0.0, TS_TOLERANCE);
+	assert_float_equal(st.last_delay, 10e-6, TS_TOLERANCE);
+	assert_false(source_transmitted(src, t4));
+
+	/* without the stamp, as before: 40 us more round trip, 20 us of offset */
+	read = timespec_add(read, 64.0);
+	t2 = timespec_add(read, 45e-6);
+	t3 = timespec_add(t2, 10e-6);
+	t4 = timespec_add(t3, 5e-6);
+	assert_int_equal(source_poll(src, read, 8, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, t2, t3);
+	assert_int_equal(deliver(src, &reply, t4), SOURCE_SAMPLE_HELD); /* the filter keeps the quicker one */
+	st = status(src, t4);
+	assert_float_equal(st.last_offset, 20e-6, TS_TOLERANCE);
+	assert_float_equal(st.last_delay, 50e-6, TS_TOLERANCE);
+	source_destroy(src);
+}
+
 /* The server gains 1 us a second on us, with +-2 us of noise: sourcestats
  * sees +1 ppm and the noise; the last reply is the newest sample, with
  * chronyc's error (half the root delay plus the root dispersion). */
@@ -1118,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(builds_a_client_request_with_a_random_fraction),
 		cmocka_unit_test(rejects_bad_poll_configuration),
 		cmocka_unit_test(computes_offset_and_delay_from_the_four_timestamps),
+		cmocka_unit_test(the_kernel_transmit_time_is_t1),
 		cmocka_unit_test(handles_the_2036_era_rollover),
 		cmocka_unit_test(reach_register_records_answered_polls),
 		cmocka_unit_test(sub_second_polls_when_the_admin_asks),
