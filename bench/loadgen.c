@@ -27,13 +27,23 @@
  * header alone (the generator does not decrypt them: its cost per request
  * stays below the server's).
  *
+ * With -t, the kernel stamps each answer as it arrives, and the generator
+ * measures how long before that the server read the transmit timestamp
+ * (T3) it put in the answer: the same clock at both ends, so this is the
+ * answer's own time from the server's clock read to our socket, which a
+ * client counts as round trip and half of as offset. A server that reads
+ * the clock once for a batch of answers, or signs the answers after it,
+ * shows it here.
+ *
  * Prints one line of key=value: sent, answered, lost (%), answered per second,
- * latency p50 and p99 (µs), and with -p the server's CPU time per answer (µs)
- * from /proc/PID/stat (utime + stime of all its threads). Bounded: -d at most
- * 600 s, at most 2^20 requests outstanding. */
+ * latency p50 and p99 (µs), with -t the T3-to-arrival p50 and p99 (µs), and
+ * with -p the server's CPU time per answer (µs) from /proc/PID/stat (utime +
+ * stime of all its threads). Bounded: -d at most 600 s, at most 2^20
+ * requests outstanding. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -53,6 +63,11 @@
 #define TICK_NS 500000LL        /* open loop: send what is owed every 0.5 ms */
 #define CONTROL_LEN CMSG_SPACE(sizeof(struct in_pktinfo))
 #define REQUEST_MAX 512
+/* -t: T3 to arrival in 0.1 µs bins, from -STAMP_NEGATIVE_US on */
+#define STAMP_BINS 200001
+#define STAMP_NEGATIVE_US 1000
+#define STAMP_CONTROL_LEN CMSG_SPACE(3 * sizeof(struct timespec))
+#define NTP_UNIX_OFFSET 2208988800.0
 
 /* A request in the ring: its sequence number and when it went, or 0 once
  * answered or lost. */
@@ -64,6 +79,9 @@ struct request {
 static struct request ring[RING];
 static uint64_t next_seq = 1, oldest_seq = 1; /* sent: [oldest_seq, next_seq) */
 static uint32_t histogram[HIST_US + 1];
+static bool stamps;
+static uint32_t stamp_histogram[STAMP_BINS];
+static uint64_t stamped;
 static struct sockaddr_in server;
 static uint64_t answered, lost, bad;
 static int fd;
@@ -200,10 +218,31 @@ static unsigned send_requests(unsigned count)
 	return (unsigned)n;
 }
 
+/* -t: how long before the kernel's arrival stamp the server read T3. */
+static void record_stamp(struct msghdr *msg, const uint8_t *answer)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		struct timespec ts[3];
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING)
+			continue;
+		memcpy(ts, CMSG_DATA(c), sizeof(ts));
+		uint64_t t3 = get64(answer + 40);
+		double t3_unix = (double)(t3 >> 32) - NTP_UNIX_OFFSET + (double)(t3 & 0xffffffffu) / 4294967296.0;
+		double us = ((double)ts[0].tv_sec - t3_unix + (double)ts[0].tv_nsec * 1e-9) * 1e6;
+		double bin = (us + STAMP_NEGATIVE_US) * 10.0;
+
+		stamp_histogram[bin < 0 ? 0 : bin >= STAMP_BINS ? STAMP_BINS - 1 : (int)bin]++;
+		stamped++;
+		return;
+	}
+}
+
 /* Drains the answers that are in; returns how many arrived. */
 static unsigned receive_replies(void)
 {
 	static uint8_t bufs[BATCH][128];
+	static uint8_t control[BATCH][STAMP_CONTROL_LEN] __attribute__((aligned(8)));
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	unsigned total = 0;
@@ -213,6 +252,10 @@ static unsigned receive_replies(void)
 		for (int i = 0; i < BATCH; i++) {
 			iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
 			msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+			if (stamps) {
+				msgs[i].msg_hdr.msg_control = control[i];
+				msgs[i].msg_hdr.msg_controllen = STAMP_CONTROL_LEN;
+			}
 		}
 		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -232,6 +275,8 @@ static unsigned receive_replies(void)
 
 			r->sent_ns = 0;
 			histogram[us > HIST_US ? HIST_US : us]++;
+			if (stamps)
+				record_stamp(&msgs[i].msg_hdr, bufs[i]);
 			answered++;
 			total++;
 		}
@@ -255,16 +300,22 @@ static void retire(int64_t t)
 	}
 }
 
-static double percentile(double p)
+/* The bin below which the share p of count values lie. */
+static int percentile(const uint32_t *hist, int bins, uint64_t count, double p)
 {
-	uint64_t target = (uint64_t)(p * (double)answered), seen = 0;
+	uint64_t target = (uint64_t)(p * (double)count), seen = 0;
 
-	for (int i = 0; i <= HIST_US; i++) {
-		seen += histogram[i];
+	for (int i = 0; i < bins; i++) {
+		seen += hist[i];
 		if (seen > target)
 			return i;
 	}
-	return HIST_US;
+	return bins - 1;
+}
+
+static double stamp_percentile(double p)
+{
+	return percentile(stamp_histogram, STAMP_BINS, stamped, p) / 10.0 - STAMP_NEGATIVE_US;
 }
 
 static double cpu_seconds(long pid)
@@ -309,7 +360,7 @@ static bool parse_addr(const char *text, struct sockaddr_in *out, bool with_port
 static void usage(void)
 {
 	fprintf(stderr, "usage: loadgen -s ADDR:PORT [-c SOURCES] [-b FIRST-SOURCE] [-w IN-FLIGHT] "
-			"[-r RATE] [-d SECONDS] [-p SERVER-PID] [-n KEYFILE]\n");
+			"[-r RATE] [-d SECONDS] [-p SERVER-PID] [-n KEYFILE] [-t]\n");
 	exit(2);
 }
 
@@ -376,7 +427,7 @@ int main(int argc, char **argv)
 	int rcvbuf = 4 << 20, probe = IP_PMTUDISC_PROBE;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:c:b:w:r:d:p:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:b:w:r:d:p:n:t")) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_addr(optarg, &server, true))
@@ -402,6 +453,9 @@ int main(int argc, char **argv)
 		case 'p':
 			pid = atol(optarg);
 			break;
+		case 't':
+			stamps = true;
+			break;
 		case 'n':
 #ifdef LOADGEN_NTS
 			if (!nts_load(optarg))
@@ -424,6 +478,10 @@ int main(int argc, char **argv)
 	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0 ||
 	    bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
 		return perror("loadgen: socket"), 1;
+	int stamp_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (stamps && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp_flags, sizeof(stamp_flags)) < 0)
+		return perror("loadgen: SO_TIMESTAMPING"), 1;
 
 	double cpu_before = pid ? cpu_seconds(pid) : 0.0;
 	int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
@@ -446,7 +504,10 @@ int main(int argc, char **argv)
 	printf("sent=%llu answered=%llu bad=%llu loss_pct=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f",
 	       (unsigned long long)sent, (unsigned long long)answered, (unsigned long long)bad,
 	       sent ? 100.0 * (double)(sent - answered) / (double)sent : 0.0, (double)answered / elapsed,
-	       percentile(0.50), percentile(0.99));
+	       (double)percentile(histogram, HIST_US + 1, answered, 0.50),
+	       (double)percentile(histogram, HIST_US + 1, answered, 0.99));
+	if (stamps)
+		printf(" t3_p50_us=%.1f t3_p99_us=%.1f", stamp_percentile(0.50), stamp_percentile(0.99));
 	if (pid)
 		printf(" cpu_s=%.2f cpu_us_per_reply=%.2f", cpu, answered ? cpu * 1e6 / (double)answered : 0.0);
 	printf("\n");
