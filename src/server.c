@@ -37,6 +37,16 @@
  * stop pipe) gets a turn: under load a socket refills while a batch is
  * answered, and another recvmmsg is far cheaper than a trip around a loop. */
 #define BATCHES_PER_WAKEUP 256
+/* Answers are sent this many at a time, each chunk as soon as it is signed:
+ * an answer's T3 is read before it is signed, and it leaves only after the
+ * answers sent with it before it, and half of that time is an error in the
+ * client's offset. Under bench/serve's full load (--stamps, median / 99th
+ * percentile from T3 to arrival): one sendmmsg per batch of up to 64, 37 /
+ * 80 us for plain answers and 102 / 154 us for NTS ones; four at a time,
+ * 2.6 / 5.6 and 4.4 / 21 us at no CPU cost we could measure; one at a time
+ * (chronyd's way: 0.8 / 2.0 and 1.2 / 2.5 us), 1.5 / 5.5 us for NTS at 4 %
+ * more CPU per answer. */
+#define SEND_CHUNK 4
 #define DEFAULT_RCVBUF (4 << 20)
 /* How often the master key file is looked at (rotation due, or a new
  * version written by the server we share it with). */
@@ -463,17 +473,17 @@ static int send_some(struct worker *w, int fd, unsigned first, unsigned count)
 	return sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
 }
 
-/* Sends out[0..count), retrying after a partial send; what the socket
+/* Sends out[first..end), retrying after a partial send; what the socket
  * refuses (a full send buffer, an error particular to one peer) is lost like
- * any UDP datagram and not counted. Returns how many were sent, and how many
- * of them were kisses through *kods_sent. */
-static unsigned send_batch(struct worker *w, int fd, unsigned count, const bool *is_kod, unsigned *kods_sent)
+ * any UDP datagram and not counted. Returns how many were sent, and adds
+ * how many of them were kisses to *kods_sent. */
+static unsigned send_batch(struct worker *w, int fd, unsigned first, unsigned end, const bool *is_kod,
+			   unsigned *kods_sent)
 {
-	unsigned next = 0, sent = 0;
+	unsigned next = first, sent = 0;
 
-	*kods_sent = 0;
-	while (next < count) {
-		int n = send_some(w, fd, next, count - next);
+	while (next < end) {
+		int n = send_some(w, fd, next, end - next);
 
 		if (n < 0) {
 			if (errno != EINTR)
@@ -594,16 +604,19 @@ static int serve_batch(struct worker *w, int fd)
 	pthread_mutex_unlock(&w->rl_lock);
 
 	if (out) {
-		unsigned kept = 0;
+		unsigned kept = 0, unsent = 0;
 
-		/* As late as we can: one reading for the whole batch, just before the send. */
-		clock_gettime(CLOCK_REALTIME, &tx);
+		sent = 0;
 		for (unsigned i = 0; i < out; i++) {
 			bool nts = w->replies[i].nts.active && !w->replies[i].nts_nak;
 			size_t len;
 
-			if (!is_kod[i])
+			/* As late as we can: each answer its own reading, and sent
+			 * with the few signed next to it (SEND_CHUNK). */
+			if (!is_kod[i]) {
+				clock_gettime(CLOCK_REALTIME, &tx);
 				serve_stamp_transmit(w->replies[i].bytes, timespec_add(tx, w->replies[i].smear));
+			}
 			len = serve_sign_reply(&w->replies[i]);
 			if (len == 0)
 				continue; /* NTS fields that could not be made: nothing rather than a bare header */
@@ -612,9 +625,13 @@ static int serve_batch(struct worker *w, int fd)
 			t.nts_answered += nts;
 			w->out[kept] = w->out[i];
 			is_kod[kept++] = is_kod[i];
+			if (kept - unsent == SEND_CHUNK || i + 1 == out) {
+				sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
+				unsent = kept;
+			}
 		}
-		out = kept;
-		sent = send_batch(w, fd, out, is_kod, &kods_sent);
+		if (unsent < kept) /* the last answer was one that could not be signed */
+			sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
 	}
