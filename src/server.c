@@ -522,7 +522,7 @@ static int serve_batch(struct worker *w, int fd)
 	struct timespec fallback_rx, now_mono, tx;
 	struct serve_counters t = { 0 };
 	bool is_kod[BATCH];
-	unsigned out = 0, kods_sent = 0, sent;
+	unsigned out = 0, kods_sent = 0, sent = 0;
 	int n;
 
 	for (int i = 0; i < BATCH; i++) {
@@ -606,7 +606,6 @@ static int serve_batch(struct worker *w, int fd)
 	if (out) {
 		unsigned kept = 0, unsent = 0;
 
-		sent = 0;
 		for (unsigned i = 0; i < out; i++) {
 			bool nts = w->replies[i].nts.active && !w->replies[i].nts_nak;
 			size_t len;
@@ -625,13 +624,12 @@ static int serve_batch(struct worker *w, int fd)
 			t.nts_answered += nts;
 			w->out[kept] = w->out[i];
 			is_kod[kept++] = is_kod[i];
-			if (kept - unsent == SEND_CHUNK || i + 1 == out) {
+			if (kept - unsent == SEND_CHUNK) {
 				sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
 				unsent = kept;
 			}
 		}
-		if (unsent < kept) /* the last answer was one that could not be signed */
-			sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
+		sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
 	}

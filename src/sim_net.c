@@ -106,6 +106,11 @@ int udp_sent_time(int fd, struct timespec *stamp)
 	return 0;
 }
 
+int udp_late_sent_time(int fd, struct timespec *newest)
+{
+	return udp_sent_time(fd, newest);
+}
+
 ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram)
 {
 	size_t n = pending_len < len ? pending_len : len;

@@ -437,14 +437,12 @@ static bool open_target(struct target *t)
 
 /* The kernel's time of the request leaving, mostly known right after the
  * send, else on POLLERR (as stratad's upstream reads it). */
-static bool take_sent_time(struct target *t)
+static void take_sent_time(struct target *t, bool late)
 {
 	struct timespec sent;
 
-	if (udp_sent_time(t->fd, &sent) <= 0)
-		return false;
-	source_transmitted(t->src, sent);
-	return true;
+	if ((late ? udp_late_sent_time(t->fd, &sent) : udp_sent_time(t->fd, &sent)) > 0)
+		source_transmitted(t->src, sent);
 }
 
 static void send_request(struct target *t, const struct options *opt, double now)
@@ -476,7 +474,7 @@ static void send_request(struct target *t, const struct options *opt, double now
 		return;
 	}
 	t->waiting = true;
-	take_sent_time(t);
+	take_sent_time(t, false);
 	log_msg(LOG_LEVEL_DEBUG, "%s: request %u sent (NTP version %u)", t->text, t->sent, opt->version);
 }
 
@@ -626,9 +624,8 @@ static void run_queries(const struct options *opt)
 			exit(1);
 		}
 		for (size_t k = 0; k < nfds; k++) {
-			for (int i = 0; pfds[k].revents & POLLERR && i < UDP_SENT_STAMPS_MAX; i++)
-				if (!take_sent_time(&targets[map[k]]))
-					break;
+			if (pfds[k].revents & POLLERR)
+				take_sent_time(&targets[map[k]], true);
 			if (pfds[k].revents)
 				receive_all(&targets[map[k]], opt);
 		}

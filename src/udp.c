@@ -18,6 +18,9 @@ struct udp_timestamps {
 	struct timespec ts[3];
 };
 
+/* Stamps udp_late_sent_time reads at most. */
+#define LATE_STAMPS_MAX 8
+
 static int enable_timestamps(int fd, int flags)
 {
 	flags |= SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
@@ -206,6 +209,20 @@ int udp_sent_time(int fd, struct timespec *stamp)
 	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	return udp_rx_timestamp(&msg, stamp) ? 1 : 0;
+}
+
+int udp_late_sent_time(int fd, struct timespec *newest)
+{
+	int found = 0, got = 1;
+
+	/* a client sends one request a poll: more would be another program's doing */
+	for (int i = 0; i < LATE_STAMPS_MAX && got != 0; i++) {
+		got = udp_sent_time(fd, newest);
+		if (got < 0)
+			return found ? found : got;
+		found |= got;
+	}
+	return found;
 }
 
 ssize_t udp_receive(int fd, void *buf, size_t len, struct udp_datagram *datagram)

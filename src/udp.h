@@ -30,10 +30,10 @@ int udp_socket(int family);
  * requested and, for IPv6, IPV6_V6ONLY set. */
 int udp_open(const struct net_addr *local);
 /* A listening socket for the server: as udp_open but with receive
- * timestamps only, plus, for workers > 0, SO_REUSEPORT (one socket per worker thread on one address) with the
- * group's datagrams steered by their source address (IPv4, or IPv6 /64), so
- * that each client always meets one worker, whatever its source port; a receive buffer
- * of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
+ * timestamps only, plus, for workers > 0, SO_REUSEPORT (one socket per
+ * worker thread on one address) with the group's datagrams steered by their
+ * source address (IPv4, or IPv6 /64), so that each client always meets one
+ * worker, whatever its source port; a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
  * 0 leaves the default), and on IPv4 the DF bit on what it sends. A socket
  * the service manager handed over for local (listenfds.h) is used instead
  * of binding one, and shared by every worker, which then meet a client's
@@ -45,15 +45,15 @@ int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf);
 bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);
 /* The kernel's time (CLOCK_REALTIME) of a datagram sent on an udp_open
  * socket, as it left: later than a clock read before the send by the send
- * path's own time. One stamp per call, the oldest first: call right after
- * each send, and again while poll reports POLLERR (a stamp that came late).
- * Never more: clknetsim keeps only the last send's stamp, and would read
- * anything else as a datagram. Returns 1 with *stamp set, 0 when none is
- * queued (or a message without one was), or -errno. */
+ * path's own time. Call right after each send: it reads one stamp, the
+ * oldest queued. Never more there: clknetsim keeps only the last send's
+ * stamp, and would read anything else as a datagram. Returns 1 with *stamp
+ * set, 0 when none is queued (or a message without one was), or -errno. */
 int udp_sent_time(int fd, struct timespec *stamp);
-/* Stamps to take on one POLLERR at most: a client sends one request a poll,
- * so more would be another program's doing. */
-#define UDP_SENT_STAMPS_MAX 8
+/* When poll reports POLLERR on such a socket (a stamp that came late, which
+ * clknetsim never reports): empties the error queue, a bounded number of
+ * stamps, and returns as udp_sent_time with the newest. */
+int udp_late_sent_time(int fd, struct timespec *newest);
 /* Accepts datagrams only from remote and lets an ICMP error (port
  * unreachable, no route) come back as -ECONNREFUSED etc. on the next call. */
 int udp_connect(int fd, const struct net_addr *remote);

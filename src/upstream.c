@@ -431,14 +431,12 @@ size_t upstream_pollfds(const struct upstream *up, struct pollfd *fds, size_t ma
 
 /* The kernel stamps a request as it leaves, mostly within the send: read
  * then, and on POLLERR when it came later (before the reply, if any). */
-static bool take_sent_time(struct upstream *up, struct upstream_slot *slot)
+static void take_sent_time(struct upstream *up, struct upstream_slot *slot, bool late)
 {
 	struct timespec sent;
 
-	if (udp_sent_time(slot->fd, &sent) <= 0)
-		return false;
-	engine_request_sent(up->engine, slot->engine_id, sent);
-	return true;
+	if ((late ? udp_late_sent_time(slot->fd, &sent) : udp_sent_time(slot->fd, &sent)) > 0)
+		engine_request_sent(up->engine, slot->engine_id, sent);
 }
 
 static void receive(struct upstream *up, struct upstream_slot *slot)
@@ -471,9 +469,8 @@ void upstream_dispatch(struct upstream *up, const struct pollfd *fds, size_t cou
 			continue;
 		for (size_t j = 0; j < up->slot_count; j++)
 			if (up->slots[j].used && up->slots[j].fd == fds[i].fd) {
-				for (int k = 0; fds[i].revents & POLLERR && k < UDP_SENT_STAMPS_MAX; k++)
-					if (!take_sent_time(up, &up->slots[j]))
-						break;
+				if (fds[i].revents & POLLERR)
+					take_sent_time(up, &up->slots[j], true);
 				receive(up, &up->slots[j]);
 				break;
 			}
@@ -553,7 +550,7 @@ void upstream_send_due(struct upstream *up, struct timespec now)
 		if (err < 0)
 			log_msg(LOG_LEVEL_DEBUG, "%s: send: %s", up->entries[slot->entry].cfg.name, strerror(-err));
 		else
-			take_sent_time(up, slot);
+			take_sent_time(up, slot, false);
 	}
 }
 

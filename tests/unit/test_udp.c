@@ -157,6 +157,13 @@ static void client_socket_stamps_what_it_sends(void **state)
 	assert_int_equal(udp_sent_time(client, &sent), 1);
 	assert_true(timespec_diff(sent, before) >= 0.0);
 	assert_int_equal(udp_sent_time(client, &sent), 0);
+	/* late ones (POLLERR): all taken, the newest kept */
+	assert_int_equal(udp_send(client, "x", 1, &to), 0);
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_int_equal(udp_send(client, "x", 1, &to), 0);
+	assert_int_equal(udp_late_sent_time(client, &sent), 1);
+	assert_true(timespec_diff(sent, before) >= 0.0);
+	assert_int_equal(udp_late_sent_time(client, &sent), 0);
 	udp_close(server);
 	udp_close(client);
 }
