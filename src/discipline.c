@@ -104,7 +104,7 @@ struct discipline {
 	double rms_offset;
 	unsigned outliers;        /* measurements far off on one side, none on the other since */
 	double outlier_sign;
-	struct timespec last_consistent; /* of the last measurement within the gate */
+	struct timespec last_consistent; /* of the last measurement with no run of outliers open */
 	double mean_information;  /* running mean of 1 / measurement variance */
 	double mean_excess;       /* running mean of the samples' delay excess */
 	double excess_samples;    /* samples seen, the least delay taken over */
