@@ -76,8 +76,9 @@
 /* The wander learnt stays within these factors of the configured guess
  * (of the variance: 10^4 is 100 times the random walk). */
 #define WANDER_VARIANCE_RANGE 1e4
-/* This many outliers on the same side, with no measurement on the other
- * side in between, mean the model is wrong. */
+/* This many outliers on the same side, with no measurement in between
+ * that puts the offset nearer the prediction than them, mean the model is
+ * wrong. */
 #define OUTLIER_RUN 3
 
 struct discipline {
@@ -102,8 +103,8 @@ struct discipline {
 	double x, y;
 	double pxx, pxy, pyy;
 	double rms_offset;
-	unsigned outliers;        /* measurements far off on one side, none on the other since */
-	double outlier_sign;
+	unsigned outliers;        /* measurements far off on one side, none against them since */
+	double outlier_innovation; /* the last one's */
 	struct timespec last_consistent; /* of the last measurement with no run of outliers open */
 	double mean_information;  /* running mean of 1 / measurement variance */
 	double mean_excess;       /* running mean of the samples' delay excess */
@@ -392,17 +393,23 @@ static void kalman_update(struct discipline *d, double z, double noise2, double 
 	 * than news: weigh it as if its variance were that large (Huber-like).
 	 * But several on the same side are news: the model was too sure of
 	 * itself (a frequency learnt from a few noisy samples), so its
-	 * uncertainty grows to what they show. Only a measurement whose interval
-	 * lies wholly on the other side speaks against them: a wide interval
-	 * that holds the prediction says nothing either way, and at 10 ms of
-	 * jitter most do, so counting them as consistent kept a discipline 5 ms
-	 * off for hours after start (clknetsim, seed 3). Within the gate, the
-	 * measurement counts as the interval it is (interval_update). */
-	if (d->outliers > 0 && (d->outlier_sign > 0.0 ? z + half_width < d->x : z - half_width > d->x))
-		d->outliers = 0;
+	 * uncertainty grows to what they show. A measurement speaks against
+	 * them when its interval lies wholly nearer the prediction than half way
+	 * to them: other sources' samples against a falseticker that is
+	 * still selected. A wide interval that holds both says nothing either
+	 * way; at 10 ms of jitter most do, and counting them as consistent kept
+	 * a discipline 5 ms off for hours after start (clknetsim, seed 3).
+	 * Within the gate, the measurement counts as the interval it is
+	 * (interval_update). */
+	if (d->outliers > 0) {
+		double halfway = d->x + d->outlier_innovation / 2.0;
+
+		if (d->outlier_innovation > 0.0 ? z + half_width < halfway : z - half_width > halfway)
+			d->outliers = 0;
+	}
 	if (innovation * innovation > 9.0 * s) {
-		d->outliers = (innovation > 0.0) == (d->outlier_sign > 0.0) ? d->outliers + 1 : 1;
-		d->outlier_sign = innovation;
+		d->outliers = (innovation > 0.0) == (d->outlier_innovation > 0.0) ? d->outliers + 1 : 1;
+		d->outlier_innovation = innovation;
 		if (d->outliers >= OUTLIER_RUN) {
 			d->outliers = 0;
 			pxx = d->pxx += innovation * innovation;

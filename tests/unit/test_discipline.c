@@ -463,6 +463,43 @@ static void wide_intervals_do_not_hide_a_run_of_outliers(void **state)
 	discipline_destroy(d);
 }
 
+/* A falseticker still selected: every fourth sample is 30 ms off and
+ * exact; the three others come from good sources with 100 us of delay
+ * excess, their intervals holding the truth. The falseticker's samples are
+ * a run of outliers on one side, but the others' put the offset nearer the
+ * prediction than half way to them, so the run never counts and the clock
+ * stays. (With only an interval beyond the prediction breaking a run, the
+ * clock followed it 30 ms and back, as in strata-sim's
+ * pool-falseticker.scn.) */
+static void a_falseticker_between_good_samples_does_not_move_the_clock(void **state)
+{
+	struct discipline_config cfg = config();
+	struct discipline *d = make(&cfg);
+	double at = 0.0, ahead = run_samples(d, &at, 0.0, 100, 0.0), worst = 0.0;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		struct discipline_sample s;
+		struct discipline_change change;
+
+		at += 16.0;
+		kernel_run_to(&fake, at);
+		ahead += fake.applied;
+		fake.applied = 0.0;
+		s = (struct discipline_sample){
+			.time = timespec_add(t0, at),
+			.offset = -ahead - discipline_pending_slew(d) + (i % 4 == 3 ? 0.030 : 50e-6),
+			.noise = 10e-6, .delay = 1e-4, .delay_excess = i % 4 == 3 ? 0.0 : 100e-6,
+			.root_distance = 0.001,
+		};
+		discipline_update(d, &s, s.time, &change);
+		worst = fmax(worst, fabs(ahead + kernel_pending(&fake)));
+	}
+	print_message("the clock moved by up to %.0f us\n", worst * 1e6);
+	assert_true(worst < 100e-6);
+	discipline_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +513,7 @@ int main(void)
 		cmocka_unit_test(pending_slew_follows_the_kernel),
 		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
 		cmocka_unit_test(wide_intervals_do_not_hide_a_run_of_outliers),
+		cmocka_unit_test(a_falseticker_between_good_samples_does_not_move_the_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
