@@ -417,6 +417,25 @@ static void frequency_stays_within_the_rate_limit_during_a_slew(void **state)
 	discipline_destroy(d);
 }
 
+/* 16 s later, one update from a clock *ahead (s) ahead, whose sample is
+ * off by bias (s) and has excess (s) of delay; the clock moves as the
+ * kernel runs the slews. */
+static void sample_16s_later(struct discipline *d, double *at, double *ahead, double bias, double excess)
+{
+	struct discipline_change change;
+	struct discipline_sample s;
+
+	*at += 16.0;
+	kernel_run_to(&fake, *at);
+	*ahead += fake.applied;
+	fake.applied = 0.0;
+	s = (struct discipline_sample){
+		.time = timespec_add(t0, *at), .offset = -*ahead - discipline_pending_slew(d) + bias,
+		.noise = 10e-6, .delay = 1e-4 + excess, .delay_excess = excess, .root_distance = 0.001,
+	};
+	discipline_update(d, &s, s.time, &change);
+}
+
 /* Updates a discipline every 16 s from a clock ahead by ahead (s). Every
  * other sample has excess (s) of delay, all of it queued on the side that
  * moves its offset towards zero, the edge of its interval; the others are
@@ -425,19 +444,8 @@ static double run_samples(struct discipline *d, double *at, double ahead, int co
 {
 	for (int i = 0; i < count; i++) {
 		double excess = i % 2 ? excess_every_other : 0.0;
-		struct discipline_sample s;
-		struct discipline_change change;
 
-		*at += 16.0;
-		kernel_run_to(&fake, *at);
-		ahead += fake.applied;
-		fake.applied = 0.0;
-		s = (struct discipline_sample){
-			.time = timespec_add(t0, *at),
-			.offset = -ahead - discipline_pending_slew(d) + (ahead > 0.0 ? excess / 2.0 : -excess / 2.0),
-			.noise = 10e-6, .delay = 1e-4 + excess, .delay_excess = excess, .root_distance = 0.001,
-		};
-		discipline_update(d, &s, s.time, &change);
+		sample_16s_later(d, at, &ahead, ahead > 0.0 ? excess / 2.0 : -excess / 2.0, excess);
 	}
 	return ahead + kernel_pending(&fake);
 }
@@ -479,20 +487,10 @@ static void a_falseticker_between_good_samples_does_not_move_the_clock(void **st
 
 	(void)state;
 	for (int i = 0; i < 40; i++) {
-		struct discipline_sample s;
-		struct discipline_change change;
-
-		at += 16.0;
-		kernel_run_to(&fake, at);
-		ahead += fake.applied;
-		fake.applied = 0.0;
-		s = (struct discipline_sample){
-			.time = timespec_add(t0, at),
-			.offset = -ahead - discipline_pending_slew(d) + (i % 4 == 3 ? 0.030 : 50e-6),
-			.noise = 10e-6, .delay = 1e-4, .delay_excess = i % 4 == 3 ? 0.0 : 100e-6,
-			.root_distance = 0.001,
-		};
-		discipline_update(d, &s, s.time, &change);
+		if (i % 4 == 3)
+			sample_16s_later(d, &at, &ahead, 0.030, 0.0);
+		else
+			sample_16s_later(d, &at, &ahead, 50e-6, 100e-6);
 		worst = fmax(worst, fabs(ahead + kernel_pending(&fake)));
 	}
 	print_message("the clock moved by up to %.0f us\n", worst * 1e6);
