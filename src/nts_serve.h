@@ -37,15 +37,18 @@ enum nts_serve_verdict {
 	NTS_SERVE_AUTH_FAILED,       /* the cookie opened, the authenticator is wrong: silence */
 };
 
-/* What the answer needs once its header is stamped. */
+/* What the answer needs once its header is stamped: everything that does
+ * not depend on the header is done before it (the cookies sealed, the key
+ * expanded), so that only the authenticator's encryption lies between the
+ * reading of T3 and the send. */
 struct nts_serve_reply {
 	bool active;                 /* an NTS answer or NAK */
-	const struct nts_serve *nts;
-	struct nts_key s2c;
-	struct nts_key c2s;          /* sealed again into the new cookies */
+	struct nts_aead s2c;         /* the answer's key (unset for a NAK) */
+	struct nts_cookie cookies[NTS_KE_MAX_COOKIES];
+	unsigned cookies_made;       /* as many as the request asked for: its cookie and placeholders */
+	uint8_t nonce[NTS_NONCE_LEN];
 	uint8_t uid[NTS_KE_MAX_COOKIE_LEN];
 	size_t uid_len;
-	unsigned cookies;            /* wanted: the request's cookie and placeholders, at most 8 */
 	size_t max_len;              /* the request's length */
 };
 
@@ -53,7 +56,7 @@ struct nts_serve_reply {
 enum nts_serve_form nts_serve_parse(const uint8_t *pkt, size_t len, struct nts_ef_fields *fields);
 
 /* The costly part, after the rate limiter: opens the cookie, verifies the
- * authenticator, and fills *reply. */
+ * authenticator, and fills *reply, new cookies sealed. */
 enum nts_serve_verdict nts_serve_authenticate(const struct nts_serve *nts, const uint8_t *pkt, size_t len,
 					      const struct nts_ef_fields *fields, struct nts_serve_reply *reply);
 

@@ -224,6 +224,42 @@ static void authenticated_answers_carry_new_cookies(void **state)
 	world_fini(&w);
 }
 
+static void drawing_after_t3(void *out, size_t len)
+{
+	(void)out;
+	(void)len;
+	fail_msg("nonces drawn after the answer's T3 was read");
+}
+
+/* Between the reading of T3 and the send only the authenticator is made:
+ * the nonces are drawn and the cookies sealed when the request is checked. */
+static void cookies_are_sealed_before_the_header_is_stamped(void **state)
+{
+	struct world w;
+	struct nts_cookie cookies[NTS_KE_MAX_COOKIES];
+	struct nts_aead s2c;
+	struct nts_key a, b;
+	size_t n = 0, len;
+
+	(void)state;
+	world_init(&w, 100);
+	make_nts_request(&w, 2, &w.c2s);
+	assert_int_equal(serve_request(&w.acl, NULL, w.rl, &w.snap, &w.request, &w.reply), SERVE_ANSWER);
+	w.nts.random = drawing_after_t3;
+	w.nts.cookie_keys = NULL;
+	serve_stamp_transmit(w.reply.bytes, RX);
+	len = serve_sign_reply(&w.reply);
+	assert_true(len > NTP_HEADER_LEN);
+	assert_true(nts_aead_init(&s2c, &w.s2c));
+	assert_int_equal(nts_ef_reply_check(&s2c, w.reply.bytes, len, w.uid, sizeof(w.uid), cookies,
+					    NTS_KE_MAX_COOKIES, &n), NTS_EF_OK);
+	nts_aead_deinit(&s2c);
+	assert_int_equal(n, 3);
+	assert_true(nts_cookie_open(&w.ck, cookies[2].data, cookies[2].len, &a, &b));
+	assert_same_key(&a, &w.c2s);
+	world_fini(&w);
+}
+
 static void a_cookie_that_does_not_open_gets_a_nak(void **state)
 {
 	struct world w;
@@ -293,6 +329,7 @@ int main(void)
 		cmocka_unit_test(previous_keys_open_until_they_go),
 		cmocka_unit_test(altered_cookies_do_not_open),
 		cmocka_unit_test(authenticated_answers_carry_new_cookies),
+		cmocka_unit_test(cookies_are_sealed_before_the_header_is_stamped),
 		cmocka_unit_test(a_cookie_that_does_not_open_gets_a_nak),
 		cmocka_unit_test(a_wrong_authenticator_gets_silence),
 		cmocka_unit_test(broken_nts_fields_are_malformed_and_the_limiter_comes_first),
