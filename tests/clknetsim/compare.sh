@@ -11,8 +11,9 @@
 # wanders as a random walk; each way has a base delay of 100 us plus
 # exponential jitter (the networks of chrony's public comparison, Tests 1
 # and 2). Nodes 3 and 4, each a chronyd, are clients of node 2 in both:
-# what node 2 serves. Node 3 polls as node 2 does (chronyd's defaults in the
-# default cells). Node 4 polls every 64 s whatever the cell: its k-th
+# what node 2 serves (node 4 in the check and matrix cells only). Node 3
+# polls as node 2 does (chronyd's defaults in the default cells). Node 4
+# polls every 64 s whatever the cell: its k-th
 # exchange meets the same delays in every run of a seed, so node 4 served by
 # stratad and by chronyd differ only in the time served (the chain as a
 # paired comparison). Node 3 at the default polls is not paired: its poll
@@ -63,6 +64,7 @@ SIM_TIMEOUT=120      # wall seconds one simulation may take
 # maxpoll ("-": the client's defaults), the frequency's random walk (per
 # sqrt(s)), simulated seconds
 VERSUS_CHRONYD=yes
+PAIRED_CLIENT=yes     # node 4 and the chain's check; not where only node 2's figures count
 REFERENCE=            # "ideal" in the matrix: nodes 3 and 4 served a clock that is exact
 case ${CLKNETSIM_CELLS:-check} in
 lan)
@@ -70,7 +72,7 @@ lan)
 		"lan-default 1e-5 - - 1e-9 6000"
 		"lan-poll-2 1e-5 -2 -2 1e-9 6000"
 	)
-	VERSUS_CHRONYD=no ;;
+	VERSUS_CHRONYD=no PAIRED_CLIENT=no ;;
 check)
 	NETWORKS=(
 		"default-10us 1e-5 - - 1e-9 100000"
@@ -78,6 +80,9 @@ check)
 	) ;;
 matrix|fidelity)
 	[ "$CLKNETSIM_CELLS" = matrix ] && REFERENCE=ideal
+	# fidelity.sh reads node 2 alone: node 4's 1500 exchanges a run would
+	# only cost time (a sixth of each run at poll 16 s)
+	[ "$CLKNETSIM_CELLS" = fidelity ] && PAIRED_CLIENT=no
 	NETWORKS=()
 	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
 		NETWORKS+=("default-${jitter%:*} ${jitter#*:} - - 1e-9 100000")
@@ -109,7 +114,7 @@ fi
 # simulate CLIENT SEED JITTER MINPOLL MAXPOLL WANDER SECONDS: prints the
 # directory of the run; its "status" file holds the simulator's exit status
 simulate() {
-	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 wander=$6 seconds=$7 dir pid node_pids=()
+	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 wander=$6 seconds=$7 dir pid node_pids=() nodes=3
 	local polls="minpoll $minpoll maxpoll $maxpoll" stratad_polls="minpoll = $minpoll; maxpoll = $maxpoll;"
 	seed=$2
 	[ "$minpoll" = - ] && polls="" stratad_polls=""
@@ -130,6 +135,8 @@ node2_freq = (* 0 (sum (* $wander (normal))))"
 		node3_freq = (+ -1e-5 (sum (* 1e-9 (normal))))
 		node3_delay2 = (+ 1e-4 (* $jitter (exponential)))
 		node2_delay3 = (+ 1e-4 (* $jitter (exponential)))
+	EOF
+	[ "$PAIRED_CLIENT" = yes ] && nodes=4 && cat >> "$dir/network" <<-EOF
 		node4_offset = -0.01
 		node4_freq = (+ -1e-5 (sum (* 1e-9 (normal))))
 		node4_delay2 = (+ 1e-4 (* $jitter (exponential)))
@@ -153,9 +160,11 @@ serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ]; };"
 	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 %s\nlogdir %s\nlog measurements\n' \
 		"$dir" "$polls" "$dir" > "$dir/chrony.3.conf"
 	node "$dir" 3 node3.log "$CHRONYD" -d -f "$dir/chrony.3.conf"
-	printf 'pidfile %s/chronyd.4.pid\nserver 192.168.123.2 minpoll 6 maxpoll 6\n' "$dir" > "$dir/chrony.4.conf"
-	node "$dir" 4 node4.log "$CHRONYD" -d -f "$dir/chrony.4.conf"
-	simulate_nodes "$dir" 4 "$seconds" -f "$dir/frequencies" -g "$dir/oscillator"
+	if [ "$PAIRED_CLIENT" = yes ]; then
+		printf 'pidfile %s/chronyd.4.pid\nserver 192.168.123.2 minpoll 6 maxpoll 6\n' "$dir" > "$dir/chrony.4.conf"
+		node "$dir" 4 node4.log "$CHRONYD" -d -f "$dir/chrony.4.conf"
+	fi
+	simulate_nodes "$dir" "$nodes" "$seconds" -f "$dir/frequencies" -g "$dir/oscillator"
 }
 
 # settled DIR NODE: "RMS MAX" of the node's offset in µs after SETTLE seconds
@@ -204,7 +213,8 @@ for net in "${NETWORKS[@]}"; do
 			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
 			read -r r m < <(settled "$dir" 2)
 			read -r r3 _ < <(settled "$dir" 3)
-			read -r r4 _ < <(settled "$dir" 4)
+			r4=-
+			[ "$PAIRED_CLIENT" = no ] || read -r r4 _ < <(settled "$dir" 4)
 			rms_list="$rms_list $r" max_list="$max_list $m" served_list="$served_list $r3"
 			paired_list="$paired_list $r4"
 			exceeded_list="$exceeded_list $(exceeded "$dir")"
@@ -217,7 +227,7 @@ for net in "${NETWORKS[@]}"; do
 			check "$what synchronized to node 1" grep -q 'synchronized to 192.168.123.1' "$dir/node2.log"
 			check "$what served node 3, whose chronyd selected it" \
 				grep -q 'Selected source 192.168.123.2' "$dir/node3.log"
-			check "$what served node 4, whose chronyd selected it" \
+			[ "$PAIRED_CLIENT" = no ] || check "$what served node 4, whose chronyd selected it" \
 				grep -q 'Selected source 192.168.123.2' "$dir/node4.log"
 			check "$what exited on the simulator's SIGTERM" grep -q 'exiting on signal 15' "$dir/node2.log"
 			# the oscillator at the end, as the simulator logged it, is what
@@ -247,7 +257,7 @@ for net in "${NETWORKS[@]}"; do
 		awk -v a="${rms[stratad]}" -v b="${rms[chronyd]}" 'BEGIN { exit !(a <= 0.8 * b) }'
 	check "$name: stratad's median largest offset ${max[stratad]} µs is no larger than chronyd's ${max[chronyd]} µs" \
 		awk -v a="${max[stratad]}" -v b="${max[chronyd]}" 'BEGIN { exit !(a <= b) }'
-	check "$name: node 4 (poll 64 s, paired) served by stratad, median ${paired[stratad]} µs, no worse than served by chronyd, ${paired[chronyd]} µs" \
+	[ "$PAIRED_CLIENT" = no ] || check "$name: node 4 (poll 64 s, paired) served by stratad, median ${paired[stratad]} µs, no worse than served by chronyd, ${paired[chronyd]} µs" \
 		awk -v a="${paired[stratad]}" -v b="${paired[chronyd]}" 'BEGIN { exit !(a <= b) }'
 	unset rms max served paired
 done
