@@ -13,12 +13,12 @@
 # and 2). Nodes 3 and 4, each a chronyd, are clients of node 2 in both:
 # what node 2 serves (node 4 in the check and matrix cells only). Node 3
 # polls as node 2 does (chronyd's defaults in the default cells). Node 4
-# polls every 64 s whatever the cell: its k-th
-# exchange meets the same delays in every run of a seed, so node 4 served by
-# stratad and by chronyd differ only in the time served (the chain as a
-# paired comparison). Node 3 at the default polls is not paired: its poll
-# follows its own measurements, and once two runs poll differently, its
-# exchanges draw other delays.
+# polls every 64 s whatever the cell: its k-th exchange meets the same
+# delays in every run of a seed, so node 4 served by stratad and by chronyd
+# differ only in the time served (the chain as a paired comparison). Node 3
+# at the default polls is not paired: its poll follows its own
+# measurements, and once two runs poll differently, its exchanges draw
+# other delays.
 #
 # In the matrix a third run per seed serves nodes 3 and 4 an exact clock
 # (node 2 a chronyd without sources, its clock never off, "ideal"): what
@@ -26,8 +26,8 @@
 # chain.
 #
 # Prints, per network and client, the RMS and the largest offset of node 2
-# from true time after the first 2000 s, node 3's and node 4's RMS, how often node 2's
-# true offset exceeded the error bound it served node 3 (% of node 3's
+# from true time after the first 2000 s, node 3's and node 4's RMS, how
+# often node 2's true offset exceeded the error bound it served node 3 (% of node 3's
 # samples), and the means of node 2's offset and of node 3's from node 2
 # (in the chain node 3 carries both: at 10 ms of jitter its own, which the
 # seed sets whoever serves it, dominates), and checks that
