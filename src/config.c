@@ -1189,6 +1189,8 @@ void config_print(const struct daemon_config *cfg, FILE *out)
 		print_source_options(out, s);
 		if (s->nts)
 			fprintf(out, " nts = true; nts_port = %u;", s->nts_port);
+		if (s->xleave)
+			fprintf(out, " xleave = true;");
 		fprintf(out, " }");
 	}
 	fprintf(out, "%s);\n", cfg->source_count ? "\n" : "");

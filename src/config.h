@@ -50,6 +50,7 @@ struct config_source {
 	struct config_where key_where; /* where its key was set */
 	bool nts;                    /* NTS (RFC 8915); default false */
 	uint16_t nts_port;           /* the NTS-KE server's port; default 4460 */
+	bool xleave;                 /* ask for interleaved mode (source.h) */
 };
 
 struct config_statsd {

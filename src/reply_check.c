@@ -53,12 +53,12 @@ const char *reply_verdict_str(enum reply_verdict verdict)
 	return "unknown";
 }
 
-void reply_offset_delay(const struct ntp_packet *reply, struct timespec sent, struct timespec received,
-			double *offset, double *delay)
+void reply_offset_delay(ntp_ts server_receive, ntp_ts server_transmit, struct timespec sent,
+			struct timespec received, double *offset, double *delay)
 {
-	struct timespec server_receive = ntp_ts_to_timespec(reply->receive, received);
-	struct timespec server_transmit = ntp_ts_to_timespec(reply->transmit, received);
+	struct timespec t2 = ntp_ts_to_timespec(server_receive, received);
+	struct timespec t3 = ntp_ts_to_timespec(server_transmit, received);
 
-	*offset = (timespec_diff(server_receive, sent) + timespec_diff(server_transmit, received)) / 2;
-	*delay = timespec_diff(received, sent) - timespec_diff(server_transmit, server_receive);
+	*offset = (timespec_diff(t2, sent) + timespec_diff(t3, received)) / 2;
+	*delay = timespec_diff(received, sent) - timespec_diff(t3, t2);
 }

@@ -31,11 +31,13 @@ enum reply_verdict reply_check(const struct ntp_packet *reply, ntp_ts sent_trans
 enum kiss_code reply_kiss_code(const struct ntp_packet *reply);
 const char *reply_verdict_str(enum reply_verdict verdict);
 
-/* The on-wire offset (true - local) and round-trip delay of a reply, from our
- * send time T1 and receive time T4 (local clock) and the server's receive and
- * transmit timestamps T2, T3, placed in the era nearest T4. A negative delay
- * means the server's timestamps cannot be right; callers judge it. */
-void reply_offset_delay(const struct ntp_packet *reply, struct timespec sent, struct timespec received,
-			double *offset, double *delay);
+/* The on-wire offset (true - local) and round-trip delay of an exchange, from
+ * our send time T1 and receive time T4 (local clock) and the server's receive
+ * and transmit timestamps T2, T3, placed in the era nearest T4. In basic mode
+ * T2 and T3 are the reply's; in interleaved mode they belong to the exchange
+ * before (source.h). A negative delay means the server's timestamps cannot be
+ * right; callers judge it. */
+void reply_offset_delay(ntp_ts server_receive, ntp_ts server_transmit, struct timespec sent,
+			struct timespec received, double *offset, double *delay);
 
 #endif

@@ -14,6 +14,14 @@
 /* Polls before an all-zero reach register means unreachable. */
 #define SOURCE_REACH_BITS 8
 
+/* The exchange a reply measures: its own (basic), or the one before it, whose
+ * reply left at the reply's transmit time (interleaved). */
+struct exchange_stamps {
+	struct timespec sent, received; /* T1, T4 */
+	ntp_ts server_receive, server_transmit; /* T2, T3 */
+	double drift;                   /* added to the offset: the clock's frequency changes since */
+};
+
 struct source {
 	char name[SOURCE_NAME_LEN];
 	struct source_config cfg;       /* cfg.name points at name */
@@ -38,7 +46,18 @@ struct source {
 	bool outstanding;               /* sent and not yet answered */
 	bool have_request;
 	ntp_ts sent_transmit;           /* the nonce the server must echo as origin */
+	ntp_ts sent_receive;            /* interleaved: the nonce an interleaved reply echoes; 0: basic */
 	struct timespec sent_time;      /* T1 */
+
+	/* interleaved mode: the last answered exchange, whose T3' the next reply carries */
+	bool have_previous;
+	ntp_ts previous_server_receive; /* its T2, as the server sent it */
+	struct timespec previous_sent;  /* its T1 */
+	struct timespec previous_received; /* its T4 */
+	double previous_drift;          /* offset the clock's frequency changes since have added */
+	bool previous_sampled;          /* its reply was basic and gave its sample already */
+	struct exchange_stamps reply_stamps; /* what the last reply to our request measured */
+	bool reply_stamps_set;          /* ... when it got that far */
 
 	/* the server, as of its last authentic reply */
 	unsigned stratum;
@@ -326,6 +345,9 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 		return SOURCE_NTS_WAITING;
 	}
 
+	/* after an unanswered request the server's stamp is of an older reply */
+	if (src->outstanding)
+		src->have_previous = false;
 	became_unreachable = shift_reach(src);
 	if (became_unreachable)
 		src->burst_pending = src->cfg.iburst;
@@ -347,6 +369,15 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	/* Honest seconds, random fraction: the fraction is a nonce, T1 is kept
 	 * apart, so nothing is lost and a blind spoofer must guess 32 bits. */
 	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | random;
+	src->sent_receive = 0;
+	if (src->cfg.xleave && src->have_previous) {
+		request.origin = src->previous_server_receive;
+		/* the complement's fraction never equals the transmit's */
+		request.receive = (ntp_ts_from_timespec(src->previous_received) & ~(ntp_ts)0xffffffffu) | (uint32_t)~random;
+		if (request.receive == request.origin)
+			request.receive ^= 1;
+		src->sent_receive = request.receive;
+	}
 	packet_encode(&request, out);
 	if (len && src->cfg.nts)
 		*len = nts_client_request(&src->nts, out, NTP_HEADER_LEN, SOURCE_REQUEST_MAX);
@@ -472,6 +503,28 @@ static bool delay_exceeded(struct source *src, double delay)
 	return false;
 }
 
+static struct exchange_stamps exchange_stamps(const struct source *src, const struct ntp_packet *reply,
+					      struct timespec receive_time, bool interleaved)
+{
+	if (interleaved)
+		return (struct exchange_stamps){ .sent = src->previous_sent, .received = src->previous_received,
+						 .server_receive = src->previous_server_receive,
+						 .server_transmit = reply->transmit, .drift = src->previous_drift };
+	return (struct exchange_stamps){ .sent = src->sent_time, .received = receive_time,
+					 .server_receive = reply->receive, .server_transmit = reply->transmit };
+}
+
+static void remember_exchange(struct source *src, const struct ntp_packet *reply, struct timespec receive_time,
+			      bool interleaved)
+{
+	src->have_previous = true;
+	src->previous_server_receive = reply->receive;
+	src->previous_sent = src->sent_time;
+	src->previous_received = receive_time;
+	src->previous_drift = 0;
+	src->previous_sampled = !interleaved;
+}
+
 static enum source_result handle_reply(struct source *src, const uint8_t *buf, size_t len,
 				       struct timespec receive_time)
 {
@@ -482,7 +535,10 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	enum packet_status status;
 	enum reply_verdict verdict;
 	enum source_result kiss;
+	struct exchange_stamps stamps;
+	bool interleaved, sampled_already;
 
+	src->reply_stamps_set = false;
 	if (src->stopped)
 		return SOURCE_STOPPED;
 	status = packet_decode(buf, len, &reply, &trailer);
@@ -520,13 +576,14 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 		}
 		src->auth_ok++;
 	}
+	interleaved = src->sent_receive != 0 && reply.origin == src->sent_receive;
 	if (!src->outstanding) {
-		if (src->have_request && reply.origin == src->sent_transmit)
+		if (src->have_request && (reply.origin == src->sent_transmit || interleaved))
 			return reject(src, SOURCE_DUPLICATE, "duplicate reply");
 		return reject(src, SOURCE_BOGUS, "no request outstanding");
 	}
 
-	verdict = reply_check(&reply, src->sent_transmit);
+	verdict = reply_check(&reply, interleaved ? src->sent_receive : src->sent_transmit);
 	switch (verdict) {
 	case REPLY_BAD_MODE:
 	case REPLY_BAD_VERSION:
@@ -555,25 +612,39 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	note_server(src, &reply);
 	src->kiss[0] = '\0';
 
-	if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
-		return reject(src, SOURCE_BAD_HEADER, "server reference time after its transmit time");
-	/* beyond the server's precision: chronyd fills the bits below it with
-	 * noise, so a server that answers within it may send T3 just before T2 */
-	if (ntp_ts_diff(reply.transmit, reply.receive) < -ldexp(1.0, reply.precision))
-		return reject(src, SOURCE_BAD_HEADER, "server transmit time before its receive time");
+	stamps = exchange_stamps(src, &reply, receive_time, interleaved);
+	src->reply_stamps = stamps;
+	src->reply_stamps_set = true;
+	if (interleaved) {
+		/* T3' left after the request before arrived, and before this one did */
+		if (ntp_ts_diff(reply.transmit, src->previous_server_receive) < -ldexp(1.0, reply.precision) ||
+		    ntp_ts_diff(reply.receive, reply.transmit) < -ldexp(1.0, reply.precision))
+			return reject(src, SOURCE_BAD_HEADER,
+				      "interleaved: the server's last reply left outside the exchanges around it");
+	} else {
+		if (reply.reference != 0 && ntp_ts_diff(reply.reference, reply.transmit) > 0)
+			return reject(src, SOURCE_BAD_HEADER, "server reference time after its transmit time");
+		/* beyond the server's precision: chronyd fills the bits below it with
+		 * noise, so a server that answers within it may send T3 just before T2 */
+		if (ntp_ts_diff(reply.transmit, reply.receive) < -ldexp(1.0, reply.precision))
+			return reject(src, SOURCE_BAD_HEADER, "server transmit time before its receive time");
+	}
 
+	sampled_already = interleaved && src->previous_sampled;
+	remember_exchange(src, &reply, receive_time, interleaved);
 	src->server_precision = reply.precision;
 	precision = precision_sum(src);
 	filter_set_precision(&src->filter, precision);
 
-	reply_offset_delay(&reply, src->sent_time, receive_time, &sample.offset, &sample.delay);
-	sample.offset += src->cfg.offset;
+	reply_offset_delay(stamps.server_receive, stamps.server_transmit, stamps.sent, stamps.received,
+			   &sample.offset, &sample.delay);
+	sample.offset += src->cfg.offset + stamps.drift;
 	/* A server that takes longer than the whole round trip is lying. */
 	if (sample.delay < -precision)
 		return reject(src, SOURCE_BAD_HEADER, "server held the request longer than the round trip took");
 	sample.delay = fmax(sample.delay, log2_seconds(src->limits.precision));
 	sample.dispersion = precision + FILTER_PHI * sample.delay;
-	sample.time = receive_time;
+	sample.time = stamps.received;
 
 	root_delay = ntp_short_to_seconds(reply.root_delay);
 	root_dispersion = ntp_short_to_seconds(reply.root_dispersion);
@@ -593,6 +664,9 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	src->root_dispersion = root_dispersion;
 	src->rejection[0] = '\0';
 
+	/* the first interleaved reply after a basic one: that exchange counted */
+	if (sampled_already)
+		return SOURCE_SAMPLE_HELD;
 	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
 		return SOURCE_SAMPLE_HELD;
 	return SOURCE_SAMPLE_ACCEPTED;
@@ -609,12 +683,18 @@ static void note_exchange(struct source *src, const uint8_t *buf, size_t len, st
 			  enum source_result r)
 {
 	struct source_exchange *x = &src->exchange;
+	struct exchange_stamps stamps;
 
 	if (packet_decode(buf, len, &x->reply, NULL) != PACKET_OK)
 		return;
 	x->have_reply = true;
 	x->t4 = receive_time;
-	reply_offset_delay(&x->reply, src->sent_time, receive_time, &x->offset, &x->delay);
+	x->interleaved = src->reply_stamps_set && x->reply.origin != src->sent_transmit;
+	stamps = src->reply_stamps_set ? src->reply_stamps
+				       : exchange_stamps(src, &x->reply, receive_time, false);
+	reply_offset_delay(stamps.server_receive, stamps.server_transmit, stamps.sent, stamps.received, &x->offset,
+			   &x->delay);
+	x->response_time = ntp_ts_diff(stamps.server_transmit, stamps.server_receive);
 	x->result = r;
 	snprintf(x->rejection, sizeof(x->rejection), "%s", src->rejection);
 }
@@ -670,6 +750,11 @@ void source_correct(struct source *src, struct timespec when, double step, doubl
 	/* Local times move with the clock, so a step between request and reply
 	 * does not become a bogus delay and polls keep their rhythm. */
 	src->sent_time = timespec_add(src->sent_time, step);
+	/* the kept exchange's local times move with the clock too; a frequency
+	 * change adds to its offset as to the filter's samples */
+	src->previous_drift += frequency_change * timespec_diff(when, src->previous_received);
+	src->previous_sent = timespec_add(src->previous_sent, step);
+	src->previous_received = timespec_add(src->previous_received, step);
 	src->last_poll = timespec_add(src->last_poll, step);
 	src->next_poll = timespec_add(src->next_poll, step);
 	src->falseticker_since = timespec_add(src->falseticker_since, step);

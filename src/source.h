@@ -29,6 +29,26 @@
  *     `max` requests went out, then the poll goes back to its interval (and
  *     an offline source back offline).
  */
+/*
+ * Interleaved mode (cfg.xleave, chrony's xleave): a server reads the T3 it
+ * puts in a reply before its send, and the time from that read to the wire
+ * counts as round trip and half of it as offset (2.3 us against a chronyd on
+ * loopback). A server that stamps its replies as they leave (chronyd, with
+ * the kernel's transmit timestamps) gives that stamp in its next reply when
+ * asked:
+ *   - the request's origin is the server's receive timestamp T2 from the last
+ *     answered exchange, and its receive field a nonce (the seconds of that
+ *     exchange's T4, a random fraction), never equal to its origin or transmit;
+ *   - a reply whose origin is that nonce is interleaved: its transmit field is
+ *     the server's stamp of its last reply leaving, T3' of the exchange before,
+ *     whose T1, T2 and T4 were kept; the sample is that exchange's, at its T4;
+ *   - a reply whose origin is the request's transmit is basic, as always (a
+ *     server without interleaved mode, or one that has no stamp for us);
+ *   - the first interleaved reply after a basic one gives no sample: that
+ *     exchange gave its own;
+ *   - after an unanswered request the next one is basic (the server's stamp
+ *     would be of an older reply than the exchange kept).
+ */
 #ifndef STRATA_SOURCE_H
 #define STRATA_SOURCE_H
 
@@ -90,6 +110,7 @@ struct source_config {
 	bool nts;               /* NTS (RFC 8915): requests only with keys and cookies from a key
 				 * exchange (source_nts), replies only when they authenticate; never
 				 * plain NTP. Not with key. */
+	bool xleave;            /* ask for interleaved mode (above) */
 };
 
 /* What the whole system tells every source. */
@@ -201,11 +222,14 @@ struct source_exchange {
 	struct timespec t4;               /* local time the reply arrived */
 	double offset;                    /* seconds, of that exchange, before any later clock change */
 	double delay;                     /* seconds, round trip */
+	double response_time;             /* seconds the server held the request (T3 - T2) */
 	enum source_result result;        /* what the reply gave */
 	char rejection[80];               /* why it gave no sample, "" if it gave one */
 	uint64_t requests;                /* sent */
 	uint64_t replies;                 /* datagrams handed in */
 	uint64_t valid_replies;           /* that gave a sample */
+	bool interleaved;                 /* the reply was interleaved: offset and delay are of the
+					   exchange before it */
 };
 
 struct source;

@@ -30,6 +30,7 @@ const struct source_option source_options[] = {
 	{ "maxsamples", "maxsamples", SOURCE_OPTION_INTEGER, 1, FILTER_SIZE },
 	{ "nts", "nts", SOURCE_OPTION_FLAG, 0, 1 },
 	{ "nts_port", "ntsport", SOURCE_OPTION_INTEGER, 1, 65535 },
+	{ "xleave", "xleave", SOURCE_OPTION_FLAG, 0, 1 },
 };
 _Static_assert(sizeof(source_options) / sizeof(source_options[0]) == SOURCE_OPTION_COUNT, "one row per option");
 
@@ -51,6 +52,7 @@ void source_options_defaults(struct config_source *src, bool pool)
 	src->maxsamples = FILTER_SIZE;
 	src->nts = false;
 	src->nts_port = NTS_KE_PORT;
+	src->xleave = false;
 }
 
 const struct source_option *source_option_by_line_name(const char *word)
@@ -114,6 +116,8 @@ void source_option_store(struct config_source *src, const struct source_option *
 		src->nts = v != 0;
 	else if (!strcmp(n, "nts_port"))
 		src->nts_port = (uint16_t)v;
+	else if (!strcmp(n, "xleave"))
+		src->xleave = v != 0;
 }
 
 const char *source_options_conflict(const struct config_source *src, bool given_maxsources, bool given_nts_port,

@@ -24,7 +24,7 @@ struct source_option {
 	double lo, hi;          /* the values allowed (not for flags) */
 };
 
-#define SOURCE_OPTION_COUNT 18
+#define SOURCE_OPTION_COUNT 19
 extern const struct source_option source_options[]; /* SOURCE_OPTION_COUNT rows */
 
 /* A source's defaults, the same from either place. */

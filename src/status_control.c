@@ -144,9 +144,10 @@ static void ntpdata_json(struct json_writer *w, const struct source_status *s, c
 	json_integer(w, "refid", p->refid);
 	json_string(w, "refid_text", refid);
 	json_real(w, "reference_time", timespec_to_double(ntp_ts_to_timespec(p->reference, x->t4)), 15);
+	json_bool(w, "interleaved", x->interleaved);
 	json_real(w, "offset", x->offset, 9);
 	json_real(w, "delay", x->delay, 9);
-	json_real(w, "response_time", ntp_ts_diff(p->transmit, p->receive), 9);
+	json_real(w, "response_time", x->response_time, 9);
 	json_string(w, "result", source_result_str(x->result));
 	json_string(w, "rejected_because", x->rejection);
 	json_end_object(w);
@@ -180,7 +181,8 @@ static void ntpdata_text(FILE *out, const struct source_status *s, const struct 
 		fprintf(out, "Reference time  : %s\n", when);
 		fprintf(out, "Offset          : %+.9f seconds\n", x->offset);
 		fprintf(out, "Peer delay      : %.9f seconds\n", x->delay);
-		fprintf(out, "Response time   : %.9f seconds\n", ntp_ts_diff(p->transmit, p->receive));
+		fprintf(out, "Response time   : %.9f seconds\n", x->response_time);
+		fprintf(out, "Interleaved     : %s\n", x->interleaved ? "Yes" : "No");
 		fprintf(out, "Result          : %s%s%s\n", source_result_str(x->result), x->rejection[0] ? ": " : "",
 			x->rejection);
 	} else {

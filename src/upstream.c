@@ -181,7 +181,7 @@ static bool add_slot(struct upstream *up, size_t entry, const struct net_addr *a
 				     .require = cfg->require, .maxdelay = cfg->maxdelay, .maxdelayratio = cfg->maxdelayratio,
 				     .minstratum = cfg->minstratum, .offset = cfg->offset, .version = cfg->version,
 				     .maxsamples = cfg->maxsamples,
-				     .nts = cfg->nts };
+				     .nts = cfg->nts, .xleave = cfg->xleave };
 	if (cfg->key && !sc.key) {
 		/* config_check_keys keeps this from happening; never poll unsigned instead */
 		log_msg(LOG_LEVEL_ERROR, "%s (%s): key %u is not in the keys file", cfg->name, text, cfg->key);
@@ -365,7 +365,8 @@ static bool same_source(const struct config_source *a, const struct config_sourc
 	       a->key == b->key && a->nts == b->nts && a->nts_port == b->nts_port && !strcmp(a->name, b->name) && a->prefer == b->prefer &&
 	       a->noselect == b->noselect && a->trust == b->trust && a->require == b->require &&
 	       a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio && a->minstratum == b->minstratum &&
-	       a->offset == b->offset && a->version == b->version && a->maxsamples == b->maxsamples;
+	       a->offset == b->offset && a->version == b->version && a->maxsamples == b->maxsamples &&
+	       a->xleave == b->xleave;
 }
 
 void upstream_reconfigure(struct upstream *up, const struct config_source *entries, size_t count,

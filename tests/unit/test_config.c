@@ -746,7 +746,7 @@ static void per_source_options(void **state)
 
 	assert_int_equal(load("sources = ( { server = \"192.0.2.1\"; prefer = true; noselect = true; trust = true;\n"
 			      "  require = true; maxdelay = 0.05; maxdelayratio = 3; minstratum = 4; offset = -0.0001;\n"
-			      "  version = 3; maxsamples = 2; }, { pool = \"p.example\"; } );\n"
+			      "  version = 3; maxsamples = 2; xleave = true; }, { pool = \"p.example\"; } );\n"
 			      "clock = { maxjitter = 0.25; };\n", &cfg, err, sizeof(err)), 0);
 	s = &cfg.sources[0];
 	assert_true(s->prefer && s->noselect && s->trust && s->require);
@@ -754,6 +754,7 @@ static void per_source_options(void **state)
 	assert_int_equal(s->minstratum, 4);
 	assert_int_equal(s->version, 3);
 	assert_int_equal(s->maxsamples, 2);
+	assert_true(s->xleave);
 	assert_true(cfg.engine.max_jitter == 0.25);
 	/* the defaults: no limits, version 4, a full filter */
 	s = &cfg.sources[1];
@@ -762,6 +763,7 @@ static void per_source_options(void **state)
 	assert_int_equal(s->version, 4);
 	assert_int_equal(s->maxsamples, 8);
 	assert_int_equal(s->minstratum, 0);
+	assert_false(s->xleave);
 
 	assert_string_equal(error_of("sources = ( { server = \"a\";\n version = 5; } );"),
 			    ":2: sources[0].version: 5 is out of range [1, 4]");
@@ -824,7 +826,8 @@ static void assert_same_source(const struct config_source *a, const struct confi
 	assert_true(a->prefer == b->prefer && a->noselect == b->noselect && a->trust == b->trust &&
 		    a->require == b->require && a->maxdelay == b->maxdelay && a->maxdelayratio == b->maxdelayratio &&
 		    a->minstratum == b->minstratum && a->offset == b->offset && a->version == b->version &&
-		    a->maxsamples == b->maxsamples && a->nts == b->nts && a->nts_port == b->nts_port);
+		    a->maxsamples == b->maxsamples && a->nts == b->nts && a->nts_port == b->nts_port &&
+		    a->xleave == b->xleave);
 }
 
 /* The same options in the file and on a source line (chrony's spelling)
@@ -839,13 +842,13 @@ static void source_lines_and_the_file_agree(void **state)
 	assert_int_equal(load("sources = ( { server = \"192.0.2.1\"; port = 1123; iburst = true; minpoll = 2;\n"
 			      "  maxpoll = 5; prefer = true; noselect = true; trust = true; require = true;\n"
 			      "  maxdelay = 0.5; maxdelayratio = 3.5; minstratum = 2; offset = -0.00025;\n"
-			      "  version = 3; maxsamples = 4; nts = true; nts_port = 4461; } );\n",
+			      "  version = 3; maxsamples = 4; nts = true; nts_port = 4461; xleave = true; } );\n",
 			      &cfg, err, sizeof(err)), 0);
 	assert_int_equal(source_line_parse("server 192.0.2.1 port 1123 iburst minpoll 2 maxpoll 5 PREFER noselect"
 					   " trust require maxdelay 0.5 maxdelayratio 3.5 minstratum 2"
-					   " offset -0.00025 version 3 maxsamples 4 nts ntsport 4461",
+					   " offset -0.00025 version 3 maxsamples 4 nts ntsport 4461 xleave",
 					   &line, err, sizeof(err)), 0);
-	assert_true(line.prefer && line.nts && line.nts_port == 4461 && line.maxdelay == 0.5);
+	assert_true(line.prefer && line.nts && line.nts_port == 4461 && line.maxdelay == 0.5 && line.xleave);
 	assert_same_source(&line, &cfg.sources[0]);
 	config_free(&cfg);
 	/* the defaults too */

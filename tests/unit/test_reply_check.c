@@ -90,7 +90,7 @@ static void offset_and_delay_across_the_era_boundary(void **state)
 	p.receive = ntp_ts_from_timespec((struct timespec){ .tv_sec = rollover, .tv_nsec = 495000000 });
 	p.transmit = ntp_ts_from_timespec((struct timespec){ .tv_sec = rollover, .tv_nsec = 505000000 });
 	assert_true(p.receive >> 32 == 0);
-	reply_offset_delay(&p, sent_at, received, &offset, &delay);
+	reply_offset_delay(p.receive, p.transmit, sent_at, received, &offset, &delay);
 	assert_true(offset > 0.499999 && offset < 0.500001);
 	assert_true(delay > 0.189999 && delay < 0.190001);
 }

@@ -1154,6 +1154,180 @@ static void rejects_invalid_options(void **state)
 		assert_null(source_create(&bad[i], &limits, t0));
 }
 
+/* Interleaved mode against a server 100 us ahead whose replies leave 8 us
+ * after it reads their T3: 5 us each way, 20 us inside the server. */
+#define XL_OFFSET 100e-6
+#define XL_LATE 8e-6
+
+struct xl_exchange {
+	struct timespec t1, t2, t3, t3_left, t4; /* t2, t3, t3_left: server (true) time */
+};
+
+static struct xl_exchange xl_times(struct timespec t1)
+{
+	struct xl_exchange e = { .t1 = t1 };
+
+	e.t2 = timespec_add(t1, XL_OFFSET + 5e-6);
+	e.t3 = timespec_add(e.t2, 20e-6);
+	e.t3_left = timespec_add(e.t3, XL_LATE);
+	e.t4 = timespec_add(e.t3_left, -XL_OFFSET + 5e-6);
+	return e;
+}
+
+static struct source *make_xleave(void)
+{
+	return make_with((struct source_config){ .xleave = true }, 0);
+}
+
+/* The server's interleaved reply: origin our receive field, transmit the
+ * time its last reply left. */
+static struct ntp_packet interleaved_answer(const uint8_t *request, struct timespec t2, struct timespec last_left)
+{
+	struct ntp_packet reply = answer(request, t2, t2);
+
+	reply.origin = decode(request).receive;
+	reply.transmit = ntp_ts_from_timespec(last_left);
+	return reply;
+}
+
+static void interleaved_replies_measure_the_exchange_before(void **state)
+{
+	(void)state;
+	struct source *src = make_xleave();
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct xl_exchange e1 = xl_times(t0), e2 = xl_times(timespec_add(t0, 16)), e3 = xl_times(timespec_add(t0, 32));
+	struct ntp_packet q, reply;
+	struct source_exchange x;
+
+	/* basic first: the late T3 costs half its lateness */
+	assert_int_equal(source_poll(src, e1.t1, 0x11111111, request, NULL), SOURCE_POLL_SENT);
+	q = decode(request);
+	assert_true(q.origin == 0 && q.receive == 0);
+	reply = answer(request, e1.t2, e1.t3);
+	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, e1.t4).last_offset, XL_OFFSET - XL_LATE / 2, TS_TOLERANCE);
+
+	/* the next request names that exchange: its T2, and a nonce */
+	assert_int_equal(source_poll(src, e2.t1, 0x22222222, request, NULL), SOURCE_POLL_SENT);
+	q = decode(request);
+	assert_true(q.origin == reply.receive);
+	assert_int_equal((uint32_t)q.receive, (uint32_t)~0x22222222u);
+	assert_int_equal((int64_t)(q.receive >> 32), (int64_t)(ntp_ts_from_timespec(e1.t4) >> 32));
+	assert_int_equal((uint32_t)q.transmit, 0x22222222u);
+	/* the first interleaved reply measures exchange 1 again, exactly; its
+	 * basic sample already counted */
+	reply = interleaved_answer(request, e2.t2, e1.t3_left);
+	assert_int_equal(deliver(src, &reply, e2.t4), SOURCE_SAMPLE_HELD);
+	source_get_exchange(src, &x);
+	assert_true(x.interleaved);
+	assert_float_equal(x.offset, XL_OFFSET, TS_TOLERANCE);
+	assert_float_equal(x.delay, 10e-6, TS_TOLERANCE);
+
+	/* from then on each reply gives the exchange before it, at its T4 */
+	assert_int_equal(source_poll(src, e3.t1, 0x33333333, request, NULL), SOURCE_POLL_SENT);
+	assert_true(decode(request).origin == reply.receive);
+	reply = interleaved_answer(request, e3.t2, e2.t3_left);
+	assert_int_equal(deliver(src, &reply, e3.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_float_equal(status(src, e3.t4).last_offset, XL_OFFSET, TS_TOLERANCE);
+	assert_float_equal(status(src, e3.t4).last_delay, 10e-6, TS_TOLERANCE);
+	assert_float_equal(status(src, e3.t4).last_rx_age, timespec_diff(e3.t4, e2.t4), 1e-9);
+	source_destroy(src);
+}
+
+static void interleaved_requests_take_basic_replies_and_refuse_others(void **state)
+{
+	(void)state;
+	struct source *src = make_xleave();
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct xl_exchange e1 = xl_times(t0), e2 = xl_times(timespec_add(t0, 16)), e3 = xl_times(timespec_add(t0, 32));
+	struct ntp_packet reply, bogus;
+	struct source_exchange x;
+
+	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e1.t2, e1.t3);
+	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(src, e2.t1, 2, request, NULL), SOURCE_POLL_SENT);
+	/* echoing neither nonce: not ours */
+	bogus = interleaved_answer(request, e2.t2, e1.t3_left);
+	bogus.origin ^= 0x100;
+	assert_int_equal(deliver(src, &bogus, e2.t4), SOURCE_BOGUS);
+	/* the server's stamp of its last reply before our last request came in */
+	bogus = interleaved_answer(request, e2.t2, timespec_add(e1.t2, -1e-3));
+	assert_int_equal(deliver(src, &bogus, e2.t4), SOURCE_BAD_HEADER);
+	/* a server without interleaved mode answers basic: taken as ever */
+	assert_int_equal(source_poll(src, e3.t1, 3, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e3.t2, e3.t3);
+	assert_int_equal(deliver(src, &reply, e3.t4), SOURCE_SAMPLE_ACCEPTED);
+	source_get_exchange(src, &x);
+	assert_false(x.interleaved);
+	assert_float_equal(x.offset, XL_OFFSET - XL_LATE / 2, TS_TOLERANCE);
+	/* a replay of it is a duplicate */
+	assert_int_equal(deliver(src, &reply, e3.t4), SOURCE_DUPLICATE);
+	source_destroy(src);
+}
+
+static void interleaved_mode_restarts_after_a_lost_reply(void **state)
+{
+	(void)state;
+	struct source *src = make_xleave();
+	struct source *plain = make_with((struct source_config){ 0 }, 0);
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct xl_exchange e1 = xl_times(t0);
+	struct ntp_packet reply, q;
+
+	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e1.t2, e1.t3);
+	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(src, timespec_add(t0, 16), 2, request, NULL), SOURCE_POLL_SENT);
+	assert_true(decode(request).origin != 0);
+	/* unanswered: the next request is basic */
+	assert_int_equal(source_poll(src, timespec_add(t0, 32), 3, request, NULL), SOURCE_POLL_SENT);
+	q = decode(request);
+	assert_true(q.origin == 0 && q.receive == 0);
+
+	/* without xleave a request never names an exchange */
+	assert_int_equal(source_poll(plain, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e1.t2, e1.t3);
+	assert_int_equal(deliver(plain, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(plain, timespec_add(t0, 16), 2, request, NULL), SOURCE_POLL_SENT);
+	q = decode(request);
+	assert_true(q.origin == 0 && q.receive == 0);
+	source_destroy(plain);
+	source_destroy(src);
+}
+
+/* The kept exchange's local times move with a clock step as the filter's
+ * samples do, so the sample it gives later is in the clock's new terms. */
+static void a_step_moves_the_kept_exchange(void **state)
+{
+	(void)state;
+	struct source *src = make_xleave();
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct xl_exchange e1 = xl_times(t0), e2 = xl_times(timespec_add(t0, 16)), e3 = xl_times(timespec_add(t0, 32));
+	struct ntp_packet reply;
+	const double step = 50e-6; /* the clock moved 50 us forward: 50 us less offset */
+	enum source_result r;
+
+	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e1.t2, e1.t3);
+	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(src, e2.t1, 2, request, NULL), SOURCE_POLL_SENT);
+	reply = interleaved_answer(request, e2.t2, e1.t3_left);
+	assert_int_equal(deliver(src, &reply, e2.t4), SOURCE_SAMPLE_HELD);
+	/* exchange 2 is kept, its sample still to come, when the clock steps */
+	source_correct(src, timespec_add(e2.t4, 1), step, 0);
+	e3.t1 = timespec_add(e3.t1, step);
+	e3.t4 = timespec_add(e3.t4, step);
+	assert_int_equal(source_poll(src, e3.t1, 3, request, NULL), SOURCE_POLL_SENT);
+	reply = interleaved_answer(request, e3.t2, e2.t3_left);
+	/* the filter may hold it as a spike after the step: the sample is what counts */
+	r = deliver(src, &reply, e3.t4);
+	assert_true(r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD);
+	assert_float_equal(status(src, e3.t4).last_offset, XL_OFFSET - step, TS_TOLERANCE);
+	assert_float_equal(status(src, e3.t4).last_delay, 10e-6, TS_TOLERANCE);
+	source_destroy(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1186,6 +1360,10 @@ int main(void)
 		cmocka_unit_test(manual_burst_polls_until_enough_good_samples),
 		cmocka_unit_test(manual_burst_gives_up_after_max_and_returns_offline),
 		cmocka_unit_test(the_last_exchange_is_kept),
+		cmocka_unit_test(interleaved_replies_measure_the_exchange_before),
+		cmocka_unit_test(interleaved_requests_take_basic_replies_and_refuse_others),
+		cmocka_unit_test(interleaved_mode_restarts_after_a_lost_reply),
+		cmocka_unit_test(a_step_moves_the_kept_exchange),
 		cmocka_unit_test(select_codes_say_why),
 		cmocka_unit_test(maxdelay_drops_slow_samples_but_counts_the_answer),
 		cmocka_unit_test(maxdelayratio_drops_queued_samples_until_the_route_changed),
