@@ -217,8 +217,9 @@ pidfile = "$workdir/run/stratad.pid";
 user = "nobody";
 EOC
 }
-# a pool: its member's key exchange checks the pool's name (NTPsec's part has a server)
-good_source='{ pool = "pool.test"; maxsources = 1; nts = true; iburst = true; minpoll = 0; maxpoll = 1; }'
+# a pool: its member's key exchange checks the pool's name (NTPsec's part has a
+# server); in interleaved mode, which chronyd serves under NTS too
+good_source='{ pool = "pool.test"; maxsources = 1; nts = true; iburst = true; minpoll = 0; maxpoll = 1; xleave = true; }'
 untrusted_source='{ server = "127.0.0.1"; port = 1126; nts = true; nts_port = 4464; iburst = true; minpoll = 0; maxpoll = 1; }'
 silent_source='{ server = "127.0.0.1"; port = 1127; nts = true; nts_port = 4470; }'
 stratad_conf "$good_source"
@@ -238,6 +239,9 @@ check "authdata: 8 cookies kept, 1 key exchange" \
 check "authdata: authenticated replies counted, none failed" \
 	[ "$(nts_row 123 | awk '$6 >= 4 && $7 == 0 { print "yes" }')" = yes ]
 check "sources --json carries the NTS state" grep -q '"ke_attempts": 1' <<< "$(ctl sources --json)"
+check "xleave under NTS: chronyd's last authenticated reply was interleaved" \
+	python3 -c 'import json, sys; sys.exit(not json.load(sys.stdin)[0]["last_reply"]["interleaved"])' \
+	<<< "$(ctl --json ntpdata)"
 chronyc_of good serverstats | grep -E 'NTS-KE|Authenticated' | sed 's/^/  chronyd: /'
 check "chronyd counts stratad's authenticated requests" \
 	[ "$(serverstat good 'Authenticated NTP packets')" -ge "$((auth + 4))" ]
