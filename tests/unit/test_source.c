@@ -1190,44 +1190,60 @@ static struct ntp_packet interleaved_answer(const uint8_t *request, struct times
 	return reply;
 }
 
+/* A poll at e's T1 answered in basic mode and taken. */
+static struct ntp_packet xl_basic(struct source *src, const struct xl_exchange *e, uint32_t random)
+{
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct ntp_packet reply;
+
+	assert_int_equal(source_poll(src, e->t1, random, request, NULL), SOURCE_POLL_SENT);
+	reply = answer(request, e->t2, e->t3);
+	assert_int_equal(deliver(src, &reply, e->t4), SOURCE_SAMPLE_ACCEPTED);
+	return reply;
+}
+
+/* A poll at e's T1 answered in interleaved mode with the time the server's
+ * last reply left; the request in *request. */
+static enum source_result xl_interleaved(struct source *src, const struct xl_exchange *e, struct timespec last_left,
+					 uint32_t random, struct ntp_packet *request)
+{
+	uint8_t buf[SOURCE_REQUEST_MAX];
+	struct ntp_packet reply;
+
+	assert_int_equal(source_poll(src, e->t1, random, buf, NULL), SOURCE_POLL_SENT);
+	*request = decode(buf);
+	reply = interleaved_answer(buf, e->t2, last_left);
+	return deliver(src, &reply, e->t4);
+}
+
 static void interleaved_replies_measure_the_exchange_before(void **state)
 {
 	(void)state;
 	struct source *src = make_xleave();
-	uint8_t request[SOURCE_REQUEST_MAX];
 	struct xl_exchange e1 = xl_times(t0), e2 = xl_times(timespec_add(t0, 16)), e3 = xl_times(timespec_add(t0, 32));
-	struct ntp_packet q, reply;
+	struct ntp_packet q, first;
 	struct source_exchange x;
 
 	/* basic first: the late T3 costs half its lateness */
-	assert_int_equal(source_poll(src, e1.t1, 0x11111111, request, NULL), SOURCE_POLL_SENT);
-	q = decode(request);
-	assert_true(q.origin == 0 && q.receive == 0);
-	reply = answer(request, e1.t2, e1.t3);
-	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	first = xl_basic(src, &e1, 0x11111111);
 	assert_float_equal(status(src, e1.t4).last_offset, XL_OFFSET - XL_LATE / 2, TS_TOLERANCE);
 
-	/* the next request names that exchange: its T2, and a nonce */
-	assert_int_equal(source_poll(src, e2.t1, 0x22222222, request, NULL), SOURCE_POLL_SENT);
-	q = decode(request);
-	assert_true(q.origin == reply.receive);
+	/* the next request names that exchange: its T2, and a nonce. The first
+	 * interleaved reply measures exchange 1 again, exactly; its basic
+	 * sample already counted */
+	assert_int_equal(xl_interleaved(src, &e2, e1.t3_left, 0x22222222, &q), SOURCE_SAMPLE_HELD);
+	assert_true(q.origin == first.receive);
 	assert_int_equal((uint32_t)q.receive, (uint32_t)~0x22222222u);
 	assert_int_equal((int64_t)(q.receive >> 32), (int64_t)(ntp_ts_from_timespec(e1.t4) >> 32));
 	assert_int_equal((uint32_t)q.transmit, 0x22222222u);
-	/* the first interleaved reply measures exchange 1 again, exactly; its
-	 * basic sample already counted */
-	reply = interleaved_answer(request, e2.t2, e1.t3_left);
-	assert_int_equal(deliver(src, &reply, e2.t4), SOURCE_SAMPLE_HELD);
 	source_get_exchange(src, &x);
 	assert_true(x.interleaved);
 	assert_float_equal(x.offset, XL_OFFSET, TS_TOLERANCE);
 	assert_float_equal(x.delay, 10e-6, TS_TOLERANCE);
 
 	/* from then on each reply gives the exchange before it, at its T4 */
-	assert_int_equal(source_poll(src, e3.t1, 0x33333333, request, NULL), SOURCE_POLL_SENT);
-	assert_true(decode(request).origin == reply.receive);
-	reply = interleaved_answer(request, e3.t2, e2.t3_left);
-	assert_int_equal(deliver(src, &reply, e3.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(xl_interleaved(src, &e3, e2.t3_left, 0x33333333, &q), SOURCE_SAMPLE_ACCEPTED);
+	assert_true(q.origin == ntp_ts_from_timespec(e2.t2));
 	assert_float_equal(status(src, e3.t4).last_offset, XL_OFFSET, TS_TOLERANCE);
 	assert_float_equal(status(src, e3.t4).last_delay, 10e-6, TS_TOLERANCE);
 	assert_float_equal(status(src, e3.t4).last_rx_age, timespec_diff(e3.t4, e2.t4), 1e-9);
@@ -1243,9 +1259,7 @@ static void interleaved_requests_take_basic_replies_and_refuse_others(void **sta
 	struct ntp_packet reply, bogus;
 	struct source_exchange x;
 
-	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
-	reply = answer(request, e1.t2, e1.t3);
-	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	xl_basic(src, &e1, 1);
 	assert_int_equal(source_poll(src, e2.t1, 2, request, NULL), SOURCE_POLL_SENT);
 	/* echoing neither nonce: not ours */
 	bogus = interleaved_answer(request, e2.t2, e1.t3_left);
@@ -1255,9 +1269,7 @@ static void interleaved_requests_take_basic_replies_and_refuse_others(void **sta
 	bogus = interleaved_answer(request, e2.t2, timespec_add(e1.t2, -1e-3));
 	assert_int_equal(deliver(src, &bogus, e2.t4), SOURCE_BAD_HEADER);
 	/* a server without interleaved mode answers basic: taken as ever */
-	assert_int_equal(source_poll(src, e3.t1, 3, request, NULL), SOURCE_POLL_SENT);
-	reply = answer(request, e3.t2, e3.t3);
-	assert_int_equal(deliver(src, &reply, e3.t4), SOURCE_SAMPLE_ACCEPTED);
+	reply = xl_basic(src, &e3, 3);
 	source_get_exchange(src, &x);
 	assert_false(x.interleaved);
 	assert_float_equal(x.offset, XL_OFFSET - XL_LATE / 2, TS_TOLERANCE);
@@ -1272,12 +1284,13 @@ static void interleaved_mode_restarts_after_a_lost_reply(void **state)
 	struct source *src = make_xleave();
 	struct source *plain = make_with((struct source_config){ 0 }, 0);
 	uint8_t request[SOURCE_REQUEST_MAX];
-	struct xl_exchange e1 = xl_times(t0);
-	struct ntp_packet reply, q;
+	struct xl_exchange e1 = xl_times(timespec_add(t0, 1));
+	struct ntp_packet q;
 
-	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
-	reply = answer(request, e1.t2, e1.t3);
-	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	assert_int_equal(source_poll(src, t0, 1, request, NULL), SOURCE_POLL_SENT);
+	q = decode(request);
+	assert_true(q.origin == 0 && q.receive == 0); /* nothing to name yet */
+	xl_basic(src, &e1, 1);
 	assert_int_equal(source_poll(src, timespec_add(t0, 16), 2, request, NULL), SOURCE_POLL_SENT);
 	assert_true(decode(request).origin != 0);
 	/* unanswered: the next request is basic */
@@ -1286,9 +1299,7 @@ static void interleaved_mode_restarts_after_a_lost_reply(void **state)
 	assert_true(q.origin == 0 && q.receive == 0);
 
 	/* without xleave a request never names an exchange */
-	assert_int_equal(source_poll(plain, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
-	reply = answer(request, e1.t2, e1.t3);
-	assert_int_equal(deliver(plain, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
+	xl_basic(plain, &e1, 1);
 	assert_int_equal(source_poll(plain, timespec_add(t0, 16), 2, request, NULL), SOURCE_POLL_SENT);
 	q = decode(request);
 	assert_true(q.origin == 0 && q.receive == 0);
@@ -1302,26 +1313,19 @@ static void a_step_moves_the_kept_exchange(void **state)
 {
 	(void)state;
 	struct source *src = make_xleave();
-	uint8_t request[SOURCE_REQUEST_MAX];
 	struct xl_exchange e1 = xl_times(t0), e2 = xl_times(timespec_add(t0, 16)), e3 = xl_times(timespec_add(t0, 32));
-	struct ntp_packet reply;
+	struct ntp_packet q;
 	const double step = 50e-6; /* the clock moved 50 us forward: 50 us less offset */
 	enum source_result r;
 
-	assert_int_equal(source_poll(src, e1.t1, 1, request, NULL), SOURCE_POLL_SENT);
-	reply = answer(request, e1.t2, e1.t3);
-	assert_int_equal(deliver(src, &reply, e1.t4), SOURCE_SAMPLE_ACCEPTED);
-	assert_int_equal(source_poll(src, e2.t1, 2, request, NULL), SOURCE_POLL_SENT);
-	reply = interleaved_answer(request, e2.t2, e1.t3_left);
-	assert_int_equal(deliver(src, &reply, e2.t4), SOURCE_SAMPLE_HELD);
+	xl_basic(src, &e1, 1);
+	assert_int_equal(xl_interleaved(src, &e2, e1.t3_left, 2, &q), SOURCE_SAMPLE_HELD);
 	/* exchange 2 is kept, its sample still to come, when the clock steps */
 	source_correct(src, timespec_add(e2.t4, 1), step, 0);
 	e3.t1 = timespec_add(e3.t1, step);
 	e3.t4 = timespec_add(e3.t4, step);
-	assert_int_equal(source_poll(src, e3.t1, 3, request, NULL), SOURCE_POLL_SENT);
-	reply = interleaved_answer(request, e3.t2, e2.t3_left);
 	/* the filter may hold it as a spike after the step: the sample is what counts */
-	r = deliver(src, &reply, e3.t4);
+	r = xl_interleaved(src, &e3, e2.t3_left, 3, &q);
 	assert_true(r == SOURCE_SAMPLE_ACCEPTED || r == SOURCE_SAMPLE_HELD);
 	assert_float_equal(status(src, e3.t4).last_offset, XL_OFFSET - step, TS_TOLERANCE);
 	assert_float_equal(status(src, e3.t4).last_delay, 10e-6, TS_TOLERANCE);
