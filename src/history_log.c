@@ -12,7 +12,7 @@ static const char *const file_names[HISTORY_FILES] = { "measurements.log", "stat
 
 static const char *const headers[HISTORY_FILES] = {
 	"# Date      Time(UTC)       Address         L St Poll       Offset        Delay        Error Refid    "
-	"Name",
+	"M Name",
 	"# Date      Time(UTC)       Address         Samples Runs      Span       Offset       StdDev ResidFreq(ppm)"
 	"  Skew(ppm)",
 	"# Date      Time(UTC)       Reference       St     Freq(ppm) ResidFreq(ppm)  Skew(ppm)       Offset    RMSOffset"
@@ -130,8 +130,9 @@ void history_log_format_measurement(const struct source_status *s, struct timesp
 
 	netaddr_format(&s->addr, addr, sizeof(addr));
 	print_time(rx_time, out);
-	fprintf(out, " %-15s %c %2u %4d %+12.9f %12.9f %12.9f %08" PRIX32 " %s\n", addr, leap_char(s->leap), s->stratum,
-		s->poll, s->last_offset, s->last_delay, s->last_error, s->refid, s->name[0] ? s->name : "-");
+	fprintf(out, " %-15s %c %2u %4d %+12.9f %12.9f %12.9f %08" PRIX32 " %c %s\n", addr, leap_char(s->leap),
+		s->stratum, s->poll, s->last_offset, s->last_delay, s->last_error, s->refid, s->last_interleaved ? 'I' : 'B',
+		s->name[0] ? s->name : "-");
 }
 
 void history_log_format_statistics(const struct source_status *s, struct timespec at, FILE *out)

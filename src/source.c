@@ -56,6 +56,7 @@ struct source {
 	struct timespec previous_received; /* its T4 */
 	double previous_drift;          /* offset the clock's frequency changes since have added */
 	bool previous_sampled;          /* its reply was basic and gave its sample already */
+	bool newest_interleaved;        /* the filter's newest sample came from an interleaved reply */
 	struct exchange_stamps reply_stamps; /* what the last reply to our request measured */
 	bool reply_stamps_set;          /* ... when it got that far */
 
@@ -667,6 +668,7 @@ static enum source_result handle_reply(struct source *src, const uint8_t *buf, s
 	/* the first interleaved reply after a basic one: that exchange counted */
 	if (sampled_already)
 		return SOURCE_SAMPLE_HELD;
+	src->newest_interleaved = interleaved;
 	if (filter_add(&src->filter, &sample, 2 * log2_seconds(src->poll), NULL) != FILTER_UPDATED)
 		return SOURCE_SAMPLE_HELD;
 	return SOURCE_SAMPLE_ACCEPTED;
@@ -937,6 +939,7 @@ void source_get_status(const struct source *src, struct timespec now, struct sou
 		out->last_rx_age = timespec_diff(now, last.time);
 		out->last_offset = last.offset;
 		out->last_delay = last.delay;
+		out->last_interleaved = src->newest_interleaved;
 		/* src->root_* are the last reply's, the one this sample came from */
 		out->last_error = (src->root_delay + last.delay) / 2 + src->root_dispersion + last.dispersion;
 	}

@@ -175,6 +175,7 @@ struct source_status {
 	double last_rx_age;               /* seconds since it arrived */
 	double last_offset;               /* seconds, corrected like every sample for later clock changes */
 	double last_delay;                /* seconds, round trip */
+	bool last_interleaved;            /* of an interleaved reply (T3 the server's stamp of it leaving) */
 	double last_error;                /* seconds: half the root delay plus the root dispersion through
 					     the server, as chronyc's +/- */
 	/* the clock filter's estimate (the minimum-delay sample), which selection uses */

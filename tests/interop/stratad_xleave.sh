@@ -75,6 +75,14 @@ beyond() {
 	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" \
 		'$1 " " $2 >= from && $3 == a { o = $7 < 0 ? -$7 : $7; n += o > $8 / 2 + 1e-7 } END { print n + 0 }'
 }
+# column 11, M: the mode of the reply each sample came from
+modes() {
+	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" \
+		'$1 " " $2 >= from && $3 == a { print $11 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'
+}
+echo "figures: measurements.log modes: xleave source $(modes 127.0.0.2), basic source $(modes 127.0.0.3)"
+check "measurements.log marks the xleave source's samples I" grep -Eq '^I:[0-9]+$' <<< "$(modes 127.0.0.2)"
+check "and the basic source's B" grep -Eq '^B:[0-9]+$' <<< "$(modes 127.0.0.3)"
 check "interleaved: no sample's |offset| beyond half its round trip" test "$(beyond 127.0.0.2)" = 0
 check "basic: no sample's |offset| beyond half its round trip" test "$(beyond 127.0.0.3)" = 0
 finish

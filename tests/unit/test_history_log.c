@@ -68,9 +68,17 @@ static void lines_have_the_headers_columns(void **state)
 	history_log_format_measurement(&s, at, f);
 	end(f);
 	assert_string_equal(strchr(text, '\n') + 1,
-			    "2025-12-03 12:56:24.714156 192.0.2.1       +  2   -2 -0.000123457  0.001500000  0.250000000 C0000201 ntp.example\n");
+			    "2025-12-03 12:56:24.714156 192.0.2.1       +  2   -2 -0.000123457  0.001500000  0.250000000 C0000201 B ntp.example\n");
 	assert_int_equal(words(text) - 1, words(strchr(text, '\n') + 1));
 	free(text);
+	/* a sample of an interleaved reply */
+	s.last_interleaved = true;
+	f = start();
+	history_log_format_measurement(&s, at, f);
+	end(f);
+	assert_non_null(strstr(text, " C0000201 I ntp.example\n"));
+	free(text);
+	s.last_interleaved = false;
 
 	f = start();
 	history_log_header(HISTORY_STATISTICS, f);
