@@ -20,6 +20,7 @@ struct exchange_stamps {
 	struct timespec sent, received; /* T1, T4 */
 	ntp_ts server_receive, server_transmit; /* T2, T3 */
 	double drift;                   /* added to the offset: the clock's frequency changes since */
+	bool interleaved;
 };
 
 struct source {
@@ -510,7 +511,8 @@ static struct exchange_stamps exchange_stamps(const struct source *src, const st
 	if (interleaved)
 		return (struct exchange_stamps){ .sent = src->previous_sent, .received = src->previous_received,
 						 .server_receive = src->previous_server_receive,
-						 .server_transmit = reply->transmit, .drift = src->previous_drift };
+						 .server_transmit = reply->transmit, .drift = src->previous_drift,
+						 .interleaved = true };
 	return (struct exchange_stamps){ .sent = src->sent_time, .received = receive_time,
 					 .server_receive = reply->receive, .server_transmit = reply->transmit };
 }
@@ -691,12 +693,12 @@ static void note_exchange(struct source *src, const uint8_t *buf, size_t len, st
 		return;
 	x->have_reply = true;
 	x->t4 = receive_time;
-	x->interleaved = src->reply_stamps_set && x->reply.origin != src->sent_transmit;
 	stamps = src->reply_stamps_set ? src->reply_stamps
 				       : exchange_stamps(src, &x->reply, receive_time, false);
 	reply_offset_delay(stamps.server_receive, stamps.server_transmit, stamps.sent, stamps.received, &x->offset,
 			   &x->delay);
 	x->response_time = ntp_ts_diff(stamps.server_transmit, stamps.server_receive);
+	x->interleaved = stamps.interleaved;
 	x->result = r;
 	snprintf(x->rejection, sizeof(x->rejection), "%s", src->rejection);
 }

@@ -52,34 +52,35 @@ check "both gave samples (over 50 each)" \
 # measurements.log: Date Time Address L St Poll Offset Delay ...; from 10 s
 # after the start (the first polls run before the sources settle)
 from=$(date -u -d "@$(($(date +%s) - 20))" '+%F %T')
+# lines ADDRESS: that source's lines from then on
+lines() {
+	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" '$1 " " $2 >= from && $3 == a'
+}
 # median ADDRESS EXPR: of EXPR over that source's lines (o: offset, d: delay, us)
 median() {
-	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" \
-		'$1 " " $2 >= from && $3 == a { o = $7 * 1e6; d = $8 * 1e6; print '"$2"' }' |
+	lines "$1" | awk '{ o = $7 * 1e6; d = $8 * 1e6; print '"$2"' }' |
 		sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 x=$(median 127.0.0.2 'o < 0 ? -o : o')
 b=$(median 127.0.0.3 'o < 0 ? -o : o')
-echo "figures: median |offset| interleaved ${x:-?} us, basic ${b:-?} us (true offset 0)"
-echo "figures: median offset interleaved $(median 127.0.0.2 o) us, basic $(median 127.0.0.3 o) us;" \
-	"delay $(median 127.0.0.2 d) and $(median 127.0.0.3 d) us"
-check "the interleaved source measured" test -n "$x"
-check "the basic source measured" test -n "$b"
 xd=$(median 127.0.0.2 d)
 bd=$(median 127.0.0.3 d)
+echo "figures: median |offset| interleaved ${x:-?} us, basic ${b:-?} us (true offset 0)"
+echo "figures: median offset interleaved $(median 127.0.0.2 o) us, basic $(median 127.0.0.3 o) us;" \
+	"delay $xd and $bd us"
+check "the interleaved source measured" test -n "$x"
+check "the basic source measured" test -n "$b"
 within() { python3 -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(not a < b)' "$1" "$2"; }
 check "the interleaved round trip is the shorter" within "${xd:-1e9}" "${bd:-0}"
 # per sample: offset = (up - down) / 2 and delay = up + down with both legs
 # >= 0, so |offset| <= delay / 2 when the true offset is 0 (+0.1 us: chronyd
 # fills its timestamps' bits below its precision with noise)
 beyond() {
-	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" \
-		'$1 " " $2 >= from && $3 == a { o = $7 < 0 ? -$7 : $7; n += o > $8 / 2 + 1e-7 } END { print n + 0 }'
+	lines "$1" | awk '{ o = $7 < 0 ? -$7 : $7; n += o > $8 / 2 + 1e-7 } END { print n + 0 }'
 }
 # column 11, M: the mode of the reply each sample came from
 modes() {
-	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" \
-		'$1 " " $2 >= from && $3 == a { print $11 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'
+	lines "$1" | awk '{ print $11 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'
 }
 echo "figures: measurements.log modes: xleave source $(modes 127.0.0.2), basic source $(modes 127.0.0.3)"
 check "measurements.log marks the xleave source's samples I" grep -Eq '^I:[0-9]+$' <<< "$(modes 127.0.0.2)"
