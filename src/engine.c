@@ -495,22 +495,33 @@ static void pass_leap(struct engine *engine, struct timespec now)
 	struct timespec t = corrected(engine, now);
 	int sign = engine->leap == NTP_LEAP_INSERT ? 1 : -1;
 	struct clock_slew st = { 0 };
+	char done[96] = "";
 	int rc = 0;
 
 	if ((engine->leap != NTP_LEAP_INSERT && engine->leap != NTP_LEAP_DELETE) || t.tv_sec < leap_moment(engine))
 		return;
 	if (engine->cfg.adjust && engine->cfg.leap_mode == LEAP_MODE_STEP) {
-		rc = engine->clock.step(engine->clock.ctx, -sign + discipline_pending_slew(engine->discipline));
+		/* exactly the second: a step ends the slew in progress, which is
+		 * handed back to run on rather than folded into the step */
+		double pending = discipline_pending_slew(engine->discipline);
+
+		rc = engine->clock.step(engine->clock.ctx, -sign);
+		if (rc == 0 && pending != 0.0)
+			rc = engine->clock.slew(engine->clock.ctx, pending);
+		if (pending != 0.0)
+			snprintf(done, sizeof(done), ": stepped the clock by one second; the slew of %+.6f s runs on",
+				 pending);
+		else
+			snprintf(done, sizeof(done), ": stepped the clock by one second");
 	} else if (engine->cfg.adjust && engine->cfg.leap_mode == LEAP_MODE_SLEW) {
 		/* the second joins the slew in progress: the discipline keeps it */
 		if (engine->clock.slew_state(engine->clock.ctx, &st) == 0)
 			rc = engine->clock.slew(engine->clock.ctx, st.pending - st.scheduled - sign);
+		snprintf(done, sizeof(done), ": slewing the clock by one second");
 	}
 	log_msg(rc ? LOG_LEVEL_ERROR : LOG_LEVEL_NOTICE, "leap second %s at %lld (leap_mode %s)%s",
 		sign > 0 ? "inserted" : "deleted", (long long)engine->leap_when, leap_mode_str(engine->cfg.leap_mode),
-		rc ? ": the clock refused the correction" :
-		engine->cfg.leap_mode == LEAP_MODE_STEP ? ": stepped the clock by one second" :
-		engine->cfg.leap_mode == LEAP_MODE_SLEW ? ": slewing the clock by one second" : "");
+		rc ? ": the clock refused the correction" : done);
 	engine->passed_leap_when = engine->leap_when;
 	engine->passed_leap_sign = sign;
 	engine->passed_leap_moved_clock = leap_moves_clock(engine);

@@ -945,6 +945,31 @@ static void leap_mode_step_steps_at_midnight(void **state)
 	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT - 1);
 }
 
+/* A slew running at midnight: the step is exactly the second, and the
+ * slew runs on after it rather than joining the step. */
+static void leap_mode_step_keeps_the_slew_in_progress(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct clock_slew before, after;
+	const struct call *step;
+
+	(void)state;
+	cfg.leap_mode = LEAP_MODE_STEP;
+	start_leap_day(&cfg, 60, NTP_LEAP_INSERT, true);
+	w.servers[0].ahead = w.servers[1].ahead = 0.05; /* slewed, not stepped */
+	run_for(59.5);
+	assert_int_equal(fake_slew_state(NULL, &before), 0);
+	assert_true(fabs(before.pending) > 0.01);
+	run_for(1.0);
+	step = leap_call(CALL_STEP);
+	assert_non_null(step);
+	assert_true(fabs(step->value + 1.0) < 1e-9);
+	assert_int_equal(fake_slew_state(NULL, &after), 0);
+	/* a second's slew at most (500 ppm) went by, and none was lost */
+	assert_true(fabs(after.pending - before.pending) <= 0.0006);
+	assert_int_equal(local_now().tv_sec, LEAP_MIDNIGHT - 1);
+}
+
 /* A deleted second is 23:59:59, which the clock never shows: stepped
  * forward as it begins. (The servers announce it; the table has none.) */
 static void leap_mode_step_deletes_23_59_59(void **state)
@@ -1545,6 +1570,7 @@ int main(void)
 		cmocka_unit_test_teardown(the_table_announces_and_outvotes, stop),
 		cmocka_unit_test_teardown(served_state_across_the_leap, stop),
 		cmocka_unit_test_teardown(leap_mode_step_steps_at_midnight, stop),
+		cmocka_unit_test_teardown(leap_mode_step_keeps_the_slew_in_progress, stop),
 		cmocka_unit_test_teardown(leap_mode_step_deletes_23_59_59, stop),
 		cmocka_unit_test_teardown(leap_mode_slew_slews_from_midnight, stop),
 		cmocka_unit_test_teardown(leap_mode_system_and_ignore_leave_the_clock, stop),
