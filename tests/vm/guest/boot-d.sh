@@ -4,22 +4,37 @@
 # faketime, announcing no leap) and releases us; the guest sets its own clock
 # to that time, stratad (leap-seconds.list, which has the leap) steps it onto
 # the server's and takes the leap second as leap_mode says, and the kernel's
-# clock is watched from the first update to 6 s after midnight.
+# clock is watched from the first update to 6 s after midnight. In step mode
+# the guest starts 60 ms ahead of the server, so a slew runs at midnight.
 . /etc/strata-vm/lib.sh
 NTP_PORT=11126
 LIST=/usr/share/zoneinfo/leap-seconds.list
 MIDNIGHT=1483228800 # 2017-01-01 00:00:00 UTC
-echo "@@READY $(date -u '+%Y-%m-%dT%H:%M:%S')"
-for mode in system step slew ignore; do
-	wait_host 120
-	date -u -s '2016-12-31 23:59:50' >/dev/null
-	start_stratad "$(conf "leap-$mode" "leapsecond_list = \"$LIST\"; leap_mode = \"$mode\";")"
-	# the start-up step is not the thing watched: wait for the first update
+# synchronized: until stratad's first clock update (8 s at most)
+synchronized() {
 	i=0
 	while [ $i -lt 16 ] && ! stratactl --json tracking 2>/dev/null | grep -q '"state": *"synchronized"'; do
 		sleep 0.5
 		i=$((i + 1))
 	done
+}
+echo "@@READY $(date -u '+%Y-%m-%dT%H:%M:%S')"
+for mode in system step slew ignore; do
+	wait_host 120
+	date -u -s '2016-12-31 23:59:50' >/dev/null
+	if [ "$mode" = step ]; then
+		# onto the server (a stratad's start-up step), then 60 ms ahead: below
+		# step_threshold, so the stratad watched slews it, and that slew
+		# still runs at midnight
+		start_stratad "$(conf leap-onto-server "")"
+		synchronized
+		kill "$(cat /tmp/stratad.pid)"
+		wait "$(cat /tmp/stratad.pid)"
+		echo "@@AHEAD $(guest-clock-probe step 0.06)"
+	fi
+	start_stratad "$(conf "leap-$mode" "leapsecond_list = \"$LIST\"; leap_mode = \"$mode\";")"
+	# the start-up step is not the thing watched: wait for the first update
+	synchronized
 	echo "@@PHASE leap-$mode"
 	watch=$((MIDNIGHT - $(date +%s) + 6))
 	[ "$watch" -ge 1 ] || watch=1
