@@ -21,7 +21,7 @@ struct figure {
 	uint64_t *sent;         /* counters: what StatsD has already counted */
 };
 
-enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 11, SERVER_FIGURES = 14 };
+enum { SYSTEM_FIGURES = 13, SOURCE_FIGURES = 11, SERVER_FIGURES = 15 };
 
 static void system_figures(const struct engine_tracking *t, struct metrics_statsd_sent *sent,
 			   struct figure out[SYSTEM_FIGURES])
@@ -110,6 +110,8 @@ static void server_figures(const struct serve_counters *c, struct metrics_statsd
 		  METRICS_COUNTER, true, 0, c->authenticated, sent ? &sent->serve.authenticated : NULL },
 		{ "auth_failed", "Requests with a MAC under an unknown key or a wrong one, dropped.",
 		  METRICS_COUNTER, true, 0, c->auth_failed, sent ? &sent->serve.auth_failed : NULL },
+		{ "interleaved", "Answers in interleaved mode: the kernel's stamp of the last answer leaving as transmit time.",
+		  METRICS_COUNTER, true, 0, c->interleaved, sent ? &sent->serve.interleaved : NULL },
 		/* serving NTS (serve.nts) only */
 		{ "nts_requests", "Requests with an NTS cookie.",
 		  METRICS_COUNTER, c->nts, 0, c->nts_requests, sent ? &sent->serve.nts_requests : NULL },

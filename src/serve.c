@@ -6,6 +6,8 @@
 #include "byteorder.h"
 #include "refid.h"
 
+#define ORIGIN_OFFSET 24
+#define RECEIVE_OFFSET 32
 #define TRANSMIT_OFFSET 40
 
 static bool timespec_is_zero(struct timespec t)
@@ -108,7 +110,7 @@ static void encode_reply(const struct ntp_packet *request, const struct serve_sn
 		.refid = snap->refid,
 		.reference = serves_local_clock(snap) ? ntp_ts_from_timespec(rx) : snap->reference,
 		.origin = request->transmit,
-		.receive = ntp_ts_from_timespec(rx),
+		.receive = serve_stamps_mark_rx(ntp_ts_from_timespec(rx)),
 		.transmit = 0,
 	};
 
@@ -149,7 +151,18 @@ enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struc
 
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx)
 {
-	store_be64(reply + TRANSMIT_OFFSET, ntp_ts_from_timespec(tx));
+	store_be64(reply + TRANSMIT_OFFSET, serve_stamps_mark_tx(ntp_ts_from_timespec(tx)));
+}
+
+void serve_reply_sending(struct serve_reply *reply, struct serve_stamps *stamps, struct timespec now)
+{
+	struct timespec served = timespec_add(now, reply->smear);
+
+	if (!reply->interleaved)
+		serve_stamp_transmit(reply->bytes, served);
+	if (reply->remember && stamps)
+		serve_stamps_save(stamps, load_be64(reply->bytes + RECEIVE_OFFSET), ntp_ts_from_timespec(served),
+				  reply->smear);
 }
 
 const char *serve_verdict_str(enum serve_verdict verdict)
@@ -190,6 +203,7 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 	struct nts_ef_fields fields;
 	enum nts_serve_form nts_form = NTS_SERVE_PLAIN;
 	enum ratelimit_verdict rate;
+	ntp_ts tx;
 
 	if (req->peer.port == 0)
 		return SERVE_MALFORMED;
@@ -209,6 +223,8 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 	reply->key = NULL;
 	reply->nts.active = false;
 	reply->nts_nak = false;
+	reply->interleaved = false;
+	reply->remember = false;
 	/* After the rate limiter too: a flood of forged cookies costs a
 	 * limited client nothing but a table lookup. */
 	if (nts_form == NTS_SERVE_REQUEST && rate != RATELIMIT_KOD) {
@@ -239,6 +255,14 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 	/* the smear moves what is served, never what the clock reads */
 	reply->smear = serve_smear_offset(snap, req->rx, req->now);
 	encode_reply(&request, snap, timespec_add(req->rx, reply->smear), reply->bytes);
+	reply->remember = req->stamps && request.version == NTP_VERSION &&
+			  serve_stamps_asked(request.origin, request.receive, request.transmit);
+	if (reply->remember && serve_stamps_take(req->stamps, request.origin, &tx)) {
+		/* the client's nonce as origin, our last answer's leaving as transmit */
+		reply->interleaved = true;
+		store_be64(reply->bytes + ORIGIN_OFFSET, request.receive);
+		store_be64(reply->bytes + TRANSMIT_OFFSET, tx);
+	}
 	return SERVE_ANSWER;
 }
 

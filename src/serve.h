@@ -23,6 +23,7 @@
 #include "nts_serve.h"
 #include "packet.h"
 #include "ratelimit.h"
+#include "serve_stamps.h"
 
 /* The part of the system state that replies are built from, prepared once per
  * clock update (serve_snapshot_from_system) so that each answer only adds the
@@ -86,6 +87,7 @@ struct serve_request {
 	struct timespec rx;          /* receive time, CLOCK_REALTIME */
 	struct timespec now;         /* monotonic time, for the rate limiter */
 	const struct nts_serve *nts; /* NULL: not serving NTS (NTS fields are then ignored) */
+	struct serve_stamps *stamps; /* NULL: basic answers only (no interleaved mode) */
 };
 
 enum serve_outcome {
@@ -113,6 +115,8 @@ struct serve_reply {
 	size_t digest_len;           /* as long as the request's */
 	struct nts_serve_reply nts;  /* nts.active: NTS fields to append */
 	bool nts_nak;
+	bool interleaved;            /* transmit holds the stamp of our answer before: leave it */
+	bool remember;               /* the client asked for interleaved mode: serve_reply_sent saves it */
 };
 
 /* The whole decision about one request, in order: a source port (0 is
@@ -126,6 +130,12 @@ struct serve_reply {
 enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyring *keys, struct ratelimit *rl,
 				 const struct serve_snapshot *snap, const struct serve_request *req,
 				 struct serve_reply *reply);
+
+/* An answer about to leave, with the clock read now (CLOCK_REALTIME): its
+ * transmit timestamp stamped (an interleaved answer has its own already),
+ * and, when the client asked for interleaved mode, the answer remembered in
+ * stamps for the client's next request (serve_stamps.h). */
+void serve_reply_sending(struct serve_reply *reply, struct serve_stamps *stamps, struct timespec now);
 
 /* Appends the MAC when the answer has a key, or the NTS fields (after
  * serve_stamp_transmit for an answer; a kiss keeps the client's

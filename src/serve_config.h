@@ -58,6 +58,7 @@ struct serve_counters {
 	uint64_t denied;              /* by the access list */
 	uint64_t authenticated;       /* answers with a MAC (a valid MAC came in) */
 	uint64_t auth_failed;         /* a MAC with an unknown key id, or wrong: no answer */
+	uint64_t interleaved;         /* answers in interleaved mode (serve_stamps.h) */
 	bool nts;                     /* serving NTS: the counters below mean something */
 	uint64_t nts_requests;        /* requests with an NTS cookie */
 	uint64_t nts_answered;        /* authenticated NTS answers sent */

@@ -26,6 +26,7 @@
 #include "nts_server_keys.h"
 #include "ratelimit.h"
 #include "serve.h"
+#include "serve_stamps.h"
 #include "udp.h"
 
 #define BATCH 64
@@ -49,6 +50,9 @@
  * NTS at 4 % more CPU per answer. */
 #define SEND_CHUNK 4
 #define DEFAULT_RCVBUF (4 << 20)
+/* An answer as the error queue gives it back: the frame's headers, then up
+ * to the largest answer */
+#define SENT_FRAME_MAX (SERVE_REPLY_MAX + 128)
 /* How often the master key file is looked at (rotation due, or a new
  * version written by the server we share it with). */
 #define NTS_KEYS_CHECK_INTERVAL 60
@@ -56,6 +60,7 @@
 /* What one serving thread (or the main loop) counts; only it writes. */
 struct counters {
 	_Atomic uint64_t received, answered, rate_limited, kod_sent, malformed, denied, authenticated, auth_failed;
+	_Atomic uint64_t interleaved;
 	_Atomic uint64_t nts_requests, nts_answered, nts_naks, nts_auth_failed;
 };
 
@@ -86,6 +91,8 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	bool one_at_a_time;      /* sendmsg, not sendmmsg: see send_some */
+	bool kernel_sends;       /* sendmmsg worked: a kernel socket, whose error queue can be polled */
+	struct serve_stamps *stamps; /* interleaved mode: when our answers left */
 	struct nts_cookie_keys cookie_keys; /* this thread's keyed copy of the master keys */
 	uint32_t cookie_generation;
 	struct nts_serve nts;
@@ -179,6 +186,8 @@ static void close_worker(struct worker *w)
 	w->pfds = NULL;
 	ratelimit_destroy(w->rl);
 	w->rl = NULL;
+	free(w->stamps);
+	w->stamps = NULL;
 	free(w->lists);
 	w->lists = NULL;
 }
@@ -200,9 +209,10 @@ static int open_worker(struct server *srv, struct worker *w, const struct serve_
 	pthread_mutex_init(&w->rl_lock, NULL);
 	w->lists = copy_lists(cfg, &w->acl);
 	w->rl = ratelimit_create(rl_cfg);
+	w->stamps = calloc(1, sizeof(*w->stamps));
 	w->fds = malloc(listen_count * sizeof(w->fds[0]));
 	w->pfds = malloc((listen_count + 1) * sizeof(w->pfds[0]));
-	if (!w->rl || !w->lists || !w->fds || !w->pfds) {
+	if (!w->rl || !w->stamps || !w->lists || !w->fds || !w->pfds) {
 		snprintf(err, err_len, "rate limiter table of %u clients: out of memory", rl_cfg->table_size);
 		return -1;
 	}
@@ -458,20 +468,46 @@ static void count(_Atomic uint64_t *counter, uint64_t n)
 				      memory_order_relaxed);
 }
 
+/* The kernel's stamps of our answers leaving, from fd's error queue (at
+ * most max of them), into the worker's table for interleaved mode. */
+static void take_sent_stamps(struct worker *w, int fd, unsigned max)
+{
+	uint8_t frame[SENT_FRAME_MAX];
+
+	for (unsigned i = 0; i < max; i++) {
+		struct timespec stamp;
+		bool stamped;
+		ntp_ts rx;
+		ssize_t n = udp_sent_datagram(fd, frame, sizeof(frame), &stamp, &stamped);
+
+		if (n < 0)
+			return;
+		if (stamped && serve_stamps_answer_rx(frame, (size_t)n, &rx))
+			serve_stamps_kernel(w->stamps, rx, stamp);
+	}
+}
+
 /* Sends from out[first], up to count of them; returns how many, or -1. A
  * descriptor that is not a kernel socket (clknetsim simulates sendmsg but not
  * sendmmsg, which then meets its descriptor as EBADF or ENOTSOCK) or a kernel
- * without sendmmsg turns this worker to one sendmsg per datagram for good. */
+ * without sendmmsg turns this worker to one sendmsg per datagram for good.
+ * Then the stamp of each is read right after it: clknetsim keeps only the
+ * last one, and reads an empty error queue as the next request. */
 static int send_some(struct worker *w, int fd, unsigned first, unsigned count)
 {
 	if (!w->one_at_a_time) {
 		int n = sendmmsg(fd, w->out + first, count, MSG_DONTWAIT);
 
+		if (n > 0)
+			w->kernel_sends = true;
 		if (n >= 0 || (errno != EBADF && errno != ENOTSOCK && errno != ENOSYS))
 			return n;
 		w->one_at_a_time = true;
 	}
-	return sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
+	if (sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0)
+		return -1;
+	take_sent_stamps(w, fd, 1);
+	return 1;
 }
 
 /* Sends out[first..end), retrying after a partial send; what the socket
@@ -554,6 +590,7 @@ static int serve_batch(struct worker *w, int fd)
 			.truncated = (msg->msg_flags & MSG_TRUNC) != 0,
 			.now = now_mono,
 			.nts = w->cookie_keys.count ? &w->nts : NULL,
+			.stamps = w->stamps,
 		};
 
 		t.received++;
@@ -615,7 +652,7 @@ static int serve_batch(struct worker *w, int fd)
 			 * with the few signed next to it (SEND_CHUNK). */
 			if (!is_kod[i]) {
 				clock_gettime(CLOCK_REALTIME, &tx);
-				serve_stamp_transmit(w->replies[i].bytes, timespec_add(tx, w->replies[i].smear));
+				serve_reply_sending(&w->replies[i], w->stamps, tx);
 			}
 			len = serve_sign_reply(&w->replies[i]);
 			if (len == 0)
@@ -623,6 +660,7 @@ static int serve_batch(struct worker *w, int fd)
 			w->out_iov[i].iov_len = len;
 			t.authenticated += w->replies[i].key != NULL;
 			t.nts_answered += nts;
+			t.interleaved += w->replies[i].interleaved;
 			w->out[kept] = w->out[i];
 			is_kod[kept++] = is_kod[i];
 			if (kept - unsent == SEND_CHUNK) {
@@ -631,6 +669,8 @@ static int serve_batch(struct worker *w, int fd)
 			}
 		}
 		sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
+		if (w->kernel_sends)
+			take_sent_stamps(w, fd, sent);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
 	}
@@ -645,6 +685,7 @@ static int serve_batch(struct worker *w, int fd)
 	count(&w->counters.auth_failed, t.auth_failed);
 	count(&w->counters.nts_requests, t.nts_requests);
 	count(&w->counters.nts_answered, t.nts_answered);
+	count(&w->counters.interleaved, t.interleaved);
 	count(&w->counters.nts_naks, t.nts_naks);
 	count(&w->counters.nts_auth_failed, t.nts_auth_failed);
 	return n;
@@ -667,6 +708,10 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
 static void drain(struct worker *w, int fd)
 {
 	take_update(w);
+	/* stamps that came after we looked (a real interface's, or loopback
+	 * under load), which poll reports as POLLERR */
+	if (w->kernel_sends)
+		take_sent_stamps(w, fd, BATCH);
 	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
 		if (serve_batch(w, fd) < BATCH)
 			break;
@@ -715,7 +760,7 @@ static void *worker_main(void *arg)
 		if (pfds[nfds].revents)
 			break;
 		for (size_t i = 0; i < nfds; i++)
-			if (pfds[i].revents & POLLIN)
+			if (pfds[i].revents)
 				drain(w, pfds[i].fd);
 	}
 	return NULL;
@@ -810,6 +855,7 @@ void server_get_counters(const struct server *srv, struct serve_counters *out)
 		out->denied += atomic_load_explicit(&c->denied, memory_order_relaxed);
 		out->authenticated += atomic_load_explicit(&c->authenticated, memory_order_relaxed);
 		out->auth_failed += atomic_load_explicit(&c->auth_failed, memory_order_relaxed);
+		out->interleaved += atomic_load_explicit(&c->interleaved, memory_order_relaxed);
 		out->nts_requests += atomic_load_explicit(&c->nts_requests, memory_order_relaxed);
 		out->nts_answered += atomic_load_explicit(&c->nts_answered, memory_order_relaxed);
 		out->nts_naks += atomic_load_explicit(&c->nts_naks, memory_order_relaxed);

@@ -521,6 +521,7 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 		json_integer(&w, "denied", (long long)c->denied);
 		json_integer(&w, "authenticated", (long long)c->authenticated);
 		json_integer(&w, "auth_failed", (long long)c->auth_failed);
+		json_integer(&w, "interleaved", (long long)c->interleaved);
 		json_integer(&w, "nts_requests", (long long)c->nts_requests);
 		json_integer(&w, "nts_answered", (long long)c->nts_answered);
 		json_integer(&w, "nts_naks", (long long)c->nts_naks);
@@ -540,6 +541,7 @@ void status_serverstats(FILE *out, const struct serve_counters *c, bool serving,
 	fprintf(out, "Denied by access list: %" PRIu64 "\n", c->denied);
 	fprintf(out, "Authenticated (MAC)  : %" PRIu64 "\n", c->authenticated);
 	fprintf(out, "Auth failed (dropped): %" PRIu64 "\n", c->auth_failed);
+	fprintf(out, "Interleaved answered : %" PRIu64 "\n", c->interleaved);
 	fprintf(out, "NTS requests         : %" PRIu64 "\n", c->nts_requests);
 	fprintf(out, "NTS answered         : %" PRIu64 "\n", c->nts_answered);
 	fprintf(out, "NTS NAKs sent        : %" PRIu64 "\n", c->nts_naks);

@@ -154,10 +154,16 @@ int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf)
 	 * shared by the serving threads, as it cannot be SO_REUSEPORT. */
 	int fd = listenfds_take(local);
 
+	int err;
+
 	if (fd >= 0)
 		set_receive_options(fd, rcvbuf);
 	else
 		fd = open_bound(local, workers, rcvbuf);
+	/* each answer comes back whole with its stamp (interleaved mode finds
+	 * it by its receive timestamp: serve_stamps.h) */
+	if (fd >= 0 && (err = enable_timestamps(fd, SOF_TIMESTAMPING_TX_SOFTWARE)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "no kernel transmit timestamps on answers: %s", strerror(-err));
 
 	if (fd >= 0 && local->family == AF_INET &&
 	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)
@@ -192,11 +198,9 @@ bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp)
 	return false;
 }
 
-int udp_sent_time(int fd, struct timespec *stamp)
+ssize_t udp_sent_datagram(int fd, void *buf, size_t len, struct timespec *stamp, bool *stamped)
 {
-	/* clknetsim returns the datagram in a frame, the kernel nothing */
-	uint8_t data[64];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(sizeof(struct udp_timestamps)) + 128];
 		struct cmsghdr align;
@@ -205,10 +209,24 @@ int udp_sent_time(int fd, struct timespec *stamp)
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
 	};
+	ssize_t n = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
 
-	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	return udp_rx_timestamp(&msg, stamp) ? 1 : 0;
+	if (n < 0)
+		return -errno;
+	*stamped = udp_rx_timestamp(&msg, stamp);
+	return n;
+}
+
+int udp_sent_time(int fd, struct timespec *stamp)
+{
+	/* clknetsim returns the datagram in a frame, the kernel nothing */
+	uint8_t data[64];
+	bool stamped;
+	ssize_t n = udp_sent_datagram(fd, data, sizeof(data), stamp, &stamped);
+
+	if (n < 0)
+		return n == -EAGAIN || n == -EWOULDBLOCK ? 0 : (int)n;
+	return stamped ? 1 : 0;
 }
 
 int udp_late_sent_time(int fd, struct timespec *newest)

@@ -58,7 +58,7 @@ static void fixture_init(struct fixture *f)
 
 	f->serve = (struct serve_counters){ .received = 100, .answered = 90, .rate_limited = 6,
 					    .kod_sent = 2, .malformed = 3, .denied = 1,
-					    .authenticated = 4, .auth_failed = 5 };
+					    .authenticated = 4, .auth_failed = 5, .interleaved = 8 };
 	f->snap = (struct metrics_snapshot){ &f->tracking, f->sources, 2, &f->serve };
 }
 
@@ -122,7 +122,8 @@ static const char statsd_expected[] =
 	"strata.server.malformed:3|c\n"
 	"strata.server.denied:1|c\n"
 	"strata.server.authenticated:4|c\n"
-	"strata.server.auth_failed:5|c\n\f";
+	"strata.server.auth_failed:5|c\n"
+	"strata.server.interleaved:8|c\n\f";
 
 /* Serving NTS: its counters follow the others, in both formats. */
 static void nts_counters_appear_when_serving_nts(void **state)
@@ -137,7 +138,7 @@ static void nts_counters_appear_when_serving_nts(void **state)
 	f.serve.nts_naks = 2;
 	f.serve.nts_ke_errors = 7;
 	metrics_prometheus_format(&f.snap, text, sizeof(text));
-	assert_non_null(strstr(text, "strata_server_auth_failed_total 5\n"
+	assert_non_null(strstr(text, "strata_server_interleaved_total 8\n"
 				     "# HELP strata_server_nts_requests_total Requests with an NTS cookie.\n"
 				     "# TYPE strata_server_nts_requests_total counter\n"
 				     "strata_server_nts_requests_total 40\n"));
@@ -369,7 +370,10 @@ static const char prometheus_expected[] =
 	"strata_server_authenticated_total 4\n"
 	"# HELP strata_server_auth_failed_total Requests with a MAC under an unknown key or a wrong one, dropped.\n"
 	"# TYPE strata_server_auth_failed_total counter\n"
-	"strata_server_auth_failed_total 5\n";
+	"strata_server_auth_failed_total 5\n"
+	"# HELP strata_server_interleaved_total Answers in interleaved mode: the kernel's stamp of the last answer leaving as transmit time.\n"
+	"# TYPE strata_server_interleaved_total counter\n"
+	"strata_server_interleaved_total 8\n";
 
 static void prometheus_text_is_exact(void **state)
 {

@@ -1,6 +1,7 @@
 #include "cmocka_all.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth_mac.h"
@@ -70,7 +71,8 @@ static void client_request_gets_a_server_reply(void **state)
 	assert_int_equal(reply.refid, 0xc0000201u);
 	assert_true(reply.reference == ntp_ts_from_timespec(REF_TIME));
 	assert_true(reply.origin == CLIENT_TX);
-	assert_true(reply.receive == ntp_ts_from_timespec(RX));
+	/* odd receive, even transmit: what interleaved mode tells them apart by */
+	assert_true(reply.receive == (ntp_ts_from_timespec(RX) | 1));
 	assert_true(reply.transmit == 0);
 	assert_int_equal(reply.root_delay, ntp_short_from_seconds(0.010));
 	/* 100.25 s after the update, at the engine's rate: 0.001 + 3e-6 * 100.25 */
@@ -80,7 +82,7 @@ static void client_request_gets_a_server_reply(void **state)
 
 	serve_stamp_transmit(out, tx);
 	reply = decode_reply(out);
-	assert_true(reply.transmit == ntp_ts_from_timespec(tx));
+	assert_true(reply.transmit == (ntp_ts_from_timespec(tx) & ~(ntp_ts)1));
 	assert_true(reply.origin == CLIENT_TX);
 }
 
@@ -531,7 +533,7 @@ static void authenticated_requests_get_signed_answers(void **state)
 		assert_int_equal(packet_decode(reply.bytes, len, &p, &t), PACKET_OK);
 		assert_true(t.has_mac);
 		assert_int_equal(t.key_id, keys[k].id);
-		assert_true(p.transmit == ntp_ts_from_timespec(tx));
+		assert_true(p.transmit == (ntp_ts_from_timespec(tx) & ~(ntp_ts)1));
 		assert_true(auth_mac_verify(&keys[k], reply.bytes, NTP_HEADER_LEN, reply.bytes + 52, t.mac_len));
 	}
 	/* a flipped bit anywhere: silence */
@@ -560,6 +562,93 @@ static void authenticated_requests_get_signed_answers(void **state)
 	ratelimit_destroy(rl);
 }
 
+/* One exchange of an interleaved client: origin (0 or our last receive
+ * timestamp), receive (its nonce), transmit. */
+static enum serve_outcome exchange(struct serve_request *r, uint8_t *req, ntp_ts origin, ntp_ts nonce,
+				   ntp_ts transmit, struct serve_reply *reply, const struct acl *acl,
+				   struct ratelimit *rl, const struct serve_snapshot *snap)
+{
+	struct ntp_packet p = { .version = 4, .mode = NTP_MODE_CLIENT, .poll = 6, .origin = origin,
+				.receive = nonce, .transmit = transmit };
+
+	packet_encode(&p, req);
+	return serve_request(acl, NULL, rl, snap, r, reply);
+}
+
+/* A client that asks (an odd origin: our receive timestamp echoed) gets,
+ * from its third request on, the stamp of our answer before leaving as the
+ * transmit timestamp, the kernel's once that came back, and its nonce as
+ * origin; once only, and never a client that does not ask. */
+static void interleaved_answers_carry_the_last_answers_stamp(void **state)
+{
+	(void)state;
+	struct serve_config cfg = { 0 };
+	struct ratelimit_config rl_cfg = { .interval = 0.0, .burst = 100, .table_size = 16 };
+	struct ratelimit *rl = ratelimit_create(&rl_cfg);
+	struct serve_stamps *stamps = calloc(1, sizeof(*stamps));
+	struct serve_snapshot snap;
+	struct acl acl;
+	uint8_t req[NTP_HEADER_LEN];
+	struct serve_reply reply;
+	struct serve_request r = { .bytes = req, .len = sizeof(req), .now = { 100, 0 }, .stamps = stamps };
+	struct timespec rx1 = RX, tx1 = { RX.tv_sec, RX.tv_nsec + 9000 }, rx2 = { RX.tv_sec + 1, 0 },
+			tx2 = { RX.tv_sec + 1, 9000 }, wire2 = { RX.tv_sec + 1, 14000 }, rx3 = { RX.tv_sec + 2, 0 };
+	ntp_ts served_rx1, served_rx2;
+	struct ntp_packet p;
+
+	assert_non_null(rl);
+	assert_non_null(stamps);
+	acl_from_config(&cfg, &acl);
+	synced_snapshot(&snap);
+	assert_true(netaddr_parse("127.0.0.1", &r.peer));
+	r.peer.port = 4000;
+
+	/* first: origin 0, basic, not remembered */
+	r.rx = rx1;
+	assert_int_equal(exchange(&r, req, 0, 0, CLIENT_TX, &reply, &acl, rl, &snap), SERVE_ANSWER);
+	assert_false(reply.interleaved);
+	assert_false(reply.remember);
+	serve_reply_sending(&reply, stamps, tx1);
+	p = decode_reply(reply.bytes);
+	served_rx1 = p.receive;
+	assert_true(p.transmit == (ntp_ts_from_timespec(tx1) & ~(ntp_ts)1));
+
+	/* second: asks, but nothing is known of the first: basic, remembered */
+	r.rx = rx2;
+	assert_int_equal(exchange(&r, req, served_rx1, 0x1111, CLIENT_TX + 1, &reply, &acl, rl, &snap), SERVE_ANSWER);
+	assert_false(reply.interleaved);
+	assert_true(reply.remember);
+	serve_reply_sending(&reply, stamps, tx2);
+	p = decode_reply(reply.bytes);
+	served_rx2 = p.receive;
+	assert_true(p.origin == CLIENT_TX + 1);
+	/* the kernel's stamp of it leaving, 5 us after our read */
+	assert_true(serve_stamps_kernel(stamps, served_rx2, wire2));
+
+	/* third: interleaved */
+	r.rx = rx3;
+	assert_int_equal(exchange(&r, req, served_rx2, 0x2222, CLIENT_TX + 2, &reply, &acl, rl, &snap), SERVE_ANSWER);
+	assert_true(reply.interleaved);
+	serve_reply_sending(&reply, stamps, (struct timespec){ rx3.tv_sec, 9000 });
+	p = decode_reply(reply.bytes);
+	assert_true(p.origin == 0x2222);
+	assert_true(p.receive == (ntp_ts_from_timespec(rx3) | 1));
+	assert_true(p.transmit == (ntp_ts_from_timespec(wire2) & ~(ntp_ts)1));
+
+	/* the same request again: the stamp was given out, basic */
+	assert_int_equal(exchange(&r, req, served_rx2, 0x2222, CLIENT_TX + 2, &reply, &acl, rl, &snap), SERVE_ANSWER);
+	assert_false(reply.interleaved);
+	assert_true(decode_reply(reply.bytes).origin == CLIENT_TX + 2);
+
+	/* a server without the table: never remembered */
+	r.stamps = NULL;
+	assert_int_equal(exchange(&r, req, served_rx2, 0x3333, CLIENT_TX + 3, &reply, &acl, rl, &snap), SERVE_ANSWER);
+	assert_false(reply.remember);
+	assert_false(reply.interleaved);
+	ratelimit_destroy(rl);
+	free(stamps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +669,7 @@ int main(void)
 		cmocka_unit_test(verdicts_have_names),
 		cmocka_unit_test(requests_meet_the_access_list_the_form_then_the_rate),
 		cmocka_unit_test(authenticated_requests_get_signed_answers),
+		cmocka_unit_test(interleaved_answers_carry_the_last_answers_stamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "ntp_time.h"
+#include "packet.h"
+#include "serve_stamps.h"
 #include "udp.h"
 
 /* Real sockets on loopback only: a datagram must come back with its sender
@@ -168,22 +171,42 @@ static void client_socket_stamps_what_it_sends(void **state)
 	udp_close(client);
 }
 
-/* A server answers in batches and needs no stamp of what it sent. */
-static void server_socket_does_not_stamp_what_it_sends(void **state)
+/* A server's answer comes back from the error queue whole, from the
+ * link-layer header on, with the kernel's stamp of it leaving: what
+ * interleaved mode finds it by (serve_stamps_answer_rx). */
+static void server_socket_gives_back_what_it_sent(void **state)
 {
 	(void)state;
-	struct net_addr local = loopback(AF_INET);
-	int server = udp_open_server(&local, 0, 0);
-	int client = udp_open(&local);
-	struct net_addr to = loopback(AF_INET);
-	struct timespec sent;
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		struct net_addr local = loopback(family);
+		int server = udp_open_server(&local, 0, 0);
+		int client = udp_open(&local);
+		struct net_addr to = loopback(family);
+		uint8_t answer[NTP_HEADER_LEN] = { 0x24 }, frame[256];
+		struct timespec before, after, stamp;
+		ntp_ts rx = 0x0123456789abcdefu, found = 0;
+		bool stamped = false;
+		ssize_t n;
 
-	assert_true(server >= 0 && client >= 0);
-	to.port = local_port(client);
-	assert_int_equal(udp_send(server, "x", 1, &to), 0);
-	assert_int_equal(udp_sent_time(server, &sent), 0);
-	udp_close(server);
-	udp_close(client);
+		if (server < 0 && family == AF_INET6)
+			break; /* no IPv6 on this host */
+		assert_true(server >= 0 && client >= 0);
+		store_be64(answer + 32, rx);
+		to.port = local_port(client);
+		clock_gettime(CLOCK_REALTIME, &before);
+		assert_int_equal(udp_send(server, answer, sizeof(answer), &to), 0);
+		clock_gettime(CLOCK_REALTIME, &after);
+		n = udp_sent_datagram(server, frame, sizeof(frame), &stamp, &stamped);
+		assert_true(n > (ssize_t)sizeof(answer));
+		assert_memory_equal(frame + n - (ssize_t)sizeof(answer), answer, sizeof(answer));
+		assert_true(stamped);
+		assert_true(timespec_diff(stamp, before) >= 0.0 && timespec_diff(after, stamp) >= 0.0);
+		assert_true(serve_stamps_answer_rx(frame, (size_t)n, &found));
+		assert_true(found == rx);
+		assert_int_equal(udp_sent_datagram(server, frame, sizeof(frame), &stamp, &stamped), -EAGAIN);
+		udp_close(server);
+		udp_close(client);
+	}
 }
 
 static void rejects_unknown_family(void **state)
@@ -361,7 +384,7 @@ int main(void)
 		cmocka_unit_test(connected_round_trip),
 		cmocka_unit_test(connected_socket_hears_port_unreachable),
 		cmocka_unit_test(client_socket_stamps_what_it_sends),
-		cmocka_unit_test(server_socket_does_not_stamp_what_it_sends),
+		cmocka_unit_test(server_socket_gives_back_what_it_sent),
 		cmocka_unit_test(rejects_unknown_family),
 		cmocka_unit_test(server_socket_sends_dont_fragment),
 		cmocka_unit_test(steers_ipv4_sources),
