@@ -53,6 +53,7 @@
 /* An answer as the error queue gives it back: the frame's headers, then up
  * to the largest answer */
 #define SENT_FRAME_MAX (SERVE_REPLY_MAX + 128)
+#define STAMP_CONTROL_LEN 32 /* room for udp_stamp_request's message */
 /* How often the master key file is looked at (rotation due, or a new
  * version written by the server we share it with). */
 #define NTS_KEYS_CHECK_INTERVAL 60
@@ -91,7 +92,6 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	bool one_at_a_time;      /* sendmsg, not sendmmsg: see send_some */
-	bool kernel_sends;       /* sendmmsg worked: a kernel socket, whose error queue can be polled */
 	struct serve_stamps *stamps; /* interleaved mode: when our answers left */
 	struct nts_cookie_keys cookie_keys; /* this thread's keyed copy of the master keys */
 	uint32_t cookie_generation;
@@ -102,6 +102,8 @@ struct worker {
 	struct iovec in_iov[BATCH], out_iov[BATCH];
 	struct sockaddr_storage peers[BATCH];
 	uint8_t control[BATCH][CONTROL_LEN] __attribute__((aligned(8)));
+	uint8_t stamp_control[STAMP_CONTROL_LEN] __attribute__((aligned(8))); /* the same for every answer */
+	size_t stamp_control_len;
 	uint8_t requests[BATCH][REQUEST_MAX];
 	struct serve_reply replies[BATCH];
 };
@@ -198,6 +200,7 @@ static void prepare_buffers(struct worker *w)
 		w->in_iov[i] = (struct iovec){ w->requests[i], REQUEST_MAX };
 		w->out_iov[i] = (struct iovec){ w->replies[i].bytes, NTP_HEADER_LEN };
 	}
+	w->stamp_control_len = udp_stamp_request(w->stamp_control, sizeof(w->stamp_control));
 }
 
 static int open_worker(struct server *srv, struct worker *w, const struct serve_config *cfg,
@@ -491,22 +494,21 @@ static void take_sent_stamps(struct worker *w, int fd, unsigned max)
  * descriptor that is not a kernel socket (clknetsim simulates sendmsg but not
  * sendmmsg, which then meets its descriptor as EBADF or ENOTSOCK) or a kernel
  * without sendmmsg turns this worker to one sendmsg per datagram for good.
- * Then the stamp of each is read right after it: clknetsim keeps only the
- * last one, and reads an empty error queue as the next request. */
+ * Then a stamped answer's stamp is read right after it: clknetsim keeps
+ * only the last one, and reads an empty error queue as the next request. */
 static int send_some(struct worker *w, int fd, unsigned first, unsigned count)
 {
 	if (!w->one_at_a_time) {
 		int n = sendmmsg(fd, w->out + first, count, MSG_DONTWAIT);
 
-		if (n > 0)
-			w->kernel_sends = true;
 		if (n >= 0 || (errno != EBADF && errno != ENOTSOCK && errno != ENOSYS))
 			return n;
 		w->one_at_a_time = true;
 	}
 	if (sendmsg(fd, &w->out[first].msg_hdr, MSG_DONTWAIT) < 0)
 		return -1;
-	take_sent_stamps(w, fd, 1);
+	if (w->out[first].msg_hdr.msg_controllen)
+		take_sent_stamps(w, fd, 1);
 	return 1;
 }
 
@@ -637,12 +639,17 @@ static int serve_batch(struct worker *w, int fd)
 			.msg_iov = &w->out_iov[out],
 			.msg_iovlen = 1,
 		};
+		/* the kernel stamps only what a client will ask for */
+		if (w->replies[out].remember && w->stamp_control_len) {
+			w->out[out].msg_hdr.msg_control = w->stamp_control;
+			w->out[out].msg_hdr.msg_controllen = w->stamp_control_len;
+		}
 		out++;
 	}
 	pthread_mutex_unlock(&w->rl_lock);
 
 	if (out) {
-		unsigned kept = 0, unsent = 0;
+		unsigned kept = 0, unsent = 0, stamped = 0;
 
 		for (unsigned i = 0; i < out; i++) {
 			bool nts = w->replies[i].nts.active && !w->replies[i].nts_nak;
@@ -661,6 +668,7 @@ static int serve_batch(struct worker *w, int fd)
 			t.authenticated += w->replies[i].key != NULL;
 			t.nts_answered += nts;
 			t.interleaved += w->replies[i].interleaved;
+			stamped += w->out[i].msg_hdr.msg_controllen != 0;
 			w->out[kept] = w->out[i];
 			is_kod[kept++] = is_kod[i];
 			if (kept - unsent == SEND_CHUNK) {
@@ -669,8 +677,8 @@ static int serve_batch(struct worker *w, int fd)
 			}
 		}
 		sent += send_batch(w, fd, unsent, kept, is_kod, &kods_sent);
-		if (w->kernel_sends)
-			take_sent_stamps(w, fd, sent);
+		if (stamped && !w->one_at_a_time)
+			take_sent_stamps(w, fd, stamped);
 		t.answered = sent - kods_sent;
 		t.kod_sent = kods_sent;
 	}
@@ -705,24 +713,23 @@ static struct worker *worker_of_fd(struct server *srv, int fd)
  * timers, a worker's stop pipe). A short batch means the queue was empty a
  * moment ago: asking again would most often cost a system call for nothing,
  * and what came in since wakes the caller's poll at once. */
-static void drain(struct worker *w, int fd)
+static void drain(struct worker *w, int fd, short revents)
 {
 	take_update(w);
-	/* stamps that came after we looked (a real interface's, or loopback
-	 * under load), which poll reports as POLLERR */
-	if (w->kernel_sends)
+	/* stamps that came after we looked (a real interface's) */
+	if (revents & POLLERR)
 		take_sent_stamps(w, fd, BATCH);
 	for (int i = 0; i < BATCHES_PER_WAKEUP; i++)
 		if (serve_batch(w, fd) < BATCH)
 			break;
 }
 
-void server_handle_readable(struct server *srv, int fd)
+void server_handle_ready(struct server *srv, int fd, short revents)
 {
 	struct worker *w = srv->threads ? NULL : worker_of_fd(srv, fd);
 
 	if (w)
-		drain(w, fd);
+		drain(w, fd, revents);
 }
 
 size_t server_socket_count(const struct server *srv)
@@ -761,7 +768,7 @@ static void *worker_main(void *arg)
 			break;
 		for (size_t i = 0; i < nfds; i++)
 			if (pfds[i].revents)
-				drain(w, pfds[i].fd);
+				drain(w, pfds[i].fd, pfds[i].revents);
 	}
 	return NULL;
 }

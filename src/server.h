@@ -8,7 +8,7 @@
  *     ... seccomp ...; server_release(srv, seccomp);
  *     loop:
  *         poll() on server_poll_fds() (none when workers serve)
- *         readable fd -> server_handle_readable(srv, fd);
+ *         fd ready -> server_handle_ready(srv, fd, revents);
  *         after each engine update -> server_publish(srv, &system);
  *     server_destroy(srv);
  *
@@ -51,9 +51,10 @@ void server_release(struct server *srv, bool seccomp);
  * returns how many; 0 when workers serve). */
 size_t server_poll_fds(const struct server *srv, int *fds, size_t max);
 
-/* Drains one readable socket (bounded: at most a few batches per call so the
- * loop stays responsive; poll again and it comes back). */
-void server_handle_readable(struct server *srv, int fd);
+/* Drains one socket poll found ready, as revents says (bounded: at most a
+ * few batches per call so the loop stays responsive; poll again and it
+ * comes back), with POLLERR the stamps of answers that left since. */
+void server_handle_ready(struct server *srv, int fd, short revents);
 
 /* New system state for the answers (after each clock update, and when the
  * sync state changes). Lock-free for the serving side. */

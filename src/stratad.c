@@ -1361,7 +1361,7 @@ static void run(struct daemon *d)
 		refclocks_dispatch(d->refclocks, fds + rc_first, rc_n, now);
 		for (size_t i = 0; i < srv_n; i++)
 			if (fds[srv_first + i].revents)
-				server_handle_readable(d->server, fds[srv_first + i].fd);
+				server_handle_ready(d->server, fds[srv_first + i].fd, fds[srv_first + i].revents);
 		if (ctl_n)
 			control_dispatch(d->control, fds + ctl_first, ctl_n);
 		/* Every pass, not only after a reply: polls that go unanswered,

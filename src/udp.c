@@ -154,16 +154,11 @@ int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf)
 	 * shared by the serving threads, as it cannot be SO_REUSEPORT. */
 	int fd = listenfds_take(local);
 
-	int err;
 
 	if (fd >= 0)
 		set_receive_options(fd, rcvbuf);
 	else
 		fd = open_bound(local, workers, rcvbuf);
-	/* each answer comes back whole with its stamp (interleaved mode finds
-	 * it by its receive timestamp: serve_stamps.h) */
-	if (fd >= 0 && (err = enable_timestamps(fd, SOF_TIMESTAMPING_TX_SOFTWARE)) < 0)
-		log_msg(LOG_LEVEL_DEBUG, "no kernel transmit timestamps on answers: %s", strerror(-err));
 
 	if (fd >= 0 && local->family == AF_INET &&
 	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)
@@ -196,6 +191,21 @@ bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp)
 		return true;
 	}
 	return false;
+}
+
+size_t udp_stamp_request(void *control, size_t len)
+{
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+	struct cmsghdr *c = control;
+
+	if (len < CMSG_SPACE(sizeof(flags)))
+		return 0;
+	memset(control, 0, CMSG_SPACE(sizeof(flags)));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SO_TIMESTAMPING;
+	c->cmsg_len = CMSG_LEN(sizeof(flags));
+	memcpy(CMSG_DATA(c), &flags, sizeof(flags));
+	return CMSG_SPACE(sizeof(flags));
 }
 
 ssize_t udp_sent_datagram(int fd, void *buf, size_t len, struct timespec *stamp, bool *stamped)

@@ -29,9 +29,9 @@ int udp_socket(int family);
  * for an ephemeral one), with software receive and transmit timestamps
  * requested and, for IPv6, IPV6_V6ONLY set. */
 int udp_open(const struct net_addr *local);
-/* A listening socket for the server: as udp_open but with each datagram
- * sent given back whole on the error queue with its transmit stamp
- * (udp_sent_datagram), plus, for workers > 0, SO_REUSEPORT (one socket per
+/* A listening socket for the server: as udp_open but with receive
+ * timestamps only (a datagram sent with udp_stamp_request's control
+ * message comes back stamped: udp_sent_datagram), plus, for workers > 0, SO_REUSEPORT (one socket per
  * worker thread on one address) with the group's datagrams steered by their
  * source address (IPv4, or IPv6 /64), so that each client always meets one
  * worker, whatever its source port; a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
@@ -44,10 +44,17 @@ int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf);
  * one of these sockets (or of one sent, from the error queue); false when
  * the kernel gave none. */
 bool udp_rx_timestamp(struct msghdr *msg, struct timespec *stamp);
+/* Fills control (len bytes at least CMSG_SPACE(sizeof(int)), aligned for
+ * a cmsghdr) with the control message that asks the kernel to stamp one
+ * datagram sent on a udp_open_server socket as it leaves and give it back
+ * whole on the error queue; returns its length (msg_controllen), 0 when
+ * len is too short. Only those datagrams cost a stamp. */
+size_t udp_stamp_request(void *control, size_t len);
 /* One datagram the error queue of fd gives back, into buf (truncated to
- * len): what a udp_open_server socket sent, from its link-layer header on
- * (or the payload alone), and in *stamp the kernel's time of it leaving
- * when *stamped. Returns its length, or -errno (-EAGAIN: none queued). */
+ * len): what a udp_open_server socket sent with udp_stamp_request, from
+ * its link-layer header on (or the payload alone), and in *stamp the
+ * kernel's time of it leaving when *stamped. Returns its length, or -errno
+ * (-EAGAIN: none queued). */
 ssize_t udp_sent_datagram(int fd, void *buf, size_t len, struct timespec *stamp, bool *stamped);
 /* The kernel's time (CLOCK_REALTIME) of a datagram sent on an udp_open
  * socket, as it left: later than a clock read before the send by the send

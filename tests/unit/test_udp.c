@@ -171,9 +171,10 @@ static void client_socket_stamps_what_it_sends(void **state)
 	udp_close(client);
 }
 
-/* A server's answer comes back from the error queue whole, from the
- * link-layer header on, with the kernel's stamp of it leaving: what
- * interleaved mode finds it by (serve_stamps_answer_rx). */
+/* A server's answer sent with udp_stamp_request comes back from the error
+ * queue whole, from the link-layer header on, with the kernel's stamp of
+ * it leaving: what interleaved mode finds it by (serve_stamps_answer_rx).
+ * One sent without it does not. */
 static void server_socket_gives_back_what_it_sent(void **state)
 {
 	(void)state;
@@ -193,8 +194,23 @@ static void server_socket_gives_back_what_it_sent(void **state)
 		assert_true(server >= 0 && client >= 0);
 		store_be64(answer + 32, rx);
 		to.port = local_port(client);
-		clock_gettime(CLOCK_REALTIME, &before);
+		/* without the request: nothing comes back */
 		assert_int_equal(udp_send(server, answer, sizeof(answer), &to), 0);
+		assert_int_equal(udp_sent_datagram(server, frame, sizeof(frame), &stamp, &stamped), -EAGAIN);
+
+		struct sockaddr_storage ss;
+		struct iovec iov = { answer, sizeof(answer) };
+		union {
+			uint8_t buf[32];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = { .msg_name = &ss, .msg_namelen = netaddr_to_sockaddr(&to, &ss),
+				      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf };
+
+		msg.msg_controllen = udp_stamp_request(control.buf, sizeof(control.buf));
+		assert_true(msg.msg_controllen > 0);
+		clock_gettime(CLOCK_REALTIME, &before);
+		assert_int_equal(sendmsg(server, &msg, 0), (ssize_t)sizeof(answer));
 		clock_gettime(CLOCK_REALTIME, &after);
 		n = udp_sent_datagram(server, frame, sizeof(frame), &stamp, &stamped);
 		assert_true(n > (ssize_t)sizeof(answer));
