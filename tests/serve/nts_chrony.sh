@@ -2,7 +2,8 @@
 # chronyd 4.3 as an NTS client of stratad (RFC 8915), in a private network
 # namespace, with certificates this test makes (its own CA, given to
 # chronyd as ntstrustedcerts). chronyd must select stratad and its own
-# `chronyc -N authdata` must show mode NTS with cookies; then stratad
+# `chronyc -N authdata` must show mode NTS with cookies, and it asks for
+# interleaved mode (xleave) and gets it; then stratad
 # restarts on the same master key file and chronyd's cookies keep working
 # without a new key exchange; then stratad restarts with its keys gone and
 # chronyd's cookies get NTS NAKs, after which chronyd makes a new key
@@ -21,7 +22,7 @@ nts_make_pki "$workdir/pki" || { not_ok "certtool could not make the certificate
 nts_write_conf "$workdir/stratad.conf" ""
 spid=$(nts_start_stratad "$workdir/stratad.conf" "$workdir/stratad.log") || not_ok "stratad did not start"
 
-cpid=$(start_chronyd_client "server 127.0.0.1 iburst nts minpoll -2 maxpoll -1" \
+cpid=$(start_chronyd_client "server 127.0.0.1 iburst nts minpoll -2 maxpoll -1 xleave" \
 	"ntstrustedcerts $workdir/pki/ca.pem") || not_ok "chronyd client did not start"
 
 # authdata CSV: name,mode,keyid,type (15: AES-SIV-CMAC-256),klen,last,atmp,nak,cook,clen
@@ -44,6 +45,10 @@ else
 fi
 "$stratactl" -s "$workdir/stratad.sock" serverstats | grep NTS
 [ "$(nts_stat nts_answered)" -gt 0 ] && ok "stratad: authenticated NTS answers sent" || not_ok "no NTS answers"
+# chronyd asks for interleaved mode (xleave) and takes it under NTS
+[ "$(nts_stat interleaved)" -gt 0 ] && chronyc_client "$cpid" ntpdata | grep -q '^Interleaved *: Yes' &&
+	ok "stratad: interleaved NTS answers, taken by chronyd ($(nts_stat interleaved))" ||
+	not_ok "no interleaved NTS answers (serverstats $(nts_stat interleaved)): $(chronyc_client "$cpid" ntpdata | grep Interleaved)"
 [ "$(nts_stat nts_ke_connections)" -ge 1 ] && [ "$(nts_stat nts_ke_errors)" = 0 ] &&
 	ok "stratad: NTS-KE connection, no KE error" || not_ok "KE counters"
 [ "$(stat -c %a "$workdir/state/nts-server-keys")" = 600 ] && ok "master key file is 0600" ||
