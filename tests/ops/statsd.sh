@@ -96,11 +96,11 @@ flushed() {
 	done
 }
 
-# round 1: 13 system + 2 x 8 source + 8 server lines; round 2 adds the
+# round 1: 13 system + 2 x 8 source + 9 server lines; round 2 adds the
 # resets of the negative offset, frequency and first source's offset, and
 # the second source has no sample (only its reach, stratum, poll and
 # selected: a gauge without a value is not sent)
-lines=$(( (13 + 16 + 8) + (15 + 9 + 4 + 8) ))
+lines=$(( (13 + 16 + 9) + (15 + 9 + 4 + 9) ))
 # statsd counts what it received in the same flush as the metrics themselves
 wait_for 10 flushed c statsd.metrics_received "$lines" || echo "statsd: not all $lines lines flushed after 10 s"
 parse
