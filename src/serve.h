@@ -116,7 +116,7 @@ struct serve_reply {
 	struct nts_serve_reply nts;  /* nts.active: NTS fields to append */
 	bool nts_nak;
 	bool interleaved;            /* transmit holds the stamp of our answer before: leave it */
-	bool remember;               /* the client asked for interleaved mode: serve_reply_sent saves it */
+	bool remember;               /* the client asked for interleaved mode: serve_reply_sending saves it */
 };
 
 /* The whole decision about one request, in order: a source port (0 is

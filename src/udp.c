@@ -154,7 +154,6 @@ int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf)
 	 * shared by the serving threads, as it cannot be SO_REUSEPORT. */
 	int fd = listenfds_take(local);
 
-
 	if (fd >= 0)
 		set_receive_options(fd, rcvbuf);
 	else
