@@ -53,9 +53,7 @@ bs=$(mid "${bs[@]}")
 # the 40th sample on (the first ones run before the source settles)
 lines() { grep -E '^[0-9]{4}-' "$workdir/$1/measurements.log" | tail -n +40; }
 modes() { lines "$1" | awk '{ print $18 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'; }
-median() {
-	lines "$1" | awk '{ print '"$2"' }' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
+median() { mid $(lines "$1" | awk '{ print '"$2"' }'); }
 xd=$(median x '$13 * 1e6')
 bd=$(median b '$13 * 1e6')
 echo "figures: chronyd's System time: xleave ${xs:-?} us, basic ${bs:-?} us (true 0)"
