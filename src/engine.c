@@ -607,9 +607,9 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	/* Until a few delays were seen, the least of them may hold as much
 	 * queueing as any: only the delay itself bounds the error. */
 	noise = source_precision(es->src); /* both clocks' resolution, ours included */
-	/* a reference clock's sample is the mean of a poll's readings: their
-	 * scatter (a pulse's latency, a receiver's jitter) is its noise, not the
-	 * configured precision alone */
+	/* a reference clock's sample is the mean of a poll's readings: its
+	 * noise is that mean's standard error from their scatter (a pulse's
+	 * latency, a receiver's jitter), not the configured precision alone */
 	if (source_is_refclock(es->src))
 		noise = fmax(noise, latest.dispersion);
 	if (es->delays_seen < FILTER_SIZE) {

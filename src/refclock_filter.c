@@ -60,7 +60,7 @@ bool refclock_filter_take(struct refclock_filter *filter, double precision, doub
 	*out = (struct refclock_filter_sample){
 		.time = timespec_add(base, sum_time / keep),
 		.offset = mean,
-		.dispersion = fmax(precision, keep > 1 ? sqrt(sum_sq / (keep - 1)) : 0.0),
+		.dispersion = fmax(precision, keep > 1 ? sqrt(sum_sq / (keep - 1) / keep) : 0.0),
 		.delay = fmax(delay, least_delay),
 		.leap = filter->last.leap,
 		.used = keep,

@@ -1,7 +1,9 @@
 /* A refclock's readings between two polls become one sample, as chrony's
  * refclock filter does: the readings are sorted by offset, the outer ones
  * (a reading taken late, a stray pulse) dropped, the middle ones averaged.
- * The sample's dispersion is their spread. Pure: a fixed ring, no clock. */
+ * The sample's dispersion is the standard error of that average, taken from
+ * the scatter of the readings kept (as chrony's filter takes its fit's).
+ * Pure: a fixed ring, no clock. */
 #ifndef STRATA_REFCLOCK_FILTER_H
 #define STRATA_REFCLOCK_FILTER_H
 
@@ -22,7 +24,7 @@ struct refclock_filter {
 struct refclock_filter_sample {
 	struct timespec time;   /* mean local time of the readings kept */
 	double offset;          /* seconds, mean of the kept offsets */
-	double dispersion;      /* seconds: their standard deviation, at least precision */
+	double dispersion;      /* seconds: their standard deviation / sqrt(used), at least precision */
 	double delay;           /* seconds: the least reading delay, at least the configured one */
 	enum ntp_leap leap;     /* the newest reading's */
 	unsigned used;          /* readings averaged */

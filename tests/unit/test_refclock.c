@@ -217,7 +217,8 @@ static void filter_averages_the_middle_readings(void **state)
 	assert_int_equal(s.used, 6);
 	assert_int_equal(s.readings, 10);
 	assert_float_equal(s.offset, (0.010 * 4 + 0.009 + 0.011) / 6, 1e-12);
-	assert_true(s.dispersion > 1e-6 && s.dispersion < 1e-3);
+	/* the kept readings' standard deviation over sqrt(6): the error of their mean */
+	assert_float_equal(s.dispersion, sqrt(2e-6 / 5) / sqrt(6.0), 1e-12);
 	assert_float_equal(s.delay, 1e-9, 1e-15);
 	/* as many dropped at each end: two readings are both kept, three give the median */
 	{
