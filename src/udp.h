@@ -31,14 +31,15 @@ int udp_socket(int family);
 int udp_open(const struct net_addr *local);
 /* A listening socket for the server: as udp_open but with receive
  * timestamps only (a datagram sent with udp_stamp_request's control
- * message comes back stamped: udp_sent_datagram), plus, for workers > 0, SO_REUSEPORT (one socket per
- * worker thread on one address) with the group's datagrams steered by their
- * source address (IPv4, or IPv6 /64), so that each client always meets one
- * worker, whatever its source port; a receive buffer of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up to rmem_max;
- * 0 leaves the default), and on IPv4 the DF bit on what it sends. A socket
- * the service manager handed over for local (listenfds.h) is used instead
- * of binding one, and shared by every worker, which then meet a client's
- * datagrams in turn. */
+ * message comes back stamped: udp_sent_datagram), plus, for workers > 0,
+ * SO_REUSEPORT (one socket per worker thread on one address) with the
+ * group's datagrams steered by their source address (IPv4, or IPv6 /64),
+ * so that each client always meets one worker, whatever its source port; a
+ * receive buffer of rcvbuf bytes (SO_RCVBUFFORCE while privileged, else up
+ * to rmem_max; 0 leaves the default), and on IPv4 the DF bit on what it
+ * sends. A socket the service manager handed over for local (listenfds.h)
+ * is used instead of binding one, and shared by every worker, which then
+ * meet a client's datagrams in turn. */
 int udp_open_server(const struct net_addr *local, unsigned workers, int rcvbuf);
 /* The kernel timestamp of a datagram received with recvmsg or recvmmsg on
  * one of these sockets (or of one sent, from the error queue); false when
