@@ -10,6 +10,12 @@ need_stratad() {
 	[ -x "$STRATAD" ] && [ -x "$STRATACTL" ] || skip "stratad not built in $STRATA_BUILD"
 }
 
+# median: of the numbers on stdin, one a line (the mean of the middle two
+# for an even count; nothing for none)
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # start_stratad CONF [WRAPPER...]: stratad -x in the foreground, without
 # CAP_SYS_TIME, as a child of this shell (wait gives its status). Sets STRATAD_PID.
 start_stratad() {
