@@ -51,6 +51,35 @@ bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key)
 	else
 		siv_cmac_aes256_set_key(&ctx->u.siv512, key->value);
 	ctx->aead = key->aead;
+	ctx->tag_only = false;
+	return true;
+}
+
+/* nettle's siv_cmac_set_key without its last step, the CTR key (the second
+ * half of the key); the CTR context is zeroed, and what would read it
+ * (ciphertext) is refused before nettle is called. */
+bool nts_aead_init_tag_only(struct nts_aead *ctx, const struct nts_key *key)
+{
+	size_t key_len = nts_aead_key_len(key->aead);
+
+	ctx->aead = 0;
+	if (key_len == 0 || key->len != key_len)
+		return false;
+	if (key->aead == NTS_AEAD_AES_SIV_CMAC_256) {
+		struct siv_cmac_aes128_ctx *c = &ctx->u.siv256;
+
+		aes128_set_encrypt_key(&c->cmac_cipher, key->value);
+		cmac128_set_key(&c->cmac_key, &c->cmac_cipher, (nettle_cipher_func *)aes128_encrypt);
+		memset(&c->ctr_cipher, 0, sizeof(c->ctr_cipher));
+	} else {
+		struct siv_cmac_aes256_ctx *c = &ctx->u.siv512;
+
+		aes256_set_encrypt_key(&c->cmac_cipher, key->value);
+		cmac128_set_key(&c->cmac_key, &c->cmac_cipher, (nettle_cipher_func *)aes256_encrypt);
+		memset(&c->ctr_cipher, 0, sizeof(c->ctr_cipher));
+	}
+	ctx->aead = key->aead;
+	ctx->tag_only = true;
 	return true;
 }
 
@@ -68,7 +97,7 @@ bool nts_aead_encrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t n
 {
 	size_t out_len = plain_len + NTS_AEAD_TAG_LEN;
 
-	if (!ctx->aead || nonce_len == 0)
+	if (!ctx->aead || nonce_len == 0 || (ctx->tag_only && plain_len > 0))
 		return false;
 	if (ctx->aead == NTS_AEAD_AES_SIV_CMAC_256)
 		siv_cmac_aes128_encrypt_message(&ctx->u.siv256, nonce_len, nonce, ad_len, ad, out_len, out, plain);
@@ -83,7 +112,8 @@ bool nts_aead_decrypt(const struct nts_aead *ctx, const uint8_t *nonce, size_t n
 	size_t plain_len;
 	int ok;
 
-	if (!ctx->aead || nonce_len == 0 || cipher_len < NTS_AEAD_TAG_LEN)
+	if (!ctx->aead || nonce_len == 0 || cipher_len < NTS_AEAD_TAG_LEN ||
+	    (ctx->tag_only && cipher_len > NTS_AEAD_TAG_LEN))
 		return false;
 	plain_len = cipher_len - NTS_AEAD_TAG_LEN;
 	if (ctx->aead == NTS_AEAD_AES_SIV_CMAC_256)

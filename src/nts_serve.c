@@ -72,7 +72,9 @@ enum nts_serve_verdict nts_serve_authenticate(const struct nts_serve *nts, const
 		nts_serve_nak_prepare(fields, len, reply);
 		return NTS_SERVE_NAK;
 	}
-	prepared = nts_aead_init(&c2s, &c2s_key) &&
+	/* a request that encrypts nothing needs only the tag checked */
+	prepared = (fields->ciphertext_len == NTS_AEAD_TAG_LEN ? nts_aead_init_tag_only(&c2s, &c2s_key)
+							      : nts_aead_init(&c2s, &c2s_key)) &&
 		   nts_ef_decrypt(&c2s, pkt, fields, plain, sizeof(plain), &plain_len) == NTS_EF_OK &&
 		   prepare_answer(nts, &c2s_key, &s2c_key, wanted < NTS_KE_MAX_COOKIES ? wanted : NTS_KE_MAX_COOKIES,
 				  reply);

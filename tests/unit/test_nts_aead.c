@@ -113,6 +113,62 @@ static void empty_plaintext_is_a_tag(void **state)
 	nts_aead_deinit(&ctx);
 }
 
+/* Keyed for the tag alone, a context checks (and makes) what a fully keyed
+ * one does when nothing is encrypted: the expected tags are OpenSSL's
+ * (Python's cryptography, AESSIV(key).encrypt(b"", [ad, nonce])) for
+ * RFC 5297 A.1's key and AD with the nonce 02, and the AES-SIV-CMAC-512
+ * vector's key, AD and nonce. Ciphertext, which needs the CTR key it
+ * lacks, is refused. */
+static void a_tag_only_key_checks_tags_and_refuses_ciphertext(void **state)
+{
+	static const struct vector tags[] = {
+		{ NTS_AEAD_AES_SIV_CMAC_256, "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+		  "101112131415161718191a1b1c1d1e1f2021222324252627", "02", "", "50b5cf541113e33329d390d75deff3e4" },
+		{ NTS_AEAD_AES_SIV_CMAC_512, vectors[2].key, vectors[2].ad, vectors[2].nonce, "",
+		  "1b0848f2f6666574369382568b3a9fb9" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		const struct vector *v = &tags[i];
+		uint8_t ad[64], nonce[16], expected[NTS_AEAD_TAG_LEN], tag[NTS_AEAD_TAG_LEN], none[1];
+		uint8_t cipher[96], plain[64] = { 0x5a };
+		size_t ad_len = unhex(v->ad, ad), nonce_len = unhex(v->nonce, nonce);
+		struct nts_key key = { .aead = v->aead };
+		struct nts_aead full, tag_only;
+
+		assert_int_equal(unhex(v->out, expected), NTS_AEAD_TAG_LEN);
+		key.len = (uint8_t)unhex(v->key, key.value);
+		assert_true(nts_aead_init(&full, &key));
+		assert_true(nts_aead_init_tag_only(&tag_only, &key));
+		assert_true(nts_aead_encrypt(&full, nonce, nonce_len, ad, ad_len, NULL, 0, tag));
+		assert_memory_equal(tag, expected, NTS_AEAD_TAG_LEN);
+		memset(tag, 0, sizeof(tag));
+		assert_true(nts_aead_encrypt(&tag_only, nonce, nonce_len, ad, ad_len, NULL, 0, tag));
+		assert_memory_equal(tag, expected, NTS_AEAD_TAG_LEN);
+		assert_true(nts_aead_decrypt(&tag_only, nonce, nonce_len, ad, ad_len, expected, sizeof(expected), none));
+		for (size_t bit = 0; bit < 8 * NTS_AEAD_TAG_LEN; bit++) {
+			memcpy(tag, expected, sizeof(tag));
+			tag[bit / 8] ^= (uint8_t)(1u << bit % 8);
+			assert_false(nts_aead_decrypt(&tag_only, nonce, nonce_len, ad, ad_len, tag, sizeof(tag), none));
+		}
+		ad[0] ^= 1;
+		assert_false(nts_aead_decrypt(&tag_only, nonce, nonce_len, ad, ad_len, expected, sizeof(expected), none));
+		ad[0] ^= 1;
+		nonce[0] ^= 1;
+		assert_false(nts_aead_decrypt(&tag_only, nonce, nonce_len, ad, ad_len, expected, sizeof(expected), none));
+		nonce[0] ^= 1;
+		/* one byte of ciphertext, authentic under the full key */
+		assert_true(nts_aead_encrypt(&full, nonce, nonce_len, ad, ad_len, plain, 1, cipher));
+		assert_true(nts_aead_decrypt(&full, nonce, nonce_len, ad, ad_len, cipher, NTS_AEAD_TAG_LEN + 1, plain));
+		assert_false(nts_aead_decrypt(&tag_only, nonce, nonce_len, ad, ad_len, cipher, NTS_AEAD_TAG_LEN + 1,
+					      plain));
+		assert_false(nts_aead_encrypt(&tag_only, nonce, nonce_len, ad, ad_len, plain, 1, cipher));
+		nts_aead_deinit(&full);
+		nts_aead_deinit(&tag_only);
+	}
+}
+
 /* GnuTLS (through nettle) aborts on an empty nonce: refused before. */
 static void bad_arguments_are_refused(void **state)
 {
@@ -123,9 +179,11 @@ static void bad_arguments_are_refused(void **state)
 	uint16_t list[4];
 
 	assert_false(nts_aead_init(&ctx, &key)); /* 16 bytes: not a SIV-CMAC-256 key */
+	assert_false(nts_aead_init_tag_only(&ctx, &key));
 	key.len = 32;
 	key.aead = 30; /* AES-128-GCM-SIV: GnuTLS 3.7 lacks it */
 	assert_false(nts_aead_init(&ctx, &key));
+	assert_false(nts_aead_init_tag_only(&ctx, &key));
 	assert_int_equal(nts_aead_key_len(30), 0);
 	assert_string_equal(nts_aead_name(30), "unknown");
 	key.aead = NTS_AEAD_AES_SIV_CMAC_256;
@@ -146,6 +204,7 @@ int main(void)
 		cmocka_unit_test(vectors_encrypt_and_decrypt),
 		cmocka_unit_test(any_change_fails),
 		cmocka_unit_test(empty_plaintext_is_a_tag),
+		cmocka_unit_test(a_tag_only_key_checks_tags_and_refuses_ciphertext),
 		cmocka_unit_test(bad_arguments_are_refused),
 	};
 

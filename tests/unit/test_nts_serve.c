@@ -301,6 +301,55 @@ static void a_wrong_authenticator_gets_silence(void **state)
 	world_fini(&w);
 }
 
+/* chrony and NTPsec encrypt nothing in a request, and the server then keys
+ * the C2S key for the tag alone; RFC 8915 lets a client encrypt extension
+ * fields, and such a request is checked under the whole key. */
+static void a_request_that_encrypts_fields_is_answered(void **state)
+{
+	static const uint8_t hidden[] = { 0x01, 0x23, 0x00, 0x08, 0xde, 0xad, 0xbe, 0xef }; /* an EF of 8 bytes */
+	struct world w;
+	struct nts_aead c2s;
+	uint8_t nonce[NTS_NONCE_LEN] = { 9 };
+	size_t len;
+
+	(void)state;
+	world_init(&w, 100);
+	assert_true(nts_aead_init(&c2s, &w.c2s));
+	for (int good = 1; good >= 0; good--) {
+		memset(w.req, 0, NTP_HEADER_LEN);
+		w.req[0] = 4 << 3 | NTP_MODE_CLIENT;
+		store_be64(w.req + 40, 0xe8f1a2b3c4d5e6f7ULL);
+		len = nts_ef_append(w.req, NTP_HEADER_LEN, sizeof(w.req), NTS_EF_UNIQUE_ID, w.uid, sizeof(w.uid));
+		len = nts_ef_append(w.req, len, sizeof(w.req), NTS_EF_COOKIE, w.cookie.data, w.cookie.len);
+		w.req_len = nts_ef_append_auth(&c2s, nonce, sizeof(nonce), hidden, sizeof(hidden), w.req, len,
+					       sizeof(w.req));
+		assert_int_equal(w.req_len, len + 4 + 4 + sizeof(nonce) + NTS_AEAD_TAG_LEN + sizeof(hidden));
+		if (!good)
+			w.req[w.req_len - 1] ^= 1; /* the last byte of the ciphertext */
+		w.request = (struct serve_request){ .bytes = w.req, .len = w.req_len, .rx = RX, .now = { 100, 0 },
+						     .nts = &w.nts };
+		assert_true(netaddr_parse("127.0.0.1", &w.request.peer));
+		w.request.peer.port = 123;
+		assert_int_equal(serve_request(&w.acl, NULL, w.rl, &w.snap, &w.request, &w.reply),
+				 good ? SERVE_ANSWER : SERVE_NTS_AUTH_FAILED);
+		if (good) {
+			struct nts_cookie cookies[NTS_KE_MAX_COOKIES];
+			struct nts_aead s2c;
+			size_t n = 0;
+
+			serve_stamp_transmit(w.reply.bytes, RX);
+			len = serve_sign_reply(&w.reply);
+			assert_true(nts_aead_init(&s2c, &w.s2c));
+			assert_int_equal(nts_ef_reply_check(&s2c, w.reply.bytes, len, w.uid, sizeof(w.uid), cookies,
+							    NTS_KE_MAX_COOKIES, &n), NTS_EF_OK);
+			nts_aead_deinit(&s2c);
+			assert_int_equal(n, 1);
+		}
+	}
+	nts_aead_deinit(&c2s);
+	world_fini(&w);
+}
+
 static void broken_nts_fields_are_malformed_and_the_limiter_comes_first(void **state)
 {
 	struct world w;
@@ -332,6 +381,7 @@ int main(void)
 		cmocka_unit_test(cookies_are_sealed_before_the_header_is_stamped),
 		cmocka_unit_test(a_cookie_that_does_not_open_gets_a_nak),
 		cmocka_unit_test(a_wrong_authenticator_gets_silence),
+		cmocka_unit_test(a_request_that_encrypts_fields_is_answered),
 		cmocka_unit_test(broken_nts_fields_are_malformed_and_the_limiter_comes_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
