@@ -86,9 +86,9 @@ enum packet_status packet_decode(const uint8_t *buf, size_t len, struct ntp_pack
 	packet->root_dispersion = load_be32(buf + 8);
 	packet->refid = load_be32(buf + 12);
 	packet->reference = load_be64(buf + 16);
-	packet->origin = load_be64(buf + 24);
-	packet->receive = load_be64(buf + 32);
-	packet->transmit = load_be64(buf + 40);
+	packet->origin = load_be64(buf + NTP_ORIGIN_OFFSET);
+	packet->receive = load_be64(buf + NTP_RECEIVE_OFFSET);
+	packet->transmit = load_be64(buf + NTP_TRANSMIT_OFFSET);
 
 	if (!trailer)
 		trailer = &unused;
@@ -116,9 +116,9 @@ size_t packet_encode(const struct ntp_packet *packet, uint8_t out[NTP_HEADER_LEN
 	store_be32(out + 8, packet->root_dispersion);
 	store_be32(out + 12, packet->refid);
 	store_be64(out + 16, packet->reference);
-	store_be64(out + 24, packet->origin);
-	store_be64(out + 32, packet->receive);
-	store_be64(out + 40, packet->transmit);
+	store_be64(out + NTP_ORIGIN_OFFSET, packet->origin);
+	store_be64(out + NTP_RECEIVE_OFFSET, packet->receive);
+	store_be64(out + NTP_TRANSMIT_OFFSET, packet->transmit);
 	return NTP_HEADER_LEN;
 }
 

@@ -10,6 +10,11 @@
 #include "ntp_time.h"
 
 #define NTP_HEADER_LEN 48
+/* Where the header's timestamps sit: a server stamps T3 into an encoded
+ * answer, and reads T2 back from one the kernel says has left. */
+#define NTP_ORIGIN_OFFSET 24
+#define NTP_RECEIVE_OFFSET 32
+#define NTP_TRANSMIT_OFFSET 40
 #define NTP_PORT 123
 #define NTP_VERSION 4
 #define NTP_MAX_STRATUM 16 /* 16 means unsynchronized */

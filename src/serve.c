@@ -4,11 +4,8 @@
 
 #include "auth_mac.h"
 #include "byteorder.h"
+#include "packet.h"
 #include "refid.h"
-
-#define ORIGIN_OFFSET 24
-#define RECEIVE_OFFSET 32
-#define TRANSMIT_OFFSET 40
 
 static bool timespec_is_zero(struct timespec t)
 {
@@ -151,7 +148,7 @@ enum serve_verdict serve_build_reply(const uint8_t *req, size_t len, const struc
 
 void serve_stamp_transmit(uint8_t reply[NTP_HEADER_LEN], struct timespec tx)
 {
-	store_be64(reply + TRANSMIT_OFFSET, serve_stamps_mark_tx(ntp_ts_from_timespec(tx)));
+	store_be64(reply + NTP_TRANSMIT_OFFSET, serve_stamps_mark_tx(ntp_ts_from_timespec(tx)));
 }
 
 void serve_reply_sending(struct serve_reply *reply, struct serve_stamps *stamps, struct timespec now)
@@ -161,7 +158,7 @@ void serve_reply_sending(struct serve_reply *reply, struct serve_stamps *stamps,
 	if (!reply->interleaved)
 		serve_stamp_transmit(reply->bytes, served);
 	if (reply->remember && stamps)
-		serve_stamps_save(stamps, load_be64(reply->bytes + RECEIVE_OFFSET), ntp_ts_from_timespec(served),
+		serve_stamps_save(stamps, load_be64(reply->bytes + NTP_RECEIVE_OFFSET), ntp_ts_from_timespec(served),
 				  reply->smear);
 }
 
@@ -260,8 +257,8 @@ enum serve_outcome serve_request(const struct acl *acl, const struct auth_keyrin
 	if (reply->remember && serve_stamps_take(req->stamps, request.origin, &tx)) {
 		/* the client's nonce as origin, our last answer's leaving as transmit */
 		reply->interleaved = true;
-		store_be64(reply->bytes + ORIGIN_OFFSET, request.receive);
-		store_be64(reply->bytes + TRANSMIT_OFFSET, tx);
+		store_be64(reply->bytes + NTP_ORIGIN_OFFSET, request.receive);
+		store_be64(reply->bytes + NTP_TRANSMIT_OFFSET, tx);
 	}
 	return SERVE_ANSWER;
 }

@@ -7,7 +7,6 @@
 _Static_assert(SERVE_STAMPS_SLOTS == 1u << SLOT_BITS, "SERVE_STAMPS_SLOTS is 2^SLOT_BITS");
 
 #define UDP_HEADER_LEN 8
-#define RECEIVE_OFFSET 32
 /* The headers the kernel returns before the UDP one: link layer (Ethernet
  * with two VLAN tags, 22) and IPv6 with room for extension headers. */
 #define MAX_HEADERS 128
@@ -59,7 +58,7 @@ static bool is_answer(const uint8_t *p, size_t len, ntp_ts *rx)
 {
 	if (len < NTP_HEADER_LEN || (p[0] & 7) != NTP_MODE_SERVER)
 		return false;
-	*rx = load_be64(p + RECEIVE_OFFSET);
+	*rx = load_be64(p + NTP_RECEIVE_OFFSET);
 	return (*rx & 1) != 0;
 }
 
