@@ -39,38 +39,27 @@ size_t nts_aead_supported(uint16_t *out, size_t max)
 	return n;
 }
 
-bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key)
+/* Keys ctx whole, or (tag_only) as nettle's siv_cmac_set_key without its
+ * last step, the CTR key (the second half of the key): the CTR context is
+ * zeroed, and what would read it (ciphertext) is refused before nettle is
+ * called. */
+static bool key_siv(struct nts_aead *ctx, const struct nts_key *key, bool tag_only)
 {
 	size_t key_len = nts_aead_key_len(key->aead);
 
 	ctx->aead = 0;
 	if (key_len == 0 || key->len != key_len)
 		return false;
-	if (key->aead == NTS_AEAD_AES_SIV_CMAC_256)
+	if (key->aead == NTS_AEAD_AES_SIV_CMAC_256 && !tag_only) {
 		siv_cmac_aes128_set_key(&ctx->u.siv256, key->value);
-	else
-		siv_cmac_aes256_set_key(&ctx->u.siv512, key->value);
-	ctx->aead = key->aead;
-	ctx->tag_only = false;
-	return true;
-}
-
-/* nettle's siv_cmac_set_key without its last step, the CTR key (the second
- * half of the key); the CTR context is zeroed, and what would read it
- * (ciphertext) is refused before nettle is called. */
-bool nts_aead_init_tag_only(struct nts_aead *ctx, const struct nts_key *key)
-{
-	size_t key_len = nts_aead_key_len(key->aead);
-
-	ctx->aead = 0;
-	if (key_len == 0 || key->len != key_len)
-		return false;
-	if (key->aead == NTS_AEAD_AES_SIV_CMAC_256) {
+	} else if (key->aead == NTS_AEAD_AES_SIV_CMAC_256) {
 		struct siv_cmac_aes128_ctx *c = &ctx->u.siv256;
 
 		aes128_set_encrypt_key(&c->cmac_cipher, key->value);
 		cmac128_set_key(&c->cmac_key, &c->cmac_cipher, (nettle_cipher_func *)aes128_encrypt);
 		memset(&c->ctr_cipher, 0, sizeof(c->ctr_cipher));
+	} else if (!tag_only) {
+		siv_cmac_aes256_set_key(&ctx->u.siv512, key->value);
 	} else {
 		struct siv_cmac_aes256_ctx *c = &ctx->u.siv512;
 
@@ -79,8 +68,18 @@ bool nts_aead_init_tag_only(struct nts_aead *ctx, const struct nts_key *key)
 		memset(&c->ctr_cipher, 0, sizeof(c->ctr_cipher));
 	}
 	ctx->aead = key->aead;
-	ctx->tag_only = true;
+	ctx->tag_only = tag_only;
 	return true;
+}
+
+bool nts_aead_init(struct nts_aead *ctx, const struct nts_key *key)
+{
+	return key_siv(ctx, key, false);
+}
+
+bool nts_aead_init_tag_only(struct nts_aead *ctx, const struct nts_key *key)
+{
+	return key_siv(ctx, key, true);
 }
 
 void nts_aead_deinit(struct nts_aead *ctx)
