@@ -53,9 +53,9 @@ bs=$(mid "${bs[@]}")
 # the 40th sample on (the first ones run before the source settles)
 lines() { grep -E '^[0-9]{4}-' "$workdir/$1/measurements.log" | tail -n +40; }
 modes() { lines "$1" | awk '{ print $18 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'; }
-median() { mid $(lines "$1" | awk '{ print '"$2"' }'); }
-xd=$(median x '$13 * 1e6')
-bd=$(median b '$13 * 1e6')
+median_of() { mid $(lines "$1" | awk '{ print '"$2"' }'); }
+xd=$(median_of x '$13 * 1e6')
+bd=$(median_of b '$13 * 1e6')
 echo "figures: chronyd's System time: xleave ${xs:-?} us, basic ${bs:-?} us (true 0)"
 echo "figures: median round trip: xleave ${xd:-?} us, basic ${bd:-?} us"
 echo "figures: modes in chronyd's log: xleave client $(modes x), basic client $(modes b)"

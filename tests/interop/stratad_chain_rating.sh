@@ -53,7 +53,6 @@ while [ $SECONDS -lt $end ]; do
 	echo "$(rating "$via_stratad") $(rating "$via_chronyd")" >> "$workdir/ratings"
 	sleep 2
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ours=$(awk '$1 != "" { print $1 }' "$workdir/ratings" | median)
 theirs=$(awk '$2 != "" { print $2 }' "$workdir/ratings" | median)
 echo "--- chronyd client's +/- for its source (median of $(wc -l < "$workdir/ratings") samples, middles at poll $poll)"

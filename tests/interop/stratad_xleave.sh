@@ -56,17 +56,17 @@ from=$(date -u -d "@$(($(date +%s) - 20))" '+%F %T')
 lines() {
 	grep -v '^#' "$workdir/log/measurements.log" | awk -v from="$from" -v a="$1" '$1 " " $2 >= from && $3 == a'
 }
-# median ADDRESS EXPR: of EXPR over that source's lines (o: offset, d: delay, us)
-median() {
+# median_of ADDRESS EXPR: median of EXPR over that source's lines (o: offset, d: delay, us)
+median_of() {
 	lines "$1" | awk '{ o = $7 * 1e6; d = $8 * 1e6; print '"$2"' }' |
 		sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
-x=$(median 127.0.0.2 'o < 0 ? -o : o')
-b=$(median 127.0.0.3 'o < 0 ? -o : o')
-xd=$(median 127.0.0.2 d)
-bd=$(median 127.0.0.3 d)
+x=$(median_of 127.0.0.2 'o < 0 ? -o : o')
+b=$(median_of 127.0.0.3 'o < 0 ? -o : o')
+xd=$(median_of 127.0.0.2 d)
+bd=$(median_of 127.0.0.3 d)
 echo "figures: median |offset| interleaved ${x:-?} us, basic ${b:-?} us (true offset 0)"
-echo "figures: median offset interleaved $(median 127.0.0.2 o) us, basic $(median 127.0.0.3 o) us;" \
+echo "figures: median offset interleaved $(median_of 127.0.0.2 o) us, basic $(median_of 127.0.0.3 o) us;" \
 	"delay $xd and $bd us"
 check "the interleaved source measured" test -n "$x"
 check "the basic source measured" test -n "$b"
