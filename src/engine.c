@@ -28,6 +28,13 @@
 #define NO_ANSWER_WARNING 300.0
 /* How long the loop may sleep when no source is to be polled. */
 #define IDLE_WAKEUP 3600.0
+/* Requests to two sources leave at least an eighth of the later one's poll
+ * interval apart, within these bounds (chrony's sampling separation): up to
+ * eight sources at one interval are not slowed, and sources due together
+ * (at start, in a burst) do not send in one instant, where the first
+ * request would queue behind nothing and the last behind all the others. */
+#define MIN_REQUEST_SEPARATION 0.002
+#define MAX_REQUEST_SEPARATION 0.2
 #define ENGINE_MAX_LEAP_TABLES 2
 
 struct engine_source {
@@ -74,6 +81,7 @@ struct engine {
 	bool insane_logged;
 	bool polled;                    /* a request went out */
 	struct timespec first_poll;
+	struct timespec last_request;   /* corrected time the last request was built, when polled */
 	bool answered;                  /* some server answered once (a sample, a kiss, an unsynchronized reply) */
 	bool no_answer_warned;
 	size_t own_refid_count;         /* the refids a server synchronized to us would carry */
@@ -105,7 +113,8 @@ void engine_config_defaults(struct engine_config *cfg)
 	};
 }
 
-/* splitmix64: the nonce in the transmit timestamp's fraction */
+/* splitmix64: the nonce in the transmit timestamp's fraction, and the
+ * poll interval's random part (source_poll) */
 static uint64_t next_random(struct engine *engine)
 {
 	uint64_t z = (engine->random_state += 0x9e3779b97f4a7c15ULL);
@@ -326,21 +335,43 @@ static int64_t leap_moment(const struct engine *engine)
 	return engine->leap_when - (engine->leap == NTP_LEAP_DELETE ? 1 : 0);
 }
 
+/* The pollable source whose poll comes first (the lowest id of a tie); -1:
+ * none. */
+static int first_to_poll(const struct engine *engine)
+{
+	int first = -1;
+
+	for (int i = 0; (size_t)i < engine->capacity; i++)
+		if (pollable(&engine->sources[i]) &&
+		    (first < 0 || timespec_diff(source_next_poll(engine->sources[i].src),
+						source_next_poll(engine->sources[first].src)) < 0.0))
+			first = i;
+	return first;
+}
+
+/* When src's request may leave: at its poll, but not within the separation
+ * after the last request to any source. A clock stepped back since (the
+ * last request ahead of now) does not hold it. */
+static struct timespec request_time(const struct engine *engine, const struct source *src, struct timespec now)
+{
+	struct timespec due = source_next_poll(src), spaced;
+
+	if (!engine->polled || timespec_diff(now, engine->last_request) < 0.0)
+		return due;
+	spaced = timespec_add(engine->last_request,
+			      fmin(MAX_REQUEST_SEPARATION,
+				   fmax(MIN_REQUEST_SEPARATION, source_poll_interval(src) / 8)));
+	return timespec_diff(spaced, due) > 0.0 ? spaced : due;
+}
+
 struct timespec engine_next_wakeup(const struct engine *engine)
 {
+	int first = first_to_poll(engine);
+	bool any = first >= 0;
 	struct timespec next = { 0, 0 };
-	bool any = false;
 
-	for (size_t i = 0; i < engine->capacity; i++) {
-		struct timespec t;
-
-		if (!pollable(&engine->sources[i]))
-			continue;
-		t = source_next_poll(engine->sources[i].src);
-		if (!any || timespec_diff(t, next) < 0.0)
-			next = t;
-		any = true;
-	}
+	if (any)
+		next = request_time(engine, engine->sources[first].src, corrected(engine, engine->last_due_check));
 	if (engine->reselect)
 		return engine->last_due_check;
 	if (engine->leap_when && (!any || next.tv_sec >= leap_moment(engine)))
@@ -542,6 +573,7 @@ static void correct_sources(struct engine *engine, struct timespec when, const s
 	if (change->offset == 0.0 && change->frequency_ppm == 0.0)
 		return;
 	engine->corrections += change->offset;
+	engine->last_request = timespec_add(engine->last_request, change->offset);
 	for (size_t i = 0; i < engine->capacity; i++) {
 		struct engine_source *es = &engine->sources[i];
 
@@ -749,6 +781,7 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 {
 	struct timespec t = corrected(engine, now);
 	size_t n = 0;
+	int first;
 
 	engine->last_due_check = now;
 	pass_leap(engine, now);
@@ -763,10 +796,9 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 		engine->reselect = false;
 		run_selection(engine, now, -1);
 	}
-	for (int i = 0; (size_t)i < engine->capacity && n < max; i++)
-		if (pollable(&engine->sources[i]) &&
-		    timespec_diff(source_next_poll(engine->sources[i].src), t) <= 0.0)
-			ids[n++] = i;
+	first = first_to_poll(engine);
+	if (first >= 0 && max > 0 && timespec_diff(request_time(engine, engine->sources[first].src, t), t) <= 0.0)
+		ids[n++] = first;
 	return n;
 }
 
@@ -779,9 +811,11 @@ size_t engine_build_request(struct engine *engine, int id, struct timespec now, 
 
 	if (!src)
 		return 0;
-	r = source_poll(src, t, (uint32_t)next_random(engine), out, &len);
+	r = source_poll(src, t, next_random(engine), out, &len);
 	if (r == SOURCE_STOPPED)
 		return 0;
+	if (len > 0)
+		engine->last_request = t;
 	if (!engine->polled) {
 		engine->polled = true;
 		engine->first_poll = now;

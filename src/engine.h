@@ -161,7 +161,10 @@ bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_k
 			       struct timespec now);
 
 struct timespec engine_next_wakeup(const struct engine *engine);
-/* Ids of the sources whose poll is due at now (writes at most max). */
+/* Ids of the sources whose poll is due at now (writes at most max). Requests
+ * to different sources leave a separation apart (an eighth of the poll
+ * interval, 2 ms to 0.2 s: chrony's), so one at a time is due; the next is
+ * due at engine_next_wakeup. */
 size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
 /* The request for a source (with its MAC when the source has a key); now is
  * read just before it is sent. Returns its length, 0 when nothing is to be sent. */

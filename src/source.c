@@ -38,6 +38,7 @@ struct source {
 	unsigned burst_left;            /* polls of the current burst still to send */
 	struct timespec last_poll;
 	struct timespec next_poll;
+	double poll_stretch;            /* [0, SOURCE_POLL_RANDOMNESS): this interval's random lengthening */
 	bool offline;                   /* chronyc offline: nothing sent, reach stands still */
 	unsigned manual_good_left;      /* samples a manual burst still wants, 0: none running */
 	unsigned manual_sends_left;     /* requests it may still send */
@@ -199,6 +200,11 @@ struct timespec source_next_poll(const struct source *src)
 	return src->next_poll;
 }
 
+double source_poll_interval(const struct source *src)
+{
+	return log2_seconds(src->poll);
+}
+
 bool source_stopped(const struct source *src)
 {
 	return src->stopped;
@@ -266,7 +272,7 @@ static void schedule_next_poll(struct source *src)
 	if (src->burst_left > 0 || src->manual_good_left > 0)
 		interval = fmin(interval, SOURCE_BURST_INTERVAL);
 
-	src->next_poll = timespec_add(src->last_poll, interval);
+	src->next_poll = timespec_add(src->last_poll, interval * (1.0 + src->poll_stretch));
 }
 
 bool source_is_refclock(const struct source *src)
@@ -316,9 +322,10 @@ enum source_result source_refclock_poll(struct source *src, const struct filter_
 	return SOURCE_SAMPLE_ACCEPTED;
 }
 
-enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
+enum source_result source_poll(struct source *src, struct timespec now, uint64_t random,
 			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len)
 {
+	uint32_t nonce = (uint32_t)random;
 	bool was_unreachable = is_unreachable(src);
 	bool became_unreachable;
 	struct ntp_packet request = {
@@ -330,6 +337,7 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 
 	if (src->stopped || src->offline || src->cfg.refclock)
 		return SOURCE_STOPPED;
+	src->poll_stretch = SOURCE_POLL_RANDOMNESS * ldexp((double)(random >> 32), -32);
 	if (src->cfg.nts && !nts_client_ready(&src->nts)) {
 		/* Never plain NTP. Before the first key exchange the polls wait;
 		 * later a poll that cannot go out counts as unanswered. */
@@ -370,12 +378,12 @@ enum source_result source_poll(struct source *src, struct timespec now, uint32_t
 	request.poll = (int8_t)src->poll;
 	/* Honest seconds, random fraction: the fraction is a nonce, T1 is kept
 	 * apart, so nothing is lost and a blind spoofer must guess 32 bits. */
-	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | random;
+	request.transmit = (ntp_ts_from_timespec(now) & ~(ntp_ts)0xffffffffu) | nonce;
 	src->sent_receive = 0;
 	if (src->cfg.xleave && src->have_previous) {
 		request.origin = src->previous_server_receive;
 		/* the complement's fraction never equals the transmit's */
-		request.receive = (ntp_ts_from_timespec(src->previous_received) & ~(ntp_ts)0xffffffffu) | (uint32_t)~random;
+		request.receive = (ntp_ts_from_timespec(src->previous_received) & ~(ntp_ts)0xffffffffu) | (uint32_t)~nonce;
 		if (request.receive == request.origin)
 			request.receive ^= 1;
 		src->sent_receive = request.receive;

@@ -9,6 +9,9 @@
  *   - the first poll is due at creation; with iburst the first SOURCE_BURST_POLLS
  *     polls are SOURCE_BURST_INTERVAL seconds apart, and again on the first
  *     poll after the source became unreachable;
+ *   - each interval is longer by a random fraction below SOURCE_POLL_RANDOMNESS
+ *     (chrony's): clients started together, after a power cut say, drift
+ *     apart instead of reaching their server in the same instant forever;
  *   - every poll shifts the 8-bit reach register left; an authentic reply to
  *     the outstanding request sets bit 0, so an unanswered poll leaves a 0;
  *   - reach 0 after at least 8 polls is "unreachable": the clock filter is
@@ -73,6 +76,7 @@
 #define SOURCE_MAX_POLL 24          /* highest poll ever used, even under KoD RATE */
 #define SOURCE_BURST_POLLS 4
 #define SOURCE_BURST_INTERVAL 2     /* seconds between the polls of a burst */
+#define SOURCE_POLL_RANDOMNESS 0.02 /* an interval is up to 2 % longer, at random */
 #define SOURCE_MAX_MANUAL_BURST 32  /* the most requests one manual burst may send */
 #define SOURCE_DEFAULT_MAX_DISTANCE 1.5
 #define SOURCE_MIN_DISTANCE 0.001      /* seconds: floor of a correctness interval's half-width */
@@ -252,6 +256,8 @@ void source_set_limits(struct source *src, const struct source_limits *limits);
 
 /* When the next request is due (local time). */
 struct timespec source_next_poll(const struct source *src);
+/* Seconds between polls at the current poll exponent (a burst's are shorter). */
+double source_poll_interval(const struct source *src);
 /* A KoD DENY or RSTR stopped it for good: it is never polled again. */
 bool source_stopped(const struct source *src);
 /* The leap indicator of the server's last authentic reply. */
@@ -273,11 +279,14 @@ uint32_t source_served_refid(const struct source *src);
 /* Writes the request (mode 3, version 4) for a poll at now, the local time
  * read just before sending, followed by a MAC when the source has a key; its
  * length goes to *len (NULL: the caller knows there is no key, 48 bytes).
- * The transmit timestamp carries now's seconds and `random` as its
- * fraction: it is a nonce an off-path attacker must guess, while T1 for the
- * offset is now itself. Returns SOURCE_POLL_SENT, SOURCE_POLL_UNREACHABLE or
- * SOURCE_STOPPED (nothing written). */
-enum source_result source_poll(struct source *src, struct timespec now, uint32_t random,
+ * The transmit timestamp carries now's seconds and the low 32 bits of
+ * `random` as its fraction: it is a nonce an off-path attacker must guess,
+ * while T1 for the offset is now itself. The high 32 bits lengthen the
+ * interval to the next poll (SOURCE_POLL_RANDOMNESS; 0: not at all), so the
+ * timing of one request tells nothing of another's nonce. Returns
+ * SOURCE_POLL_SENT, SOURCE_POLL_UNREACHABLE or SOURCE_STOPPED (nothing
+ * written). */
+enum source_result source_poll(struct source *src, struct timespec now, uint64_t random,
 			       uint8_t out[SOURCE_REQUEST_MAX], size_t *len);
 
 /* The local time the kernel says the request left (its transmit

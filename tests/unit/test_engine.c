@@ -195,11 +195,10 @@ static int stop(void **state)
 }
 
 /* A server at 127.0.0.N (N from 2), polled with iburst. */
-static struct fake_server *add_server(double ahead, unsigned stratum)
+static struct fake_server *add_server_polling(double ahead, unsigned stratum, int minpoll, int maxpoll, bool iburst)
 {
 	struct fake_server *s = &w.servers[w.servers_count];
-	struct source_config cfg = { .iburst = true, .minpoll = SOURCE_DEFAULT_MINPOLL,
-				     .maxpoll = SOURCE_DEFAULT_MAXPOLL };
+	struct source_config cfg = { .iburst = iburst, .minpoll = minpoll, .maxpoll = maxpoll };
 	char text[32];
 
 	assert_true(w.servers_count < MAX_SERVERS);
@@ -211,6 +210,11 @@ static struct fake_server *add_server(double ahead, unsigned stratum)
 	assert_true(s->id >= 0);
 	w.servers_count++;
 	return s;
+}
+
+static struct fake_server *add_server(double ahead, unsigned stratum)
+{
+	return add_server_polling(ahead, stratum, SOURCE_DEFAULT_MINPOLL, SOURCE_DEFAULT_MAXPOLL, true);
 }
 
 static struct fake_server *server_of(int id)
@@ -356,16 +360,19 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 	start(&cfg);
 	a = add_server(0.0, 2);
 	b = add_server(0.0, 2);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 2);
+	/* both are due, one request at a time: a first */
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
 	assert_int_equal(ids[0], a->id);
-	assert_int_equal(ids[1], b->id);
 
 	assert_true(request_to(a, &request));
 	assert_int_equal(request.mode, NTP_MODE_CLIENT);
 	assert_int_equal(request.version, 4);
 	/* honest seconds: the fraction is the nonce */
 	assert_int_equal(request.transmit >> 32, (uint64_t)t0.tv_sec + NTP_UNIX_EPOCH_DELTA);
-	/* a is no longer due, b still is */
+	/* a is no longer due; b is, once the separation (0.2 s at a 64 s poll) has passed */
+	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_float_equal(timespec_diff(engine_next_wakeup(w.engine), local_now()), 0.2, 1e-9);
+	w.true_now = timespec_add(w.true_now, 0.2);
 	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
 	assert_int_equal(ids[0], b->id);
 
@@ -374,6 +381,79 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 	assert_int_equal(source_info(a).reach, 1);
 	assert_int_equal(source_info(a).stratum, 2);
 	assert_int_equal(source_info(a).refid, UPSTREAM_REFID);
+}
+
+/* The local times of the next `count` requests, sources answering at once. */
+static void request_times(struct timespec *times, int *ids, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		int due[2];
+
+		w.true_now = timespec_add(true_time_of(engine_next_wakeup(w.engine)), 1e-6);
+		assert_int_equal(engine_due_requests(w.engine, local_now(), due, 2), 1);
+		times[i] = local_now();
+		ids[i] = due[0];
+		exchange(server_of(due[0]));
+	}
+}
+
+/* chrony's sampling separation: an eighth of the poll interval, at least 2 ms */
+static void requests_leave_spaced_by_the_poll(void **state)
+{
+	static const struct {
+		int poll;
+		double separation;
+	} cases[] = { { -4, 1.0 / 128 }, { -6, 0.002 }, { 6, 0.2 } };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct engine_config cfg = default_config();
+		struct timespec times[6];
+		int ids[6];
+
+		start(&cfg);
+		for (int i = 0; i < 3; i++)
+			add_server_polling(0.0, 2, cases[c].poll, cases[c].poll, false);
+		request_times(times, ids, 6);
+		for (size_t i = 1; i < 6; i++) {
+			double gap = timespec_diff(times[i], times[i - 1]);
+
+			assert_true(gap >= cases[c].separation);
+			/* the first three all due at start: each the separation after the other */
+			if (i < 3)
+				assert_float_equal(gap, cases[c].separation, 2e-6);
+		}
+		/* every source in turn, and again in the same order */
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(ids[i], w.servers[i].id);
+			assert_int_equal(ids[i + 3], w.servers[i].id);
+		}
+		stop(NULL);
+	}
+}
+
+/* Each interval is the poll's, longer by a random part below 2 %. */
+static void poll_intervals_are_randomly_longer(void **state)
+{
+	struct engine_config cfg = default_config();
+	struct timespec times[21];
+	int ids[21];
+	double shortest = 1e9, longest = 0.0;
+
+	(void)state;
+	start(&cfg);
+	add_server_polling(0.0, 2, 6, 6, false);
+	request_times(times, ids, 21);
+	for (size_t i = 1; i < 21; i++) {
+		double interval = timespec_diff(times[i], times[i - 1]);
+
+		assert_true(interval >= 64.0);
+		assert_true(interval < 64.0 * (1 + SOURCE_POLL_RANDOMNESS) + 2e-6);
+		shortest = fmin(shortest, interval);
+		longest = fmax(longest, interval);
+	}
+	/* 20 draws from [0, 1.28 s) spread over more than half of it */
+	assert_true(longest - shortest > 0.64);
 }
 
 static void reply_with_wrong_origin_is_ignored(void **state)
@@ -720,10 +800,11 @@ static void kod_rate_raises_the_poll(void **state)
 	assert_false(info.stopped);
 	assert_string_equal(info.kiss, "RATE");
 	assert_int_equal(info.poll, SOURCE_DEFAULT_MINPOLL + 1);
-	/* the burst is off: nothing due before the new poll interval */
+	/* the burst is off: nothing due before the new poll interval (and its
+	 * random part) */
 	w.true_now = timespec_add(w.true_now, 64);
 	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
-	w.true_now = timespec_add(w.true_now, 64);
+	w.true_now = timespec_add(w.true_now, 64 + 128 * SOURCE_POLL_RANDOMNESS);
 	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
 
 	/* the server's own limit wins, even past maxpoll */
@@ -1364,16 +1445,21 @@ static void the_source_table_grows(void **state)
 		assert_true(netaddr_parse("10.9.9.9", &sc.addr));
 		assert_int_equal(engine_add_source(w.engine, &sc, local_now()), ids[123]);
 	}
-	/* every one due at once (the removal's selection round runs over the
-	 * whole table first), and each builds its request */
+	/* every one is due (the removal's selection round runs over the whole
+	 * table first), each in its turn, and each builds its request */
 	{
-		static int due[400];
+		static bool polled[400];
 		uint8_t request[SOURCE_REQUEST_MAX];
-		size_t n = engine_due_requests(w.engine, local_now(), due, 400);
+		int due[2];
 
-		assert_int_equal(n, 300);
-		for (size_t i = 0; i < n; i++)
-			assert_int_equal(engine_build_request(w.engine, due[i], local_now(), request), NTP_HEADER_LEN);
+		for (int i = 0; i < 300; i++) {
+			/* (a microsecond on: true and local time round apart by a nanosecond) */
+			w.true_now = timespec_add(true_time_of(engine_next_wakeup(w.engine)), 1e-6);
+			assert_int_equal(engine_due_requests(w.engine, local_now(), due, 2), 1);
+			assert_true(due[0] >= 0 && due[0] < 400 && !polled[due[0]]);
+			polled[due[0]] = true;
+			assert_int_equal(engine_build_request(w.engine, due[0], local_now(), request), NTP_HEADER_LEN);
+		}
 	}
 	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
 }
@@ -1549,6 +1635,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(due_at_start_and_request_is_client_v4_with_nonce, stop),
+		cmocka_unit_test_teardown(requests_leave_spaced_by_the_poll, stop),
+		cmocka_unit_test_teardown(poll_intervals_are_randomly_longer, stop),
 		cmocka_unit_test_teardown(reply_with_wrong_origin_is_ignored, stop),
 		cmocka_unit_test_teardown(steps_once_to_a_server_ahead_then_tracks_it, stop),
 		cmocka_unit_test_teardown(served_dispersion_grows_from_the_last_update_not_the_filtered_sample, stop),
