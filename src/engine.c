@@ -61,7 +61,7 @@ struct engine {
 	void *select_workspace;
 	uint64_t random_state;
 	struct timespec created;
-	struct timespec last_due_check; /* local time engine_due_requests was last asked */
+	struct timespec last_due_check; /* local time engine_due_request was last asked */
 	bool reselect;                  /* a source was removed: run selection at the next call */
 
 	enum sync_state state;
@@ -777,10 +777,9 @@ static bool no_answer_warning_due(const struct engine *engine, struct timespec n
 	       timespec_diff(now, engine->first_poll) >= NO_ANSWER_WARNING;
 }
 
-size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max)
+int engine_due_request(struct engine *engine, struct timespec now)
 {
 	struct timespec t = corrected(engine, now);
-	size_t n = 0;
 	int first;
 
 	engine->last_due_check = now;
@@ -797,9 +796,9 @@ size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids,
 		run_selection(engine, now, -1);
 	}
 	first = first_to_poll(engine);
-	if (first >= 0 && max > 0 && timespec_diff(request_time(engine, engine->sources[first].src, t), t) <= 0.0)
-		ids[n++] = first;
-	return n;
+	if (first < 0 || timespec_diff(request_time(engine, engine->sources[first].src, t), t) > 0.0)
+		return -1;
+	return first;
 }
 
 size_t engine_build_request(struct engine *engine, int id, struct timespec now, uint8_t out[SOURCE_REQUEST_MAX])

@@ -6,7 +6,7 @@
  * A loop looks like:
  *     wait until engine_next_wakeup() or a packet arrives;
  *     packet  -> engine_handle_reply(id, bytes, receive time);
- *     timeout -> for each id in engine_due_requests(now):
+ *     timeout -> if id = engine_due_request(now) is a source:
  *                    now2 = read clock; engine_build_request(id, now2, buf); sendmsg(buf);
  */
 #ifndef STRATA_ENGINE_H
@@ -119,7 +119,7 @@ void engine_destroy(struct engine *engine);
 
 /* A reload (SIGHUP): step_threshold, stepout, max_steps, minsources,
  * max_distance, max_jitter and local_stratum take effect at once (a
- * selection round runs at the next engine_due_requests); leap_mode from the
+ * selection round runs at the next engine_due_request); leap_mode from the
  * next clock update, which tells the kernel of a leap or not. adjust,
  * panic_threshold, allow_initial_insane_step, the initial frequency, the
  * precision and the seed are fixed at creation: the caller keeps them. */
@@ -129,7 +129,7 @@ void engine_reconfigure(struct engine *engine, const struct engine_config *cfg);
  * invalid. The table has no fixed size: it doubles when full (the only
  * allocation besides source_create's; selection rounds allocate nothing). */
 int engine_add_source(struct engine *engine, const struct source_config *cfg, struct timespec now);
-/* The next engine_due_requests (due at once) runs selection without it. */
+/* The next engine_due_request (due at once) runs selection without it. */
 void engine_remove_source(struct engine *engine, int id);
 /* Ids run from 0 to this, exclusive (some unused). */
 size_t engine_source_capacity(const struct engine *engine);
@@ -161,11 +161,11 @@ bool engine_source_nts_ke_done(struct engine *engine, int id, const struct nts_k
 			       struct timespec now);
 
 struct timespec engine_next_wakeup(const struct engine *engine);
-/* Ids of the sources whose poll is due at now (writes at most max). Requests
- * to different sources leave a separation apart (an eighth of the poll
- * interval, 2 ms to 0.2 s: chrony's), so one at a time is due; the next is
- * due at engine_next_wakeup. */
-size_t engine_due_requests(struct engine *engine, struct timespec now, int *ids, size_t max);
+/* The id of the source whose request is due at now, -1: none. Requests to
+ * different sources leave a separation apart (an eighth of the poll
+ * interval, 2 ms to 0.2 s: chrony's), so one is due at a time; the next at
+ * engine_next_wakeup. */
+int engine_due_request(struct engine *engine, struct timespec now);
 /* The request for a source (with its MAC when the source has a key); now is
  * read just before it is sent. Returns its length, 0 when nothing is to be sent. */
 size_t engine_build_request(struct engine *engine, int id, struct timespec now,

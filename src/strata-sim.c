@@ -792,13 +792,16 @@ static void network_carry(struct sim *sim, struct sim_server *s, int fd, const u
 	sim->nflights++;
 }
 
-/* The polls due now: each request goes out through the network. Returns
- * false when none was due (the wakeup was computed at the old rate). A pool
- * scenario goes through upstream.c, which also replaces members and looks
- * the name up again, as the daemon's loop does at every turn. */
-static bool send_due_requests(struct sim *sim)
+/* The poll due now, if one is: its request goes out through the network.
+ * Returns false when none was due (the wakeup was computed at the old
+ * rate). A pool scenario goes through upstream.c, which also replaces
+ * members and looks the name up again, as the daemon's loop does at every
+ * turn. */
+static bool send_due_request(struct sim *sim)
 {
-	int ids[MAX_SERVERS];
+	int id;
+	struct sim_server *s;
+	uint8_t request[SOURCE_REQUEST_MAX];
 
 	if (sim->sc->pool) {
 		unsigned long before = sim->sent + sim->dns_queries + sim_net_socket_changes();
@@ -807,17 +810,11 @@ static bool send_due_requests(struct sim *sim)
 		upstream_maintain(sim->upstream, sim_clock_now(&sim->clock));
 		return sim->sent + sim->dns_queries + sim_net_socket_changes() != before;
 	}
-	size_t n = engine_due_requests(sim->engine, sim_clock_now(&sim->clock), ids, MAX_SERVERS);
-
-	for (size_t k = 0; k < n; k++) {
-		uint8_t request[SOURCE_REQUEST_MAX];
-
-		struct sim_server *s = server_of(sim, ids[k]);
-
-		if (s && engine_build_request(sim->engine, ids[k], sim_clock_now(&sim->clock), request))
-			network_carry(sim, s, -1, request);
-	}
-	return n > 0;
+	id = engine_due_request(sim->engine, sim_clock_now(&sim->clock));
+	s = id >= 0 ? server_of(sim, id) : NULL;
+	if (s && engine_build_request(sim->engine, id, sim_clock_now(&sim->clock), request))
+		network_carry(sim, s, -1, request);
+	return id >= 0;
 }
 
 /* The reply in flight that lands first, not after `until`; -1: none. */
@@ -1141,7 +1138,7 @@ static int run(struct scenario *sc)
 			deliver_flight(&sim, flight);
 		} else {
 			sim_clock_advance(&sim.clock, next);
-			if (!send_due_requests(&sim))
+			if (!send_due_request(&sim))
 				/* the wakeup was computed at the old rate: creep up on it */
 				sim_clock_advance(&sim.clock, sim.clock.tau + 1e-6);
 		}

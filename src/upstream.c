@@ -51,7 +51,6 @@ struct upstream {
 	struct upstream_entry *entries;
 	size_t slot_count;
 	struct upstream_slot *slots;
-	int *due_ids;               /* slot_count of them, for upstream_send_due */
 	struct loop_self self;    /* where we serve: never a source */
 	struct net_addr *listen;  /* self.listen's copy of the serve addresses */
 	struct nts_ke_worker *ke; /* NULL: NTS sources wait */
@@ -90,16 +89,11 @@ static bool grow_slots(struct upstream *up)
 {
 	size_t count = up->slot_count ? 2 * up->slot_count : UPSTREAM_INITIAL_SLOTS;
 	struct upstream_slot *slots = realloc(up->slots, count * sizeof(slots[0]));
-	int *ids;
 
 	if (!slots)
 		return false;
 	up->slots = slots;
 	memset(slots + up->slot_count, 0, (count - up->slot_count) * sizeof(slots[0]));
-	ids = realloc(up->due_ids, count * sizeof(ids[0]));
-	if (!ids)
-		return false;
-	up->due_ids = ids;
 	up->slot_count = count;
 	return true;
 }
@@ -354,7 +348,6 @@ void upstream_destroy(struct upstream *up)
 	free(up->entries);
 	free(up->listen);
 	free(up->slots);
-	free(up->due_ids);
 	free(up);
 }
 
@@ -526,33 +519,27 @@ void upstream_resolved(struct upstream *up, const struct resolver_result *result
 
 void upstream_send_due(struct upstream *up, struct timespec now)
 {
-	int *ids = up->due_ids;
-	size_t n = engine_due_requests(up->engine, now, ids, up->slot_count);
+	int id = engine_due_request(up->engine, now);
+	struct upstream_slot *slot = NULL;
+	uint8_t request[SOURCE_REQUEST_MAX];
+	struct timespec tx;
+	size_t len;
+	int err;
 
-	for (size_t i = 0; i < n; i++) {
-		struct upstream_slot *slot = NULL;
-		uint8_t request[SOURCE_REQUEST_MAX];
-		struct timespec tx;
-		size_t len;
-		int err;
-
-		for (size_t j = 0; j < up->slot_count && !slot; j++)
-			if (up->slots[j].used && up->slots[j].engine_id == ids[i])
-				slot = &up->slots[j];
-		if (!slot)
-			continue;
-		/* As late as possible: the transmit timestamp is read right before sendmsg. */
-		if (up->clock->read(up->clock->ctx, &tx) < 0)
-			continue;
-		len = engine_build_request(up->engine, ids[i], tx, request);
-		if (len == 0)
-			continue;
-		err = udp_send(slot->fd, request, len, &slot->addr);
-		if (err < 0)
-			log_msg(LOG_LEVEL_DEBUG, "%s: send: %s", up->entries[slot->entry].cfg.name, strerror(-err));
-		else
-			take_sent_time(up, slot, false);
-	}
+	for (size_t j = 0; j < up->slot_count && id >= 0 && !slot; j++)
+		if (up->slots[j].used && up->slots[j].engine_id == id)
+			slot = &up->slots[j];
+	/* As late as possible: the transmit timestamp is read right before sendmsg. */
+	if (!slot || up->clock->read(up->clock->ctx, &tx) < 0)
+		return;
+	len = engine_build_request(up->engine, id, tx, request);
+	if (len == 0)
+		return;
+	err = udp_send(slot->fd, request, len, &slot->addr);
+	if (err < 0)
+		log_msg(LOG_LEVEL_DEBUG, "%s: send: %s", up->entries[slot->entry].cfg.name, strerror(-err));
+	else
+		take_sent_time(up, slot, false);
 }
 
 static bool unreachable(const struct upstream *up, const struct upstream_slot *slot, struct timespec now)

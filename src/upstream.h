@@ -52,7 +52,7 @@ void upstream_set_nts(struct upstream *up, struct nts_ke_worker *ke, const char 
 /* An outcome taken from the worker. */
 void upstream_nts_outcome(struct upstream *up, const struct nts_ke_outcome *outcome, struct timespec now);
 
-/* Sends the requests that are due. */
+/* Sends the request that is due, if one is (engine_due_request). */
 void upstream_send_due(struct upstream *up, struct timespec now);
 /* Replaces dead pool members, re-resolves unreachable names, retries failed lookups. */
 void upstream_maintain(struct upstream *up, struct timespec now);

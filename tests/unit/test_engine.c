@@ -302,17 +302,16 @@ static void run_for(double seconds)
 
 	for (unsigned round = 0;; round++) {
 		struct timespec wakeup = true_time_of(engine_next_wakeup(w.engine));
-		int ids[MAX_SERVERS];
-		size_t n;
+		int id;
 
 		assert_true(round < MAX_LOOP_ROUNDS);
 		if (timespec_diff(wakeup, end) > 0.0)
 			break;
 		if (timespec_diff(wakeup, w.true_now) > 0.0)
 			w.true_now = wakeup;
-		n = engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS);
-		for (size_t i = 0; i < n; i++)
-			exchange(server_of(ids[i]));
+		id = engine_due_request(w.engine, local_now());
+		if (id >= 0)
+			exchange(server_of(id));
 	}
 	w.true_now = end;
 }
@@ -354,15 +353,13 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 	struct engine_config cfg = default_config();
 	struct fake_server *a, *b;
 	struct ntp_packet request, reply;
-	int ids[MAX_SERVERS];
 
 	(void)state;
 	start(&cfg);
 	a = add_server(0.0, 2);
 	b = add_server(0.0, 2);
 	/* both are due, one request at a time: a first */
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
-	assert_int_equal(ids[0], a->id);
+	assert_int_equal(engine_due_request(w.engine, local_now()), a->id);
 
 	assert_true(request_to(a, &request));
 	assert_int_equal(request.mode, NTP_MODE_CLIENT);
@@ -370,11 +367,10 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 	/* honest seconds: the fraction is the nonce */
 	assert_int_equal(request.transmit >> 32, (uint64_t)t0.tv_sec + NTP_UNIX_EPOCH_DELTA);
 	/* a is no longer due; b is, once the separation (0.2 s at a 64 s poll) has passed */
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_int_equal(engine_due_request(w.engine, local_now()), -1);
 	assert_float_equal(timespec_diff(engine_next_wakeup(w.engine), local_now()), 0.2, 1e-9);
 	w.true_now = timespec_add(w.true_now, 0.2);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
-	assert_int_equal(ids[0], b->id);
+	assert_int_equal(engine_due_request(w.engine, local_now()), b->id);
 
 	reply = answer(a, &request);
 	deliver(a, &reply);
@@ -387,13 +383,11 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 static void request_times(struct timespec *times, int *ids, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		int due[2];
-
 		w.true_now = timespec_add(true_time_of(engine_next_wakeup(w.engine)), 1e-6);
-		assert_int_equal(engine_due_requests(w.engine, local_now(), due, 2), 1);
+		ids[i] = engine_due_request(w.engine, local_now());
+		assert_true(ids[i] >= 0);
 		times[i] = local_now();
-		ids[i] = due[0];
-		exchange(server_of(due[0]));
+		exchange(server_of(ids[i]));
 	}
 }
 
@@ -586,11 +580,10 @@ static void without_sources_stays_starting_and_unsynchronized(void **state)
 {
 	struct engine_config cfg = default_config();
 	struct engine_tracking t;
-	int ids[MAX_SERVERS];
 
 	(void)state;
 	start(&cfg);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_int_equal(engine_due_request(w.engine, local_now()), -1);
 	/* nothing to poll: the loop need not wake before an hour, but never in the past */
 	assert_true(timespec_diff(engine_next_wakeup(w.engine), local_now()) > 0.0);
 	run_for(3 * 3600);
@@ -738,7 +731,6 @@ static void kod_deny_stops_the_source(void **state)
 	struct fake_server *s;
 	struct ntp_packet request, reply;
 	struct source_status info;
-	int ids[MAX_SERVERS];
 
 	(void)state;
 	start(&cfg);
@@ -753,7 +745,7 @@ static void kod_deny_stops_the_source(void **state)
 	assert_false(request_to(s, &request));
 	/* a stopped source is never due again, and the loop is not woken for it */
 	w.true_now = timespec_add(w.true_now, 3600);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_int_equal(engine_due_request(w.engine, local_now()), -1);
 	assert_true(timespec_diff(engine_next_wakeup(w.engine), local_now()) > 0.0);
 }
 
@@ -785,7 +777,6 @@ static void kod_rate_raises_the_poll(void **state)
 	struct fake_server *s;
 	struct ntp_packet request, reply;
 	struct source_status info;
-	int ids[MAX_SERVERS];
 
 	(void)state;
 	start(&cfg);
@@ -803,9 +794,9 @@ static void kod_rate_raises_the_poll(void **state)
 	/* the burst is off: nothing due before the new poll interval (and its
 	 * random part) */
 	w.true_now = timespec_add(w.true_now, 64);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 0);
+	assert_int_equal(engine_due_request(w.engine, local_now()), -1);
 	w.true_now = timespec_add(w.true_now, 64 + 128 * SOURCE_POLL_RANDOMNESS);
-	assert_int_equal(engine_due_requests(w.engine, local_now(), ids, MAX_SERVERS), 1);
+	assert_int_equal(engine_due_request(w.engine, local_now()), s->id);
 
 	/* the server's own limit wins, even past maxpoll */
 	assert_true(request_to(s, &request));
@@ -1450,15 +1441,16 @@ static void the_source_table_grows(void **state)
 	{
 		static bool polled[400];
 		uint8_t request[SOURCE_REQUEST_MAX];
-		int due[2];
 
 		for (int i = 0; i < 300; i++) {
+			int due;
+
 			/* (a microsecond on: true and local time round apart by a nanosecond) */
 			w.true_now = timespec_add(true_time_of(engine_next_wakeup(w.engine)), 1e-6);
-			assert_int_equal(engine_due_requests(w.engine, local_now(), due, 2), 1);
-			assert_true(due[0] >= 0 && due[0] < 400 && !polled[due[0]]);
-			polled[due[0]] = true;
-			assert_int_equal(engine_build_request(w.engine, due[0], local_now(), request), NTP_HEADER_LEN);
+			due = engine_due_request(w.engine, local_now());
+			assert_true(due >= 0 && due < 400 && !polled[due]);
+			polled[due] = true;
+			assert_int_equal(engine_build_request(w.engine, due, local_now(), request), NTP_HEADER_LEN);
 		}
 	}
 	assert_int_equal(tracking().state, SYNC_UNSYNCHRONIZED);
