@@ -45,15 +45,14 @@ for i in 1 2 3 4 5; do
 	bs+=("$(chronyc_client "$b" -c tracking | awk -F, '{ printf "%.3f", $5 * 1e6 }')")
 	sleep 1
 done
-mid() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-xs=$(mid "${xs[@]}")
-bs=$(mid "${bs[@]}")
+xs=$(printf '%s\n' "${xs[@]}" | median)
+bs=$(printf '%s\n' "${bs[@]}" | median)
 
 # chronyd's measurements log: ... Offset (col 12) Peer del. (13) ... MTxRx (18: mode, I/B); from
 # the 40th sample on (the first ones run before the source settles)
 lines() { grep -E '^[0-9]{4}-' "$workdir/$1/measurements.log" | tail -n +40; }
 modes() { lines "$1" | awk '{ print $18 }' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }'; }
-median_of() { mid $(lines "$1" | awk '{ print '"$2"' }'); }
+median_of() { lines "$1" | awk '{ print '"$2"' }' | median; }
 xd=$(median_of x '$13 * 1e6')
 bd=$(median_of b '$13 * 1e6')
 echo "figures: chronyd's System time: xleave ${xs:-?} us, basic ${bs:-?} us (true 0)"

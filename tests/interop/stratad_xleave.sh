@@ -58,8 +58,7 @@ lines() {
 }
 # median_of ADDRESS EXPR: median of EXPR over that source's lines (o: offset, d: delay, us)
 median_of() {
-	lines "$1" | awk '{ o = $7 * 1e6; d = $8 * 1e6; print '"$2"' }' |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+	lines "$1" | awk '{ o = $7 * 1e6; d = $8 * 1e6; print '"$2"' }' | median
 }
 x=$(median_of 127.0.0.2 'o < 0 ? -o : o')
 b=$(median_of 127.0.0.3 'o < 0 ? -o : o')
