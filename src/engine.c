@@ -350,13 +350,13 @@ static int first_to_poll(const struct engine *engine)
 }
 
 /* When src's request may leave: at its poll, but not within the separation
- * after the last request to any source. A clock stepped back since (the
- * last request ahead of now) does not hold it. */
-static struct timespec request_time(const struct engine *engine, const struct source *src, struct timespec now)
+ * after the last request to any source. Both are times of the core's
+ * (corrected) clock and move together when the discipline steps it. */
+static struct timespec request_time(const struct engine *engine, const struct source *src)
 {
 	struct timespec due = source_next_poll(src), spaced;
 
-	if (!engine->polled || timespec_diff(now, engine->last_request) < 0.0)
+	if (!engine->polled)
 		return due;
 	spaced = timespec_add(engine->last_request,
 			      fmin(MAX_REQUEST_SEPARATION,
@@ -371,7 +371,7 @@ struct timespec engine_next_wakeup(const struct engine *engine)
 	struct timespec next = { 0, 0 };
 
 	if (any)
-		next = request_time(engine, engine->sources[first].src, corrected(engine, engine->last_due_check));
+		next = request_time(engine, engine->sources[first].src);
 	if (engine->reselect)
 		return engine->last_due_check;
 	if (engine->leap_when && (!any || next.tv_sec >= leap_moment(engine)))
@@ -796,7 +796,7 @@ int engine_due_request(struct engine *engine, struct timespec now)
 		run_selection(engine, now, -1);
 	}
 	first = first_to_poll(engine);
-	if (first < 0 || timespec_diff(request_time(engine, engine->sources[first].src, t), t) > 0.0)
+	if (first < 0 || timespec_diff(request_time(engine, engine->sources[first].src), t) > 0.0)
 		return -1;
 	return first;
 }

@@ -361,12 +361,16 @@ static void due_at_start_and_request_is_client_v4_with_nonce(void **state)
 	/* both are due, one request at a time: a first */
 	assert_int_equal(engine_due_request(w.engine, local_now()), a->id);
 
+	/* the request is built a moment after (the loop reads the clock again) */
+	w.true_now = timespec_add(w.true_now, 0.001);
 	assert_true(request_to(a, &request));
 	assert_int_equal(request.mode, NTP_MODE_CLIENT);
 	assert_int_equal(request.version, 4);
 	/* honest seconds: the fraction is the nonce */
 	assert_int_equal(request.transmit >> 32, (uint64_t)t0.tv_sec + NTP_UNIX_EPOCH_DELTA);
-	/* a is no longer due; b is, once the separation (0.2 s at a 64 s poll) has passed */
+	/* a is no longer due; b is, once the separation (0.2 s at a 64 s poll)
+	 * from a's request has passed, and the loop sleeps till then */
+	assert_float_equal(timespec_diff(engine_next_wakeup(w.engine), local_now()), 0.2, 1e-9);
 	assert_int_equal(engine_due_request(w.engine, local_now()), -1);
 	assert_float_equal(timespec_diff(engine_next_wakeup(w.engine), local_now()), 0.2, 1e-9);
 	w.true_now = timespec_add(w.true_now, 0.2);
