@@ -16,10 +16,10 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# settled N: the lines of a measurements log (stratad's or chronyd's: Date
+# skip_first_seconds N: the lines of a measurements log (stratad's or chronyd's: Date
 # Time ...) on stdin from N seconds after its first line on, when the first
 # polls, run before the client settles, are behind
-settled() {
+skip_first_seconds() {
 	awk -v skip="$1" '{ split($2, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3] }
 		NR == 1 { first = s } s < first { s += 86400 } s - first >= skip'
 }
