@@ -46,7 +46,7 @@
 # default, two cells for make check), "matrix" (issue 11's eight: jitter
 # 10 us to 10 ms, default polls with 1 ppb/s of wander and the poll fixed at
 # 64 s with 10 ppb/s; bench/clknetsim-matrix runs it), "fidelity" (those
-# and four more) or "lan" (the 10 us network for 6000 s at the default
+# and five more) or "lan" (the 10 us network for 6000 s at the default
 # polls and at poll -2, for tests/clknetsim/lan_poll.sh: run and checked,
 # but not held against chronyd); CLKNETSIM_ONLY: one network of those cells
 # by name (PEERS_KEEP=1 keeps each run's logs and offset series);
@@ -90,12 +90,14 @@ matrix|fidelity)
 	for jitter in 10us:1e-5 100us:1e-4 1ms:1e-3 10ms:1e-2; do
 		NETWORKS+=("poll64-${jitter%:*} ${jitter#*:} 6 6 1e-8 100000")
 	done
-	# tests/clknetsim/fidelity.sh: four more, for strata-sim to agree with
+	# tests/clknetsim/fidelity.sh: five more, for strata-sim to agree with
+	# (the last at the largest wander the discipline learns)
 	[ "$CLKNETSIM_CELLS" = fidelity ] && NETWORKS+=(
 		"poll16-10us 1e-5 4 4 1e-9 100000"
 		"poll16-100us 1e-4 4 4 1e-9 100000"
 		"poll16-1ms 1e-3 4 4 1e-9 100000"
 		"default-100us-10ppb 1e-4 - - 1e-8 100000"
+		"default-100us-100ppb 1e-4 - - 1e-7 100000"
 	) ;;
 *)
 	echo "CLKNETSIM_CELLS is check, matrix, fidelity or lan, not $CLKNETSIM_CELLS" >&2
