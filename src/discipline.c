@@ -65,8 +65,9 @@
  * The average is noisy: at 1 ms of jitter and poll 16 s, with an
  * oscillator that does not wander at all, the wander learnt strays between
  * 0.14 and 94 ppb/s for hours (strata-sim, seed 3), and the offset's RMS
- * over 2000 s with it, between 6 and 124 us. The stray grows with the gain; following a real change slows as
- * it falls. Measured in clknetsim (seeds 1-10, medians of stratad's RMS),
+ * over 2000 s with it, between 6 and 124 us. The stray grows with the
+ * gain; following a real change slows as it falls. Measured in clknetsim
+ * (seeds 1-10, medians of stratad's RMS),
  * 0.03 against 0.05 gains 2-7 % in every cell of tests/clknetsim/fidelity.sh
  * (poll 64 s: 119.9 -> 112.8 us at 1 ms, 507.5 -> 470.6 us at 10 ms) but
  * its last, 100 ppb/s, the largest wander learnt, where it loses 9 % (92.5
