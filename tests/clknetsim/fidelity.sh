@@ -47,21 +47,24 @@ simulate() {
 export -f simulate polls
 export sim
 
-# judge "CLKNETSIM-RMS..." "STRATA-SIM-RMS...": the table's last three
-# columns (geometric means' ratio, its 95 % interval, verdict)
-judge() {
+# figures "CLKNETSIM-RMS..." "STRATA-SIM-RMS..." (the latter sorted): the
+# table's last five columns (each side's geometric mean, clknetsim's seeds,
+# strata-sim's range; the ratio, its 95 % interval, the verdict)
+figures() {
 	awk -v a="$1" -v b="$2" 'function stats(list, out,   v, n, i, m, q) {
 			n = split(list, v, " "); m = 0; q = 0
 			for (i = 1; i <= n; i++) m += log(v[i]) / n
 			for (i = 1; i <= n; i++) q += (log(v[i]) - m) ^ 2
 			out["mean"] = m; out["var"] = n > 1 ? q / (n - 1) : 0; out["n"] = n
+			out["first"] = v[1]; out["last"] = v[n]
 		}
 		BEGIN {
 			stats(a, A); stats(b, B)
 			d = B["mean"] - A["mean"]; se = sqrt(A["var"] / A["n"] + B["var"] / B["n"])
 			lo = exp(d - 2 * se); hi = exp(d + 2 * se)
 			verdict = lo > 1.25 || hi < 0.75 ? "**outside ±25 %**" : lo >= 0.75 && hi <= 1.25 ? "within" : "undetermined"
-			printf "%.2f | %.2f-%.2f | %s", exp(d), lo, hi, verdict
+			printf "%.1f (%s) | %.1f (%s-%s) | %.2f | %.2f-%.2f | %s", exp(A["mean"]), a, exp(B["mean"]),
+				B["first"], B["last"], exp(d), lo, hi, verdict
 		}'
 }
 
@@ -81,10 +84,8 @@ judge() {
 		real=$(awk -v n="$name" '$1 == n && $8 == "stratad" { printf "%s ", $9 }' "$table" | sed "s/ $//")
 		simulated=$(tr ' ' '\n' <<< "$sim_seeds" | grep . |
 			xargs -P 2 -I SEED bash -c "simulate SEED $jitter $minpoll $maxpoll $wander $seconds" | sort -g | tr '\n' ' ')
-		geo() { awk -v l="$1" 'BEGIN { n = split(l, v, " "); for (i = 1; i <= n; i++) m += log(v[i]) / n; printf "%.1f", exp(m) }'; }
 		echo "| $name | $jitter s | $([ "$minpoll" = - ] && echo default || echo "$minpoll-$maxpoll") | $wander/√s |" \
-			"$(geo "$real") ($real) | $(geo "$simulated") (${simulated%% *}-$(awk '{ print $NF }' <<< "$simulated")) |" \
-			"$(judge "$real" "$simulated") |"
+			"$(figures "$real" "$simulated") |"
 	done
 } > "$out"
 cat "$out"
