@@ -90,6 +90,10 @@
  * that puts the offset nearer the prediction than them, mean the model is
  * wrong. */
 #define OUTLIER_RUN 3
+/* discipline_prediction_error is a running mean over about this many
+ * updates: enough that the noise of single squares mostly averages out,
+ * few enough that a lag shows within a quarter of an hour at poll 64 s. */
+#define PREDICTION_ERROR_SAMPLES 10.0
 
 struct discipline {
 	struct discipline_config cfg;
@@ -128,6 +132,10 @@ struct discipline {
 	double recent_innovations[WANDER_BLOCK]; /* normalized, capped, weighted */
 	unsigned innovations_seen;
 	double wander_trend;      /* running mean of the blocks' excess variation */
+	/* running means of (innovation^2 - measurement variance) / innovation
+	 * variance and of 1 / innovation variance: their ratio weighs each
+	 * squared prediction error by the measurement's precision */
+	double prediction_error_sum, prediction_error_weight;
 	struct timespec last_update;
 };
 
@@ -399,6 +407,10 @@ static void kalman_update(struct discipline *d, double z, double noise2, double 
 	double s = d->pxx + r;
 	double kx, ky, pxx = d->pxx, pxy = d->pxy;
 
+	/* outliers included: a run of them is a lag at its plainest */
+	d->prediction_error_sum += ((innovation * innovation - r) / s - d->prediction_error_sum) /
+				   PREDICTION_ERROR_SAMPLES;
+	d->prediction_error_weight += (1.0 / s - d->prediction_error_weight) / PREDICTION_ERROR_SAMPLES;
 	/* A measurement far outside what the model expects is more likely noise
 	 * than news: weigh it as if its variance were that large (Huber-like).
 	 * But several on the same side are news: the model was too sure of
@@ -602,6 +614,13 @@ double discipline_residual_frequency_ppm(const struct discipline *d)
 double discipline_skew_ppm(const struct discipline *d)
 {
 	return sqrt(d->pyy) * 1e6;
+}
+
+double discipline_prediction_error(const struct discipline *d)
+{
+	if (d->prediction_error_weight <= 0.0)
+		return 0.0;
+	return sqrt(fmax(0.0, d->prediction_error_sum / d->prediction_error_weight));
 }
 
 double discipline_rms_offset(const struct discipline *d)

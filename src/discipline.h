@@ -90,6 +90,14 @@ double discipline_frequency_ppm(const struct discipline *d);
 double discipline_residual_frequency_ppm(const struct discipline *d);
 double discipline_skew_ppm(const struct discipline *d);
 double discipline_rms_offset(const struct discipline *d);
+/* How far the clock strayed from the model's predictions between the
+ * latest updates (s, RMS), beyond what the measurements' noise explains:
+ * the innovations' excess over their noise, weighed by precision, over the
+ * last ten or so. A few us while the model follows the clock; as large as
+ * the error it leaves when it lags behind, as while it learns an
+ * oscillator that wanders far more than it assumed. Unlike the skew, which
+ * the model computes from its own assumptions, this is measured. */
+double discipline_prediction_error(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
 /* The poll interval (log2 seconds) the model asks for: the longest over
  * which the frequency's uncertainty and wander move the clock by no more

@@ -684,7 +684,11 @@ static void feed_discipline(struct engine *engine, size_t from, const int *ids, 
 	engine->last_offset = sample.offset;
 	engine->reference_time = now;
 	engine->root_delay = result->root_delay;
-	engine->root_dispersion = result->root_dispersion;
+	/* plus what the discipline failed to predict of late: the error it
+	 * leaves between updates when it lags behind an oscillator that wanders
+	 * far more than it assumed, which neither the measurement's dispersion
+	 * nor the jitter shows */
+	engine->root_dispersion = result->root_dispersion + discipline_prediction_error(engine->discipline);
 	engine->dispersion_rate = dispersion_rate(engine);
 	/* Stratum and refid are the system peer's, whichever survivor spoke. */
 	engine->peer_stratum = c[result->system_peer].stratum;
