@@ -34,8 +34,10 @@ else
 	# valgrind runs every system call itself and refuses to load a seccomp
 	# filter (EOPNOTSUPP), which stratad treats as fatal: off for this run
 	echo 'security = { seccomp = false; };' >> "$workdir/stratad.conf"
-	start_stratad "$workdir/stratad.conf" valgrind --trace-children=yes --error-exitcode=99 --leak-check=full \
-		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	# --vgdb=no: without it each run left three of valgrind's gdbserver FIFOs
+	# (vgdb-pipe-*) in /tmp, which the test does not own
+	start_stratad "$workdir/stratad.conf" valgrind --vgdb=no --trace-children=yes --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 		--log-file="$workdir/valgrind.log"
 fi
 check "synchronizes under $checker" wait_for 60 synced
