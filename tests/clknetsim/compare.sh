@@ -193,16 +193,15 @@ node3_samples() {
 		}' "$1/offsets" "$1/measurements.log"
 }
 
-# exceeded DIR: the percentage of node 3's measurements at which node 2's
-# true offset was larger than the bound it served
+# exceeded < node3_samples: the percentage of node 3's measurements at which
+# node 2's true offset was larger than the bound it served
 exceeded() {
-	node3_samples "$1" | awk '{ n++; if ($1 > $2) e++ }
-		END { if (n) printf "%.1f\n", 100 * e / n; else print "nan" }'
+	awk '{ n++; if ($1 > $2) e++ } END { if (n) printf "%.1f\n", 100 * e / n; else print "nan" }'
 }
 
-# bound DIR: the median bound node 2 served node 3 (µs): how much room its
-# honesty takes
-bound() { node3_samples "$1" | awk '{ printf "%.0f\n", $2 * 1e6 }' | median; }
+# bound < node3_samples: the median bound node 2 served node 3 (µs): how
+# much room its honesty takes
+bound() { awk '{ printf "%.0f\n", $2 * 1e6 }' | median; }
 
 # chain DIR: "A/B", node 2's mean offset from true time and node 3's mean
 # offset from node 2 (us) after SETTLE seconds: what node 3's error in the
@@ -230,8 +229,9 @@ for net in "${NETWORKS[@]}"; do
 			[ "$PAIRED_CLIENT" = no ] || read -r r4 _ < <(settled "$dir" 4)
 			rms_list="$rms_list $r" max_list="$max_list $m" served_list="$served_list $r3"
 			paired_list="$paired_list $r4"
-			exceeded_list="$exceeded_list $(exceeded "$dir")"
-			bound_list="$bound_list $(bound "$dir")"
+			samples=$(node3_samples "$dir")
+			exceeded_list="$exceeded_list $(exceeded <<< "$samples")"
+			bound_list="$bound_list $(bound <<< "$samples")"
 			chain_list="$chain_list $(chain "$dir")"
 			[ -z "$CLKNETSIM_TABLE" ] || echo "$net $s $client $r" >> "$CLKNETSIM_TABLE"
 			[ "$client" = stratad ] || continue
