@@ -467,6 +467,13 @@ run_ntpdig() {
 # needs in_netns.
 run_ntpsec_ntpdate() {
     _peers_need_netns ntpdate || return 2
+    # The shim ignores -q when -b or -B is also given and would set the
+    # clock: parse the arguments with the shim's own option string so a
+    # bundled "-qb" is caught too.
+    local opt OPTIND=1 OPTARG
+    while getopts 46a:bBde:hk:no:p:qst:uv opt "$@" 2>/dev/null; do
+        case "$opt" in b|B) peers_err "ntpdate -$opt refused"; return 2 ;; esac
+    done
     local wrap
     wrap=$(peers_tmpdir ntpdate-bin) || return 2
     # The shim runs "ntpdig" from PATH: give it one that uses our tree.

@@ -63,6 +63,10 @@ netns_part() {
         has "ntplib queries ntpsec" "$out" 'stratum=11 ' 'leap=0 '
         run_ntpdig 127.0.0.1:11123 >/dev/null 2>&1
         check "run_ntpdig refuses a port other than 123" test $? = 2
+        run_ntpdig 127.0.0.1 -s >/dev/null 2>&1
+        check "run_ntpdig refuses -s (it would step)" test $? = 2
+        run_ntpsec_ntpdate -qb 127.0.0.1 >/dev/null 2>&1
+        check "run_ntpsec_ntpdate refuses a bundled -b (-q is then ignored)" test $? = 2
         peers_stop "$p"
     else
         fail "ntpsec local refclock: synchronizes"
