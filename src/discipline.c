@@ -321,8 +321,13 @@ static double measurement_variance(const struct discipline_sample *s)
  * asks only about runs, not about the scale of the noise. Each innovation
  * counts by weight, the share of its spread the prediction's error makes
  * (as a standard deviation): a lag shows in the precise measurements, and
- * is lost in the noise of the imprecise ones. Outliers are not counted:
- * they say nothing of the wander. */
+ * is lost in the noise of the imprecise ones. Outliers count too, capped
+ * at three standard deviations: without them the innovations left are the
+ * ones nearest the prediction, which alternate more than all of them do,
+ * so a model lagging far behind learnt to wander less (in
+ * test_discipline, an oscillator wandering 100 times the guess left the
+ * wander at the guess for 800 updates, 14 hours at poll 64 s; counted, it
+ * is learnt within 500). */
 static void learn_wander(struct discipline *d, double normalized, double weight)
 {
 	double guess = d->cfg.wander_ppm_per_s * 1e-6 * d->cfg.wander_ppm_per_s * 1e-6;
@@ -429,6 +434,7 @@ static void kalman_update(struct discipline *d, double z, double noise2, double 
 		if (d->outlier_innovation > 0.0 ? z + half_width < halfway : z - half_width > halfway)
 			d->outliers = 0;
 	}
+	learn_wander(d, innovation / sqrt(s), sqrt(d->pxx / s));
 	if (innovation * innovation > 9.0 * s) {
 		d->outliers = (innovation > 0.0) == (d->outlier_innovation > 0.0) ? d->outliers + 1 : 1;
 		d->outlier_innovation = innovation;
@@ -443,7 +449,6 @@ static void kalman_update(struct discipline *d, double z, double noise2, double 
 			s = d->pxx + r;
 		}
 	} else {
-		learn_wander(d, innovation / sqrt(s), sqrt(d->pxx / s));
 		interval_update(d, z, noise2, half_width);
 		return;
 	}
@@ -621,6 +626,11 @@ double discipline_prediction_error(const struct discipline *d)
 	if (d->prediction_error_weight <= 0.0)
 		return 0.0;
 	return sqrt(fmax(0.0, d->prediction_error_sum / d->prediction_error_weight));
+}
+
+double discipline_wander_ppm_per_s(const struct discipline *d)
+{
+	return sqrt(d->wander_variance) * 1e6;
 }
 
 double discipline_rms_offset(const struct discipline *d)

@@ -98,6 +98,8 @@ double discipline_rms_offset(const struct discipline *d);
  * oscillator that wanders far more than it assumed. Unlike the skew, which
  * the model computes from its own assumptions, this is measured. */
 double discipline_prediction_error(const struct discipline *d);
+/* The frequency's random walk learnt so far (ppm/sqrt(s)). */
+double discipline_wander_ppm_per_s(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
 /* The poll interval (log2 seconds) the model asks for: the longest over
  * which the frequency's uncertainty and wander move the clock by no more

@@ -303,11 +303,11 @@ static double gaussian(uint64_t *state)
  * (ppm/sqrt(s)), measured every 64 s with 10 us of noise, from a start
  * guess of 1 ppb/sqrt(s), over a given number of updates: the poll it
  * settles on, the RMS of the clock's true error just before each update,
- * and the RMS of the prediction error the discipline reported after the
- * update before. */
+ * the RMS of the prediction error the discipline reported after the update
+ * before, and the wander learnt at the end. */
 struct wander_run {
 	int poll;
-	double rms_error, rms_prediction_error;
+	double rms_error, rms_prediction_error, wander_learnt;
 };
 
 static struct wander_run run_wander(double wander, int updates)
@@ -340,6 +340,7 @@ static struct wander_run run_wander(double wander, int updates)
 		prediction_error = discipline_prediction_error(d);
 	}
 	run.poll = discipline_poll(d);
+	run.wander_learnt = discipline_wander_ppm_per_s(d);
 	run.rms_error = sqrt(run.rms_error / (updates - 1));
 	run.rms_prediction_error = sqrt(run.rms_prediction_error / (updates - 1));
 	discipline_destroy(d);
@@ -356,6 +357,20 @@ static void wander_is_learnt_from_the_measurements(void **state)
 	(void)state;
 	print_message("poll %d for 0.03 ppb/sqrt(s), %d for 30 ppb/sqrt(s)\n", steady, wandering);
 	assert_true(steady >= wandering + 2);
+}
+
+/* Lagging far behind an oscillator that wanders 100 times more than the
+ * guess, most innovations are outliers: they are what says the model lags,
+ * so the wander is learnt from them too, within hours (leaving them out, it
+ * stayed at the guess for 800 updates). */
+static void a_wander_far_above_the_guess_is_learnt_within_hours(void **state)
+{
+	struct wander_run run = run_wander(1e-1, 500);
+
+	(void)state;
+	print_message("wander learnt after 500 updates (9 h): %.4f ppm/sqrt(s), true 0.1, guess 0.001\n",
+		      run.wander_learnt);
+	assert_true(run.wander_learnt > 3e-2);
 }
 
 /* While the discipline learns an oscillator that wanders 100 times more
@@ -543,6 +558,7 @@ int main(void)
 		cmocka_unit_test(leap_is_passed_to_the_clock),
 		cmocka_unit_test(frequency_is_learnt_and_clamped),
 		cmocka_unit_test(wander_is_learnt_from_the_measurements),
+		cmocka_unit_test(a_wander_far_above_the_guess_is_learnt_within_hours),
 		cmocka_unit_test(prediction_error_measures_the_lag_while_the_wander_is_learnt),
 		cmocka_unit_test(pending_slew_follows_the_kernel),
 		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
