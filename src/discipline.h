@@ -31,6 +31,7 @@ struct discipline_config {
 	bool have_initial_frequency;
 	double initial_frequency_ppm;
 	double wander_ppm_per_s;        /* assumed frequency random walk (process noise) */
+	double initial_wander_ppm_per_s;/* learnt before (the drift file): the start when above the guess */
 };
 
 struct discipline_sample {
@@ -98,7 +99,9 @@ double discipline_rms_offset(const struct discipline *d);
  * oscillator that wanders far more than it assumed. Unlike the skew, which
  * the model computes from its own assumptions, this is measured. */
 double discipline_prediction_error(const struct discipline *d);
-/* The frequency's random walk learnt so far (ppm/sqrt(s)). */
+/* The frequency's random walk learnt so far (ppm/sqrt(s)), for the drift
+ * file: a restart that starts from it polls as the oscillator deserves at
+ * once, where learning it again takes hours. */
 double discipline_wander_ppm_per_s(const struct discipline *d);
 bool discipline_has_updated(const struct discipline *d);
 /* The poll interval (log2 seconds) the model asks for: the longest over

@@ -18,16 +18,38 @@
 #include "atomic_file.h"
 #include "paths.h"
 
-/* "-12.345678\n": far below this. */
+/* "-12.345678 wander=0.003162\n": far below this. */
 #define DRIFTFILE_MAX_LEN 64
 
-enum driftfile_status driftfile_read(const char *path, double max_ppm, double *ppm, char *why, size_t why_len)
+static void skip(const char **p, const char *chars)
+{
+	*p += strspn(*p, chars);
+}
+
+/* The number at *p (no blank before it), moving *p past it; false when
+ * there is none. */
+static bool parse_number(const char **p, double *v)
+{
+	char *end;
+
+	if (!**p || strchr(" \t\n", **p))
+		return false;
+	errno = 0;
+	*v = strtod(*p, &end);
+	if (end == *p || errno || !isfinite(*v))
+		return false;
+	*p = end;
+	return true;
+}
+
+enum driftfile_status driftfile_read(const char *path, double max_ppm, struct drift_state *out, char *why,
+				     size_t why_len)
 {
 	char buf[DRIFTFILE_MAX_LEN + 1];
-	char *end;
+	const char *p = buf;
 	ssize_t n;
-	double v;
-	bool converted;
+	struct drift_state v = { 0 };
+	double ignored;
 	struct stat st = { 0 };
 	/* O_NONBLOCK: a FIFO put in its place must not stall the daemon. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -58,20 +80,33 @@ enum driftfile_status driftfile_read(const char *path, double max_ppm, double *p
 		return DRIFTFILE_CORRUPT;
 	}
 	buf[n] = '\0';
-	errno = 0;
-	v = strtod(buf, &end);
-	converted = end != buf;
-	while (*end == ' ' || *end == '\t' || *end == '\n')
-		end++;
-	if (!converted || *end || errno || !isfinite(v)) {
+	skip(&p, " \t"); /* chrony aligns its numbers */
+	if (!parse_number(&p, &v.frequency_ppm)) {
 		snprintf(why, why_len, "%s: corrupt: not a frequency in ppm", path);
 		return DRIFTFILE_CORRUPT;
 	}
-	if (fabs(v) > max_ppm) {
-		snprintf(why, why_len, "%s: corrupt: %g ppm is beyond +-%g ppm", path, v, max_ppm);
+	if (*p == ' ' || *p == '\t') {
+		skip(&p, " \t");
+		if (!strncmp(p, "wander=", 7)) {
+			p += 7;
+			if (!parse_number(&p, &v.wander_ppm_per_s) || !(v.wander_ppm_per_s > 0.0)) {
+				snprintf(why, why_len, "%s: corrupt: the wander is not a positive number", path);
+				return DRIFTFILE_CORRUPT;
+			}
+		} else {
+			parse_number(&p, &ignored); /* chrony's skew; anything else is refused below */
+		}
+	}
+	skip(&p, " \t\n");
+	if (*p) {
+		snprintf(why, why_len, "%s: corrupt: more than a frequency in ppm and its wander", path);
 		return DRIFTFILE_CORRUPT;
 	}
-	*ppm = v;
+	if (fabs(v.frequency_ppm) > max_ppm) {
+		snprintf(why, why_len, "%s: corrupt: %g ppm is beyond +-%g ppm", path, v.frequency_ppm, max_ppm);
+		return DRIFTFILE_CORRUPT;
+	}
+	*out = v;
 	return DRIFTFILE_OK;
 }
 
@@ -118,10 +153,12 @@ int driftfile_remove_stale(const char *path, char *why, size_t why_len)
 	return removed;
 }
 
-int driftfile_write(const char *path, double ppm, char *why, size_t why_len)
+int driftfile_write(const char *path, const struct drift_state *state, char *why, size_t why_len)
 {
 	char buf[DRIFTFILE_MAX_LEN];
-	int len = snprintf(buf, sizeof(buf), "%.6f\n", ppm);
+	int len = state->wander_ppm_per_s > 0.0
+			  ? snprintf(buf, sizeof(buf), "%.6f wander=%.4g\n", state->frequency_ppm, state->wander_ppm_per_s)
+			  : snprintf(buf, sizeof(buf), "%.6f\n", state->frequency_ppm);
 
 	return atomic_file_write(path, buf, (size_t)len, 0644, why, why_len);
 }

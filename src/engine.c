@@ -145,6 +145,7 @@ struct engine *engine_create(const struct engine_config *cfg, const struct clock
 		.have_initial_frequency = cfg->have_initial_frequency,
 		.initial_frequency_ppm = cfg->initial_frequency_ppm,
 		.wander_ppm_per_s = cfg->wander_ppm_per_s,
+		.initial_wander_ppm_per_s = cfg->initial_wander_ppm_per_s,
 	};
 
 	if (!engine)
@@ -1129,6 +1130,11 @@ void engine_get_system(const struct engine *engine, struct engine_system *out)
 double engine_frequency_ppm(const struct engine *engine)
 {
 	return discipline_frequency_ppm(engine->discipline);
+}
+
+double engine_wander_ppm_per_s(const struct engine *engine)
+{
+	return discipline_wander_ppm_per_s(engine->discipline);
 }
 
 const char *sync_state_str(enum sync_state state)

@@ -39,6 +39,8 @@ struct engine_config {
 	unsigned local_stratum;         /* 0: off; else serve the local clock at this stratum when no source is usable */
 	int8_t precision;               /* log2 seconds, measured by the edge */
 	double wander_ppm_per_s;        /* frequency random walk the discipline starts from (it learns its own); default 0.003 */
+	double initial_wander_ppm_per_s;/* learnt before (the drift file): the start when above
+					 * wander_ppm_per_s, held within 100 times it; 0: none */
 	double max_clock_error_ppm;     /* the oscillator's error the served bound allows beyond the estimated
 					 * frequency's skew (chrony's maxclockerror); default 1 */
 	uint64_t random_seed;           /* seeds the request nonces; the daemon passes getrandom() bytes */
@@ -210,8 +212,9 @@ bool engine_get_source(const struct engine *engine, int id, struct timespec now,
 /* The source's last exchange, as chronyc ntpdata shows it. */
 bool engine_get_exchange(const struct engine *engine, int id, struct source_exchange *out);
 void engine_get_system(const struct engine *engine, struct engine_system *out);
-/* The frequency to save in the drift file. */
+/* The frequency and the wander learnt, to save in the drift file. */
 double engine_frequency_ppm(const struct engine *engine);
+double engine_wander_ppm_per_s(const struct engine *engine);
 
 const char *sync_state_str(enum sync_state state);
 const char *unsync_reason_str(enum unsync_reason reason);

@@ -294,25 +294,33 @@ static int parse_options(int argc, char **argv, struct options *opt)
 static void save_drift(struct daemon *d)
 {
 	char why[PATH_MAX + 128];
+	struct drift_state state;
 
 	if (!d->cfg.driftfile[0] || !d->ever_synchronized || !d->cfg.engine.adjust)
 		return;
-	if (driftfile_write(d->cfg.driftfile, engine_frequency_ppm(d->engine), why, sizeof(why)) < 0)
+	state.frequency_ppm = engine_frequency_ppm(d->engine);
+	state.wander_ppm_per_s = engine_wander_ppm_per_s(d->engine);
+	if (driftfile_write(d->cfg.driftfile, &state, why, sizeof(why)) < 0)
 		log_msg(LOG_LEVEL_WARNING, "drift file not saved: %s", why);
 }
 
 static void load_drift(struct daemon *d)
 {
 	char why[PATH_MAX + 128];
-	double ppm;
+	struct drift_state state;
 
 	if (!d->cfg.driftfile[0])
 		return;
-	switch (driftfile_read(d->cfg.driftfile, d->real_clock.max_frequency_ppm, &ppm, why, sizeof(why))) {
+	switch (driftfile_read(d->cfg.driftfile, d->real_clock.max_frequency_ppm, &state, why, sizeof(why))) {
 	case DRIFTFILE_OK:
 		d->cfg.engine.have_initial_frequency = true;
-		d->cfg.engine.initial_frequency_ppm = ppm;
-		log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm from %s", ppm, d->cfg.driftfile);
+		d->cfg.engine.initial_frequency_ppm = state.frequency_ppm;
+		d->cfg.engine.initial_wander_ppm_per_s = state.wander_ppm_per_s;
+		if (state.wander_ppm_per_s > 0.0)
+			log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm, wander %.3g ppm/sqrt(s) from %s",
+				state.frequency_ppm, state.wander_ppm_per_s, d->cfg.driftfile);
+		else
+			log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm from %s", state.frequency_ppm, d->cfg.driftfile);
 		break;
 	case DRIFTFILE_MISSING:
 		log_msg(LOG_LEVEL_INFO, "no drift file yet (%s): the frequency starts at 0", d->cfg.driftfile);

@@ -54,11 +54,16 @@
 # CLKNETSIM_STRATAD_CLOCK: settings added to stratad's clock group (to
 # measure one against another: 'slew_method = "adjtime";');
 # CLKNETSIM_TABLE: a file to which each run adds a line
-# "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us".
+# "network jitter minpoll maxpoll wander seconds seed client node2-RMS-us";
+# CLKNETSIM_RESTART=yes: node 2 starts from the drift file it left at the
+# end of a run of its own on another seed (seed + 1000), a daemon restarted
+# after a boot before (both daemons keep one: chronyd's frequency and skew,
+# stratad's frequency and wander); only the second run is measured.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 run_in_netns "$@"
 SEEDS=${CLKNETSIM_SEEDS:-1 2 3}
+RESTART=${CLKNETSIM_RESTART:-no}
 SETTLE=2000          # simulated seconds left out of the figures
 SIM_TIMEOUT=120      # wall seconds one simulation may take
 # name, one-way delay jitter (mean of the exponential part, s), minpoll and
@@ -114,8 +119,9 @@ if [ -n "${CLKNETSIM_ONLY:-}" ]; then
 	NETWORKS=("${only[@]}")
 fi
 
-# simulate CLIENT SEED JITTER MINPOLL MAXPOLL WANDER SECONDS: prints the
-# directory of the run; its "status" file holds the simulator's exit status
+# [DRIFT_FROM=FILE] simulate CLIENT SEED JITTER MINPOLL MAXPOLL WANDER
+# SECONDS: prints the directory of the run; its "status" file holds the
+# simulator's exit status. Node 2 starts from the drift file FILE when set.
 simulate() {
 	local client=$1 jitter=$3 minpoll=$4 maxpoll=$5 wander=$6 seconds=$7 dir pid node_pids=() nodes=3
 	local polls="minpoll $minpoll maxpoll $maxpoll" stratad_polls="minpoll = $minpoll; maxpoll = $maxpoll;"
@@ -145,6 +151,7 @@ node2_freq = (* 0 (sum (* $wander (normal))))"
 		node4_delay2 = (+ 1e-4 (* $jitter (exponential)))
 		node2_delay4 = (+ 1e-4 (* $jitter (exponential)))
 	EOF
+	[ -z "${DRIFT_FROM:-}" ] || cp "$DRIFT_FROM" "$dir/drift"
 	printf 'pidfile %s/chronyd.1.pid\nlocal stratum 1\nallow\n' "$dir" > "$dir/chrony.1.conf"
 	node "$dir" 1 node1.log "$CHRONYD" -d -f "$dir/chrony.1.conf"
 	if [ "$client" = stratad ]; then
@@ -158,6 +165,7 @@ serve = { listen = [ \"0.0.0.0\" ]; allow = [ \"192.168.123.0/24\" ]; };"
 	else
 		printf 'pidfile %s/chronyd.2.pid\nserver 192.168.123.1 %s\nallow\n' \
 			"$dir" "$polls" > "$dir/chrony.2.conf"
+		[ "$RESTART" = no ] || printf 'driftfile %s/drift\n' "$dir" >> "$dir/chrony.2.conf"
 		node "$dir" 2 node2.log "$CHRONYD" -d -f "$dir/chrony.2.conf"
 	fi
 	printf 'pidfile %s/chronyd.3.pid\nserver 192.168.123.2 %s\nlogdir %s\nlog measurements\n' \
@@ -222,7 +230,14 @@ for net in "${NETWORKS[@]}"; do
 	for client in stratad chronyd $REFERENCE; do
 		rms_list="" max_list="" served_list="" paired_list="" exceeded_list="" bound_list="" chain_list=""
 		for s in $SEEDS; do
-			dir=$(simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
+			drift_from=
+			if [ "$RESTART" = yes ] && [ "$client" != ideal ]; then
+				before=$(simulate "$client" $((s + 1000)) "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
+				drift_from=$before/drift
+				check "$name seed $s: $client left a drift file to restart from ($(cat "$drift_from" 2>/dev/null))" \
+					test -s "$drift_from"
+			fi
+			dir=$(DRIFT_FROM=$drift_from simulate "$client" "$s" "$jitter" "$minpoll" "$maxpoll" "$wander" "$seconds")
 			read -r r m < <(settled "$dir" 2)
 			read -r r3 _ < <(settled "$dir" 3)
 			r4=-
@@ -248,10 +263,15 @@ for net in "${NETWORKS[@]}"; do
 			# the saved frequency must cancel: within 5 ppm (the estimate's
 			# own error at 10 ms of jitter and 10 ppb/s reaches 3 ppm), where
 			# an unsaved or initial frequency would be 100 ppm off
-			drift=$(cat "$dir/drift" 2>/dev/null)
+			drift=$(awk 'NR == 1 { print $1 }' "$dir/drift" 2>/dev/null)
 			oscillator=$(tail -n 1 "$dir/oscillator" | awk '{ printf "%.3f", $2 * 1e6 }')
 			check "$what saved a frequency of -($oscillator) ±5 ppm (drift file: ${drift:-none})" \
 				awk -v f="${drift:-nan}" -v o="$oscillator" 'BEGIN { exit !(f + o < 5 && f + o > -5) }'
+			learnt=$(sed -n 's/.* wander=\([0-9.e+-]*\)$/\1/p' "$dir/drift" 2>/dev/null)
+			check "$what saved the wander it learnt with it (${learnt:-none} ppm/sqrt(s), the oscillator's $wander s/s/sqrt(s))" \
+				awk -v w="${learnt:-0}" 'BEGIN { exit !(w > 0) }'
+			[ -z "$drift_from" ] || check "$what started from the drift file's frequency and wander" \
+				grep -q 'wander .* from .*/drift$' "$dir/node2.log"
 		done
 		rms[$client]=$(echo "$rms_list" | median)
 		max[$client]=$(echo "$max_list" | median)

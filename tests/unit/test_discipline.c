@@ -301,19 +301,23 @@ static double gaussian(uint64_t *state)
 
 /* What the discipline makes of an oscillator wandering wander
  * (ppm/sqrt(s)), measured every 64 s with 10 us of noise, from a start
- * guess of 1 ppb/sqrt(s), over a given number of updates: the poll it
- * settles on, the RMS of the clock's true error just before each update,
- * the RMS of the prediction error the discipline reported after the update
- * before, and the wander learnt at the end. */
+ * guess of 1 ppb/sqrt(s) (or a wander learnt before, as a drift file
+ * gives it), over a given number of updates: the poll it settles on, the
+ * RMS of the clock's true error just before each update, the RMS of the
+ * prediction error the discipline reported after the update before, and
+ * the wander learnt at the end. */
 struct wander_run {
 	int poll;
 	double rms_error, rms_prediction_error, wander_learnt;
 };
 
-static struct wander_run run_wander(double wander, int updates)
+static struct wander_run run_wander(double wander, double learnt_before, int updates)
 {
 	struct discipline_config cfg = config();
-	struct discipline *d = make(&cfg);
+	struct discipline *d;
+
+	cfg.initial_wander_ppm_per_s = learnt_before;
+	d = make(&cfg);
 	uint64_t random = 0x9e3779b97f4a7c15ULL;
 	double truth = 0.0, oscillator = 0.0, prediction_error = 0.0;
 	struct wander_run run = { 0 };
@@ -352,7 +356,7 @@ static struct wander_run run_wander(double wander, int updates)
  * same configuration (with the wander fixed both would get the same). */
 static void wander_is_learnt_from_the_measurements(void **state)
 {
-	int steady = run_wander(3e-5, 1000).poll, wandering = run_wander(3e-2, 1000).poll;
+	int steady = run_wander(3e-5, 0.0, 1000).poll, wandering = run_wander(3e-2, 0.0, 1000).poll;
 
 	(void)state;
 	print_message("poll %d for 0.03 ppb/sqrt(s), %d for 30 ppb/sqrt(s)\n", steady, wandering);
@@ -365,7 +369,7 @@ static void wander_is_learnt_from_the_measurements(void **state)
  * stayed at the guess for 800 updates). */
 static void a_wander_far_above_the_guess_is_learnt_within_hours(void **state)
 {
-	struct wander_run run = run_wander(1e-1, 500);
+	struct wander_run run = run_wander(1e-1, 0.0, 500);
 
 	(void)state;
 	print_message("wander learnt after 500 updates (9 h): %.4f ppm/sqrt(s), true 0.1, guess 0.001\n",
@@ -380,7 +384,7 @@ static void a_wander_far_above_the_guess_is_learnt_within_hours(void **state)
  * noise. */
 static void prediction_error_measures_the_lag_while_the_wander_is_learnt(void **state)
 {
-	struct wander_run steady = run_wander(1e-3, 200), wandering = run_wander(1e-1, 200);
+	struct wander_run steady = run_wander(1e-3, 0.0, 200), wandering = run_wander(1e-1, 0.0, 200);
 
 	(void)state;
 	print_message("RMS true error %.1f us, prediction error %.1f us (as assumed); %.1f us, %.1f us "
@@ -390,6 +394,42 @@ static void prediction_error_measures_the_lag_while_the_wander_is_learnt(void **
 	assert_true(wandering.rms_error > 30e-6);
 	assert_true(wandering.rms_prediction_error > 0.5 * wandering.rms_error &&
 		    wandering.rms_prediction_error < 2.0 * wandering.rms_error);
+}
+
+/* A restart from the wander learnt before (the drift file) follows the
+ * oscillator at once, where a fresh start lags while it learns it again;
+ * a wander beyond the range the guess allows is held to its edge, and one
+ * below the guess leaves the start at the guess. */
+static void a_wander_learnt_before_is_started_from(void **state)
+{
+	struct wander_run first = run_wander(1e-1, 0.0, 2000), fresh = run_wander(1e-1, 0.0, 200);
+	struct wander_run restart = run_wander(1e-1, first.wander_learnt, 200);
+	struct discipline_config cfg = config();
+	struct discipline *d;
+
+	(void)state;
+	print_message("wander learnt in 2000 updates %.4f ppm/sqrt(s) (true 0.1); RMS true error over the first 200 "
+		      "updates %.1f us fresh, %.1f us from it\n",
+		      first.wander_learnt, fresh.rms_error * 1e6, restart.rms_error * 1e6);
+	assert_true(first.wander_learnt > 3e-2);
+	assert_true(restart.rms_error < 0.7 * fresh.rms_error);
+
+	cfg.initial_wander_ppm_per_s = first.wander_learnt;
+	d = make(&cfg);
+	assert_float_equal(discipline_wander_ppm_per_s(d), first.wander_learnt, 1e-12);
+	discipline_destroy(d);
+	cfg.initial_wander_ppm_per_s = 5.0; /* 5000 times the guess */
+	d = make(&cfg);
+	assert_float_equal(discipline_wander_ppm_per_s(d), 100.0 * cfg.wander_ppm_per_s, 1e-12);
+	discipline_destroy(d);
+	cfg.initial_wander_ppm_per_s = 0.3 * cfg.wander_ppm_per_s; /* below the guess: a noisy estimate */
+	d = make(&cfg);
+	assert_float_equal(discipline_wander_ppm_per_s(d), cfg.wander_ppm_per_s, 1e-12);
+	discipline_destroy(d);
+	cfg.initial_wander_ppm_per_s = 0.0;
+	d = make(&cfg);
+	assert_float_equal(discipline_wander_ppm_per_s(d), cfg.wander_ppm_per_s, 1e-12);
+	discipline_destroy(d);
 }
 
 static enum discipline_action update_at(struct discipline *d, double at, double offset)
@@ -560,6 +600,7 @@ int main(void)
 		cmocka_unit_test(wander_is_learnt_from_the_measurements),
 		cmocka_unit_test(a_wander_far_above_the_guess_is_learnt_within_hours),
 		cmocka_unit_test(prediction_error_measures_the_lag_while_the_wander_is_learnt),
+		cmocka_unit_test(a_wander_learnt_before_is_started_from),
 		cmocka_unit_test(pending_slew_follows_the_kernel),
 		cmocka_unit_test(frequency_stays_within_the_rate_limit_during_a_slew),
 		cmocka_unit_test(wide_intervals_do_not_hide_a_run_of_outliers),

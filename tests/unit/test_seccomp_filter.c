@@ -55,10 +55,11 @@ static long make(enum call call)
 	case CALL_DRIFT_FILE: {
 		/* the engine's real work, not a syscall picked for the test */
 		char why[256];
-		double ppm;
+		struct drift_state saved = { .frequency_ppm = -12.5, .wander_ppm_per_s = 0.01 }, read = { 0 };
 
-		if (driftfile_write(drift_path, -12.5, why, sizeof(why)) < 0 ||
-		    driftfile_read(drift_path, 500.0, &ppm, why, sizeof(why)) != DRIFTFILE_OK || ppm != -12.5)
+		if (driftfile_write(drift_path, &saved, why, sizeof(why)) < 0 ||
+		    driftfile_read(drift_path, 500.0, &read, why, sizeof(why)) != DRIFTFILE_OK ||
+		    read.frequency_ppm != -12.5)
 			_exit(4);
 		return 0;
 	}

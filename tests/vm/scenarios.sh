@@ -50,7 +50,7 @@ release() { vm_signal "$SIGNAL_PORT" || bad "could not release the guest (port $
 tracking() { jget "$(marker "TRACKING $1")" "$2"; }
 
 boot_a() {
-	local base t0 s1 s4 k st me ee fr expected kfreq drift off1 off2 t1 t2 mode f1 f4 sync1 sync4
+	local base t0 s1 s4 k st me ee fr expected kfreq drift drift_line learnt off1 off2 t1 t2 mode f1 f4 sync1 sync4
 	say "=== boot A: scenarios 1 (step + slew + frequency), 4 (drift file), 5 (stratadate)"
 	boot_start a --timeout 900 || return
 	base=$(baseline "$work/a-base" 20)
@@ -83,8 +83,9 @@ boot_a() {
 	check "scenario 1: kernel status synchronized, errors sane" \
 		"\"$st\" != \"\" && int($st / 64) % 2 == 0 && $me < 1000000 && $ee <= $me" \
 		"status=$st (STA_UNSYNC=64) maxerror=$me us esterror=$ee us freq=$(awk -v f="$kfreq" 'BEGIN { printf "%.3f", f / 65536 }') ppm"
-	drift=$(marker "DRIFT s1")
-	say "scenario 1: state $(tracking s1 state), drift file after stop: ${drift:-none}"
+	drift_line=$(marker "DRIFT s1")
+	drift=${drift_line%% *}
+	say "scenario 1: state $(tracking s1 state), drift file after stop: ${drift_line:-none}"
 
 	# --- scenario 4
 	wait_marker '^@@STARTED /etc/strata/s4' 60 "scenario 4" || return
@@ -105,6 +106,10 @@ boot_a() {
 	fi
 	release
 	wait_marker '^@@STOPPED s4' 60 "scenario 4" || return
+	learnt=$(logs s4 | grep -m1 'wander .* from /var/lib/strata/drift')
+	check "scenario 4: the wander learnt is saved with the frequency and started from" \
+		"$(case "$drift_line" in *" wander="*) [ -n "$learnt" ] && echo 1 || echo 0 ;; *) echo 0 ;; esac)" \
+		"drift file ${drift_line:-none}; log: ${learnt:-nothing}"
 	# in sync: the offset within 1 ms and the frequency within 10 ppm, both to the end
 	f1=$(freq_settle /etc/strata/s1.conf "$expected") || f1=999
 	f4=$(freq_settle /etc/strata/s4.conf "$expected") || f4=999
