@@ -306,7 +306,7 @@ static void save_drift(struct daemon *d)
 
 static void load_drift(struct daemon *d)
 {
-	char why[PATH_MAX + 128];
+	char why[PATH_MAX + 128], wander[64] = "";
 	struct drift_state state;
 
 	if (!d->cfg.driftfile[0])
@@ -317,10 +317,8 @@ static void load_drift(struct daemon *d)
 		d->cfg.engine.initial_frequency_ppm = state.frequency_ppm;
 		d->cfg.engine.initial_wander_ppm_per_s = state.wander_ppm_per_s;
 		if (state.wander_ppm_per_s > 0.0)
-			log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm, wander %.3g ppm/sqrt(s) from %s",
-				state.frequency_ppm, state.wander_ppm_per_s, d->cfg.driftfile);
-		else
-			log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm from %s", state.frequency_ppm, d->cfg.driftfile);
+			snprintf(wander, sizeof(wander), ", wander %.3g ppm/sqrt(s)", state.wander_ppm_per_s);
+		log_msg(LOG_LEVEL_INFO, "frequency %+.3f ppm%s from %s", state.frequency_ppm, wander, d->cfg.driftfile);
 		break;
 	case DRIFTFILE_MISSING:
 		log_msg(LOG_LEVEL_INFO, "no drift file yet (%s): the frequency starts at 0", d->cfg.driftfile);
