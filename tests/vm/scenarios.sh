@@ -301,7 +301,7 @@ boot_d() {
 			# midnight, and must neither join the step nor be lost
 			check "scenario 8: leap_mode step: stratad steps back exactly one second at midnight, the kernel inserts nothing" \
 				"$oop == 0 && $back <= -0.99 && $back >= -1.01 && $(logs leap-step | grep -c 'stepped the clock by one second; the slew of -0\.0[3-6][0-9]* s runs on$') == 1" \
-				"23:59:60 seen: $oop; fall of realtime - monotonic $back s; $(logs leap-step | grep -m1 -o 'stepped the clock by one second.*')"
+				"23:59:60 seen: $oop; fall of realtime - monotonic $back s; $(logs leap-step | grep -m1 -o 'stepped the clock by one second.*'); before it, onto the server: $(marker ONTO), then $(marker AHEAD)"
 			# from the step on (the clock reads 00:00:00 a moment before it)
 			slewed=$(leapwatch leap-step | awk '$1 ~ /^2016/ { first = "" } $1 ~ /^2017/ { if (first == "") first = $4; last = $4 } END { printf "%.6f", last - first }')
 			check "scenario 8: the slew runs on after the step (~500 us/s for ~5 s)" \
