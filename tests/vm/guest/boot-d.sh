@@ -1,11 +1,12 @@
 #!/bin/sh
-# Boot D: scenarios 7-10, leap_mode system, step, slew and ignore. For each, the host
-# starts a server whose clock reads 2016-12-31 23:59:50 (chronyd under
-# faketime, announcing no leap) and releases us; the guest sets its own clock
-# a second behind that time, stratad (leap-seconds.list, which has the leap) steps it onto
-# the server's and takes the leap second as leap_mode says, and the kernel's
-# clock is watched from the first update to 6 s after midnight. In step mode
-# the guest starts 60 ms ahead of the server, so a slew runs at midnight.
+# Boot D: scenarios 7-10, leap_mode system, step, slew and ignore. For each,
+# the host starts a server whose clock reads 2016-12-31 23:59:50 (chronyd
+# under faketime, announcing no leap) and releases us; the guest sets its own
+# clock a second behind that time, stratad (leap-seconds.list, which has the
+# leap) steps it onto the server's and takes the leap second as leap_mode
+# says, and the kernel's clock is watched from the first update to 6 s after
+# midnight. In step mode the guest starts 60 ms ahead of the server, so a
+# slew runs at midnight.
 . /etc/strata-vm/lib.sh
 NTP_PORT=11126
 LIST=/usr/share/zoneinfo/leap-seconds.list
