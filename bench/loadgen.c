@@ -38,8 +38,8 @@
  * Prints one line of key=value: sent, answered, lost (%), answered per second,
  * latency p50 and p99 (µs), with -t the T3-to-arrival p50 and p99 (µs), and
  * with -p the server's CPU time per answer (µs) from /proc/PID/stat (utime +
- * stime of all its threads). Bounded: -d at most 600 s, at most 2^20
- * requests outstanding. */
+ * stime of all its threads) and its user-space part (utime). Bounded: -d at
+ * most 600 s, at most 2^20 requests outstanding. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -318,10 +318,15 @@ static double stamp_percentile(double p)
 	return percentile(stamp_histogram, STAMP_BINS, stamped, p) / 10.0 - STAMP_NEGATIVE_US;
 }
 
-static double cpu_seconds(long pid)
+struct cpu_time {
+	double total, user; /* seconds */
+};
+
+static bool cpu_time(long pid, struct cpu_time *out)
 {
 	char path[64], line[2048];
 	unsigned long utime, stime;
+	double tick = (double)sysconf(_SC_CLK_TCK);
 	FILE *f;
 	char *p;
 
@@ -330,14 +335,19 @@ static double cpu_seconds(long pid)
 	if (!f || !fgets(line, sizeof(line), f)) {
 		if (f)
 			fclose(f);
-		return -1.0;
+		fprintf(stderr, "loadgen: cannot read %s\n", path);
+		return false;
 	}
 	fclose(f);
 	/* after "(comm)", fields 3..: utime is field 14, stime 15 */
 	p = strrchr(line, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-		return -1.0;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
+		fprintf(stderr, "loadgen: no CPU times in %s\n", path);
+		return false;
+	}
+	out->total = (double)(utime + stime) / tick;
+	out->user = (double)utime / tick;
+	return true;
 }
 
 static bool parse_addr(const char *text, struct sockaddr_in *out, bool with_port)
@@ -483,7 +493,10 @@ int main(int argc, char **argv)
 	if (stamps && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp_flags, sizeof(stamp_flags)) < 0)
 		return perror("loadgen: SO_TIMESTAMPING"), 1;
 
-	double cpu_before = pid ? cpu_seconds(pid) : 0.0;
+	struct cpu_time cpu_before = { 0 }, cpu_after = { 0 };
+
+	if (pid && !cpu_time(pid, &cpu_before))
+		return 1;
 	int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
 
 	if (rate > 0.0)
@@ -498,7 +511,8 @@ int main(int argc, char **argv)
 		receive_replies();
 	}
 	double elapsed = (double)(now_ns() - start) / 1e9 - 0.2;
-	double cpu = pid ? cpu_seconds(pid) - cpu_before : -1.0;
+	if (pid && !cpu_time(pid, &cpu_after))
+		return 1;
 	uint64_t sent = next_seq - 1;
 
 	printf("sent=%llu answered=%llu bad=%llu loss_pct=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f",
@@ -508,8 +522,12 @@ int main(int argc, char **argv)
 	       (double)percentile(histogram, HIST_US + 1, answered, 0.99));
 	if (stamps)
 		printf(" t3_p50_us=%.1f t3_p99_us=%.1f", stamp_percentile(0.50), stamp_percentile(0.99));
-	if (pid)
-		printf(" cpu_s=%.2f cpu_us_per_reply=%.2f", cpu, answered ? cpu * 1e6 / (double)answered : 0.0);
+	if (pid) {
+		double cpu = cpu_after.total - cpu_before.total, user = cpu_after.user - cpu_before.user;
+
+		printf(" cpu_s=%.2f cpu_us_per_reply=%.2f user_us_per_reply=%.2f", cpu,
+		       answered ? cpu * 1e6 / (double)answered : 0.0, answered ? user * 1e6 / (double)answered : 0.0);
+	}
 	printf("\n");
 	return 0;
 }
